@@ -1,0 +1,39 @@
+# Khantara. `make run` and `make test` are all a fresh machine with Go needs.
+GO       ?= go
+BIN      := bin/khantara
+PKGS     := ./...
+# Crash-test rounds: 20 in `make test`, more in `make test-long`.
+CRASH_RUNS ?= 20
+
+.PHONY: run build test test-long bench fuzz lint demo clean
+
+run: build
+	./$(BIN) validate demo/sheets/*.yaml
+
+build:
+	$(GO) build -o $(BIN) ./cmd/khantara
+
+test:
+	$(GO) vet $(PKGS)
+	KHANTARA_CRASH_RUNS=$(CRASH_RUNS) $(GO) test -race -timeout 15m $(PKGS)
+
+test-long:
+	KHANTARA_CRASH_RUNS=200 $(GO) test -timeout 60m -count=1 -run 'Crash|Property' ./store
+
+# Benchmarks print ratios measured side by side in one run.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 2x -timeout 30m ./store ./protocol
+
+# Each fuzz target for FUZZTIME (default 30s).
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime $(FUZZTIME) ./protocol
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodePayload$$' -fuzztime $(FUZZTIME) ./protocol
+	$(GO) test -run '^$$' -fuzz '^FuzzParseSheet$$' -fuzztime $(FUZZTIME) ./protocol
+
+lint:
+	$(GO) vet $(PKGS)
+	test -z "$$(gofmt -l .)"
+
+clean:
+	rm -rf bin

@@ -1,0 +1,294 @@
+package protocol
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/record"
+)
+
+// Kind says what an announcement carries. A wire enum: values only grow.
+type Kind string
+
+// The kinds of protocol v1.
+const (
+	// KindPractice publishes or updates a practice (Announcement.Practice).
+	KindPractice Kind = "practice"
+	// KindRetract withdraws a practice (Announcement.Retract).
+	KindRetract Kind = "retract"
+	// KindProfile publishes the publisher's profile (Announcement.Profile).
+	KindProfile Kind = "profile"
+)
+
+// ProfileSlot is the subject of profile announcements. It cannot collide
+// with a practice ID, which never contains '_'.
+const ProfileSlot = "_profile"
+
+// Announcement is the signed unit of protocol v1: one publisher's statement
+// at one point of its sequence. Exactly one of Practice, Retract and
+// Profile is set, matching Kind.
+type Announcement struct {
+	// V is the protocol version, Version.
+	V int `json:"v"`
+	// Publisher is the signer's peer ID (base58 in JSON).
+	Publisher peer.ID `json:"publisher"`
+	// Seq is the publisher's sequence number: 1..MaxSeq, strictly growing
+	// across all the publisher's announcements.
+	Seq uint64 `json:"seq"`
+	// Time is when the publisher made the announcement (RFC 3339).
+	Time time.Time `json:"time"`
+	// Kind selects the payload.
+	Kind Kind `json:"kind"`
+
+	Practice *FactSheet  `json:"practice,omitempty"`
+	Retract  *Retraction `json:"retract,omitempty"`
+	Profile  *Profile    `json:"profile,omitempty"`
+}
+
+// Slot is the subject of the announcement in the catalogue state: the
+// practice ID for practices and retractions, ProfileSlot for profiles.
+func (a *Announcement) Slot() string {
+	switch {
+	case a.Kind == KindPractice && a.Practice != nil:
+		return a.Practice.ID
+	case a.Kind == KindRetract && a.Retract != nil:
+		return a.Retract.ID
+	case a.Kind == KindProfile:
+		return ProfileSlot
+	}
+	return ""
+}
+
+// Validate checks the announcement and its payload against every rule of
+// protocol v1 and returns nil or a *ValidationError.
+func (a *Announcement) Validate() error {
+	var p problems
+	if a.V != Version {
+		p.add("v", "must be %d, got %d", Version, a.V)
+	}
+	if a.Publisher == "" {
+		p.add("publisher", "is required")
+	} else if err := a.Publisher.Validate(); err != nil {
+		p.add("publisher", "is not a peer ID: %v", err)
+	}
+	if a.Seq == 0 || a.Seq > MaxSeq {
+		p.add("seq", "must be between 1 and %d, got %d", uint64(MaxSeq), a.Seq)
+	}
+	if a.Time.IsZero() {
+		p.add("time", "is required")
+	} else if y := a.Time.UTC().Year(); y < 2000 || y > MaxYear {
+		p.add("time", "year %d is out of range", y)
+	}
+	set := 0
+	for _, ok := range []bool{a.Practice != nil, a.Retract != nil, a.Profile != nil} {
+		if ok {
+			set++
+		}
+	}
+	if set != 1 {
+		p.add("", "exactly one of practice, retract and profile must be set, got %d", set)
+	}
+	switch a.Kind {
+	case KindPractice:
+		if a.Practice == nil {
+			p.add("practice", "is required for kind %q", a.Kind)
+		} else {
+			a.Practice.validate(&p, "practice.")
+		}
+	case KindRetract:
+		if a.Retract == nil {
+			p.add("retract", "is required for kind %q", a.Kind)
+		} else {
+			a.Retract.validate(&p, "retract.")
+		}
+	case KindProfile:
+		if a.Profile == nil {
+			p.add("profile", "is required for kind %q", a.Kind)
+		} else {
+			a.Profile.validate(&p, "profile.")
+		}
+	default:
+		p.add("kind", "%q is not one of practice, retract, profile", truncate(string(a.Kind), 40))
+	}
+	return p.err()
+}
+
+// Hash identifies an announcement: the SHA-256 of its payload bytes. The
+// payload names publisher and sequence, so two announcements with the same
+// hash are the same statement, however their envelopes were encoded.
+type Hash [32]byte
+
+// String returns the hash in lower-case hex.
+func (h Hash) String() string { return hex.EncodeToString(h[:]) }
+
+// Signed is an announcement whose envelope has been verified: made only by
+// Open and Seal, so holding one proves the checks passed. Immutable and
+// safe for concurrent use; callers must not modify what it returns.
+type Signed struct {
+	ann      *Announcement
+	envelope []byte
+	hash     Hash
+}
+
+// Announcement returns the decoded announcement.
+func (s *Signed) Announcement() *Announcement { return s.ann }
+
+// Envelope returns the envelope in its canonical encoding (the protobuf
+// as go-libp2p marshals it; unknown fields a relay may have added are gone).
+func (s *Signed) Envelope() []byte { return s.envelope }
+
+// Hash returns the announcement's identity.
+func (s *Signed) Hash() Hash { return s.hash }
+
+// Seal validates ann, signs it with key and returns the signed form. The
+// publisher must be the key's peer ID; if ann.Publisher is empty it is set.
+func Seal(ann *Announcement, key crypto.PrivKey) (*Signed, error) {
+	if key.Type() != crypto.Ed25519 {
+		return nil, ErrKeyType
+	}
+	id, err := peer.IDFromPrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("derive peer ID: %w", err)
+	}
+	if ann.Publisher == "" {
+		ann.Publisher = id
+	}
+	if ann.Publisher != id {
+		return nil, fmt.Errorf("%w: publisher %s, key %s", ErrPublisherMismatch, ann.Publisher, id)
+	}
+	if err := ann.Validate(); err != nil {
+		return nil, err
+	}
+	env, err := record.Seal(&wireRecord{ann: ann}, key)
+	if err != nil {
+		return nil, fmt.Errorf("seal announcement: %w", err)
+	}
+	if len(env.RawPayload) > MaxPayloadSize {
+		return nil, fmt.Errorf("%w: payload is %d bytes, limit %d", ErrTooLarge, len(env.RawPayload), MaxPayloadSize)
+	}
+	data, err := env.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("marshal envelope: %w", err)
+	}
+	if len(data) > MaxEnvelopeSize {
+		return nil, fmt.Errorf("%w: envelope is %d bytes, limit %d", ErrTooLarge, len(data), MaxEnvelopeSize)
+	}
+	return &Signed{ann: ann, envelope: data, hash: sha256.Sum256(env.RawPayload)}, nil
+}
+
+// Open checks untrusted envelope bytes and returns the announcement they
+// carry. In order: size limit, envelope decoding, payload type, key type,
+// payload size, signature over EnvelopeDomain, payload decoding (strict:
+// unknown or duplicate members are errors), publisher = signer, schema.
+// Errors wrap one of the package's sentinels.
+func Open(data []byte) (*Signed, error) {
+	if len(data) > MaxEnvelopeSize {
+		return nil, fmt.Errorf("%w: envelope is %d bytes, limit %d", ErrTooLarge, len(data), MaxEnvelopeSize)
+	}
+	// Cheap checks on the unverified envelope first, so a hostile peer
+	// cannot make us verify a foreign key type or decode a foreign payload.
+	pre, err := record.UnmarshalEnvelope(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: envelope: %v", ErrMalformed, err)
+	}
+	if string(pre.PayloadType) != PayloadType {
+		return nil, fmt.Errorf("%w: %q", ErrPayloadType, truncate(string(pre.PayloadType), 40))
+	}
+	if pre.PublicKey.Type() != crypto.Ed25519 {
+		return nil, ErrKeyType
+	}
+	if len(pre.RawPayload) > MaxPayloadSize {
+		return nil, fmt.Errorf("%w: payload is %d bytes, limit %d", ErrTooLarge, len(pre.RawPayload), MaxPayloadSize)
+	}
+
+	rec := &wireRecord{}
+	env, err := record.ConsumeTypedEnvelope(data, rec)
+	switch {
+	case err == nil:
+	case errors.Is(err, record.ErrInvalidSignature):
+		return nil, ErrBadSignature
+	case rec.err != nil:
+		return nil, rec.err
+	default:
+		// ConsumeTypedEnvelope wraps verification failures other than a
+		// plain mismatch (a malformed signature, for one) without a sentinel.
+		return nil, fmt.Errorf("%w: %v", ErrBadSignature, err)
+	}
+	signer, err := peer.IDFromPublicKey(env.PublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("%w: signer key: %v", ErrMalformed, err)
+	}
+	ann := rec.ann
+	if ann.Publisher != signer {
+		return nil, fmt.Errorf("%w: publisher %s, signer %s", ErrPublisherMismatch, truncate(ann.Publisher.String(), 60), signer)
+	}
+	if err := ann.Validate(); err != nil {
+		return nil, err
+	}
+	canonical, err := env.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("%w: re-marshal envelope: %v", ErrMalformed, err)
+	}
+	return &Signed{ann: ann, envelope: canonical, hash: sha256.Sum256(env.RawPayload)}, nil
+}
+
+// DecodeStored decodes an envelope that this process verified earlier (read
+// back from its own store) without verifying the signature again. Never use
+// it on bytes from the network.
+func DecodeStored(data []byte) (*Signed, error) {
+	env, err := record.UnmarshalEnvelope(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: stored envelope: %v", ErrMalformed, err)
+	}
+	ann, err := DecodePayload(env.RawPayload)
+	if err != nil {
+		return nil, err
+	}
+	return &Signed{ann: ann, envelope: data, hash: sha256.Sum256(env.RawPayload)}, nil
+}
+
+// DecodePayload decodes announcement JSON strictly (unknown members,
+// duplicate names, invalid UTF-8 and case-mismatched names are errors). It
+// does not validate the schema; see Announcement.Validate.
+func DecodePayload(payload []byte) (*Announcement, error) {
+	if len(payload) > MaxPayloadSize {
+		return nil, fmt.Errorf("%w: payload is %d bytes, limit %d", ErrTooLarge, len(payload), MaxPayloadSize)
+	}
+	var a Announcement
+	if err := json.Unmarshal(payload, &a, json.RejectUnknownMembers(true)); err != nil {
+		return nil, fmt.Errorf("%w: payload: %v", ErrMalformed, err)
+	}
+	return &a, nil
+}
+
+// EncodePayload returns the JSON payload of an announcement, as Seal signs it.
+func EncodePayload(a *Announcement) ([]byte, error) {
+	return json.Marshal(a, json.Deterministic(true))
+}
+
+// wireRecord adapts Announcement to go-libp2p's record.Record. err keeps
+// the payload decoding error, which ConsumeTypedEnvelope only wraps as text.
+type wireRecord struct {
+	ann *Announcement
+	err error
+}
+
+func (r *wireRecord) Domain() string { return EnvelopeDomain }
+func (r *wireRecord) Codec() []byte  { return []byte(PayloadType) }
+
+func (r *wireRecord) MarshalRecord() ([]byte, error) { return EncodePayload(r.ann) }
+
+func (r *wireRecord) UnmarshalRecord(b []byte) error {
+	r.ann, r.err = DecodePayload(b)
+	return r.err
+}
+
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -1,0 +1,17 @@
+// Package protocol defines what a Khantara practice is on the wire: the v1
+// fact sheet, the signed announcement that carries it, their validation
+// rules and limits, and the versioned identifiers (envelope domain, payload
+// type, gossip topic, sync protocol) that peers must agree on.
+//
+// The package is pure: it performs no I/O, holds no state and imports no
+// storage or networking code of ours. Everything in it is safe for concurrent
+// use. The exact bytes are specified in PROTOCOL.md at the repository root;
+// a test keeps the worked example there in step with this code.
+//
+// The life of an announcement:
+//
+//	sheet, err := protocol.ParseSheet(yamlBytes, protocol.FormatAuto) // staff input, all problems at once
+//	signed, err := protocol.Seal(&protocol.Announcement{...}, key)   // validate, sign
+//	wire := signed.Envelope()                                         // bytes to gossip or store
+//	got, err := protocol.Open(wire)                                   // limits, signature, signer, schema
+package protocol

@@ -1,0 +1,366 @@
+package protocol
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	"go.yaml.in/yaml/v3"
+)
+
+// ParseSheet reads a fact sheet written by staff, in YAML or JSON (JSON is
+// read as the YAML it also is), and validates it. It returns nil and a
+// *ValidationError listing every problem at once, unknown keys and wrong
+// types included, each with its field path and source line.
+func ParseSheet(data []byte) (*FactSheet, error) {
+	var s FactSheet
+	lines, err := parseDocument(data, &s)
+	if err != nil {
+		return nil, err
+	}
+	return &s, withLines(s.Validate(), lines)
+}
+
+// ParseProfile is ParseSheet for a publisher profile.
+func ParseProfile(data []byte) (*Profile, error) {
+	var p Profile
+	lines, err := parseDocument(data, &p)
+	if err != nil {
+		return nil, err
+	}
+	return &p, withLines(p.Validate(), lines)
+}
+
+// parseDocument converts one YAML document to JSON while checking it against
+// the shape of dst (a pointer to struct), then decodes the JSON into dst. It
+// returns the source line of every field path it saw.
+func parseDocument(data []byte, dst any) (map[string]int, error) {
+	if len(data) > MaxSheetFileSize {
+		return nil, fmt.Errorf("%w: file is %d bytes, limit %d", ErrTooLarge, len(data), MaxSheetFileSize)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &ValidationError{Problems: []FieldError{{Msg: "the file is empty"}}}
+		}
+		return nil, &ValidationError{Problems: []FieldError{{Msg: "not valid YAML or JSON: " + strings.TrimPrefix(err.Error(), "yaml: "), Line: yamlErrLine(err)}}}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, &ValidationError{Problems: []FieldError{{Msg: "the file holds more than one document; put one sheet per file", Line: extra.Line}}}
+	}
+	c := converter{lines: map[string]int{}}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, &ValidationError{Problems: []FieldError{{Msg: "the document must be a mapping of keys to values", Line: root.Line}}}
+	}
+	c.value(root, reflect.TypeOf(dst).Elem(), "")
+	if len(c.p.list) > 0 {
+		return nil, &ValidationError{Problems: c.p.list}
+	}
+	if err := json.Unmarshal(c.buf.Bytes(), dst, json.RejectUnknownMembers(true)); err != nil {
+		// The converter checked the shape, so this is a value the JSON
+		// decoder refuses for its own reasons (an integer overflow, say).
+		path := ""
+		var se *json.SemanticError
+		if errors.As(err, &se) {
+			path = pointerPath(se.JSONPointer)
+			if se.Err != nil {
+				err = se.Err
+			}
+		}
+		return nil, &ValidationError{Problems: []FieldError{{Path: path, Msg: err.Error(), Line: c.lines[path]}}}
+	}
+	return c.lines, nil
+}
+
+// converter walks YAML nodes against a Go type, writing JSON and collecting
+// every shape problem with its path and line.
+type converter struct {
+	buf   bytes.Buffer
+	p     problems
+	lines map[string]int
+}
+
+func (c *converter) fail(n *yaml.Node, path, format string, args ...any) {
+	c.p.list = append(c.p.list, FieldError{Path: path, Msg: fmt.Sprintf(format, args...), Line: n.Line})
+}
+
+func (c *converter) value(n *yaml.Node, t reflect.Type, path string) {
+	c.lines[path] = n.Line
+	if n.Kind == yaml.AliasNode || n.Anchor != "" {
+		c.fail(n, path, "YAML anchors and aliases are not supported; write the value out")
+		return
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			c.fail(n, path, "must be a mapping of keys to values, got %s", describe(n))
+			return
+		}
+		fields := structFields(t)
+		c.buf.WriteByte('{')
+		first := true
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			f, ok := fields.byName[k.Value]
+			kp := join(path, k.Value)
+			if l, dup := seen[k.Value]; dup {
+				c.fail(k, kp, "appears twice (first on line %d); keep one", l)
+				continue
+			}
+			seen[k.Value] = k.Line
+			if !ok || k.Kind != yaml.ScalarNode {
+				c.fail(k, kp, "unknown field%s", suggest(k.Value, fields.names))
+				continue
+			}
+			if isNull(v) {
+				c.lines[kp] = v.Line
+				continue
+			}
+			if !first {
+				c.buf.WriteByte(',')
+			}
+			first = false
+			writeString(&c.buf, k.Value)
+			c.buf.WriteByte(':')
+			c.value(v, f, kp)
+		}
+		c.buf.WriteByte('}')
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			c.fail(n, path, "must be a mapping, got %s", describe(n))
+			return
+		}
+		c.buf.WriteByte('{')
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if l, dup := seen[k.Value]; dup {
+				c.fail(k, join(path, k.Value), "appears twice (first on line %d); keep one", l)
+				continue
+			}
+			seen[k.Value] = k.Line
+			if k.Kind != yaml.ScalarNode {
+				c.fail(k, path, "keys must be text")
+				continue
+			}
+			if i > 0 {
+				c.buf.WriteByte(',')
+			}
+			writeString(&c.buf, k.Value)
+			c.buf.WriteByte(':')
+			c.value(v, t.Elem(), join(path, k.Value))
+		}
+		c.buf.WriteByte('}')
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			c.fail(n, path, "must be a list such as [a, b], got %s", describe(n))
+			return
+		}
+		c.buf.WriteByte('[')
+		for i, e := range n.Content {
+			if i > 0 {
+				c.buf.WriteByte(',')
+			}
+			c.value(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+		}
+		c.buf.WriteByte(']')
+	case reflect.String:
+		if n.Kind != yaml.ScalarNode || isNull(n) {
+			c.fail(n, path, "must be text, got %s", describe(n))
+			return
+		}
+		writeString(&c.buf, n.Value)
+	case reflect.Int, reflect.Int64:
+		var f float64
+		if n.Kind == yaml.ScalarNode && (n.ShortTag() == "!!int" || n.ShortTag() == "!!float") && n.Decode(&f) == nil &&
+			f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			c.buf.WriteString(strconv.FormatInt(int64(f), 10))
+			return
+		}
+		c.fail(n, path, "must be a whole number, got %s", describe(n))
+	case reflect.Float64:
+		var f float64
+		if n.Kind == yaml.ScalarNode && (n.ShortTag() == "!!int" || n.ShortTag() == "!!float") && n.Decode(&f) == nil &&
+			!math.IsInf(f, 0) && !math.IsNaN(f) {
+			c.buf.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
+			return
+		}
+		c.fail(n, path, "must be a number, got %s", describe(n))
+	case reflect.Bool:
+		var b bool
+		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!bool" && n.Decode(&b) == nil {
+			c.buf.WriteString(strconv.FormatBool(b))
+			return
+		}
+		c.fail(n, path, "must be true or false, got %s", describe(n))
+	default:
+		c.fail(n, path, "cannot be read from a sheet")
+	}
+}
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" }
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if isNull(n) {
+			return "nothing"
+		}
+		return strconv.Quote(truncate(n.Value, 40))
+	}
+	return "an alias"
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func writeString(b *bytes.Buffer, s string) {
+	out, _ := jsontext.AppendQuote(b.AvailableBuffer(), s)
+	b.Write(out)
+}
+
+type fieldSet struct {
+	byName map[string]reflect.Type
+	names  []string
+}
+
+var fieldCache sync.Map // reflect.Type -> *fieldSet
+
+// structFields lists the JSON names of a struct's fields.
+func structFields(t reflect.Type) *fieldSet {
+	if fs, ok := fieldCache.Load(t); ok {
+		return fs.(*fieldSet)
+	}
+	fs := &fieldSet{byName: map[string]reflect.Type{}}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		fs.byName[name] = f.Type
+		fs.names = append(fs.names, name)
+	}
+	fieldCache.Store(t, fs)
+	return fs
+}
+
+// suggest names the closest known field, for typos.
+func suggest(got string, names []string) string {
+	best, bestD := "", 3
+	for _, n := range names {
+		if d := editDistance(got, n); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf("; did you mean %q?", best)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// pointerPath turns a JSON pointer (/links/0/url) into a field path (links[0].url).
+func pointerPath(p jsontext.Pointer) string {
+	var b strings.Builder
+	for tok := range p.Tokens() {
+		if _, err := strconv.Atoi(tok); err == nil && b.Len() > 0 {
+			b.WriteString("[" + tok + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(tok)
+	}
+	return b.String()
+}
+
+// withLines adds source lines to a validation error's problems.
+func withLines(err error, lines map[string]int) error {
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	for i := range ve.Problems {
+		path := ve.Problems[i].Path
+		for path != "" {
+			if l, ok := lines[path]; ok {
+				ve.Problems[i].Line = l
+				break
+			}
+			path = parentPath(path)
+		}
+	}
+	return err
+}
+
+func parentPath(p string) string {
+	if i := strings.LastIndexAny(p, ".["); i >= 0 {
+		return p[:i]
+	}
+	return ""
+}
+
+func yamlErrLine(err error) int {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		return 0
+	}
+	// yaml.v3 syntax errors read "yaml: line N: ...".
+	msg := err.Error()
+	if i := strings.Index(msg, "line "); i >= 0 {
+		rest := msg[i+5:]
+		if j := strings.IndexByte(rest, ':'); j > 0 {
+			if n, err := strconv.Atoi(rest[:j]); err == nil {
+				return n
+			}
+		}
+	}
+	return 0
+}

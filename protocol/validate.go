@@ -1,0 +1,364 @@
+package protocol
+
+import (
+	"fmt"
+	"math"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/language"
+)
+
+var (
+	idPattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{2,63}$`)
+	tagPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+)
+
+// Validate checks every rule of protocol v1 and returns nil or a
+// *ValidationError listing all problems, each with its field path.
+func (s *FactSheet) Validate() error {
+	var p problems
+	s.validate(&p, "")
+	return p.err()
+}
+
+func (s *FactSheet) validate(p *problems, prefix string) {
+	at := func(f string) string { return prefix + f }
+	checkID(p, at("id"), s.ID)
+	checkLine(p, at("title"), s.Title, MaxTitleLen, true)
+	checkLang(p, at("language"), s.Language, true)
+	checkText(p, at("summary"), s.Summary, MaxSummaryLen)
+	if len(s.Translations) > MaxTranslations {
+		p.add(at("translations"), "at most %d translations, got %d", MaxTranslations, len(s.Translations))
+	}
+	for _, tag := range sortedKeys(s.Translations) {
+		tr := s.Translations[tag]
+		path := at("translations." + tag)
+		if checkLang(p, path, tag, true) && tag == s.Language {
+			p.add(path, "is the sheet's own language; put these texts in the main fields")
+		}
+		checkLine(p, path+".title", tr.Title, MaxTitleLen, true)
+		checkText(p, path+".summary", tr.Summary, MaxSummaryLen)
+		checkText(p, path+".objective", tr.Objective, MaxTextLen)
+	}
+
+	checkCountry(p, at("country"), s.Country, true)
+	checkLine(p, at("region"), s.Region, MaxPlaceLen, false)
+	checkLine(p, at("city"), s.City, MaxPlaceLen, false)
+	checkLine(p, at("organiser"), s.Organiser, MaxNameLen, true)
+
+	switch {
+	case s.StartYear == 0:
+		p.add(at("start_year"), "is required (the year the practice began)")
+	default:
+		checkYear(p, at("start_year"), s.StartYear)
+	}
+	if s.EndYear != 0 {
+		checkYear(p, at("end_year"), s.EndYear)
+		if s.StartYear != 0 && s.EndYear < s.StartYear {
+			p.add(at("end_year"), "must not be before start_year (%d), got %d", s.StartYear, s.EndYear)
+		}
+		if s.Ongoing {
+			p.add(at("ongoing"), "is true but end_year is %d; remove one of them", s.EndYear)
+		}
+	}
+	checkYears(p, at("duration_years"), s.DurationYears)
+
+	checkText(p, at("context"), s.Context, MaxTextLen)
+	checkText(p, at("challenges"), s.Challenges, MaxTextLen)
+	if strings.TrimSpace(s.Objective) == "" {
+		p.add(at("objective"), "is required (the main aim, in a sentence or two)")
+	}
+	checkText(p, at("objective"), s.Objective, MaxTextLen)
+	if len(s.Dimensions) == 0 {
+		p.add(at("dimensions"), "needs at least one of %s", strings.Join(Dimensions, ", "))
+	}
+	checkCodes(p, at("dimensions"), s.Dimensions, Dimensions)
+	checkCodes(p, at("issues"), s.Issues, Issues)
+	checkText(p, at("issues_text"), s.IssuesText, MaxTextLen)
+	checkCodes(p, at("target_groups"), s.TargetGroups, TargetGroups)
+	checkText(p, at("target_groups_text"), s.TargetGroupsText, MaxTextLen)
+	checkText(p, at("assistance"), s.Assistance, MaxTextLen)
+	checkText(p, at("activities"), s.Activities, MaxTextLen)
+	checkText(p, at("staff_training"), s.StaffTraining, MaxTextLen)
+
+	if f := s.Funding; f != nil {
+		if f.AmountEUR != nil {
+			switch a := *f.AmountEUR; {
+			case a < 0:
+				p.add(at("funding.amount_eur"), "must be >= 0, got %d", a)
+			case a > MaxAmountEUR:
+				p.add(at("funding.amount_eur"), "must be at most %d, got %d", int64(MaxAmountEUR), a)
+			}
+		}
+		checkYears(p, at("funding.period_years"), f.PeriodYears)
+		checkCodes(p, at("funding.sources"), f.Sources, FundingSources)
+		checkText(p, at("funding.notes"), f.Notes, MaxTextLen)
+	}
+	if pt := s.Partners; pt != nil {
+		checkCodes(p, at("partners.types"), pt.Types, PartnerTypes)
+		if len(pt.Names) > MaxPartnerNames {
+			p.add(at("partners.names"), "at most %d names, got %d", MaxPartnerNames, len(pt.Names))
+		}
+		for i, n := range pt.Names {
+			checkLine(p, fmt.Sprintf("%spartners.names[%d]", prefix, i), n, MaxNameLen, true)
+		}
+		checkText(p, at("partners.description"), pt.Description, MaxTextLen)
+	}
+	if b := s.Beneficiaries; b != nil && (*b < 0 || *b > MaxBeneficiaries) {
+		p.add(at("beneficiaries"), "must be between 0 and %d, got %d", int64(MaxBeneficiaries), *b)
+	}
+	checkText(p, at("beneficiaries_text"), s.BeneficiariesText, MaxSummaryLen)
+	checkCode(p, at("achievement"), s.Achievement, Achievements)
+	checkText(p, at("outcomes"), s.Outcomes, MaxTextLen)
+	if t := s.Transferability; t != nil {
+		checkText(p, at("transferability.lessons"), t.Lessons, MaxTextLen)
+	}
+	checkCode(p, at("evaluation"), s.Evaluation, Evaluations)
+	checkText(p, at("evaluation_text"), s.EvaluationText, MaxTextLen)
+	checkText(p, at("other_information"), s.OtherInformation, MaxTextLen)
+
+	if c := s.Contact; c != nil {
+		checkLine(p, at("contact.organisation"), c.Organisation, MaxNameLen, false)
+		checkLine(p, at("contact.unit"), c.Unit, MaxNameLen, false)
+		checkEmail(p, at("contact.email"), c.Email)
+		checkURL(p, at("contact.website"), c.Website, false)
+	}
+	if len(s.Links) > MaxLinks {
+		p.add(at("links"), "at most %d links, got %d", MaxLinks, len(s.Links))
+	}
+	for i, l := range s.Links {
+		path := fmt.Sprintf("%slinks[%d]", prefix, i)
+		checkLine(p, path+".title", l.Title, MaxTitleLen, false)
+		checkURL(p, path+".url", l.URL, true)
+	}
+	if len(s.Tags) > MaxTags {
+		p.add(at("tags"), "at most %d tags, got %d", MaxTags, len(s.Tags))
+	}
+	seen := make(map[string]bool, len(s.Tags))
+	for i, t := range s.Tags {
+		path := fmt.Sprintf("%stags[%d]", prefix, i)
+		switch {
+		case len(t) > MaxTagLen:
+			p.add(path, "at most %d characters, got %d", MaxTagLen, len(t))
+		case !tagPattern.MatchString(t):
+			p.add(path, "%q: use lower-case letters, digits and '-'", t)
+		case seen[t]:
+			p.add(path, "%q appears twice", t)
+		}
+		seen[t] = true
+	}
+}
+
+// Validate checks a profile; see FactSheet.Validate.
+func (pr *Profile) Validate() error {
+	var p problems
+	pr.validate(&p, "")
+	return p.err()
+}
+
+func (pr *Profile) validate(p *problems, prefix string) {
+	checkLine(p, prefix+"name", pr.Name, MaxNameLen, true)
+	checkCountry(p, prefix+"country", pr.Country, true)
+	if pr.Level == "" {
+		p.add(prefix+"level", "is required, one of %s", strings.Join(Levels, ", "))
+	} else {
+		checkCode(p, prefix+"level", pr.Level, Levels)
+	}
+	checkURL(p, prefix+"website", pr.Website, false)
+	if len(pr.Languages) > MaxProfileLanguages {
+		p.add(prefix+"languages", "at most %d languages, got %d", MaxProfileLanguages, len(pr.Languages))
+	}
+	for i, l := range pr.Languages {
+		checkLang(p, fmt.Sprintf("%slanguages[%d]", prefix, i), l, true)
+	}
+	checkText(p, prefix+"description", pr.Description, MaxSummaryLen)
+}
+
+// Validate checks a retraction; see FactSheet.Validate.
+func (r *Retraction) Validate() error {
+	var p problems
+	r.validate(&p, "")
+	return p.err()
+}
+
+func (r *Retraction) validate(p *problems, prefix string) {
+	checkID(p, prefix+"id", r.ID)
+	checkText(p, prefix+"reason", r.Reason, MaxReasonLen)
+}
+
+func checkID(p *problems, path, id string) {
+	switch {
+	case id == "":
+		p.add(path, "is required: 3-64 characters of a-z, 0-9 and '-'")
+	case !idPattern.MatchString(id):
+		p.add(path, "%q: use 3-64 characters of a-z, 0-9 and '-', starting with a letter or digit", truncate(id, 80))
+	}
+}
+
+// checkText bounds a free-text field and refuses control characters other
+// than tab and newline.
+func checkText(p *problems, path, s string, max int) {
+	if s == "" {
+		return
+	}
+	if !utf8.ValidString(s) {
+		p.add(path, "is not valid UTF-8")
+		return
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		p.add(path, "at most %d characters, got %d", max, n)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' {
+			p.add(path, "contains control character %U", r)
+			return
+		}
+	}
+}
+
+// checkLine is checkText for one-line fields, optionally required.
+func checkLine(p *problems, path, s string, max int, required bool) {
+	if strings.TrimSpace(s) == "" {
+		if required {
+			p.add(path, "is required")
+		}
+		return
+	}
+	if strings.ContainsAny(s, "\r\n") {
+		p.add(path, "must be a single line")
+	}
+	checkText(p, path, s, max)
+}
+
+func checkLang(p *problems, path, tag string, required bool) bool {
+	if tag == "" {
+		if required {
+			p.add(path, "is required: a BCP 47 language tag such as en, it or pt-BR")
+		}
+		return false
+	}
+	t, err := language.Parse(tag)
+	if err != nil {
+		p.add(path, "%q is not a BCP 47 language tag (examples: en, it, pt-BR)", truncate(tag, 40))
+		return false
+	}
+	if c := t.String(); c != tag {
+		p.add(path, "%q is not in canonical form; write %q", tag, c)
+		return false
+	}
+	return true
+}
+
+// countryHints are common non-ISO codes and the ISO code to use instead.
+var countryHints = map[string]string{"UK": "GB", "EL": "GR"}
+
+func checkCountry(p *problems, path, code string, required bool) {
+	if code == "" {
+		if required {
+			p.add(path, "is required: an ISO 3166-1 alpha-2 code such as IT or FR")
+		}
+		return
+	}
+	if iso, ok := countryHints[code]; ok {
+		p.add(path, "%q is not ISO 3166-1; write %q", code, iso)
+		return
+	}
+	if up := strings.ToUpper(code); up != code && len(code) == 2 {
+		if isCountry(up) {
+			p.add(path, "%q: write country codes in upper case, %q", code, up)
+			return
+		}
+	}
+	if !isCountry(code) {
+		p.add(path, "%q is not an ISO 3166-1 alpha-2 country code (examples: IT, FR, DE)", truncate(code, 20))
+	}
+}
+
+func isCountry(code string) bool {
+	if len(code) != 2 || code[0] < 'A' || code[0] > 'Z' || code[1] < 'A' || code[1] > 'Z' {
+		return false
+	}
+	r, err := language.ParseRegion(code)
+	return err == nil && r.IsCountry() && r.String() == code
+}
+
+func checkYear(p *problems, path string, y int) {
+	if y < MinYear || y > MaxYear {
+		p.add(path, "must be a year between %d and %d, got %d", MinYear, MaxYear, y)
+	}
+}
+
+func checkYears(p *problems, path string, v float64) {
+	if math.IsNaN(v) || v < 0 || v > MaxDurationYears {
+		p.add(path, "must be between 0 and %d years, got %g", MaxDurationYears, v)
+	}
+}
+
+func checkCode(p *problems, path, v string, vocab []string) {
+	if v != "" && !inVocab(vocab, v) {
+		p.add(path, "%q is not one of %s", truncate(v, 40), strings.Join(vocab, ", "))
+	}
+}
+
+func checkCodes(p *problems, path string, vs []string, vocab []string) {
+	if len(vs) > len(vocab) {
+		p.add(path, "at most %d values, got %d", len(vocab), len(vs))
+		return
+	}
+	for i, v := range vs {
+		item := fmt.Sprintf("%s[%d]", path, i)
+		checkCode(p, item, v, vocab)
+		for _, w := range vs[:i] {
+			if w == v {
+				p.add(item, "%q appears twice", v)
+				break
+			}
+		}
+	}
+}
+
+func checkURL(p *problems, path, s string, required bool) {
+	if s == "" {
+		if required {
+			p.add(path, "is required: an http or https URL")
+		}
+		return
+	}
+	if len(s) > MaxURLLen {
+		p.add(path, "at most %d bytes, got %d", MaxURLLen, len(s))
+		return
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		p.add(path, "%q is not an absolute http or https URL", truncate(s, 80))
+	}
+}
+
+func checkEmail(p *problems, path, s string) {
+	if s == "" {
+		return
+	}
+	if len(s) > MaxEmailLen {
+		p.add(path, "at most %d bytes, got %d", MaxEmailLen, len(s))
+		return
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s {
+		p.add(path, "%q is not a plain e-mail address such as integration@city.example", truncate(s, 80))
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,319 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+	"github.com/khantara/khantara/protocol"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// Incoming is one verified announcement to apply.
+type Incoming struct {
+	// Signed is the verified announcement (from protocol.Open or protocol.Seal).
+	Signed *protocol.Signed
+	// From is the peer that delivered it; empty for this node's own publications.
+	From string
+}
+
+// Outcome says what Apply did with one announcement.
+type Outcome uint8
+
+const (
+	// Applied: the announcement is now the state of its slot.
+	Applied Outcome = iota + 1
+	// Duplicate: the announcement had been applied before; nothing changed.
+	Duplicate
+	// Stale: a higher-ranked announcement holds the slot (a newer version,
+	// a retraction, or the winner of an equivocation); it was not kept.
+	Stale
+)
+
+// String names the outcome.
+func (o Outcome) String() string {
+	switch o {
+	case Applied:
+		return "applied"
+	case Duplicate:
+		return "duplicate"
+	case Stale:
+		return "stale"
+	}
+	return fmt.Sprintf("outcome(%d)", uint8(o))
+}
+
+// Result is what happened to one announcement given to Apply.
+type Result struct {
+	Outcome Outcome
+	// Equivocation is true when another announcement with the same
+	// publisher and sequence was applied before (the pair is recorded).
+	Equivocation bool
+}
+
+// Apply applies announcements in order, atomically per announcement, and
+// returns when every one of them is committed and fsynced. It is
+// idempotent: applying an announcement twice, or announcements in any
+// order, gives the same state. Concurrent calls are grouped into one
+// commit and one fsync. If ctx ends before the writer answers, the result is
+// unknown and Apply may be retried.
+func (s *Store) Apply(ctx context.Context, items ...Incoming) ([]Result, error) {
+	for i, it := range items {
+		if it.Signed == nil {
+			return nil, fmt.Errorf("apply: item %d has no announcement", i)
+		}
+	}
+	req := &applyReq{items: items, results: make([]Result, len(items)), done: make(chan struct{})}
+	select {
+	case s.reqs <- req:
+	case <-s.quit:
+		return nil, ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case <-req.done:
+		return req.results, req.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+type applyReq struct {
+	rebuild bool // run Rebuild instead of applying items
+	items   []Incoming
+	results []Result
+	err     error
+	done    chan struct{}
+}
+
+// writer owns every write. It takes whatever requests are waiting (up to
+// maxBatch announcements), applies them in as few transactions as fit,
+// fsyncs once and answers them all.
+func (s *Store) writer() {
+	defer close(s.done)
+	var next *applyReq // a request taken while gathering that must run alone
+	for {
+		first := next
+		next = nil
+		if first == nil {
+			select {
+			case first = <-s.reqs:
+			case <-s.quit:
+				return
+			}
+		}
+		if first.rebuild {
+			first.err = s.rebuild()
+			close(first.done)
+			continue
+		}
+		group := []*applyReq{first}
+		n := len(first.items)
+	gather:
+		for n < s.cfg.maxBatch {
+			select {
+			case r := <-s.reqs:
+				if r.rebuild {
+					next = r
+					break gather
+				}
+				group = append(group, r)
+				n += len(r.items)
+			default:
+				break gather
+			}
+		}
+		err := s.commitGroup(group)
+		for _, r := range group {
+			r.err = err
+			close(r.done)
+		}
+	}
+}
+
+type pending struct {
+	in  *Incoming
+	out *Result
+}
+
+func (s *Store) commitGroup(group []*applyReq) error {
+	var all []pending
+	for _, r := range group {
+		for i := range r.items {
+			all = append(all, pending{&r.items[i], &r.results[i]})
+		}
+	}
+	for len(all) > 0 {
+		n, err := s.applyChunk(all)
+		if err != nil {
+			return err
+		}
+		all = all[n:]
+	}
+	if err := s.db.Sync(); err != nil {
+		return fmt.Errorf("sync store: %w", err)
+	}
+	return nil
+}
+
+// applyChunk applies a prefix of items in one transaction, as many as fit
+// comfortably in Badger's batch limits, and returns how many it applied.
+func (s *Store) applyChunk(items []pending) (int, error) {
+	txn := s.db.NewTransaction(true)
+	defer txn.Discard()
+	tx := &writeTx{txn: txn, now: s.cfg.now().UTC(), sums: map[peer.ID]*summary{}}
+	budget := s.db.MaxBatchSize() / 2
+	count := s.db.MaxBatchCount() / 2
+	var size, entries int64
+	n := 0
+	for _, it := range items {
+		cost := int64(len(it.in.Signed.Envelope()) + len(it.in.From) + 512)
+		if n > 0 && (size+cost > budget || entries+8 > count) {
+			break
+		}
+		res, err := tx.apply(it.in)
+		if err != nil {
+			return 0, err
+		}
+		*it.out = res
+		size += cost
+		entries += 8
+		n++
+	}
+	if err := tx.flushSummaries(); err != nil {
+		return 0, err
+	}
+	if err := txn.Commit(); err != nil {
+		return 0, fmt.Errorf("commit: %w", err)
+	}
+	return n, nil
+}
+
+// writeTx applies announcements inside one Badger transaction, caching the
+// publisher summaries it touches until flushSummaries.
+type writeTx struct {
+	txn  *badger.Txn
+	now  time.Time
+	sums map[peer.ID]*summary
+}
+
+func (t *writeTx) summary(pub peer.ID) (*summary, error) {
+	if s, ok := t.sums[pub]; ok {
+		return s, nil
+	}
+	s := &summary{}
+	item, err := t.txn.Get(pubKey(prefixPublisher, pub))
+	switch {
+	case errors.Is(err, badger.ErrKeyNotFound):
+	case err != nil:
+		return nil, err
+	default:
+		if err := item.Value(func(v []byte) (err error) { *s, err = decodeSummary(v); return }); err != nil {
+			return nil, err
+		}
+	}
+	t.sums[pub] = s
+	return s, nil
+}
+
+func (t *writeTx) flushSummaries() error {
+	for pub, s := range t.sums {
+		if err := t.txn.Set(pubKey(prefixPublisher, pub), s.encode()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *writeTx) apply(in *Incoming) (Result, error) {
+	ann := in.Signed.Announcement()
+	h := in.Signed.Hash()
+	pub, seq, slot := ann.Publisher, ann.Seq, ann.Slot()
+
+	sum, err := t.summary(pub)
+	if err != nil {
+		return Result{}, err
+	}
+	seenK := seqKey(prefixSeen, pub, seq, h)
+	if seq <= sum.maxSeen {
+		if _, err := t.txn.Get(seenK); err == nil {
+			return Result{Outcome: Duplicate}, nil
+		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+			return Result{}, err
+		}
+	}
+	var res Result
+	if seq <= sum.maxSeen {
+		// Another announcement with this sequence may have been seen.
+		if res.Equivocation, err = t.hasOther(prefixSeen, pub, seq); err != nil {
+			return Result{}, err
+		}
+	}
+	if err := t.txn.Set(seenK, nil); err != nil {
+		return Result{}, err
+	}
+	sum.maxSeen = max(sum.maxSeen, seq)
+	if res.Equivocation {
+		xk := seqPrefix(prefixEquivocation, pub, seq)
+		if _, err := t.txn.Get(xk); errors.Is(err, badger.ErrKeyNotFound) {
+			if err := t.txn.Set(xk, binary.BigEndian.AppendUint64(nil, uint64(t.now.UnixNano()))); err != nil {
+				return Result{}, err
+			}
+			sum.equivocations++
+		} else if err != nil {
+			return Result{}, err
+		}
+	}
+
+	sk := stateKey(pub, slot)
+	var cur *stateValue
+	item, err := t.txn.Get(sk)
+	switch {
+	case errors.Is(err, badger.ErrKeyNotFound):
+	case err != nil:
+		return Result{}, err
+	default:
+		raw, err := item.ValueCopy(nil)
+		if err != nil {
+			return Result{}, err
+		}
+		if cur, err = decodeStateValue(raw); err != nil {
+			return Result{}, err
+		}
+	}
+	if cur != nil && !rankAbove(seq, h, cur.seq, cur.hash) {
+		res.Outcome = Stale
+		return res, nil
+	}
+	if cur != nil {
+		if err := t.txn.Delete(seqKey(prefixSeq, pub, cur.seq, cur.hash)); err != nil {
+			return Result{}, err
+		}
+		sum.remove(cur.kind, cur.hash)
+	}
+	v := stateValue{kind: ann.Kind, seq: seq, hash: h, receivedAt: t.now, from: in.From, envelope: in.Signed.Envelope()}
+	if err := t.txn.Set(sk, v.encode()); err != nil {
+		return Result{}, err
+	}
+	if err := t.txn.Set(seqKey(prefixSeq, pub, seq, h), []byte(slot)); err != nil {
+		return Result{}, err
+	}
+	sum.add(ann.Kind, seq, h)
+	sum.updated = t.now
+	res.Outcome = Applied
+	return res, nil
+}
+
+// hasOther reports whether any key under prefix+pub+seq exists. It is only
+// asked after the exact key was found missing, so any key is another hash.
+func (t *writeTx) hasOther(prefix byte, pub peer.ID, seq uint64) (bool, error) {
+	p := seqPrefix(prefix, pub, seq)
+	it := t.txn.NewIterator(badger.IteratorOptions{Prefix: p})
+	defer it.Close()
+	it.Seek(p)
+	return it.ValidForPrefix(p), nil
+}

@@ -1,0 +1,25 @@
+// Package store keeps a node's catalogue in Badger: the one source of truth
+// on disk, owned by one process at a time.
+//
+// The catalogue state is, for every (publisher, slot), the announcement
+// that ranks highest: the higher sequence number wins, and between two
+// different announcements with the same sequence (equivocation) the lower
+// hash wins. A retraction is an ordinary announcement in its slot, so it
+// beats every lower sequence forever and a replayed old version never comes
+// back. Superseded announcements are deleted, not kept. Because the state
+// is a maximum under a total order, Apply is idempotent and commutative:
+// every node that has received the same announcements, in any order, holds
+// the same state.
+//
+// Lifecycle: Open takes an exclusive lock on the directory and starts one
+// writer goroutine that owns all writes; Close stops it and releases
+// everything, and is safe to call twice. All methods are safe for
+// concurrent use. Apply returns only after the announcements are committed
+// and fsynced; concurrent callers share one commit and one fsync (group
+// commit), so durability costs little under load.
+//
+// Records on disk (key prefixes in keys.go) are primary (state, the log of
+// seen announcement hashes) or derived (the sequence index, publisher
+// summaries, the equivocation index). Rebuild recreates every derived
+// record from the primary ones.
+package store

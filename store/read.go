@@ -1,0 +1,336 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"iter"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+	"github.com/khantara/khantara/protocol"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// Record is the state of one slot: the winning announcement and how this
+// node received it.
+type Record struct {
+	// Signed is the announcement (decoded from the stored envelope).
+	Signed *protocol.Signed
+	// ReceivedAt is when this node applied it.
+	ReceivedAt time.Time
+	// From is the peer that delivered it; empty for own publications.
+	From string
+}
+
+// Announcement is a shortcut for r.Signed.Announcement().
+func (r *Record) Announcement() *protocol.Announcement { return r.Signed.Announcement() }
+
+// Get returns the state of (pub, slot): the current version of a practice,
+// its retraction (Kind retract), or, for protocol.ProfileSlot, the profile.
+// It returns ErrNotFound when nothing was ever applied there.
+func (s *Store) Get(pub peer.ID, slot string) (*Record, error) {
+	var rec *Record
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(stateKey(pub, slot))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		rec, err = recordFromItem(item)
+		return err
+	})
+	return rec, err
+}
+
+func recordFromItem(item *badger.Item) (*Record, error) {
+	raw, err := item.ValueCopy(nil)
+	if err != nil {
+		return nil, err
+	}
+	v, err := decodeStateValue(raw)
+	if err != nil {
+		return nil, err
+	}
+	signed, err := protocol.DecodeStored(v.envelope)
+	if err != nil {
+		return nil, errors.Join(ErrCorrupt, err)
+	}
+	return &Record{Signed: signed, ReceivedAt: v.receivedAt, From: v.from}, nil
+}
+
+// ListOptions selects records for List. The zero value lists every slot of
+// every publisher.
+type ListOptions struct {
+	// Publisher restricts the listing to one publisher when set.
+	Publisher peer.ID
+	// Kinds restricts the listing to these kinds when not empty.
+	Kinds []protocol.Kind
+	// After resumes a listing after the record with this cursor (see Cursor).
+	After string
+}
+
+// Cursor returns the opaque position of r in List order, for ListOptions.After.
+func Cursor(r *Record) string {
+	a := r.Announcement()
+	return string(stateKey(a.Publisher, a.Slot()))
+}
+
+// List returns the state records in (publisher, slot) order. Iteration
+// reads a consistent snapshot; stop early by breaking out of the loop.
+func (s *Store) List(opts ListOptions) iter.Seq2[*Record, error] {
+	return func(yield func(*Record, error) bool) {
+		prefix := []byte{prefixState}
+		if opts.Publisher != "" {
+			prefix = pubKey(prefixState, opts.Publisher)
+		}
+		err := s.db.View(func(txn *badger.Txn) error {
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 64})
+			defer it.Close()
+			start := prefix
+			if opts.After != "" {
+				start = append([]byte(opts.After), 0)
+			}
+			for it.Seek(start); it.ValidForPrefix(prefix); it.Next() {
+				item := it.Item()
+				if len(opts.Kinds) > 0 {
+					var kind protocol.Kind
+					if err := item.Value(func(v []byte) error {
+						if len(v) < 2 || int(v[1]) >= len(kindCodes) {
+							return ErrCorrupt
+						}
+						kind = kindCodes[v[1]]
+						return nil
+					}); err != nil {
+						return err
+					}
+					if !containsKind(opts.Kinds, kind) {
+						continue
+					}
+				}
+				rec, err := recordFromItem(item)
+				if err != nil {
+					return err
+				}
+				if !yield(rec, nil) {
+					return nil
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			yield(nil, err)
+		}
+	}
+}
+
+func containsKind(ks []protocol.Kind, k protocol.Kind) bool {
+	for _, x := range ks {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Publisher summarises what the store holds of one publisher.
+type Publisher struct {
+	ID peer.ID
+	// Practices, Retracted and Profiles count the state records by kind.
+	Practices, Retracted, Profiles uint64
+	// Equivocations counts the sequence numbers at which this publisher
+	// signed two different announcements.
+	Equivocations uint64
+	// MaxSeenSeq is the highest sequence ever applied, superseded ones included.
+	MaxSeenSeq uint64
+	// Digest covers the publisher's state records.
+	Digest Digest
+	// Updated is when the publisher's state last changed here.
+	Updated time.Time
+}
+
+// Publishers returns a summary of every publisher, in publisher order.
+func (s *Store) Publishers() iter.Seq2[Publisher, error] {
+	return func(yield func(Publisher, error) bool) {
+		err := s.db.View(func(txn *badger.Txn) error {
+			prefix := []byte{prefixPublisher}
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true})
+			defer it.Close()
+			for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+				pub, _, err := splitPub(it.Item().Key())
+				if err != nil {
+					return err
+				}
+				var sum summary
+				if err := it.Item().Value(func(v []byte) (err error) { sum, err = decodeSummary(v); return }); err != nil {
+					return err
+				}
+				if !yield(publisherOf(pub, sum), nil) {
+					return nil
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			yield(Publisher{}, err)
+		}
+	}
+}
+
+// PublisherSummary returns one publisher's summary, or ErrNotFound.
+func (s *Store) PublisherSummary(pub peer.ID) (Publisher, error) {
+	var p Publisher
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(pubKey(prefixPublisher, pub))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error {
+			sum, err := decodeSummary(v)
+			p = publisherOf(pub, sum)
+			return err
+		})
+	})
+	return p, err
+}
+
+func publisherOf(pub peer.ID, s summary) Publisher {
+	return Publisher{
+		ID: pub, Practices: s.practices, Retracted: s.retracted, Profiles: s.profiles,
+		Equivocations: s.equivocations, MaxSeenSeq: s.maxSeen,
+		Digest:  Digest{Count: s.items(), MaxSeq: s.maxSeq, Sum: s.sum},
+		Updated: s.updated,
+	}
+}
+
+// Counts are catalogue-wide totals.
+type Counts struct {
+	Publishers, Practices, Retracted, Profiles, Equivocations uint64
+}
+
+// Counts returns catalogue-wide totals and the root digest over every
+// publisher's state.
+func (s *Store) Counts() (Counts, Digest, error) {
+	var c Counts
+	var d Digest
+	for p, err := range s.Publishers() {
+		if err != nil {
+			return Counts{}, Digest{}, err
+		}
+		c.Publishers++
+		c.Practices += p.Practices
+		c.Retracted += p.Retracted
+		c.Profiles += p.Profiles
+		c.Equivocations += p.Equivocations
+		d.Count += p.Digest.Count
+		d.MaxSeq = max(d.MaxSeq, p.Digest.MaxSeq)
+		d.Sum.Merge(p.Digest.Sum)
+	}
+	return c, d, nil
+}
+
+// Item is one state record as sync sees it.
+type Item struct {
+	Seq  uint64
+	Hash protocol.Hash
+	Slot string
+}
+
+// Items returns a publisher's state records in (sequence, hash) order,
+// starting at sequence from. It reads keys only, no envelopes.
+func (s *Store) Items(pub peer.ID, from uint64) iter.Seq2[Item, error] {
+	return func(yield func(Item, error) bool) {
+		err := s.db.View(func(txn *badger.Txn) error {
+			prefix := pubKey(prefixSeq, pub)
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true})
+			defer it.Close()
+			for it.Seek(binary.BigEndian.AppendUint64(prefix, from)); it.ValidForPrefix(prefix); it.Next() {
+				item := it.Item()
+				seq, h, err := splitSeqKey(item.Key()[len(prefix):])
+				if err != nil {
+					return err
+				}
+				slot, err := item.ValueCopy(nil)
+				if err != nil {
+					return err
+				}
+				if !yield(Item{Seq: seq, Hash: h, Slot: string(slot)}, nil) {
+					return nil
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			yield(Item{}, err)
+		}
+	}
+}
+
+// Equivocation records that a publisher signed more than one announcement
+// with the same sequence number.
+type Equivocation struct {
+	Publisher peer.ID
+	Seq       uint64
+	// Hashes of the conflicting announcements, in ascending order; the
+	// first is the one that wins when both claim the same slot.
+	Hashes []protocol.Hash
+	// DetectedAt is when this node first saw the conflict.
+	DetectedAt time.Time
+}
+
+// Equivocations returns every recorded equivocation, in (publisher, seq) order.
+func (s *Store) Equivocations() iter.Seq2[Equivocation, error] {
+	return func(yield func(Equivocation, error) bool) {
+		err := s.db.View(func(txn *badger.Txn) error {
+			prefix := []byte{prefixEquivocation}
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true})
+			defer it.Close()
+			for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+				pub, rest, err := splitPub(it.Item().Key())
+				if err != nil || len(rest) != 8 {
+					return errors.Join(ErrCorrupt, err)
+				}
+				e := Equivocation{Publisher: pub, Seq: binary.BigEndian.Uint64(rest)}
+				if err := it.Item().Value(func(v []byte) error {
+					if len(v) == 8 {
+						e.DetectedAt = time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC()
+					}
+					return nil
+				}); err != nil {
+					return err
+				}
+				if e.Hashes, err = seenHashes(txn, pub, e.Seq); err != nil {
+					return err
+				}
+				if !yield(e, nil) {
+					return nil
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			yield(Equivocation{}, err)
+		}
+	}
+}
+
+func seenHashes(txn *badger.Txn, pub peer.ID, seq uint64) ([]protocol.Hash, error) {
+	prefix := seqPrefix(prefixSeen, pub, seq)
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	defer it.Close()
+	var hs []protocol.Hash
+	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+		k := it.Item().Key()
+		var h protocol.Hash
+		if len(k) != len(prefix)+32 {
+			return nil, ErrCorrupt
+		}
+		copy(h[:], k[len(prefix):])
+		hs = append(hs, h)
+	}
+	return hs, nil
+}

@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	badger "github.com/dgraph-io/badger/v4"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// Rebuild drops every derived record (the sequence index, publisher
+// summaries, the equivocation index) and recreates them from the primary
+// records (state and seen log). It runs inside the writer, so Apply calls
+// wait for it; reads during a rebuild may see partial derived records.
+func (s *Store) Rebuild(ctx context.Context) error {
+	if err := ctxDone(ctx); err != nil {
+		return err
+	}
+	// The writer runs the rebuild, so no Apply interleaves with it.
+	req := &applyReq{rebuild: true, done: make(chan struct{})}
+	select {
+	case s.reqs <- req:
+	case <-s.quit:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	<-req.done
+	return req.err
+}
+
+func (s *Store) rebuild() error {
+	if err := s.db.DropPrefix(derivedPrefixes...); err != nil {
+		return fmt.Errorf("drop derived records: %w", err)
+	}
+	sums := map[peer.ID]*summary{}
+	get := func(pub peer.ID) *summary {
+		if sums[pub] == nil {
+			sums[pub] = &summary{}
+		}
+		return sums[pub]
+	}
+	wb := s.db.NewWriteBatch()
+	defer wb.Cancel()
+	now := s.cfg.now().UTC()
+	err := s.db.View(func(txn *badger.Txn) error {
+		prefix := []byte{prefixState}
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true})
+		defer it.Close()
+		for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+			pub, slot, err := splitPub(it.Item().Key())
+			if err != nil {
+				return err
+			}
+			var v *stateValue
+			if err := it.Item().Value(func(b []byte) (err error) { v, err = decodeStateValue(b); return }); err != nil {
+				return err
+			}
+			sum := get(pub)
+			sum.add(v.kind, v.seq, v.hash)
+			if v.receivedAt.After(sum.updated) {
+				sum.updated = v.receivedAt
+			}
+			if err := wb.Set(seqKey(prefixSeq, pub, v.seq, v.hash), append([]byte(nil), slot...)); err != nil {
+				return err
+			}
+		}
+		it.Close()
+
+		prefix = []byte{prefixSeen}
+		it = txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		defer it.Close()
+		var lastPub peer.ID
+		var lastSeq uint64
+		hashes := 0 // seen so far at (lastPub, lastSeq)
+		for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+			pub, rest, err := splitPub(it.Item().Key())
+			if err != nil {
+				return err
+			}
+			seq, _, err := splitSeqKey(rest)
+			if err != nil {
+				return err
+			}
+			sum := get(pub)
+			sum.maxSeen = max(sum.maxSeen, seq)
+			if pub != lastPub || seq != lastSeq {
+				lastPub, lastSeq, hashes = pub, seq, 0
+			}
+			hashes++
+			if hashes == 2 {
+				// A second hash at this sequence: one equivocation, however
+				// many more hashes follow. The detection time is lost; the
+				// rebuild time stands in for it.
+				xk := seqPrefix(prefixEquivocation, pub, seq)
+				if err := wb.Set(xk, binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))); err != nil {
+					return err
+				}
+				sum.equivocations++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("scan primary records: %w", err)
+	}
+	for pub, sum := range sums {
+		if err := wb.Set(pubKey(prefixPublisher, pub), sum.encode()); err != nil {
+			return err
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		return fmt.Errorf("write derived records: %w", err)
+	}
+	return s.db.Sync()
+}

@@ -1,0 +1,163 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+)
+
+// Store is a node's catalogue on disk. Make one with Open; all methods are
+// safe for concurrent use.
+type Store struct {
+	db     *badger.DB
+	lock   io.Closer
+	cfg    config
+	reqs   chan *applyReq
+	quit   chan struct{} // closed by Close to stop the writer
+	done   chan struct{} // closed by the writer when it has stopped
+	closer sync.Once
+	err    error // result of Close
+}
+
+type config struct {
+	log        *slog.Logger
+	now        func() time.Time
+	cacheBytes int64
+	memtable   int64
+	maxBatch   int
+}
+
+// Option configures Open.
+type Option func(*config)
+
+// WithLogger sets the logger (default: discard). Badger's own warnings and
+// errors go to it too.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
+
+// WithClock sets the clock that stamps received records (default time.Now).
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithCacheSize sets Badger's block cache in bytes (default 32 MiB).
+func WithCacheSize(n int64) Option { return func(c *config) { c.cacheBytes = n } }
+
+// WithMemTableSize sets Badger's memtable size in bytes (default 32 MiB).
+// Small values suit many stores in one test process.
+func WithMemTableSize(n int64) Option { return func(c *config) { c.memtable = n } }
+
+// WithMaxBatch bounds how many announcements one group commit takes from
+// concurrent Apply calls (default 2048).
+func WithMaxBatch(n int) Option { return func(c *config) { c.maxBatch = max(1, n) } }
+
+// Open opens (creating if needed) the store in dir and takes an exclusive
+// lock on it: a second Open of the same directory, in this process or
+// another, fails with ErrLocked. On error nothing is left open.
+func Open(dir string, opts ...Option) (*Store, error) {
+	cfg := config{
+		log:        slog.New(slog.DiscardHandler),
+		now:        time.Now,
+		cacheBytes: 32 << 20,
+		memtable:   32 << 20,
+		maxBatch:   2048,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create store directory %q: %w", dir, err)
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	bopts := badger.DefaultOptions(dir).
+		WithLogger(badgerLogger{cfg.log}).
+		// Durability comes from one explicit Sync per group commit (see
+		// apply.go), which makes the WAL and value log durable together.
+		WithSyncWrites(false).
+		// One goroutine writes, so transactions never conflict.
+		WithDetectConflicts(false).
+		WithMemTableSize(cfg.memtable).
+		WithNumMemtables(3).
+		WithNumLevelZeroTables(3).
+		WithBlockCacheSize(cfg.cacheBytes).
+		WithValueLogFileSize(64 << 20).
+		WithNumCompactors(2).
+		WithMetricsEnabled(false)
+	db, err := badger.Open(bopts)
+	if err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("open store %q: %w", dir, err)
+	}
+	s := &Store{
+		db:   db,
+		lock: lock,
+		cfg:  cfg,
+		reqs: make(chan *applyReq),
+		quit: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	if err := s.checkSchema(); err != nil {
+		db.Close()
+		lock.Close()
+		return nil, fmt.Errorf("open store %q: %w", dir, err)
+	}
+	go s.writer()
+	return s, nil
+}
+
+// Close waits for in-flight writes, stops the writer and closes Badger and
+// the directory lock. It is safe to call more than once; later calls
+// return the first call's result.
+func (s *Store) Close() error {
+	s.closer.Do(func() {
+		close(s.quit)
+		<-s.done
+		s.err = errors.Join(s.db.Close(), s.lock.Close())
+	})
+	return s.err
+}
+
+func (s *Store) checkSchema() error {
+	return s.db.Update(func(txn *badger.Txn) error {
+		item, err := txn.Get(metaSchema)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return txn.Set(metaSchema, binary.BigEndian.AppendUint32(nil, schemaVersion))
+		}
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error {
+			if len(v) != 4 || binary.BigEndian.Uint32(v) != schemaVersion {
+				return fmt.Errorf("%w: schema version %x, this build reads %d", ErrCorrupt, v, schemaVersion)
+			}
+			return nil
+		})
+	})
+}
+
+// badgerLogger sends Badger's warnings and errors to slog; its info and
+// debug chatter is dropped.
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error("Badger reported an error.", "msg", fmt.Sprintf(f, a...)) }
+func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warn("Badger reported a warning.", "msg", fmt.Sprintf(f, a...)) }
+func (b badgerLogger) Infof(string, ...any)        {}
+func (b badgerLogger) Debugf(string, ...any)       {}
+
+// ctxDone returns ctx's error if it is done.
+func ctxDone(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	default:
+		return nil
+	}
+}

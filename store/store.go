@@ -147,10 +147,14 @@ func (s *Store) checkSchema() error {
 // debug chatter is dropped.
 type badgerLogger struct{ l *slog.Logger }
 
-func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error("Badger reported an error.", "msg", fmt.Sprintf(f, a...)) }
-func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warn("Badger reported a warning.", "msg", fmt.Sprintf(f, a...)) }
-func (b badgerLogger) Infof(string, ...any)        {}
-func (b badgerLogger) Debugf(string, ...any)       {}
+func (b badgerLogger) Errorf(f string, a ...any) {
+	b.l.Error("Badger reported an error.", "msg", fmt.Sprintf(f, a...))
+}
+func (b badgerLogger) Warningf(f string, a ...any) {
+	b.l.Warn("Badger reported a warning.", "msg", fmt.Sprintf(f, a...))
+}
+func (b badgerLogger) Infof(string, ...any)  {}
+func (b badgerLogger) Debugf(string, ...any) {}
 
 // ctxDone returns ctx's error if it is done.
 func ctxDone(ctx context.Context) error {

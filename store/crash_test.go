@@ -1,0 +1,191 @@
+package store
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"fmt"
+	mrand "math/rand/v2"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/khantara/khantara/protocol"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+const crashAnnouncements = 10_000
+
+// TestCrash runs a child process that applies 10,000 announcements and
+// acknowledges each on stdout once Apply has returned; it kills the child
+// with SIGKILL after a random number of acknowledgements, reopens the store
+// and requires every acknowledged announcement, a cleanly opening store and
+// derived records that agree with the primary ones. KHANTARA_CRASH_RUNS sets
+// the number of rounds (default 20).
+func TestCrash(t *testing.T) {
+	if os.Getenv("KHANTARA_CRASH_DIR") != "" {
+		t.Skip("this is the child")
+	}
+	runs := 20
+	if v := os.Getenv("KHANTARA_CRASH_RUNS"); v != "" {
+		runs, _ = strconv.Atoi(v)
+	}
+	if testing.Short() {
+		runs = 2
+	}
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := mrand.New(mrand.NewPCG(seed, 7))
+	for round := range runs {
+		killAfter := rng.IntN(crashAnnouncements + 1)
+		t.Run(fmt.Sprintf("round-%02d-kill-after-%d", round, killAfter), func(t *testing.T) {
+			crashRound(t, killAfter)
+		})
+	}
+}
+
+func crashRound(t *testing.T, killAfter int) {
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "KHANTARA_CRASH_DIR="+dir)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	defer func() {
+		if !killed {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	}()
+	var pub peer.ID
+	acked := map[string]string{} // slot -> hash
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		switch {
+		case len(f) == 2 && f[0] == "pub":
+			if pub, err = peer.Decode(f[1]); err != nil {
+				t.Fatal(err)
+			}
+		case len(f) == 3 && f[0] == "ack":
+			acked[f[1]] = f[2]
+		default:
+			continue
+		}
+		if !killed && pub != "" && len(acked) >= killAfter {
+			cmd.Process.Signal(syscall.SIGKILL)
+			killed = true
+		}
+	}
+	cmd.Wait()
+	if pub == "" {
+		t.Fatal("the child never started")
+	}
+	if !killed {
+		t.Logf("the child finished all %d before the kill", len(acked))
+	}
+
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatalf("reopen after SIGKILL: %v", err)
+	}
+	defer s.Close()
+	for slot, hash := range acked {
+		r, err := s.Get(pub, slot)
+		if err != nil {
+			t.Fatalf("acknowledged %s lost: %v", slot, err)
+		}
+		if r.Signed.Hash().String() != hash {
+			t.Fatalf("acknowledged %s has hash %s, want %s", slot, r.Signed.Hash(), hash)
+		}
+	}
+	checkDerived(t, s)
+	p, err := s.PublisherSummary(pub)
+	if len(acked) > 0 && (err != nil || p.Practices < uint64(len(acked))) {
+		t.Fatalf("summary %+v (%v) counts fewer than the %d acknowledged", p, err, len(acked))
+	}
+}
+
+// TestCrashChild is the child of TestCrash; it runs only when
+// KHANTARA_CRASH_DIR is set. Half its workers apply one announcement per
+// call (own publications), half apply batches of up to 32 (received from
+// peers), all concurrently, so group commits of both kinds are in flight
+// when the kill comes.
+func TestCrashChild(t *testing.T) {
+	dir := os.Getenv("KHANTARA_CRASH_DIR")
+	if dir == "" {
+		t.Skip("helper process for TestCrash")
+	}
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _, err := crypto.GenerateEd25519Key(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := peer.IDFromPrivateKey(k)
+	var mu sync.Mutex
+	say := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(os.Stdout, format, args...)
+	}
+	say("pub %s\n", pub)
+
+	next := make(chan int)
+	go func() {
+		for i := range crashAnnouncements {
+			next <- i
+		}
+		close(next)
+	}()
+	var wg sync.WaitGroup
+	for w := range 16 {
+		batch := 1
+		if w%2 == 1 {
+			batch = 32
+		}
+		wg.Go(func() {
+			for {
+				var items []Incoming
+				for len(items) < batch {
+					i, ok := <-next
+					if !ok {
+						break
+					}
+					a := &protocol.Announcement{V: 1, Seq: uint64(i + 1), Time: time.Now().UTC(), Kind: protocol.KindPractice,
+						Practice: sheet("p-"+strconv.Itoa(i), "Practice "+strconv.Itoa(i))}
+					signed, err := protocol.Seal(a, k)
+					if err != nil {
+						panic(err)
+					}
+					items = append(items, Incoming{Signed: signed})
+				}
+				if len(items) == 0 {
+					return
+				}
+				if _, err := s.Apply(context.Background(), items...); err != nil {
+					panic(err)
+				}
+				for _, it := range items {
+					say("ack %s %s\n", it.Signed.Announcement().Slot(), it.Signed.Hash().String())
+				}
+			}
+		})
+	}
+	wg.Wait()
+	s.Close()
+}

@@ -200,24 +200,35 @@ func checkID(p *problems, path, id string) {
 	}
 }
 
-// checkText bounds a free-text field and refuses control characters other
-// than tab and newline.
+// checkText bounds a free-text field and refuses invalid UTF-8 and control
+// characters other than tab, CR and LF, in one pass over the bytes.
 func checkText(p *problems, path, s string, max int) {
-	if s == "" {
-		return
-	}
-	if !utf8.ValidString(s) {
-		p.add(path, "is not valid UTF-8")
-		return
-	}
-	if n := utf8.RuneCountInString(s); n > max {
-		p.add(path, "at most %d characters, got %d", max, n)
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' {
+	n := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if (c < 0x20 && c != '\n' && c != '\t' && c != '\r') || c == 0x7f {
+				p.add(path, "contains control character %U", rune(c))
+				return
+			}
+			i++
+			n++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			p.add(path, "is not valid UTF-8")
+			return
+		}
+		if unicode.IsControl(r) {
 			p.add(path, "contains control character %U", r)
 			return
 		}
+		i += size
+		n++
+	}
+	if n > max {
+		p.add(path, "at most %d characters, got %d", max, n)
 	}
 }
 
@@ -311,11 +322,12 @@ func checkCodes(p *problems, path string, vs []string, vocab []string) {
 		return
 	}
 	for i, v := range vs {
-		item := fmt.Sprintf("%s[%d]", path, i)
-		checkCode(p, item, v, vocab)
+		if !inVocab(vocab, v) {
+			checkCode(p, fmt.Sprintf("%s[%d]", path, i), v, vocab)
+		}
 		for _, w := range vs[:i] {
 			if w == v {
-				p.add(item, "%q appears twice", v)
+				p.add(fmt.Sprintf("%s[%d]", path, i), "%q appears twice", v)
 				break
 			}
 		}

@@ -82,6 +82,19 @@ func (s *Store) Apply(ctx context.Context, items ...Incoming) ([]Result, error) 
 	}
 }
 
+// WriteStats counts the writer's work since Open.
+type WriteStats struct {
+	// Groups is the number of fsyncs that acknowledged announcements.
+	Groups uint64
+	// Announcements is the number of announcements those groups carried.
+	Announcements uint64
+}
+
+// WriteStats returns the writer's counters; safe to call at any time.
+func (s *Store) WriteStats() WriteStats {
+	return WriteStats{Groups: s.groups.Load(), Announcements: s.grouped.Load()}
+}
+
 type applyReq struct {
 	rebuild bool // run Rebuild instead of applying items
 	items   []Incoming
@@ -91,10 +104,11 @@ type applyReq struct {
 }
 
 // writer owns every write. It takes whatever requests are waiting (up to
-// maxBatch announcements), applies them in as few transactions as fit,
-// fsyncs once and answers them all.
+// maxBatch announcements), applies them in as few transactions as fit and
+// passes them to the syncer, which answers them once they are on disk.
 func (s *Store) writer() {
 	defer close(s.done)
+	defer close(s.synced) // the syncer finishes what is committed, then stops
 	var next *applyReq // a request taken while gathering that must run alone
 	for {
 		first := next
@@ -107,8 +121,7 @@ func (s *Store) writer() {
 			}
 		}
 		if first.rebuild {
-			first.err = s.rebuild()
-			close(first.done)
+			answer([]*applyReq{first}, s.rebuild())
 			continue
 		}
 		group := []*applyReq{first}
@@ -128,10 +141,60 @@ func (s *Store) writer() {
 			}
 		}
 		err := s.commitGroup(group)
-		for _, r := range group {
-			r.err = err
-			close(r.done)
+		s.grouped.Add(uint64(n))
+		if err != nil {
+			answer(group, err)
+			continue
 		}
+		// Committed: hand the group to the syncer and take the next one
+		// while the fsync runs.
+		select {
+		case s.synced <- group:
+		case <-s.syncDone:
+			answer(group, ErrClosed)
+		}
+	}
+}
+
+// syncer makes committed groups durable: it takes every group committed so
+// far, fsyncs once, and answers them all. While it waits on the disk the
+// writer commits the next groups, so under load one fsync covers many
+// commits and CPU work overlaps the disk.
+func (s *Store) syncer() {
+	defer close(s.syncDone)
+	for {
+		first, ok := <-s.synced
+		if !ok {
+			return
+		}
+		batch := [][]*applyReq{first}
+	drain:
+		for {
+			select {
+			case g, ok := <-s.synced:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, g)
+			default:
+				break drain
+			}
+		}
+		err := s.db.Sync()
+		if err != nil {
+			err = fmt.Errorf("sync store: %w", err)
+		}
+		s.groups.Add(1)
+		for _, g := range batch {
+			answer(g, err)
+		}
+	}
+}
+
+func answer(group []*applyReq, err error) {
+	for _, r := range group {
+		r.err = err
+		close(r.done)
 	}
 }
 
@@ -153,9 +216,6 @@ func (s *Store) commitGroup(group []*applyReq) error {
 			return err
 		}
 		all = all[n:]
-	}
-	if err := s.db.Sync(); err != nil {
-		return fmt.Errorf("sync store: %w", err)
 	}
 	return nil
 }

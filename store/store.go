@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -23,8 +24,14 @@ type Store struct {
 	reqs   chan *applyReq
 	quit   chan struct{} // closed by Close to stop the writer
 	done   chan struct{} // closed by the writer when it has stopped
+	// synced carries committed groups from the writer to the syncer; the
+	// writer closes it when it stops. syncDone is closed by the syncer.
+	synced   chan []*applyReq
+	syncDone chan struct{}
 	closer sync.Once
 	err    error // result of Close
+
+	groups, grouped atomic.Uint64 // WriteStats counters
 }
 
 type config struct {
@@ -89,6 +96,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		WithNumLevelZeroTables(3).
 		WithBlockCacheSize(cfg.cacheBytes).
 		WithValueLogFileSize(64 << 20).
+		WithValueThreshold(1 << 10).
 		WithNumCompactors(2).
 		WithMetricsEnabled(false)
 	db, err := badger.Open(bopts)
@@ -103,6 +111,9 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		reqs: make(chan *applyReq),
 		quit: make(chan struct{}),
 		done: make(chan struct{}),
+
+		synced:   make(chan []*applyReq, 64),
+		syncDone: make(chan struct{}),
 	}
 	if err := s.checkSchema(); err != nil {
 		db.Close()
@@ -110,6 +121,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open store %q: %w", dir, err)
 	}
 	go s.writer()
+	go s.syncer()
 	return s, nil
 }
 
@@ -120,6 +132,7 @@ func (s *Store) Close() error {
 	s.closer.Do(func() {
 		close(s.quit)
 		<-s.done
+		<-s.syncDone
 		s.err = errors.Join(s.db.Close(), s.lock.Close())
 	})
 	return s.err

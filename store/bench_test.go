@@ -1,0 +1,185 @@
+package store
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/khantara/khantara/protocol"
+	"github.com/libp2p/go-libp2p/core/crypto"
+)
+
+// benchEnvelopes returns n sealed envelopes of realistic size: the demo
+// sheets, renamed, from 50 publishers.
+func benchEnvelopes(b *testing.B, n int) [][]byte {
+	b.Helper()
+	files, _ := filepath.Glob("../demo/sheets/*.yaml")
+	if len(files) == 0 {
+		b.Fatal("no demo sheets")
+	}
+	var sheets []*protocol.FactSheet
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s, err := protocol.ParseSheet(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sheets = append(sheets, s)
+	}
+	keys := make([]crypto.PrivKey, 50)
+	for i := range keys {
+		keys[i], _, _ = crypto.GenerateEd25519Key(rand.Reader)
+	}
+	out := make([][]byte, n)
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				s := *sheets[i%len(sheets)]
+				s.ID = fmt.Sprintf("%.50s-%d", s.ID, i)
+				a := &protocol.Announcement{V: 1, Seq: uint64(i/len(keys) + 1), Time: t0, Kind: protocol.KindPractice, Practice: &s}
+				signed, err := protocol.Seal(a, keys[i%len(keys)])
+				if err != nil {
+					panic(err)
+				}
+				out[i] = signed.Envelope()
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// ingestWorkers is how many announcements are in flight at once, as with
+// gossipsub validating concurrently (its default allows 1024 per topic).
+const ingestWorkers = 256
+
+// BenchmarkIngest measures, side by side in one run: raw Ed25519
+// verification of a 4 KB message (one core, and all cores), protocol.Open
+// (decode + verify + validate) on all cores, and the full ingest path
+// (Open + Apply with the shipped durability: every Apply returns fsynced,
+// concurrent calls share a group commit). It reports ingest rate divided
+// by the raw verify rate on all cores (x-verify-par) and on one core
+// (x-verify-1core).
+func BenchmarkIngest(b *testing.B) {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	pubKey := priv.Public().(ed25519.PublicKey)
+	msg := make([]byte, 4096)
+	sig := ed25519.Sign(priv, msg)
+	var verify1, verifyPar, openPar float64
+
+	b.Run("ed25519-verify-1core", func(b *testing.B) {
+		start := time.Now()
+		for i := 0; i < b.N; i++ {
+			if !ed25519.Verify(pubKey, msg, sig) {
+				b.Fatal("verify failed")
+			}
+		}
+		verify1 = float64(b.N) / time.Since(start).Seconds()
+		b.ReportMetric(verify1, "verify/s")
+	})
+	b.Run("ed25519-verify-parallel", func(b *testing.B) {
+		start := time.Now()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if !ed25519.Verify(pubKey, msg, sig) {
+					panic("verify failed")
+				}
+			}
+		})
+		verifyPar = float64(b.N) / time.Since(start).Seconds()
+		b.ReportMetric(verifyPar, "verify/s")
+	})
+	b.Run("open-parallel", func(b *testing.B) {
+		envs := benchEnvelopes(b, min(b.N, 4096))
+		b.ResetTimer()
+		start := time.Now()
+		var i atomic.Int64
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := protocol.Open(envs[int(i.Add(1))%len(envs)]); err != nil {
+					panic(err)
+				}
+			}
+		})
+		openPar = float64(b.N) / time.Since(start).Seconds()
+		b.ReportMetric(openPar, "open/s")
+	})
+	b.Run("open+apply", func(b *testing.B) {
+		envs := benchEnvelopes(b, b.N)
+		s := openStore(b, "")
+		var size int
+		for _, e := range envs {
+			size += len(e)
+		}
+		b.SetBytes(int64(size / len(envs)))
+		b.ResetTimer()
+		start := time.Now()
+		// Workers each open one envelope and apply it, as gossip validators
+		// and sync sessions do; the store groups their commits.
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range ingestWorkers {
+			wg.Go(func() {
+				for {
+					i := int(next.Add(1)) - 1
+					if i >= len(envs) {
+						return
+					}
+					signed, err := protocol.Open(envs[i])
+					if err != nil {
+						panic(err)
+					}
+					if _, err := s.Apply(context.Background(), Incoming{Signed: signed, From: "bench"}); err != nil {
+						panic(err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		elapsed := time.Since(start)
+		b.StopTimer()
+		rate := float64(b.N) / elapsed.Seconds()
+		b.ReportMetric(rate, "ingest/s")
+		ws := s.WriteStats()
+		b.ReportMetric(float64(ws.Announcements)/float64(max(ws.Groups, 1)), "per-commit")
+		if verifyPar > 0 {
+			b.ReportMetric(rate/verifyPar, "x-verify-par")
+			b.ReportMetric(rate/verify1, "x-verify-1core")
+			b.ReportMetric(rate/openPar, "x-open")
+		}
+		if c, _, _ := s.Counts(); c.Practices != uint64(b.N) {
+			b.Fatalf("stored %d practices, want %d", c.Practices, b.N)
+		}
+	})
+}
+
+// BenchmarkApplySequential is the worst case: one caller, one announcement
+// per Apply, so every call pays its own fsync (own publications one at a
+// time). Its rate is bounded by the disk's fsync latency.
+func BenchmarkApplySequential(b *testing.B) {
+	envs := benchEnvelopes(b, b.N)
+	signed := make([]*protocol.Signed, len(envs))
+	for i, e := range envs {
+		signed[i], _ = protocol.Open(e)
+	}
+	s := openStore(b, "")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.Apply(context.Background(), Incoming{Signed: signed[i]}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,41 +23,76 @@ import (
 // types included, each with its field path and source line.
 func ParseSheet(data []byte) (*FactSheet, error) {
 	var s FactSheet
-	lines, err := parseDocument(data, &s)
+	lines, shape, err := parseDocument(data, &s)
 	if err != nil {
 		return nil, err
 	}
-	return &s, withLines(s.Validate(), lines)
+	if err := merge(shape, withLines(s.Validate(), lines)); err != nil {
+		return nil, err
+	}
+	return &s, nil
 }
 
 // ParseProfile is ParseSheet for a publisher profile.
 func ParseProfile(data []byte) (*Profile, error) {
 	var p Profile
-	lines, err := parseDocument(data, &p)
+	lines, shape, err := parseDocument(data, &p)
 	if err != nil {
 		return nil, err
 	}
-	return &p, withLines(p.Validate(), lines)
+	if err := merge(shape, withLines(p.Validate(), lines)); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// merge combines shape problems (unknown keys, wrong types) with the rule
+// problems found in the rest of the document, dropping rule problems about
+// a field that already has a shape problem, and orders them by line.
+func merge(shape []FieldError, rules error) error {
+	var ve *ValidationError
+	if rules != nil && !errors.As(rules, &ve) {
+		return rules
+	}
+	all := slices.Clone(shape)
+	if ve != nil {
+	next:
+		for _, p := range ve.Problems {
+			for _, sp := range shape {
+				if p.Path == sp.Path || strings.HasPrefix(p.Path, sp.Path+".") || strings.HasPrefix(p.Path, sp.Path+"[") {
+					continue next
+				}
+			}
+			all = append(all, p)
+		}
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(all, func(a, b FieldError) int { return a.Line - b.Line })
+	return &ValidationError{Problems: all}
 }
 
 // parseDocument converts one YAML document to JSON while checking it against
-// the shape of dst (a pointer to struct), then decodes the JSON into dst. It
-// returns the source line of every field path it saw.
-func parseDocument(data []byte, dst any) (map[string]int, error) {
+// the shape of dst (a pointer to struct), leaving out every value of the
+// wrong shape, then decodes the JSON into dst. It returns the source line of
+// every field path it saw and the shape problems; err is for documents that
+// cannot be read at all.
+func parseDocument(data []byte, dst any) (map[string]int, []FieldError, error) {
 	if len(data) > MaxSheetFileSize {
-		return nil, fmt.Errorf("%w: file is %d bytes, limit %d", ErrTooLarge, len(data), MaxSheetFileSize)
+		return nil, nil, fmt.Errorf("%w: file is %d bytes, limit %d", ErrTooLarge, len(data), MaxSheetFileSize)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, &ValidationError{Problems: []FieldError{{Msg: "the file is empty"}}}
+			return nil, nil, &ValidationError{Problems: []FieldError{{Msg: "the file is empty"}}}
 		}
-		return nil, &ValidationError{Problems: []FieldError{{Msg: "not valid YAML or JSON: " + strings.TrimPrefix(err.Error(), "yaml: "), Line: yamlErrLine(err)}}}
+		return nil, nil, &ValidationError{Problems: []FieldError{{Msg: "not valid YAML or JSON: " + strings.TrimPrefix(err.Error(), "yaml: "), Line: yamlErrLine(err)}}}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
-		return nil, &ValidationError{Problems: []FieldError{{Msg: "the file holds more than one document; put one sheet per file", Line: extra.Line}}}
+		return nil, nil, &ValidationError{Problems: []FieldError{{Msg: "the file holds more than one document; put one sheet per file", Line: extra.Line}}}
 	}
 	c := converter{lines: map[string]int{}}
 	root := &doc
@@ -64,12 +100,9 @@ func parseDocument(data []byte, dst any) (map[string]int, error) {
 		root = root.Content[0]
 	}
 	if root.Kind != yaml.MappingNode {
-		return nil, &ValidationError{Problems: []FieldError{{Msg: "the document must be a mapping of keys to values", Line: root.Line}}}
+		return nil, nil, &ValidationError{Problems: []FieldError{{Msg: "the document must be a mapping of keys to values", Line: root.Line}}}
 	}
 	c.value(root, reflect.TypeOf(dst).Elem(), "")
-	if len(c.p.list) > 0 {
-		return nil, &ValidationError{Problems: c.p.list}
-	}
 	if err := json.Unmarshal(c.buf.Bytes(), dst, json.RejectUnknownMembers(true)); err != nil {
 		// The converter checked the shape, so this is a value the JSON
 		// decoder refuses for its own reasons (an integer overflow, say).
@@ -81,9 +114,9 @@ func parseDocument(data []byte, dst any) (map[string]int, error) {
 				err = se.Err
 			}
 		}
-		return nil, &ValidationError{Problems: []FieldError{{Path: path, Msg: err.Error(), Line: c.lines[path]}}}
+		return nil, nil, &ValidationError{Problems: append(c.p.list, FieldError{Path: path, Msg: err.Error(), Line: c.lines[path]})}
 	}
-	return c.lines, nil
+	return c.lines, c.p.list, nil
 }
 
 // converter walks YAML nodes against a Go type, writing JSON and collecting
@@ -98,10 +131,17 @@ func (c *converter) fail(n *yaml.Node, path, format string, args ...any) {
 	c.p.list = append(c.p.list, FieldError{Path: path, Msg: fmt.Sprintf(format, args...), Line: n.Line})
 }
 
+// bad records a problem with a value and writes null in its place, so the
+// rest of the document still decodes and gets checked.
+func (c *converter) bad(n *yaml.Node, path, format string, args ...any) {
+	c.fail(n, path, format, args...)
+	c.buf.WriteString("null")
+}
+
 func (c *converter) value(n *yaml.Node, t reflect.Type, path string) {
 	c.lines[path] = n.Line
 	if n.Kind == yaml.AliasNode || n.Anchor != "" {
-		c.fail(n, path, "YAML anchors and aliases are not supported; write the value out")
+		c.bad(n, path, "YAML anchors and aliases are not supported; write the value out")
 		return
 	}
 	for t.Kind() == reflect.Pointer {
@@ -110,7 +150,7 @@ func (c *converter) value(n *yaml.Node, t reflect.Type, path string) {
 	switch t.Kind() {
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
-			c.fail(n, path, "must be a mapping of keys to values, got %s", describe(n))
+			c.bad(n, path, "must be a mapping of keys to values, got %s", describe(n))
 			return
 		}
 		fields := structFields(t)
@@ -145,10 +185,11 @@ func (c *converter) value(n *yaml.Node, t reflect.Type, path string) {
 		c.buf.WriteByte('}')
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
-			c.fail(n, path, "must be a mapping, got %s", describe(n))
+			c.bad(n, path, "must be a mapping, got %s", describe(n))
 			return
 		}
 		c.buf.WriteByte('{')
+		first := true
 		seen := map[string]int{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
@@ -161,9 +202,10 @@ func (c *converter) value(n *yaml.Node, t reflect.Type, path string) {
 				c.fail(k, path, "keys must be text")
 				continue
 			}
-			if i > 0 {
+			if !first {
 				c.buf.WriteByte(',')
 			}
+			first = false
 			writeString(&c.buf, k.Value)
 			c.buf.WriteByte(':')
 			c.value(v, t.Elem(), join(path, k.Value))
@@ -171,7 +213,7 @@ func (c *converter) value(n *yaml.Node, t reflect.Type, path string) {
 		c.buf.WriteByte('}')
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
-			c.fail(n, path, "must be a list such as [a, b], got %s", describe(n))
+			c.bad(n, path, "must be a list such as [a, b], got %s", describe(n))
 			return
 		}
 		c.buf.WriteByte('[')
@@ -184,7 +226,7 @@ func (c *converter) value(n *yaml.Node, t reflect.Type, path string) {
 		c.buf.WriteByte(']')
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode || isNull(n) {
-			c.fail(n, path, "must be text, got %s", describe(n))
+			c.bad(n, path, "must be text, got %s", describe(n))
 			return
 		}
 		writeString(&c.buf, n.Value)
@@ -195,7 +237,7 @@ func (c *converter) value(n *yaml.Node, t reflect.Type, path string) {
 			c.buf.WriteString(strconv.FormatInt(int64(f), 10))
 			return
 		}
-		c.fail(n, path, "must be a whole number, got %s", describe(n))
+		c.bad(n, path, "must be a whole number, got %s", describe(n))
 	case reflect.Float64:
 		var f float64
 		if n.Kind == yaml.ScalarNode && (n.ShortTag() == "!!int" || n.ShortTag() == "!!float") && n.Decode(&f) == nil &&
@@ -203,16 +245,16 @@ func (c *converter) value(n *yaml.Node, t reflect.Type, path string) {
 			c.buf.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
 			return
 		}
-		c.fail(n, path, "must be a number, got %s", describe(n))
+		c.bad(n, path, "must be a number, got %s", describe(n))
 	case reflect.Bool:
 		var b bool
 		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!bool" && n.Decode(&b) == nil {
 			c.buf.WriteString(strconv.FormatBool(b))
 			return
 		}
-		c.fail(n, path, "must be true or false, got %s", describe(n))
+		c.bad(n, path, "must be true or false, got %s", describe(n))
 	default:
-		c.fail(n, path, "cannot be read from a sheet")
+		c.bad(n, path, "cannot be read from a sheet")
 	}
 }
 

@@ -175,3 +175,26 @@ func TestDemoSheets(t *testing.T) {
 		t.Errorf("want at least 3 sheets written in Italian, got %d", languages["it"])
 	}
 }
+
+// TestParseSheetShapeAndRules checks that wrong shapes anywhere (list
+// elements, map values, keys) still let the rest of the sheet be checked.
+func TestParseSheetShapeAndRules(t *testing.T) {
+	doc := strings.NewReplacer(
+		"dimensions: [cultural]", "dimensions: [cultural, [x]]",
+		"country: IT", "country: UK",
+		"    title: Pratica di prova", "    title: [a]",
+	).Replace(goodYAML) + "tags: [{a: b}, ok-tag, Bad]\n"
+	_, err := ParseSheet([]byte(doc))
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("got %v", err)
+	}
+	for _, w := range []string{"dimensions[1]: must be text", `country: "UK"`, "translations.it.title: must be text", "tags[0]: must be text", `tags[2]: "Bad"`} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q:\n%v", w, err)
+		}
+	}
+	if strings.Contains(err.Error(), "jsontext") || strings.Contains(err.Error(), "is required") {
+		t.Errorf("shape problems leaked into decoding or rule errors:\n%v", err)
+	}
+}

@@ -109,7 +109,7 @@ type applyReq struct {
 func (s *Store) writer() {
 	defer close(s.done)
 	defer close(s.synced) // the syncer finishes what is committed, then stops
-	var next *applyReq // a request taken while gathering that must run alone
+	var next *applyReq    // a request taken while gathering that must run alone
 	for {
 		first := next
 		next = nil

@@ -18,18 +18,18 @@ import (
 // Store is a node's catalogue on disk. Make one with Open; all methods are
 // safe for concurrent use.
 type Store struct {
-	db     *badger.DB
-	lock   io.Closer
-	cfg    config
-	reqs   chan *applyReq
-	quit   chan struct{} // closed by Close to stop the writer
-	done   chan struct{} // closed by the writer when it has stopped
+	db   *badger.DB
+	lock io.Closer
+	cfg  config
+	reqs chan *applyReq
+	quit chan struct{} // closed by Close to stop the writer
+	done chan struct{} // closed by the writer when it has stopped
 	// synced carries committed groups from the writer to the syncer; the
 	// writer closes it when it stops. syncDone is closed by the syncer.
 	synced   chan []*applyReq
 	syncDone chan struct{}
-	closer sync.Once
-	err    error // result of Close
+	closer   sync.Once
+	err      error // result of Close
 
 	groups, grouped atomic.Uint64 // WriteStats counters
 }

@@ -8,7 +8,12 @@ CRASH_RUNS ?= 20
 .PHONY: run build test test-long bench fuzz lint demo clean
 
 run: build
-	./$(BIN) validate demo/sheets/*.yaml
+	@./$(BIN) validate demo/sheets/*.yaml
+	@echo
+	@echo "The demo catalogue above is what the federation will carry. Try next:"
+	@echo "  $(BIN) validate YOUR-SHEET.yaml   # every problem at once, with line and field"
+	@echo "  less demo/sheets/cric-roubaix.yaml   # a complete fact sheet"
+	@echo "  less PROTOCOL.md                      # the signed announcement, byte for byte"
 
 build:
 	$(GO) build -o $(BIN) ./cmd/khantara

@@ -21,29 +21,24 @@ import (
 // read as the YAML it also is), and validates it. It returns nil and a
 // *ValidationError listing every problem at once, unknown keys and wrong
 // types included, each with its field path and source line.
-func ParseSheet(data []byte) (*FactSheet, error) {
-	var s FactSheet
-	lines, shape, err := parseDocument(data, &s)
-	if err != nil {
-		return nil, err
-	}
-	if err := merge(shape, withLines(s.Validate(), lines)); err != nil {
-		return nil, err
-	}
-	return &s, nil
-}
+func ParseSheet(data []byte) (*FactSheet, error) { return parse[FactSheet](data) }
 
 // ParseProfile is ParseSheet for a publisher profile.
-func ParseProfile(data []byte) (*Profile, error) {
-	var p Profile
-	lines, shape, err := parseDocument(data, &p)
+func ParseProfile(data []byte) (*Profile, error) { return parse[Profile](data) }
+
+func parse[T any, PT interface {
+	*T
+	Validate() error
+}](data []byte) (*T, error) {
+	var v T
+	lines, shape, err := parseDocument(data, &v)
 	if err != nil {
 		return nil, err
 	}
-	if err := merge(shape, withLines(p.Validate(), lines)); err != nil {
+	if err := merge(shape, withLines(PT(&v).Validate(), lines)); err != nil {
 		return nil, err
 	}
-	return &p, nil
+	return &v, nil
 }
 
 // merge combines shape problems (unknown keys, wrong types) with the rule

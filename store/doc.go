@@ -11,12 +11,19 @@
 // every node that has received the same announcements, in any order, holds
 // the same state.
 //
-// Lifecycle: Open takes an exclusive lock on the directory and starts one
-// writer goroutine that owns all writes; Close stops it and releases
-// everything, and is safe to call twice. All methods are safe for
-// concurrent use. Apply returns only after the announcements are committed
-// and fsynced; concurrent callers share one commit and one fsync (group
-// commit), so durability costs little under load.
+// Lifecycle: Open takes an exclusive lock on the directory and starts two
+// goroutines: a writer that owns all writes and a syncer that makes them
+// durable; Close stops both and releases everything, and is safe to call
+// twice. All methods are safe for concurrent use.
+//
+// Durability: Badger runs with SyncWrites off, and Apply returns only after
+// an explicit DB.Sync (WAL and value log) that began after its commit. The
+// writer commits whatever requests are waiting in one transaction and
+// passes them on; the syncer fsyncs everything committed so far in one call
+// and answers all of it, while the writer is already committing the next
+// requests. One announcement alone costs one fsync (about 1 ms here); under
+// load, one fsync covers dozens. The crash test (SIGKILL at random moments)
+// checks that nothing acknowledged is lost.
 //
 // Records on disk (key prefixes in keys.go) are primary (state, the log of
 // seen announcement hashes) or derived (the sequence index, publisher

@@ -31,6 +31,9 @@ func validateCommand() *cli.Command {
 			if bad > 0 {
 				return cli.Exit(fmt.Sprintf("%d of %d sheets are invalid", bad, c.NArg()), 1)
 			}
+			if c.NArg() > 1 {
+				fmt.Fprintf(c.App.Writer, "all %d sheets are valid fact sheets of protocol v1\n", c.NArg())
+			}
 			return nil
 		},
 	}

@@ -385,10 +385,6 @@ func parentPath(p string) string {
 }
 
 func yamlErrLine(err error) int {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		return 0
-	}
 	// yaml.v3 syntax errors read "yaml: line N: ...".
 	msg := err.Error()
 	if i := strings.Index(msg, "line "); i >= 0 {

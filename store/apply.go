@@ -84,15 +84,15 @@ func (s *Store) Apply(ctx context.Context, items ...Incoming) ([]Result, error) 
 
 // WriteStats counts the writer's work since Open.
 type WriteStats struct {
-	// Groups is the number of fsyncs that acknowledged announcements.
-	Groups uint64
-	// Announcements is the number of announcements those groups carried.
+	// Syncs is the number of fsyncs that acknowledged announcements.
+	Syncs uint64
+	// Announcements is the number of announcements committed.
 	Announcements uint64
 }
 
 // WriteStats returns the writer's counters; safe to call at any time.
 func (s *Store) WriteStats() WriteStats {
-	return WriteStats{Groups: s.groups.Load(), Announcements: s.grouped.Load()}
+	return WriteStats{Syncs: s.syncs.Load(), Announcements: s.committed.Load()}
 }
 
 type applyReq struct {
@@ -140,19 +140,15 @@ func (s *Store) writer() {
 				break gather
 			}
 		}
-		err := s.commitGroup(group)
-		s.grouped.Add(uint64(n))
-		if err != nil {
+		if err := s.commitGroup(group); err != nil {
 			answer(group, err)
 			continue
 		}
+		s.committed.Add(uint64(n))
 		// Committed: hand the group to the syncer and take the next one
-		// while the fsync runs.
-		select {
-		case s.synced <- group:
-		case <-s.syncDone:
-			answer(group, ErrClosed)
-		}
+		// while the fsync runs. The syncer stops only after this
+		// goroutine closes s.synced, so the send always completes.
+		s.synced <- group
 	}
 }
 
@@ -184,7 +180,7 @@ func (s *Store) syncer() {
 		if err != nil {
 			err = fmt.Errorf("sync store: %w", err)
 		}
-		s.groups.Add(1)
+		s.syncs.Add(1)
 		for _, g := range batch {
 			answer(g, err)
 		}
@@ -225,7 +221,7 @@ func (s *Store) commitGroup(group []*applyReq) error {
 func (s *Store) applyChunk(items []pending) (int, error) {
 	txn := s.db.NewTransaction(true)
 	defer txn.Discard()
-	tx := &writeTx{txn: txn, now: s.cfg.now().UTC(), sums: map[peer.ID]*summary{}}
+	tx := &writeTx{txn: txn, now: s.cfg.now().UTC(), sums: map[peer.ID]*summary{}, dirty: map[peer.ID]bool{}}
 	budget := s.db.MaxBatchSize() / 2
 	count := s.db.MaxBatchCount() / 2
 	var size, entries int64
@@ -254,11 +250,13 @@ func (s *Store) applyChunk(items []pending) (int, error) {
 }
 
 // writeTx applies announcements inside one Badger transaction, caching the
-// publisher summaries it touches until flushSummaries.
+// publisher summaries it reads and writing back the ones it changed
+// (dirty) in flushSummaries.
 type writeTx struct {
-	txn  *badger.Txn
-	now  time.Time
-	sums map[peer.ID]*summary
+	txn   *badger.Txn
+	now   time.Time
+	sums  map[peer.ID]*summary
+	dirty map[peer.ID]bool
 }
 
 func (t *writeTx) summary(pub peer.ID) (*summary, error) {
@@ -281,8 +279,8 @@ func (t *writeTx) summary(pub peer.ID) (*summary, error) {
 }
 
 func (t *writeTx) flushSummaries() error {
-	for pub, s := range t.sums {
-		if err := t.txn.Set(pubKey(prefixPublisher, pub), s.encode()); err != nil {
+	for pub := range t.dirty {
+		if err := t.txn.Set(pubKey(prefixPublisher, pub), t.sums[pub].encode()); err != nil {
 			return err
 		}
 	}
@@ -298,21 +296,19 @@ func (t *writeTx) apply(in *Incoming) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	var res Result
 	seenK := seqKey(prefixSeen, pub, seq, h)
 	if seq <= sum.maxSeen {
+		// Not beyond the highest sequence seen: this announcement, or
+		// another with the same sequence, may have been seen before.
 		if _, err := t.txn.Get(seenK); err == nil {
 			return Result{Outcome: Duplicate}, nil
 		} else if !errors.Is(err, badger.ErrKeyNotFound) {
 			return Result{}, err
 		}
+		res.Equivocation = t.hasAny(seqPrefix(prefixSeen, pub, seq))
 	}
-	var res Result
-	if seq <= sum.maxSeen {
-		// Another announcement with this sequence may have been seen.
-		if res.Equivocation, err = t.hasOther(prefixSeen, pub, seq); err != nil {
-			return Result{}, err
-		}
-	}
+	t.dirty[pub] = true
 	if err := t.txn.Set(seenK, nil); err != nil {
 		return Result{}, err
 	}
@@ -337,11 +333,14 @@ func (t *writeTx) apply(in *Incoming) (Result, error) {
 	case err != nil:
 		return Result{}, err
 	default:
-		raw, err := item.ValueCopy(nil)
+		// Only the header is needed: the envelope is not copied out.
+		err := item.Value(func(v []byte) (err error) {
+			if cur, err = decodeStateValue(v); err == nil {
+				cur.envelope = nil
+			}
+			return err
+		})
 		if err != nil {
-			return Result{}, err
-		}
-		if cur, err = decodeStateValue(raw); err != nil {
 			return Result{}, err
 		}
 	}
@@ -368,12 +367,12 @@ func (t *writeTx) apply(in *Incoming) (Result, error) {
 	return res, nil
 }
 
-// hasOther reports whether any key under prefix+pub+seq exists. It is only
-// asked after the exact key was found missing, so any key is another hash.
-func (t *writeTx) hasOther(prefix byte, pub peer.ID, seq uint64) (bool, error) {
-	p := seqPrefix(prefix, pub, seq)
+// hasAny reports whether any key starts with p. Asked about a sequence's
+// seen hashes after the exact key was found missing, a yes means another
+// announcement with that sequence was seen.
+func (t *writeTx) hasAny(p []byte) bool {
 	it := t.txn.NewIterator(badger.IteratorOptions{Prefix: p})
 	defer it.Close()
 	it.Seek(p)
-	return it.ValidForPrefix(p), nil
+	return it.ValidForPrefix(p)
 }

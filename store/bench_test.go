@@ -154,7 +154,7 @@ func BenchmarkIngest(b *testing.B) {
 		rate := float64(b.N) / elapsed.Seconds()
 		b.ReportMetric(rate, "ingest/s")
 		ws := s.WriteStats()
-		b.ReportMetric(float64(ws.Announcements)/float64(max(ws.Groups, 1)), "per-commit")
+		b.ReportMetric(float64(ws.Announcements)/float64(max(ws.Syncs, 1)), "per-fsync")
 		if verifyPar > 0 {
 			b.ReportMetric(rate/verifyPar, "x-verify-par")
 			b.ReportMetric(rate/verify1, "x-verify-1core")

@@ -29,9 +29,6 @@ const crashAnnouncements = 10_000
 // derived records that agree with the primary ones. KHANTARA_CRASH_RUNS sets
 // the number of rounds (default 20).
 func TestCrash(t *testing.T) {
-	if os.Getenv("KHANTARA_CRASH_DIR") != "" {
-		t.Skip("this is the child")
-	}
 	runs := 20
 	if v := os.Getenv("KHANTARA_CRASH_RUNS"); v != "" {
 		runs, _ = strconv.Atoi(v)
@@ -52,7 +49,7 @@ func TestCrash(t *testing.T) {
 
 func crashRound(t *testing.T, killAfter int) {
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
+	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "KHANTARA_CRASH_DIR="+dir)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
@@ -118,23 +115,33 @@ func crashRound(t *testing.T, killAfter int) {
 	}
 }
 
-// TestCrashChild is the child of TestCrash; it runs only when
-// KHANTARA_CRASH_DIR is set. Half its workers apply one announcement per
-// call (own publications), half apply batches of up to 32 (received from
-// peers), all concurrently, so group commits of both kinds are in flight
-// when the kill comes.
-func TestCrashChild(t *testing.T) {
-	dir := os.Getenv("KHANTARA_CRASH_DIR")
-	if dir == "" {
-		t.Skip("helper process for TestCrash")
+// TestMain runs the crash child instead of the tests when
+// KHANTARA_CRASH_DIR names its store.
+func TestMain(m *testing.M) {
+	if dir := os.Getenv("KHANTARA_CRASH_DIR"); dir != "" {
+		if err := crashChild(dir); err != nil {
+			fmt.Fprintln(os.Stderr, "crash child:", err)
+			os.Exit(2)
+		}
+		os.Exit(0)
 	}
+	os.Exit(m.Run())
+}
+
+// crashChild is the child of TestCrash. Half its workers apply one
+// announcement per call (own publications), half apply batches of up to 32
+// (received from peers), all concurrently, so group commits of both kinds
+// are in flight when the kill comes. Each announcement is acknowledged on
+// stdout after its Apply returns.
+func crashChild(dir string) error {
 	s, err := Open(dir)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
+	defer s.Close()
 	k, _, err := crypto.GenerateEd25519Key(rand.Reader)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	pub, _ := peer.IDFromPrivateKey(k)
 	var mu sync.Mutex
@@ -153,6 +160,7 @@ func TestCrashChild(t *testing.T) {
 		close(next)
 	}()
 	var wg sync.WaitGroup
+	errs := make(chan error, 16)
 	for w := range 16 {
 		batch := 1
 		if w%2 == 1 {
@@ -170,7 +178,8 @@ func TestCrashChild(t *testing.T) {
 						Practice: sheet("p-"+strconv.Itoa(i), "Practice "+strconv.Itoa(i))}
 					signed, err := protocol.Seal(a, k)
 					if err != nil {
-						panic(err)
+						errs <- err
+						return
 					}
 					items = append(items, Incoming{Signed: signed})
 				}
@@ -178,14 +187,16 @@ func TestCrashChild(t *testing.T) {
 					return
 				}
 				if _, err := s.Apply(context.Background(), items...); err != nil {
-					panic(err)
+					errs <- err
+					return
 				}
 				for _, it := range items {
-					say("ack %s %s\n", it.Signed.Announcement().Slot(), it.Signed.Hash().String())
+					say("ack %s %s\n", it.Signed.Announcement().Slot(), it.Signed.Hash())
 				}
 			}
 		})
 	}
 	wg.Wait()
-	s.Close()
+	close(errs)
+	return <-errs
 }

@@ -31,6 +31,9 @@ const schemaVersion = 1
 
 var metaSchema = []byte{prefixMeta, 's', 'c', 'h', 'e', 'm', 'a'}
 
+// metaRebuilding is present while a rebuild runs; Open finishes it.
+var metaRebuilding = []byte{prefixMeta, 'r', 'e', 'b', 'u', 'i', 'l', 'd'}
+
 // derivedPrefixes are dropped and recreated by Rebuild.
 var derivedPrefixes = [][]byte{{prefixSeq}, {prefixPublisher}, {prefixEquivocation}}
 

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"iter"
+	"slices"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -105,7 +106,7 @@ func (s *Store) List(opts ListOptions) iter.Seq2[*Record, error] {
 					}); err != nil {
 						return err
 					}
-					if !containsKind(opts.Kinds, kind) {
+					if !slices.Contains(opts.Kinds, kind) {
 						continue
 					}
 				}
@@ -123,15 +124,6 @@ func (s *Store) List(opts ListOptions) iter.Seq2[*Record, error] {
 			yield(nil, err)
 		}
 	}
-}
-
-func containsKind(ks []protocol.Kind, k protocol.Kind) bool {
-	for _, x := range ks {
-		if x == k {
-			return true
-		}
-	}
-	return false
 }
 
 // Publisher summarises what the store holds of one publisher.

@@ -12,11 +12,10 @@ import (
 // Rebuild drops every derived record (the sequence index, publisher
 // summaries, the equivocation index) and recreates them from the primary
 // records (state and seen log). It runs inside the writer, so Apply calls
-// wait for it; reads during a rebuild may see partial derived records.
+// wait for it; reads during a rebuild may see partial derived records. A
+// rebuild cut short by a crash is finished by the next Open. If ctx ends
+// first, Rebuild returns and the rebuild goes on.
 func (s *Store) Rebuild(ctx context.Context) error {
-	if err := ctxDone(ctx); err != nil {
-		return err
-	}
 	// The writer runs the rebuild, so no Apply interleaves with it.
 	req := &applyReq{rebuild: true, done: make(chan struct{})}
 	select {
@@ -26,11 +25,23 @@ func (s *Store) Rebuild(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	<-req.done
-	return req.err
+	select {
+	case <-req.done:
+		return req.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (s *Store) rebuild() error {
+	// The marker survives a crash between dropping and rewriting the
+	// derived records; Open sees it and rebuilds again.
+	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(metaRebuilding, nil) }); err != nil {
+		return fmt.Errorf("mark rebuild: %w", err)
+	}
+	if err := s.db.Sync(); err != nil {
+		return fmt.Errorf("mark rebuild: %w", err)
+	}
 	if err := s.db.DropPrefix(derivedPrefixes...); err != nil {
 		return fmt.Errorf("drop derived records: %w", err)
 	}
@@ -109,6 +120,9 @@ func (s *Store) rebuild() error {
 		if err := wb.Set(pubKey(prefixPublisher, pub), sum.encode()); err != nil {
 			return err
 		}
+	}
+	if err := wb.Delete(metaRebuilding); err != nil {
+		return err
 	}
 	if err := wb.Flush(); err != nil {
 		return fmt.Errorf("write derived records: %w", err)

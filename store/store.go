@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -25,13 +24,14 @@ type Store struct {
 	quit chan struct{} // closed by Close to stop the writer
 	done chan struct{} // closed by the writer when it has stopped
 	// synced carries committed groups from the writer to the syncer; the
-	// writer closes it when it stops. syncDone is closed by the syncer.
+	// writer closes it when it stops. syncDone is closed by the syncer
+	// when it has answered everything and stopped.
 	synced   chan []*applyReq
 	syncDone chan struct{}
 	closer   sync.Once
 	err      error // result of Close
 
-	groups, grouped atomic.Uint64 // WriteStats counters
+	syncs, committed atomic.Uint64 // WriteStats counters
 }
 
 type config struct {
@@ -120,6 +120,11 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		lock.Close()
 		return nil, fmt.Errorf("open store %q: %w", dir, err)
 	}
+	if err := s.finishRebuild(); err != nil {
+		db.Close()
+		lock.Close()
+		return nil, fmt.Errorf("open store %q: %w", dir, err)
+	}
 	go s.writer()
 	go s.syncer()
 	return s, nil
@@ -156,6 +161,22 @@ func (s *Store) checkSchema() error {
 	})
 }
 
+// finishRebuild reruns a rebuild that a crash interrupted.
+func (s *Store) finishRebuild() error {
+	err := s.db.View(func(txn *badger.Txn) error {
+		_, err := txn.Get(metaRebuilding)
+		return err
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s.cfg.log.Warn("A rebuild of the derived records was interrupted; rebuilding now.")
+	return s.rebuild()
+}
+
 // badgerLogger sends Badger's warnings and errors to slog; its info and
 // debug chatter is dropped.
 type badgerLogger struct{ l *slog.Logger }
@@ -168,13 +189,3 @@ func (b badgerLogger) Warningf(f string, a ...any) {
 }
 func (b badgerLogger) Infof(string, ...any)  {}
 func (b badgerLogger) Debugf(string, ...any) {}
-
-// ctxDone returns ctx's error if it is done.
-func ctxDone(ctx context.Context) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	default:
-		return nil
-	}
-}

@@ -43,7 +43,8 @@ func (v *stateValue) encode() []byte {
 	return append(b, v.envelope...)
 }
 
-// decodeStateValue decodes b; the result aliases b.
+// decodeStateValue decodes b; its envelope aliases b, so a caller inside a
+// Badger Value callback must not keep the envelope past the callback.
 func decodeStateValue(b []byte) (*stateValue, error) {
 	if len(b) < 50 || b[0] != 1 || int(b[1]) >= len(kindCodes) {
 		return nil, fmt.Errorf("%w: state value header", ErrCorrupt)

@@ -1,0 +1,142 @@
+package node
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"github.com/khantara/khantara/protocol"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// Trust modes.
+const (
+	// TrustOpen keeps every validly signed publisher not on the denylist.
+	TrustOpen = "open"
+	// TrustAllowlist keeps only the publishers on the allowlist.
+	TrustAllowlist = "allowlist"
+)
+
+// Config is a node's configuration: plain data, validated as a whole by
+// Validate before New uses it. DefaultConfig documents every default.
+type Config struct {
+	// Home is the data directory: identity key, store, address book.
+	Home string `yaml:"-"`
+	// Network names the federation; nodes only talk to nodes of the same
+	// network. Lower-case letters, digits and '-', at most 32 characters.
+	Network string `yaml:"network"`
+	// Listen are the multiaddrs the host listens on.
+	Listen []string `yaml:"listen"`
+	// Bootstrap are multiaddrs ending in /p2p/<peer ID> to dial at start
+	// and whenever the node has fewer than ConnLow peers.
+	Bootstrap []string `yaml:"bootstrap"`
+	// MDNS turns on local-network discovery.
+	MDNS bool `yaml:"mdns"`
+	// NAT turns on UPnP/NAT-PMP port mapping and hole punching.
+	NAT bool `yaml:"nat"`
+	// Trust is the publisher policy, applied to gossip and sync alike.
+	Trust Trust `yaml:"trust"`
+	// SyncInterval is how often the node reconciles with a random peer.
+	SyncInterval time.Duration `yaml:"sync_interval"`
+	// ConnLow and ConnHigh are the connection manager's watermarks: above
+	// ConnHigh connections are trimmed down to ConnLow.
+	ConnLow  int `yaml:"conn_low"`
+	ConnHigh int `yaml:"conn_high"`
+}
+
+// Trust is the publisher policy. It never changes what is valid, only what
+// this node keeps.
+type Trust struct {
+	// Mode is TrustOpen (default) or TrustAllowlist.
+	Mode string `yaml:"mode"`
+	// Allow lists the publisher IDs kept in allowlist mode.
+	Allow []string `yaml:"allow"`
+	// Deny lists publisher IDs never kept, in either mode.
+	Deny []string `yaml:"deny"`
+}
+
+// DefaultPort is the TCP and UDP port of the default listen addresses.
+const DefaultPort = 7117
+
+// DefaultConfig returns the defaults: network "khantara", TCP and QUIC on
+// port 7117 on every IPv4 and IPv6 interface, mDNS and NAT traversal on,
+// open trust, sync every minute, 32..96 connections.
+func DefaultConfig(home string) Config {
+	return Config{
+		Home:    home,
+		Network: protocol.DefaultNetwork,
+		Listen: []string{
+			fmt.Sprintf("/ip4/0.0.0.0/tcp/%d", DefaultPort),
+			fmt.Sprintf("/ip4/0.0.0.0/udp/%d/quic-v1", DefaultPort),
+			fmt.Sprintf("/ip6/::/tcp/%d", DefaultPort),
+			fmt.Sprintf("/ip6/::/udp/%d/quic-v1", DefaultPort),
+		},
+		MDNS:         true,
+		NAT:          true,
+		Trust:        Trust{Mode: TrustOpen},
+		SyncInterval: time.Minute,
+		ConnLow:      32,
+		ConnHigh:     96,
+	}
+}
+
+var networkName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
+
+// Validate checks the whole configuration and returns the first problem as
+// an error naming the key and what to do.
+func (c *Config) Validate() error {
+	if c.Home == "" {
+		return fmt.Errorf("home: no data directory given; pass --home or set KHANTARA_HOME")
+	}
+	if !networkName.MatchString(c.Network) {
+		return fmt.Errorf("network: %q is not a network name; use 1-32 lower-case letters, digits and '-'", c.Network)
+	}
+	for _, s := range c.Listen {
+		if _, err := ma.NewMultiaddr(s); err != nil {
+			return fmt.Errorf("listen: %q is not a multiaddr (%v); write e.g. /ip4/0.0.0.0/tcp/%d", s, err, DefaultPort)
+		}
+	}
+	if _, err := c.bootstrapPeers(); err != nil {
+		return err
+	}
+	switch c.Trust.Mode {
+	case TrustOpen, TrustAllowlist:
+	default:
+		return fmt.Errorf("trust.mode: %q is neither %q nor %q", c.Trust.Mode, TrustOpen, TrustAllowlist)
+	}
+	for key, list := range map[string][]string{"trust.allow": c.Trust.Allow, "trust.deny": c.Trust.Deny} {
+		for _, s := range list {
+			if _, err := peer.Decode(s); err != nil {
+				return fmt.Errorf("%s: %q is not a peer ID: %v", key, s, err)
+			}
+		}
+	}
+	if c.SyncInterval < time.Second {
+		return fmt.Errorf("sync_interval: %v is below the minimum of 1s", c.SyncInterval)
+	}
+	if c.ConnLow < 1 || c.ConnHigh < c.ConnLow {
+		return fmt.Errorf("conn_low, conn_high: need 1 <= conn_low <= conn_high, got %d and %d", c.ConnLow, c.ConnHigh)
+	}
+	return nil
+}
+
+func (c *Config) bootstrapPeers() ([]peer.AddrInfo, error) {
+	var out []peer.AddrInfo
+	for _, s := range c.Bootstrap {
+		a, err := ma.NewMultiaddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("bootstrap: %q is not a multiaddr: %v", s, err)
+		}
+		ai, err := peer.AddrInfoFromP2pAddr(a)
+		if err != nil {
+			return nil, fmt.Errorf("bootstrap: %q must end in /p2p/<peer ID>: %v", s, err)
+		}
+		out = append(out, *ai)
+	}
+	return out, nil
+}
+
+func (c *Config) storeDir() string     { return filepath.Join(c.Home, "store") }
+func (c *Config) identityPath() string { return filepath.Join(c.Home, "identity.key") }

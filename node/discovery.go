@@ -1,0 +1,157 @@
+package node
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/khantara/khantara/store"
+	"github.com/libp2p/go-libp2p/core/event"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/peerstore"
+	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+const (
+	// redialInterval is how often a node short of peers dials its
+	// bootstrap list and address book again.
+	redialInterval = 30 * time.Second
+	// dialTimeout bounds one dial.
+	dialTimeout = 10 * time.Second
+	// rememberedDials is how many peers of the address book are dialled,
+	// most recently seen first.
+	rememberedDials = 32
+)
+
+// discovery keeps the node connected: bootstrap addresses, mDNS on the
+// LAN, the address book in the store, and (through gossipsub) peer
+// exchange. Peers met are written to the address book as they connect.
+type discovery struct {
+	n     *Node
+	boot  []peer.AddrInfo
+	mdns  mdns.Service
+	dials sync.WaitGroup
+}
+
+func newDiscovery(n *Node) (*discovery, error) {
+	boot, err := n.cfg.bootstrapPeers()
+	if err != nil {
+		return nil, err
+	}
+	d := &discovery{n: n, boot: boot}
+	if n.cfg.MDNS {
+		d.mdns = mdns.NewMdnsService(n.host, "_khantara-"+n.cfg.Network+"._udp", d)
+		if err := d.mdns.Start(); err != nil {
+			n.log.Warn("mDNS did not start; LAN peers will not be found.", "err", err)
+			d.mdns = nil
+		}
+	}
+	return d, nil
+}
+
+// HandlePeerFound is called by mDNS for every peer it finds on the LAN.
+func (d *discovery) HandlePeerFound(ai peer.AddrInfo) {
+	if ai.ID == d.n.self {
+		return
+	}
+	d.dial(d.n.ctx, ai)
+}
+
+func (d *discovery) dial(ctx context.Context, ai peer.AddrInfo) {
+	if ctx.Err() != nil || d.n.host.Network().Connectedness(ai.ID) == network.Connected {
+		return
+	}
+	d.dials.Add(1)
+	go func() {
+		defer d.dials.Done()
+		ctx, cancel := context.WithTimeout(ctx, dialTimeout)
+		defer cancel()
+		if err := d.n.host.Connect(ctx, ai); err != nil {
+			d.n.log.Debug("Dial failed.", "peer", ai.ID, "err", err)
+		}
+	}()
+}
+
+func (d *discovery) run(ctx context.Context) {
+	sub, err := d.n.host.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
+	var events <-chan any
+	if err == nil {
+		defer sub.Close()
+		events = sub.Out()
+	}
+	d.dialAll(ctx)
+	tick := time.NewTicker(redialInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-events:
+			e := ev.(event.EvtPeerConnectednessChanged)
+			if e.Connectedness == network.Connected {
+				d.remember(e.Peer)
+			}
+		case <-tick.C:
+			if len(d.n.host.Network().Peers()) < d.n.cfg.ConnLow {
+				d.dialAll(ctx)
+			}
+		}
+	}
+}
+
+// dialAll dials the bootstrap peers and the most recently seen peers of
+// the address book that are not connected.
+func (d *discovery) dialAll(ctx context.Context) {
+	for _, ai := range d.boot {
+		d.n.host.Peerstore().AddAddrs(ai.ID, ai.Addrs, peerstore.PermanentAddrTTL)
+		d.dial(ctx, ai)
+	}
+	var known []store.KnownPeer
+	for kp, err := range d.n.store.KnownPeers() {
+		if err != nil {
+			d.n.log.Warn("Cannot read the address book.", "err", err)
+			break
+		}
+		if kp.ID != d.n.self {
+			known = append(known, kp)
+		}
+	}
+	sort.Slice(known, func(i, j int) bool { return known[i].LastSeen.After(known[j].LastSeen) })
+	for _, kp := range known[:min(len(known), rememberedDials)] {
+		ai := peer.AddrInfo{ID: kp.ID}
+		for _, b := range kp.Addrs {
+			if a, err := ma.NewMultiaddrBytes(b); err == nil {
+				ai.Addrs = append(ai.Addrs, a)
+			}
+		}
+		if len(ai.Addrs) > 0 {
+			d.dial(ctx, ai)
+		}
+	}
+}
+
+func (d *discovery) remember(p peer.ID) {
+	addrs := d.n.host.Peerstore().Addrs(p)
+	if len(addrs) == 0 {
+		return
+	}
+	kp := store.KnownPeer{ID: p, LastSeen: d.n.now()}
+	for _, a := range addrs {
+		kp.Addrs = append(kp.Addrs, a.Bytes())
+	}
+	if err := d.n.store.RememberPeers(kp); err != nil {
+		d.n.log.Debug("Cannot remember a peer.", "peer", p, "err", err)
+	}
+}
+
+// close stops mDNS and waits for dials in flight; the node's context must
+// be cancelled first.
+func (d *discovery) close() {
+	if d.mdns != nil {
+		d.mdns.Close()
+	}
+	d.dials.Wait()
+}

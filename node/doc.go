@@ -1,0 +1,19 @@
+// Package node is Khantara's composition root: it wires the libp2p host,
+// gossipsub, catch-up sync, discovery and trust policy around a store.
+//
+// Lifecycle: New opens the store, builds (or adopts) the host, joins the
+// network's topic and starts every background loop; Close stops them,
+// waits for each goroutine and closes what New opened. A Node is safe for
+// concurrent use.
+//
+// Data flow. Own announcements are sealed, stored durably, then published.
+// Gossip passes the topic validator (validate.go) before anything is
+// stored or forwarded, then the ingest loop applies accepted messages in
+// groups. Sync sessions (sync.go, reconcile.go) find what two replicas hold
+// differently by comparing range fingerprints, then move only those
+// envelopes; the scheduler (schedule.go) runs them on every new outbound
+// connection, periodically with a random peer, and when gossip shows a
+// sequence gap. Discovery (discovery.go) keeps the node connected:
+// bootstrap addresses, mDNS, the address book kept in the store, and
+// gossipsub peer exchange.
+package node

@@ -1,0 +1,114 @@
+package node
+
+import (
+	"crypto/sha256"
+	"time"
+
+	"github.com/khantara/khantara/protocol"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// messageID names a pubsub message by the SHA-256 of its data, so the same
+// envelope relayed by different peers is one message, and a node that
+// republishes an envelope does not flood it again.
+func messageID(m *pb.Message) string {
+	h := sha256.Sum256(m.Data)
+	return string(h[:])
+}
+
+// PubsubOptions returns the gossipsub options every Khantara node uses:
+//
+//   - no pubsub-level signatures, author or sequence numbers
+//     (StrictNoSign): every message is already a signed envelope, and a
+//     second Ed25519 signature per message would double the crypto per hop;
+//   - content-addressed message IDs (messageID);
+//   - the maximum message size of protocol v1 plus framing;
+//   - peer exchange on prune, so pruned peers learn other peers;
+//   - peer scoring (scoreParams) when scoring is true.
+//
+// The propagation benchmark builds its bare-gossipsub baseline from the
+// same options without the validator, storage and scoring.
+func PubsubOptions(topic string, scoring bool, inspect func(map[peer.ID]float64)) []pubsub.Option {
+	opts := []pubsub.Option{
+		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
+		pubsub.WithNoAuthor(),
+		pubsub.WithMessageIdFn(messageID),
+		pubsub.WithMaxMessageSize(protocol.MaxEnvelopeSize + 4<<10),
+		pubsub.WithPeerExchange(true),
+		pubsub.WithFloodPublish(true),
+	}
+	if scoring {
+		params, thresholds := scoreParams(topic)
+		opts = append(opts, pubsub.WithPeerScore(params, thresholds))
+		if inspect != nil {
+			opts = append(opts, pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(inspect), time.Second))
+		}
+	}
+	return opts
+}
+
+// scoreParams are the peer-scoring parameters. Practices are published a
+// few a day per organisation, so the topic is quiet: nothing penalises a
+// peer for delivering few messages (P3 and P3b off). What moves a score:
+//
+//   - P1 time in mesh: +0.01 per second, capped at +10 after about 17 min,
+//     a small credit for staying;
+//   - P2 first deliveries: +1 per message first delivered, capped at 50,
+//     decaying by half about every 10 minutes;
+//   - P4 invalid messages (validator Reject): -100 times the square of
+//     the count, decaying slowly (0.99 per second, half-life about a
+//     minute), so one forged message already puts a peer below the gossip
+//     threshold and three below the graylist;
+//   - P7 behaviour penalty (broken promises, GRAFT floods): -10 times the
+//     square of the excess over 6;
+//   - P6 IP colocation: -1 times the square of the excess over 20 peers
+//     behind one IP, loose because several municipal nodes may share a
+//     data centre.
+//
+// Thresholds: below -100 no gossip is exchanged with a peer, below -200 we
+// stop publishing to it, below -400 its messages are dropped (graylist).
+// Peer exchange is accepted only from peers above +5, opportunistic
+// grafting starts below a mesh median of 1.
+func scoreParams(topic string) (*pubsub.PeerScoreParams, *pubsub.PeerScoreThresholds) {
+	tp := &pubsub.TopicScoreParams{
+		TopicWeight:                     1,
+		TimeInMeshWeight:                0.01,
+		TimeInMeshQuantum:               time.Second,
+		TimeInMeshCap:                   1000,
+		FirstMessageDeliveriesWeight:    1,
+		FirstMessageDeliveriesDecay:     pubsub.ScoreParameterDecay(10 * time.Minute),
+		FirstMessageDeliveriesCap:       50,
+		MeshMessageDeliveriesDecay:      0.5,
+		MeshMessageDeliveriesCap:        1,
+		MeshMessageDeliveriesThreshold:  1,
+		MeshMessageDeliveriesWindow:     10 * time.Millisecond,
+		MeshMessageDeliveriesActivation: time.Minute,
+		MeshFailurePenaltyDecay:         0.5,
+		InvalidMessageDeliveriesWeight:  -100,
+		InvalidMessageDeliveriesDecay:   pubsub.ScoreParameterDecay(100 * time.Second),
+	}
+	params := &pubsub.PeerScoreParams{
+		Topics:                      map[string]*pubsub.TopicScoreParams{topic: tp},
+		TopicScoreCap:               100,
+		AppSpecificScore:            func(peer.ID) float64 { return 0 },
+		AppSpecificWeight:           1,
+		IPColocationFactorWeight:    -1,
+		IPColocationFactorThreshold: 20,
+		BehaviourPenaltyWeight:      -10,
+		BehaviourPenaltyThreshold:   6,
+		BehaviourPenaltyDecay:       pubsub.ScoreParameterDecay(10 * time.Minute),
+		DecayInterval:               time.Second,
+		DecayToZero:                 0.01,
+		RetainScore:                 10 * time.Minute,
+	}
+	thresholds := &pubsub.PeerScoreThresholds{
+		GossipThreshold:             -100,
+		PublishThreshold:            -200,
+		GraylistThreshold:           -400,
+		AcceptPXThreshold:           5,
+		OpportunisticGraftThreshold: 1,
+	}
+	return params, thresholds
+}

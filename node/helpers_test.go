@@ -1,0 +1,187 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/khantara/khantara/protocol"
+	"github.com/khantara/khantara/store"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// testNet is a mocknet federation of real nodes, each with its own Badger
+// store on disk.
+type testNet struct {
+	t     testing.TB
+	mn    mocknet.Mocknet
+	nodes []*Node
+	rng   *rand.Rand
+}
+
+func newTestNet(t testing.TB, seed uint64) *testNet {
+	t.Helper()
+	mn := mocknet.New()
+	t.Cleanup(func() { mn.Close() })
+	return &testNet{t: t, mn: mn, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+}
+
+func testKey(t testing.TB, seed uint64) crypto.PrivKey {
+	t.Helper()
+	var s [32]byte
+	copy(s[:], fmt.Sprintf("khantara-test-key-%016x", seed))
+	k, err := crypto.UnmarshalEd25519PrivateKey(ed25519.NewKeyFromSeed(s[:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// add starts one more node, not linked to anyone yet.
+func (tn *testNet) add(mut ...func(*Config)) *Node {
+	tn.t.Helper()
+	i := len(tn.nodes)
+	addr := ma.StringCast(fmt.Sprintf("/ip4/10.%d.%d.1/tcp/4001", i/250, i%250+1))
+	h, err := tn.mn.AddPeer(testKey(tn.t, tn.rng.Uint64()), addr)
+	if err != nil {
+		tn.t.Fatal(err)
+	}
+	if err := tn.mn.LinkAll(); err != nil {
+		tn.t.Fatal(err)
+	}
+	cfg := DefaultConfig(tn.t.TempDir())
+	cfg.Listen, cfg.MDNS, cfg.NAT = nil, false, false
+	cfg.SyncInterval = time.Hour // tests trigger sync by connecting
+	for _, m := range mut {
+		m(&cfg)
+	}
+	n, err := New(cfg, WithHost(h), WithStoreOptions(store.WithMemTableSize(2<<20), store.WithCacheSize(1<<20)))
+	if err != nil {
+		tn.t.Fatal(err)
+	}
+	tn.t.Cleanup(func() { n.Close() })
+	tn.nodes = append(tn.nodes, n)
+	return n
+}
+
+func (tn *testNet) connect(a, b *Node) {
+	tn.t.Helper()
+	if err := tn.mn.LinkAll(); err != nil {
+		tn.t.Fatal(err)
+	}
+	if _, err := tn.mn.ConnectPeers(a.ID(), b.ID()); err != nil {
+		tn.t.Fatal(err)
+	}
+}
+
+// sparse connects the nodes in a ring plus one random chord per node.
+func (tn *testNet) sparse() {
+	n := len(tn.nodes)
+	for i := range n {
+		tn.connect(tn.nodes[i], tn.nodes[(i+1)%n])
+		if j := tn.rng.IntN(n); j != i && j != (i+1)%n && j != (i+n-1)%n {
+			tn.connect(tn.nodes[i], tn.nodes[j])
+		}
+	}
+}
+
+// cut unlinks and disconnects every pair across the two sides.
+func (tn *testNet) cut(a, b []*Node) {
+	tn.t.Helper()
+	for _, x := range a {
+		for _, y := range b {
+			tn.mn.UnlinkPeers(x.ID(), y.ID())
+			tn.mn.DisconnectPeers(x.ID(), y.ID())
+		}
+	}
+}
+
+// demoSheets reads the demo catalogue.
+func demoSheets(t testing.TB) []*protocol.FactSheet {
+	t.Helper()
+	files, err := filepath.Glob("../demo/sheets/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no demo sheets: %v", err)
+	}
+	sort.Strings(files)
+	var out []*protocol.FactSheet
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := protocol.ParseSheet(b)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// variant returns demo sheet i modulo the catalogue under a unique ID.
+func variant(sheets []*protocol.FactSheet, i int) *protocol.FactSheet {
+	s := *sheets[i%len(sheets)]
+	s.ID = fmt.Sprintf("%s-%d", s.ID[:min(len(s.ID), 50)], i)
+	return &s
+}
+
+// eventually waits up to d for cond, checking every 20 ms.
+func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		<-tick.C
+	}
+}
+
+func digest(t testing.TB, n *Node) store.Digest {
+	t.Helper()
+	_, d, err := n.Store().Counts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// converged reports whether every node has the same root digest.
+func converged(t testing.TB, nodes []*Node) bool {
+	d0 := digest(t, nodes[0])
+	for _, n := range nodes[1:] {
+		if digest(t, n) != d0 {
+			return false
+		}
+	}
+	return true
+}
+
+func has(n *Node, pub peer.ID, slot string, seq uint64) bool {
+	h, err := n.Store().Head(pub, slot)
+	return err == nil && h.Seq == seq
+}
+
+func publish(t testing.TB, n *Node, s *protocol.FactSheet) *protocol.Signed {
+	t.Helper()
+	sg, err := n.Publish(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sg
+}
+
+var _ = bytes.Equal

@@ -1,0 +1,257 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/khantara/khantara/protocol"
+	"github.com/khantara/khantara/store"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+	libp2pproto "github.com/libp2p/go-libp2p/core/protocol"
+)
+
+// Node is a running Khantara node. Create it with New, stop it with Close.
+// Its methods are safe for concurrent use.
+type Node struct {
+	cfg    Config
+	log    *slog.Logger
+	now    func() time.Time
+	key    crypto.PrivKey
+	self   peer.ID
+	host   host.Host
+	store  *store.Store
+	policy *policy
+
+	ps    *pubsub.PubSub
+	topic *pubsub.Topic
+	sub   *pubsub.Subscription
+
+	ingest chan ingestItem
+	sched  *scheduler
+	disc   *discovery
+
+	// pubMu serialises own announcements, so sequence numbers are unique.
+	pubMu sync.Mutex
+
+	stats  counters
+	scores atomic.Pointer[map[peer.ID]float64]
+
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+	ownsHost  bool
+}
+
+type options struct {
+	host      host.Host
+	log       *slog.Logger
+	now       func() time.Time
+	storeOpts []store.Option
+	scoring   bool
+}
+
+// Option customises New.
+type Option func(*options)
+
+// WithHost makes the node use h instead of building a host from the
+// configuration (tests pass mocknet hosts). The node takes ownership and
+// closes h on Close. h's identity key must be Ed25519 and in its peerstore.
+func WithHost(h host.Host) Option { return func(o *options) { o.host = h } }
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithClock replaces time.Now, for tests.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithStoreOptions passes options to store.Open.
+func WithStoreOptions(opts ...store.Option) Option {
+	return func(o *options) { o.storeOpts = append(o.storeOpts, opts...) }
+}
+
+// WithScoring turns gossipsub peer scoring on or off (default on). Only
+// benchmarks turn it off.
+func WithScoring(on bool) Option { return func(o *options) { o.scoring = on } }
+
+// New validates cfg, opens the store in cfg.Home, starts the host (or
+// adopts the one given WithHost), joins the network's topic and starts
+// sync, discovery and the ingest loop. On error nothing is left running.
+func New(cfg Config, opts ...Option) (n *Node, err error) {
+	o := options{log: slog.New(slog.DiscardHandler), now: time.Now, scoring: true}
+	for _, f := range opts {
+		f(&o)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	n = &Node{cfg: cfg, log: o.log, now: o.now, policy: newPolicy(cfg.Trust), ingest: make(chan ingestItem, 1024)}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	var undo []func()
+	defer func() {
+		if err != nil {
+			n.cancel()
+			for i := len(undo) - 1; i >= 0; i-- {
+				undo[i]()
+			}
+		}
+	}()
+
+	if o.host != nil {
+		n.host = o.host
+		n.key = o.host.Peerstore().PrivKey(o.host.ID())
+		if n.key == nil || n.key.Type() != crypto.Ed25519 {
+			o.host.Close()
+			return nil, errors.New("the host given to node.New has no Ed25519 key in its peerstore")
+		}
+	} else {
+		if n.key, err = LoadIdentity(cfg.identityPath()); err != nil {
+			return nil, err
+		}
+		if n.host, err = newHost(&cfg, n.key); err != nil {
+			return nil, err
+		}
+	}
+	undo = append(undo, func() { n.host.Close() })
+	n.self = n.host.ID()
+
+	if n.store, err = store.Open(cfg.storeDir(), append([]store.Option{store.WithLogger(o.log)}, o.storeOpts...)...); err != nil {
+		return nil, err
+	}
+	undo = append(undo, func() { n.store.Close() })
+
+	topic := protocol.Topic(cfg.Network)
+	var inspect func(map[peer.ID]float64)
+	if o.scoring {
+		inspect = func(m map[peer.ID]float64) { n.scores.Store(&m) }
+	}
+	if n.ps, err = pubsub.NewGossipSub(n.ctx, n.host, append(PubsubOptions(topic, o.scoring, inspect), pubsub.WithLogger(o.log))...); err != nil {
+		return nil, fmt.Errorf("start gossipsub: %w", err)
+	}
+	if err = n.ps.RegisterTopicValidator(topic, pubsub.ValidatorEx(n.validate)); err != nil {
+		return nil, fmt.Errorf("register validator: %w", err)
+	}
+	if n.topic, err = n.ps.Join(topic); err != nil {
+		return nil, fmt.Errorf("join topic %q: %w", topic, err)
+	}
+	undo = append(undo, func() { n.topic.Close() })
+	if n.sub, err = n.topic.Subscribe(pubsub.WithBufferSize(1024)); err != nil {
+		return nil, fmt.Errorf("subscribe to %q: %w", topic, err)
+	}
+	undo = append(undo, n.sub.Cancel)
+
+	n.sched = newScheduler(n)
+	n.host.SetStreamHandler(libp2pproto.ID(protocol.SyncProtocolID), n.serveSync)
+	undo = append(undo, func() { n.host.RemoveStreamHandler(libp2pproto.ID(protocol.SyncProtocolID)) })
+	if n.disc, err = newDiscovery(n); err != nil {
+		return nil, err
+	}
+
+	n.goFunc(n.readGossip)
+	n.goFunc(n.applyLoop)
+	n.goFunc(n.sched.run)
+	n.goFunc(n.disc.run)
+	n.log.Info("Node started.", "peer", n.self, "network", cfg.Network, "addrs", n.host.Addrs())
+	return n, nil
+}
+
+func (n *Node) goFunc(f func(ctx context.Context)) {
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		f(n.ctx)
+	}()
+}
+
+// Close stops every loop, waits for in-flight sync sessions and writes,
+// then closes pubsub, the host and the store. It is safe to call more than
+// once; later calls return the first call's result.
+func (n *Node) Close() error {
+	n.closeOnce.Do(func() {
+		n.host.RemoveStreamHandler(libp2pproto.ID(protocol.SyncProtocolID))
+		n.cancel()
+		n.sub.Cancel()
+		n.wg.Wait()
+		n.sched.wait()
+		n.disc.close()
+		errs := []error{n.topic.Close(), n.host.Close(), n.store.Close()}
+		n.closeErr = errors.Join(errs...)
+		n.log.Info("Node stopped.", "peer", n.self)
+	})
+	return n.closeErr
+}
+
+// ID is the node's peer ID, which is also its publisher ID.
+func (n *Node) ID() peer.ID { return n.self }
+
+// Host is the node's libp2p host. Callers must not close it.
+func (n *Node) Host() host.Host { return n.host }
+
+// Store is the node's store. Callers must not close it.
+func (n *Node) Store() *store.Store { return n.store }
+
+// Config returns the configuration the node runs with.
+func (n *Node) Config() Config { return n.cfg }
+
+// PeerScores returns the latest gossipsub scores by peer (refreshed every
+// second), or nil when scoring is off.
+func (n *Node) PeerScores() map[peer.ID]float64 {
+	if m := n.scores.Load(); m != nil {
+		return *m
+	}
+	return nil
+}
+
+// Publish announces a practice: it seals the sheet with the next sequence
+// number, stores it durably, then gossips it.
+func (n *Node) Publish(ctx context.Context, sheet *protocol.FactSheet) (*protocol.Signed, error) {
+	return n.announce(ctx, &protocol.Announcement{Kind: protocol.KindPractice, Practice: sheet})
+}
+
+// Retract announces the retraction of one of this node's practices.
+func (n *Node) Retract(ctx context.Context, id, reason string) (*protocol.Signed, error) {
+	return n.announce(ctx, &protocol.Announcement{Kind: protocol.KindRetract, Retract: &protocol.Retraction{ID: id, Reason: reason}})
+}
+
+// SetProfile announces the publisher's organisation profile.
+func (n *Node) SetProfile(ctx context.Context, p *protocol.Profile) (*protocol.Signed, error) {
+	return n.announce(ctx, &protocol.Announcement{Kind: protocol.KindProfile, Profile: p})
+}
+
+func (n *Node) announce(ctx context.Context, ann *protocol.Announcement) (*protocol.Signed, error) {
+	if n.ctx.Err() != nil {
+		return nil, ErrClosed
+	}
+	n.pubMu.Lock()
+	defer n.pubMu.Unlock()
+	seq := uint64(1)
+	switch sum, err := n.store.PublisherSummary(n.self); {
+	case err == nil:
+		seq = sum.MaxSeenSeq + 1
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, err
+	}
+	ann.V, ann.Publisher, ann.Seq = protocol.Version, n.self, seq
+	ann.Time = n.now().UTC().Truncate(time.Second)
+	signed, err := protocol.Seal(ann, n.key)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := n.store.Apply(ctx, store.Incoming{Signed: signed}); err != nil {
+		return nil, fmt.Errorf("store announcement: %w", err)
+	}
+	// Stored durably: a failure to gossip now is repaired by sync later.
+	if err := n.topic.Publish(ctx, signed.Envelope(), pubsub.WithValidatorData(signed)); err != nil {
+		n.log.Warn("Announcement stored but not gossiped; sync will carry it.", "seq", seq, "err", err)
+	}
+	return signed, nil
+}

@@ -1,0 +1,209 @@
+package node
+
+import (
+	"slices"
+
+	"github.com/khantara/khantara/protocol"
+	"github.com/khantara/khantara/store"
+)
+
+// Reconciliation parameters. They are this implementation's choices, not
+// protocol: a peer may split and list differently and still interoperate.
+const (
+	// splitBuckets is how many sub-ranges a differing range is split into.
+	splitBuckets = 16
+	// listThreshold: a differing range with at most this many local items
+	// is answered with the items themselves instead of being split.
+	listThreshold = 24
+)
+
+// snapshot is one side's state keys, sorted, for the length of a session.
+type snapshot struct {
+	keys []store.Key
+}
+
+func keyBound(k *store.Key) protocol.Bound {
+	return protocol.Bound{Publisher: k.Publisher, Seq: k.Seq}
+}
+
+// search returns the index of the first key at or above b.
+func (s *snapshot) search(b protocol.Bound) int {
+	if b.Inf {
+		return len(s.keys)
+	}
+	i, _ := slices.BinarySearchFunc(s.keys, b, func(k store.Key, b protocol.Bound) int {
+		return keyBound(&k).Compare(b)
+	})
+	return i
+}
+
+// fingerprint is Digest.Fingerprint over keys[i:j].
+func fingerprint(keys []store.Key) [protocol.FingerprintLen]byte {
+	var acc store.Accumulator
+	for i := range keys {
+		acc.Add(keys[i].Hash)
+	}
+	return store.Digest{Count: uint64(len(keys)), Sum: acc}.Fingerprint()
+}
+
+func itemID(k *store.Key) protocol.ItemID {
+	id := protocol.ItemID{Publisher: k.Publisher, Seq: k.Seq}
+	copy(id.Prefix[:], k.Hash[:protocol.HashPrefixLen])
+	return id
+}
+
+func items(keys []store.Key) []protocol.ItemID {
+	out := make([]protocol.ItemID, len(keys))
+	for i := range keys {
+		out[i] = itemID(&keys[i])
+	}
+	return out
+}
+
+// reply is what one side answers to the ranges of a message.
+type reply struct {
+	ranges []protocol.Range
+	// candidates are items the peer holds and this side does not: wanted
+	// unless seen before or refused by policy (decided by the caller).
+	candidates []protocol.ItemID
+}
+
+func (r *reply) add(rg protocol.Range) {
+	// Consecutive skips merge: the later bound covers both.
+	if rg.Mode == protocol.ModeSkip && len(r.ranges) > 0 && r.ranges[len(r.ranges)-1].Mode == protocol.ModeSkip {
+		r.ranges[len(r.ranges)-1].Upper = rg.Upper
+		return
+	}
+	r.ranges = append(r.ranges, rg)
+}
+
+// open reports whether the message needs an answer about its ranges.
+func open(ranges []protocol.Range) bool {
+	for i := range ranges {
+		if m := ranges[i].Mode; m == protocol.ModeFingerprint || m == protocol.ModeList {
+			return true
+		}
+	}
+	return false
+}
+
+// respond computes the answer to a peer's ranges. The ranges must cover
+// the key space in ascending order; respond checks that they do.
+func (s *snapshot) respond(in []protocol.Range) (*reply, error) {
+	out := &reply{}
+	lower := protocol.Bound{}
+	for i := range in {
+		rg := &in[i]
+		if rg.Upper.Compare(lower) < 0 {
+			return nil, errRangeOrder
+		}
+		lo, hi := s.search(lower), s.search(rg.Upper)
+		mine := s.keys[lo:hi]
+		switch rg.Mode {
+		case protocol.ModeSkip:
+			out.add(protocol.Range{Upper: rg.Upper, Mode: protocol.ModeSkip})
+		case protocol.ModeFingerprint:
+			s.answerFingerprint(out, lower, rg, mine)
+		case protocol.ModeList:
+			extra := s.compare(out, rg.Items, mine, lower, rg.Upper)
+			s.addHave(out, lower, rg.Upper, extra)
+		case protocol.ModeHave:
+			s.compare(out, rg.Items, mine, lower, rg.Upper)
+			out.add(protocol.Range{Upper: rg.Upper, Mode: protocol.ModeSkip})
+		}
+		lower = rg.Upper
+	}
+	if !lower.Inf {
+		return nil, errRangeCoverage
+	}
+	return out, nil
+}
+
+func (s *snapshot) answerFingerprint(out *reply, lower protocol.Bound, rg *protocol.Range, mine []store.Key) {
+	switch {
+	case fingerprint(mine) == rg.Fingerprint:
+		out.add(protocol.Range{Upper: rg.Upper, Mode: protocol.ModeSkip})
+	case rg.Count == 0:
+		// The peer has nothing here: everything of ours is news to it.
+		s.addHave(out, lower, rg.Upper, mine)
+	case len(mine) <= listThreshold:
+		out.add(protocol.Range{Upper: rg.Upper, Mode: protocol.ModeList, Items: items(mine)})
+	default:
+		s.split(out, rg.Upper, mine)
+	}
+}
+
+// split answers a differing range with the fingerprints of up to
+// splitBuckets sub-ranges of about equal size.
+func (s *snapshot) split(out *reply, upper protocol.Bound, mine []store.Key) {
+	per := (len(mine) + splitBuckets - 1) / splitBuckets
+	start := 0
+	for start < len(mine) {
+		end := min(start+per, len(mine))
+		// A bound names (publisher, seq): keys sharing both go together.
+		for end < len(mine) && mine[end].Publisher == mine[end-1].Publisher && mine[end].Seq == mine[end-1].Seq {
+			end++
+		}
+		ub := upper
+		if end < len(mine) {
+			ub = keyBound(&mine[end])
+		}
+		part := mine[start:end]
+		out.add(protocol.Range{Upper: ub, Mode: protocol.ModeFingerprint, Fingerprint: fingerprint(part), Count: uint64(len(part))})
+		start = end
+	}
+}
+
+// addHave answers with the given keys as HAVE ranges, split so that no
+// frame holds more than MaxListItems items.
+func (s *snapshot) addHave(out *reply, lower, upper protocol.Bound, keys []store.Key) {
+	if len(keys) == 0 {
+		out.add(protocol.Range{Upper: upper, Mode: protocol.ModeSkip})
+		return
+	}
+	for len(keys) > protocol.MaxListItems {
+		end := protocol.MaxListItems
+		for end > 1 && keys[end].Publisher == keys[end-1].Publisher && keys[end].Seq == keys[end-1].Seq {
+			end--
+		}
+		out.add(protocol.Range{Upper: keyBound(&keys[end]), Mode: protocol.ModeHave, Items: items(keys[:end])})
+		keys = keys[end:]
+	}
+	out.add(protocol.Range{Upper: upper, Mode: protocol.ModeHave, Items: items(keys)})
+}
+
+// compare matches the peer's items in a range against ours: peer items we
+// lack become candidates, and ours the peer lacks are returned. Items
+// outside [lower, upper) are a violation and are ignored.
+func (s *snapshot) compare(out *reply, theirs []protocol.ItemID, mine []store.Key, lower, upper protocol.Bound) []store.Key {
+	have := make(map[protocol.ItemID]struct{}, len(theirs))
+	for _, it := range theirs {
+		b := protocol.Bound{Publisher: it.Publisher, Seq: it.Seq}
+		if b.Compare(lower) < 0 || b.Compare(upper) >= 0 {
+			continue
+		}
+		have[it] = struct{}{}
+	}
+	var extra []store.Key
+	for i := range mine {
+		id := itemID(&mine[i])
+		if _, ok := have[id]; ok {
+			delete(have, id)
+			continue
+		}
+		extra = append(extra, mine[i])
+	}
+	for _, it := range theirs {
+		if _, ok := have[it]; ok {
+			out.candidates = append(out.candidates, it)
+			delete(have, it)
+		}
+	}
+	return extra
+}
+
+// rootRange is the first message of a session: one fingerprint over the
+// whole key space, taken from the store's running digest.
+func rootRange(d store.Digest) protocol.Range {
+	return protocol.Range{Upper: protocol.Bound{Inf: true}, Mode: protocol.ModeFingerprint, Fingerprint: d.Fingerprint(), Count: d.Count}
+}

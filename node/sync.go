@@ -1,0 +1,449 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/khantara/khantara/protocol"
+	"github.com/khantara/khantara/store"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	libp2pproto "github.com/libp2p/go-libp2p/core/protocol"
+)
+
+// Session limits (this implementation's; PROTOCOL.md section 9 lists the
+// protocol's own). A peer that exceeds one is cut off.
+const (
+	// syncIdleTimeout bounds the wait for each message of a session.
+	syncIdleTimeout = 30 * time.Second
+	// syncSessionTimeout bounds a whole session.
+	syncSessionTimeout = 10 * time.Minute
+	// maxSessionBytes bounds what one session may receive (1 GiB: a
+	// catch-up of about 250,000 practices).
+	maxSessionBytes = 1 << 30
+	// maxSessionMessages bounds the messages of one session.
+	maxSessionMessages = 1024
+)
+
+// SyncResult summarises one sync session.
+type SyncResult struct {
+	Peer peer.ID
+	// Sent and Received count frame bytes, in both directions.
+	Sent, Received int64
+	// Messages counts the messages this side received.
+	Messages int
+	// Fetched counts envelopes received, Applied those that changed the
+	// store, Served envelopes sent to the peer.
+	Fetched, Applied, Served int
+	// Duration is how long the session took.
+	Duration time.Duration
+}
+
+// SyncWith runs one sync session with p as the initiator and returns when
+// both sides hold the union of what they held (within the trust policy).
+// Sessions with one peer run one at a time: SyncWith waits for one the
+// scheduler started.
+func (n *Node) SyncWith(ctx context.Context, p peer.ID) (SyncResult, error) {
+	if n.ctx.Err() != nil {
+		return SyncResult{}, ErrClosed
+	}
+	release, err := n.sched.lockPeer(ctx, p)
+	if err != nil {
+		return SyncResult{Peer: p}, err
+	}
+	defer release()
+	s, err := n.host.NewStream(ctx, p, libp2pproto.ID(protocol.SyncProtocolID))
+	if err != nil {
+		return SyncResult{Peer: p}, fmt.Errorf("open sync stream to %s: %w", p, err)
+	}
+	return n.runSession(ctx, s, true)
+}
+
+// serveSync answers a sync session a peer opened.
+func (n *Node) serveSync(s network.Stream) {
+	release, ok := n.sched.admitInbound(s.Conn().RemotePeer())
+	if !ok {
+		s.Reset()
+		return
+	}
+	defer release()
+	n.runSession(n.ctx, s, false)
+}
+
+func (n *Node) runSession(ctx context.Context, s network.Stream, initiator bool) (SyncResult, error) {
+	ss := &session{
+		n: n, s: s, peer: s.Conn().RemotePeer(),
+		fr: protocol.NewFrameReader(s), fw: protocol.NewFrameWriter(s),
+		outstanding: map[protocol.ItemID]struct{}{},
+	}
+	start := time.Now()
+	stop := context.AfterFunc(ctx, func() { s.Reset() })
+	defer stop()
+	s.SetDeadline(start.Add(syncSessionTimeout))
+	err := ss.run(ctx, initiator)
+	res := SyncResult{
+		Peer: ss.peer, Sent: ss.fw.Written, Received: ss.fr.Read, Messages: ss.messages,
+		Fetched: ss.fetched, Applied: ss.applied, Served: ss.served, Duration: time.Since(start),
+	}
+	n.stats.syncSent.Add(uint64(res.Sent))
+	n.stats.syncRecv.Add(uint64(res.Received))
+	n.stats.syncApplied.Add(uint64(res.Applied))
+	if err != nil {
+		n.stats.syncFailures.Add(1)
+		if errors.Is(err, protocol.ErrSyncViolation) {
+			ss.fw.Error(err.Error())
+		}
+		s.Reset()
+		n.log.Debug("Sync session failed.", "peer", ss.peer, "initiator", initiator, "err", err)
+		n.sched.record(ss.peer, res, err)
+		return res, err
+	}
+	s.Close()
+	n.stats.syncRounds.Add(1)
+	n.log.Debug("Sync session done.", "peer", ss.peer, "initiator", initiator, "sent", res.Sent, "received", res.Received, "applied", res.Applied)
+	n.sched.record(ss.peer, res, nil)
+	return res, nil
+}
+
+// session is one side of one sync session. Only its goroutine uses it.
+type session struct {
+	n    *Node
+	s    network.Stream
+	peer peer.ID
+	fr   *protocol.FrameReader
+	fw   *protocol.FrameWriter
+	snap *snapshot
+
+	pending     []protocol.ItemID            // wanted, not yet asked for
+	outstanding map[protocol.ItemID]struct{} // asked for in the last message
+	answer      []protocol.ItemID            // the peer's wants, answered by write
+	// fetchedAtAsk is the envelope count when the last wants were sent.
+	fetchedAtAsk int
+
+	messages, fetched, applied, served int
+}
+
+// message is one turn of a session: the frames up to END.
+type message struct {
+	ranges []protocol.Range
+	wants  []protocol.ItemID
+	opened []*protocol.Signed // received envelopes, verified
+}
+
+func (ss *session) run(ctx context.Context, initiator bool) error {
+	hello := protocol.Hello{Version: protocol.SyncVersion, Network: ss.n.cfg.Network}
+	if initiator {
+		if err := ss.fw.Hello(hello); err != nil {
+			return err
+		}
+		if err := ss.fw.Flush(); err != nil {
+			return err
+		}
+	}
+	if err := ss.readHello(); err != nil {
+		return err
+	}
+	if !initiator {
+		if err := ss.fw.Hello(hello); err != nil {
+			return err
+		}
+	}
+	if initiator {
+		_, d, err := ss.n.store.Counts()
+		if err != nil {
+			return err
+		}
+		if err := ss.write(&message{ranges: []protocol.Range{rootRange(d)}}); err != nil {
+			return err
+		}
+	} else if err := ss.fw.Flush(); err != nil {
+		return err
+	}
+	for {
+		in, err := ss.read(ctx)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		out, err := ss.process(ctx, in)
+		if err != nil {
+			return err
+		}
+		if len(in.wants) == 0 && !open(in.ranges) && len(out.wants) == 0 && len(out.ranges) == 0 {
+			// Nothing was asked of us and we have nothing to ask: done.
+			return ss.s.CloseWrite()
+		}
+		if err := ss.write(out); err != nil {
+			return err
+		}
+	}
+}
+
+func (ss *session) readHello() error {
+	ss.s.SetReadDeadline(time.Now().Add(syncIdleTimeout))
+	f, err := ss.fr.Next()
+	if err != nil {
+		return fmt.Errorf("read hello: %w", err)
+	}
+	switch {
+	case f.Type == protocol.FrameError:
+		return fmt.Errorf("peer refused sync: %q", f.Error)
+	case f.Type != protocol.FrameHello:
+		return fmt.Errorf("%w: first frame is type %d, not HELLO", protocol.ErrSyncViolation, f.Type)
+	case f.Hello.Version != protocol.SyncVersion:
+		ss.fw.Error(fmt.Sprintf("sync version %d is not supported", f.Hello.Version))
+		return fmt.Errorf("peer speaks sync version %d", f.Hello.Version)
+	case f.Hello.Network != ss.n.cfg.Network:
+		ss.fw.Error("this node is on network " + ss.n.cfg.Network)
+		return fmt.Errorf("%w: %q", ErrNetworkMismatch, f.Hello.Network)
+	}
+	return nil
+}
+
+// read reads one message. Envelopes are verified on every core while the
+// rest of the message arrives. io.EOF means the peer ended the session.
+func (ss *session) read(ctx context.Context) (*message, error) {
+	ss.s.SetReadDeadline(time.Now().Add(syncIdleTimeout))
+	m := &message{}
+	var v *verifier
+	defer func() {
+		if v != nil {
+			v.stop()
+		}
+	}()
+	first := true
+	for {
+		f, err := ss.fr.Next()
+		if err == io.EOF && first {
+			return nil, io.EOF
+		}
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			return nil, err
+		}
+		first = false
+		if ss.fr.Read > maxSessionBytes {
+			return nil, fmt.Errorf("%w: session exceeds %d bytes", protocol.ErrSyncViolation, maxSessionBytes)
+		}
+		switch f.Type {
+		case protocol.FrameRange:
+			if len(m.ranges) == protocol.MaxRangesPerMessage {
+				return nil, fmt.Errorf("%w: more than %d ranges", protocol.ErrSyncViolation, protocol.MaxRangesPerMessage)
+			}
+			m.ranges = append(m.ranges, f.Range)
+		case protocol.FrameWant:
+			if len(m.wants)+len(f.Want) > protocol.MaxWantsPerMessage {
+				return nil, fmt.Errorf("%w: more than %d wants", protocol.ErrSyncViolation, protocol.MaxWantsPerMessage)
+			}
+			m.wants = append(m.wants, f.Want...)
+		case protocol.FrameEnvelope:
+			if ss.fetched == len(ss.outstanding)+ss.fetchedBefore() {
+				return nil, fmt.Errorf("%w: envelope that was not asked for", protocol.ErrSyncViolation)
+			}
+			ss.fetched++
+			if v == nil {
+				v = newVerifier()
+			}
+			v.add(append([]byte(nil), f.Envelope...))
+		case protocol.FrameEnd:
+			ss.messages++
+			if ss.messages > maxSessionMessages {
+				return nil, fmt.Errorf("%w: more than %d messages", protocol.ErrSyncViolation, maxSessionMessages)
+			}
+			if v != nil {
+				opened, err := v.wait()
+				v = nil
+				if err != nil {
+					return nil, fmt.Errorf("%w: served an invalid envelope: %v", protocol.ErrSyncViolation, err)
+				}
+				m.opened = opened
+			}
+			return m, nil
+		case protocol.FrameError:
+			return nil, fmt.Errorf("peer ended sync: %q", f.Error)
+		default:
+			return nil, fmt.Errorf("%w: frame type %d inside a session", protocol.ErrSyncViolation, f.Type)
+		}
+	}
+}
+
+// fetchedBefore is the envelope count of earlier messages, so read can
+// tell whether this message brings more envelopes than were asked for.
+func (ss *session) fetchedBefore() int { return ss.fetchedAtAsk }
+
+func (ss *session) process(ctx context.Context, in *message) (*message, error) {
+	// Envelopes: each must answer one of our wants.
+	if len(in.opened) > 0 {
+		batch := make([]store.Incoming, 0, len(in.opened))
+		for _, sg := range in.opened {
+			a := sg.Announcement()
+			id := protocol.ItemID{Publisher: a.Publisher, Seq: a.Seq}
+			h := sg.Hash()
+			copy(id.Prefix[:], h[:protocol.HashPrefixLen])
+			if _, ok := ss.outstanding[id]; !ok {
+				return nil, fmt.Errorf("%w: envelope %s/%d was not asked for", protocol.ErrSyncViolation, a.Publisher, a.Seq)
+			}
+			delete(ss.outstanding, id)
+			batch = append(batch, store.Incoming{Signed: sg, From: ss.peer.String()})
+		}
+		res, err := ss.n.store.Apply(context.WithoutCancel(ctx), batch...)
+		if err != nil {
+			return nil, fmt.Errorf("store synced announcements: %w", err)
+		}
+		ss.applied += ss.n.countApplied(res)
+	}
+	clear(ss.outstanding)
+	ss.fetchedAtAsk = ss.fetched
+
+	out := &message{}
+	if len(in.ranges) > 0 {
+		if ss.snap == nil {
+			snap, err := loadSnapshot(ss.n.store)
+			if err != nil {
+				return nil, err
+			}
+			ss.snap = snap
+		}
+		rep, err := ss.snap.respond(in.ranges)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rep.ranges {
+			if r.Mode != protocol.ModeSkip {
+				out.ranges = rep.ranges
+				break
+			}
+		}
+		for _, id := range rep.candidates {
+			if !ss.n.policy.keeps(id.Publisher) {
+				continue
+			}
+			seen, err := ss.n.store.Seen(id.Publisher, id.Seq, id.Prefix[:])
+			if err != nil {
+				return nil, err
+			}
+			if !seen {
+				ss.pending = append(ss.pending, id)
+			}
+		}
+	}
+	k := min(len(ss.pending), protocol.MaxWantsPerMessage)
+	out.wants = ss.pending[:k:k]
+	ss.pending = ss.pending[k:]
+	for _, id := range out.wants {
+		ss.outstanding[id] = struct{}{}
+	}
+	// The peer's wants are answered while writing (see write).
+	ss.answer = in.wants
+	return out, nil
+}
+
+// write sends a message: ranges, wants, the envelopes the peer asked for
+// in its last message, END.
+func (ss *session) write(m *message) error {
+	for i := range m.ranges {
+		if err := ss.fw.Range(&m.ranges[i]); err != nil {
+			return err
+		}
+	}
+	for w := m.wants; len(w) > 0; {
+		k := min(len(w), protocol.MaxListItems)
+		if err := ss.fw.Want(w[:k]); err != nil {
+			return err
+		}
+		w = w[k:]
+	}
+	for _, id := range ss.answer {
+		env, err := ss.n.store.Envelope(id.Publisher, id.Seq, id.Prefix[:])
+		if errors.Is(err, store.ErrNotFound) {
+			continue // superseded since: the peer will learn the newer one
+		}
+		if err != nil {
+			return err
+		}
+		if err := ss.fw.Envelope(env); err != nil {
+			return err
+		}
+		ss.served++
+	}
+	ss.answer = nil
+	return ss.fw.End()
+}
+
+func loadSnapshot(st *store.Store) (*snapshot, error) {
+	s := &snapshot{}
+	for k, err := range st.Keys() {
+		if err != nil {
+			return nil, err
+		}
+		s.keys = append(s.keys, k)
+	}
+	return s, nil
+}
+
+// verifier opens envelopes on every core as they arrive.
+type verifier struct {
+	jobs chan verifyJob
+	wg   sync.WaitGroup
+	// mu guards out and err.
+	mu  sync.Mutex
+	out []*protocol.Signed
+	err error
+	n   int
+}
+
+type verifyJob struct {
+	i   int
+	env []byte
+}
+
+func newVerifier() *verifier {
+	v := &verifier{jobs: make(chan verifyJob, 256)}
+	for range runtime.GOMAXPROCS(0) {
+		v.wg.Add(1)
+		go func() {
+			defer v.wg.Done()
+			for j := range v.jobs {
+				sg, err := protocol.Open(j.env)
+				v.mu.Lock()
+				if err != nil && v.err == nil {
+					v.err = err
+				}
+				if err == nil {
+					v.out[j.i] = sg
+				}
+				v.mu.Unlock()
+			}
+		}()
+	}
+	return v
+}
+
+func (v *verifier) add(env []byte) {
+	v.mu.Lock()
+	v.out = append(v.out, nil)
+	v.mu.Unlock()
+	v.jobs <- verifyJob{i: v.n, env: env}
+	v.n++
+}
+
+func (v *verifier) wait() ([]*protocol.Signed, error) {
+	close(v.jobs)
+	v.wg.Wait()
+	return v.out, v.err
+}
+
+// stop releases the workers of a message that was abandoned.
+func (v *verifier) stop() {
+	close(v.jobs)
+	v.wg.Wait()
+}

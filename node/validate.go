@@ -1,0 +1,247 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/khantara/khantara/protocol"
+	"github.com/khantara/khantara/store"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// MaxClockSkew is how far in the future an announcement's time may be
+// before gossip ignores it (sync still takes it: the signer is not lying
+// about anything this node can check, its clock is just wrong).
+const MaxClockSkew = 10 * time.Minute
+
+// Reasons a message is rejected or ignored, as counted in Stats.
+const (
+	ReasonTooLarge          = "too_large"
+	ReasonMalformed         = "malformed"
+	ReasonPayloadType       = "payload_type"
+	ReasonKeyType           = "key_type"
+	ReasonBadSignature      = "bad_signature"
+	ReasonPublisherMismatch = "publisher_mismatch"
+	ReasonInvalid           = "invalid"
+	ReasonPolicy            = "policy"
+	ReasonFuture            = "future"
+	ReasonDuplicate         = "duplicate"
+	ReasonStale             = "stale"
+	ReasonEquivocation      = "equivocation"
+)
+
+var rejectReasons = []struct {
+	err    error
+	reason string
+}{
+	{protocol.ErrTooLarge, ReasonTooLarge},
+	{protocol.ErrPayloadType, ReasonPayloadType},
+	{protocol.ErrKeyType, ReasonKeyType},
+	{protocol.ErrBadSignature, ReasonBadSignature},
+	{protocol.ErrPublisherMismatch, ReasonPublisherMismatch},
+	{protocol.ErrInvalid, ReasonInvalid},
+	{protocol.ErrMalformed, ReasonMalformed},
+}
+
+func rejectReason(err error) string {
+	for _, r := range rejectReasons {
+		if errors.Is(err, r.err) {
+			return r.reason
+		}
+	}
+	return ReasonMalformed
+}
+
+// counters are the node's message and sync counters, updated atomically.
+type counters struct {
+	accepted atomic.Uint64
+	rejected [len(allReasons)]atomic.Uint64
+	ignored  [len(allReasons)]atomic.Uint64
+
+	applied            atomic.Uint64
+	syncRounds         atomic.Uint64
+	syncFailures       atomic.Uint64
+	syncSent, syncRecv atomic.Uint64
+	syncApplied        atomic.Uint64
+}
+
+var allReasons = [...]string{
+	ReasonTooLarge, ReasonMalformed, ReasonPayloadType, ReasonKeyType, ReasonBadSignature,
+	ReasonPublisherMismatch, ReasonInvalid, ReasonPolicy, ReasonFuture, ReasonDuplicate,
+	ReasonStale, ReasonEquivocation,
+}
+
+func reasonIndex(r string) int {
+	for i, x := range allReasons {
+		if x == r {
+			return i
+		}
+	}
+	return 0
+}
+
+// Stats is a snapshot of the node's counters since start.
+type Stats struct {
+	// Accepted counts gossip messages that passed validation.
+	Accepted uint64
+	// Rejected and Ignored count gossip messages by reason (Reason*).
+	Rejected, Ignored map[string]uint64
+	// Applied counts announcements that changed the store, by any path.
+	Applied uint64
+	// SyncRounds counts completed sync sessions, SyncFailures failed ones.
+	SyncRounds, SyncFailures uint64
+	// SyncBytesSent and SyncBytesReceived count sync frame bytes.
+	SyncBytesSent, SyncBytesReceived uint64
+	// SyncApplied counts announcements applied from sync.
+	SyncApplied uint64
+}
+
+// Stats returns the counters.
+func (n *Node) Stats() Stats {
+	c := &n.stats
+	s := Stats{
+		Accepted: c.accepted.Load(), Rejected: map[string]uint64{}, Ignored: map[string]uint64{},
+		Applied: c.applied.Load(), SyncRounds: c.syncRounds.Load(), SyncFailures: c.syncFailures.Load(),
+		SyncBytesSent: c.syncSent.Load(), SyncBytesReceived: c.syncRecv.Load(), SyncApplied: c.syncApplied.Load(),
+	}
+	for i, r := range allReasons {
+		if v := c.rejected[i].Load(); v > 0 {
+			s.Rejected[r] = v
+		}
+		if v := c.ignored[i].Load(); v > 0 {
+			s.Ignored[r] = v
+		}
+	}
+	return s
+}
+
+func (n *Node) reject(reason string) pubsub.ValidationResult {
+	n.stats.rejected[reasonIndex(reason)].Add(1)
+	return pubsub.ValidationReject
+}
+
+func (n *Node) ignore(reason string) pubsub.ValidationResult {
+	n.stats.ignored[reasonIndex(reason)].Add(1)
+	return pubsub.ValidationIgnore
+}
+
+// validate is the topic validator. Invalid messages are rejected (which
+// costs the delivering peer score); valid ones this node does not want are
+// ignored; nothing is stored or forwarded before this returns Accept.
+// Pubsub runs it concurrently on every core.
+func (n *Node) validate(ctx context.Context, from peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
+	if from == n.self {
+		// Own publication: announce sealed and stored it already.
+		return pubsub.ValidationAccept
+	}
+	signed, err := protocol.Open(msg.Data)
+	if err != nil {
+		return n.reject(rejectReason(err))
+	}
+	ann := signed.Announcement()
+	if !n.policy.keeps(ann.Publisher) {
+		return n.ignore(ReasonPolicy)
+	}
+	if ann.Time.After(n.now().Add(MaxClockSkew)) {
+		return n.ignore(ReasonFuture)
+	}
+	h := signed.Hash()
+	if seen, err := n.store.Seen(ann.Publisher, ann.Seq, h[:]); err != nil || seen {
+		return n.ignore(ReasonDuplicate)
+	}
+	head, err := n.store.Head(ann.Publisher, ann.Slot())
+	if err == nil && !head.LosesTo(ann.Seq, h) {
+		if head.Seq == ann.Seq {
+			// A second announcement with the same sequence: record the
+			// equivocation, but do not spread the loser.
+			n.enqueue(ctx, ingestItem{signed: signed, from: msg.ReceivedFrom})
+			return n.ignore(ReasonEquivocation)
+		}
+		return n.ignore(ReasonStale)
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return n.ignore(ReasonStale)
+	}
+	// A sequence gap means this node missed something: ask the peer that
+	// delivered the message for a sync.
+	if sum, err := n.store.PublisherSummary(ann.Publisher); err == nil && ann.Seq > sum.MaxSeenSeq+1 ||
+		errors.Is(err, store.ErrNotFound) && ann.Seq > 1 {
+		n.sched.request(msg.ReceivedFrom, reasonGap)
+	}
+	n.stats.accepted.Add(1)
+	msg.ValidatorData = signed
+	return pubsub.ValidationAccept
+}
+
+// ingestItem is one announcement on its way into the store.
+type ingestItem struct {
+	signed *protocol.Signed
+	from   peer.ID
+}
+
+func (n *Node) enqueue(ctx context.Context, it ingestItem) {
+	select {
+	case n.ingest <- it:
+	case <-ctx.Done():
+	case <-n.ctx.Done():
+	}
+}
+
+// readGossip hands accepted messages from the subscription to applyLoop.
+func (n *Node) readGossip(ctx context.Context) {
+	for {
+		msg, err := n.sub.Next(ctx)
+		if err != nil {
+			return
+		}
+		if msg.ReceivedFrom == n.self {
+			continue // own publication, stored before it was published
+		}
+		if s, ok := msg.ValidatorData.(*protocol.Signed); ok {
+			n.enqueue(ctx, ingestItem{signed: s, from: msg.ReceivedFrom})
+		}
+	}
+}
+
+// applyLoop stores gossip in groups: whatever has arrived while the
+// previous group was being written goes into one Apply (one fsync).
+func (n *Node) applyLoop(ctx context.Context) {
+	batch := make([]store.Incoming, 0, 256)
+	for {
+		batch = batch[:0]
+		select {
+		case it := <-n.ingest:
+			batch = append(batch, store.Incoming{Signed: it.signed, From: it.from.String()})
+		case <-ctx.Done():
+			return
+		}
+	drain:
+		for len(batch) < cap(batch) {
+			select {
+			case it := <-n.ingest:
+				batch = append(batch, store.Incoming{Signed: it.signed, From: it.from.String()})
+			default:
+				break drain
+			}
+		}
+		res, err := n.store.Apply(context.WithoutCancel(ctx), batch...)
+		if err != nil {
+			n.log.Error("Cannot store gossiped announcements.", "count", len(batch), "err", err)
+			continue
+		}
+		n.countApplied(res)
+	}
+}
+
+func (n *Node) countApplied(res []store.Result) int {
+	applied := 0
+	for _, r := range res {
+		if r.Outcome == store.Applied {
+			applied++
+		}
+	}
+	n.stats.applied.Add(uint64(applied))
+	return applied
+}

@@ -1,0 +1,139 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"iter"
+
+	badger "github.com/dgraph-io/badger/v4"
+	"github.com/khantara/khantara/protocol"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// Key is the position of one state record in the order sync reconciles
+// over: publisher (raw peer-ID bytes), then sequence, then hash.
+type Key struct {
+	Publisher peer.ID
+	Seq       uint64
+	Hash      protocol.Hash
+}
+
+// Keys returns every state record's key in (publisher, seq, hash) order,
+// reading keys only. Publishers are ordered by the length of their raw
+// peer-ID bytes, then by those bytes; every Ed25519 peer ID is 38 bytes, so
+// in practice this is plain byte order.
+func (s *Store) Keys() iter.Seq2[Key, error] {
+	return func(yield func(Key, error) bool) {
+		err := s.db.View(func(txn *badger.Txn) error {
+			prefix := []byte{prefixSeq}
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+			defer it.Close()
+			for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+				pub, rest, err := splitPub(it.Item().Key())
+				if err != nil {
+					return err
+				}
+				seq, h, err := splitSeqKey(rest)
+				if err != nil {
+					return err
+				}
+				if !yield(Key{Publisher: peer.ID(bytes.Clone([]byte(pub))), Seq: seq, Hash: h}, nil) {
+					return nil
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			yield(Key{}, err)
+		}
+	}
+}
+
+// Seen reports whether the announcement (pub, seq) whose hash starts with
+// prefix was ever applied here, including superseded and stale ones.
+// A prefix of 8 bytes or more is unambiguous among one publisher's
+// announcements at one sequence unless the publisher equivocates on purpose.
+func (s *Store) Seen(pub peer.ID, seq uint64, prefix []byte) (bool, error) {
+	var seen bool
+	err := s.db.View(func(txn *badger.Txn) error {
+		p := append(seqPrefix(prefixSeen, pub, seq), prefix...)
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: p})
+		defer it.Close()
+		it.Seek(p)
+		seen = it.ValidForPrefix(p)
+		return nil
+	})
+	return seen, err
+}
+
+// Envelope returns the stored envelope of the state record (pub, seq) whose
+// hash starts with prefix, or ErrNotFound when no current state record
+// matches (it may have been superseded). This is what sync serves: any
+// node hands out any publisher's signed announcements.
+func (s *Store) Envelope(pub peer.ID, seq uint64, prefix []byte) ([]byte, error) {
+	var env []byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		p := append(seqPrefix(prefixSeq, pub, seq), prefix...)
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: p, PrefetchValues: true})
+		defer it.Close()
+		it.Seek(p)
+		if !it.ValidForPrefix(p) {
+			return ErrNotFound
+		}
+		slot, err := it.Item().ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		item, err := txn.Get(stateKey(pub, string(slot)))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return errors.Join(ErrCorrupt, errors.New("sequence index names a missing state record"))
+		}
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error {
+			sv, err := decodeStateValue(v)
+			if err != nil {
+				return err
+			}
+			env = bytes.Clone(sv.envelope)
+			return nil
+		})
+	})
+	return env, err
+}
+
+// Head is the header of a state record: enough to rank a newcomer against
+// it without decoding the envelope.
+type Head struct {
+	Kind protocol.Kind
+	Seq  uint64
+	Hash protocol.Hash
+}
+
+// Head returns the header of the state record (pub, slot), or ErrNotFound.
+func (s *Store) Head(pub peer.ID, slot string) (Head, error) {
+	var h Head
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(stateKey(pub, slot))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error {
+			sv, err := decodeStateValue(v)
+			if err == nil {
+				h = Head{Kind: sv.kind, Seq: sv.seq, Hash: sv.hash}
+			}
+			return err
+		})
+	})
+	return h, err
+}
+
+// LosesTo reports whether the announcement (seq, h) wins over the state
+// record with header cur: a higher sequence wins, and at equal sequences
+// (an equivocation) the lower hash, so every replica picks the same one.
+func (cur Head) LosesTo(seq uint64, h protocol.Hash) bool { return rankAbove(seq, h, cur.Seq, cur.Hash) }

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -26,14 +27,18 @@ const (
 	rememberedDials = 32
 )
 
+// MDNSService is the DNS-SD service name nodes announce on the LAN.
+const MDNSService = "_khantara._udp"
+
 // discovery keeps the node connected: bootstrap addresses, mDNS on the
 // LAN, the address book in the store, and (through gossipsub) peer
 // exchange. Peers met are written to the address book as they connect.
 type discovery struct {
-	n     *Node
-	boot  []peer.AddrInfo
-	mdns  mdns.Service
-	dials sync.WaitGroup
+	n      *Node
+	boot   []peer.AddrInfo
+	mdns   mdns.Service
+	events event.Subscription
+	dials  sync.WaitGroup
 }
 
 func newDiscovery(n *Node) (*discovery, error) {
@@ -41,9 +46,15 @@ func newDiscovery(n *Node) (*discovery, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &discovery{n: n, boot: boot}
+	sub, err := n.host.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
+	if err != nil {
+		return nil, fmt.Errorf("watch connections: %w", err)
+	}
+	d := &discovery{n: n, boot: boot, events: sub}
 	if n.cfg.MDNS {
-		d.mdns = mdns.NewMdnsService(n.host, "_khantara-"+n.cfg.Network+"._udp", d)
+		// One service for every network (DNS-SD labels are at most 15
+		// characters); HELLO and the topic keep networks apart.
+		d.mdns = mdns.NewMdnsService(n.host, MDNSService, d)
 		if err := d.mdns.Start(); err != nil {
 			n.log.Warn("mDNS did not start; LAN peers will not be found.", "err", err)
 			d.mdns = nil
@@ -76,12 +87,8 @@ func (d *discovery) dial(ctx context.Context, ai peer.AddrInfo) {
 }
 
 func (d *discovery) run(ctx context.Context) {
-	sub, err := d.n.host.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
-	var events <-chan any
-	if err == nil {
-		defer sub.Close()
-		events = sub.Out()
-	}
+	defer d.events.Close()
+	events := d.events.Out()
 	d.dialAll(ctx)
 	tick := time.NewTicker(redialInterval)
 	defer tick.Stop()
@@ -153,5 +160,6 @@ func (d *discovery) close() {
 	if d.mdns != nil {
 		d.mdns.Close()
 	}
+	d.events.Close()
 	d.dials.Wait()
 }

@@ -1,6 +1,11 @@
 package node
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/khantara/khantara/protocol"
+)
 
 var (
 	// ErrClosed: the node was closed.
@@ -8,6 +13,6 @@ var (
 	// ErrNetworkMismatch: a sync peer belongs to another network.
 	ErrNetworkMismatch = errors.New("peer is on another network")
 
-	errRangeOrder    = errors.New("sync ranges out of order")
-	errRangeCoverage = errors.New("sync ranges do not reach the end of the key space")
+	errRangeOrder    = fmt.Errorf("%w: ranges out of order", protocol.ErrSyncViolation)
+	errRangeCoverage = fmt.Errorf("%w: ranges do not reach the end of the key space", protocol.ErrSyncViolation)
 )

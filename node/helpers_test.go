@@ -9,13 +9,16 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/store"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
+	libp2pproto "github.com/libp2p/go-libp2p/core/protocol"
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 	ma "github.com/multiformats/go-multiaddr"
 )
@@ -26,6 +29,7 @@ type testNet struct {
 	t     testing.TB
 	mn    mocknet.Mocknet
 	nodes []*Node
+	mesh  []*meshTracer
 	rng   *rand.Rand
 }
 
@@ -33,7 +37,8 @@ func newTestNet(t testing.TB, seed uint64) *testNet {
 	t.Helper()
 	mn := mocknet.New()
 	t.Cleanup(func() { mn.Close() })
-	return &testNet{t: t, mn: mn, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	tn := &testNet{t: t, mn: mn, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	return tn
 }
 
 func testKey(t testing.TB, seed uint64) crypto.PrivKey {
@@ -65,12 +70,14 @@ func (tn *testNet) add(mut ...func(*Config)) *Node {
 	for _, m := range mut {
 		m(&cfg)
 	}
-	n, err := New(cfg, WithHost(h), WithStoreOptions(store.WithMemTableSize(2<<20), store.WithCacheSize(1<<20)))
+	mesh := &meshTracer{peers: map[peer.ID]bool{}}
+	n, err := New(cfg, WithHost(h), WithPubsubOptions(pubsub.WithRawTracer(mesh)), WithStoreOptions(store.WithMemTableSize(2<<20), store.WithCacheSize(1<<20)))
 	if err != nil {
 		tn.t.Fatal(err)
 	}
 	tn.t.Cleanup(func() { n.Close() })
 	tn.nodes = append(tn.nodes, n)
+	tn.mesh = append(tn.mesh, mesh)
 	return n
 }
 
@@ -136,6 +143,33 @@ func variant(sheets []*protocol.FactSheet, i int) *protocol.FactSheet {
 	return &s
 }
 
+// eventually is the package eventually, with a dump of every node's
+// state when it times out.
+func (tn *testNet) eventually(d time.Duration, what string, cond func() bool) {
+	tn.t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tn.dump()
+			tn.t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (tn *testNet) dump() {
+	for i, n := range tn.nodes {
+		if n.ctx.Err() != nil {
+			continue
+		}
+		c, d, _ := n.Store().Counts()
+		tn.t.Logf("node %d %s: %d records %x, %d equivocations, mesh %d, peers %d, %+v", i, n.ID(), d.Count, d.Fingerprint(), c.Equivocations, tn.mesh[i].size(), len(n.Host().Network().Peers()), n.Stats())
+		for _, ps := range n.SyncStatus() {
+			tn.t.Logf("    sync with %s at %s: %+v %s", ps.Peer, ps.At.Format("15:04:05.000"), ps.Result, ps.Err)
+		}
+	}
+}
+
 // eventually waits up to d for cond, checking every 20 ms.
 func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
@@ -185,3 +219,35 @@ func publish(t testing.TB, n *Node, s *protocol.FactSheet) *protocol.Signed {
 }
 
 var _ = bytes.Equal
+
+// meshTracer follows a node's gossipsub mesh (one topic), so tests wait for
+// the mesh itself rather than for a guessed number of heartbeats.
+type meshTracer struct {
+	// mu guards peers.
+	mu    sync.Mutex
+	peers map[peer.ID]bool
+}
+
+func (m *meshTracer) size() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.peers)
+}
+
+func (m *meshTracer) Graft(p peer.ID, _ string)        { m.mu.Lock(); m.peers[p] = true; m.mu.Unlock() }
+func (m *meshTracer) Prune(p peer.ID, _ string)        { m.mu.Lock(); delete(m.peers, p); m.mu.Unlock() }
+func (m *meshTracer) OnClosedOutboundStream(p peer.ID) { m.Prune(p, "") }
+
+func (*meshTracer) OnNewOutboundStream(peer.ID, libp2pproto.ID)          {}
+func (*meshTracer) SendRPCCompleted(*pubsub.RPC, peer.ID, time.Duration) {}
+func (*meshTracer) Join(string)                                          {}
+func (*meshTracer) Leave(string)                                         {}
+func (*meshTracer) ValidateMessage(*pubsub.Message)                      {}
+func (*meshTracer) DeliverMessage(*pubsub.Message)                       {}
+func (*meshTracer) RejectMessage(*pubsub.Message, string)                {}
+func (*meshTracer) DuplicateMessage(*pubsub.Message)                     {}
+func (*meshTracer) ThrottlePeer(peer.ID)                                 {}
+func (*meshTracer) RecvRPC(*pubsub.RPC)                                  {}
+func (*meshTracer) SendRPC(*pubsub.RPC, peer.ID)                         {}
+func (*meshTracer) DropRPC(*pubsub.RPC, peer.ID)                         {}
+func (*meshTracer) UndeliverableMessage(*pubsub.Message)                 {}

@@ -57,6 +57,7 @@ type options struct {
 	log       *slog.Logger
 	now       func() time.Time
 	storeOpts []store.Option
+	psOpts    []pubsub.Option
 	scoring   bool
 }
 
@@ -77,6 +78,12 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // WithStoreOptions passes options to store.Open.
 func WithStoreOptions(opts ...store.Option) Option {
 	return func(o *options) { o.storeOpts = append(o.storeOpts, opts...) }
+}
+
+// WithPubsubOptions adds gossipsub options after the node's own (tests
+// attach tracers this way).
+func WithPubsubOptions(opts ...pubsub.Option) Option {
+	return func(o *options) { o.psOpts = append(o.psOpts, opts...) }
 }
 
 // WithScoring turns gossipsub peer scoring on or off (default on). Only
@@ -134,7 +141,7 @@ func New(cfg Config, opts ...Option) (n *Node, err error) {
 	if o.scoring {
 		inspect = func(m map[peer.ID]float64) { n.scores.Store(&m) }
 	}
-	if n.ps, err = pubsub.NewGossipSub(n.ctx, n.host, append(PubsubOptions(topic, o.scoring, inspect), pubsub.WithLogger(o.log))...); err != nil {
+	if n.ps, err = pubsub.NewGossipSub(n.ctx, n.host, append(append(PubsubOptions(topic, o.scoring, inspect), pubsub.WithLogger(o.log)), o.psOpts...)...); err != nil {
 		return nil, fmt.Errorf("start gossipsub: %w", err)
 	}
 	if err = n.ps.RegisterTopicValidator(topic, pubsub.ValidatorEx(n.validate)); err != nil {
@@ -149,12 +156,16 @@ func New(cfg Config, opts ...Option) (n *Node, err error) {
 	}
 	undo = append(undo, n.sub.Cancel)
 
-	n.sched = newScheduler(n)
+	if n.sched, err = newScheduler(n); err != nil {
+		return nil, err
+	}
+	undo = append(undo, func() { n.sched.events.Close() })
 	n.host.SetStreamHandler(libp2pproto.ID(protocol.SyncProtocolID), n.serveSync)
 	undo = append(undo, func() { n.host.RemoveStreamHandler(libp2pproto.ID(protocol.SyncProtocolID)) })
 	if n.disc, err = newDiscovery(n); err != nil {
 		return nil, err
 	}
+	undo = append(undo, n.disc.close)
 
 	n.goFunc(n.readGossip)
 	n.goFunc(n.applyLoop)
@@ -183,8 +194,8 @@ func (n *Node) Close() error {
 		n.wg.Wait()
 		n.sched.wait()
 		n.disc.close()
-		errs := []error{n.topic.Close(), n.host.Close(), n.store.Close()}
-		n.closeErr = errors.Join(errs...)
+		// Pubsub stops with the context; the topic needs no separate close.
+		n.closeErr = errors.Join(n.host.Close(), n.store.Close())
 		n.log.Info("Node stopped.", "peer", n.self)
 	})
 	return n.closeErr
@@ -254,4 +265,14 @@ func (n *Node) announce(ctx context.Context, ann *protocol.Announcement) (*proto
 		n.log.Warn("Announcement stored but not gossiped; sync will carry it.", "seq", seq, "err", err)
 	}
 	return signed, nil
+}
+
+// apply stores announcements received from peers (gossip or sync).
+func (n *Node) apply(ctx context.Context, batch []store.Incoming) ([]store.Result, error) {
+	res, err := n.store.Apply(ctx, batch...)
+	if err != nil {
+		return nil, err
+	}
+	n.countApplied(res)
+	return res, nil
 }

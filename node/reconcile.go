@@ -129,13 +129,24 @@ func (s *snapshot) answerFingerprint(out *reply, lower protocol.Bound, rg *proto
 	case len(mine) <= listThreshold:
 		out.add(protocol.Range{Upper: rg.Upper, Mode: protocol.ModeList, Items: items(mine)})
 	default:
-		s.split(out, rg.Upper, mine)
+		s.split(out, lower, rg.Upper, mine)
 	}
 }
 
 // split answers a differing range with the fingerprints of up to
 // splitBuckets sub-ranges of about equal size.
-func (s *snapshot) split(out *reply, upper protocol.Bound, mine []store.Key) {
+func (s *snapshot) split(out *reply, lower, upper protocol.Bound, mine []store.Key) {
+	if first, last := &mine[0], &mine[len(mine)-1]; first.Publisher == last.Publisher && first.Seq == last.Seq {
+		// Every key shares one (publisher, seq): a bound cannot split
+		// them, so list them (a publisher equivocating on this scale
+		// beyond one frame is not synced further).
+		if len(mine) <= protocol.MaxListItems {
+			out.add(protocol.Range{Upper: upper, Mode: protocol.ModeList, Items: items(mine)})
+		} else {
+			out.add(protocol.Range{Upper: upper, Mode: protocol.ModeSkip})
+		}
+		return
+	}
 	per := (len(mine) + splitBuckets - 1) / splitBuckets
 	start := 0
 	for start < len(mine) {
@@ -166,6 +177,11 @@ func (s *snapshot) addHave(out *reply, lower, upper protocol.Bound, keys []store
 		for end > 1 && keys[end].Publisher == keys[end-1].Publisher && keys[end].Seq == keys[end-1].Seq {
 			end--
 		}
+		if end == 1 {
+			// More than a frame of keys share one (publisher, seq).
+			keys = keys[:protocol.MaxListItems]
+			break
+		}
 		out.add(protocol.Range{Upper: keyBound(&keys[end]), Mode: protocol.ModeHave, Items: items(keys[:end])})
 		keys = keys[end:]
 	}
@@ -174,7 +190,7 @@ func (s *snapshot) addHave(out *reply, lower, upper protocol.Bound, keys []store
 
 // compare matches the peer's items in a range against ours: peer items we
 // lack become candidates, and ours the peer lacks are returned. Items
-// outside [lower, upper) are a violation and are ignored.
+// outside [lower, upper) are ignored.
 func (s *snapshot) compare(out *reply, theirs []protocol.ItemID, mine []store.Key, lower, upper protocol.Bound) []store.Key {
 	have := make(map[protocol.ItemID]struct{}, len(theirs))
 	for _, it := range theirs {

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -20,6 +21,7 @@ const (
 	reasonConnect syncReason = iota
 	reasonPeriodic
 	reasonGap
+	reasonCascade
 )
 
 const (
@@ -46,14 +48,15 @@ type PeerSync struct {
 // and when gossip reveals a sequence gap. It runs at most one session per
 // peer and direction.
 type scheduler struct {
-	n    *Node
-	reqs chan syncRequest
+	n      *Node
+	reqs   chan syncRequest
+	events event.Subscription
 
 	// mu guards every field below.
 	mu       sync.Mutex
 	inflight map[peer.ID]bool
 	again    map[peer.ID]bool
-	inbound  map[peer.ID]bool
+	inbound  map[peer.ID]chan struct{}
 	last     map[peer.ID]PeerSync
 	lastGap  map[peer.ID]time.Time
 	peerLock map[peer.ID]chan struct{}
@@ -66,12 +69,17 @@ type syncRequest struct {
 	reason syncReason
 }
 
-func newScheduler(n *Node) *scheduler {
-	return &scheduler{
-		n: n, reqs: make(chan syncRequest, 256),
-		inflight: map[peer.ID]bool{}, again: map[peer.ID]bool{}, inbound: map[peer.ID]bool{},
-		last: map[peer.ID]PeerSync{}, lastGap: map[peer.ID]time.Time{}, peerLock: map[peer.ID]chan struct{}{},
+func newScheduler(n *Node) (*scheduler, error) {
+	// Subscribe before New returns, so no connection is missed.
+	sub, err := n.host.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
+	if err != nil {
+		return nil, fmt.Errorf("watch connections: %w", err)
 	}
+	return &scheduler{events: sub,
+		n: n, reqs: make(chan syncRequest, 256),
+		inflight: map[peer.ID]bool{}, again: map[peer.ID]bool{}, inbound: map[peer.ID]chan struct{}{},
+		last: map[peer.ID]PeerSync{}, lastGap: map[peer.ID]time.Time{}, peerLock: map[peer.ID]chan struct{}{},
+	}, nil
 }
 
 // request asks for a sync with p; it never blocks (a full queue drops the
@@ -96,16 +104,8 @@ func (s *scheduler) request(p peer.ID, r syncReason) {
 }
 
 func (s *scheduler) run(ctx context.Context) {
-	sub, err := s.n.host.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
-	if err != nil {
-		s.n.log.Error("Cannot watch connections; sync runs on the timer only.", "err", err)
-	} else {
-		defer sub.Close()
-	}
-	var events <-chan any
-	if sub != nil {
-		events = sub.Out()
-	}
+	defer s.events.Close()
+	events := s.events.Out()
 	sem := make(chan struct{}, maxOutboundSessions)
 	timer := time.NewTimer(jitter(s.n.cfg.SyncInterval))
 	defer timer.Stop()
@@ -217,21 +217,55 @@ func (s *scheduler) lockPeer(ctx context.Context, p peer.ID) (release func(), er
 }
 
 // admitInbound lets one session per peer, maxInboundSessions in all, be
-// served; release must be called when it ends.
+// served; release must be called when it ends. A peer's next session
+// waits (up to syncIdleTimeout) for its previous one to be released: the
+// peer may finish its side a moment before this side does.
 func (s *scheduler) admitInbound(p peer.ID) (release func(), ok bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed || s.inbound[p] || len(s.inbound) >= maxInboundSessions {
-		return nil, false
-	}
-	s.inbound[p] = true
-	s.sessions.Add(1)
-	return func() {
+	deadline := time.NewTimer(syncIdleTimeout)
+	defer deadline.Stop()
+	for {
 		s.mu.Lock()
-		delete(s.inbound, p)
+		if s.closed || len(s.inbound) >= maxInboundSessions && s.inbound[p] == nil {
+			s.mu.Unlock()
+			return nil, false
+		}
+		prev := s.inbound[p]
+		if prev == nil {
+			done := make(chan struct{})
+			s.inbound[p] = done
+			s.sessions.Add(1)
+			s.mu.Unlock()
+			return func() {
+				s.mu.Lock()
+				delete(s.inbound, p)
+				s.mu.Unlock()
+				close(done)
+				s.sessions.Done()
+			}, true
+		}
 		s.mu.Unlock()
-		s.sessions.Done()
-	}, true
+		select {
+		case <-prev:
+		case <-deadline.C:
+			return nil, false
+		case <-s.n.ctx.Done():
+			return nil, false
+		}
+	}
+}
+
+// cascade spreads what a session brought: when it applied announcements,
+// this node syncs with every other connected peer, which in turn cascades
+// if it learned something. A healed partition so converges hop by hop
+// without waiting for the periodic sync, and the wave stops where nothing
+// is new. Announcements learned by sync are never re-gossiped: a catch-up
+// of thousands would flood the topic.
+func (s *scheduler) cascade(from peer.ID) {
+	for _, p := range s.n.host.Network().Peers() {
+		if p != from {
+			s.request(p, reasonCascade)
+		}
+	}
 }
 
 func (s *scheduler) record(p peer.ID, res SyncResult, err error) {

@@ -19,7 +19,7 @@ import (
 // Session limits (this implementation's; PROTOCOL.md section 9 lists the
 // protocol's own). A peer that exceeds one is cut off.
 const (
-	// syncIdleTimeout bounds the wait for each message of a session.
+	// syncIdleTimeout bounds the wait for each frame of a session.
 	syncIdleTimeout = 30 * time.Second
 	// syncSessionTimeout bounds a whole session.
 	syncSessionTimeout = 10 * time.Minute
@@ -92,7 +92,6 @@ func (n *Node) runSession(ctx context.Context, s network.Stream, initiator bool)
 	}
 	n.stats.syncSent.Add(uint64(res.Sent))
 	n.stats.syncRecv.Add(uint64(res.Received))
-	n.stats.syncApplied.Add(uint64(res.Applied))
 	if err != nil {
 		n.stats.syncFailures.Add(1)
 		if errors.Is(err, protocol.ErrSyncViolation) {
@@ -105,6 +104,9 @@ func (n *Node) runSession(ctx context.Context, s network.Stream, initiator bool)
 	}
 	s.Close()
 	n.stats.syncRounds.Add(1)
+	if ss.learned > 0 {
+		n.sched.cascade(ss.peer)
+	}
 	n.log.Debug("Sync session done.", "peer", ss.peer, "initiator", initiator, "sent", res.Sent, "received", res.Received, "applied", res.Applied)
 	n.sched.record(ss.peer, res, nil)
 	return res, nil
@@ -126,6 +128,9 @@ type session struct {
 	fetchedAtAsk int
 
 	messages, fetched, applied, served int
+	// learned counts announcements that changed the state or recorded an
+	// equivocation: news worth passing on (see scheduler.cascade).
+	learned int
 }
 
 // message is one turn of a session: the frames up to END.
@@ -154,7 +159,7 @@ func (ss *session) run(ctx context.Context, initiator bool) error {
 		}
 	}
 	if initiator {
-		_, d, err := ss.n.store.Counts()
+		d, err := syncDigest(ss.n.store)
 		if err != nil {
 			return err
 		}
@@ -220,6 +225,9 @@ func (ss *session) read(ctx context.Context) (*message, error) {
 	}()
 	first := true
 	for {
+		// The deadline is per frame: a large message on a slow link is
+		// fine as long as it keeps moving.
+		ss.s.SetReadDeadline(time.Now().Add(syncIdleTimeout))
 		f, err := ss.fr.Next()
 		if err == io.EOF && first {
 			return nil, io.EOF
@@ -295,11 +303,21 @@ func (ss *session) process(ctx context.Context, in *message) (*message, error) {
 			delete(ss.outstanding, id)
 			batch = append(batch, store.Incoming{Signed: sg, From: ss.peer.String()})
 		}
-		res, err := ss.n.store.Apply(context.WithoutCancel(ctx), batch...)
+		res, err := ss.n.apply(context.WithoutCancel(ctx), batch)
 		if err != nil {
 			return nil, fmt.Errorf("store synced announcements: %w", err)
 		}
-		ss.applied += ss.n.countApplied(res)
+		k := 0
+		for _, r := range res {
+			if r.Outcome == store.Applied {
+				k++
+			}
+			if r.Outcome == store.Applied || r.Equivocation {
+				ss.learned++
+			}
+		}
+		ss.applied += k
+		ss.n.stats.syncApplied.Add(uint64(k))
 	}
 	clear(ss.outstanding)
 	ss.fetchedAtAsk = ss.fetched
@@ -446,4 +464,21 @@ func (v *verifier) wait() ([]*protocol.Signed, error) {
 func (v *verifier) stop() {
 	close(v.jobs)
 	v.wg.Wait()
+}
+
+// syncDigest is the digest of the set sync reconciles: the state, from the
+// store's running per-publisher digests, plus the equivocation evidence.
+func syncDigest(st *store.Store) (store.Digest, error) {
+	_, d, err := st.Counts()
+	if err != nil {
+		return d, err
+	}
+	ev, err := st.EvidenceDigest()
+	if err != nil {
+		return d, err
+	}
+	d.Count += ev.Count
+	d.MaxSeq = max(d.MaxSeq, ev.MaxSeq)
+	d.Sum.Merge(ev.Sum)
+	return d, nil
 }

@@ -62,6 +62,7 @@ type counters struct {
 	ignored  [len(allReasons)]atomic.Uint64
 
 	applied            atomic.Uint64
+	equivocations      atomic.Uint64
 	syncRounds         atomic.Uint64
 	syncFailures       atomic.Uint64
 	syncSent, syncRecv atomic.Uint64
@@ -97,6 +98,8 @@ type Stats struct {
 	SyncBytesSent, SyncBytesReceived uint64
 	// SyncApplied counts announcements applied from sync.
 	SyncApplied uint64
+	// Equivocations counts equivocation evidence accepted from gossip.
+	Equivocations uint64
 }
 
 // Stats returns the counters.
@@ -106,6 +109,7 @@ func (n *Node) Stats() Stats {
 		Accepted: c.accepted.Load(), Rejected: map[string]uint64{}, Ignored: map[string]uint64{},
 		Applied: c.applied.Load(), SyncRounds: c.syncRounds.Load(), SyncFailures: c.syncFailures.Load(),
 		SyncBytesSent: c.syncSent.Load(), SyncBytesReceived: c.syncRecv.Load(), SyncApplied: c.syncApplied.Load(),
+		Equivocations: c.equivocations.Load(),
 	}
 	for i, r := range allReasons {
 		if v := c.rejected[i].Load(); v > 0 {
@@ -154,13 +158,16 @@ func (n *Node) validate(ctx context.Context, from peer.ID, msg *pubsub.Message) 
 	}
 	head, err := n.store.Head(ann.Publisher, ann.Slot())
 	if err == nil && !head.LosesTo(ann.Seq, h) {
-		if head.Seq == ann.Seq {
-			// A second announcement with the same sequence: record the
-			// equivocation, but do not spread the loser.
-			n.enqueue(ctx, ingestItem{signed: signed, from: msg.ReceivedFrom})
-			return n.ignore(ReasonEquivocation)
+		if head.Seq != ann.Seq {
+			return n.ignore(ReasonStale)
 		}
-		return n.ignore(ReasonStale)
+		// A second announcement with the same sequence, never seen here:
+		// evidence of equivocation. It loses, but it is stored (recording
+		// the equivocation) and forwarded once, so every replica records
+		// the same; the seen log stops it the second time.
+		n.stats.equivocations.Add(1)
+		msg.ValidatorData = signed
+		return pubsub.ValidationAccept
 	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return n.ignore(ReasonStale)
 	}
@@ -226,12 +233,9 @@ func (n *Node) applyLoop(ctx context.Context) {
 				break drain
 			}
 		}
-		res, err := n.store.Apply(context.WithoutCancel(ctx), batch...)
-		if err != nil {
+		if _, err := n.apply(context.WithoutCancel(ctx), batch); err != nil {
 			n.log.Error("Cannot store gossiped announcements.", "count", len(batch), "err", err)
-			continue
 		}
-		n.countApplied(res)
 	}
 }
 

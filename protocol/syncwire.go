@@ -18,8 +18,9 @@ const (
 	SyncVersion = 1
 	// MaxFrameSize bounds one frame: its type byte and body (128 KiB).
 	MaxFrameSize = 128 << 10
-	// MaxListItems bounds the items of one LIST, HAVE or WANT frame.
-	MaxListItems = 4096
+	// MaxListItems bounds the items of one LIST, HAVE or WANT frame; at
+	// most 84 bytes each, 1024 of them always fit in a frame.
+	MaxListItems = 1024
 	// MaxRangesPerMessage bounds the RANGE frames of one message.
 	MaxRangesPerMessage = 4096
 	// MaxWantsPerMessage bounds the items one message may ask for, so that

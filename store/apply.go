@@ -346,7 +346,28 @@ func (t *writeTx) apply(in *Incoming) (Result, error) {
 	}
 	if cur != nil && !rankAbove(seq, h, cur.seq, cur.hash) {
 		res.Outcome = Stale
+		if res.Equivocation && cur.seq == seq {
+			// The loser of an equivocation is kept as proof.
+			if err := t.txn.Set(seqKey(prefixEvidence, pub, seq, h), in.Signed.Envelope()); err != nil {
+				return Result{}, err
+			}
+		}
 		return res, nil
+	}
+	if cur != nil && cur.seq == seq {
+		// Displaced by an equivocating twin with a lower hash: keep the
+		// loser as proof.
+		raw, err := item.ValueCopy(nil)
+		if err != nil {
+			return Result{}, err
+		}
+		old, err := decodeStateValue(raw)
+		if err != nil {
+			return Result{}, err
+		}
+		if err := t.txn.Set(seqKey(prefixEvidence, pub, seq, cur.hash), old.envelope); err != nil {
+			return Result{}, err
+		}
 	}
 	if cur != nil {
 		if err := t.txn.Delete(seqKey(prefixSeq, pub, cur.seq, cur.hash)); err != nil {

@@ -22,6 +22,10 @@ const (
 	prefixPublisher = 'p'
 	// prefixEquivocation: 'x' pub seq(8) -> detectedAt(8). Derived from prefixSeen.
 	prefixEquivocation = 'x'
+	// prefixEvidence: 'e' pub seq(8) hash(32) -> envelope. Primary: the
+	// announcement that lost an equivocation (same publisher and sequence,
+	// same slot, higher hash), kept as proof and synced like state.
+	prefixEvidence = 'e'
 	// prefixMeta: 'm' name -> value. Schema version and the like.
 	prefixMeta = 'm'
 )

@@ -18,26 +18,58 @@ type Key struct {
 	Hash      protocol.Hash
 }
 
-// Keys returns every state record's key in (publisher, seq, hash) order,
-// reading keys only. Publishers are ordered by the length of their raw
+// Keys returns the key of every state record and every piece of
+// equivocation evidence (see Evidence), in (publisher, seq, hash) order,
+// reading keys only: the set sync reconciles. Publishers are ordered by the length of their raw
 // peer-ID bytes, then by those bytes; every Ed25519 peer ID is 38 bytes, so
 // in practice this is plain byte order.
 func (s *Store) Keys() iter.Seq2[Key, error] {
 	return func(yield func(Key, error) bool) {
 		err := s.db.View(func(txn *badger.Txn) error {
-			prefix := []byte{prefixSeq}
-			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
-			defer it.Close()
-			for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+			// Two sorted streams, merged: state by sequence, and evidence.
+			next := func(it *badger.Iterator, prefix []byte) (Key, bool, error) {
+				if !it.ValidForPrefix(prefix) {
+					return Key{}, false, nil
+				}
 				pub, rest, err := splitPub(it.Item().Key())
 				if err != nil {
-					return err
+					return Key{}, false, err
 				}
 				seq, h, err := splitSeqKey(rest)
 				if err != nil {
+					return Key{}, false, err
+				}
+				it.Next()
+				return Key{Publisher: peer.ID(bytes.Clone([]byte(pub))), Seq: seq, Hash: h}, true, nil
+			}
+			sp, ep := []byte{prefixSeq}, []byte{prefixEvidence}
+			si := txn.NewIterator(badger.IteratorOptions{Prefix: sp})
+			defer si.Close()
+			ei := txn.NewIterator(badger.IteratorOptions{Prefix: ep})
+			defer ei.Close()
+			si.Seek(sp)
+			ei.Seek(ep)
+			sk, sok, err := next(si, sp)
+			if err != nil {
+				return err
+			}
+			ek, eok, err := next(ei, ep)
+			if err != nil {
+				return err
+			}
+			for sok || eok {
+				var k Key
+				if !eok || sok && keyLess(&sk, &ek) {
+					k = sk
+					sk, sok, err = next(si, sp)
+				} else {
+					k = ek
+					ek, eok, err = next(ei, ep)
+				}
+				if err != nil {
 					return err
 				}
-				if !yield(Key{Publisher: peer.ID(bytes.Clone([]byte(pub))), Seq: seq, Hash: h}, nil) {
+				if !yield(k, nil) {
 					return nil
 				}
 			}
@@ -66,8 +98,8 @@ func (s *Store) Seen(pub peer.ID, seq uint64, prefix []byte) (bool, error) {
 	return seen, err
 }
 
-// Envelope returns the stored envelope of the state record (pub, seq) whose
-// hash starts with prefix, or ErrNotFound when no current state record
+// Envelope returns the stored envelope of the state record or evidence
+// (pub, seq) whose hash starts with prefix, or ErrNotFound when none
 // matches (it may have been superseded). This is what sync serves: any
 // node hands out any publisher's signed announcements.
 func (s *Store) Envelope(pub peer.ID, seq uint64, prefix []byte) ([]byte, error) {
@@ -78,7 +110,17 @@ func (s *Store) Envelope(pub peer.ID, seq uint64, prefix []byte) ([]byte, error)
 		defer it.Close()
 		it.Seek(p)
 		if !it.ValidForPrefix(p) {
-			return ErrNotFound
+			// Not state: perhaps equivocation evidence.
+			ep := append(seqPrefix(prefixEvidence, pub, seq), prefix...)
+			eit := txn.NewIterator(badger.IteratorOptions{Prefix: ep, PrefetchValues: true})
+			defer eit.Close()
+			eit.Seek(ep)
+			if !eit.ValidForPrefix(ep) {
+				return ErrNotFound
+			}
+			var err error
+			env, err = eit.Item().ValueCopy(nil)
+			return err
 		}
 		slot, err := it.Item().ValueCopy(nil)
 		if err != nil {
@@ -136,4 +178,44 @@ func (s *Store) Head(pub peer.ID, slot string) (Head, error) {
 // LosesTo reports whether the announcement (seq, h) wins over the state
 // record with header cur: a higher sequence wins, and at equal sequences
 // (an equivocation) the lower hash, so every replica picks the same one.
-func (cur Head) LosesTo(seq uint64, h protocol.Hash) bool { return rankAbove(seq, h, cur.Seq, cur.Hash) }
+func (cur Head) LosesTo(seq uint64, h protocol.Hash) bool {
+	return rankAbove(seq, h, cur.Seq, cur.Hash)
+}
+
+func keyLess(a, b *Key) bool {
+	if c := protocol.ComparePublishers(a.Publisher, b.Publisher); c != 0 {
+		return c < 0
+	}
+	if a.Seq != b.Seq {
+		return a.Seq < b.Seq
+	}
+	return bytes.Compare(a.Hash[:], b.Hash[:]) < 0
+}
+
+// EvidenceDigest covers the equivocation evidence: the losers of
+// equivocations, which sync carries alongside the state so that every
+// replica records the same equivocations. The sync root digest is the
+// state digest of Counts merged with this one.
+func (s *Store) EvidenceDigest() (Digest, error) {
+	var d Digest
+	err := s.db.View(func(txn *badger.Txn) error {
+		prefix := []byte{prefixEvidence}
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		defer it.Close()
+		for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+			_, rest, err := splitPub(it.Item().Key())
+			if err != nil {
+				return err
+			}
+			seq, h, err := splitSeqKey(rest)
+			if err != nil {
+				return err
+			}
+			d.Count++
+			d.MaxSeq = max(d.MaxSeq, seq)
+			d.Sum.Add(h)
+		}
+		return nil
+	})
+	return d, err
+}

@@ -17,6 +17,7 @@ func newApp() *cli.App {
 		EnableBashCompletion: true,
 		HideVersion:          true,
 		Commands: []*cli.Command{
+			daemonCommand(),
 			validateCommand(),
 			versionCommand(),
 		},

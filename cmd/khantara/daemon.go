@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/khantara/khantara/node"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/urfave/cli/v2"
+)
+
+const (
+	// defaultAPIAddr is where the local API listens unless --api says otherwise.
+	defaultAPIAddr = "127.0.0.1:7118"
+	// apiFile, in the home directory, holds the running daemon's API
+	// address (HOST:PORT); it exists only while the daemon runs.
+	apiFile = "api"
+	// apiTokenFile, in the home directory, holds the API's bearer token.
+	apiTokenFile = "api.token"
+	// shutdownTimeout bounds the graceful shutdown after the first signal.
+	shutdownTimeout = 10 * time.Second
+)
+
+func daemonCommand() *cli.Command {
+	def := node.DefaultConfig("")
+	return &cli.Command{
+		Name:  "daemon",
+		Usage: "run a node: join the federation and serve the local API",
+		Description: "The daemon runs until SIGINT or SIGTERM; the first signal shuts it down\n" +
+			"gracefully (at most 10s), a second one stops it at once. While it runs,\n" +
+			"HOME/api holds the API's address and HOME/api.token its bearer token.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "home", Value: defaultHome(), EnvVars: []string{"KHANTARA_HOME"}, Usage: "data `DIR`: identity, store, api, api.token"},
+			&cli.StringFlag{Name: "network", Value: def.Network, Usage: "federation `NAME`; nodes talk only within one network"},
+			&cli.StringSliceFlag{Name: "listen", Value: cli.NewStringSlice(def.Listen...), Usage: "`MULTIADDR` to listen on"},
+			&cli.StringSliceFlag{Name: "bootstrap", Usage: "peer `MULTIADDR` ending in /p2p/<peer ID> to dial"},
+			&cli.BoolFlag{Name: "mdns", Value: def.MDNS, Usage: "find peers on the local network"},
+			&cli.BoolFlag{Name: "nat", Value: def.NAT, Usage: "map ports with UPnP/NAT-PMP and punch holes through NATs"},
+			&cli.StringFlag{Name: "api", Value: defaultAPIAddr, Usage: "`HOST:PORT` of the local HTTP API; port 0 picks a free port"},
+			&cli.DurationFlag{Name: "sync-interval", Value: def.SyncInterval, Usage: "how often to reconcile with a random peer (`DURATION`, e.g. 30s)"},
+		},
+		Action: runDaemon,
+	}
+}
+
+// defaultHome is $XDG_DATA_HOME/khantara, else ~/.local/share/khantara.
+func defaultHome() string {
+	if d := os.Getenv("XDG_DATA_HOME"); filepath.IsAbs(d) {
+		return filepath.Join(d, "khantara")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share", "khantara")
+	}
+	return ""
+}
+
+func runDaemon(c *cli.Context) error {
+	cfg := node.DefaultConfig(c.String("home"))
+	cfg.Network = c.String("network")
+	cfg.Listen = c.StringSlice("listen")
+	cfg.Bootstrap = c.StringSlice("bootstrap")
+	cfg.MDNS, cfg.NAT = c.Bool("mdns"), c.Bool("nat")
+	cfg.SyncInterval = c.Duration("sync-interval")
+	if err := cfg.Validate(); err != nil {
+		return cli.Exit(err.Error(), 2)
+	}
+	apiAddr := c.String("api")
+	if _, _, err := net.SplitHostPort(apiAddr); err != nil {
+		return cli.Exit(fmt.Sprintf("api: %q is not HOST:PORT; write e.g. %s", apiAddr, defaultAPIAddr), 2)
+	}
+
+	// Signals are counted here; main's context ends on the first one.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+
+	log := slog.New(slog.NewTextHandler(c.App.ErrWriter, nil))
+	n, err := node.New(cfg, node.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	token, err := node.LoadAPIToken(filepath.Join(cfg.Home, apiTokenFile))
+	if err != nil {
+		n.Close()
+		return err
+	}
+	ln, err := net.Listen("tcp", apiAddr)
+	if err != nil {
+		n.Close()
+		return fmt.Errorf("api: cannot listen on %s (is another daemon running?): %w", apiAddr, err)
+	}
+	srv := &http.Server{
+		Handler:           n.APIHandler(token),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	stop := func(ctx context.Context) error {
+		err := srv.Shutdown(ctx)
+		if cerr := n.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close the node: %w", cerr))
+		}
+		return err
+	}
+
+	apiPath := filepath.Join(cfg.Home, apiFile)
+	if err := writeFileAtomic(apiPath, []byte(ln.Addr().String())); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		return errors.Join(fmt.Errorf("write the API address to %s: %w", apiPath, err), stop(ctx))
+	}
+	addrs, _ := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: n.ID(), Addrs: n.Host().Addrs()})
+	log.Info("Daemon is running.", "peer", n.ID(), "addrs", addrs, "api", "http://"+ln.Addr().String())
+
+	var failed error
+	signals := 0
+	select {
+	case <-c.Context.Done():
+	case <-sigs:
+		signals++
+	case err := <-served:
+		failed = fmt.Errorf("the API server stopped: %w", err)
+	}
+	log.Info("Daemon is shutting down; a second signal stops it at once.")
+	os.Remove(apiPath)
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- stop(ctx) }()
+	for {
+		select {
+		case err := <-done:
+			if err = errors.Join(failed, err); err != nil {
+				return err
+			}
+			log.Info("Daemon stopped.")
+			return nil
+		case <-sigs:
+			// The signal that ended c.Context arrives here too.
+			if signals++; signals >= 2 {
+				return cli.Exit("second signal: stopped without finishing the shutdown", 1)
+			}
+		case <-ctx.Done():
+			return cli.Exit(fmt.Sprintf("shutdown did not finish within %v; stopped anyway", shutdownTimeout), 1)
+		}
+	}
+}
+
+// writeFileAtomic writes data to a temporary file next to path, then
+// renames it over path, so readers see the old content or the new one.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}

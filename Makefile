@@ -25,9 +25,13 @@ test:
 test-long:
 	KHANTARA_CRASH_RUNS=200 $(GO) test -timeout 60m -count=1 -run 'Crash|Property' ./store
 
-# Benchmarks print ratios measured side by side in one run.
+# Benchmarks print ratios measured side by side in one run. The node
+# benchmarks build whole networks per call, so each gets a fixed count:
+# 20 publications for Propagation, one session or catch-up for the others.
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 20000x -timeout 30m ./store
+	$(GO) test -run '^$$' -bench '^Benchmark(SyncBytes|CatchUp)$$' -benchtime 1x -timeout 20m ./node
+	$(GO) test -run '^$$' -bench '^BenchmarkPropagation$$' -benchtime 20x -timeout 20m ./node
 
 # Each fuzz target for FUZZTIME (default 30s).
 FUZZTIME ?= 30s
@@ -35,6 +39,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime $(FUZZTIME) ./protocol
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodePayload$$' -fuzztime $(FUZZTIME) ./protocol
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSheet$$' -fuzztime $(FUZZTIME) ./protocol
+	$(GO) test -run '^$$' -fuzz '^FuzzFrameReader$$' -fuzztime $(FUZZTIME) ./protocol
 
 lint:
 	$(GO) vet $(PKGS)

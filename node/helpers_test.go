@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -43,8 +45,7 @@ func newTestNet(t testing.TB, seed uint64) *testNet {
 
 func testKey(t testing.TB, seed uint64) crypto.PrivKey {
 	t.Helper()
-	var s [32]byte
-	copy(s[:], fmt.Sprintf("khantara-test-key-%016x", seed))
+	s := sha256.Sum256(binary.BigEndian.AppendUint64([]byte("khantara-test-key"), seed))
 	k, err := crypto.UnmarshalEd25519PrivateKey(ed25519.NewKeyFromSeed(s[:]))
 	if err != nil {
 		t.Fatal(err)

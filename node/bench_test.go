@@ -1,0 +1,870 @@
+package node
+
+// The node benchmarks. Each measures the node next to a baseline built in
+// the same run, on the same machine, and reports the ratio:
+//
+//   - BenchmarkPropagation: publish-to-stored latency over 100 mocknet
+//     nodes against bare gossipsub with the same options and topology;
+//   - BenchmarkSyncBytes: bytes one sync session moves between replicas of
+//     10,000 practices, against the catalogue and the differing envelopes;
+//   - BenchmarkCatchUp: a fresh node catching up on 10,000 practices over
+//     loopback TCP, against streaming the same bytes raw.
+//
+// They are slow and build their networks once per call, so they are meant
+// for a fixed -benchtime: 20x for Propagation (20 publications), 1x for the
+// others (`make bench` runs them so).
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/khantara/khantara/protocol"
+	"github.com/khantara/khantara/store"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	libp2pproto "github.com/libp2p/go-libp2p/core/protocol"
+	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// benchTime is the announcement time of sealed benchmark catalogues: fixed,
+// so runs are reproducible, and in the past, so no check calls it future.
+var benchTime = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// benchCatalogue is a catalogue sealed for benchmarks: practice i is
+// variant(sheets, i), published by publisher i%len(keys) at sequence
+// i/len(keys)+1.
+type benchCatalogue struct {
+	keys   []crypto.PrivKey
+	signed []*protocol.Signed
+	// bytes is the total size of the envelopes.
+	bytes int64
+}
+
+// sealCatalogue seals n practices from the given number of publishers,
+// whose keys are benchKey(t, 0xca7a, k), on every core.
+func sealCatalogue(t testing.TB, sheets []*protocol.FactSheet, n, publishers int) *benchCatalogue {
+	t.Helper()
+	c := &benchCatalogue{keys: make([]crypto.PrivKey, publishers), signed: make([]*protocol.Signed, n)}
+	for k := range c.keys {
+		c.keys[k] = benchKey(t, 0xca7a, k)
+	}
+	sealParallel(t, n, func(i int) (*protocol.Signed, error) {
+		ann := &protocol.Announcement{
+			V: protocol.Version, Seq: uint64(i/publishers + 1), Time: benchTime,
+			Kind: protocol.KindPractice, Practice: variant(sheets, i),
+		}
+		return protocol.Seal(ann, c.keys[i%publishers])
+	}, c.signed)
+	for _, sg := range c.signed {
+		c.bytes += int64(len(sg.Envelope()))
+	}
+	return c
+}
+
+// benchKey returns key i of a benchmark's key set.
+func benchKey(t testing.TB, set uint64, i int) crypto.PrivKey {
+	t.Helper()
+	return testKey(t, set<<32|uint64(i))
+}
+
+// sealParallel fills out[i] with seal(i) on every core.
+func sealParallel(t testing.TB, n int, seal func(i int) (*protocol.Signed, error), out []*protocol.Signed) {
+	t.Helper()
+	var next atomic.Int64
+	var firstErr atomic.Pointer[error]
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				sg, err := seal(i)
+				if err != nil {
+					firstErr.CompareAndSwap(nil, &err)
+					return
+				}
+				out[i] = sg
+			}
+		})
+	}
+	wg.Wait()
+	if err := firstErr.Load(); err != nil {
+		t.Fatalf("seal: %v", *err)
+	}
+}
+
+// applyAll stores announcements directly (no gossip, no sync) and fails
+// unless every one of them changed the store.
+func applyAll(t testing.TB, st *store.Store, signed []*protocol.Signed) {
+	t.Helper()
+	if err := applySigned(st, signed); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// applySigned is applyAll for goroutines other than the benchmark's.
+func applySigned(st *store.Store, signed []*protocol.Signed) error {
+	const chunk = 2048
+	for len(signed) > 0 {
+		k := min(len(signed), chunk)
+		items := make([]store.Incoming, k)
+		for i, sg := range signed[:k] {
+			items[i] = store.Incoming{Signed: sg}
+		}
+		res, err := st.Apply(context.Background(), items...)
+		if err != nil {
+			return fmt.Errorf("apply: %w", err)
+		}
+		for i, r := range res {
+			if r.Outcome != store.Applied {
+				a := signed[i].Announcement()
+				return fmt.Errorf("apply %s/%d: %v, want applied", a.Publisher, a.Seq, r.Outcome)
+			}
+		}
+		signed = signed[k:]
+	}
+	return nil
+}
+
+func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// quantile returns the q-quantile (nearest rank) of ds, which it sorts.
+func quantile(ds []time.Duration, q float64) time.Duration {
+	slices.Sort(ds)
+	return ds[max(0, int(math.Ceil(q*float64(len(ds))))-1)]
+}
+
+// Propagation.
+
+const (
+	propNodes = 100
+	// propDeadline bounds the wait for one publication to reach everyone.
+	propDeadline = 30 * time.Second
+	// propPoll is how often the propagation benchmark looks for arrivals
+	// in the nodes' stores; it bounds the measurement's resolution.
+	propPoll = 200 * time.Microsecond
+)
+
+// propWarmUps is how many publications each network carries, once its
+// mesh is formed, before the measured ones.
+const propWarmUps = 3
+
+// propPub is one publication: who published which envelope.
+type propPub struct {
+	publisher int
+	env       []byte
+}
+
+// BenchmarkPropagation measures how long a practice takes from the
+// publisher's Publish call until it is stored (Apply returned, fsynced) on
+// every other node of 100 mocknet nodes in the sparse topology. Next to it,
+// in the same run, it measures bare gossipsub: the same options (without
+// scoring), topology and envelopes, with no validator and no storage, from
+// topic.Publish until sub.Next returns on each node. Both networks first
+// wait for their gossipsub meshes, then carry a few warm-up publications.
+// Publications are sequential (the next starts when the last reached
+// everyone), so the figures are latencies, not queueing. Reported: p50 and
+// p99 over every (publication, receiver) pair for both, and their ratios
+// (goal <= 1.5); for context, the nodes' fsyncs and the process's CPU time
+// per publication in each network. ns/op is the node network's time per
+// publication until stored everywhere.
+func BenchmarkPropagation(b *testing.B) {
+	sheets := demoSheets(b)
+	tn := newTestNet(b, 0x9a55)
+	for range propNodes {
+		tn.add()
+	}
+	tn.sparse()
+	nodes := tn.nodes
+	topic := nodes[0].topic.String()
+	var nodePS []*pubsub.PubSub
+	var nodeHosts []host.Host
+	for _, n := range nodes {
+		nodePS, nodeHosts = append(nodePS, n.ps), append(nodeHosts, n.Host())
+	}
+	waitMeshes(b, topic, nodePS, nodeHosts, tn.mesh)
+
+	// The node network: each publication is a new practice, published in
+	// turn by each node.
+	var warm, measured []propPub
+	publishNode := func(i int) ([]time.Duration, propPub) {
+		p := i % len(nodes)
+		lat, sg := nodePublish(b, nodes, nodes[p], variant(sheets, i))
+		return lat, propPub{publisher: p, env: sg.Envelope()}
+	}
+	for i := range propWarmUps {
+		_, p := publishNode(i)
+		warm = append(warm, p)
+	}
+	// A hundred nodes in one process make one large heap (mocknet links,
+	// Badger tables), whose collection would stall every node at once, as
+	// no single node's would. Collect it now and hold the next collection
+	// off until the measurements end.
+	runtime.GC()
+	defer debug.SetGCPercent(debug.SetGCPercent(800))
+	syncs := func() (n uint64) {
+		for _, x := range nodes {
+			n += x.Store().WriteStats().Syncs
+		}
+		return n
+	}
+	syncs0, cpu0 := syncs(), processCPU()
+	var nodeLat []time.Duration
+	for i := propWarmUps; b.Loop(); i++ {
+		lat, p := publishNode(i)
+		nodeLat = append(nodeLat, lat...)
+		measured = append(measured, p)
+	}
+	nodeCPU, nodeSyncs := processCPU()-cpu0, syncs()-syncs0
+
+	// The topology, to rebuild it for the baseline; then the nodes go, so
+	// that they do not compete with the baseline for the CPU.
+	index := map[peer.ID]int{}
+	for i, n := range nodes {
+		index[n.ID()] = i
+	}
+	var edges [][2]int
+	for i, n := range nodes {
+		for _, p := range n.Host().Network().Peers() {
+			if j, ok := index[p]; ok && i < j {
+				edges = append(edges, [2]int{i, j})
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for _, n := range nodes {
+		wg.Go(func() { n.Close() })
+	}
+	wg.Wait()
+
+	bare := newBareNet(b, topic, edges)
+	waitMeshes(b, topic, bare.ps, bare.hosts, bare.mesh)
+	for _, p := range warm {
+		bare.publish(b, p)
+	}
+	runtime.GC()
+	cpu0 = processCPU()
+	var bareLat []time.Duration
+	for _, p := range measured {
+		bareLat = append(bareLat, bare.publish(b, p)...)
+	}
+	bareCPU := processCPU() - cpu0
+
+	n50, n99 := quantile(nodeLat, 0.50), quantile(nodeLat, 0.99)
+	b50, b99 := quantile(bareLat, 0.50), quantile(bareLat, 0.99)
+	b.ReportMetric(millis(n50), "node-p50-ms")
+	b.ReportMetric(millis(n99), "node-p99-ms")
+	b.ReportMetric(millis(b50), "bare-p50-ms")
+	b.ReportMetric(millis(b99), "bare-p99-ms")
+	b.ReportMetric(float64(n50)/float64(b50), "p50-ratio")
+	b.ReportMetric(float64(n99)/float64(b99), "p99-ratio")
+	pubs := float64(len(measured))
+	b.ReportMetric(float64(nodeSyncs)/pubs, "node-fsyncs/pub")
+	if nodeCPU > 0 && bareCPU > 0 {
+		b.ReportMetric(millis(nodeCPU)/pubs, "node-cpu-ms/pub")
+		b.ReportMetric(millis(bareCPU)/pubs, "bare-cpu-ms/pub")
+	}
+	b.Logf("%d nodes, %d links, %d publications x %d receivers: node p50 %.2f ms, p99 %.2f ms; bare gossipsub p50 %.2f ms, p99 %.2f ms; ratio p50 %.2fx, p99 %.2fx (goal <= 1.5x)",
+		len(nodes), len(edges), len(measured), len(nodes)-1, millis(n50), millis(n99), millis(b50), millis(b99),
+		float64(n50)/float64(b50), float64(n99)/float64(b99))
+	b.Logf("per publication, all nodes together: node %.0f fsyncs (on one shared disk here) and %.1f ms CPU, bare %.1f ms CPU, on %d cores",
+		float64(nodeSyncs)/pubs, millis(nodeCPU)/pubs, millis(bareCPU)/pubs, runtime.GOMAXPROCS(0))
+}
+
+// processCPU returns the CPU time, user and system, the process has used
+// so far, read from /proc/self/stat in clock ticks of 10 ms; 0 where that
+// file does not exist.
+func processCPU() time.Duration {
+	data, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses and may
+	// hold spaces: state is field 3, utime and stime fields 14 and 15.
+	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	user, err1 := strconv.ParseUint(f[11], 10, 64)
+	sys, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(user+sys) * 10 * time.Millisecond
+}
+
+// waitMeshes waits until every pubsub instance lists each peer its host is
+// connected to as a member of topic, and has grafted as many of them into
+// its mesh as gossipsub keeps at least (Dlo), or all when fewer. Publishing
+// before that loses messages: a peer grafted after a message passed is
+// neither forwarded the message nor, being in the mesh, told of it by
+// gossip.
+func waitMeshes(b *testing.B, topic string, ps []*pubsub.PubSub, hosts []host.Host, mesh []*meshTracer) {
+	b.Helper()
+	eventually(b, time.Minute, "every node's gossipsub mesh", func() bool {
+		for i := range ps {
+			n := len(ps[i].ListPeers(topic))
+			if n == 0 || n < len(hosts[i].Network().Peers()) || mesh[i].size() < min(n, pubsub.GossipSubDlo) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// nodePublish publishes sheet from pub and returns, for every other node,
+// the time from the Publish call until the practice was stored there. The
+// stores are watched from this goroutine alone: each node's applied
+// counter (bumped once Apply has returned) is read every propPoll, and
+// only a node whose counter moved has its store read.
+func nodePublish(b *testing.B, nodes []*Node, pub *Node, sheet *protocol.FactSheet) ([]time.Duration, *protocol.Signed) {
+	b.Helper()
+	seen := make([]uint64, len(nodes))
+	for j, n := range nodes {
+		seen[j] = n.stats.applied.Load()
+	}
+	stored := make([]bool, len(nodes))
+	lat := make([]time.Duration, 0, len(nodes)-1)
+	start := time.Now()
+	sg, err := pub.Publish(context.Background(), sheet)
+	if err != nil {
+		b.Fatal(err)
+	}
+	seq := sg.Announcement().Seq
+	tick := time.NewTicker(propPoll)
+	defer tick.Stop()
+	for len(lat) < len(nodes)-1 {
+		for j, n := range nodes {
+			if n == pub || stored[j] {
+				continue
+			}
+			if c := n.stats.applied.Load(); c != seen[j] {
+				// Read the clock after the counter: if the practice is
+				// stored, it was stored before this instant.
+				at := time.Now()
+				seen[j] = c
+				if has(n, pub.ID(), sheet.ID, seq) {
+					stored[j] = true
+					lat = append(lat, at.Sub(start))
+				}
+			}
+		}
+		if time.Since(start) > propDeadline {
+			b.Fatalf("practice %s reached %d of %d nodes in %v", sheet.ID, len(lat), len(nodes)-1, propDeadline)
+		}
+		if len(lat) < len(nodes)-1 {
+			<-tick.C
+		}
+	}
+	return lat, sg
+}
+
+// bareNet is the propagation baseline: gossipsub alone on mocknet hosts.
+type bareNet struct {
+	hosts    []host.Host
+	mesh     []*meshTracer
+	ps       []*pubsub.PubSub
+	topics   []*pubsub.Topic
+	arrivals chan bareArrival
+}
+
+type bareArrival struct {
+	node int
+	id   string
+	at   time.Time
+}
+
+func newBareNet(b *testing.B, topic string, edges [][2]int) *bareNet {
+	b.Helper()
+	mn := mocknet.New()
+	b.Cleanup(func() { mn.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	var readers sync.WaitGroup
+	b.Cleanup(func() { cancel(); readers.Wait() })
+	bn := &bareNet{arrivals: make(chan bareArrival, 4*propNodes)}
+	for i := range propNodes {
+		addr := ma.StringCast(fmt.Sprintf("/ip4/10.%d.%d.2/tcp/4001", i/250, i%250+1))
+		h, err := mn.AddPeer(benchKey(b, 0xba5e, i), addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		// The tracer only watches the mesh, for waitMeshes.
+		mesh := &meshTracer{peers: map[peer.ID]bool{}}
+		ps, err := pubsub.NewGossipSub(ctx, h, append(PubsubOptions(topic, false, nil), pubsub.WithRawTracer(mesh))...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tp, err := ps.Join(topic)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sub, err := tp.Subscribe(pubsub.WithBufferSize(1024))
+		if err != nil {
+			b.Fatal(err)
+		}
+		readers.Go(func() {
+			for {
+				m, err := sub.Next(ctx)
+				if err != nil {
+					return
+				}
+				at := time.Now()
+				if m.ReceivedFrom == h.ID() {
+					continue // own publication
+				}
+				select {
+				case bn.arrivals <- bareArrival{node: i, id: m.ID, at: at}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+		bn.hosts = append(bn.hosts, h)
+		bn.mesh = append(bn.mesh, mesh)
+		bn.ps = append(bn.ps, ps)
+		bn.topics = append(bn.topics, tp)
+	}
+	if err := mn.LinkAll(); err != nil {
+		b.Fatal(err)
+	}
+	for _, e := range edges {
+		if _, err := mn.ConnectPeers(bn.hosts[e[0]].ID(), bn.hosts[e[1]].ID()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return bn
+}
+
+// publish publishes p's envelope from p's publisher and returns, for every
+// other node, the time from the Publish call until its subscription
+// delivered the message.
+func (bn *bareNet) publish(b *testing.B, p propPub) []time.Duration {
+	b.Helper()
+	id := messageID(&pb.Message{Data: p.env})
+	got := make([]bool, len(bn.ps))
+	lat := make([]time.Duration, 0, len(bn.ps)-1)
+	deadline := time.NewTimer(propDeadline)
+	defer deadline.Stop()
+	start := time.Now()
+	if err := bn.topics[p.publisher].Publish(context.Background(), p.env); err != nil {
+		b.Fatal(err)
+	}
+	for len(lat) < len(bn.ps)-1 {
+		select {
+		case a := <-bn.arrivals:
+			if a.id == id && !got[a.node] {
+				got[a.node] = true
+				lat = append(lat, a.at.Sub(start))
+			}
+		case <-deadline.C:
+			b.Fatalf("bare gossipsub: message reached %d of %d nodes in %v", len(lat), len(bn.ps)-1, propDeadline)
+		}
+	}
+	return lat
+}
+
+// Sync bytes.
+
+const (
+	syncPractices  = 10_000
+	syncPublishers = 10
+)
+
+// syncCase is one pair of replicas: the union is the catalogue, and diff
+// practices (every other one on each side) are held by one side only
+// or, with newer, held by both with one side also holding a newer version.
+type syncCase struct {
+	name  string
+	diff  int
+	newer bool
+}
+
+// BenchmarkSyncBytes measures the bytes (frames, both directions) of one
+// sync session between two mocknet nodes holding replicas of 10,000
+// practices from 10 publishers, built directly in their stores: identical
+// replicas, then replicas differing by 1, 10, 100 and 1000 practices held
+// by one side only, and by as many practices of which one side holds a
+// newer version. Each case builds fresh replicas with the timer stopped;
+// the timer covers the session. It checks after each session that both
+// replicas have the same digest. Reported: sync bytes, and for identical
+// replicas the share of the catalogue's envelope bytes (goal < 1%), for
+// differing ones the bytes per differing practice and the same less the
+// differing envelopes themselves (the protocol's overhead per difference,
+// which should stay flat as the difference grows).
+func BenchmarkSyncBytes(b *testing.B) {
+	sheets := demoSheets(b)
+	cat := sealCatalogue(b, sheets, syncPractices, syncPublishers)
+	rng := rand.New(rand.NewPCG(0x5e, 0xed))
+	differing := rng.Perm(syncPractices)[:1000]
+	// newer[k] is a newer version of practice differing[k]: a later time
+	// and the publisher's next sequence numbers.
+	newer := make([]*protocol.Signed, len(differing))
+	nextSeq := make([]uint64, syncPublishers)
+	seqs := make([]uint64, len(differing))
+	for k, i := range differing {
+		p := i % syncPublishers
+		nextSeq[p]++
+		seqs[k] = syncPractices/syncPublishers + nextSeq[p]
+	}
+	sealParallel(b, len(differing), func(k int) (*protocol.Signed, error) {
+		i := differing[k]
+		ann := &protocol.Announcement{
+			V: protocol.Version, Seq: seqs[k], Time: benchTime.Add(24 * time.Hour),
+			Kind: protocol.KindPractice, Practice: variant(sheets, i),
+		}
+		return protocol.Seal(ann, cat.keys[i%syncPublishers])
+	}, newer)
+
+	cases := []syncCase{{name: "identical"}}
+	for _, newer := range []bool{false, true} {
+		for _, d := range []int{1, 10, 100, 1000} {
+			name := fmt.Sprintf("one-side-only/%d", d)
+			if newer {
+				name = fmt.Sprintf("newer-version/%d", d)
+			}
+			cases = append(cases, syncCase{name: name, diff: d, newer: newer})
+		}
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			var total, diffBytes, envelopes, messages int64
+			for b.Loop() {
+				b.StopTimer()
+				a, z, d := syncReplicas(b, cat, differing[:c.diff], newer[:c.diff], c.newer)
+				b.StartTimer()
+				res, err := a.SyncWith(context.Background(), z.ID())
+				b.StopTimer()
+				if err != nil {
+					b.Fatal(err)
+				}
+				da, dz := digest(b, a), digest(b, z)
+				if da != dz || da.Count != syncPractices {
+					b.Fatalf("after sync: digests %+v and %+v, want equal with %d items", da, dz, syncPractices)
+				}
+				total += res.Sent + res.Received
+				diffBytes += d
+				envelopes += int64(res.Fetched + res.Served)
+				messages += int64(res.Messages)
+				a.Close()
+				z.Close()
+				b.StartTimer()
+			}
+			n := float64(b.N)
+			b.ReportMetric(float64(total)/n, "sync-bytes")
+			b.ReportMetric(float64(envelopes)/n, "envelopes")
+			b.ReportMetric(float64(messages)/n, "messages")
+			if c.diff == 0 {
+				b.ReportMetric(float64(cat.bytes), "catalogue-bytes")
+				b.ReportMetric(100*float64(total)/n/float64(cat.bytes), "%-of-catalogue")
+				b.Logf("identical replicas: %.0f bytes, %.4f%% of the catalogue's %d (goal < 1%%)",
+					float64(total)/n, 100*float64(total)/n/float64(cat.bytes), cat.bytes)
+				return
+			}
+			perDiff := float64(total) / n / float64(c.diff)
+			overhead := float64(total-diffBytes) / n / float64(c.diff)
+			b.ReportMetric(perDiff, "bytes/diff")
+			b.ReportMetric(overhead, "overhead-bytes/diff")
+			b.Logf("%d differing: %.0f bytes, %.0f per difference, of which %.0f beyond the envelopes; %.0f envelopes in %.0f messages",
+				c.diff, float64(total)/n, perDiff, overhead, float64(envelopes)/n, float64(messages)/n)
+		})
+	}
+}
+
+// syncReplicas starts two connected mocknet nodes, lets the sync that
+// connecting starts finish on the empty stores, then fills the stores: the
+// catalogue with the differing practices held by one side each (a the
+// even ones, z the odd ones) or, with useNewer, the whole catalogue on
+// both and the newer versions split the same way. It returns the nodes and
+// the envelope bytes a session must carry to reconcile them.
+func syncReplicas(b *testing.B, cat *benchCatalogue, differing []int, newer []*protocol.Signed, useNewer bool) (a, z *Node, diffBytes int64) {
+	b.Helper()
+	tn := newTestNet(b, 0x5c)
+	a, z = tn.add(), tn.add()
+	tn.connect(a, z)
+	// a dialled, so a's scheduler syncs with z now; wait for that session
+	// to end on both sides before filling the stores, so it cannot carry
+	// any of the difference the measured session is to carry.
+	eventually(b, 30*time.Second, "the sync on connect", func() bool {
+		return a.Stats().SyncRounds >= 1 && z.Stats().SyncRounds >= 1
+	})
+	side := map[int]int{} // practice index -> k
+	for k, i := range differing {
+		side[i] = k
+	}
+	var forA, forZ []*protocol.Signed
+	for i, sg := range cat.signed {
+		k, ok := side[i]
+		switch {
+		case !ok || useNewer:
+			forA, forZ = append(forA, sg), append(forZ, sg)
+		case k%2 == 0:
+			forA = append(forA, sg)
+		default:
+			forZ = append(forZ, sg)
+		}
+		if ok && !useNewer {
+			diffBytes += int64(len(sg.Envelope()))
+		}
+	}
+	if useNewer {
+		// After the base versions: whoever holds a newer version has seen
+		// the older one too, as a replica that missed nothing else would.
+		for k, sg := range newer {
+			if k%2 == 0 {
+				forA = append(forA, sg)
+			} else {
+				forZ = append(forZ, sg)
+			}
+			diffBytes += int64(len(sg.Envelope()))
+		}
+	}
+	var errA, errZ error
+	var wg sync.WaitGroup
+	wg.Go(func() { errA = applySigned(a.Store(), forA) })
+	wg.Go(func() { errZ = applySigned(z.Store(), forZ) })
+	wg.Wait()
+	if errA != nil || errZ != nil {
+		b.Fatalf("build replicas: %v; %v", errA, errZ)
+	}
+	if (digest(b, a) == digest(b, z)) != (len(differing) == 0) {
+		b.Fatalf("replicas built wrong: %d differing practices, digests %+v and %+v", len(differing), digest(b, a), digest(b, z))
+	}
+	return a, z, diffBytes
+}
+
+// Catch-up.
+
+// rawProtocol is the throwaway stream protocol of the catch-up baseline.
+const rawProtocol = libp2pproto.ID("/khantara/bench-raw/0")
+
+// BenchmarkCatchUp measures a fresh node catching up on 10,000 practices
+// from a node that holds them, both real nodes (node.New) on loopback TCP:
+// from the empty node's Connect until it holds everything. Next to it, in
+// the same run, it streams the same envelopes, length-prefixed, over one
+// libp2p stream between two fresh hosts built the same way (Connect
+// included), to a handler that discards them. It also measures, on every
+// core, raw Ed25519 verification of a 4 KB message (as store's
+// BenchmarkIngest does) and protocol.Open over the catalogue. Reported:
+// both times, their ratio (goal <= 2), the catch-up rate and its ratio to
+// the verify and open rates. ns/op is the catch-up time.
+func BenchmarkCatchUp(b *testing.B) {
+	sheets := demoSheets(b)
+	cat := sealCatalogue(b, sheets, syncPractices, syncPublishers)
+	envs := make([][]byte, len(cat.signed))
+	for i, sg := range cat.signed {
+		envs[i] = sg.Envelope()
+	}
+	verifyRate := parallelRate(30_000, func(int) bool {
+		return ed25519.Verify(benchVerifyKey, benchVerifyMsg, benchVerifySig)
+	})
+	openRate := parallelRate(len(envs), func(i int) bool {
+		_, err := protocol.Open(envs[i])
+		return err == nil
+	})
+	if verifyRate == 0 || openRate == 0 {
+		b.Fatal("verification failed")
+	}
+
+	ctx := context.Background()
+	var catchUp, raw time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		full, empty := tcpNode(b, 0), tcpNode(b, 1)
+		applyAll(b, full.Store(), cat.signed)
+		ai := peer.AddrInfo{ID: full.ID(), Addrs: full.Host().Addrs()}
+		b.StartTimer()
+		// The empty node dials, as a new node dials its bootstrap peers,
+		// and its scheduler starts a sync with the full node on connect:
+		// that session is the catch-up. It ends on the empty side once
+		// everything received is applied, which the session counters show.
+		// (Calling SyncWith here instead would race: it can open its stream
+		// while the full node still counts the scheduler's session as
+		// inbound, and be refused.)
+		start := time.Now()
+		if err := empty.Host().Connect(ctx, ai); err != nil {
+			b.Fatal(err)
+		}
+		waitSessions(b, empty, 1)
+		took := time.Since(start)
+		b.StopTimer()
+		if st := empty.Stats(); st.SyncFailures > 0 {
+			b.Fatalf("the catch-up session failed: %+v", empty.SyncStatus())
+		}
+		if df, de := digest(b, full), digest(b, empty); df != de || de.Count != syncPractices {
+			b.Fatalf("after catch-up: digests %+v and %+v, want equal with %d items", df, de, syncPractices)
+		}
+		full.Close() // waits for the scheduler's session too
+		empty.Close()
+		catchUp += took
+		raw += rawStream(b, envs)
+		b.StartTimer()
+	}
+	n := float64(b.N)
+	cu, rw := catchUp.Seconds()/n, raw.Seconds()/n
+	rate := float64(len(envs)) / cu
+	b.ReportMetric(cu, "catchup-s")
+	b.ReportMetric(rw, "raw-s")
+	b.ReportMetric(cu/rw, "x-raw")
+	b.ReportMetric(rate, "practices/s")
+	b.ReportMetric(verifyRate, "verify/s")
+	b.ReportMetric(openRate, "open/s")
+	b.ReportMetric(rate/verifyRate, "x-verify")
+	b.ReportMetric(rate/openRate, "x-open")
+	b.Logf("%d practices, %.1f MB: catch-up %.2f s (%.0f practices/s), raw stream %.3f s, ratio %.1fx (goal <= 2x); catch-up rate = %.2f x Ed25519 verify (%.0f/s), %.2f x protocol.Open (%.0f/s) on %d cores",
+		len(envs), float64(cat.bytes)/1e6, cu, rate, rw, cu/rw, rate/verifyRate, verifyRate, rate/openRate, openRate, runtime.GOMAXPROCS(0))
+}
+
+// waitSessions waits until n has ended at least count sync sessions,
+// successful or not, checking every millisecond for up to five minutes.
+func waitSessions(b *testing.B, n *Node, count uint64) {
+	b.Helper()
+	deadline := time.Now().Add(5 * time.Minute)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for st := n.Stats(); st.SyncRounds+st.SyncFailures < count; st = n.Stats() {
+		if time.Now().After(deadline) {
+			b.Fatalf("no sync session ended in 5 minutes")
+		}
+		<-tick.C
+	}
+}
+
+// The message BenchmarkCatchUp verifies: 4 KB, signed with a fixed key.
+var (
+	benchVerifyMsg = make([]byte, 4096)
+	benchVerifyKey = ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public().(ed25519.PublicKey)
+	benchVerifySig = ed25519.Sign(ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)), benchVerifyMsg)
+)
+
+// parallelRate runs f(0..n-1) on every core and returns calls per second,
+// or 0 if any call returned false.
+func parallelRate(n int, f func(i int) bool) float64 {
+	var next atomic.Int64
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				if !f(i) {
+					failed.Store(true)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if failed.Load() {
+		return 0
+	}
+	return float64(n) / time.Since(start).Seconds()
+}
+
+// tcpConfig is a node configuration on loopback TCP, without discovery,
+// NAT traversal or periodic sync.
+func tcpConfig(b *testing.B) Config {
+	cfg := DefaultConfig(b.TempDir())
+	cfg.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
+	cfg.MDNS, cfg.NAT = false, false
+	cfg.SyncInterval = time.Hour
+	return cfg
+}
+
+// tcpNode starts a real node on loopback TCP, with the default store and
+// identity key i of a fixed set.
+func tcpNode(b *testing.B, i int) *Node {
+	b.Helper()
+	cfg := tcpConfig(b)
+	raw, err := crypto.MarshalPrivateKey(benchKey(b, 0x7c9, i))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(cfg.identityPath(), raw, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	n, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { n.Close() })
+	return n
+}
+
+// rawStream times sending envs, each prefixed with its uvarint length,
+// over one stream between two fresh hosts built as nodes build theirs
+// (Connect included), until the receiver has read them all.
+func rawStream(b *testing.B, envs [][]byte) time.Duration {
+	b.Helper()
+	var hosts [2]host.Host
+	for i := range hosts {
+		cfg := tcpConfig(b)
+		h, err := newHost(&cfg, benchKey(b, 0x4a30, i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer h.Close()
+		hosts[i] = h
+	}
+	src, dst := hosts[0], hosts[1]
+	dst.SetStreamHandler(rawProtocol, func(s network.Stream) {
+		defer s.Close()
+		n, err := io.Copy(io.Discard, s)
+		if err != nil {
+			s.Reset()
+			return
+		}
+		s.Write(binary.AppendUvarint(nil, uint64(n)))
+	})
+	var want int64
+	for _, e := range envs {
+		want += int64(len(e) + len(binary.AppendUvarint(nil, uint64(len(e)))))
+	}
+
+	ctx := context.Background()
+	start := time.Now()
+	if err := src.Connect(ctx, peer.AddrInfo{ID: dst.ID(), Addrs: dst.Addrs()}); err != nil {
+		b.Fatal(err)
+	}
+	s, err := src.NewStream(ctx, dst.ID(), rawProtocol)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	w := bufio.NewWriterSize(s, 64<<10)
+	var prefix [binary.MaxVarintLen64]byte
+	for _, e := range envs {
+		w.Write(prefix[:binary.PutUvarint(prefix[:], uint64(len(e)))])
+		w.Write(e)
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.CloseWrite(); err != nil {
+		b.Fatal(err)
+	}
+	got, err := binary.ReadUvarint(bufio.NewReader(s))
+	took := time.Since(start)
+	if err != nil || int64(got) != want {
+		b.Fatalf("raw stream: receiver read %d bytes (%v), want %d", got, err, want)
+	}
+	return took
+}

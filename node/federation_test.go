@@ -278,3 +278,48 @@ func TestEquivocationAcrossPartition(t *testing.T) {
 		}
 	}
 }
+
+// Trust policy applies to gossip and sync alike: a denylisted publisher's
+// practices are neither kept from gossip nor fetched by sync; an
+// allowlist node keeps only the listed publishers.
+func TestTrustPolicy(t *testing.T) {
+	tn := newTestNet(t, 17)
+	good, bad := tn.add(), tn.add()
+	deny := tn.add(func(c *Config) { c.Trust.Deny = []string{bad.ID().String()} })
+	allow := tn.add(func(c *Config) { c.Trust = Trust{Mode: TrustAllowlist, Allow: []string{good.ID().String()}} })
+	tn.connect(good, bad)
+	tn.connect(good, deny)
+	tn.connect(bad, allow)
+	tn.waitMesh()
+	sheets := demoSheets(t)
+	// Before: held by good and bad, to be synced to the late ones.
+	g1, b1 := publish(t, good, variant(sheets, 1)), publish(t, bad, variant(sheets, 2))
+	tn.eventually(10*time.Second, "good and bad exchange", func() bool {
+		return has(good, bad.ID(), b1.Announcement().Slot(), 1) && has(bad, good.ID(), g1.Announcement().Slot(), 1)
+	})
+	late := tn.add(func(c *Config) { c.Trust.Deny = []string{bad.ID().String()} })
+	tn.connect(late, good)
+	tn.waitMesh()
+	// After: by gossip.
+	g2, b2 := publish(t, good, variant(sheets, 3)), publish(t, bad, variant(sheets, 4))
+	for _, n := range []*Node{deny, allow, late} {
+		tn.eventually(10*time.Second, "good's practices", func() bool {
+			return has(n, good.ID(), g1.Announcement().Slot(), 1) && has(n, good.ID(), g2.Announcement().Slot(), 2)
+		})
+	}
+	// Let gossip of b2 reach everyone who would take it, then sync again.
+	tn.eventually(10*time.Second, "b2 everywhere it is welcome", func() bool { return has(good, bad.ID(), b2.Announcement().Slot(), 2) })
+	for _, n := range []*Node{deny, allow, late} {
+		for _, p := range n.Host().Network().Peers() {
+			if _, err := n.SyncWith(context.Background(), p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := n.Store().PublisherSummary(bad.ID()); err == nil {
+			t.Fatalf("node %s keeps the publisher its policy refuses", n.ID())
+		}
+	}
+	if deny.Stats().Ignored[ReasonPolicy]+allow.Stats().Ignored[ReasonPolicy] == 0 {
+		t.Fatal("no gossip was ignored for policy")
+	}
+}

@@ -56,11 +56,11 @@ func PubsubOptions(topic string, scoring bool, inspect func(map[peer.ID]float64)
 //   - P1 time in mesh: +0.01 per second, capped at +10 after about 17 min,
 //     a small credit for staying;
 //   - P2 first deliveries: +1 per message first delivered, capped at 50,
-//     decaying by half about every 10 minutes;
+//     decaying to 1% in 10 minutes (half-life about 90 s);
 //   - P4 invalid messages (validator Reject): -100 times the square of
-//     the count, decaying slowly (0.99 per second, half-life about a
-//     minute), so one forged message already puts a peer below the gossip
-//     threshold and three below the graylist;
+//     the count, decaying to 1% in 100 s (0.955 per second, half-life
+//     about 15 s), so one forged message brings a peer to the gossip
+//     threshold, two below it and three below the graylist;
 //   - P7 behaviour penalty (broken promises, GRAFT floods): -10 times the
 //     square of the excess over 6;
 //   - P6 IP colocation: -1 times the square of the excess over 20 peers

@@ -46,6 +46,9 @@ func daemonCommand() *cli.Command {
 			&cli.BoolFlag{Name: "mdns", Value: def.MDNS, Usage: "find peers on the local network"},
 			&cli.BoolFlag{Name: "nat", Value: def.NAT, Usage: "map ports with UPnP/NAT-PMP and punch holes through NATs"},
 			&cli.StringFlag{Name: "api", Value: defaultAPIAddr, Usage: "`HOST:PORT` of the local HTTP API; port 0 picks a free port"},
+			&cli.StringFlag{Name: "trust", Value: def.Trust.Mode, Usage: "publisher policy: open (keep every signer) or allowlist (keep only --allow)"},
+			&cli.StringSliceFlag{Name: "allow", Usage: "publisher `PEER_ID` kept in allowlist mode"},
+			&cli.StringSliceFlag{Name: "deny", Usage: "publisher `PEER_ID` never kept"},
 			&cli.DurationFlag{Name: "sync-interval", Value: def.SyncInterval, Usage: "how often to reconcile with a random peer (`DURATION`, e.g. 30s)"},
 		},
 		Action: runDaemon,
@@ -70,6 +73,7 @@ func runDaemon(c *cli.Context) error {
 	cfg.Bootstrap = c.StringSlice("bootstrap")
 	cfg.MDNS, cfg.NAT = c.Bool("mdns"), c.Bool("nat")
 	cfg.SyncInterval = c.Duration("sync-interval")
+	cfg.Trust = node.Trust{Mode: c.String("trust"), Allow: c.StringSlice("allow"), Deny: c.StringSlice("deny")}
 	if err := cfg.Validate(); err != nil {
 		return cli.Exit(err.Error(), 2)
 	}

@@ -114,6 +114,8 @@ func TestDaemonConfigErrors(t *testing.T) {
 		{"sync interval", []string{"--sync-interval", "10ms"}, "sync_interval: 10ms is below the minimum of 1s"},
 		{"api", []string{"--api", "7118"}, `api: "7118" is not HOST:PORT`},
 		{"home", []string{"--home", ""}, "home: no data directory given"},
+		{"trust", []string{"--trust", "closed"}, `trust.mode: "closed" is neither "open" nor "allowlist"`},
+		{"deny", []string{"--deny", "nope"}, `trust.deny: "nope" is not a peer ID`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -58,7 +58,6 @@ type options struct {
 	now       func() time.Time
 	storeOpts []store.Option
 	psOpts    []pubsub.Option
-	scoring   bool
 }
 
 // Option customises New.
@@ -86,15 +85,11 @@ func WithPubsubOptions(opts ...pubsub.Option) Option {
 	return func(o *options) { o.psOpts = append(o.psOpts, opts...) }
 }
 
-// WithScoring turns gossipsub peer scoring on or off (default on). Only
-// benchmarks turn it off.
-func WithScoring(on bool) Option { return func(o *options) { o.scoring = on } }
-
 // New validates cfg, opens the store in cfg.Home, starts the host (or
 // adopts the one given WithHost), joins the network's topic and starts
 // sync, discovery and the ingest loop. On error nothing is left running.
 func New(cfg Config, opts ...Option) (n *Node, err error) {
-	o := options{log: slog.New(slog.DiscardHandler), now: time.Now, scoring: true}
+	o := options{log: slog.New(slog.DiscardHandler), now: time.Now}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -137,11 +132,8 @@ func New(cfg Config, opts ...Option) (n *Node, err error) {
 	undo = append(undo, func() { n.store.Close() })
 
 	topic := protocol.Topic(cfg.Network)
-	var inspect func(map[peer.ID]float64)
-	if o.scoring {
-		inspect = func(m map[peer.ID]float64) { n.scores.Store(&m) }
-	}
-	if n.ps, err = pubsub.NewGossipSub(n.ctx, n.host, append(append(PubsubOptions(topic, o.scoring, inspect), pubsub.WithLogger(o.log)), o.psOpts...)...); err != nil {
+	inspect := func(m map[peer.ID]float64) { n.scores.Store(&m) }
+	if n.ps, err = pubsub.NewGossipSub(n.ctx, n.host, append(append(PubsubOptions(topic, true, inspect), pubsub.WithLogger(o.log)), o.psOpts...)...); err != nil {
 		return nil, fmt.Errorf("start gossipsub: %w", err)
 	}
 	if err = n.ps.RegisterTopicValidator(topic, pubsub.ValidatorEx(n.validate)); err != nil {
@@ -214,7 +206,7 @@ func (n *Node) Store() *store.Store { return n.store }
 func (n *Node) Config() Config { return n.cfg }
 
 // PeerScores returns the latest gossipsub scores by peer (refreshed every
-// second), or nil when scoring is off.
+// second), or nil before the first refresh.
 func (n *Node) PeerScores() map[peer.ID]float64 {
 	if m := n.scores.Load(); m != nil {
 		return *m

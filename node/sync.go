@@ -124,8 +124,6 @@ type session struct {
 	pending     []protocol.ItemID            // wanted, not yet asked for
 	outstanding map[protocol.ItemID]struct{} // asked for in the last message
 	answer      []protocol.ItemID            // the peer's wants, answered by write
-	// fetchedAtAsk is the envelope count when the last wants were sent.
-	fetchedAtAsk int
 
 	messages, fetched, applied, served int
 	// learned counts announcements that changed the state or recorded an
@@ -224,6 +222,7 @@ func (ss *session) read(ctx context.Context) (*message, error) {
 		}
 	}()
 	first := true
+	envelopes := 0 // in this message; at most one per outstanding want
 	for {
 		// The deadline is per frame: a large message on a slow link is
 		// fine as long as it keeps moving.
@@ -254,9 +253,10 @@ func (ss *session) read(ctx context.Context) (*message, error) {
 			}
 			m.wants = append(m.wants, f.Want...)
 		case protocol.FrameEnvelope:
-			if ss.fetched == len(ss.outstanding)+ss.fetchedBefore() {
+			if envelopes == len(ss.outstanding) {
 				return nil, fmt.Errorf("%w: envelope that was not asked for", protocol.ErrSyncViolation)
 			}
+			envelopes++
 			ss.fetched++
 			if v == nil {
 				v = newVerifier()
@@ -283,10 +283,6 @@ func (ss *session) read(ctx context.Context) (*message, error) {
 		}
 	}
 }
-
-// fetchedBefore is the envelope count of earlier messages, so read can
-// tell whether this message brings more envelopes than were asked for.
-func (ss *session) fetchedBefore() int { return ss.fetchedAtAsk }
 
 func (ss *session) process(ctx context.Context, in *message) (*message, error) {
 	// Envelopes: each must answer one of our wants.
@@ -320,7 +316,6 @@ func (ss *session) process(ctx context.Context, in *message) (*message, error) {
 		ss.n.stats.syncApplied.Add(uint64(k))
 	}
 	clear(ss.outstanding)
-	ss.fetchedAtAsk = ss.fetched
 
 	out := &message{}
 	if len(in.ranges) > 0 {

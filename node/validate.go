@@ -153,7 +153,13 @@ func (n *Node) validate(ctx context.Context, from peer.ID, msg *pubsub.Message) 
 		return n.ignore(ReasonFuture)
 	}
 	h := signed.Hash()
-	if seen, err := n.store.Seen(ann.Publisher, ann.Seq, h[:]); err != nil || seen {
+	seen, err := n.store.Seen(ann.Publisher, ann.Seq, h[:])
+	if err != nil {
+		// Not this peer's fault: ignore, and let sync bring it later.
+		n.log.Error("Cannot read the store while validating gossip.", "err", err)
+		return pubsub.ValidationIgnore
+	}
+	if seen {
 		return n.ignore(ReasonDuplicate)
 	}
 	head, err := n.store.Head(ann.Publisher, ann.Slot())
@@ -169,7 +175,8 @@ func (n *Node) validate(ctx context.Context, from peer.ID, msg *pubsub.Message) 
 		msg.ValidatorData = signed
 		return pubsub.ValidationAccept
 	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return n.ignore(ReasonStale)
+		n.log.Error("Cannot read the store while validating gossip.", "err", err)
+		return pubsub.ValidationIgnore
 	}
 	// A sequence gap means this node missed something: ask the peer that
 	// delivered the message for a sync.

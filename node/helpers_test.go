@@ -165,6 +165,16 @@ func (tn *testNet) dump() {
 		}
 		c, d, _ := n.Store().Counts()
 		tn.t.Logf("node %d %s: %d records %x, %d equivocations, mesh %d, peers %d, %+v", i, n.ID(), d.Count, d.Fingerprint(), c.Equivocations, tn.mesh[i].size(), len(n.Host().Network().Peers()), n.Stats())
+		if d.Count <= 16 {
+			var keys []string
+			for k, err := range n.Store().Keys() {
+				if err != nil {
+					break
+				}
+				keys = append(keys, fmt.Sprintf("%s/%d/%x", k.Publisher.String()[len(k.Publisher.String())-6:], k.Seq, k.Hash[:3]))
+			}
+			tn.t.Logf("    keys %v", keys)
+		}
 		for _, ps := range n.SyncStatus() {
 			tn.t.Logf("    sync with %s at %s: %+v %s", ps.Peer, ps.At.Format("15:04:05.000"), ps.Result, ps.Err)
 		}

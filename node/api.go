@@ -14,57 +14,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/store"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
-
-// APIStatus is the body of GET /api/v1/status.
-type APIStatus struct {
-	PeerID  string `json:"peer_id"`
-	Network string `json:"network"`
-	// Addrs are the listen multiaddrs, each ending in /p2p/<peer ID>.
-	Addrs []string `json:"addrs"`
-	// Peers is the number of connected peers.
-	Peers         int    `json:"peers"`
-	Practices     uint64 `json:"practices"`
-	Retracted     uint64 `json:"retracted"`
-	Publishers    uint64 `json:"publishers"`
-	Equivocations uint64 `json:"equivocations"`
-	// Digest is the hex fingerprint of the whole catalogue: two nodes with
-	// equal digests hold the same announcements.
-	Digest string `json:"digest"`
-}
-
-// APIPublished is the body answering a publication or a retraction.
-type APIPublished struct {
-	Publisher string `json:"publisher"`
-	ID        string `json:"id"`
-	Seq       uint64 `json:"seq"`
-	// Hash is the announcement's hash, hex.
-	Hash string `json:"hash"`
-}
-
-// APIRecord is the body of GET /api/v1/practices/{publisher}/{id}: the
-// current state of one slot.
-type APIRecord struct {
-	Publisher string        `json:"publisher"`
-	ID        string        `json:"id"`
-	Seq       uint64        `json:"seq"`
-	Kind      protocol.Kind `json:"kind"`
-	// Title is empty for retractions.
-	Title      string    `json:"title,omitempty"`
-	ReceivedAt time.Time `json:"received_at"`
-	// From is the peer that delivered the record; empty for own ones.
-	From string `json:"from,omitempty"`
-}
-
-// APIError is the body of every error response.
-type APIError struct {
-	Error string `json:"error"`
-}
 
 // maxRetractBody bounds the body of a retraction request.
 const maxRetractBody = 16 << 10
@@ -179,10 +133,10 @@ func (a *apiHandler) record(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ann := rec.Announcement()
-	out := APIRecord{
+	out := APIRecord{APIPractice: APIPractice{
 		Publisher: ann.Publisher.String(), ID: ann.Slot(), Seq: ann.Seq, Kind: ann.Kind,
 		ReceivedAt: rec.ReceivedAt.UTC(), From: rec.From,
-	}
+	}}
 	if ann.Practice != nil {
 		out.Title = ann.Practice.Title
 	}

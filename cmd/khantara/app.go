@@ -16,6 +16,7 @@ func newApp() *cli.App {
 		Version:              buildVersion(),
 		EnableBashCompletion: true,
 		HideVersion:          true,
+		Flags:                globalFlags(),
 		Commands: []*cli.Command{
 			daemonCommand(),
 			validateCommand(),

@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -38,8 +36,7 @@ func daemonCommand() *cli.Command {
 		Description: "The daemon runs until SIGINT or SIGTERM; the first signal shuts it down\n" +
 			"gracefully (at most 10s), a second one stops it at once. While it runs,\n" +
 			"HOME/api holds the API's address and HOME/api.token its bearer token.",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "home", Value: defaultHome(), EnvVars: []string{"KHANTARA_HOME"}, Usage: "data `DIR`: identity, store, api, api.token"},
+		Flags: withGlobals(
 			&cli.StringFlag{Name: "network", Value: def.Network, Usage: "federation `NAME`; nodes talk only within one network"},
 			&cli.StringSliceFlag{Name: "listen", Value: cli.NewStringSlice(def.Listen...), Usage: "`MULTIADDR` to listen on"},
 			&cli.StringSliceFlag{Name: "bootstrap", Usage: "peer `MULTIADDR` ending in /p2p/<peer ID> to dial"},
@@ -50,24 +47,13 @@ func daemonCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "allow", Usage: "publisher `PEER_ID` kept in allowlist mode"},
 			&cli.StringSliceFlag{Name: "deny", Usage: "publisher `PEER_ID` never kept"},
 			&cli.DurationFlag{Name: "sync-interval", Value: def.SyncInterval, Usage: "how often to reconcile with a random peer (`DURATION`, e.g. 30s)"},
-		},
+		),
 		Action: runDaemon,
 	}
 }
 
-// defaultHome is $XDG_DATA_HOME/khantara, else ~/.local/share/khantara.
-func defaultHome() string {
-	if d := os.Getenv("XDG_DATA_HOME"); filepath.IsAbs(d) {
-		return filepath.Join(d, "khantara")
-	}
-	if h, err := os.UserHomeDir(); err == nil {
-		return filepath.Join(h, ".local", "share", "khantara")
-	}
-	return ""
-}
-
 func runDaemon(c *cli.Context) error {
-	cfg := node.DefaultConfig(c.String("home"))
+	cfg := node.DefaultConfig(homeDir(c))
 	cfg.Network = c.String("network")
 	cfg.Listen = c.StringSlice("listen")
 	cfg.Bootstrap = c.StringSlice("bootstrap")
@@ -92,39 +78,20 @@ func runDaemon(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	token, err := node.LoadAPIToken(filepath.Join(cfg.Home, apiTokenFile))
+	api, err := startAPI(n, cfg.Home, apiAddr, log)
 	if err != nil {
 		n.Close()
 		return err
 	}
-	ln, err := net.Listen("tcp", apiAddr)
-	if err != nil {
-		n.Close()
-		return fmt.Errorf("api: cannot listen on %s (is another daemon running?): %w", apiAddr, err)
-	}
-	srv := &http.Server{
-		Handler:           n.APIHandler(token),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
 	stop := func(ctx context.Context) error {
-		err := srv.Shutdown(ctx)
+		err := api.Shutdown(ctx)
 		if cerr := n.Close(); cerr != nil {
 			err = errors.Join(err, fmt.Errorf("close the node: %w", cerr))
 		}
 		return err
 	}
-
-	apiPath := filepath.Join(cfg.Home, apiFile)
-	if err := writeFileAtomic(apiPath, []byte(ln.Addr().String())); err != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-		defer cancel()
-		return errors.Join(fmt.Errorf("write the API address to %s: %w", apiPath, err), stop(ctx))
-	}
 	addrs, _ := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: n.ID(), Addrs: n.Host().Addrs()})
-	log.Info("Daemon is running.", "peer", n.ID(), "addrs", addrs, "api", "http://"+ln.Addr().String())
+	log.Info("Daemon is running.", "peer", n.ID(), "addrs", addrs, "api", "http://"+api.Addr())
 
 	var failed error
 	signals := 0
@@ -132,11 +99,10 @@ func runDaemon(c *cli.Context) error {
 	case <-c.Context.Done():
 	case <-sigs:
 		signals++
-	case err := <-served:
+	case err := <-api.Done():
 		failed = fmt.Errorf("the API server stopped: %w", err)
 	}
 	log.Info("Daemon is shutting down; a second signal stops it at once.")
-	os.Remove(apiPath)
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	done := make(chan error, 1)
@@ -160,22 +126,3 @@ func runDaemon(c *cli.Context) error {
 	}
 }
 
-// writeFileAtomic writes data to a temporary file next to path, then
-// renames it over path, so readers see the old content or the new one.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
-}

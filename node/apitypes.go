@@ -1,0 +1,148 @@
+package node
+
+import (
+	"time"
+
+	"github.com/khantara/khantara/protocol"
+)
+
+// The JSON bodies of the local HTTP API (see APIHandler and API.md). Times
+// are RFC 3339 in UTC; peer IDs are base58 strings; hashes are hex.
+
+// APIStatus is the body of GET /api/v1/status.
+type APIStatus struct {
+	PeerID  string `json:"peer_id"`
+	Network string `json:"network"`
+	// Addrs are the listen multiaddrs, each ending in /p2p/<peer ID>, so
+	// each is usable as another node's --bootstrap value.
+	Addrs []string `json:"addrs"`
+	// Organisation is the name in this node's own profile, if it set one.
+	Organisation string `json:"organisation,omitempty"`
+	// Peers is the number of connected peers.
+	Peers int `json:"peers"`
+	// Practices counts current practices; Retracted counts retracted
+	// slots; Profiles counts publishers' profiles.
+	Practices     uint64 `json:"practices"`
+	Retracted     uint64 `json:"retracted"`
+	Profiles      uint64 `json:"profiles"`
+	Publishers    uint64 `json:"publishers"`
+	Equivocations uint64 `json:"equivocations"`
+	// Digest is the hex fingerprint of the whole catalogue: two nodes with
+	// equal digests hold the same announcements.
+	Digest string `json:"digest"`
+	// StartedAt is when the node started.
+	StartedAt time.Time `json:"started_at"`
+	// Gossip counts the messages the topic validator judged.
+	Gossip APIGossip `json:"gossip"`
+	// Syncs is the last sync session with each peer, newest first.
+	Syncs []APISync `json:"syncs"`
+}
+
+// APIGossip counts gossip messages by verdict, and by reason for the
+// rejected and ignored ones (reason names as in PROTOCOL.md section 8).
+type APIGossip struct {
+	Accepted uint64            `json:"accepted"`
+	Rejected map[string]uint64 `json:"rejected"`
+	Ignored  map[string]uint64 `json:"ignored"`
+}
+
+// APISync is the outcome of the last sync session with one peer.
+type APISync struct {
+	Peer string    `json:"peer"`
+	At   time.Time `json:"at"`
+	// Fetched and Applied count envelopes received and stored; Served
+	// counts envelopes sent.
+	Fetched       int     `json:"fetched"`
+	Applied       int     `json:"applied"`
+	Served        int     `json:"served"`
+	BytesSent     int64   `json:"bytes_sent"`
+	BytesReceived int64   `json:"bytes_received"`
+	Seconds       float64 `json:"seconds"`
+	// Error is empty when the session succeeded.
+	Error string `json:"error,omitempty"`
+}
+
+// APIPeer is one connected peer, in the body of GET /api/v1/peers.
+type APIPeer struct {
+	ID string `json:"id"`
+	// Addrs are the remote multiaddrs of the open connections.
+	Addrs []string `json:"addrs"`
+	// Direction is "inbound" or "outbound" (of the oldest connection).
+	Direction string `json:"direction"`
+	// Since is when the oldest open connection was made.
+	Since time.Time `json:"since"`
+	// Score is the peer's gossipsub score.
+	Score float64 `json:"score"`
+	// Organisation is the name in the peer's profile, if it publishes one.
+	Organisation string `json:"organisation,omitempty"`
+	// LastSync is the last sync session with the peer, if any.
+	LastSync *APISync `json:"last_sync,omitempty"`
+}
+
+// APIPractice is one line of a listing: the current state of one slot.
+type APIPractice struct {
+	Publisher string        `json:"publisher"`
+	ID        string        `json:"id"`
+	Seq       uint64        `json:"seq"`
+	Kind      protocol.Kind `json:"kind"`
+	// Title, Country and Organiser are empty for retractions.
+	Title     string `json:"title,omitempty"`
+	Country   string `json:"country,omitempty"`
+	Organiser string `json:"organiser,omitempty"`
+	// Time is the signed announcement time.
+	Time time.Time `json:"time"`
+	// ReceivedAt is when this node stored the announcement.
+	ReceivedAt time.Time `json:"received_at"`
+	// From is the peer that delivered it; empty for own publications.
+	From string `json:"from,omitempty"`
+}
+
+// APIPracticeList is the body of GET /api/v1/practices: one page.
+type APIPracticeList struct {
+	Practices []APIPractice `json:"practices"`
+	// Next, when not empty, is the after= value of the next page.
+	Next string `json:"next,omitempty"`
+}
+
+// APIRecord is the body of GET /api/v1/practices/{publisher}/{id}: one
+// slot with its content and provenance.
+type APIRecord struct {
+	APIPractice
+	// Hash is the announcement's hash.
+	Hash string `json:"hash"`
+	// SignatureVerified reports that the stored envelope's signature was
+	// checked again, against the publisher's key, to answer this request.
+	SignatureVerified bool `json:"signature_verified"`
+	// Profile is the publisher's organisation profile, if known here.
+	Profile *protocol.Profile `json:"profile,omitempty"`
+	// Practice is the fact sheet (kind practice).
+	Practice *protocol.FactSheet `json:"practice,omitempty"`
+	// Retraction is set for kind retract.
+	Retraction *protocol.Retraction `json:"retraction,omitempty"`
+	// Envelope is the signed envelope as stored, base64: anyone can
+	// verify it independently (PROTOCOL.md section 4).
+	Envelope []byte `json:"envelope"`
+}
+
+// APIProfile is the body of GET /api/v1/profile: a publisher's profile.
+type APIProfile struct {
+	Publisher string           `json:"publisher"`
+	Seq       uint64           `json:"seq"`
+	Profile   protocol.Profile `json:"profile"`
+}
+
+// APIPublished is the body answering a publication, a retraction or a
+// profile change (and a dry run, with DryRun set and no Seq or Hash).
+type APIPublished struct {
+	Publisher string `json:"publisher"`
+	ID        string `json:"id"`
+	Seq       uint64 `json:"seq,omitempty"`
+	// Hash is the announcement's hash, hex.
+	Hash   string `json:"hash,omitempty"`
+	DryRun bool   `json:"dry_run,omitempty"`
+}
+
+// APIError is the body of every error response.
+type APIError struct {
+	Error string `json:"error"`
+}

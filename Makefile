@@ -7,13 +7,10 @@ CRASH_RUNS ?= 20
 
 .PHONY: run build test test-long bench fuzz lint clean
 
+# A small federation of throwaway nodes on loopback, carrying the demo
+# catalogue, until Ctrl-C. make run DEMO_FLAGS="--nodes 6 --keep" passes flags.
 run: build
-	@./$(BIN) validate demo/sheets/*.yaml
-	@echo
-	@echo "The demo catalogue above is what the federation will carry. Try next:"
-	@echo "  $(BIN) validate YOUR-SHEET.yaml   # every problem at once, with line and field"
-	@echo "  less demo/sheets/cric-roubaix.yaml   # a complete fact sheet"
-	@echo "  less PROTOCOL.md                      # the signed announcement, byte for byte"
+	@./$(BIN) demo $(DEMO_FLAGS)
 
 build:
 	$(GO) build -o $(BIN) ./cmd/khantara

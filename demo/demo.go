@@ -1,6 +1,8 @@
 // Package demo embeds the demo catalogue: fact sheets written from the
 // seed documents, which khantara demo (and make run) publishes from
-// throwaway nodes.
+// throwaway nodes. Publishers deals the sheets out to 2 to 8 demo nodes by
+// region, each with a profile that says it is demo data. The package holds
+// data only: no I/O beyond the embedded files, nothing running.
 package demo
 
 import "embed"

@@ -144,5 +144,20 @@ type APIPublished struct {
 
 // APIError is the body of every error response.
 type APIError struct {
+	// Error is one line a person can act on.
 	Error string `json:"error"`
+	// Problems lists, for a fact sheet or profile that failed validation,
+	// every problem with its field path; Error repeats them as text.
+	Problems []APIProblem `json:"problems,omitempty"`
+}
+
+// APIProblem is one problem with one field of a submitted document.
+type APIProblem struct {
+	// Path names the field ("funding.amount_eur", "links[2].url"); empty
+	// for the document as a whole.
+	Path string `json:"path"`
+	// Line is the 1-based line in the submitted text, 0 when unknown.
+	Line int `json:"line,omitempty"`
+	// Message says what is wrong and, where possible, how to fix it.
+	Message string `json:"message"`
 }

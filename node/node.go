@@ -43,6 +43,8 @@ type Node struct {
 
 	stats  counters
 	scores atomic.Pointer[map[peer.ID]float64]
+	// started is when New ran, for the API's status.
+	started time.Time
 
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -96,7 +98,7 @@ func New(cfg Config, opts ...Option) (n *Node, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	n = &Node{cfg: cfg, log: o.log, now: o.now, policy: newPolicy(cfg.Trust), ingest: make(chan ingestItem, 1024)}
+	n = &Node{cfg: cfg, log: o.log, now: o.now, policy: newPolicy(cfg.Trust), ingest: make(chan ingestItem, 1024), started: o.now().UTC()}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	var undo []func()
 	defer func() {

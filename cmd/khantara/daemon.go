@@ -1,13 +1,16 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,56 +32,42 @@ const (
 )
 
 func daemonCommand() *cli.Command {
-	def := node.DefaultConfig("")
 	return &cli.Command{
 		Name:  "daemon",
 		Usage: "run a node: join the federation and serve the local API",
 		Description: "The daemon runs until SIGINT or SIGTERM; the first signal shuts it down\n" +
 			"gracefully (at most 10s), a second one stops it at once. While it runs,\n" +
-			"HOME/api holds the API's address and HOME/api.token its bearer token.",
-		Flags: withGlobals(
-			&cli.StringFlag{Name: "network", Value: def.Network, Usage: "federation `NAME`; nodes talk only within one network"},
-			&cli.StringSliceFlag{Name: "listen", Value: cli.NewStringSlice(def.Listen...), Usage: "`MULTIADDR` to listen on"},
-			&cli.StringSliceFlag{Name: "bootstrap", Usage: "peer `MULTIADDR` ending in /p2p/<peer ID> to dial"},
-			&cli.BoolFlag{Name: "mdns", Value: def.MDNS, Usage: "find peers on the local network"},
-			&cli.BoolFlag{Name: "nat", Value: def.NAT, Usage: "map ports with UPnP/NAT-PMP and punch holes through NATs"},
-			&cli.StringFlag{Name: "api", Value: defaultAPIAddr, Usage: "`HOST:PORT` of the local HTTP API; port 0 picks a free port"},
-			&cli.StringFlag{Name: "trust", Value: def.Trust.Mode, Usage: "publisher policy: open (keep every signer) or allowlist (keep only --allow)"},
-			&cli.StringSliceFlag{Name: "allow", Usage: "publisher `PEER_ID` kept in allowlist mode"},
-			&cli.StringSliceFlag{Name: "deny", Usage: "publisher `PEER_ID` never kept"},
-			&cli.DurationFlag{Name: "sync-interval", Value: def.SyncInterval, Usage: "how often to reconcile with a random peer (`DURATION`, e.g. 30s)"},
-		),
-		Action: runDaemon,
+			"HOME/api holds the API's address and HOME/api.token its bearer token.\n\n" +
+			"Settings come from flags, then KHANTARA_* environment variables (lists\n" +
+			"comma-separated), then the config file (--config, else HOME/config.yaml\n" +
+			"when it exists), then the defaults. The config keys are the flag names\n" +
+			"with '_' for '-'; trust, allow and deny are mode, allow and deny under\n" +
+			"trust:, log-level and log-format are level and format under log:.\n" +
+			"configs/khantara.example.yaml documents every key. A bad setting stops\n" +
+			"the daemon with one line naming it and exit code 2.",
+		Flags:        withGlobals(daemonFlags()...),
+		OnUsageError: daemonUsageError,
+		Action:       runDaemon,
 	}
 }
 
 func runDaemon(c *cli.Context) error {
-	cfg := node.DefaultConfig(homeDir(c))
-	cfg.Network = c.String("network")
-	cfg.Listen = c.StringSlice("listen")
-	cfg.Bootstrap = c.StringSlice("bootstrap")
-	cfg.MDNS, cfg.NAT = c.Bool("mdns"), c.Bool("nat")
-	cfg.SyncInterval = c.Duration("sync-interval")
-	cfg.Trust = node.Trust{Mode: c.String("trust"), Allow: c.StringSlice("allow"), Deny: c.StringSlice("deny")}
-	if err := cfg.Validate(); err != nil {
-		return cli.Exit(err.Error(), 2)
+	cfg, ds, err := loadDaemonConfig(c)
+	if err != nil {
+		return cli.Exit(err.Error(), exitUsage)
 	}
-	apiAddr := c.String("api")
-	if _, _, err := net.SplitHostPort(apiAddr); err != nil {
-		return cli.Exit(fmt.Sprintf("api: %q is not HOST:PORT; write e.g. %s", apiAddr, defaultAPIAddr), 2)
-	}
+	log := newLogger(c.App.ErrWriter, ds.Log)
 
 	// Signals are counted here; main's context ends on the first one.
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 
-	log := slog.New(slog.NewTextHandler(c.App.ErrWriter, nil))
 	n, err := node.New(cfg, node.WithLogger(log))
 	if err != nil {
 		return err
 	}
-	api, err := startAPI(n, cfg.Home, apiAddr, log)
+	api, err := startAPI(n, cfg.Home, ds.API, log)
 	if err != nil {
 		n.Close()
 		return err
@@ -91,7 +80,11 @@ func runDaemon(c *cli.Context) error {
 		return err
 	}
 	addrs, _ := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: n.ID(), Addrs: n.Host().Addrs()})
-	log.Info("Daemon is running.", "peer", n.ID(), "addrs", addrs, "api", "http://"+api.Addr())
+	log.Info("Daemon is running.", "peer", n.ID(), "addrs", addrs, "api", "http://"+api.Addr(),
+		"network", cfg.Network, "config", cmp.Or(ds.File, "none"))
+	if !isLoopback(api.Addr()) {
+		log.Warn("The API is reachable from other machines, which can read the catalogue without a token; set api to 127.0.0.1:PORT unless that is intended.", "api", api.Addr())
+	}
 
 	var failed error
 	signals := 0
@@ -126,3 +119,31 @@ func runDaemon(c *cli.Context) error {
 	}
 }
 
+// logLevels are the values of log.level.
+var logLevels = map[string]slog.Level{
+	"debug": slog.LevelDebug,
+	"info":  slog.LevelInfo,
+	"warn":  slog.LevelWarn,
+	"error": slog.LevelError,
+}
+
+// newLogger returns the daemon's logger, writing to w (stderr) in the
+// format and from the level of l, which validate has checked.
+func newLogger(w io.Writer, l logSettings) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: logLevels[strings.ToLower(l.Level)]}
+	if strings.EqualFold(l.Format, "json") {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// isLoopback reports whether the API address addr (HOST:PORT) can be
+// reached only from this machine.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || ip != nil && ip.IsLoopback()
+}

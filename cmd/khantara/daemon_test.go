@@ -102,7 +102,14 @@ func TestDaemonFederation(t *testing.T) {
 // TestDaemonConfigErrors checks that bad flags stop the daemon before it
 // starts, with one line naming the key and exit code 2.
 func TestDaemonConfigErrors(t *testing.T) {
-	home := t.TempDir()
+	home, confDir := t.TempDir(), t.TempDir()
+	conf := func(name, text string) string {
+		path := filepath.Join(confDir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -116,6 +123,15 @@ func TestDaemonConfigErrors(t *testing.T) {
 		{"home", []string{"--home", ""}, "home: no data directory given"},
 		{"trust", []string{"--trust", "closed"}, `trust.mode: "closed" is neither "open" nor "allowlist"`},
 		{"deny", []string{"--deny", "nope"}, `trust.deny: "nope" is not a peer ID`},
+		{"log level", []string{"--log-level", "verbose"}, `log.level: "verbose" is not one of debug, info, warn, error`},
+		{"flag type", []string{"--sync-interval", "soon"}, `--sync-interval: "soon" is not a duration such as 30s`},
+		{"config key", []string{"--config", conf("key.yaml", "network: khantara\nlistn: [/ip4/127.0.0.1/tcp/0]\n")},
+			`key.yaml: line 2: unknown key "listn"; did you mean "listen"?`},
+		{"config type", []string{"--config", conf("type.yaml", "sync_interval: soon\n")},
+			`type.yaml: line 1: sync_interval: "soon" is not a duration such as 30s`},
+		{"config value", []string{"--config", conf("value.yaml", "trust:\n  mode: closed\n")},
+			`value.yaml: line 2: trust.mode: "closed" is neither "open" nor "allowlist"`},
+		{"config missing", []string{"--config", filepath.Join(confDir, "missing.yaml")}, `missing.yaml: no such file`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,307 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/khantara/khantara/configs"
+	"github.com/khantara/khantara/node"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/urfave/cli/v2"
+)
+
+const (
+	// identityKeyFile, in the home directory, holds the node's Ed25519 key.
+	identityKeyFile = "identity.key"
+	// homeConfigFile, in the home directory, is the config file read by
+	// default.
+	homeConfigFile = "config.yaml"
+)
+
+func initCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "init",
+		Usage: "create a node's home directory: identity key, API token and config.yaml",
+		Description: "init creates HOME (mode 0700) with a new Ed25519 identity key (identity.key,\n" +
+			"mode 0600: it is the node's libp2p identity and its publisher key), the local\n" +
+			"API token (api.token) and a commented config file (config.yaml, or the file\n" +
+			"named by --config). It never overwrites: if the identity key or the config\n" +
+			"file exists, it stops and changes nothing. Back up identity.key: whoever holds\n" +
+			"it can publish in this node's name, and without it the node cannot update or\n" +
+			"retract what it published.",
+		Flags: withGlobals(
+			&cli.StringFlag{Name: "network", Usage: "federation `NAME` written into the config (default: the example's)"},
+		),
+		HideHelpCommand: true,
+		OnUsageError:    usageError,
+		Action:          runInit,
+	}
+}
+
+func runInit(c *cli.Context) error {
+	if args, err := positionals(c); err != nil {
+		return err
+	} else if len(args) > 0 {
+		return cli.Exit("init takes no arguments; write e.g. khantara init --home DIR", exitUsage)
+	}
+	home, err := requireHome(c)
+	if err != nil {
+		return err
+	}
+	if abs, err := filepath.Abs(home); err == nil {
+		home = abs
+	}
+	cfgPath := global(c, "config")
+	if cfgPath == "" {
+		cfgPath = filepath.Join(home, homeConfigFile)
+	} else if abs, err := filepath.Abs(cfgPath); err == nil {
+		cfgPath = abs
+	}
+	keyPath := filepath.Join(home, identityKeyFile)
+
+	cfgText := configs.Example
+	if name := c.String("network"); c.IsSet("network") {
+		cfg := node.DefaultConfig(home)
+		cfg.Network = name
+		if err := cfg.Validate(); err != nil {
+			return cli.Exit(err.Error(), exitUsage)
+		}
+		cfgText = setNetwork(cfgText, name)
+	}
+	for _, p := range []string{keyPath, cfgPath} {
+		if _, err := os.Lstat(p); err == nil {
+			return cli.Exit(fmt.Sprintf("%s already exists; init changes nothing in an initialised home (use another --home, or move the file away)", p), exitFailed)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return cli.Exit(fmt.Sprintf("init: %v", err), exitFailed)
+		}
+	}
+
+	id, err := createHome(home, keyPath, cfgPath, cfgText)
+	if err != nil {
+		return cli.Exit("init: "+err.Error(), exitFailed)
+	}
+
+	if jsonOutput(c) {
+		return printJSON(c.App.Writer, struct {
+			PeerID string `json:"peer_id"`
+			Home   string `json:"home"`
+			Config string `json:"config"`
+		}{id.String(), home, cfgPath})
+	}
+	daemonArgs := "--home " + shellQuote(home)
+	if cfgPath != filepath.Join(home, homeConfigFile) {
+		daemonArgs += " --config " + shellQuote(cfgPath)
+	}
+	w := c.App.Writer
+	fmt.Fprintf(w, "Initialised a Khantara node.\n\n")
+	t := newTable(w)
+	fmt.Fprintf(t, "  peer ID:\t%s\n", id)
+	fmt.Fprintf(t, "  home:\t%s\n", home)
+	fmt.Fprintf(t, "  config:\t%s\n", cfgPath)
+	if c.IsSet("network") {
+		fmt.Fprintf(t, "  network:\t%s\n", c.String("network"))
+	}
+	t.Flush()
+	fmt.Fprintf(w, "\nKeep a backup of %s: it is this node's identity and publisher key.\n\n", keyPath)
+	fmt.Fprintf(w, "Next steps:\n")
+	fmt.Fprintf(w, "  1. review the config:  ${EDITOR:-vi} %s\n", shellQuote(cfgPath))
+	fmt.Fprintf(w, "  2. start the node:     khantara daemon %s\n", daemonArgs)
+	fmt.Fprintf(w, "  3. describe yourself:  khantara profile --home %s profile.yaml\n", shellQuote(home))
+	fmt.Fprintf(w, "  4. publish a practice: khantara publish --home %s sheet.yaml\n", shellQuote(home))
+	return nil
+}
+
+// createHome makes home (0700) and writes the identity key, the API token
+// and the config file. On failure it removes what it created.
+func createHome(home, keyPath, cfgPath string, cfgText []byte) (peer.ID, error) {
+	var created []string
+	undo := func() {
+		for i := len(created) - 1; i >= 0; i-- {
+			os.Remove(created[i])
+		}
+	}
+	for _, dir := range []string{home, filepath.Dir(cfgPath)} {
+		made, err := mkdirAllTracked(dir)
+		created = append(created, made...)
+		if err != nil {
+			undo()
+			return "", fmt.Errorf("create %s: %w", dir, err)
+		}
+	}
+	key, err := node.LoadIdentity(keyPath)
+	if err != nil {
+		undo()
+		return "", err
+	}
+	created = append(created, keyPath)
+	id, err := peer.IDFromPrivateKey(key)
+	if err != nil {
+		undo()
+		return "", err
+	}
+	tokPath := filepath.Join(home, apiTokenFile)
+	_, statErr := os.Lstat(tokPath)
+	if _, err := node.LoadAPIToken(tokPath); err != nil {
+		undo()
+		return "", err
+	}
+	if errors.Is(statErr, fs.ErrNotExist) {
+		created = append(created, tokPath)
+	}
+	if err := writeNewFile(cfgPath, cfgText, 0o644); err != nil {
+		undo()
+		return "", err
+	}
+	return id, nil
+}
+
+// mkdirAllTracked is os.MkdirAll with mode 0700 that returns the
+// directories it created, deepest last.
+func mkdirAllTracked(dir string) ([]string, error) {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil {
+			break
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	var made []string
+	for i := len(missing) - 1; i >= 0; i-- {
+		if err := os.Mkdir(missing[i], 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return made, err
+		}
+		made = append(made, missing[i])
+	}
+	return made, nil
+}
+
+// writeNewFile writes data to path, which must not exist yet.
+func writeNewFile(path string, data []byte, perm os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+var (
+	// networkLine matches the top-level network key of a config file.
+	networkLine = regexp.MustCompile(`(?m)^network:[^\n]*$`)
+	// commentedNetworkLine matches it commented out with a value, as an
+	// example config shows a default: "# network: khantara".
+	commentedNetworkLine = regexp.MustCompile(`(?m)^#[ \t]*network:[ \t]*[a-z0-9-]+[ \t]*$`)
+)
+
+// setNetwork returns the config text with its top-level network key set
+// to name: the key's line is replaced, keeping a trailing comment; a
+// commented-out "# network: VALUE" line is replaced when there is no key;
+// else the key is appended. name must be a valid network name (no quoting
+// needed).
+func setNetwork(text []byte, name string) []byte {
+	if loc := networkLine.FindIndex(text); loc != nil {
+		line := string(text[loc[0]:loc[1]])
+		repl := "network: " + name
+		if i := strings.Index(line, " #"); i >= 0 {
+			for i > 0 && (line[i-1] == ' ' || line[i-1] == '\t') {
+				i--
+			}
+			repl += line[i:]
+		}
+		return bytes.Join([][]byte{text[:loc[0]], []byte(repl), text[loc[1]:]}, nil)
+	}
+	if loc := commentedNetworkLine.FindIndex(text); loc != nil {
+		return bytes.Join([][]byte{text[:loc[0]], []byte("network: " + name), text[loc[1]:]}, nil)
+	}
+	out := bytes.Clone(text)
+	if len(out) > 0 && out[len(out)-1] != '\n' {
+		out = append(out, '\n')
+	}
+	return append(out, "\nnetwork: "+name+"\n"...)
+}
+
+// requireHome is --home, refused when empty.
+func requireHome(c *cli.Context) (string, error) {
+	home := homeDir(c)
+	if home == "" {
+		return "", cli.Exit("home: no data directory given; pass --home or set KHANTARA_HOME", exitUsage)
+	}
+	return home, nil
+}
+
+// usageError gives flag errors exit code 2 and a hint to the help.
+func usageError(c *cli.Context, err error, _ bool) error {
+	return cli.Exit(fmt.Sprintf("%v (see khantara %s --help)", err, c.Command.Name), exitUsage)
+}
+
+// positionals returns the command's arguments, applying the flags written
+// among or after them: urfave/cli stops parsing flags at the first
+// argument, but "khantara retract ID --reason TEXT" should work as
+// written. An argument "--" ends the flags; "-" is an argument.
+func positionals(c *cli.Context) ([]string, error) {
+	in := c.Args().Slice()
+	var out []string
+	for i := 0; i < len(in); i++ {
+		a := in[i]
+		if a == "--" {
+			out = append(out, in[i+1:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			out = append(out, a)
+			continue
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		f := commandFlag(c.Command, name)
+		if f == nil {
+			return nil, cli.Exit(fmt.Sprintf("flag provided but not defined: %s (see khantara %s --help; for a file of that name write ./%s)", a, c.Command.Name, a), exitUsage)
+		}
+		if name == "h" || name == "help" {
+			cli.ShowCommandHelp(c.Lineage()[1], c.Command.Name)
+			return nil, cli.Exit("", 0)
+		}
+		if _, isBool := f.(*cli.BoolFlag); isBool && !hasValue {
+			value = "true"
+		} else if !hasValue {
+			if i+1 == len(in) {
+				return nil, cli.Exit(fmt.Sprintf("flag needs an argument: %s (see khantara %s --help)", a, c.Command.Name), exitUsage)
+			}
+			i++
+			value = in[i]
+		}
+		if err := c.Set(name, value); err != nil {
+			return nil, cli.Exit(fmt.Sprintf("invalid value %q for flag %s: %v", value, a, err), exitUsage)
+		}
+	}
+	return out, nil
+}
+
+// commandFlag finds a flag of cmd by any of its names.
+func commandFlag(cmd *cli.Command, name string) cli.Flag {
+	for _, f := range cmd.Flags {
+		if slices.Contains(f.Names(), name) {
+			return f
+		}
+	}
+	return nil
+}

@@ -1,0 +1,193 @@
+package node
+
+import (
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// unmatchedRoute labels API requests that matched no route, or were
+// refused before routing (Host and Origin checks), so that arbitrary paths
+// cannot grow the latency histogram's label set.
+const unmatchedRoute = "unmatched"
+
+// ignoreReasons are the reasons the topic validator ignores a message for
+// (see Node.validate).
+var ignoreReasons = []string{ReasonPolicy, ReasonFuture, ReasonDuplicate, ReasonStale}
+
+// apiLatencyBuckets suit a local API whose answers take well under a
+// second, listings of a thousand records included.
+var apiLatencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}
+
+// apiMetrics is the registry behind GET /metrics for one API handler: the
+// node's counters and catalogue sizes, read at scrape time, the Go runtime
+// and process collectors, and the API's own latency histogram. Each handler
+// has its own registry, never the global one, because several nodes may
+// run in one process.
+type apiMetrics struct {
+	reg     *prometheus.Registry
+	latency *prometheus.HistogramVec
+}
+
+func newAPIMetrics(n *Node) *apiMetrics {
+	m := &apiMetrics{
+		reg: prometheus.NewRegistry(),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "khantara_api_request_duration_seconds",
+			Help:    "Time taken to answer local API requests, by route pattern, method and status code.",
+			Buckets: apiLatencyBuckets,
+		}, []string{"route", "method", "code"}),
+	}
+	m.reg.MustRegister(
+		newNodeCollector(n),
+		m.latency,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return m
+}
+
+// handler serves the registry in the Prometheus exposition formats.
+func (m *apiMetrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+}
+
+// instrument records the duration of every request next answers. The
+// route label is the pattern the ServeMux matched (r.Pattern, which the mux
+// sets on the request it is given) when it is one of routes, else
+// unmatchedRoute.
+func (m *apiMetrics) instrument(routes map[string]bool, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		route := r.Pattern
+		if !routes[route] {
+			route = unmatchedRoute
+		}
+		m.latency.WithLabelValues(route, r.Method, strconv.Itoa(sw.code)).Observe(time.Since(start).Seconds())
+	})
+}
+
+// statusWriter remembers the status code written through it.
+type statusWriter struct {
+	http.ResponseWriter
+	code        int
+	wroteHeader bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wroteHeader {
+		w.code, w.wroteHeader = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wroteHeader = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// nodeCollector exposes a node's state, read at each scrape: connected
+// peers, the gossip validator's verdicts, sync totals and catalogue sizes.
+type nodeCollector struct {
+	n *Node
+
+	peers, gossip, applied                      *prometheus.Desc
+	syncRounds, syncFailures, syncBytes         *prometheus.Desc
+	records, publishers, equivocations, started *prometheus.Desc
+}
+
+func newNodeCollector(n *Node) *nodeCollector {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, labels, nil)
+	}
+	return &nodeCollector{
+		n:     n,
+		peers: d("khantara_peers", "Number of connected peers."),
+		gossip: d("khantara_gossip_messages_total",
+			"Gossip messages judged by the topic validator, by verdict (accepted, rejected, ignored) and, for rejected and ignored ones, reason.",
+			"verdict", "reason"),
+		applied:      d("khantara_announcements_applied_total", "Announcements received from peers, by gossip or sync, that changed the catalogue."),
+		syncRounds:   d("khantara_sync_rounds_total", "Sync sessions completed, as initiator or responder."),
+		syncFailures: d("khantara_sync_failures_total", "Sync sessions that failed."),
+		syncBytes:    d("khantara_sync_bytes_total", "Sync frame bytes, by direction (sent, received).", "direction"),
+		records: d("khantara_catalogue_records",
+			"Catalogue slots by kind: current practices, retracted practices, publishers' profiles.", "kind"),
+		publishers:    d("khantara_publishers", "Publishers with at least one announcement in the catalogue."),
+		equivocations: d("khantara_equivocations", "Recorded equivocations: sequence numbers at which a publisher signed two different announcements."),
+		started:       d("khantara_start_time_seconds", "When the node started, in seconds since the Unix epoch."),
+	}
+}
+
+// Describe sends every descriptor the collector may emit.
+func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{
+		c.peers, c.gossip, c.applied, c.syncRounds, c.syncFailures, c.syncBytes,
+		c.records, c.publishers, c.equivocations, c.started,
+	} {
+		ch <- d
+	}
+}
+
+// Collect reads the node's counters and the store's totals. A store that
+// cannot be read yields invalid metrics for the catalogue, so the scrape
+// reports the error and still carries the rest.
+func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+
+	gauge(c.peers, float64(len(c.n.host.Network().Peers())))
+	gauge(c.started, float64(c.n.started.UnixNano())/1e9)
+
+	st := c.n.Stats()
+	counter(c.gossip, st.Accepted, "accepted", "")
+	// Every reason the validator can give starts at zero, so rates work
+	// from the first scrape; any other reason counted appears as well.
+	rejected, ignored := map[string]uint64{}, map[string]uint64{}
+	for _, r := range rejectReasons {
+		rejected[r.reason] = 0
+	}
+	for _, r := range ignoreReasons {
+		ignored[r] = 0
+	}
+	maps.Copy(rejected, st.Rejected)
+	maps.Copy(ignored, st.Ignored)
+	for _, reason := range slices.Sorted(maps.Keys(rejected)) {
+		counter(c.gossip, rejected[reason], "rejected", reason)
+	}
+	for _, reason := range slices.Sorted(maps.Keys(ignored)) {
+		counter(c.gossip, ignored[reason], "ignored", reason)
+	}
+	counter(c.applied, st.Applied)
+	counter(c.syncRounds, st.SyncRounds)
+	counter(c.syncFailures, st.SyncFailures)
+	counter(c.syncBytes, st.SyncBytesSent, "sent")
+	counter(c.syncBytes, st.SyncBytesReceived, "received")
+
+	counts, _, err := c.n.store.Counts()
+	if err != nil {
+		for _, d := range []*prometheus.Desc{c.records, c.publishers, c.equivocations} {
+			ch <- prometheus.NewInvalidMetric(d, err)
+		}
+		return
+	}
+	gauge(c.records, float64(counts.Practices), "practice")
+	gauge(c.records, float64(counts.Retracted), "retracted")
+	gauge(c.records, float64(counts.Profiles), "profile")
+	gauge(c.publishers, float64(counts.Publishers))
+	gauge(c.equivocations, float64(counts.Equivocations))
+}

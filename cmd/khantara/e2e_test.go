@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -242,6 +241,16 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatalf("%s: %s %s, want %d and a JSON error mentioning %q", tc.name, resp.Status, body, tc.code, tc.want)
 		}
 	}
+	// The CLI with a token that is not the daemon's.
+	tokPath := filepath.Join(home, apiTokenFile)
+	good, _ := os.ReadFile(tokPath)
+	os.WriteFile(tokPath, []byte("0123456789abcdef\n"), 0o600)
+	_, errOut, code = runBin(t, bin, with("publish", sheets[6])...)
+	if code != 1 || !strings.Contains(errOut, "api.token") {
+		t.Fatalf("publish with a wrong token: exit %d, stderr %q; want 1 and a hint at api.token", code, errOut)
+	}
+	oneLine(t, errOut)
+	os.WriteFile(tokPath, good, 0o600)
 	if s, _ := d1.getStatus(); s.Practices != 5 {
 		t.Fatalf("a refused request changed the catalogue: %d practices", s.Practices)
 	}
@@ -257,5 +266,4 @@ func TestEndToEnd(t *testing.T) {
 		}
 		oneLine(t, errOut)
 	}
-	_ = fmt.Sprint
 }

@@ -38,11 +38,13 @@ func TestValidateCommand(t *testing.T) {
 		out, err []string
 	}{
 		{"demo sheet", []string{"validate", "../../demo/sheets/cric-roubaix.yaml"}, 0, []string{"ok", "cric-roubaix (FR, 2011)"}, nil},
-		{"bad sheet", []string{"validate", bad}, 1, nil, []string{
+		{"bad sheet", []string{"validate", bad}, 2, nil, []string{
 			bad + `:4: country: "UK" is not ISO 3166-1; write "GB"`,
 			bad + ":9: funding.amount_eur: must be >= 0, got -5",
 			"khantara: 1 of 1 sheets are invalid"}},
-		{"missing file", []string{"validate", filepath.Join(dir, "nope.yaml")}, 1, nil, []string{"no such file"}},
+		{"missing file", []string{"validate", filepath.Join(dir, "nope.yaml")}, 2, nil, []string{"nope.yaml: no such file"}},
+		{"json", []string{"validate", "--json", "../../demo/sheets/cric-roubaix.yaml", bad}, 2, []string{`"valid": true`, `"id": "cric-roubaix"`, `"path": "funding.amount_eur"`, `"line": 9`}, []string{"1 of 2 sheets are invalid"}},
+		{"version json", []string{"--json", "version"}, 0, []string{`"sync_protocol": "/khantara/sync/1"`}, nil},
 		{"no arguments", []string{"validate"}, 2, nil, []string{"name at least one fact-sheet file"}},
 		{"version", []string{"version"}, 0, []string{"khantara ", "/khantara/announcement/1"}, nil},
 	}

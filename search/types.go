@@ -1,0 +1,109 @@
+package search
+
+import (
+	"time"
+)
+
+// Query selects practices: free text combined (AND) with filters. Within
+// one filter the values are alternatives (OR): Country {IT, FR} is "in
+// Italy or in France". The zero Query matches every current practice.
+type Query struct {
+	// Text is free text, analysed per language (stemming, stop words) and
+	// matched against title, summary, objective, issues, target groups,
+	// assistance, activities, outcomes, transferability and translations.
+	Text string `json:"q,omitempty"`
+
+	Country        []string `json:"country,omitempty"`         // ISO 3166-1 alpha-2
+	Dimension      []string `json:"dimension,omitempty"`       // protocol.Dimensions
+	TargetGroup    []string `json:"target_group,omitempty"`    // protocol.TargetGroups
+	FundingSource  []string `json:"funding_source,omitempty"`  // protocol.FundingSources
+	Achievement    []string `json:"achievement,omitempty"`     // protocol.Achievements
+	Evaluation     []string `json:"evaluation,omitempty"`      // protocol.Evaluations
+	Publisher      []string `json:"publisher,omitempty"`       // peer IDs
+	Language       []string `json:"language,omitempty"`        // the sheet's language or any translation's
+	HasTranslation *bool    `json:"has_translation,omitempty"` // has at least one translation
+
+	// FundingMin and FundingMax bound funding.amount_eur, inclusive; a
+	// practice without an amount never matches a funding bound.
+	FundingMin *int64 `json:"funding_min,omitempty"`
+	FundingMax *int64 `json:"funding_max,omitempty"`
+	// YearFrom and YearTo bound the years a practice ran, inclusive: it
+	// matches when [start_year, end_year] (end_year = now when ongoing or
+	// not given) overlaps [YearFrom, YearTo]. Zero means unbounded.
+	YearFrom int   `json:"year_from,omitempty"`
+	YearTo   int   `json:"year_to,omitempty"`
+	Ongoing  *bool `json:"ongoing,omitempty"`
+
+	// Sort is "relevance" (default; year for an empty Text), "year",
+	// "-year", "funding", "-funding", "beneficiaries", "-beneficiaries";
+	// a leading '-' means descending. Ties break by publisher, then ID.
+	Sort string `json:"sort,omitempty"`
+	// Offset and Limit page the hits; Limit 0 means 20, at most 1000.
+	Offset int `json:"offset,omitempty"`
+	Limit  int `json:"limit,omitempty"`
+}
+
+// Hit is one practice found.
+type Hit struct {
+	Publisher string  `json:"publisher"`
+	ID        string  `json:"id"`
+	Seq       uint64  `json:"seq"`
+	Score     float64 `json:"score"`
+	Title     string  `json:"title"`
+	Language  string  `json:"language"`
+	Organiser string  `json:"organiser"`
+	Country   string  `json:"country"`
+	StartYear int     `json:"start_year"`
+	EndYear   int     `json:"end_year,omitempty"`
+	Ongoing   bool    `json:"ongoing,omitempty"`
+	// Dimensions are protocol.Dimensions codes.
+	Dimensions []string `json:"dimensions"`
+	// FundingEUR is funding.amount_eur, when given.
+	FundingEUR    *int64 `json:"funding_eur,omitempty"`
+	Beneficiaries *int64 `json:"beneficiaries,omitempty"`
+	// Languages are the sheet's language then its translations'.
+	Languages []string `json:"languages"`
+}
+
+// FacetValue is one value of a facet and how many hits have it.
+type FacetValue struct {
+	Value string `json:"value"`
+	Count int    `json:"count"`
+}
+
+// Result is one page of hits, with the facets of the whole result set.
+type Result struct {
+	// Total is the number of practices matching, over all pages.
+	Total int   `json:"total"`
+	Hits  []Hit `json:"hits"`
+	// Facets counts the matching practices per value, for each of
+	// country, dimension, target_group, funding_source, achievement,
+	// evaluation, publisher, language, start_year, funding_range and
+	// has_translation; values ordered by count, then value.
+	Facets map[string][]FacetValue `json:"facets"`
+	// Took is how long the search took.
+	Took time.Duration `json:"took_ns"`
+}
+
+// Group is one row of statistics: the practices of one value of the
+// grouping key.
+type Group struct {
+	Key string `json:"key"`
+	// Practices counts the practices in the group.
+	Practices int `json:"practices"`
+	// FundingEUR sums funding.amount_eur over the group's practices that
+	// give one; Funded counts them.
+	FundingEUR int64 `json:"funding_eur"`
+	Funded     int   `json:"funded"`
+	// Beneficiaries sums the beneficiaries given.
+	Beneficiaries int64 `json:"beneficiaries"`
+}
+
+// Stats are counts and sums by one key over a query's practices. A
+// practice with several values of the key (two dimensions, three funding
+// sources) counts in each of their groups; Total counts it once.
+type Stats struct {
+	By     string  `json:"by"` // country, dimension, year, source
+	Total  Group   `json:"total"`
+	Groups []Group `json:"groups"`
+}

@@ -40,6 +40,12 @@ const (
 //	                                         optional) -> APIPublished; 409 if already retracted
 //	GET  /api/v1/profile                     APIProfile of this node, or of ?publisher=
 //	PUT  /api/v1/profile                     set this node's profile (YAML or JSON body) -> APIPublished
+//	GET  /api/v1/search                      search.Result: full text, filters, facets (apisearch.go)
+//	GET  /api/v1/stats                       search.Stats: ?by=country|dimension|year|source
+//	GET  /api/v1/export                      ?format=csv|jsonl|dcat: the catalogue or a query, streamed
+//	POST /api/v1/reindex                     rebuild the search index from the store -> APIReindexed
+//	GET  /oai, POST /oai                     OAI-PMH 2.0 data provider (package oai);
+//	                                         GET /oai/factsheet-1.xsd its khantara format's schema
 //	GET  /metrics                            Prometheus metrics (see metrics.go)
 //
 // The POST and PUT routes need "Authorization: Bearer <token>"; an empty
@@ -68,6 +74,13 @@ func (n *Node) APIHandler(token string) http.Handler {
 	handle("POST /api/v1/practices/{id}/retract", a.authorized(a.retract))
 	handle("GET /api/v1/profile", a.profile)
 	handle("PUT /api/v1/profile", a.authorized(a.setProfile))
+	handle("GET /api/v1/search", a.search)
+	handle("GET /api/v1/stats", a.stats)
+	handle("GET /api/v1/export", a.export)
+	handle("POST /api/v1/reindex", a.authorized(a.reindex))
+	handle("GET /oai", a.oai)
+	handle("POST /oai", a.oai)
+	handle("GET /oai/", a.oai)
 	handle("GET /metrics", metrics.handler().ServeHTTP)
 	return metrics.instrument(routes, a.sameOrigin(jsonFallback(mux)))
 }

@@ -161,3 +161,11 @@ type APIProblem struct {
 	// Message says what is wrong and, where possible, how to fix it.
 	Message string `json:"message"`
 }
+
+// APIReindexed is the body answering POST /api/v1/reindex.
+type APIReindexed struct {
+	// Indexed is the number of practices in the rebuilt index.
+	Indexed int `json:"indexed"`
+	// Seconds is how long the rebuild took.
+	Seconds float64 `json:"seconds"`
+}

@@ -44,6 +44,10 @@ type Config struct {
 	// ConnHigh connections are trimmed down to ConnLow.
 	ConnLow  int `yaml:"conn_low"`
 	ConnHigh int `yaml:"conn_high"`
+	// NoSearch turns the search index (HOME/index) off: the node then
+	// answers no search, statistics or filtered export. For tests that run
+	// many nodes in one process.
+	NoSearch bool `yaml:"-"`
 }
 
 // Trust is the publisher policy. It never changes what is valid, only what
@@ -140,3 +144,5 @@ func (c *Config) bootstrapPeers() ([]peer.AddrInfo, error) {
 
 func (c *Config) storeDir() string     { return filepath.Join(c.Home, "store") }
 func (c *Config) identityPath() string { return filepath.Join(c.Home, "identity.key") }
+
+func (c *Config) indexDir() string { return filepath.Join(c.Home, "index") }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/khantara/khantara/protocol"
+	"github.com/khantara/khantara/search"
 	"github.com/khantara/khantara/store"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -28,6 +29,7 @@ type Node struct {
 	self   peer.ID
 	host   host.Host
 	store  *store.Store
+	index  *search.Index // nil when cfg.NoSearch
 	policy *policy
 
 	ps    *pubsub.PubSub
@@ -132,6 +134,12 @@ func New(cfg Config, opts ...Option) (n *Node, err error) {
 		return nil, err
 	}
 	undo = append(undo, func() { n.store.Close() })
+	if !cfg.NoSearch {
+		if n.index, err = search.Open(cfg.indexDir(), n.store, search.WithLogger(o.log)); err != nil {
+			return nil, fmt.Errorf("open the search index: %w", err)
+		}
+		undo = append(undo, func() { n.index.Close() })
+	}
 
 	topic := protocol.Topic(cfg.Network)
 	inspect := func(m map[peer.ID]float64) { n.scores.Store(&m) }
@@ -189,7 +197,11 @@ func (n *Node) Close() error {
 		n.sched.wait()
 		n.disc.close()
 		// Pubsub stops with the context; the topic needs no separate close.
-		n.closeErr = errors.Join(n.host.Close(), n.store.Close())
+		var ierr error
+		if n.index != nil {
+			ierr = n.index.Close()
+		}
+		n.closeErr = errors.Join(n.host.Close(), ierr, n.store.Close())
 		n.log.Info("Node stopped.", "peer", n.self)
 	})
 	return n.closeErr
@@ -251,9 +263,12 @@ func (n *Node) announce(ctx context.Context, ann *protocol.Announcement) (*proto
 	if err != nil {
 		return nil, err
 	}
-	if _, err := n.store.Apply(ctx, store.Incoming{Signed: signed}); err != nil {
+	in := []store.Incoming{{Signed: signed}}
+	res, err := n.store.Apply(ctx, in...)
+	if err != nil {
 		return nil, fmt.Errorf("store announcement: %w", err)
 	}
+	n.indexApplied(in, res)
 	// Stored durably: a failure to gossip now is repaired by sync later.
 	if err := n.topic.Publish(ctx, signed.Envelope(), pubsub.WithValidatorData(signed)); err != nil {
 		n.log.Warn("Announcement stored but not gossiped; sync will carry it.", "seq", seq, "err", err)
@@ -268,5 +283,6 @@ func (n *Node) apply(ctx context.Context, batch []store.Incoming) ([]store.Resul
 		return nil, err
 	}
 	n.countApplied(res)
+	n.indexApplied(batch, res)
 	return res, nil
 }

@@ -322,3 +322,51 @@ func (c *apiClient) profile(ctx context.Context, publisher string) (node.APIProf
 	var p node.APIProfile
 	return p, c.do(ctx, http.MethodGet, "/profile", v, nil, "", false, &p)
 }
+
+// withTimeout returns a copy of c whose requests are bounded by d
+// instead of requestTimeout; 0 means no bound but the context's, for
+// long operations such as a reindex.
+func (c *apiClient) withTimeout(d time.Duration) *apiClient {
+	hc := *c.http
+	hc.Timeout = d
+	cp := *c
+	cp.http = &hc
+	return &cp
+}
+
+// stream sends a GET and copies a 2xx answer's body to w as it arrives.
+// Only ctx bounds it, so a large body is not cut by requestTimeout. It
+// returns the bytes written; errors are as for do, and a body cut short
+// is an error.
+func (c *apiClient) stream(ctx context.Context, path string, query url.Values, w io.Writer) (int64, error) {
+	u := c.base + apiPrefix + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := c.withTimeout(0).http.Do(req)
+	if err != nil {
+		switch {
+		case errors.Is(err, syscall.ECONNREFUSED):
+			return 0, &daemonNotRunningError{home: c.home}
+		case ctx.Err() != nil:
+			return 0, ctx.Err()
+		}
+		return 0, fmt.Errorf("call the daemon at %s: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return 0, c.failure(http.MethodGet, path, resp)
+	}
+	n, err := io.Copy(w, resp.Body)
+	if err != nil {
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+		return n, fmt.Errorf("GET %s stopped after %d bytes: %w", apiPrefix+path, n, err)
+	}
+	return n, nil
+}

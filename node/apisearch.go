@@ -1,0 +1,217 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"reflect"
+	"time"
+
+	"github.com/khantara/khantara/export"
+	"github.com/khantara/khantara/oai"
+	"github.com/khantara/khantara/protocol"
+	"github.com/khantara/khantara/search"
+	"github.com/khantara/khantara/store"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// exportPage is how many hits an export reads from the index at a time.
+const exportPage = 1000
+
+// exportFormats maps export's format= values to their content types.
+var exportFormats = map[string]string{
+	"csv":   "text/csv; charset=utf-8",
+	"jsonl": "application/x-ndjson",
+	"dcat":  "application/ld+json",
+}
+
+// index returns the search index, answering 503 itself when it is off.
+func (a *apiHandler) index(w http.ResponseWriter) *search.Index {
+	if a.n.index == nil {
+		apiFail(w, http.StatusServiceUnavailable, "search is turned off on this node")
+	}
+	return a.n.index
+}
+
+// query parses the search parameters of r, answering 400 itself when they
+// are wrong.
+func (a *apiHandler) query(w http.ResponseWriter, r *http.Request, extra ...string) (search.Query, bool) {
+	q, err := search.ParseQuery(r.URL.Query(), extra...)
+	if err != nil {
+		apiFail(w, http.StatusBadRequest, "%v", err)
+		return q, false
+	}
+	return q, true
+}
+
+// searchFailed answers an error of the index.
+func (a *apiHandler) searchFailed(w http.ResponseWriter, what string, err error) {
+	switch {
+	case errors.Is(err, search.ErrBadQuery):
+		apiFail(w, http.StatusBadRequest, "%v", err)
+	case errors.Is(err, context.Canceled):
+		apiFail(w, http.StatusServiceUnavailable, "%s was cancelled", what)
+	default:
+		a.internal(w, what, err)
+	}
+}
+
+func (a *apiHandler) search(w http.ResponseWriter, r *http.Request) {
+	q, ok := a.query(w, r)
+	if !ok {
+		return
+	}
+	ix := a.index(w)
+	if ix == nil {
+		return
+	}
+	res, err := ix.Search(r.Context(), q)
+	if err != nil {
+		a.searchFailed(w, "search", err)
+		return
+	}
+	apiWrite(w, http.StatusOK, res)
+}
+
+func (a *apiHandler) stats(w http.ResponseWriter, r *http.Request) {
+	q, ok := a.query(w, r, "by")
+	if !ok {
+		return
+	}
+	by := r.URL.Query().Get("by")
+	if by == "" {
+		by = "country"
+	}
+	ix := a.index(w)
+	if ix == nil {
+		return
+	}
+	st, err := ix.Stats(r.Context(), q, by)
+	if err != nil {
+		a.searchFailed(w, "statistics", err)
+		return
+	}
+	apiWrite(w, http.StatusOK, st)
+}
+
+func (a *apiHandler) reindex(w http.ResponseWriter, r *http.Request) {
+	ix := a.index(w)
+	if ix == nil {
+		return
+	}
+	start := time.Now()
+	n, err := ix.Rebuild(r.Context())
+	if err != nil {
+		a.searchFailed(w, "reindex", err)
+		return
+	}
+	apiWrite(w, http.StatusOK, APIReindexed{Indexed: n, Seconds: time.Since(start).Seconds()})
+}
+
+// filtered reports whether q selects less than the whole catalogue.
+func filtered(q search.Query) bool {
+	q.Sort, q.Offset, q.Limit = "", 0, 0
+	return !reflect.DeepEqual(q, search.Query{})
+}
+
+func (a *apiHandler) export(w http.ResponseWriter, r *http.Request) {
+	q, ok := a.query(w, r, "format")
+	if !ok {
+		return
+	}
+	format := r.URL.Query().Get("format")
+	ctype, known := exportFormats[format]
+	if !known {
+		apiFail(w, http.StatusBadRequest, "format: %q is not one of csv, jsonl, dcat", format)
+		return
+	}
+	// The whole catalogue comes straight from the store; a query needs the
+	// index.
+	var recs export.Source
+	if filtered(q) {
+		ix := a.index(w)
+		if ix == nil {
+			return
+		}
+		// Check the query before the first byte goes out.
+		first := q
+		first.Offset, first.Limit = 0, 1
+		if _, err := ix.Search(r.Context(), first); err != nil {
+			a.searchFailed(w, "export", err)
+			return
+		}
+		recs = a.matching(r.Context(), ix, q)
+	} else {
+		recs = a.n.store.List(store.ListOptions{Kinds: []protocol.Kind{protocol.KindPractice}})
+	}
+
+	opts := export.Options{Profiles: export.StoreProfiles(a.n.store)}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="khantara-%s.%s"`, a.n.now().UTC().Format("20060102"), map[string]string{"csv": "csv", "jsonl": "jsonl", "dcat": "jsonld"}[format]))
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	var err error
+	switch format {
+	case "csv":
+		_, err = export.CSV(w, recs, opts)
+	case "jsonl":
+		_, err = export.JSONL(w, recs, opts)
+	case "dcat":
+		_, err = export.DCAT(w, recs, export.Catalog{
+			NodeID: a.n.self, APIURL: "http://" + r.Host, Issued: a.n.now().UTC(), Profiles: opts.Profiles,
+		})
+	}
+	if err != nil {
+		// The status line is gone: cut the response short so the client
+		// sees a broken transfer rather than a complete-looking file.
+		a.n.log.Warn("Export failed midway.", "format", format, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// matching yields the current record of every practice q matches, in the
+// index's order, reading the index a page at a time.
+func (a *apiHandler) matching(ctx context.Context, ix *search.Index, q search.Query) iter.Seq2[*store.Record, error] {
+	return func(yield func(*store.Record, error) bool) {
+		q.Offset, q.Limit = 0, exportPage
+		for {
+			res, err := ix.Search(ctx, q)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for _, h := range res.Hits {
+				pub, err := peer.Decode(h.Publisher)
+				if err != nil {
+					yield(nil, fmt.Errorf("index holds a bad publisher %q: %w", h.Publisher, err))
+					return
+				}
+				rec, err := a.n.store.Get(pub, h.ID)
+				if errors.Is(err, store.ErrNotFound) {
+					continue // retracted or gone since the search
+				}
+				if err != nil || !yield(rec, nil) {
+					if err != nil {
+						yield(nil, err)
+					}
+					return
+				}
+			}
+			if len(res.Hits) < q.Limit || q.Offset+len(res.Hits) >= res.Total {
+				return
+			}
+			q.Offset += len(res.Hits)
+		}
+	}
+}
+
+func (a *apiHandler) oai(w http.ResponseWriter, r *http.Request) {
+	oai.NewHandler(a.n.store, oai.Config{
+		RepositoryName: "Khantara node " + a.n.self.String(),
+		BaseURL:        "http://" + r.Host + "/oai",
+		NodeID:         a.n.self.String(),
+		Now:            a.n.now,
+	}).ServeHTTP(w, r)
+}

@@ -1,0 +1,201 @@
+package oai
+
+import (
+	"cmp"
+	"errors"
+	"time"
+
+	"github.com/khantara/khantara/protocol"
+	"github.com/khantara/khantara/store"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// itemKinds are the kinds of announcement that are items: a practice, or
+// its tombstone.
+var itemKinds = []protocol.Kind{protocol.KindPractice, protocol.KindRetract}
+
+func (c *call) identify() error {
+	earliest, err := c.h.earliestDatestamp(c.now)
+	if err != nil {
+		return err
+	}
+	c.resp.Identify = &identify{
+		RepositoryName:    c.h.cfg.RepositoryName,
+		BaseURL:           c.baseURL,
+		ProtocolVersion:   protocolVers,
+		AdminEmail:        []string{c.h.cfg.AdminEmail},
+		EarliestDatestamp: earliest.Format(timeLayout),
+		DeletedRecord:     "persistent",
+		Granularity:       granularity,
+		Description: []description{{Repository: &repositoryDescription{
+			Xmlns:            nsFactSheet,
+			XmlnsXSI:         nsXSI,
+			SchemaLocation:   nsFactSheet + " " + c.schemaURL(),
+			Node:             c.h.cfg.NodeID,
+			IdentifierFormat: identifierScheme + "<publisher peer ID>:<practice id>",
+		}}},
+	}
+	return nil
+}
+
+// earliestDatestamp returns the lowest datestamp of any item, or now
+// (truncated to seconds) while there is none. The first value found is
+// kept: it stays a lower bound, as datestamps only grow.
+func (h *handler) earliestDatestamp(now time.Time) (time.Time, error) {
+	h.mu.Lock()
+	e := h.earliest
+	h.mu.Unlock()
+	if !e.IsZero() {
+		return e, nil
+	}
+	for rec, err := range h.st.List(store.ListOptions{Kinds: itemKinds}) {
+		if err != nil {
+			return time.Time{}, err
+		}
+		if d := datestamp(rec.ReceivedAt); e.IsZero() || d.Before(e) {
+			e = d
+		}
+	}
+	if e.IsZero() {
+		return now.Truncate(time.Second), nil
+	}
+	h.mu.Lock()
+	h.earliest = e
+	h.mu.Unlock()
+	return e, nil
+}
+
+func (c *call) listMetadataFormats(identifier string) error {
+	if identifier != "" {
+		if _, err := c.item(identifier); err != nil {
+			return err
+		}
+	}
+	c.resp.ListMetadataFormats = &listMetadataFormats{Formats: []metadataFormat{
+		{Prefix: prefixOAIDC, Schema: schemaOAIDC, Namespace: nsOAIDC},
+		{Prefix: prefixKhan, Schema: c.schemaURL(), Namespace: nsFactSheet},
+	}}
+	return nil
+}
+
+func (c *call) listSets(token string) error {
+	if token != "" {
+		return errorf(codeBadResumptionToken, "ListSets answers in one response; this repository issued no resumption token for it.")
+	}
+	sets := []set{{Spec: setAll, Name: "All publishers"}}
+	for p, err := range c.h.st.Publishers() {
+		if err != nil {
+			return err
+		}
+		if p.Practices+p.Retracted == 0 {
+			continue
+		}
+		prof, err := c.profile(p.ID)
+		if err != nil {
+			return err
+		}
+		s := set{Spec: setOf(p.ID), Name: p.ID.String()}
+		if prof != nil {
+			s.Name = cmp.Or(prof.Name, s.Name)
+			s.Description = []description{{DC: profileDC(prof)}}
+		}
+		sets = append(sets, s)
+	}
+	c.resp.ListSets = &listSets{Sets: sets}
+	return nil
+}
+
+func (c *call) getRecord(identifier, prefix string) error {
+	if err := checkPrefix(prefix); err != nil {
+		return err
+	}
+	rec, err := c.item(identifier)
+	if err != nil {
+		return err
+	}
+	r, err := c.record(rec, prefix)
+	if err != nil {
+		return err
+	}
+	c.resp.GetRecord = &getRecord{Record: r}
+	return nil
+}
+
+// item returns the record of an item, or idDoesNotExist.
+func (c *call) item(identifier string) (*store.Record, error) {
+	missing := errorf(codeIDDoesNotExist, "No item has the identifier %s.", quote(identifier))
+	pub, practice, ok := parseIdentifier(identifier)
+	if !ok {
+		return nil, missing
+	}
+	rec, err := c.h.st.Get(pub, practice)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, missing
+	}
+	if err != nil {
+		return nil, err
+	}
+	if k := rec.Announcement().Kind; k != protocol.KindPractice && k != protocol.KindRetract {
+		return nil, missing
+	}
+	return rec, nil
+}
+
+func headerOf(rec *store.Record) header {
+	a := rec.Announcement()
+	h := header{
+		Identifier: identifierOf(a.Publisher, a.Slot()),
+		Datestamp:  datestamp(rec.ReceivedAt).Format(timeLayout),
+		SetSpecs:   []string{setOf(a.Publisher)},
+	}
+	if a.Kind == protocol.KindRetract {
+		h.Status = "deleted"
+	}
+	return h
+}
+
+// record renders an item in a format; a deleted one has no metadata.
+func (c *call) record(rec *store.Record, prefix string) (record, error) {
+	r := record{Header: headerOf(rec)}
+	a := rec.Announcement()
+	if a.Kind != protocol.KindPractice || a.Practice == nil {
+		return r, nil
+	}
+	switch prefix {
+	case prefixOAIDC:
+		prof, err := c.profile(a.Publisher)
+		if err != nil {
+			return r, err
+		}
+		var name string
+		if prof != nil {
+			name = prof.Name
+		}
+		r.Metadata = &metadata{DC: sheetDC(r.Header.Identifier, a.Practice, name)}
+	case prefixKhan:
+		r.Metadata = &metadata{FactSheet: sheetXML(a, c.schemaURL())}
+	}
+	return r, nil
+}
+
+// profile returns a publisher's profile, nil if it has none, looked up
+// once per response.
+func (c *call) profile(pub peer.ID) (*protocol.Profile, error) {
+	if p, ok := c.profiles[pub]; ok {
+		return p, nil
+	}
+	var p *protocol.Profile
+	rec, err := c.h.st.Get(pub, protocol.ProfileSlot)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return nil, err
+	case rec.Announcement().Kind == protocol.KindProfile:
+		p = rec.Announcement().Profile
+	}
+	if c.profiles == nil {
+		c.profiles = map[peer.ID]*protocol.Profile{}
+	}
+	c.profiles[pub] = p
+	return p, nil
+}

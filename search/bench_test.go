@@ -1,0 +1,478 @@
+package search
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/khantara/khantara/protocol"
+	"github.com/khantara/khantara/store"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// benchQueries is how many queries of each kind a benchmark runs.
+const benchQueries = 200
+
+// benchN is the catalogue size: KHANTARA_BENCH_N, default 100,000.
+func benchN(b *testing.B) int {
+	n := 100_000
+	if s := os.Getenv("KHANTARA_BENCH_N"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 100 {
+			b.Fatalf("KHANTARA_BENCH_N=%q: want a number >= 100", s)
+		}
+		n = v
+	}
+	return n
+}
+
+// BenchmarkSearch measures the index over KHANTARA_BENCH_N (default
+// 100,000) generated practices in a real store, side by side with a
+// linear scan of the same records decoded once into memory (substring
+// matching for text, field checks for filters, the same facets and a
+// top 20 by year). Each sub-benchmark runs a fixed workload, whatever
+// b.N: run it with -benchtime 1x. The generated store is cached under
+// os.TempDir() (see benchStore); the index is built afresh, and that
+// build is the rebuild measured.
+//
+// Metrics: rebuild practices/s (and the rate of merely listing and
+// decoding the store); p50/p99 latency in ms of text, filter and
+// combined queries, with facets, and of the scan; the cost of facets;
+// Stats; filling hits from the index's stored copy or from Badger; and
+// the process's RSS after indexing.
+func BenchmarkSearch(b *testing.B) {
+	n := benchN(b)
+	st := benchStore(b, n)
+	ctx := context.Background()
+
+	// Baseline for the rebuild: list and decode every record, nothing else.
+	start := time.Now()
+	listed := 0
+	for _, err := range st.List(store.ListOptions{Kinds: []protocol.Kind{protocol.KindPractice}}) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		listed++
+	}
+	listRate := float64(listed) / time.Since(start).Seconds()
+
+	runtime.GC()
+	start = time.Now()
+	ix, err := Open(b.TempDir(), st, WithClock(func() time.Time { return testNow }))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ix.Close() })
+	took := time.Since(start)
+	count, _ := ix.Count()
+	if int(count) != n {
+		b.Fatalf("index holds %d practices, want %d", count, n)
+	}
+	rebuildRate := float64(n) / took.Seconds()
+	runtime.GC()
+	debug.FreeOSMemory()
+	rss := vmRSS(b)
+
+	b.Run("rebuild", func(b *testing.B) {
+		b.ReportMetric(rebuildRate, "practices/s")
+		b.ReportMetric(listRate, "scan-practices/s")
+		b.ReportMetric(rebuildRate/listRate, "x-of-scan")
+		b.ReportMetric(took.Seconds(), "s")
+	})
+	b.Run("memory", func(b *testing.B) {
+		b.ReportMetric(rss, "rss-MB")
+	})
+
+	corpus := loadCorpus(b, st)
+	r := rand.New(rand.NewPCG(1, 2))
+	kinds := []struct {
+		name    string
+		queries []Query
+	}{
+		{"text", genQueries(r, true, false)},
+		{"filter", genQueries(r, false, true)},
+		{"combined", genQueries(r, true, true)},
+	}
+	for _, k := range kinds {
+		b.Run(k.name, func(b *testing.B) {
+			idx := measure(b, k.queries, func(q Query) int {
+				res, err := ix.Search(ctx, q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				return res.Total
+			})
+			scan := measure(b, k.queries, func(q Query) int { return corpus.search(q, true) })
+			report(b, idx, scan)
+		})
+	}
+
+	b.Run("facets", func(b *testing.B) {
+		tot := totalOf(b)
+		// Facets over everything (the zero query) are the worst case;
+		// over a filter's matches, the common one.
+		all := slices.Repeat([]Query{{}}, 20)
+		with := measure(b, all, func(q Query) int { return tot(ix.search(ctx, q, true)) })
+		without := measure(b, all, func(q Query) int { return tot(ix.search(ctx, q, false)) })
+		scan := measure(b, all, func(q Query) int { return corpus.search(q, true) })
+		b.ReportMetric(with.p50, "all-p50-ms")
+		b.ReportMetric(with.p50-without.p50, "all-facet-cost-ms")
+		b.ReportMetric(scan.p50, "all-scan-p50-ms")
+		b.ReportMetric(scan.p50/with.p50, "all-x-faster")
+		fq := kinds[1].queries
+		with = measure(b, fq, func(q Query) int { return tot(ix.search(ctx, q, true)) })
+		without = measure(b, fq, func(q Query) int { return tot(ix.search(ctx, q, false)) })
+		scanWith := measure(b, fq, func(q Query) int { return corpus.search(q, true) })
+		scanWithout := measure(b, fq, func(q Query) int { return corpus.search(q, false) })
+		b.ReportMetric(with.p50-without.p50, "filter-facet-cost-ms")
+		b.ReportMetric(scanWith.p50-scanWithout.p50, "filter-scan-facet-cost-ms")
+	})
+
+	b.Run("stats", func(b *testing.B) {
+		qs := append([]Query{{}}, kinds[1].queries[:49]...)
+		idx := measure(b, qs, func(q Query) int {
+			s, err := ix.Stats(ctx, q, "dimension")
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s.Total.Practices
+		})
+		scan := measure(b, qs, func(q Query) int { return corpus.stats(q) })
+		report(b, idx, scan)
+	})
+
+	b.Run("hits", func(b *testing.B) {
+		// A page of 20 hits from the stored copy in the index, or from
+		// the store (Get and decode each practice).
+		qs := kinds[1].queries
+		tot := totalOf(b)
+		stored := measure(b, qs, func(q Query) int { return tot(ix.search(ctx, q, false)) })
+		badger := measure(b, qs, func(q Query) int { return hitsFromStore(b, ix, st, q) })
+		b.ReportMetric(stored.p50, "stored-p50-ms")
+		b.ReportMetric(badger.p50, "badger-p50-ms")
+		b.ReportMetric(badger.p50/stored.p50, "x-faster")
+	})
+}
+
+// latencies are the percentiles of one run of queries, in ms.
+type latencies struct{ p50, p99 float64 }
+
+// measure runs every query once, checking the index and the scan agree
+// on nothing but that they ran, and returns the latency percentiles.
+func measure(b *testing.B, qs []Query, run func(Query) int) latencies {
+	b.Helper()
+	ms := make([]float64, len(qs))
+	for i, q := range qs {
+		start := time.Now()
+		run(q)
+		ms[i] = float64(time.Since(start).Microseconds()) / 1000
+	}
+	slices.Sort(ms)
+	return latencies{p50: ms[len(ms)/2], p99: ms[min(len(ms)-1, len(ms)*99/100)]}
+}
+
+func report(b *testing.B, idx, scan latencies) {
+	b.ReportMetric(idx.p50, "p50-ms")
+	b.ReportMetric(idx.p99, "p99-ms")
+	b.ReportMetric(scan.p50, "scan-p50-ms")
+	b.ReportMetric(scan.p99, "scan-p99-ms")
+	b.ReportMetric(scan.p50/idx.p50, "x-faster-p50")
+	b.ReportMetric(scan.p99/idx.p99, "x-faster-p99")
+}
+
+// totalOf returns a function that returns a result's Total, failing b on error.
+func totalOf(b *testing.B) func(*Result, error) int {
+	return func(res *Result, err error) int {
+		if err != nil {
+			b.Fatal(err)
+		}
+		return res.Total
+	}
+}
+
+// hitsFromStore runs q for IDs only, then reads and decodes each hit's
+// practice from the store.
+func hitsFromStore(b *testing.B, ix *Index, st *store.Store, q Query) int {
+	req := bleve.NewSearchRequestOptions(ix.query(&q), defaultLimit, 0, false)
+	order, _ := sortOrder(&q)
+	req.SortByCustom(order)
+	req.Score = bleve.ScoreNone
+	ix.idxMu.RLock()
+	res, err := ix.cur.Search(req)
+	ix.idxMu.RUnlock()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, dm := range res.Hits {
+		pub, slot, _ := strings.Cut(dm.ID, "/")
+		id, err := peer.Decode(pub)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rec, err := st.Get(id, slot)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rec.Announcement().Practice.Title == "" {
+			b.Fatal("no title")
+		}
+	}
+	return int(res.Total)
+}
+
+// vmRSS returns the process's resident set size in MB (all of the test
+// process: store caches, index, Go heap).
+func vmRSS(b *testing.B) float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		b.Logf("no RSS: %v", err)
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// genQueries returns benchQueries queries with text, filters or both.
+func genQueries(r *rand.Rand, text, filters bool) []Query {
+	countries := []string{}
+	for _, l := range genLangs {
+		countries = append(countries, l.countries...)
+	}
+	qs := make([]Query, benchQueries)
+	for i := range qs {
+		var q Query
+		if text {
+			l := &genLangs[r.IntN(len(genLangs))]
+			words := []string{l.words[r.IntN(len(l.words))]}
+			if r.IntN(2) == 0 {
+				words = append(words, l.words[r.IntN(len(l.words))])
+			}
+			q.Text = strings.Join(words, " ")
+		}
+		if filters {
+			for range 1 + r.IntN(3) {
+				switch r.IntN(7) {
+				case 0:
+					q.Country = append(q.Country, countries[r.IntN(len(countries))])
+				case 1:
+					q.Dimension = []string{protocol.Dimensions[r.IntN(len(protocol.Dimensions))]}
+				case 2:
+					q.FundingSource = []string{protocol.FundingSources[r.IntN(len(protocol.FundingSources))]}
+				case 3:
+					q.YearFrom = 1995 + r.IntN(25)
+					q.YearTo = q.YearFrom + r.IntN(6)
+				case 4:
+					q.FundingMin = ptr(int64(1000 * (1 + r.IntN(1000))))
+				case 5:
+					q.HasTranslation = ptr(r.IntN(2) == 0)
+				case 6:
+					q.TargetGroup = []string{protocol.TargetGroups[r.IntN(len(protocol.TargetGroups))]}
+				}
+			}
+			slices.Sort(q.Country)
+			q.Country = slices.Compact(q.Country)
+		}
+		qs[i] = q
+	}
+	return qs
+}
+
+// corpus is the linear-scan baseline: every practice decoded once into
+// memory, its searchable text lower-cased in one string.
+type corpus struct {
+	docs []scanDoc
+}
+
+type scanDoc struct {
+	pub, id                 string
+	text                    string
+	country                 string
+	dims, groups, sources   []string
+	langs                   []string
+	funding, beneficiaries  int64 // -1: not given
+	start, end              int
+	hasTranslation          bool
+	achievement, evaluation string
+}
+
+func loadCorpus(b *testing.B, st *store.Store) *corpus {
+	c := &corpus{}
+	for rec, err := range st.List(store.ListOptions{Kinds: []protocol.Kind{protocol.KindPractice}}) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		a := rec.Announcement()
+		s := a.Practice
+		d := scanDoc{pub: a.Publisher.String(), id: s.ID, country: s.Country, dims: s.Dimensions,
+			groups: s.TargetGroups, langs: []string{s.Language}, funding: -1, beneficiaries: -1,
+			start: s.StartYear, end: endYear(s), hasTranslation: len(s.Translations) > 0,
+			achievement: s.Achievement, evaluation: s.Evaluation}
+		parts := []string{s.Title, s.Summary, s.Objective, codeWords(s.Issues), s.IssuesText,
+			codeWords(s.TargetGroups), s.TargetGroupsText, s.Assistance, s.Activities, s.Outcomes}
+		if s.Transferability != nil {
+			parts = append(parts, s.Transferability.Lessons)
+		}
+		for tag, tr := range s.Translations {
+			parts = append(parts, tr.Title, tr.Summary, tr.Objective)
+			d.langs = append(d.langs, tag)
+		}
+		d.text = strings.ToLower(strings.Join(parts, "\n"))
+		if s.Funding != nil {
+			d.sources = s.Funding.Sources
+			if s.Funding.AmountEUR != nil {
+				d.funding = *s.Funding.AmountEUR
+			}
+		}
+		if s.Beneficiaries != nil {
+			d.beneficiaries = *s.Beneficiaries
+		}
+		c.docs = append(c.docs, d)
+	}
+	return c
+}
+
+// match is the scan's version of a query: every filter, then every word
+// of the text as a substring.
+func (d *scanDoc) match(q *Query, words []string) bool {
+	in := func(vs []string, v string) bool { return len(vs) == 0 || slices.Contains(vs, v) }
+	any := func(vs, have []string) bool {
+		if len(vs) == 0 {
+			return true
+		}
+		for _, v := range vs {
+			if slices.Contains(have, v) {
+				return true
+			}
+		}
+		return false
+	}
+	if !in(q.Country, d.country) || !any(q.Dimension, d.dims) || !any(q.FundingSource, d.sources) ||
+		!any(q.TargetGroup, d.groups) || !any(q.Language, d.langs) {
+		return false
+	}
+	if q.HasTranslation != nil && *q.HasTranslation != d.hasTranslation {
+		return false
+	}
+	if q.FundingMin != nil && (d.funding < 0 || d.funding < *q.FundingMin) {
+		return false
+	}
+	if q.FundingMax != nil && (d.funding < 0 || d.funding > *q.FundingMax) {
+		return false
+	}
+	if (q.YearFrom != 0 && d.end < q.YearFrom) || (q.YearTo != 0 && d.start > q.YearTo) {
+		return false
+	}
+	for _, w := range words {
+		if !strings.Contains(d.text, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// search scans for q, counts facets if asked, and keeps the top 20 by
+// year; it returns the number of matches.
+func (c *corpus) search(q Query, facets bool) int {
+	words := strings.Fields(strings.ToLower(q.Text))
+	counts := map[string]map[string]int{}
+	inc := func(f, v string) {
+		m := counts[f]
+		if m == nil {
+			m = map[string]int{}
+			counts[f] = m
+		}
+		m[v]++
+	}
+	var top []*scanDoc
+	n := 0
+	for i := range c.docs {
+		d := &c.docs[i]
+		if !d.match(&q, words) {
+			continue
+		}
+		n++
+		if facets {
+			inc("country", d.country)
+			for _, v := range d.dims {
+				inc("dimension", v)
+			}
+			for _, v := range d.groups {
+				inc("target_group", v)
+			}
+			for _, v := range d.sources {
+				inc("funding_source", v)
+			}
+			inc("achievement", d.achievement)
+			inc("evaluation", d.evaluation)
+			inc("publisher", d.pub)
+			for _, v := range d.langs {
+				inc("language", v)
+			}
+			inc("start_year", strconv.Itoa(d.start))
+			inc("has_translation", strconv.FormatBool(d.hasTranslation))
+		}
+		top = append(top, d)
+		if len(top) > 200 {
+			top = topByYear(top)
+		}
+	}
+	topByYear(top)
+	return n
+}
+
+func topByYear(ds []*scanDoc) []*scanDoc {
+	slices.SortFunc(ds, func(a, b *scanDoc) int {
+		return cmp.Or(cmp.Compare(b.start, a.start), cmp.Compare(a.pub, b.pub), cmp.Compare(a.id, b.id))
+	})
+	return ds[:min(len(ds), 20)]
+}
+
+// stats is the scan's Stats by dimension.
+func (c *corpus) stats(q Query) int {
+	words := strings.Fields(strings.ToLower(q.Text))
+	groups := map[string]*Group{}
+	var tot Group
+	for i := range c.docs {
+		d := &c.docs[i]
+		if !d.match(&q, words) {
+			continue
+		}
+		gs := []*Group{&tot}
+		for _, k := range d.dims {
+			g := groups[k]
+			if g == nil {
+				g = &Group{Key: k}
+				groups[k] = g
+			}
+			gs = append(gs, g)
+		}
+		for _, g := range gs {
+			g.Practices++
+			if d.funding >= 0 {
+				g.Funded++
+				g.FundingEUR += d.funding
+			}
+			if d.beneficiaries >= 0 {
+				g.Beneficiaries += d.beneficiaries
+			}
+		}
+	}
+	return tot.Practices
+}

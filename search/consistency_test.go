@@ -107,8 +107,8 @@ func TestRebuildEqualsIncremental(t *testing.T) {
 		{Country: []string{"IT", "DE"}, Sort: "-funding"}, {Text: "migrants", YearFrom: 2010, Sort: "beneficiaries"}}
 	for _, q := range queries {
 		a, b := mustSearch(t, ix, q), mustSearch(t, rebuilt, q)
-		if !slices.Equal(orderOf(a.Hits), orderOf(b.Hits)) || a.Total != b.Total {
-			t.Errorf("%+v: incremental %v\nrebuilt %v", q, orderOf(a.Hits), orderOf(b.Hits))
+		if !slices.Equal(hitOrder(a.Hits), hitOrder(b.Hits)) || a.Total != b.Total {
+			t.Errorf("%+v: incremental %v\nrebuilt %v", q, hitOrder(a.Hits), hitOrder(b.Hits))
 		}
 		for name, fa := range a.Facets {
 			if !slices.Equal(fa, b.Facets[name]) {
@@ -124,7 +124,7 @@ func TestRebuildEqualsIncremental(t *testing.T) {
 	if err != nil || n != len(c.cur) {
 		t.Fatalf("rebuild: %d, %v; want %d", n, err, len(c.cur))
 	}
-	if got := orderOf(mustSearch(t, ix, Query{Text: "integration"}).Hits); !slices.Equal(got, orderOf(mustSearch(t, rebuilt, Query{Text: "integration"}).Hits)) {
+	if got := hitOrder(mustSearch(t, ix, Query{Text: "integration"}).Hits); !slices.Equal(got, hitOrder(mustSearch(t, rebuilt, Query{Text: "integration"}).Hits)) {
 		t.Errorf("after Rebuild: %v", got)
 	}
 }

@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/mapping"
-	"github.com/blevesearch/bleve/v2/numeric"
 	index "github.com/blevesearch/bleve_index_api"
 	"github.com/khantara/khantara/protocol"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -53,9 +51,6 @@ func (b *docBuilder) build(a *protocol.Announcement) (*document.Document, error)
 	number := func(name string, v int64) {
 		doc.AddField(document.NewNumericFieldWithIndexingOptions(name, nil, float64(v), b.opts[name]))
 	}
-	exact := func(name string, v int64) {
-		doc.AddField(document.NewTextFieldCustom(name, nil, exactNumber(v), b.opts[name], nil))
-	}
 	boolean := func(name string, v bool) {
 		doc.AddField(document.NewBooleanFieldWithIndexingOptions(name, nil, v, b.opts[name]))
 	}
@@ -95,13 +90,12 @@ func (b *docBuilder) build(a *protocol.Announcement) (*document.Document, error)
 	for _, l := range hit.Languages {
 		keyword(fLanguage, l)
 	}
-	keyword(fStartYear, strconv.Itoa(s.StartYear))
 	sf := sheetFacets{targetGroups: s.TargetGroups, achievement: s.Achievement, evaluation: s.Evaluation}
 	if s.Funding != nil {
 		sf.sources = s.Funding.Sources
 	}
-	for _, t := range facetTerms(&hit, sf) {
-		keyword(fFacets, t)
+	for _, t := range rowTerms(&hit, sf) {
+		keyword(fRow, t)
 	}
 	boolean(fHasTranslation, len(tags) > 0)
 	boolean(fOngoing, s.Ongoing)
@@ -112,11 +106,9 @@ func (b *docBuilder) build(a *protocol.Announcement) (*document.Document, error)
 	}
 	if hit.FundingEUR != nil {
 		number(fFunding, *hit.FundingEUR)
-		exact(fFundingDV, *hit.FundingEUR)
 	}
 	if s.Beneficiaries != nil {
 		number(fBeneficiaries, *s.Beneficiaries)
-		exact(fBenefDV, *s.Beneficiaries)
 	}
 
 	var t texts
@@ -145,12 +137,6 @@ func (b *docBuilder) build(a *protocol.Announcement) (*document.Document, error)
 	}
 	doc.AddField(document.NewTextFieldCustom(fHit, nil, raw, b.opts[fHit], nil))
 	return doc, nil
-}
-
-// exactNumber encodes v as the one full-precision term of a bleve number
-// (see numericFields).
-func exactNumber(v int64) []byte {
-	return numeric.MustNewPrefixCodedInt64(numeric.Float64ToInt64(float64(v)), 0)
 }
 
 // texts gathers the text of each text field, in order of first use.

@@ -89,52 +89,38 @@ func analyzerOf(suffix string) string {
 func titleField(suffix string) string { return "title_" + suffix }
 func textField(suffix string) string  { return "text_" + suffix }
 
-// Field names. Keyword fields hold codes exactly as written, for
-// filters; the few read for every match have doc values.
+// Field names. Keyword, number and boolean fields serve filters; the
+// one field with doc values, fRow, holds what a search reads for every
+// match (see row.go).
 const (
-	fPublisher      = "publisher"        // keyword, doc values: filter, sort
-	fID             = "id"               // keyword, doc values: sort
-	fCountry        = "country"          // keyword
-	fDimension      = "dimension"        // keyword, one per value
-	fTargetGroup    = "target_group"     // keyword
-	fSource         = "funding_source"   // keyword
-	fAchievement    = "achievement"      // keyword
-	fEvaluation     = "evaluation"       // keyword
-	fLanguage       = "language"         // keyword: the sheet's and its translations' tags
-	fStartYear      = "start_year"       // keyword, doc values: the start year as text, for sorting
-	fHasTranslation = "has_translation"  // boolean
-	fOngoing        = "ongoing"          // boolean
-	fOpenEnd        = "open_end"         // boolean: ongoing, or no end_year given
-	fYear           = "year"             // number: start year, for ranges
-	fEndYear        = "end_year"         // number, when given
-	fFunding        = "funding"          // number: funding.amount_eur, when given, for ranges
-	fBeneficiaries  = "beneficiaries"    // number, when given, for ranges
-	fFundingDV      = "funding_dv"       // exact number, doc values: for sorting
-	fBenefDV        = "beneficiaries_dv" // exact number, doc values: for sorting
-	fFacets         = "facets"           // keyword, doc values: every facet value and figure, see facets.go
-	fHit            = "hit"              // stored only: the Hit as JSON
+	fPublisher      = "publisher"       // keyword
+	fID             = "id"              // keyword: the practice ID
+	fCountry        = "country"         // keyword
+	fDimension      = "dimension"       // keyword, one per value
+	fTargetGroup    = "target_group"    // keyword
+	fSource         = "funding_source"  // keyword
+	fAchievement    = "achievement"     // keyword
+	fEvaluation     = "evaluation"      // keyword
+	fLanguage       = "language"        // keyword: the sheet's and its translations' tags
+	fHasTranslation = "has_translation" // boolean
+	fOngoing        = "ongoing"         // boolean
+	fOpenEnd        = "open_end"        // boolean: ongoing, or no end_year given
+	fYear           = "year"            // number: start year
+	fEndYear        = "end_year"        // number, when given
+	fFunding        = "funding"         // number: funding.amount_eur, when given
+	fBeneficiaries  = "beneficiaries"   // number, when given
+	fRow            = "row"             // keyword, doc values: see row.go
+	fHit            = "hit"             // stored only: the Hit as JSON
 )
 
 // keywordFields are every keyword field, and whether it has doc values.
 var keywordFields = map[string]bool{
-	fPublisher: true, fID: true, fCountry: false, fDimension: false, fTargetGroup: false,
-	fSource: false, fAchievement: false, fEvaluation: false, fLanguage: false, fStartYear: true,
-	fFacets: true,
+	fPublisher: false, fID: false, fCountry: false, fDimension: false, fTargetGroup: false,
+	fSource: false, fAchievement: false, fEvaluation: false, fLanguage: false, fRow: true,
 }
 
 // numericFields are every numeric field, and whether it has doc values.
-//
-// A bleve number is indexed as 16 terms of decreasing precision, which
-// makes range queries fast, and its doc values hold all 16, which makes
-// reading them for every match slow. So the numbers that sort have a
-// second, "exact" field: one term, the full-precision number in bleve's
-// encoding, with doc values (see exactNumber), which bleve's numeric
-// sorting reads as it reads a number's. Never query an exact field by
-// range: it lacks the coarser terms that range searches rely on.
-var numericFields = map[string]bool{
-	fYear: false, fEndYear: false, fFunding: false, fBeneficiaries: false,
-	fFundingDV: true, fBenefDV: true,
-}
+var numericFields = map[string]bool{fYear: false, fEndYear: false, fFunding: false, fBeneficiaries: false}
 
 // booleanFields are every boolean field, and whether it has doc values.
 var booleanFields = map[string]bool{fHasTranslation: false, fOngoing: false, fOpenEnd: false}
@@ -194,10 +180,10 @@ func newMapping() (*mapping.IndexMappingImpl, string, error) {
 // documents are built exactly as the mapping says.
 // Doc values are stored uncompressed and unchunked (options mappings
 // cannot state): a search reads them for every match, and
-// snappy-decoding chunks of 1,024 documents to read one was its largest
-// cost; this way they add a few MB to an index of 100,000 practices.
-// (Only both options together work: zapx v17's merge mishandles
-// SkipDVCompression alone.)
+// snappy-decoding a chunk of 1,024 documents' values to read one was its
+// largest cost; uncompressed they take about 30 MB for 100,000
+// practices. (Only both options together work: zapx v17's merge
+// mishandles SkipDVCompression alone.)
 func indexingOptions(im *mapping.IndexMappingImpl) map[string]index.FieldIndexingOptions {
 	out := make(map[string]index.FieldIndexingOptions, len(im.DefaultMapping.Properties))
 	for name, dm := range im.DefaultMapping.Properties {

@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
@@ -142,30 +141,3 @@ func numberRange(field string, min, max *int64) query.Query {
 }
 
 func ptrTo[T any](v T) *T { return &v }
-
-// sortOrder returns the order of q's hits and whether it needs scores.
-// Ties break by publisher, then ID, ascending.
-func sortOrder(q *Query) (search.SortOrder, bool) {
-	ties := []search.SearchSort{
-		&search.SortField{Field: fPublisher, Type: search.SortFieldAsString},
-		&search.SortField{Field: fID, Type: search.SortFieldAsString},
-	}
-	key := q.Sort
-	if key == "" || key == "relevance" {
-		if strings.TrimSpace(q.Text) != "" {
-			return append(search.SortOrder{&search.SortScore{Desc: true}}, ties...), true
-		}
-		key = "-year"
-	}
-	desc := strings.HasPrefix(key, "-")
-	var by search.SearchSort
-	switch strings.TrimPrefix(key, "-") {
-	case "year": // years have four digits, so their text sorts as they do
-		by = &search.SortField{Field: fStartYear, Type: search.SortFieldAsString, Desc: desc}
-	case "funding":
-		by = &search.SortField{Field: fFundingDV, Type: search.SortFieldAsNumber, Desc: desc, Missing: search.SortFieldMissingLast}
-	default:
-		by = &search.SortField{Field: fBenefDV, Type: search.SortFieldAsNumber, Desc: desc, Missing: search.SortFieldMissingLast}
-	}
-	return append(search.SortOrder{by}, ties...), false
-}

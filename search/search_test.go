@@ -242,7 +242,7 @@ func TestSearchDemo(t *testing.T) {
 				wantIDs = append(wantIDs, describe(e))
 			}
 			full := mustSearch(t, ix, Query{Sort: tt.sort})
-			if got := orderOf(full.Hits); !slices.Equal(got, wantIDs) {
+			if got := hitOrder(full.Hits); !slices.Equal(got, wantIDs) {
 				t.Errorf("sort %q:\ngot  %v\nwant %v", tt.sort, got, wantIDs)
 			}
 			var stitched []string
@@ -254,17 +254,17 @@ func TestSearchDemo(t *testing.T) {
 				if len(page.Hits) == 0 {
 					break
 				}
-				stitched = append(stitched, orderOf(page.Hits)...)
+				stitched = append(stitched, hitOrder(page.Hits)...)
 			}
 			if !slices.Equal(stitched, wantIDs) {
 				t.Errorf("sort %q: pages of 7 give\n%v\nwant\n%v", tt.sort, stitched, wantIDs)
 			}
 		}
 		// Relevance with text: ties by publisher then ID, pages stitch.
-		full := orderOf(mustSearch(t, ix, Query{Text: "integration"}).Hits)
+		full := hitOrder(mustSearch(t, ix, Query{Text: "integration"}).Hits)
 		var stitched []string
 		for off := 0; off < len(full); off += 5 {
-			stitched = append(stitched, orderOf(mustSearch(t, ix, Query{Text: "integration", Offset: off, Limit: 5}).Hits)...)
+			stitched = append(stitched, hitOrder(mustSearch(t, ix, Query{Text: "integration", Offset: off, Limit: 5}).Hits)...)
 		}
 		if !slices.Equal(stitched, full) {
 			t.Errorf("relevance pages:\n%v\nwant\n%v", stitched, full)
@@ -416,7 +416,7 @@ func scanFacets(es []*entry) map[string][]FacetValue {
 	return out
 }
 
-func orderOf(hits []Hit) []string {
+func hitOrder(hits []Hit) []string {
 	out := make([]string, len(hits))
 	for i, h := range hits {
 		out[i] = h.Publisher + "/" + h.ID

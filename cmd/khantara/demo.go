@@ -448,6 +448,8 @@ func (f *demoFederation) printGuide(w io.Writer, prog string, keep, once bool) {
 	fmt.Fprintf(w, "  %s list\n", home(last))
 	fmt.Fprintf(w, "  %s show %s/%s\n", home(last), first.n.ID(), example)
 	fmt.Fprintf(w, "      # %s\n", via)
+	fmt.Fprintf(w, "  %s search integrazione lavoro      # Italian, stemmed\n", home(last))
+	fmt.Fprintf(w, "  %s stats --by dimension\n", home(last))
 	fmt.Fprintf(w, "  %s status\n", home(last))
 	fmt.Fprintf(w, "  %s peers\n", home(f.nodes[1]))
 	fmt.Fprintf(w, "  curl -s http://%s/api/v1/status\n", last.api.Addr())

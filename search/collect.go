@@ -1,0 +1,245 @@
+package search
+
+import (
+	"bytes"
+	"cmp"
+	"container/heap"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/blevesearch/bleve/v2/search"
+	index "github.com/blevesearch/bleve_index_api"
+)
+
+// sortKey is what hits are ordered by first.
+type sortKey int
+
+const (
+	byScore sortKey = iota
+	byYear
+	byFunding
+	byBeneficiaries
+)
+
+// order is the order of hits: by key, then publisher, then ID, ascending.
+type order struct {
+	key  sortKey
+	desc bool // for keys other than the score, which always descends
+}
+
+// orderOf returns q's order (q valid): relevance is the score with text,
+// and the start year, descending, without.
+func orderOf(q *Query) order {
+	key := q.Sort
+	if key == "" || key == "relevance" {
+		if strings.TrimSpace(q.Text) != "" {
+			return order{key: byScore}
+		}
+		key = "-year"
+	}
+	o := order{desc: strings.HasPrefix(key, "-")}
+	switch strings.TrimPrefix(key, "-") {
+	case "year":
+		o.key = byYear
+	case "funding":
+		o.key = byFunding
+	default:
+		o.key = byBeneficiaries
+	}
+	return o
+}
+
+// cand is a hit the collector keeps.
+type cand struct {
+	score   float64
+	key     int64
+	hasKey  bool // practices without the key come last either way
+	pub, id []byte
+}
+
+// compare returns < 0 when a comes before b.
+func (o order) compare(a, b *cand) int {
+	if o.key == byScore {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
+		}
+	} else {
+		if a.hasKey != b.hasKey {
+			if a.hasKey {
+				return -1
+			}
+			return 1
+		}
+		c := cmp.Compare(a.key, b.key)
+		if o.desc {
+			c = -c
+		}
+		if c != 0 {
+			return c
+		}
+	}
+	return cmp.Or(bytes.Compare(a.pub, b.pub), bytes.Compare(a.id, b.id))
+}
+
+// collector gathers the results of one search from the matches bleve
+// finds: it reads each match's row once, counts its facets and keeps the
+// best offset+limit hits in a heap (worst on top), then loads the stored
+// Hits of the page. It replaces bleve's own top-N handling and facet
+// builders (see row.go for why) and runs on the search's goroutine only.
+type collector struct {
+	order  order
+	offset int
+	keep   int  // offset + limit
+	load   bool // load the page's stored Hits (else only IDs)
+
+	kept  []*cand // heap: kept[0] is the worst
+	probe cand
+	row   rowValues
+
+	counts map[string]*int // facet term → count; nil for no facets
+
+	page []pageHit // the result, after the last match
+}
+
+// pageHit is one hit of the page: its IDs, score and stored Hit.
+type pageHit struct {
+	pub, id string
+	score   float64
+	hit     []byte // JSON; nil unless load
+}
+
+func newCollector(o order, offset, limit int, facets, load bool) *collector {
+	c := &collector{order: o, offset: offset, keep: offset + limit, load: load}
+	if facets {
+		c.counts = map[string]*int{}
+	}
+	return c
+}
+
+// handler makes the bleve document match handler (see
+// search.MakeDocumentMatchHandlerKey) that feeds c.
+func (c *collector) handler(sctx *search.SearchContext) (search.DocumentMatchHandler, bool, error) {
+	dv, err := sctx.IndexReader.DocValueReader([]string{fRow})
+	if err != nil {
+		return nil, false, err
+	}
+	visit := func(_ string, term []byte) {
+		if len(term) == 0 {
+			return
+		}
+		c.row.read(term)
+		if c.counts != nil && isFacetTerm[term[0]] {
+			if n, ok := c.counts[string(term)]; ok {
+				*n++
+			} else {
+				n := 1
+				c.counts[string(term)] = &n
+			}
+		}
+	}
+	return func(d *search.DocumentMatch) error {
+		if d == nil { // after the last match
+			return c.finish(sctx.IndexReader)
+		}
+		c.row.reset()
+		if err := dv.VisitDocValues(d.IndexInternalID, visit); err != nil {
+			return err
+		}
+		c.offer(d.Score)
+		sctx.DocumentMatchPool.Put(d)
+		return nil
+	}, false, nil
+}
+
+// offer keeps the match just read if it ranks among the best so far.
+func (c *collector) offer(score float64) {
+	if c.keep == 0 {
+		return
+	}
+	p := &c.probe
+	p.score, p.pub, p.id = score, c.row.pub, c.row.id
+	switch c.order.key {
+	case byYear:
+		p.key, p.hasKey = c.row.year, true
+	case byFunding:
+		p.key, p.hasKey = c.row.funding, c.row.hasFunding
+	case byBeneficiaries:
+		p.key, p.hasKey = c.row.beneficiaries, c.row.hasBenef
+	}
+	if len(c.kept) < c.keep {
+		k := *p
+		k.pub, k.id = bytes.Clone(p.pub), bytes.Clone(p.id)
+		heap.Push(c, &k)
+		return
+	}
+	w := c.kept[0]
+	if c.order.compare(p, w) >= 0 {
+		return
+	}
+	w.score, w.key, w.hasKey = p.score, p.key, p.hasKey
+	w.pub, w.id = append(w.pub[:0], p.pub...), append(w.id[:0], p.id...)
+	heap.Fix(c, 0)
+}
+
+// finish orders the kept hits and loads the page's stored Hits.
+func (c *collector) finish(r index.IndexReader) error {
+	slices.SortFunc(c.kept, c.order.compare)
+	for _, k := range c.kept[min(c.offset, len(c.kept)):] {
+		h := pageHit{pub: string(k.pub), id: string(k.id), score: k.score}
+		if c.load {
+			id := h.pub + "/" + h.id
+			doc, err := r.Document(id)
+			if err != nil {
+				return fmt.Errorf("load %s: %w", id, err)
+			}
+			if doc != nil {
+				doc.VisitFields(func(f index.Field) {
+					if f.Name() == fHit {
+						h.hit = bytes.Clone(f.Value())
+					}
+				})
+			}
+			if h.hit == nil {
+				return fmt.Errorf("load %s: no stored hit", id)
+			}
+		}
+		c.page = append(c.page, h)
+	}
+	return nil
+}
+
+// facets returns every facet, values by count, then value.
+func (c *collector) facets() map[string][]FacetValue {
+	counts := make(map[string]map[string]int, len(facetNames))
+	for _, f := range facetNames {
+		counts[f] = map[string]int{}
+	}
+	for term, n := range c.counts {
+		expandFacetTerm(term, func(facet, value string) { counts[facet][value] += *n })
+	}
+	out := make(map[string][]FacetValue, len(facetNames))
+	for facet, m := range counts {
+		vs := make([]FacetValue, 0, len(m))
+		for v, n := range m {
+			vs = append(vs, FacetValue{Value: v, Count: n})
+		}
+		slices.SortFunc(vs, func(a, b FacetValue) int {
+			return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Value, b.Value))
+		})
+		out[facet] = vs
+	}
+	return out
+}
+
+// heap.Interface over kept, worst first.
+
+func (c *collector) Len() int           { return len(c.kept) }
+func (c *collector) Less(i, j int) bool { return c.order.compare(c.kept[i], c.kept[j]) > 0 }
+func (c *collector) Swap(i, j int)      { c.kept[i], c.kept[j] = c.kept[j], c.kept[i] }
+func (c *collector) Push(x any)         { c.kept = append(c.kept, x.(*cand)) }
+func (c *collector) Pop() any {
+	x := c.kept[len(c.kept)-1]
+	c.kept = c.kept[:len(c.kept)-1]
+	return x
+}

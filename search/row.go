@@ -1,0 +1,173 @@
+package search
+
+import (
+	"strconv"
+	"strings"
+)
+
+// The row is the one doc-values column of the index, fRow: everything a
+// search reads for each match, as terms that start with a one-byte code.
+//
+// Facet values are grouped into a few terms, each of low cardinality
+// across the catalogue: "C<country>|<start year>",
+// "D<dimensions>|<funding sources>", "G<achievement>|<evaluation>|
+// <has translation>|<funding range>", "L<languages>", "p<publisher>",
+// and one "t<target group>" per value; parts are separated by '|',
+// values within a part by ','. A search counts whole terms (one map
+// lookup each, about 8 per practice instead of 20 for one term per
+// value) and splits the distinct ones into facet values at the end.
+// The row also holds the figures for sorting and Stats, 'F' funding and
+// 'B' beneficiaries in decimal, and the practice ID, 'i'.
+//
+// A search visits the row of each match once and, in that one pass,
+// counts the facets and keeps the top hits (collect.go). bleve's own
+// facet requests and sorting visit one column per facet and per sort
+// key, and allocate a string per value; at 100,000 practices they made a
+// search over everything about 4 times slower
+// (BenchmarkSearch/facets measures what is left).
+
+// facetNames are the facets of every search.
+var facetNames = []string{
+	"country", "dimension", "target_group", "funding_source", "achievement",
+	"evaluation", "publisher", "language", "start_year", "funding_range", "has_translation",
+}
+
+// rowGroups maps the code of each facet term of a row to the facets of
+// its parts.
+var rowGroups = map[byte][]string{
+	'C': {"country", "start_year"},
+	'D': {"dimension", "funding_source"},
+	'G': {"achievement", "evaluation", "has_translation", "funding_range"},
+	'L': {"language"},
+	'p': {"publisher"},
+	't': {"target_group"},
+}
+
+// Codes of row terms read for sorting and Stats.
+const (
+	codeCountryYear   = 'C'
+	codeDimSources    = 'D'
+	codePublisher     = 'p'
+	codeFunding       = 'F'
+	codeBeneficiaries = 'B'
+	codeID            = 'i'
+)
+
+// isFacetTerm tells the codes of facet terms.
+var isFacetTerm = func() (t [256]bool) {
+	for c := range rowGroups {
+		t[c] = true
+	}
+	return t
+}()
+
+// fundingRanges are the buckets of the funding_range facet, in euros:
+// from inclusive, to exclusive; 0 is unbounded.
+var fundingRanges = []struct {
+	name     string
+	from, to int64
+}{
+	{"<10k", 0, 1e4},
+	{"10k-100k", 1e4, 1e5},
+	{"100k-1M", 1e5, 1e6},
+	{"1M-10M", 1e6, 1e7},
+	{">=10M", 1e7, 0},
+}
+
+// fundingRange returns the funding_range bucket of an amount.
+func fundingRange(eur int64) string {
+	for _, r := range fundingRanges {
+		if eur >= r.from && (r.to == 0 || eur < r.to) {
+			return r.name
+		}
+	}
+	return fundingRanges[0].name // negative amounts are invalid
+}
+
+// sheetFacets are the facet values of a sheet that its Hit does not hold.
+type sheetFacets struct {
+	targetGroups, sources   []string
+	achievement, evaluation string
+}
+
+// rowTerms returns the terms of a practice's row. No value contains '|'
+// or ',': codes, country codes, language tags, years, peer IDs and the
+// range names never do.
+func rowTerms(h *Hit, s sheetFacets) []string {
+	term := func(code byte, parts ...string) string { return string(code) + strings.Join(parts, "|") }
+	fr := ""
+	if h.FundingEUR != nil {
+		fr = fundingRange(*h.FundingEUR)
+	}
+	out := []string{
+		term(codeCountryYear, h.Country, strconv.Itoa(h.StartYear)),
+		term(codeDimSources, strings.Join(h.Dimensions, ","), strings.Join(s.sources, ",")),
+		term('G', s.achievement, s.evaluation, strconv.FormatBool(len(h.Languages) > 1), fr),
+		term('L', strings.Join(h.Languages, ",")),
+		term(codePublisher, h.Publisher),
+		term(codeID, h.ID),
+	}
+	for _, v := range s.targetGroups {
+		out = append(out, term('t', v))
+	}
+	if h.FundingEUR != nil {
+		out = append(out, term(codeFunding, strconv.FormatInt(*h.FundingEUR, 10)))
+	}
+	if h.Beneficiaries != nil {
+		out = append(out, term(codeBeneficiaries, strconv.FormatInt(*h.Beneficiaries, 10)))
+	}
+	return out
+}
+
+// expandFacetTerm calls add for each facet value of a facet term.
+func expandFacetTerm(term string, add func(facet, value string)) {
+	facets := rowGroups[term[0]]
+	for i, part := range strings.SplitN(term[1:], "|", len(facets)) {
+		for v := range strings.SplitSeq(part, ",") {
+			if v != "" {
+				add(facets[i], v)
+			}
+		}
+	}
+}
+
+// rowValues are the sort keys of one row.
+type rowValues struct {
+	year                   int64
+	funding, beneficiaries int64
+	hasFunding, hasBenef   bool
+	pub, id                []byte // valid only while the row is visited
+}
+
+// read records term, one of a row's, if it holds a sort key.
+func (v *rowValues) read(term []byte) {
+	switch term[0] {
+	case codeCountryYear: // years have four digits
+		v.year, _ = parseDecimal(term[max(1, len(term)-4):])
+	case codeFunding:
+		v.funding, v.hasFunding = parseDecimal(term[1:])
+	case codeBeneficiaries:
+		v.beneficiaries, v.hasBenef = parseDecimal(term[1:])
+	case codePublisher:
+		v.pub = term[1:]
+	case codeID:
+		v.id = term[1:]
+	}
+}
+
+func (v *rowValues) reset() { *v = rowValues{} }
+
+// parseDecimal reads a non-negative decimal number; ok is false if b is
+// not one.
+func parseDecimal(b []byte) (n int64, ok bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}

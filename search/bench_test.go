@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"encoding/json"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -14,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	index "github.com/blevesearch/bleve_index_api"
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/store"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -67,7 +70,8 @@ func BenchmarkSearch(b *testing.B) {
 
 	runtime.GC()
 	start = time.Now()
-	ix, err := Open(b.TempDir(), st, WithClock(func() time.Time { return testNow }))
+	ixDir := b.TempDir()
+	ix, err := Open(ixDir, st, WithClock(func() time.Time { return testNow }))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -80,7 +84,8 @@ func BenchmarkSearch(b *testing.B) {
 	rebuildRate := float64(n) / took.Seconds()
 	runtime.GC()
 	debug.FreeOSMemory()
-	rss := vmRSS(b)
+	rss, rssAnon, rssFile := procStatus(b, "VmRSS"), procStatus(b, "RssAnon"), procStatus(b, "RssFile")
+	rssIndexFiles, rssStoreFiles := mappedRSS(b, ixDir), mappedRSS(b, filepath.Dir(benchStoreDir(n)))
 
 	// The index first, then the scan: the scan's corpus (all the text,
 	// decoded) would otherwise weigh on the index's timings through the
@@ -120,8 +125,15 @@ func BenchmarkSearch(b *testing.B) {
 		_, err := ix.Stats(ctx, q, "dimension")
 		fatal(err)
 	})
-	stored := filterWithout
-	badger := measure(filters, func(q Query) { hitsFromStore(b, ix, st, q) })
+	// Filling a page of hits, alone: the pages of the filter queries.
+	var pages [][]Hit
+	for _, q := range filters {
+		res, err := ix.search(ctx, q, false, false)
+		fatal(err)
+		pages = append(pages, res.Hits)
+	}
+	stored := measure(pages, func(p []Hit) { hitsFromIndex(b, ix, p) })
+	badger := measure(pages, func(p []Hit) { hitsFromStore(b, st, p) })
 
 	corpus := loadCorpus(b, st)
 	for i := range kinds {
@@ -139,6 +151,10 @@ func BenchmarkSearch(b *testing.B) {
 	})
 	b.Run("memory", func(b *testing.B) {
 		b.ReportMetric(rss, "rss-MB")
+		b.ReportMetric(rssAnon, "anon-MB")
+		b.ReportMetric(rssFile, "file-MB")             // pages of mapped files, of which:
+		b.ReportMetric(rssIndexFiles, "index-file-MB") // the index's segments
+		b.ReportMetric(rssStoreFiles, "store-file-MB") // Badger's tables and value log, read by the rebuild
 	})
 	for _, k := range kinds {
 		b.Run(k.name, func(b *testing.B) { report(b, k.idx, k.scan) })
@@ -155,8 +171,8 @@ func BenchmarkSearch(b *testing.B) {
 	})
 	b.Run("stats", func(b *testing.B) { report(b, stats, statsScan) })
 	b.Run("hits", func(b *testing.B) {
-		// A page of 20 hits (filter queries, no facets) from the stored
-		// copy in the index, or from the store (Get and decode each).
+		// Filling a page of 20 hits from the stored copies in the index,
+		// or from the store (Get and decode each practice).
 		b.ReportMetric(stored.p50, "stored-p50-ms")
 		b.ReportMetric(badger.p50, "badger-p50-ms")
 		b.ReportMetric(badger.p50/stored.p50, "x-faster")
@@ -167,7 +183,7 @@ func BenchmarkSearch(b *testing.B) {
 type latencies struct{ p50, p99 float64 }
 
 // measure runs every query once and returns the latency percentiles.
-func measure(qs []Query, run func(Query)) latencies {
+func measure[Q any](qs []Q, run func(Q)) latencies {
 	ms := make([]float64, len(qs))
 	for i, q := range qs {
 		start := time.Now()
@@ -187,14 +203,34 @@ func report(b *testing.B, idx, scan latencies) {
 	b.ReportMetric(scan.p99/idx.p99, "x-faster-p99")
 }
 
-// hitsFromStore runs q for IDs only, then reads and decodes each hit's
-// practice from the store, as Search would without stored Hits.
-func hitsFromStore(b *testing.B, ix *Index, st *store.Store, q Query) {
-	res, err := ix.search(context.Background(), q, false, false)
-	if err != nil {
-		b.Fatal(err)
+// hitsFromIndex fills a page of hits from their stored copies, as
+// Search does.
+func hitsFromIndex(b *testing.B, ix *Index, page []Hit) {
+	ix.idxMu.RLock()
+	defer ix.idxMu.RUnlock()
+	for _, h := range page {
+		doc, err := ix.cur.Document(h.Publisher + "/" + h.ID)
+		if err != nil || doc == nil {
+			b.Fatalf("load %s/%s: %v", h.Publisher, h.ID, err)
+		}
+		var full Hit
+		doc.VisitFields(func(f index.Field) {
+			if f.Name() == fHit {
+				if err := json.Unmarshal(f.Value(), &full); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		if full.Title == "" {
+			b.Fatal("no title")
+		}
 	}
-	for _, h := range res.Hits {
+}
+
+// hitsFromStore fills a page of hits from the store instead: Get and
+// decode each practice.
+func hitsFromStore(b *testing.B, st *store.Store, page []Hit) {
+	for _, h := range page {
 		id, err := peer.Decode(h.Publisher)
 		if err != nil {
 			b.Fatal(err)
@@ -209,9 +245,10 @@ func hitsFromStore(b *testing.B, ix *Index, st *store.Store, q Query) {
 	}
 }
 
-// vmRSS returns the process's resident set size in MB (all of the test
-// process: store caches, index, Go heap).
-func vmRSS(b *testing.B) float64 {
+// procStatus returns a size from /proc/self/status in MB: VmRSS is the
+// resident set of the whole test process (Go heap, Badger's caches, the
+// pages of mapped index and table files).
+func procStatus(b *testing.B, key string) float64 {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		b.Logf("no RSS: %v", err)
@@ -220,12 +257,38 @@ func vmRSS(b *testing.B) float64 {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), key+":"); ok {
 			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
 			return kb / 1024
 		}
 	}
 	return 0
+}
+
+// mappedRSS returns the resident pages, in MB, of the files mapped from
+// under dir.
+func mappedRSS(b *testing.B, dir string) float64 {
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		b.Logf("no smaps: %v", err)
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	in := false
+	kb := 0.0
+	for sc.Scan() {
+		line := sc.Text()
+		if fs := strings.Fields(line); len(fs) >= 5 && strings.Contains(fs[0], "-") {
+			in = len(fs) >= 6 && strings.HasPrefix(fs[5], dir+"/")
+			continue
+		}
+		if rest, ok := strings.CutPrefix(line, "Rss:"); ok && in {
+			v, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			kb += v
+		}
+	}
+	return kb / 1024
 }
 
 // genQueries returns benchQueries queries with text, filters or both.

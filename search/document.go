@@ -68,7 +68,6 @@ func (b *docBuilder) build(a *protocol.Announcement) (*document.Document, error)
 	}
 
 	keyword(fPublisher, hit.Publisher)
-	keyword(fID, s.ID)
 	keyword(fCountry, s.Country)
 	for _, v := range s.Dimensions {
 		keyword(fDimension, v)

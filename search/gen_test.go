@@ -292,14 +292,15 @@ func genKey(p int) crypto.PrivKey {
 // reused by later runs; only one process can use it at a time.
 func benchStore(b testing.TB, n int) *store.Store {
 	b.Helper()
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("khantara-search-bench-%s-%d", genVersion, n))
+	dir := filepath.Dir(benchStoreDir(n))
 	done := filepath.Join(dir, "complete")
 	if _, err := os.Stat(done); err != nil {
 		if err := os.RemoveAll(dir); err != nil {
 			b.Fatal(err)
 		}
 	}
-	st, err := store.Open(filepath.Join(dir, "store"), store.WithMemTableSize(64<<20), store.WithCacheSize(64<<20))
+	st, err := store.Open(benchStoreDir(n)) // the node's defaults
+
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -348,6 +349,11 @@ func benchStore(b testing.TB, n int) *store.Store {
 	}
 	b.Logf("generated and stored %d practices in %v (cached in %s)", n, time.Since(start).Round(time.Millisecond), dir)
 	return st
+}
+
+// benchStoreDir is where benchStore keeps the store of n practices.
+func benchStoreDir(n int) string {
+	return filepath.Join(os.TempDir(), fmt.Sprintf("khantara-search-bench-%s-%d", genVersion, n), "store")
 }
 
 // TestGenerator checks that generated practices are valid, varied and

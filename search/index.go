@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/mapping"
@@ -113,10 +114,11 @@ func Open(dir string, st *store.Store, opts ...Option) (*Index, error) {
 	reason, err := ix.openCurrent()
 	if err != nil {
 		cancel()
-		return nil, err
+		return nil, fmt.Errorf("open search index %q: %w", dir, err)
 	}
 	if reason != "" {
 		cfg.log.Info("Rebuilding the search index from the store.", "dir", dir, "reason", reason)
+		start := time.Now()
 		n, err := ix.Rebuild(ctx)
 		if err != nil {
 			cancel()
@@ -125,7 +127,7 @@ func Open(dir string, st *store.Store, opts ...Option) (*Index, error) {
 			}
 			return nil, fmt.Errorf("open search index %q: %w", dir, err)
 		}
-		cfg.log.Info("Rebuilt the search index.", "practices", n)
+		cfg.log.Info("Rebuilt the search index.", "practices", n, "took", time.Since(start).Round(time.Millisecond))
 	}
 	go ix.drain()
 	return ix, nil

@@ -32,9 +32,10 @@ import (
 	index "github.com/blevesearch/bleve_index_api"
 )
 
-// docFormat versions how documents are built from fact sheets (document.go).
-// Bump it when that changes; a change of the mapping itself is detected
-// from its JSON. Either makes Open rebuild the index.
+// docFormat versions how documents are built from fact sheets
+// (document.go, row.go, indexingOptions). Bump it when that changes; a
+// change of the mapping itself is detected from its JSON. Either makes
+// Open rebuild the index.
 const docFormat = 1
 
 // greekAnalyzer is our name for Greek text: bleve ships Greek stop words
@@ -94,7 +95,6 @@ func textField(suffix string) string  { return "text_" + suffix }
 // match (see row.go).
 const (
 	fPublisher      = "publisher"       // keyword
-	fID             = "id"              // keyword: the practice ID
 	fCountry        = "country"         // keyword
 	fDimension      = "dimension"       // keyword, one per value
 	fTargetGroup    = "target_group"    // keyword
@@ -115,7 +115,7 @@ const (
 
 // keywordFields are every keyword field, and whether it has doc values.
 var keywordFields = map[string]bool{
-	fPublisher: false, fID: false, fCountry: false, fDimension: false, fTargetGroup: false,
+	fPublisher: false, fCountry: false, fDimension: false, fTargetGroup: false,
 	fSource: false, fAchievement: false, fEvaluation: false, fLanguage: false, fRow: true,
 }
 
@@ -177,13 +177,14 @@ func newMapping() (*mapping.IndexMappingImpl, string, error) {
 }
 
 // indexingOptions returns the indexing options of every mapped field, so
-// documents are built exactly as the mapping says.
-// Doc values are stored uncompressed and unchunked (options mappings
-// cannot state): a search reads them for every match, and
-// snappy-decoding a chunk of 1,024 documents' values to read one was its
-// largest cost; uncompressed they take about 30 MB for 100,000
-// practices. (Only both options together work: zapx v17's merge
-// mishandles SkipDVCompression alone.)
+// documents are built as the mapping says.
+//
+// Doc values are stored uncompressed and unchunked, which mappings
+// cannot state: a search reads them for every match, and snappy-decoding
+// a chunk of 1,024 documents' values to read one of them was its largest
+// cost. Uncompressed, the rows take a few tens of MB at 100,000
+// practices. Only both options together work: zapx v17's merge reads
+// SkipDVCompression alone as if it were SkipDVChunking.
 func indexingOptions(im *mapping.IndexMappingImpl) map[string]index.FieldIndexingOptions {
 	out := make(map[string]index.FieldIndexingOptions, len(im.DefaultMapping.Properties))
 	for name, dm := range im.DefaultMapping.Properties {

@@ -16,7 +16,10 @@ const defaultLimit = 20
 
 // query returns the bleve query of a valid Query: the text query AND the
 // filters. Filters do not change scores: with text they are a boolean
-// query's filter clause; without text nothing is scored.
+// query's filter clause (checked on each match of the text: making the
+// two a conjunction, so that the more selective leads, measured slower,
+// and filter clauses with boost 0 score NaN); without text nothing is
+// scored.
 func (ix *Index) query(q *Query) query.Query {
 	filter := ix.filterQuery(q)
 	text := strings.TrimSpace(q.Text)

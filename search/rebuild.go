@@ -110,7 +110,7 @@ func (ix *Index) Rebuild(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	ix.cfg.log.Debug("Rebuilt the search index.", "practices", n, "took", time.Since(start), "updates_during", len(keys))
+	ix.cfg.log.Debug("Switched to the rebuilt search index.", "practices", n, "took", time.Since(start).Round(time.Millisecond), "updates_during", len(keys))
 	return int(n), nil
 }
 

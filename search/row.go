@@ -22,9 +22,10 @@ import (
 // A search visits the row of each match once and, in that one pass,
 // counts the facets and keeps the top hits (collect.go). bleve's own
 // facet requests and sorting visit one column per facet and per sort
-// key, and allocate a string per value; at 100,000 practices they made a
-// search over everything about 4 times slower
-// (BenchmarkSearch/facets measures what is left).
+// key and allocate a string per value: the first version of this
+// package used them (with compressed doc values) and took 370 ms for a
+// search over all of 100,000 generated practices, which takes about
+// 35 ms this way (BenchmarkSearch/facets).
 
 // facetNames are the facets of every search.
 var facetNames = []string{

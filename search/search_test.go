@@ -176,8 +176,19 @@ func TestSearchDemo(t *testing.T) {
 				want = append(want, id)
 			}
 		}
-		if got := ids(mustSearch(t, ix, Query{Text: "integration", Country: []string{"IT"}}).Hits); !slices.Equal(got, want) || len(want) == 0 {
+		filtered := mustSearch(t, ix, Query{Text: "integration", Country: []string{"IT"}})
+		if got := ids(filtered.Hits); !slices.Equal(got, want) || len(want) == 0 {
 			t.Errorf("integration in IT: got %v, want %v", got, want)
+		}
+		// Filters do not change scores.
+		scores := map[string]float64{}
+		for _, h := range text.Hits {
+			scores[h.Publisher+"/"+h.ID] = h.Score
+		}
+		for _, h := range filtered.Hits {
+			if s := scores[h.Publisher+"/"+h.ID]; s != h.Score || s == 0 {
+				t.Errorf("%s: score %v with the filter, %v without", h.ID, h.Score, s)
+			}
 		}
 	})
 

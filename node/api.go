@@ -14,6 +14,7 @@ import (
 
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/store"
+	"github.com/khantara/khantara/web"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
@@ -47,6 +48,7 @@ const (
 //	GET  /oai, POST /oai                     OAI-PMH 2.0 data provider (package oai);
 //	                                         GET /oai/factsheet-1.xsd its khantara format's schema
 //	GET  /metrics                            Prometheus metrics (see metrics.go)
+//	GET  /, GET /assets/...                  the read-only web page (package web)
 //
 // The POST and PUT routes need "Authorization: Bearer <token>"; an empty
 // token refuses them all. Against DNS rebinding and cross-site requests,
@@ -82,6 +84,9 @@ func (n *Node) APIHandler(token string) http.Handler {
 	handle("POST /oai", a.oai)
 	handle("GET /oai/", a.oai)
 	handle("GET /metrics", metrics.handler().ServeHTTP)
+	page := web.Handler()
+	handle("GET /{$}", page.ServeHTTP)
+	handle("GET /assets/", page.ServeHTTP)
 	return metrics.instrument(routes, a.sameOrigin(jsonFallback(mux)))
 }
 

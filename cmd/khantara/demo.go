@@ -444,6 +444,8 @@ func (f *demoFederation) printGuide(w io.Writer, prog string, keep, once bool) {
 		via = fmt.Sprintf("published by %s, %d hops away, delivered by %s", first.name, len(f.nodes)-1, f.nodes[len(f.nodes)-2].name)
 	}
 	home := func(d *demoNode) string { return prog + " --home " + d.home }
+	fmt.Fprintf(w, "\nOpen the web page of %s in a browser: http://%s/\n", last.name, last.api.Addr())
+	fmt.Fprintf(w, "(every node serves one at its API address: search, facets, charts, each practice with its provenance, the network)\n")
 	fmt.Fprintf(w, "\nEach node's home (under %s) tells the CLI where its API is. Try, in another terminal:\n\n", f.dir)
 	fmt.Fprintf(w, "  %s list\n", home(last))
 	fmt.Fprintf(w, "  %s show %s/%s\n", home(last), first.n.ID(), example)

@@ -1,0 +1,14 @@
+// Package web holds the read-only web page a node serves at its API
+// address: search with facets, one practice's fact sheet with its
+// provenance, charts of the catalogue and the node's network status.
+//
+// The page is static: index.html, a few ES modules and a style sheet,
+// embedded in the binary. It reads only the node's own JSON API under
+// /api/v1 (API.md), from the same origin, so it needs no server-side state.
+// Handler serves it; the caller mounts the handler for GET / and
+// GET /assets/ next to the API, behind the API's Host and Origin checks.
+//
+// Every answer carries a strict Content-Security-Policy (no inline script
+// or style, no other origin) and Cache-Control: no-cache with an ETag, so
+// a browser revalidates the page after an upgrade of the daemon.
+package web

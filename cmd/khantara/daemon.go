@@ -80,7 +80,7 @@ func runDaemon(c *cli.Context) error {
 		return err
 	}
 	addrs, _ := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: n.ID(), Addrs: n.Host().Addrs()})
-	log.Info("Daemon is running.", "peer", n.ID(), "addrs", addrs, "api", "http://"+api.Addr(),
+	log.Info("Daemon is running.", "peer", n.ID(), "addrs", addrs, "api", "http://"+api.Addr(), "web", "http://"+api.Addr()+"/",
 		"network", cfg.Network, "config", cmp.Or(ds.File, "none"))
 	if !isLoopback(api.Addr()) {
 		log.Warn("The API is reachable from other machines, which can read the catalogue without a token; set api to 127.0.0.1:PORT unless that is intended.", "api", api.Addr())

@@ -341,3 +341,33 @@ func TestTrustPolicy(t *testing.T) {
 		t.Fatal("no gossip was ignored for policy")
 	}
 }
+
+// A node that dials a peer syncs again followUpDelay later, so what the
+// peer received just after the first session (here: stored without any
+// gossip) still crosses the new link before the periodic sync, which
+// these tests switch off.
+func TestFollowUpSync(t *testing.T) {
+	defer func(d time.Duration) { followUpDelay = d }(followUpDelay)
+	followUpDelay = 2 * time.Second
+	tn := newTestNet(t, 17)
+	a, b := tn.add(), tn.add()
+	connected := time.Now()
+	tn.connect(a, b)
+	tn.eventually(10*time.Second, "the first sync", func() bool { return len(a.SyncStatus()) > 0 })
+	if time.Since(connected) > followUpDelay*3/4 {
+		t.Skipf("the first sync took %v: too close to the follow-up to tell them apart", time.Since(connected))
+	}
+	sg, err := protocol.Seal(&protocol.Announcement{V: protocol.Version, Seq: 1, Time: time.Now().UTC().Truncate(time.Second),
+		Kind: protocol.KindPractice, Practice: variant(demoSheets(t), 300)}, testKey(t, 300))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Store().Apply(context.Background(), store.Incoming{Signed: sg}); err != nil {
+		t.Fatal(err)
+	}
+	ann := sg.Announcement()
+	if has(a, ann.Publisher, ann.Slot(), 1) {
+		t.Fatal("a has the practice before the follow-up: the test proves nothing")
+	}
+	tn.eventually(followUpDelay+5*time.Second, "the follow-up sync to carry the practice", allHave([]*Node{a}, ann.Publisher, ann.Slot(), 1))
+}

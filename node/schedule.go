@@ -22,7 +22,16 @@ const (
 	reasonPeriodic
 	reasonGap
 	reasonCascade
+	reasonFollowUp
 )
+
+// followUpDelay is how long after a new outbound connection's first sync
+// a second one runs. A gossip message in flight while the link came up
+// can reach the node after that first session and before the two nodes
+// share a gossip mesh; it would otherwise cross the new link only at the
+// next periodic sync. A few gossip heartbeats (1 s each) cover it. A
+// variable so tests can shorten it.
+var followUpDelay = 5 * time.Second
 
 const (
 	// maxOutboundSessions bounds the sessions this node runs at once as
@@ -44,7 +53,7 @@ type PeerSync struct {
 }
 
 // scheduler decides when to sync with whom: on every new outbound
-// connection, every SyncInterval (jittered) with a random connected peer,
+// connection (and once more followUpDelay later), every SyncInterval (jittered) with a random connected peer,
 // and when gossip reveals a sequence gap. It runs at most one session per
 // peer and direction.
 type scheduler struct {
@@ -120,6 +129,7 @@ func (s *scheduler) run(ctx context.Context) {
 			e := ev.(event.EvtPeerConnectednessChanged)
 			if e.Connectedness == network.Connected && s.dialed(e.Peer) {
 				s.start(ctx, sem, e.Peer)
+				s.followUp(ctx, e.Peer)
 			}
 		case r := <-s.reqs:
 			s.start(ctx, sem, r.peer)
@@ -130,6 +140,16 @@ func (s *scheduler) run(ctx context.Context) {
 			timer.Reset(jitter(s.n.cfg.SyncInterval))
 		}
 	}
+}
+
+// followUp asks for one more sync with p after followUpDelay, if p is
+// still connected then.
+func (s *scheduler) followUp(ctx context.Context, p peer.ID) {
+	time.AfterFunc(followUpDelay, func() {
+		if ctx.Err() == nil && s.n.host.Network().Connectedness(p) == network.Connected {
+			s.request(p, reasonFollowUp)
+		}
+	})
 }
 
 // dialed reports whether this node opened a connection to p: the dialer

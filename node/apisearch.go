@@ -207,11 +207,14 @@ func (a *apiHandler) matching(ctx context.Context, ix *search.Index, q search.Qu
 	}
 }
 
-func (a *apiHandler) oai(w http.ResponseWriter, r *http.Request) {
-	oai.NewHandler(a.n.store, oai.Config{
-		RepositoryName: "Khantara node " + a.n.self.String(),
-		BaseURL:        "http://" + r.Host + "/oai",
-		NodeID:         a.n.self.String(),
-		Now:            a.n.now,
-	}).ServeHTTP(w, r)
+// oaiHandler is the OAI-PMH data provider over the node's store, made
+// once per API handler so its cached earliest datestamp lasts. Its base
+// URL is each request's own (http://<Host>/oai).
+func (n *Node) oaiHandler() http.Handler {
+	return oai.NewHandler(n.store, oai.Config{
+		RepositoryName: "Khantara node " + n.self.String(),
+		NodeID:         n.self.String(),
+		Now:            n.now,
+		Logger:         n.log,
+	})
 }

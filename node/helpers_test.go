@@ -1,20 +1,17 @@
 package node
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"sort"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/khantara/khantara/demo"
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/store"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
@@ -115,27 +112,14 @@ func (tn *testNet) cut(a, b []*Node) {
 	}
 }
 
-// demoSheets reads the demo catalogue.
+// demoSheets is the demo catalogue, in ID order (the order of its files).
 func demoSheets(t testing.TB) []*protocol.FactSheet {
 	t.Helper()
-	files, err := filepath.Glob("../demo/sheets/*.yaml")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no demo sheets: %v", err)
+	sheets, err := demo.ParseAll()
+	if err != nil {
+		t.Fatal(err)
 	}
-	sort.Strings(files)
-	var out []*protocol.FactSheet
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := protocol.ParseSheet(b)
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		out = append(out, s)
-	}
-	return out
+	return sheets
 }
 
 // variant returns demo sheet i modulo the catalogue under a unique ID.
@@ -229,8 +213,6 @@ func publish(t testing.TB, n *Node, s *protocol.FactSheet) *protocol.Signed {
 	}
 	return sg
 }
-
-var _ = bytes.Equal
 
 // meshTracer follows a node's gossipsub mesh (one topic), so tests wait for
 // the mesh itself rather than for a guessed number of heartbeats.

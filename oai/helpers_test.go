@@ -9,14 +9,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/khantara/khantara/demo"
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/store"
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -183,27 +182,14 @@ func testKey(t testing.TB, seed byte) crypto.PrivKey {
 	return k
 }
 
-// demoSheets reads the demo catalogue.
+// demoSheets is the demo catalogue, in ID order (the order of its files).
 func demoSheets(t testing.TB) []*protocol.FactSheet {
 	t.Helper()
-	files, err := filepath.Glob("../demo/sheets/*.yaml")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no demo sheets: %v", err)
+	sheets, err := demo.ParseAll()
+	if err != nil {
+		t.Fatal(err)
 	}
-	sort.Strings(files)
-	var out []*protocol.FactSheet
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := protocol.ParseSheet(b)
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		out = append(out, s)
-	}
-	return out
+	return sheets
 }
 
 // ids returns the fixture's item identifiers that pass keep, sorted.

@@ -7,13 +7,12 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"testing"
 	"time"
 
+	"github.com/khantara/khantara/demo"
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/store"
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -33,27 +32,14 @@ func testKey(t testing.TB, seed uint64) crypto.PrivKey {
 	return k
 }
 
-// demoSheets reads the demo catalogue, sorted by file name.
+// demoSheets is the demo catalogue, in ID order (the order of its files).
 func demoSheets(t testing.TB) []*protocol.FactSheet {
 	t.Helper()
-	files, err := filepath.Glob("../demo/sheets/*.yaml")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no demo sheets: %v", err)
+	sheets, err := demo.ParseAll()
+	if err != nil {
+		t.Fatal(err)
 	}
-	sort.Strings(files)
-	var out []*protocol.FactSheet
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := protocol.ParseSheet(b)
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		out = append(out, s)
-	}
-	return out
+	return sheets
 }
 
 func openStore(t testing.TB, dir string) *store.Store {

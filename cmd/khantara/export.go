@@ -194,12 +194,7 @@ func reindexCommand() *cli.Command {
 		HideHelpCommand: true,
 		OnUsageError:    usageError,
 		Action: func(c *cli.Context) error {
-			if args, err := positionals(c); err != nil {
-				return err
-			} else if len(args) > 0 {
-				return cli.Exit("reindex takes no arguments", exitUsage)
-			}
-			cl, err := daemonClient(c)
+			cl, err := daemonClientNoArgs(c, "")
 			if err != nil {
 				return err
 			}

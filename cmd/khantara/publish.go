@@ -362,11 +362,7 @@ func retractCommand() *cli.Command {
 			if len(args) != 1 {
 				return cli.Exit("retract: name one practice ID", exitUsage)
 			}
-			home, err := requireHome(c)
-			if err != nil {
-				return err
-			}
-			cl, err := newClient(home)
+			cl, err := daemonClient(c)
 			if err != nil {
 				return err
 			}

@@ -25,6 +25,23 @@ func daemonClient(c *cli.Context) (*apiClient, error) {
 	return newClient(home)
 }
 
+// daemonClientNoArgs refuses arguments (hint, when given, ends the
+// refusal with what to do instead), then returns daemonClient.
+func daemonClientNoArgs(c *cli.Context, hint string) (*apiClient, error) {
+	args, err := positionals(c)
+	if err != nil {
+		return nil, err
+	}
+	if len(args) > 0 {
+		msg := c.Command.Name + " takes no arguments"
+		if hint != "" {
+			msg += "; " + hint
+		}
+		return nil, cli.Exit(msg, exitUsage)
+	}
+	return daemonClient(c)
+}
+
 func listCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "list",
@@ -41,15 +58,10 @@ func listCommand() *cli.Command {
 		HideHelpCommand: true,
 		OnUsageError:    usageError,
 		Action: func(c *cli.Context) error {
-			if args, err := positionals(c); err != nil {
-				return err
-			} else if len(args) > 0 {
-				return cli.Exit("list takes no arguments; filter with --publisher, --mine or --retracted", exitUsage)
-			}
 			if c.IsSet("publisher") && c.Bool("mine") {
 				return cli.Exit("list: use either --publisher or --mine", exitUsage)
 			}
-			cl, err := daemonClient(c)
+			cl, err := daemonClientNoArgs(c, "filter with --publisher, --mine or --retracted")
 			if err != nil {
 				return err
 			}
@@ -398,12 +410,7 @@ func peersCommand() *cli.Command {
 		HideHelpCommand: true,
 		OnUsageError:    usageError,
 		Action: func(c *cli.Context) error {
-			if args, err := positionals(c); err != nil {
-				return err
-			} else if len(args) > 0 {
-				return cli.Exit("peers takes no arguments", exitUsage)
-			}
-			cl, err := daemonClient(c)
+			cl, err := daemonClientNoArgs(c, "")
 			if err != nil {
 				return err
 			}
@@ -463,12 +470,7 @@ func statusCommand() *cli.Command {
 		HideHelpCommand: true,
 		OnUsageError:    usageError,
 		Action: func(c *cli.Context) error {
-			if args, err := positionals(c); err != nil {
-				return err
-			} else if len(args) > 0 {
-				return cli.Exit("status takes no arguments", exitUsage)
-			}
-			cl, err := daemonClient(c)
+			cl, err := daemonClientNoArgs(c, "")
 			if err != nil {
 				return err
 			}

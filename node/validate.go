@@ -31,6 +31,11 @@ const (
 	ReasonDuplicate         = "duplicate"
 	ReasonStale             = "stale"
 	ReasonEquivocation      = "equivocation"
+	// ReasonQuota: the publisher is over its quota here (open mode).
+	ReasonQuota = "quota"
+	// ReasonNoSpace: the data directory is short of disk space; the
+	// message is ignored, never held against the peer.
+	ReasonNoSpace = "no_space"
 )
 
 var rejectReasons = []struct {
@@ -72,7 +77,7 @@ type counters struct {
 var allReasons = [...]string{
 	ReasonTooLarge, ReasonMalformed, ReasonPayloadType, ReasonKeyType, ReasonBadSignature,
 	ReasonPublisherMismatch, ReasonInvalid, ReasonPolicy, ReasonFuture, ReasonDuplicate,
-	ReasonStale, ReasonEquivocation,
+	ReasonStale, ReasonEquivocation, ReasonQuota, ReasonNoSpace,
 }
 
 func reasonIndex(r string) int {

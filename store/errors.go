@@ -12,4 +12,8 @@ var (
 	// ErrCorrupt: a record on disk does not decode. Rebuild may help for
 	// derived records; primary records need a restore or a re-sync.
 	ErrCorrupt = errors.New("corrupt record")
+	// ErrNoSpace: the data directory's filesystem has less free space than
+	// the store keeps in reserve, so the store takes no writes until space
+	// returns. Nothing was written; the caller may retry later.
+	ErrNoSpace = errors.New("not enough free disk space")
 )

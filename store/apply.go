@@ -97,6 +97,9 @@ func (s *Store) WriteStats() WriteStats {
 
 type applyReq struct {
 	rebuild bool // run Rebuild instead of applying items
+	// op, when set, runs alone inside the writer instead of applying
+	// items (RemovePublisher and Compact in purge.go).
+	op func() error
 	items   []Incoming
 	results []Result
 	err     error
@@ -124,13 +127,17 @@ func (s *Store) writer() {
 			answer([]*applyReq{first}, s.rebuild())
 			continue
 		}
+		if first.op != nil {
+			answer([]*applyReq{first}, s.runOp(first.op))
+			continue
+		}
 		group := []*applyReq{first}
 		n := len(first.items)
 	gather:
 		for n < s.cfg.maxBatch {
 			select {
 			case r := <-s.reqs:
-				if r.rebuild {
+				if r.rebuild || r.op != nil {
 					next = r
 					break gather
 				}
@@ -374,6 +381,10 @@ func (t *writeTx) apply(in *Incoming) (Result, error) {
 			return Result{}, err
 		}
 		sum.remove(cur.kind, cur.hash)
+		// The superseded envelope stays on disk until Compact (purge.go).
+		if err := t.txn.Set(metaPurgePending, nil); err != nil {
+			return Result{}, err
+		}
 	}
 	v := stateValue{kind: ann.Kind, seq: seq, hash: h, receivedAt: t.now, from: in.From, envelope: in.Signed.Envelope()}
 	if err := t.txn.Set(sk, v.encode()); err != nil {

@@ -28,6 +28,8 @@ type KnownPeer struct {
 // known of each. It is not synced to disk on its own: losing the last few
 // seconds of the address book in a crash costs nothing.
 func (s *Store) RememberPeers(peers ...KnownPeer) error {
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
 	for _, p := range peers {
@@ -45,13 +47,15 @@ func (s *Store) RememberPeers(peers ...KnownPeer) error {
 
 // ForgetPeer removes a peer from the address book.
 func (s *Store) ForgetPeer(id peer.ID) error {
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
 	return s.db.Update(func(txn *badger.Txn) error { return txn.Delete(pubKey(prefixPeer, id)) })
 }
 
 // KnownPeers returns the address book, in peer order.
 func (s *Store) KnownPeers() iter.Seq2[KnownPeer, error] {
 	return func(yield func(KnownPeer, error) bool) {
-		err := s.db.View(func(txn *badger.Txn) error {
+		err := s.view(func(txn *badger.Txn) error {
 			prefix := []byte{prefixPeer}
 			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true})
 			defer it.Close()

@@ -31,7 +31,7 @@ func (r *Record) Announcement() *protocol.Announcement { return r.Signed.Announc
 // It returns ErrNotFound when nothing was ever applied there.
 func (s *Store) Get(pub peer.ID, slot string) (*Record, error) {
 	var rec *Record
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		item, err := txn.Get(stateKey(pub, slot))
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			return ErrNotFound
@@ -86,7 +86,7 @@ func (s *Store) List(opts ListOptions) iter.Seq2[*Record, error] {
 		if opts.Publisher != "" {
 			prefix = pubKey(prefixState, opts.Publisher)
 		}
-		err := s.db.View(func(txn *badger.Txn) error {
+		err := s.view(func(txn *badger.Txn) error {
 			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 64})
 			defer it.Close()
 			start := prefix
@@ -145,7 +145,7 @@ type Publisher struct {
 // Publishers returns a summary of every publisher, in publisher order.
 func (s *Store) Publishers() iter.Seq2[Publisher, error] {
 	return func(yield func(Publisher, error) bool) {
-		err := s.db.View(func(txn *badger.Txn) error {
+		err := s.view(func(txn *badger.Txn) error {
 			prefix := []byte{prefixPublisher}
 			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true})
 			defer it.Close()
@@ -173,7 +173,7 @@ func (s *Store) Publishers() iter.Seq2[Publisher, error] {
 // PublisherSummary returns one publisher's summary, or ErrNotFound.
 func (s *Store) PublisherSummary(pub peer.ID) (Publisher, error) {
 	var p Publisher
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		item, err := txn.Get(pubKey(prefixPublisher, pub))
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			return ErrNotFound
@@ -236,7 +236,7 @@ type Item struct {
 // starting at sequence from. It reads keys only, no envelopes.
 func (s *Store) Items(pub peer.ID, from uint64) iter.Seq2[Item, error] {
 	return func(yield func(Item, error) bool) {
-		err := s.db.View(func(txn *badger.Txn) error {
+		err := s.view(func(txn *badger.Txn) error {
 			prefix := pubKey(prefixSeq, pub)
 			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true})
 			defer it.Close()
@@ -277,7 +277,7 @@ type Equivocation struct {
 // Equivocations returns every recorded equivocation, in (publisher, seq) order.
 func (s *Store) Equivocations() iter.Seq2[Equivocation, error] {
 	return func(yield func(Equivocation, error) bool) {
-		err := s.db.View(func(txn *badger.Txn) error {
+		err := s.view(func(txn *badger.Txn) error {
 			prefix := []byte{prefixEquivocation}
 			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true})
 			defer it.Close()

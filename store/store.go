@@ -17,6 +17,12 @@ import (
 // Store is a node's catalogue on disk. Make one with Open; all methods are
 // safe for concurrent use.
 type Store struct {
+	dir string
+	// dbMu guards db and lock against Compact's swap: readers hold it
+	// shared (see view); the swap, run by the writer, holds it alone. The
+	// writer and the syncer use db without it, since the swap runs in the
+	// writer while the syncer is idle.
+	dbMu sync.RWMutex
 	db   *badger.DB
 	lock io.Closer
 	cfg  config
@@ -80,11 +86,49 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create store directory %q: %w", dir, err)
 	}
+	if err := finishCompaction(dir); err != nil {
+		return nil, fmt.Errorf("open store %q: finish an interrupted compaction: %w", dir, err)
+	}
 	lock, err := lockDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	bopts := badger.DefaultOptions(dir).
+	s := &Store{
+		dir:  dir,
+		lock: lock,
+		cfg:  cfg,
+		reqs: make(chan *applyReq),
+		quit: make(chan struct{}),
+		done: make(chan struct{}),
+
+		synced:   make(chan []*applyReq, 64),
+		syncDone: make(chan struct{}),
+	}
+	db, err := badger.Open(s.badgerOptions(dir))
+	if err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("open store %q: %w", dir, err)
+	}
+	s.db = db
+	if err := s.checkSchema(); err != nil {
+		db.Close()
+		lock.Close()
+		return nil, fmt.Errorf("open store %q: %w", dir, err)
+	}
+	if err := s.finishRebuild(); err != nil {
+		db.Close()
+		lock.Close()
+		return nil, fmt.Errorf("open store %q: %w", dir, err)
+	}
+	go s.writer()
+	go s.syncer()
+	return s, nil
+}
+
+// badgerOptions are the options of the Badger database in dir.
+func (s *Store) badgerOptions(dir string) badger.Options {
+	cfg := s.cfg
+	return badger.DefaultOptions(dir).
 		WithLogger(badgerLogger{cfg.log}).
 		// Durability comes from one explicit Sync per group commit (see
 		// apply.go), which makes the WAL and value log durable together.
@@ -99,35 +143,13 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		WithValueThreshold(1 << 10).
 		WithNumCompactors(2).
 		WithMetricsEnabled(false)
-	db, err := badger.Open(bopts)
-	if err != nil {
-		lock.Close()
-		return nil, fmt.Errorf("open store %q: %w", dir, err)
-	}
-	s := &Store{
-		db:   db,
-		lock: lock,
-		cfg:  cfg,
-		reqs: make(chan *applyReq),
-		quit: make(chan struct{}),
-		done: make(chan struct{}),
+}
 
-		synced:   make(chan []*applyReq, 64),
-		syncDone: make(chan struct{}),
-	}
-	if err := s.checkSchema(); err != nil {
-		db.Close()
-		lock.Close()
-		return nil, fmt.Errorf("open store %q: %w", dir, err)
-	}
-	if err := s.finishRebuild(); err != nil {
-		db.Close()
-		lock.Close()
-		return nil, fmt.Errorf("open store %q: %w", dir, err)
-	}
-	go s.writer()
-	go s.syncer()
-	return s, nil
+// view runs fn in a read transaction of the current database.
+func (s *Store) view(fn func(txn *badger.Txn) error) error {
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
+	return s.db.View(fn)
 }
 
 // Close waits for in-flight writes, stops the writer and closes Badger and
@@ -163,7 +185,7 @@ func (s *Store) checkSchema() error {
 
 // finishRebuild reruns a rebuild that a crash interrupted.
 func (s *Store) finishRebuild() error {
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		_, err := txn.Get(metaRebuilding)
 		return err
 	})

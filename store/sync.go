@@ -25,7 +25,7 @@ type Key struct {
 // in practice this is plain byte order.
 func (s *Store) Keys() iter.Seq2[Key, error] {
 	return func(yield func(Key, error) bool) {
-		err := s.db.View(func(txn *badger.Txn) error {
+		err := s.view(func(txn *badger.Txn) error {
 			// Two sorted streams, merged: state by sequence, and evidence.
 			next := func(it *badger.Iterator, prefix []byte) (Key, bool, error) {
 				if !it.ValidForPrefix(prefix) {
@@ -87,7 +87,7 @@ func (s *Store) Keys() iter.Seq2[Key, error] {
 // announcements at one sequence unless the publisher equivocates on purpose.
 func (s *Store) Seen(pub peer.ID, seq uint64, prefix []byte) (bool, error) {
 	var seen bool
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		p := append(seqPrefix(prefixSeen, pub, seq), prefix...)
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: p})
 		defer it.Close()
@@ -104,7 +104,7 @@ func (s *Store) Seen(pub peer.ID, seq uint64, prefix []byte) (bool, error) {
 // node hands out any publisher's signed announcements.
 func (s *Store) Envelope(pub peer.ID, seq uint64, prefix []byte) ([]byte, error) {
 	var env []byte
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		p := append(seqPrefix(prefixSeq, pub, seq), prefix...)
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: p, PrefetchValues: true})
 		defer it.Close()
@@ -156,7 +156,7 @@ type Head struct {
 // Head returns the header of the state record (pub, slot), or ErrNotFound.
 func (s *Store) Head(pub peer.ID, slot string) (Head, error) {
 	var h Head
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		item, err := txn.Get(stateKey(pub, slot))
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			return ErrNotFound
@@ -198,7 +198,7 @@ func keyLess(a, b *Key) bool {
 // state digest of Counts merged with this one.
 func (s *Store) EvidenceDigest() (Digest, error) {
 	var d Digest
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		prefix := []byte{prefixEvidence}
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 		defer it.Close()

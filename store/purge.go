@@ -1,0 +1,377 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// Purging. Badger never overwrites in place: a superseded or retracted
+// announcement stays in the write-ahead log, in older LSM tables and in
+// the value log until compaction and value-log GC happen to reach it, and
+// neither guarantees when (the value-log GC never touches the file being
+// written). So the store purges by copying: Compact streams the live
+// records (the latest version of every key that is not deleted) into a
+// fresh Badger directory beside the store, makes it durable, and swaps it
+// in atomically; the old directory, with every byte of superseded content,
+// is then deleted. The cost is one sequential copy of the live data.
+//
+// The swap is crash-safe. The copy is built in DIR.compact; when complete
+// it holds a purgedMarker file and is renamed to DIR.new; then DIR and
+// DIR.new are exchanged (renameat2 RENAME_EXCHANGE on Linux, so DIR always
+// names a whole store); then DIR.new (now the old data) is deleted and
+// the marker removed. Open finishes or discards whatever a crash left.
+
+// purgedMarker marks a compacted copy; see the comment above.
+const purgedMarker = "PURGED"
+
+// metaPurgePending is present while the store may hold superseded,
+// retracted or removed content on disk; Compact deletes it. It is written
+// in the same transaction as the change that left the content behind, so
+// it survives a crash.
+var metaPurgePending = []byte{prefixMeta, 'p', 'u', 'r', 'g', 'e'}
+
+// CompactStats says what one Compact did.
+type CompactStats struct {
+	// Before and After are the bytes of the store directory.
+	Before, After int64
+	// Took is how long the copy and swap took; writes waited that long.
+	Took time.Duration
+}
+
+// Compact physically removes every superseded, retracted or removed
+// record from disk: it copies the live records into a new directory and
+// swaps it in (see the package's purge notes). It runs inside the writer,
+// so Apply calls wait for it; reads go on during the copy and wait only
+// for the swap. It needs free space for one copy of the live data and
+// fails with an error wrapping ErrNoSpace, changing nothing, without it.
+func (s *Store) Compact(ctx context.Context) (CompactStats, error) {
+	var st CompactStats
+	err := s.run(ctx, func() (err error) { st, err = s.compact(); return err })
+	return st, err
+}
+
+// PurgePending reports whether the store may hold superseded, retracted or
+// removed content on disk that Compact would remove.
+func (s *Store) PurgePending() (bool, error) {
+	pending := false
+	err := s.view(func(txn *badger.Txn) error {
+		_, err := txn.Get(metaPurgePending)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		pending = err == nil
+		return err
+	})
+	return pending, err
+}
+
+// RemovePublisher deletes every record of pub (state, seen log, evidence,
+// derived records) durably and returns how many state records it held.
+// The content stays on disk until the next Compact. Gossip or sync may
+// bring the records back unless the caller's policy refuses them.
+func (s *Store) RemovePublisher(ctx context.Context, pub peer.ID) (int, error) {
+	var n int
+	err := s.run(ctx, func() (err error) { n, err = s.removePublisher(pub); return err })
+	return n, err
+}
+
+// run hands op to the writer, which runs it alone, and waits for it.
+func (s *Store) run(ctx context.Context, op func() error) error {
+	req := &applyReq{op: op, done: make(chan struct{})}
+	select {
+	case s.reqs <- req:
+	case <-s.quit:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-req.done:
+		return req.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// runOp runs op in the writer once the syncer has answered everything
+// committed before it, so op owns the database alone.
+func (s *Store) runOp(op func() error) error {
+	barrier := &applyReq{done: make(chan struct{})}
+	s.synced <- []*applyReq{barrier}
+	<-barrier.done
+	return op()
+}
+
+func (s *Store) removePublisher(pub peer.ID) (int, error) {
+	prefixes := [][]byte{
+		pubKey(prefixState, pub), pubKey(prefixSeen, pub), pubKey(prefixSeq, pub),
+		pubKey(prefixPublisher, pub), pubKey(prefixEquivocation, pub), pubKey(prefixEvidence, pub),
+	}
+	states := 0
+	var keys [][]byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		for _, p := range prefixes {
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: p})
+			for it.Seek(p); it.ValidForPrefix(p); it.Next() {
+				keys = append(keys, it.Item().KeyCopy(nil))
+				if p[0] == prefixState {
+					states++
+				}
+			}
+			it.Close()
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	for len(keys) > 0 {
+		txn := s.db.NewTransaction(true)
+		n := 0
+		for ; n < len(keys); n++ {
+			if err := txn.Delete(keys[n]); errors.Is(err, badger.ErrTxnTooBig) {
+				break
+			} else if err != nil {
+				txn.Discard()
+				return 0, err
+			}
+		}
+		if err := txn.Set(metaPurgePending, nil); err != nil {
+			txn.Discard()
+			return 0, err
+		}
+		if err := txn.Commit(); err != nil {
+			return 0, fmt.Errorf("remove publisher %s: %w", pub, err)
+		}
+		keys = keys[n:]
+	}
+	if err := s.db.Sync(); err != nil {
+		return 0, fmt.Errorf("remove publisher %s: %w", pub, err)
+	}
+	return states, nil
+}
+
+func (s *Store) compact() (CompactStats, error) {
+	start := time.Now()
+	var st CompactStats
+	var err error
+	if st.Before, err = dirSize(s.dir); err != nil {
+		return st, err
+	}
+	if err := s.checkCompactSpace(st.Before); err != nil {
+		return st, err
+	}
+	if err := s.db.Sync(); err != nil {
+		return st, fmt.Errorf("compact store: %w", err)
+	}
+	tmp, next := s.dir+".compact", s.dir+".new"
+	if err := os.RemoveAll(tmp); err != nil {
+		return st, fmt.Errorf("compact store: %w", err)
+	}
+	lock, err := s.copyLive(tmp)
+	if err != nil {
+		os.RemoveAll(tmp)
+		return st, fmt.Errorf("compact store: %w", err)
+	}
+	if err := os.Rename(tmp, next); err != nil {
+		lock.Close()
+		os.RemoveAll(tmp)
+		return st, fmt.Errorf("compact store: %w", err)
+	}
+	syncDir(filepath.Dir(s.dir))
+	if err := s.swap(next, lock); err != nil {
+		return st, err
+	}
+	st.After, _ = dirSize(s.dir)
+	st.Took = time.Since(start)
+	s.cfg.log.Info("Compacted the store: superseded and retracted content is gone from disk.",
+		"before", st.Before, "after", st.After, "took", st.Took.Round(time.Millisecond))
+	return st, nil
+}
+
+// checkCompactSpace fails when the filesystem cannot hold a copy of the
+// store next to it, plus the store's own reserve.
+func (s *Store) checkCompactSpace(size int64) error {
+	free, err := statfsFree(filepath.Dir(s.dir))
+	if err != nil {
+		return nil // cannot tell: try, and let the copy fail cleanly
+	}
+	need := uint64(size) + s.reserveBytes()
+	if free < need {
+		return fmt.Errorf("%w: compacting %s needs %d bytes free for a copy, %d are free", ErrNoSpace, s.dir, need, free)
+	}
+	return nil
+}
+
+// reserveBytes is the free space the store keeps in reserve beyond a
+// copy: Badger's memtable and value-log growth during the copy.
+func (s *Store) reserveBytes() uint64 {
+	return uint64(2*s.cfg.memtable + 64<<20)
+}
+
+// copyLive writes the latest version of every live key into a new Badger
+// directory tmp, makes it durable and marks it complete. It returns the
+// new directory's lock, held.
+func (s *Store) copyLive(tmp string) (io.Closer, error) {
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return nil, err
+	}
+	lock, err := lockDir(tmp)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			lock.Close()
+		}
+	}()
+	dst, err := badger.Open(s.badgerOptions(tmp))
+	if err != nil {
+		return nil, err
+	}
+	sw := dst.NewStreamWriter()
+	if err := sw.Prepare(); err != nil {
+		dst.Close()
+		return nil, err
+	}
+	stream := s.db.NewStream()
+	stream.LogPrefix = "khantara.compact"
+	stream.Send = sw.Write
+	if err := stream.Orchestrate(context.Background()); err != nil {
+		sw.Cancel()
+		dst.Close()
+		return nil, err
+	}
+	if err := sw.Flush(); err != nil {
+		dst.Close()
+		return nil, err
+	}
+	// The copy has nothing left to purge.
+	if err := dst.Update(func(txn *badger.Txn) error { return txn.Delete(metaPurgePending) }); err != nil {
+		dst.Close()
+		return nil, err
+	}
+	if err := dst.Sync(); err != nil {
+		dst.Close()
+		return nil, err
+	}
+	if err := dst.Close(); err != nil {
+		return nil, err
+	}
+	if err := writeFileSync(filepath.Join(tmp, purgedMarker)); err != nil {
+		return nil, err
+	}
+	syncDir(tmp)
+	ok = true
+	return lock, nil
+}
+
+// swap makes the compacted copy at next the store: it waits for readers
+// to leave the old database, closes it, exchanges the directories, opens
+// the copy and deletes the old data.
+func (s *Store) swap(next string, lock io.Closer) error {
+	for !s.dbMu.TryLock() {
+		// Readers of the old database are finishing; an iterator held by
+		// a slow client can take a while. Polling (not Lock) keeps new
+		// readers, including nested ones, from queueing behind the swap.
+		time.Sleep(time.Millisecond)
+	}
+	defer s.dbMu.Unlock()
+	if err := s.db.Close(); err != nil {
+		s.cfg.log.Warn("Closing the old store before the swap reported an error.", "err", err)
+	}
+	if err := exchangeDirs(next, s.dir); err != nil {
+		lock.Close()
+		// The old data is still in place: reopen it.
+		db, oerr := badger.Open(s.badgerOptions(s.dir))
+		if oerr != nil {
+			return fmt.Errorf("compact store: swap failed (%v) and the store does not reopen: %w", err, oerr)
+		}
+		s.db = db
+		os.RemoveAll(next)
+		return fmt.Errorf("compact store: %w", err)
+	}
+	syncDir(filepath.Dir(s.dir))
+	old := s.lock
+	s.lock = lock
+	old.Close()
+	db, err := badger.Open(s.badgerOptions(s.dir))
+	if err != nil {
+		return fmt.Errorf("compact store: open the compacted store: %w", err)
+	}
+	s.db = db
+	if err := finishCompaction(s.dir); err != nil {
+		s.cfg.log.Warn("Could not delete the store's old data after compacting; the next start will.", "err", err)
+	}
+	return nil
+}
+
+// finishCompaction deletes what a compaction left beside dir: an
+// incomplete copy, the old data after a swap, or a complete copy that was
+// never swapped in (the store it copied is still in place and still marked
+// for purging, so the next Compact redoes it). It runs before Open takes
+// the directory and after every swap.
+func finishCompaction(dir string) error {
+	tmp, next := dir+".compact", dir+".new"
+	errs := []error{os.RemoveAll(tmp)}
+	_, nerr := os.Stat(next)
+	_, merr := os.Stat(filepath.Join(dir, purgedMarker))
+	switch {
+	case nerr == nil:
+		// Either the old data after an exchange (dir has the marker) or
+		// a copy never swapped in (dir has none): delete it either way.
+		errs = append(errs, os.RemoveAll(next))
+	case !errors.Is(nerr, fs.ErrNotExist):
+		errs = append(errs, nerr)
+	}
+	if merr == nil {
+		errs = append(errs, os.Remove(filepath.Join(dir, purgedMarker)))
+	}
+	syncDir(filepath.Dir(dir))
+	return errors.Join(errs...)
+}
+
+func dirSize(dir string) (int64, error) {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				n += allocated(fi)
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+func writeFileSync(path string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	return errors.Join(err, f.Close())
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}

@@ -1,0 +1,48 @@
+//go:build linux
+
+package store
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// statfsFree returns the bytes free to unprivileged users on dir's filesystem.
+func statfsFree(dir string) (uint64, error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return 0, err
+	}
+	return st.Bavail * uint64(st.Bsize), nil
+}
+
+// allocated returns the bytes a file occupies on disk (Badger's
+// memory-mapped files are sparse: their length says little).
+func allocated(fi fs.FileInfo) int64 {
+	if st, ok := fi.Sys().(*unix.Stat_t); ok {
+		return st.Blocks * 512
+	}
+	return fi.Size()
+}
+
+// exchangeDirs swaps the names a and b atomically where the kernel can
+// (renameat2 RENAME_EXCHANGE), so b never stops naming a whole
+// directory; on filesystems without it, it renames b aside and a to b.
+func exchangeDirs(a, b string) error {
+	err := unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
+	if err == nil || !(errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EINVAL)) {
+		return err
+	}
+	aside := b + ".old"
+	if err := os.Rename(b, aside); err != nil {
+		return err
+	}
+	if err := os.Rename(a, b); err != nil {
+		os.Rename(aside, b)
+		return err
+	}
+	return os.Rename(aside, a)
+}

@@ -99,7 +99,7 @@ type applyReq struct {
 	rebuild bool // run Rebuild instead of applying items
 	// op, when set, runs alone inside the writer instead of applying
 	// items (RemovePublisher and Compact in purge.go).
-	op func() error
+	op      func() error
 	items   []Incoming
 	results []Result
 	err     error

@@ -9,10 +9,37 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/khantara/khantara/node"
 )
+
+// apiLimits bound what one client can hold of the API server. Writes are
+// not bounded as a whole: an export streams the catalogue for as long as
+// the client reads it; the connection cap bounds what stalled readers hold.
+type apiLimits struct {
+	// ReadHeader bounds reading a request's headers.
+	ReadHeader time.Duration
+	// Read bounds reading a whole request, body included, so a client
+	// trickling a body cannot hold a connection.
+	Read time.Duration
+	// Idle bounds how long a keep-alive connection waits for its next
+	// request.
+	Idle time.Duration
+	// MaxConns caps the connections open at once; further clients wait in
+	// the listen backlog until one closes.
+	MaxConns int
+}
+
+// defaultAPILimits are the limits of the daemon's API server: a 256 KB
+// sheet arrives in 30 s over a link of 9 KB/s; a browser reopens a
+// connection after 30 s idle at no visible cost; 256 connections are far
+// more than a local API's clients need and far fewer than the daemon's
+// file descriptors.
+func defaultAPILimits() apiLimits {
+	return apiLimits{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Idle: 30 * time.Second, MaxConns: 256}
+}
 
 // apiServer is a node's local HTTP API, listening, with its address
 // published in HOME/api for the other commands to find.
@@ -24,8 +51,13 @@ type apiServer struct {
 }
 
 // startAPI loads (or creates) HOME/api.token, listens on addr, serves n's
-// API and writes the actual address to HOME/api.
+// API with defaultAPILimits and writes the actual address to HOME/api.
 func startAPI(n *node.Node, home, addr string, log *slog.Logger) (*apiServer, error) {
+	return startAPIWith(n, home, addr, log, defaultAPILimits())
+}
+
+// startAPIWith is startAPI with other limits.
+func startAPIWith(n *node.Node, home, addr string, log *slog.Logger, lim apiLimits) (*apiServer, error) {
 	token, err := node.LoadAPIToken(filepath.Join(home, apiTokenFile))
 	if err != nil {
 		return nil, err
@@ -37,14 +69,20 @@ func startAPI(n *node.Node, home, addr string, log *slog.Logger) (*apiServer, er
 	s := &apiServer{
 		srv: &http.Server{
 			Handler:           n.APIHandler(token),
-			ReadHeaderTimeout: 10 * time.Second,
+			ReadHeaderTimeout: lim.ReadHeader,
+			ReadTimeout:       lim.Read,
+			IdleTimeout:       lim.Idle,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
 		ln:       ln,
 		served:   make(chan error, 1),
 		addrFile: filepath.Join(home, apiFile),
 	}
-	go func() { s.served <- s.srv.Serve(ln) }()
+	served := ln
+	if lim.MaxConns > 0 {
+		served = newLimitListener(ln, lim.MaxConns)
+	}
+	go func() { s.served <- s.srv.Serve(served) }()
 	if err := writeFileAtomic(s.addrFile, []byte(s.Addr())); err != nil {
 		s.srv.Close()
 		return nil, fmt.Errorf("write the API address to %s: %w", s.addrFile, err)
@@ -87,4 +125,50 @@ func writeFileAtomic(path string, data []byte) error {
 		os.Remove(f.Name())
 	}
 	return err
+}
+
+// limitListener accepts at most cap(slots) connections open at once: Accept
+// waits for a slot, and closing a connection frees its slot.
+type limitListener struct {
+	net.Listener
+	slots  chan struct{}
+	closed chan struct{}
+	once   sync.Once
+}
+
+func newLimitListener(ln net.Listener, n int) *limitListener {
+	return &limitListener{Listener: ln, slots: make(chan struct{}, n), closed: make(chan struct{})}
+}
+
+// Accept waits for a free slot, then for a connection.
+func (l *limitListener) Accept() (net.Conn, error) {
+	select {
+	case l.slots <- struct{}{}:
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &limitConn{Conn: c, free: func() { <-l.slots }}, nil
+}
+
+// Close stops the listener and wakes an Accept waiting for a slot.
+func (l *limitListener) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	return l.Listener.Close()
+}
+
+// limitConn frees its listener slot once, on the first Close.
+type limitConn struct {
+	net.Conn
+	once sync.Once
+	free func()
+}
+
+func (c *limitConn) Close() error {
+	c.once.Do(c.free)
+	return c.Conn.Close()
 }

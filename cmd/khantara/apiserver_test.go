@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/khantara/khantara/node"
+)
+
+// newLimitedAPI starts a real node and its real API server on loopback
+// with limits lim.
+func newLimitedAPI(t testing.TB, lim apiLimits) *apiServer {
+	t.Helper()
+	home := t.TempDir()
+	cfg := node.DefaultConfig(home)
+	cfg.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
+	cfg.MDNS, cfg.NAT, cfg.NoSearch = false, false, true
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	n, err := node.New(cfg, node.WithLogger(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	s, err := startAPIWith(n, home, "127.0.0.1:0", log, lim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.srv.Close() })
+	return s
+}
+
+// closedWithin reads c until the server closes it or wait passes, and
+// returns how long after start the close came (over wait when it did not).
+func closedWithin(c net.Conn, start time.Time, wait time.Duration) time.Duration {
+	c.SetReadDeadline(start.Add(wait))
+	_, err := io.Copy(io.Discard, c)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return wait + time.Nanosecond
+	}
+	return time.Since(start)
+}
+
+func TestAPIServerDefaultLimits(t *testing.T) {
+	lim := defaultAPILimits()
+	if lim.ReadHeader <= 0 || lim.Read <= 0 || lim.Idle <= 0 || lim.MaxConns <= 0 {
+		t.Fatalf("a default limit is unset: %+v", lim)
+	}
+	if lim.Read > time.Minute || lim.Idle > time.Minute {
+		t.Errorf("defaults let a slow body or an idle connection live over a minute: %+v", lim)
+	}
+	s := newLimitedAPI(t, lim)
+	if s.srv.ReadTimeout != lim.Read || s.srv.IdleTimeout != lim.Idle || s.srv.ReadHeaderTimeout != lim.ReadHeader {
+		t.Errorf("server timeouts read %v, idle %v, header %v; want %+v", s.srv.ReadTimeout, s.srv.IdleTimeout, s.srv.ReadHeaderTimeout, lim)
+	}
+	if s.srv.WriteTimeout != 0 {
+		t.Errorf("WriteTimeout %v would cut streamed exports", s.srv.WriteTimeout)
+	}
+}
+
+// TestAPIServerTimeouts: 20 clients trickling a POST /oai body and 20 idle
+// keep-alive connections are all closed by the server within their bound.
+func TestAPIServerTimeouts(t *testing.T) {
+	const conns = 20
+	lim := apiLimits{ReadHeader: time.Second, Read: 600 * time.Millisecond, Idle: 600 * time.Millisecond}
+	s := newLimitedAPI(t, lim)
+	const wait = 5 * time.Second // without the limits, every connection outlives this
+
+	t.Run("slow body", func(t *testing.T) {
+		var wg sync.WaitGroup
+		took := make([]time.Duration, conns)
+		start := time.Now()
+		for i := range conns {
+			c, err := net.Dial("tcp", s.Addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			fmt.Fprintf(c, "POST /oai HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\nverb=Identify", s.Addr())
+			stop := make(chan struct{})
+			wg.Add(2)
+			go func() { // one byte every 50 ms until the server hangs up
+				defer wg.Done()
+				tick := time.NewTicker(50 * time.Millisecond)
+				defer tick.Stop()
+				for {
+					select {
+					case <-stop:
+						return
+					case <-tick.C:
+						if _, err := c.Write([]byte("x")); err != nil {
+							return
+						}
+					}
+				}
+			}()
+			go func() {
+				defer wg.Done()
+				took[i] = closedWithin(c, start, wait)
+				close(stop)
+			}()
+		}
+		wg.Wait()
+		checkClosed(t, took, lim.Read, wait)
+	})
+
+	t.Run("idle keep-alive", func(t *testing.T) {
+		var wg sync.WaitGroup
+		took := make([]time.Duration, conns)
+		for i := range conns {
+			c, err := net.Dial("tcp", s.Addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				took[i] = wait + 1
+				fmt.Fprintf(c, "GET /api/v1/status HTTP/1.1\r\nHost: %s\r\n\r\n", s.Addr())
+				c.SetReadDeadline(time.Now().Add(wait))
+				br := bufio.NewReader(c)
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					t.Errorf("status: %v", err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK || resp.Close {
+					t.Errorf("status answered %s, close %v; want 200 on a kept-alive connection", resp.Status, resp.Close)
+				}
+				idle := time.Now()
+				c.SetReadDeadline(idle.Add(wait))
+				var ne net.Error
+				if _, err := io.Copy(io.Discard, br); !errors.As(err, &ne) || !ne.Timeout() {
+					took[i] = time.Since(idle)
+				}
+			}()
+		}
+		wg.Wait()
+		checkClosed(t, took, lim.Idle, wait)
+	})
+}
+
+// checkClosed fails unless every connection closed after about bound and
+// well before wait.
+func checkClosed(t *testing.T, took []time.Duration, bound, wait time.Duration) {
+	t.Helper()
+	slowest, fastest := time.Duration(0), wait
+	for _, d := range took {
+		slowest, fastest = max(slowest, d), min(fastest, d)
+	}
+	t.Logf("%d connections closed after %v to %v (bound %v)", len(took), fastest.Round(time.Millisecond), slowest.Round(time.Millisecond), bound)
+	if slowest > wait {
+		t.Fatalf("a connection was still open after %v (bound %v)", wait, bound)
+	}
+	if slowest > bound+3*time.Second {
+		t.Errorf("slowest close after %v, bound %v", slowest, bound)
+	}
+	if fastest < bound*8/10 {
+		t.Errorf("a connection closed after %v, before its bound %v: not the timeout at work", fastest, bound)
+	}
+}
+
+// TestAPIServerMaxConns: with a cap of 2, a third client is served only
+// once one of two idle connections closes.
+func TestAPIServerMaxConns(t *testing.T) {
+	s := newLimitedAPI(t, apiLimits{ReadHeader: 10 * time.Second, Read: 10 * time.Second, Idle: 10 * time.Second, MaxConns: 2})
+	get := func(c net.Conn, br *bufio.Reader, wait time.Duration) error {
+		fmt.Fprintf(c, "GET /api/v1/status HTTP/1.1\r\nHost: %s\r\n\r\n", s.Addr())
+		c.SetReadDeadline(time.Now().Add(wait))
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		return resp.Body.Close()
+	}
+	var held []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", s.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := get(c, bufio.NewReader(c), 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	third, err := net.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer third.Close()
+	br := bufio.NewReader(third)
+	if err := get(third, br, 300*time.Millisecond); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("a third connection over the cap of 2 was answered (err %v)", err)
+	}
+	held[0].Close()
+	third.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("the third connection was not served after a slot freed: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("status %s", resp.Status)
+	}
+}

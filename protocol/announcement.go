@@ -264,6 +264,9 @@ func DecodePayload(payload []byte) (*Announcement, error) {
 	}
 	var a Announcement
 	if err := json.Unmarshal(payload, &a, json.RejectUnknownMembers(true)); err != nil {
+		if path, ok := invalidUTF8At(payload, err, &Announcement{}, json.RejectUnknownMembers(true)); ok {
+			return nil, &ValidationError{Problems: []FieldError{{Path: path, Msg: msgInvalidUTF8}}}
+		}
 		return nil, fmt.Errorf("%w: payload: %v", ErrMalformed, err)
 	}
 	return &a, nil

@@ -191,6 +191,15 @@ func (r *Retraction) validate(p *problems, prefix string) {
 	checkText(p, prefix+"reason", r.Reason, MaxReasonLen)
 }
 
+// ValidateReason checks a retraction reason alone, as Retraction.Validate
+// does (at most MaxReasonLen characters of valid UTF-8, no control
+// characters but tab, CR and LF): nil or a *ValidationError on "reason".
+func ValidateReason(reason string) error {
+	var p problems
+	checkText(&p, "reason", reason, MaxReasonLen)
+	return p.err()
+}
+
 func checkID(p *problems, path, id string) {
 	switch {
 	case id == "":
@@ -217,7 +226,7 @@ func checkText(p *problems, path, s string, max int) {
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
-			p.add(path, "is not valid UTF-8")
+			p.add(path, "%s", msgInvalidUTF8)
 			return
 		}
 		if unicode.IsControl(r) {

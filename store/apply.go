@@ -147,6 +147,10 @@ func (s *Store) writer() {
 				break gather
 			}
 		}
+		if err := s.checkSpace(); err != nil {
+			answer(group, err) // nothing written: the whole group waits for space
+			continue
+		}
 		if err := s.commitGroup(group); err != nil {
 			answer(group, err)
 			continue

@@ -10,15 +10,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// statfsFree returns the bytes free to unprivileged users on dir's filesystem.
-func statfsFree(dir string) (uint64, error) {
-	var st unix.Statfs_t
-	if err := unix.Statfs(dir, &st); err != nil {
-		return 0, err
-	}
-	return st.Bavail * uint64(st.Bsize), nil
-}
-
 // allocated returns the bytes a file occupies on disk (Badger's
 // memory-mapped files are sparse: their length says little).
 func allocated(fi fs.FileInfo) int64 {

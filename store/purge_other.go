@@ -3,13 +3,9 @@
 package store
 
 import (
-	"errors"
 	"io/fs"
 	"os"
 )
-
-// statfsFree is unknown off Linux: callers then skip the space check.
-func statfsFree(string) (uint64, error) { return 0, errors.ErrUnsupported }
 
 // allocated returns the file's length off Linux.
 func allocated(fi fs.FileInfo) int64 { return fi.Size() }

@@ -46,6 +46,7 @@ type config struct {
 	cacheBytes int64
 	memtable   int64
 	maxBatch   int
+	space      *SpaceMonitor // nil: no free-space check (space.go)
 }
 
 // Option configures Open.

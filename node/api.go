@@ -45,6 +45,7 @@ const (
 //	GET  /api/v1/stats                       search.Stats: ?by=country|dimension|year|source
 //	GET  /api/v1/export                      ?format=csv|jsonl|dcat: the catalogue or a query, streamed
 //	POST /api/v1/reindex                     rebuild the search index from the store -> APIReindexed
+//	POST /api/v1/purge[?publisher=ID]        erase removed and superseded content from disk -> APIPurged
 //	GET  /oai, POST /oai                     OAI-PMH 2.0 data provider (package oai);
 //	                                         GET /oai/factsheet-1.xsd its khantara format's schema
 //	GET  /metrics                            Prometheus metrics (see metrics.go)
@@ -80,6 +81,7 @@ func (n *Node) APIHandler(token string) http.Handler {
 	handle("GET /api/v1/stats", a.stats)
 	handle("GET /api/v1/export", a.export)
 	handle("POST /api/v1/reindex", a.authorized(a.reindex))
+	handle("POST /api/v1/purge", a.authorized(a.purge))
 	oaiPMH := n.oaiHandler()
 	handle("GET /oai", oaiPMH.ServeHTTP)
 	handle("POST /oai", oaiPMH.ServeHTTP)
@@ -123,6 +125,7 @@ func (a *apiHandler) status(w http.ResponseWriter, r *http.Request) {
 		StartedAt:     a.n.started,
 		Gossip:        APIGossip{Accepted: stats.Accepted, Rejected: stats.Rejected, Ignored: stats.Ignored},
 		Syncs:         []APISync{},
+		Disk:          a.n.apiDisk(),
 	}
 	addrs, _ := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: a.n.self, Addrs: a.n.host.Addrs()})
 	for _, m := range addrs {
@@ -182,7 +185,7 @@ func apiSync(ps PeerSync) APISync {
 }
 
 func (a *apiHandler) practices(w http.ResponseWriter, r *http.Request) {
-	q, err := parseListQuery(r.URL.Query(), a.n.self)
+	q, err := parseListQuery(r.URL.RawQuery, a.n.self)
 	if err != nil {
 		apiFail(w, http.StatusBadRequest, "%v", err)
 		return
@@ -273,12 +276,12 @@ func apiPractice(rec *store.Record) APIPractice {
 func (a *apiHandler) record(w http.ResponseWriter, r *http.Request) {
 	pub, err := peer.Decode(r.PathValue("publisher"))
 	if err != nil {
-		apiFail(w, http.StatusBadRequest, "publisher %q is not a peer ID", r.PathValue("publisher"))
+		apiFail(w, http.StatusBadRequest, "publisher %s is not a peer ID", quoteShort(r.PathValue("publisher")))
 		return
 	}
 	rec, err := a.n.store.Get(pub, r.PathValue("id"))
 	if errors.Is(err, store.ErrNotFound) {
-		apiFail(w, http.StatusNotFound, "no practice %q of publisher %s is known here", r.PathValue("id"), pub)
+		apiFail(w, http.StatusNotFound, "no practice %s of publisher %s is known here", quoteShort(r.PathValue("id")), pub)
 		return
 	}
 	if err != nil {
@@ -305,8 +308,11 @@ func (a *apiHandler) record(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *apiHandler) publish(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	if err := onlyParams(q, "dry_run"); err != nil {
+	q, err := strictQuery(r.URL.RawQuery, "dry_run")
+	if err == nil {
+		err = onlyParams(q, "dry_run")
+	}
+	if err != nil {
 		apiFail(w, http.StatusBadRequest, "%v", err)
 		return
 	}
@@ -345,25 +351,26 @@ func (a *apiHandler) publish(w http.ResponseWriter, r *http.Request) {
 
 func (a *apiHandler) retract(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	var req struct {
-		Reason string `json:"reason"`
-	}
 	body, ok := readBody(w, r, maxRetractBody, "request body")
 	if !ok {
 		return
 	}
-	if len(strings.TrimSpace(string(body))) > 0 {
-		if err := json.Unmarshal(body, &req); err != nil {
-			apiFail(w, http.StatusBadRequest, `the body must be {"reason": "..."} or empty: %v`, err)
-			return
-		}
+	// Decoded from the raw bytes: encoding/json would turn invalid UTF-8
+	// into U+FFFD, which would then be signed.
+	reason, err := protocol.ParseRetractReason(body)
+	if errors.Is(err, protocol.ErrInvalid) {
+		apiInvalid(w, "retraction", err)
+		return
+	} else if err != nil {
+		apiFail(w, http.StatusBadRequest, "%v", err)
+		return
 	}
 	a.retractMu.Lock()
 	defer a.retractMu.Unlock()
 	rec, err := a.n.store.Get(a.n.self, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound), err == nil && rec.Announcement().Kind == protocol.KindProfile:
-		apiFail(w, http.StatusNotFound, "this node has published no practice %q", id)
+		apiFail(w, http.StatusNotFound, "this node has published no practice %s", quoteShort(id))
 		return
 	case err != nil:
 		a.internal(w, "read a record", err)
@@ -372,13 +379,16 @@ func (a *apiHandler) retract(w http.ResponseWriter, r *http.Request) {
 		apiFail(w, http.StatusConflict, "practice %q is already retracted (sequence %d); publish it again to bring it back", id, rec.Announcement().Seq)
 		return
 	}
-	signed, err := a.n.Retract(r.Context(), id, req.Reason)
+	signed, err := a.n.Retract(r.Context(), id, reason)
 	a.answer(w, "retract", signed, err)
 }
 
 func (a *apiHandler) profile(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	if err := onlyParams(q, "publisher"); err != nil {
+	q, err := strictQuery(r.URL.RawQuery, "publisher")
+	if err == nil {
+		err = onlyParams(q, "publisher")
+	}
+	if err != nil {
 		apiFail(w, http.StatusBadRequest, "%v", err)
 		return
 	}
@@ -386,7 +396,7 @@ func (a *apiHandler) profile(w http.ResponseWriter, r *http.Request) {
 	if s := q.Get("publisher"); s != "" {
 		p, err := peer.Decode(s)
 		if err != nil {
-			apiFail(w, http.StatusBadRequest, "publisher %q is not a peer ID; give one as printed by khantara status or peers", s)
+			apiFail(w, http.StatusBadRequest, "publisher %s is not a peer ID; give one as printed by khantara status or peers", quoteShort(s))
 			return
 		}
 		pub = p
@@ -462,7 +472,14 @@ func (a *apiHandler) answer(w http.ResponseWriter, what string, s *protocol.Sign
 	}
 }
 
+// internal answers a failure of the node: 507 when the disk is short of
+// space (the message names the directory, the free space and what to
+// do), else 500.
 func (a *apiHandler) internal(w http.ResponseWriter, what string, err error) {
+	if errors.Is(err, store.ErrNoSpace) {
+		apiFail(w, http.StatusInsufficientStorage, "%s refused, writes are paused: %s", what, noSpaceDetail(err))
+		return
+	}
 	a.n.log.Error("API request failed.", "op", what, "err", err)
 	apiFail(w, http.StatusInternalServerError, "%s failed: %v; the daemon's log has details", what, err)
 }

@@ -38,12 +38,22 @@ type Config struct {
 	NAT bool `yaml:"nat"`
 	// Trust is the publisher policy, applied to gossip and sync alike.
 	Trust Trust `yaml:"trust"`
+	// Quota bounds what one publisher may take of this node in open mode.
+	Quota Quota `yaml:"quota"`
+	// PurgeInterval is how often the node erases superseded, retracted
+	// and removed content from disk (see Node.Purge), when there is any.
+	PurgeInterval time.Duration `yaml:"purge_interval"`
 	// SyncInterval is how often the node reconciles with a random peer.
 	SyncInterval time.Duration `yaml:"sync_interval"`
 	// ConnLow and ConnHigh are the connection manager's watermarks: above
 	// ConnHigh connections are trimmed down to ConnLow.
 	ConnLow  int `yaml:"conn_low"`
 	ConnHigh int `yaml:"conn_high"`
+	// DiskReserveMiB is the free space, in MiB, kept on the data
+	// directory's filesystem: below it the node pauses writes (publish
+	// answers 507, gossip and sync wait) and resumes by itself when space
+	// returns. 0 turns the check off. Default DefaultDiskReserveMiB.
+	DiskReserveMiB int `yaml:"disk_reserve_mib"`
 	// NoSearch turns the search index (HOME/index) off: the node then
 	// answers no search, statistics or filtered export. For tests that run
 	// many nodes in one process.
@@ -77,14 +87,22 @@ func DefaultConfig(home string) Config {
 			fmt.Sprintf("/ip6/::/tcp/%d", DefaultPort),
 			fmt.Sprintf("/ip6/::/udp/%d/quic-v1", DefaultPort),
 		},
-		MDNS:         true,
-		NAT:          true,
-		Trust:        Trust{Mode: TrustOpen},
-		SyncInterval: time.Minute,
-		ConnLow:      32,
-		ConnHigh:     96,
+		MDNS:          true,
+		NAT:           true,
+		Trust:         Trust{Mode: TrustOpen},
+		Quota:         DefaultQuota(),
+		PurgeInterval: DefaultPurgeInterval,
+		SyncInterval:  time.Minute,
+		ConnLow:       32,
+		ConnHigh:      96,
+
+		DiskReserveMiB: DefaultDiskReserveMiB,
 	}
 }
+
+// maxDiskReserveMiB bounds disk_reserve_mib at 1 TiB, which catches a
+// value given in bytes instead of MiB.
+const maxDiskReserveMiB = 1 << 20
 
 var networkName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
 
@@ -117,11 +135,21 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	if c.Quota.Records < 0 || c.Quota.Megabytes < 0 || c.Quota.PerHour < 0 {
+		return fmt.Errorf("quota: records %d, megabytes %d, per_hour %d: none may be negative (0 means no limit)", c.Quota.Records, c.Quota.Megabytes, c.Quota.PerHour)
+	}
+	if c.PurgeInterval < time.Minute {
+		return fmt.Errorf("purge_interval: %v is below the minimum of 1m", c.PurgeInterval)
+	}
 	if c.SyncInterval < time.Second {
 		return fmt.Errorf("sync_interval: %v is below the minimum of 1s", c.SyncInterval)
 	}
 	if c.ConnLow < 1 || c.ConnHigh < c.ConnLow {
 		return fmt.Errorf("conn_low, conn_high: need 1 <= conn_low <= conn_high, got %d and %d", c.ConnLow, c.ConnHigh)
+	}
+	if c.DiskReserveMiB < 0 || c.DiskReserveMiB > maxDiskReserveMiB {
+		return fmt.Errorf("disk_reserve_mib: %d is outside 0..%d; give the MiB of free space to keep, e.g. %d (0 turns the check off)",
+			c.DiskReserveMiB, maxDiskReserveMiB, DefaultDiskReserveMiB)
 	}
 	return nil
 }

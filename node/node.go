@@ -31,6 +31,9 @@ type Node struct {
 	store  *store.Store
 	index  *search.Index // nil when cfg.NoSearch
 	policy *policy
+	space  *store.SpaceMonitor // nil when the free-space check is off (space.go)
+	quotas *quotas
+	purger purger
 
 	ps    *pubsub.PubSub
 	topic *pubsub.Topic
@@ -130,10 +133,21 @@ func New(cfg Config, opts ...Option) (n *Node, err error) {
 	undo = append(undo, func() { n.host.Close() })
 	n.self = n.host.ID()
 
-	if n.store, err = store.Open(cfg.storeDir(), append([]store.Option{store.WithLogger(o.log)}, o.storeOpts...)...); err != nil {
+	if n.space, err = newSpaceMonitor(&cfg, o.log); err != nil {
+		return nil, err
+	}
+	storeOpts := append([]store.Option{store.WithLogger(o.log)}, o.storeOpts...)
+	if n.space != nil {
+		storeOpts = append(storeOpts, store.WithSpaceMonitor(n.space))
+	}
+	if n.store, err = store.Open(cfg.storeDir(), storeOpts...); err != nil {
 		return nil, err
 	}
 	undo = append(undo, func() { n.store.Close() })
+	n.quotas = newQuotas(cfg.Quota, n.self, n.policy, n.store, n.now)
+	if err := n.enforcePolicy(n.ctx); err != nil {
+		return nil, err
+	}
 	if !cfg.NoSearch {
 		if n.index, err = search.Open(cfg.indexDir(), n.store, search.WithLogger(o.log)); err != nil {
 			return nil, fmt.Errorf("open the search index: %w", err)
@@ -142,8 +156,7 @@ func New(cfg Config, opts ...Option) (n *Node, err error) {
 	}
 
 	topic := protocol.Topic(cfg.Network)
-	inspect := func(m map[peer.ID]float64) { n.scores.Store(&m) }
-	if n.ps, err = pubsub.NewGossipSub(n.ctx, n.host, append(append(PubsubOptions(topic, true, inspect), pubsub.WithLogger(o.log)), o.psOpts...)...); err != nil {
+	if n.ps, err = pubsub.NewGossipSub(n.ctx, n.host, append(append(PubsubOptions(topic, true, nil), pubsub.WithLogger(o.log)), append(tracerOptions(n, topic, o.log), o.psOpts...)...)...); err != nil {
 		return nil, fmt.Errorf("start gossipsub: %w", err)
 	}
 	if err = n.ps.RegisterTopicValidator(topic, pubsub.ValidatorEx(n.validate)); err != nil {
@@ -171,6 +184,8 @@ func New(cfg Config, opts ...Option) (n *Node, err error) {
 
 	n.goFunc(n.readGossip)
 	n.goFunc(n.applyLoop)
+	n.goFunc(n.watchSpace)
+	n.goFunc(n.purgeLoop)
 	n.goFunc(n.sched.run)
 	n.goFunc(n.disc.run)
 	n.log.Info("Node started.", "peer", n.self, "network", cfg.Network, "addrs", n.host.Addrs())
@@ -220,7 +235,7 @@ func (n *Node) Store() *store.Store { return n.store }
 func (n *Node) Config() Config { return n.cfg }
 
 // PeerScores returns the latest gossipsub scores by peer (refreshed every
-// second), or nil before the first refresh.
+// scoreRefresh), or nil before the first refresh.
 func (n *Node) PeerScores() map[peer.ID]float64 {
 	if m := n.scores.Load(); m != nil {
 		return *m
@@ -247,6 +262,9 @@ func (n *Node) SetProfile(ctx context.Context, p *protocol.Profile) (*protocol.S
 func (n *Node) announce(ctx context.Context, ann *protocol.Announcement) (*protocol.Signed, error) {
 	if n.ctx.Err() != nil {
 		return nil, ErrClosed
+	}
+	if err := n.checkSpace(); err != nil {
+		return nil, err
 	}
 	n.pubMu.Lock()
 	defer n.pubMu.Unlock()
@@ -277,12 +295,49 @@ func (n *Node) announce(ctx context.Context, ann *protocol.Announcement) (*proto
 }
 
 // apply stores announcements received from peers (gossip or sync).
+// Announcements over their publisher's quota are skipped: their result
+// has no Outcome.
 func (n *Node) apply(ctx context.Context, batch []store.Incoming) ([]store.Result, error) {
-	res, err := n.store.Apply(ctx, batch...)
+	kept := batch[:0:0]
+	var at []int // index in batch of each kept item, when some were skipped
+	for i, in := range batch {
+		ok, err := n.quotas.admit(in.Signed.Announcement(), len(in.Signed.Envelope()), true)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			n.stats.ignored[reasonIndex(ReasonQuota)].Add(1)
+			if at == nil {
+				at = make([]int, 0, len(batch))
+				for j := range i {
+					at = append(at, j)
+				}
+				kept = append(kept, batch[:i]...)
+			}
+			continue
+		}
+		if at != nil {
+			at = append(at, i)
+			kept = append(kept, in)
+		}
+	}
+	if at == nil {
+		kept = batch
+	} else if len(kept) == 0 {
+		return make([]store.Result, len(batch)), nil
+	}
+	res, err := n.store.Apply(ctx, kept...)
 	if err != nil {
 		return nil, err
 	}
 	n.countApplied(res)
-	n.indexApplied(batch, res)
-	return res, nil
+	n.indexApplied(kept, res)
+	if at == nil {
+		return res, nil
+	}
+	all := make([]store.Result, len(batch))
+	for k, i := range at {
+		all[i] = res[k]
+	}
+	return all, nil
 }

@@ -36,6 +36,14 @@ const (
 	// ReasonNoSpace: the data directory is short of disk space; the
 	// message is ignored, never held against the peer.
 	ReasonNoSpace = "no_space"
+	// ReasonGraylisted, ReasonRPCTooLarge, ReasonMalformedRPC,
+	// ReasonPubsubRules and ReasonOverload count gossip that pubsub drops
+	// before the validator sees it (tracer.go); the last is an ignore.
+	ReasonGraylisted   = "graylisted"
+	ReasonRPCTooLarge  = "rpc_too_large"
+	ReasonMalformedRPC = "malformed_rpc"
+	ReasonPubsubRules  = "pubsub_rules"
+	ReasonOverload     = "overload"
 )
 
 var rejectReasons = []struct {
@@ -72,12 +80,14 @@ type counters struct {
 	syncFailures       atomic.Uint64
 	syncSent, syncRecv atomic.Uint64
 	syncApplied        atomic.Uint64
+	purges             atomic.Uint64
 }
 
 var allReasons = [...]string{
 	ReasonTooLarge, ReasonMalformed, ReasonPayloadType, ReasonKeyType, ReasonBadSignature,
 	ReasonPublisherMismatch, ReasonInvalid, ReasonPolicy, ReasonFuture, ReasonDuplicate,
 	ReasonStale, ReasonEquivocation, ReasonQuota, ReasonNoSpace,
+	ReasonGraylisted, ReasonRPCTooLarge, ReasonMalformedRPC, ReasonPubsubRules, ReasonOverload,
 }
 
 func reasonIndex(r string) int {
@@ -154,8 +164,19 @@ func (n *Node) validate(ctx context.Context, from peer.ID, msg *pubsub.Message) 
 	if !n.policy.keeps(ann.Publisher) {
 		return n.ignore(ReasonPolicy)
 	}
+	if n.writesPaused() {
+		// Not the peer's fault: ignore, and let sync bring it once space
+		// returns.
+		return n.ignore(ReasonNoSpace)
+	}
 	if ann.Time.After(n.now().Add(MaxClockSkew)) {
 		return n.ignore(ReasonFuture)
+	}
+	if ok, err := n.quotas.admit(ann, len(msg.Data), false); err != nil {
+		n.log.Error("Cannot read the store while validating gossip.", "err", err)
+		return pubsub.ValidationIgnore
+	} else if !ok {
+		return n.ignore(ReasonQuota)
 	}
 	h := signed.Hash()
 	seen, err := n.store.Seen(ann.Publisher, ann.Seq, h[:])
@@ -245,7 +266,10 @@ func (n *Node) applyLoop(ctx context.Context) {
 				break drain
 			}
 		}
-		if _, err := n.apply(context.WithoutCancel(ctx), batch); err != nil {
+		if _, err := n.apply(context.WithoutCancel(ctx), batch); errors.Is(err, store.ErrNoSpace) {
+			// Accepted just before writes paused; sync brings them later.
+			n.stats.ignored[reasonIndex(ReasonNoSpace)].Add(uint64(len(batch)))
+		} else if err != nil {
 			n.log.Error("Cannot store gossiped announcements.", "count", len(batch), "err", err)
 		}
 	}

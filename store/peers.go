@@ -28,8 +28,8 @@ type KnownPeer struct {
 // known of each. It is not synced to disk on its own: losing the last few
 // seconds of the address book in a crash costs nothing.
 func (s *Store) RememberPeers(peers ...KnownPeer) error {
-	s.dbMu.RLock()
-	defer s.dbMu.RUnlock()
+	s.reads.enter()
+	defer s.reads.leave()
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
 	for _, p := range peers {
@@ -47,8 +47,8 @@ func (s *Store) RememberPeers(peers ...KnownPeer) error {
 
 // ForgetPeer removes a peer from the address book.
 func (s *Store) ForgetPeer(id peer.ID) error {
-	s.dbMu.RLock()
-	defer s.dbMu.RUnlock()
+	s.reads.enter()
+	defer s.reads.leave()
 	return s.db.Update(func(txn *badger.Txn) error { return txn.Delete(pubKey(prefixPeer, id)) })
 }
 

@@ -111,20 +111,42 @@ func (s *Store) runOp(op func() error) error {
 	return op()
 }
 
+// removeChunk bounds the keys one transaction of RemovePublisher deletes.
+const removeChunk = 2000
+
 func (s *Store) removePublisher(pub peer.ID) (int, error) {
+	// The summary goes last: Publishers lists summaries, so a removal cut
+	// short by a crash is still found, and finished, by the next one.
 	prefixes := [][]byte{
-		pubKey(prefixState, pub), pubKey(prefixSeen, pub), pubKey(prefixSeq, pub),
-		pubKey(prefixPublisher, pub), pubKey(prefixEquivocation, pub), pubKey(prefixEvidence, pub),
+		pubKey(prefixState, pub), pubKey(prefixSeq, pub), pubKey(prefixSeen, pub),
+		pubKey(prefixEquivocation, pub), pubKey(prefixEvidence, pub), pubKey(prefixPublisher, pub),
+	}
+	type change struct {
+		slot string
+		pos  uint64
 	}
 	states := 0
 	var keys [][]byte
+	var changes []change
 	err := s.db.View(func(txn *badger.Txn) error {
 		for _, p := range prefixes {
-			it := txn.NewIterator(badger.IteratorOptions{Prefix: p})
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: p, PrefetchValues: p[0] == prefixSeq})
 			for it.Seek(p); it.ValidForPrefix(p); it.Next() {
-				keys = append(keys, it.Item().KeyCopy(nil))
-				if p[0] == prefixState {
+				item := it.Item()
+				keys = append(keys, item.KeyCopy(nil))
+				switch p[0] {
+				case prefixState:
 					states++
+				case prefixSeq:
+					err := item.Value(func(v []byte) error {
+						pos, slot, err := splitSeqValue(v)
+						changes = append(changes, change{slot, pos})
+						return err
+					})
+					if err != nil {
+						it.Close()
+						return err
+					}
 				}
 			}
 			it.Close()
@@ -134,28 +156,32 @@ func (s *Store) removePublisher(pub peer.ID) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if len(keys) == 0 {
-		return 0, nil
-	}
-	for len(keys) > 0 {
-		txn := s.db.NewTransaction(true)
-		n := 0
-		for ; n < len(keys); n++ {
-			if err := txn.Delete(keys[n]); errors.Is(err, badger.ErrTxnTooBig) {
-				break
-			} else if err != nil {
-				txn.Discard()
+	for len(keys) > 0 || len(changes) > 0 {
+		t := s.newWriteTx()
+		ops := 0
+		for ; len(changes) > 0 && ops < removeChunk; ops += 2 {
+			// The feed tells readers (the search index) that the slot changed.
+			if _, err := t.recordChange(pub, changes[0].slot, changes[0].pos); err != nil {
+				t.txn.Discard()
 				return 0, err
 			}
+			changes = changes[1:]
 		}
-		if err := txn.Set(metaPurgePending, nil); err != nil {
-			txn.Discard()
+		for ; len(keys) > 0 && ops < removeChunk; ops++ {
+			if err := t.txn.Delete(keys[0]); err != nil {
+				t.txn.Discard()
+				return 0, err
+			}
+			keys = keys[1:]
+		}
+		if err := t.txn.Set(metaPurgePending, nil); err != nil {
+			t.txn.Discard()
 			return 0, err
 		}
-		if err := txn.Commit(); err != nil {
+		if err := s.commitWriteTx(t); err != nil {
+			t.txn.Discard()
 			return 0, fmt.Errorf("remove publisher %s: %w", pub, err)
 		}
-		keys = keys[n:]
 	}
 	if err := s.db.Sync(); err != nil {
 		return 0, fmt.Errorf("remove publisher %s: %w", pub, err)
@@ -279,17 +305,20 @@ func (s *Store) copyLive(tmp string) (io.Closer, error) {
 	return lock, nil
 }
 
+// swapWait bounds how long the swap waits for reads of the old database
+// to end (a long export stream can hold one).
+const swapWait = 10 * time.Second
+
 // swap makes the compacted copy at next the store: it waits for readers
 // to leave the old database, closes it, exchanges the directories, opens
 // the copy and deletes the old data.
 func (s *Store) swap(next string, lock io.Closer) error {
-	for !s.dbMu.TryLock() {
-		// Readers of the old database are finishing; an iterator held by
-		// a slow client can take a while. Polling (not Lock) keeps new
-		// readers, including nested ones, from queueing behind the swap.
-		time.Sleep(time.Millisecond)
+	if !s.reads.close(swapWait) {
+		lock.Close()
+		os.RemoveAll(next)
+		return fmt.Errorf("compact store: reads held the store for over %v; the compaction will be retried", swapWait)
 	}
-	defer s.dbMu.Unlock()
+	defer s.reads.open()
 	if err := s.db.Close(); err != nil {
 		s.cfg.log.Warn("Closing the old store before the swap reported an error.", "err", err)
 	}

@@ -18,17 +18,17 @@ import (
 // safe for concurrent use.
 type Store struct {
 	dir string
-	// dbMu guards db and lock against Compact's swap: readers hold it
-	// shared (see view); the swap, run by the writer, holds it alone. The
-	// writer and the syncer use db without it, since the swap runs in the
-	// writer while the syncer is idle.
-	dbMu sync.RWMutex
-	db   *badger.DB
-	lock io.Closer
-	cfg  config
-	reqs chan *applyReq
-	quit chan struct{} // closed by Close to stop the writer
-	done chan struct{} // closed by the writer when it has stopped
+	// reads guards db and lock against Compact's swap: readers enter it
+	// (see view); the swap, run by the writer, closes it. The writer and
+	// the syncer use db without it, since the swap runs in the writer
+	// while the syncer is idle.
+	reads *gate
+	db    *badger.DB
+	lock  io.Closer
+	cfg   config
+	reqs  chan *applyReq
+	quit  chan struct{} // closed by Close to stop the writer
+	done  chan struct{} // closed by the writer when it has stopped
 	// synced carries committed groups from the writer to the syncer; the
 	// writer closes it when it stops. syncDone is closed by the syncer
 	// when it has answered everything and stopped.
@@ -38,6 +38,12 @@ type Store struct {
 	err      error // result of Close
 
 	syncs, committed atomic.Uint64 // WriteStats counters
+
+	// feedMu guards epoch and position, the change feed's epoch and last
+	// committed position (feed.go); the writer sets them after a commit.
+	feedMu   sync.Mutex
+	epoch    string
+	position uint64
 }
 
 type config struct {
@@ -95,12 +101,13 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{
-		dir:  dir,
-		lock: lock,
-		cfg:  cfg,
-		reqs: make(chan *applyReq),
-		quit: make(chan struct{}),
-		done: make(chan struct{}),
+		dir:   dir,
+		reads: newGate(),
+		lock:  lock,
+		cfg:   cfg,
+		reqs:  make(chan *applyReq),
+		quit:  make(chan struct{}),
+		done:  make(chan struct{}),
 
 		synced:   make(chan []*applyReq, 64),
 		syncDone: make(chan struct{}),
@@ -117,6 +124,11 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open store %q: %w", dir, err)
 	}
 	if err := s.finishRebuild(); err != nil {
+		db.Close()
+		lock.Close()
+		return nil, fmt.Errorf("open store %q: %w", dir, err)
+	}
+	if err := s.loadFeed(); err != nil {
 		db.Close()
 		lock.Close()
 		return nil, fmt.Errorf("open store %q: %w", dir, err)
@@ -148,8 +160,8 @@ func (s *Store) badgerOptions(dir string) badger.Options {
 
 // view runs fn in a read transaction of the current database.
 func (s *Store) view(fn func(txn *badger.Txn) error) error {
-	s.dbMu.RLock()
-	defer s.dbMu.RUnlock()
+	s.reads.enter()
+	defer s.reads.leave()
 	return s.db.View(fn)
 }
 
@@ -166,22 +178,50 @@ func (s *Store) Close() error {
 	return s.err
 }
 
+// checkSchema stamps a new store with schemaVersion, upgrades a
+// version-1 store in place and refuses any other version. The upgrade
+// rebuilds the derived records (version 2 added the change feed and the
+// byte counts to them); the version is written only once the rebuild is
+// done, so a crash during it leaves a version-1 store that the next Open
+// upgrades again.
 func (s *Store) checkSchema() error {
-	return s.db.Update(func(txn *badger.Txn) error {
+	var version uint32
+	err := s.db.Update(func(txn *badger.Txn) error {
 		item, err := txn.Get(metaSchema)
 		if errors.Is(err, badger.ErrKeyNotFound) {
+			version = schemaVersion
 			return txn.Set(metaSchema, binary.BigEndian.AppendUint32(nil, schemaVersion))
 		}
 		if err != nil {
 			return err
 		}
 		return item.Value(func(v []byte) error {
-			if len(v) != 4 || binary.BigEndian.Uint32(v) != schemaVersion {
-				return fmt.Errorf("%w: schema version %x, this build reads %d", ErrCorrupt, v, schemaVersion)
+			if len(v) != 4 {
+				return fmt.Errorf("%w: schema version %x", ErrCorrupt, v)
 			}
+			version = binary.BigEndian.Uint32(v)
 			return nil
 		})
 	})
+	switch {
+	case err != nil:
+		return err
+	case version == schemaVersion:
+		return nil
+	case version != 1:
+		return fmt.Errorf("%w: schema version %d, this build reads %d", ErrCorrupt, version, schemaVersion)
+	}
+	s.cfg.log.Info("Upgrading the store from schema version 1: rebuilding its derived records.")
+	if err := s.rebuild(); err != nil {
+		return fmt.Errorf("upgrade from schema version 1: %w", err)
+	}
+	err = s.db.Update(func(txn *badger.Txn) error {
+		return txn.Set(metaSchema, binary.BigEndian.AppendUint32(nil, schemaVersion))
+	})
+	if err == nil {
+		err = s.db.Sync()
+	}
+	return err
 }
 
 // finishRebuild reruns a rebuild that a crash interrupted.

@@ -31,6 +31,7 @@ func newApp() *cli.App {
 			statsCommand(),
 			exportCommand(),
 			reindexCommand(),
+			purgeCommand(),
 			peersCommand(),
 			statusCommand(),
 			validateCommand(),

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/khantara/khantara/node"
+	"github.com/urfave/cli/v2"
+)
+
+// purge erases superseded, retracted and removed content from the daemon's
+// disk, after removing one publisher's records if one is named.
+func (c *apiClient) purge(ctx context.Context, publisher string) (node.APIPurged, error) {
+	var r node.APIPurged
+	var q url.Values
+	if publisher != "" {
+		q = url.Values{"publisher": {publisher}}
+	}
+	return r, c.withTimeout(reindexTimeout).do(ctx, http.MethodPost, "/purge", q, nil, "", true, &r)
+}
+
+func purgeCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "purge",
+		Usage: "erase retracted, superseded and removed content from the daemon's disk now",
+		Description: "A retracted or superseded sheet leaves the catalogue at once, but its bytes stay\n" +
+			"in the store's files until the daemon purges them, which it does by itself within\n" +
+			"purge_interval (default 1h) and at start. purge does it now: it rewrites the store\n" +
+			"without them and rebuilds the search index, so no file under the data directory\n" +
+			"holds them any more. With --publisher ID it first removes every record of that\n" +
+			"publisher; add the ID to trust.deny as well, or gossip and sync bring them back.\n" +
+			"It needs the API token and free space for one copy of the store.",
+		Flags: withGlobals(&cli.StringFlag{Name: "publisher", Usage: "remove every record of publisher `PEER_ID` first"}),
+
+		HideHelpCommand: true,
+		OnUsageError:    usageError,
+		Action: func(c *cli.Context) error {
+			cl, err := daemonClientNoArgs(c, "")
+			if err != nil {
+				return err
+			}
+			r, err := cl.purge(c.Context, c.String("publisher"))
+			if err != nil {
+				return err
+			}
+			if jsonOutput(c) {
+				return printJSON(c.App.Writer, r)
+			}
+			w := c.App.Writer
+			if r.Publisher != "" {
+				fmt.Fprintf(w, "removed %d records of %s\n", r.Removed, r.Publisher)
+				if r.StillKept {
+					fmt.Fprintf(w, "note: %s is not on trust.deny, so gossip and sync will bring its records back; add it there and restart\n", r.Publisher)
+				}
+			}
+			fmt.Fprintf(w, "purged the store (%s -> %s on disk) and reindexed %s in %.1f s\n",
+				bytesText(r.BytesBefore), bytesText(r.BytesAfter), practicesText(int64(r.Reindexed)), r.Seconds)
+			return nil
+		},
+	}
+}

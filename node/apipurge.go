@@ -1,0 +1,65 @@
+package node
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/khantara/khantara/store"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// APIPurged is the body answering POST /api/v1/purge.
+type APIPurged struct {
+	// Publisher is the publisher whose records were removed, if one was
+	// named, and Removed the number of its records.
+	Publisher string `json:"publisher,omitempty"`
+	Removed   int    `json:"removed"`
+	// StillKept is true when the named publisher is not refused by the
+	// trust policy, so gossip or sync will bring its records back.
+	StillKept bool `json:"still_kept,omitempty"`
+	// BytesBefore and BytesAfter are the store directory's size on disk.
+	BytesBefore int64 `json:"bytes_before"`
+	BytesAfter  int64 `json:"bytes_after"`
+	// Reindexed is the number of practices in the rebuilt search index.
+	Reindexed int `json:"reindexed"`
+	// Seconds is how long the purge took.
+	Seconds float64 `json:"seconds"`
+}
+
+// purge serves POST /api/v1/purge[?publisher=ID].
+func (a *apiHandler) purge(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if len(q["publisher"]) > 1 {
+		apiFail(w, http.StatusBadRequest, "publisher: give it at most once")
+		return
+	}
+	var pub peer.ID
+	if s := q.Get("publisher"); s != "" {
+		id, err := peer.Decode(s)
+		if err != nil {
+			apiFail(w, http.StatusBadRequest, "publisher: not a publisher ID (a peer ID such as 12D3KooW...)")
+			return
+		}
+		if id == a.n.self {
+			apiFail(w, http.StatusBadRequest, "publisher: that is this node; retract its practices instead")
+			return
+		}
+		pub = id
+	}
+	res, err := a.n.Purge(r.Context(), pub)
+	switch {
+	case errors.Is(err, store.ErrNoSpace):
+		apiFail(w, http.StatusInsufficientStorage, "purge needs free space for a copy of the store: %v", err)
+		return
+	case err != nil:
+		a.internal(w, "purge", err)
+		return
+	}
+	out := APIPurged{Removed: res.Removed, BytesBefore: res.Before, BytesAfter: res.After,
+		Reindexed: res.Reindexed, Seconds: res.Took.Seconds()}
+	if pub != "" {
+		out.Publisher = pub.String()
+		out.StillKept = a.n.policy.keeps(pub)
+	}
+	apiWrite(w, http.StatusOK, out)
+}

@@ -1,0 +1,131 @@
+package node
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/khantara/khantara/protocol"
+	"github.com/khantara/khantara/store"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"golang.org/x/time/rate"
+)
+
+// Quota bounds what one publisher may take of this node's replica in open
+// trust mode, so an anonymous key cannot fill it. This node's own
+// publications and the publishers on trust.allow are exempt; in allowlist
+// mode quotas do not apply. An announcement over quota is ignored (gossip)
+// or skipped (sync), never held against the peer that relayed it; it can
+// arrive again once the publisher is under quota. A zero field means no
+// limit.
+type Quota struct {
+	// Records bounds the state records (practices, retractions and the
+	// profile) held per publisher. An update of a slot already held is
+	// always taken. Default 5,000: the largest real catalogues (a national
+	// network's members) hold a few hundred practices each.
+	Records int `yaml:"records"`
+	// Megabytes bounds the envelope bytes held per publisher, in MiB.
+	// Default 64: 5,000 sheets of about 13 KiB, far above the typical
+	// 3-5 KiB.
+	Megabytes int `yaml:"megabytes"`
+	// PerHour bounds the announcements accepted per publisher per hour,
+	// as a token bucket that holds one hour's worth, so a first import of
+	// a whole catalogue passes at once. Default 1,000: LRAs publish a few
+	// a day.
+	PerHour int `yaml:"per_hour"`
+}
+
+// DefaultQuota returns the defaults documented on Quota.
+func DefaultQuota() Quota { return Quota{Records: 5000, Megabytes: 64, PerHour: 1000} }
+
+// maxBuckets bounds the publishers whose rate is tracked; past it, full
+// buckets (which say nothing a fresh bucket would not) are forgotten.
+const maxBuckets = 65536
+
+// quotas enforces Quota. Safe for concurrent use.
+type quotas struct {
+	q      Quota
+	self   peer.ID
+	policy *policy
+	st     *store.Store
+	now    func() time.Time
+
+	mu      sync.Mutex // guards buckets
+	buckets map[peer.ID]*rate.Limiter
+}
+
+func newQuotas(q Quota, self peer.ID, p *policy, st *store.Store, now func() time.Time) *quotas {
+	return &quotas{q: q, self: self, policy: p, st: st, now: now, buckets: map[peer.ID]*rate.Limiter{}}
+}
+
+func (qs *quotas) exempt(pub peer.ID) bool {
+	return pub == qs.self || qs.policy.allowlist || qs.policy.allow[pub]
+}
+
+// admit reports whether an announcement of pub for slot, of size bytes,
+// is within quota. take consumes a token of the hourly rate (the store
+// path); without it admit only looks (the gossip validator, which must not
+// charge a message twice).
+func (qs *quotas) admit(ann *protocol.Announcement, size int, take bool) (bool, error) {
+	pub := ann.Publisher
+	if qs.exempt(pub) {
+		return true, nil
+	}
+	if qs.q.PerHour > 0 && !qs.rate(pub, take) {
+		return false, nil
+	}
+	if qs.q.Records <= 0 && qs.q.Megabytes <= 0 {
+		return true, nil
+	}
+	sum, err := qs.st.PublisherSummary(pub)
+	if errors.Is(err, store.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	held := sum.Practices + sum.Retracted + sum.Profiles
+	recordsFull := qs.q.Records > 0 && held >= uint64(qs.q.Records)
+	bytesFull := qs.q.Megabytes > 0 && sum.Bytes+uint64(size) > uint64(qs.q.Megabytes)<<20
+	if !recordsFull && !bytesFull {
+		return true, nil
+	}
+	// Full: only an update of a slot already held, which replaces a
+	// record rather than adding one, is taken; held bytes may then exceed
+	// the limit by at most one envelope.
+	if bytesFull && sum.Bytes > uint64(qs.q.Megabytes)<<20+protocol.MaxEnvelopeSize {
+		return false, nil
+	}
+	_, err = qs.st.Head(pub, ann.Slot())
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (qs *quotas) rate(pub peer.ID, take bool) bool {
+	qs.mu.Lock()
+	defer qs.mu.Unlock()
+	l := qs.buckets[pub]
+	now := qs.now()
+	if l == nil {
+		if len(qs.buckets) >= maxBuckets {
+			qs.forgetFull(now)
+		}
+		l = rate.NewLimiter(rate.Limit(float64(qs.q.PerHour)/3600), qs.q.PerHour)
+		qs.buckets[pub] = l
+	}
+	if take {
+		return l.AllowN(now, 1)
+	}
+	return l.TokensAt(now) >= 1
+}
+
+// forgetFull drops the buckets that have refilled. The caller holds mu.
+func (qs *quotas) forgetFull(now time.Time) {
+	for p, l := range qs.buckets {
+		if l.TokensAt(now) >= float64(l.Burst()) {
+			delete(qs.buckets, p)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/store"
@@ -27,15 +28,23 @@ type listQuery struct {
 	afterSlot string
 }
 
-func parseListQuery(q url.Values, self peer.ID) (listQuery, error) {
+// listParams are the parameters of GET /api/v1/practices, each single.
+var listParams = []string{"publisher", "mine", "id", "retracted", "limit", "after"}
+
+// parseListQuery parses the raw query of GET /api/v1/practices.
+func parseListQuery(raw string, self peer.ID) (listQuery, error) {
 	lq := listQuery{kinds: []protocol.Kind{protocol.KindPractice}, limit: defaultListLimit}
-	if err := onlyParams(q, "publisher", "mine", "id", "retracted", "limit", "after"); err != nil {
+	q, err := strictQuery(raw, listParams...)
+	if err != nil {
+		return lq, err
+	}
+	if err := onlyParams(q, listParams...); err != nil {
 		return lq, err
 	}
 	if s := q.Get("publisher"); s != "" {
 		p, err := peer.Decode(s)
 		if err != nil {
-			return lq, fmt.Errorf("publisher %q is not a peer ID; give one as printed by khantara status or peers", s)
+			return lq, fmt.Errorf("publisher %s is not a peer ID; give one as printed by khantara status or peers", quoteShort(s))
 		}
 		lq.publisher = p
 	}
@@ -59,7 +68,7 @@ func parseListQuery(q url.Values, self peer.ID) (listQuery, error) {
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > maxListLimit {
-			return lq, fmt.Errorf("limit %q must be a whole number from 1 to %d", s, maxListLimit)
+			return lq, fmt.Errorf("limit %s must be a whole number from 1 to %d", quoteShort(s), maxListLimit)
 		}
 		lq.limit = n
 	}
@@ -67,7 +76,7 @@ func parseListQuery(q url.Values, self peer.ID) (listQuery, error) {
 		pub, slot, ok := decodeCursor(s)
 		switch {
 		case !ok:
-			return lq, fmt.Errorf("after %q is not the next value of a previous page; start again without after", s)
+			return lq, fmt.Errorf("after %s is not the next value of a previous page; start again without after", quoteShort(s))
 		case lq.publisher != "" && pub != lq.publisher, lq.id != "" && slot != lq.id:
 			return lq, errors.New("after comes from a listing with other filters; keep the filters of the first page")
 		}
@@ -98,7 +107,7 @@ func decodeCursor(s string) (peer.ID, string, bool) {
 func onlyParams(q url.Values, allowed ...string) error {
 	for k := range q {
 		if !slices.Contains(allowed, k) {
-			return fmt.Errorf("unknown query parameter %q; this route takes %s", k, strings.Join(allowed, ", "))
+			return fmt.Errorf("unknown query parameter %s; this route takes %s", quoteShort(k), strings.Join(allowed, ", "))
 		}
 	}
 	return nil
@@ -113,7 +122,56 @@ func boolParam(q url.Values, name string) (bool, error) {
 	}
 	v, err := strconv.ParseBool(s)
 	if err != nil {
-		return false, fmt.Errorf("%s=%q must be 1 or 0", name, s)
+		return false, fmt.Errorf("%s=%s must be 1 or 0", name, quoteShort(s))
 	}
 	return v, nil
+}
+
+// strictQuery parses a raw URL query as url.ParseQuery does, but where
+// url.Values (and so Request.URL.Query) silently drops a pair with a
+// malformed percent escape or a ';', it fails naming the parameter; and a
+// parameter named in single given more than once fails too.
+func strictQuery(raw string, single ...string) (url.Values, error) {
+	v := url.Values{}
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" {
+			continue
+		}
+		k, val, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil {
+			return nil, fmt.Errorf("query parameter %s: its name has a malformed percent escape; write %% as %%25", quoteShort(k))
+		}
+		if strings.Contains(pair, ";") {
+			return nil, fmt.Errorf("%s: ';' does not separate query parameters; use '&', and write ';' in a value as %%3B", quoteShort(key))
+		}
+		value, err := url.QueryUnescape(val)
+		if err != nil {
+			return nil, fmt.Errorf("%s: the value %s has a malformed percent escape; write %% as %%25", quoteShort(key), quoteShort(val))
+		}
+		v[key] = append(v[key], value)
+	}
+	for _, k := range single {
+		if n := len(v[k]); n > 1 {
+			return nil, fmt.Errorf("%s is given %d times; give it once", k, n)
+		}
+	}
+	return v, nil
+}
+
+// maxQuoted is how many characters of a client's text an error message
+// quotes.
+const maxQuoted = 40
+
+// quoteShort quotes at most maxQuoted characters of s for an error
+// message, invalid UTF-8 replaced and control characters escaped, so an
+// answer never echoes a long or binary value back.
+func quoteShort(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if utf8.RuneCountInString(s) > maxQuoted {
+		s = string([]rune(s)[:maxQuoted]) + "…"
+	}
+	return strconv.Quote(s)
 }

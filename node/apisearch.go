@@ -38,7 +38,12 @@ func (a *apiHandler) index(w http.ResponseWriter) *search.Index {
 // query parses the search parameters of r, answering 400 itself when they
 // are wrong.
 func (a *apiHandler) query(w http.ResponseWriter, r *http.Request, extra ...string) (search.Query, bool) {
-	q, err := search.ParseQuery(r.URL.Query(), extra...)
+	v, err := strictQuery(r.URL.RawQuery, extra...)
+	if err != nil {
+		apiFail(w, http.StatusBadRequest, "%v", err)
+		return search.Query{}, false
+	}
+	q, err := search.ParseQuery(v, extra...)
 	if err != nil {
 		apiFail(w, http.StatusBadRequest, "%v", err)
 		return q, false

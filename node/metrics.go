@@ -115,7 +115,7 @@ func newNodeCollector(n *Node) *nodeCollector {
 		n:     n,
 		peers: d("khantara_peers", "Number of connected peers."),
 		gossip: d("khantara_gossip_messages_total",
-			"Gossip messages judged by the topic validator, by verdict (accepted, rejected, ignored) and, for rejected and ignored ones, reason.",
+			"Gossip messages judged by the topic validator or dropped by pubsub before it (tracer.go), by verdict (accepted, rejected, ignored) and, for rejected and ignored ones, reason.",
 			"verdict", "reason"),
 		applied:      d("khantara_announcements_applied_total", "Announcements received from peers, by gossip or sync, that changed the catalogue."),
 		syncRounds:   d("khantara_sync_rounds_total", "Sync sessions completed, as initiator or responder."),
@@ -162,6 +162,12 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 		rejected[r.reason] = 0
 	}
 	for _, r := range ignoreReasons {
+		ignored[r] = 0
+	}
+	for _, r := range tracerRejects {
+		rejected[r] = 0
+	}
+	for _, r := range tracerIgnores {
 		ignored[r] = 0
 	}
 	maps.Copy(rejected, st.Rejected)

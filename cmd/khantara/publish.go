@@ -362,6 +362,11 @@ func retractCommand() *cli.Command {
 			if len(args) != 1 {
 				return cli.Exit("retract: name one practice ID", exitUsage)
 			}
+			// Checked here: the client's JSON encoder would send invalid
+			// UTF-8 as U+FFFD, which the daemon would accept and sign.
+			if err := protocol.ValidateReason(c.String("reason")); err != nil {
+				return cli.Exit("retract: --"+err.Error(), exitUsage)
+			}
 			cl, err := daemonClient(c)
 			if err != nil {
 				return err

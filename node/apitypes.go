@@ -36,6 +36,9 @@ type APIStatus struct {
 	Gossip APIGossip `json:"gossip"`
 	// Syncs is the last sync session with each peer, newest first.
 	Syncs []APISync `json:"syncs"`
+	// Disk is the data directory's free space and whether writes are
+	// paused for lack of it (space.go); absent when the check is off.
+	Disk *APIDisk `json:"disk,omitempty"`
 }
 
 // APIGossip counts gossip messages by verdict, and by reason for the

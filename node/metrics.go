@@ -19,7 +19,7 @@ const unmatchedRoute = "unmatched"
 
 // ignoreReasons are the reasons the topic validator ignores a message for
 // (see Node.validate).
-var ignoreReasons = []string{ReasonPolicy, ReasonFuture, ReasonDuplicate, ReasonStale}
+var ignoreReasons = []string{ReasonPolicy, ReasonFuture, ReasonDuplicate, ReasonStale, ReasonNoSpace}
 
 // apiLatencyBuckets suit a local API whose answers take well under a
 // second, listings of a thousand records included.
@@ -46,6 +46,7 @@ func newAPIMetrics(n *Node) *apiMetrics {
 	}
 	m.reg.MustRegister(
 		newNodeCollector(n),
+		newSpaceCollector(n),
 		m.latency,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -93,6 +93,8 @@ var settings = []setting{
 		field: func(c *node.Config, _ *daemonSettings) any { return &c.ConnLow }},
 	{key: "conn_high", flag: "conn-high", usage: "peer connections (`N`) above which the node trims back to --conn-low",
 		field: func(c *node.Config, _ *daemonSettings) any { return &c.ConnHigh }},
+	{key: "disk_reserve_mib", flag: "disk-reserve-mib", usage: "free disk space (`MIB`) to keep; below it writes pause until space returns (0: no check)",
+		field: func(c *node.Config, _ *daemonSettings) any { return &c.DiskReserveMiB }},
 	{key: "log.level", flag: "log-level", usage: "least severe `LEVEL` logged: debug, info, warn or error",
 		field: func(_ *node.Config, d *daemonSettings) any { return &d.Log.Level }},
 	{key: "log.format", flag: "log-format", usage: "log `FORMAT`: text (key=value lines) or json",

@@ -520,6 +520,19 @@ func bytesText(n int64) string {
 	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }
 
+// diskText is status's line on the data directory's free space.
+func diskText(d *node.APIDisk, now time.Time) string {
+	if !d.WritesPaused {
+		return fmt.Sprintf("%s free in %s (writes pause below %s)", bytesText(int64(d.FreeBytes)), d.Dir, bytesText(int64(d.ReserveBytes)))
+	}
+	since := ""
+	if d.PausedSince != nil {
+		since = " since " + whenText(*d.PausedSince, now)
+	}
+	return fmt.Sprintf("WRITES PAUSED%s: %s free in %s, below the reserve of %s; free space there and writes resume by themselves",
+		since, bytesText(int64(d.FreeBytes)), d.Dir, bytesText(int64(d.ReserveBytes)))
+}
+
 // printStatus writes status's human output.
 func printStatus(w io.Writer, st node.APIStatus, now time.Time, width int) {
 	f := fields{w: w, width: width}
@@ -542,6 +555,9 @@ func printStatus(w io.Writer, st node.APIStatus, now time.Time, width int) {
 		countText(st.Practices, "practice"), st.Retracted, countText(st.Profiles, "profile"), countText(st.Publishers, "publisher")))
 	f.add("Equivocations", fmt.Sprintf("%d seen", st.Equivocations))
 	f.add("Digest", st.Digest)
+	if st.Disk != nil {
+		f.add("Disk", diskText(st.Disk, now))
+	}
 	f.add("Gossip", fmt.Sprintf("%d accepted, %s rejected, %s ignored",
 		st.Gossip.Accepted, reasonCounts(st.Gossip.Rejected), reasonCounts(st.Gossip.Ignored)))
 	if len(st.Syncs) == 0 {

@@ -73,6 +73,8 @@ func TestAPINoLongEcho(t *testing.T) {
 		{"list publisher", "GET", "/api/v1/practices?publisher=" + long, false, 400, `publisher "aaaa`},
 		{"unknown parameter", "GET", "/api/v1/practices?" + long + "=1", false, 400, `unknown query parameter "aaaa`},
 		{"profile publisher", "GET", "/api/v1/profile?publisher=" + long, false, 400, `publisher "aaaa`},
+		{"export format", "GET", "/api/v1/export?format=" + long, false, 400, `format: "aaaa`},
+		{"search value", "GET", "/api/v1/search?sort=" + long, false, 400, `sort`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -129,7 +129,7 @@ func (a *apiHandler) export(w http.ResponseWriter, r *http.Request) {
 	format := r.URL.Query().Get("format")
 	ctype, known := exportFormats[format]
 	if !known {
-		apiFail(w, http.StatusBadRequest, "format: %q is not one of csv, jsonl, dcat", format)
+		apiFail(w, http.StatusBadRequest, "format: %s is not one of csv, jsonl, dcat", quoteShort(format))
 		return
 	}
 	// The whole catalogue comes straight from the store; a query needs the

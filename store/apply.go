@@ -147,7 +147,7 @@ func (s *Store) writer() {
 				break gather
 			}
 		}
-		if err := s.checkSpace(); err != nil {
+		if err := s.checkSpace(group); err != nil {
 			answer(group, err) // nothing written: the whole group waits for space
 			continue
 		}
@@ -230,9 +230,8 @@ func (s *Store) commitGroup(group []*applyReq) error {
 // applyChunk applies a prefix of items in one transaction, as many as fit
 // comfortably in Badger's batch limits, and returns how many it applied.
 func (s *Store) applyChunk(items []pending) (int, error) {
-	txn := s.db.NewTransaction(true)
-	defer txn.Discard()
-	tx := &writeTx{txn: txn, now: s.cfg.now().UTC(), sums: map[peer.ID]*summary{}, dirty: map[peer.ID]bool{}}
+	tx := s.newWriteTx()
+	defer tx.txn.Discard()
 	budget := s.db.MaxBatchSize() / 2
 	count := s.db.MaxBatchCount() / 2
 	var size, entries int64
@@ -251,23 +250,56 @@ func (s *Store) applyChunk(items []pending) (int, error) {
 		entries += 8
 		n++
 	}
-	if err := tx.flushSummaries(); err != nil {
+	if err := s.commitWriteTx(tx); err != nil {
 		return 0, err
-	}
-	if err := txn.Commit(); err != nil {
-		return 0, fmt.Errorf("commit: %w", err)
 	}
 	return n, nil
 }
 
 // writeTx applies announcements inside one Badger transaction, caching the
 // publisher summaries it reads and writing back the ones it changed
-// (dirty) in flushSummaries.
+// (dirty) in flushSummaries. pos is the last feed position assigned
+// (recordChange); it starts at the store's Position.
 type writeTx struct {
-	txn   *badger.Txn
-	now   time.Time
-	sums  map[peer.ID]*summary
-	dirty map[peer.ID]bool
+	txn      *badger.Txn
+	now      time.Time
+	sums     map[peer.ID]*summary
+	dirty    map[peer.ID]bool
+	epoch    string
+	startPos uint64
+	pos      uint64
+}
+
+// newWriteTx starts a write transaction. Only the writer goroutine
+// writes, so the feed position cannot move under it.
+func (s *Store) newWriteTx() *writeTx {
+	epoch, pos := s.Feed()
+	return &writeTx{
+		txn: s.db.NewTransaction(true), now: s.cfg.now().UTC(),
+		sums: map[peer.ID]*summary{}, dirty: map[peer.ID]bool{},
+		epoch: epoch, startPos: pos, pos: pos,
+	}
+}
+
+// commitWriteTx writes t's changed summaries and feed position and
+// commits it; then Position reports the new position. The caller still
+// discards t.txn (a no-op after a commit).
+func (s *Store) commitWriteTx(t *writeTx) error {
+	if err := t.flushSummaries(); err != nil {
+		return err
+	}
+	if t.pos != t.startPos {
+		if err := t.txn.Set(metaPosition, binary.BigEndian.AppendUint64(nil, t.pos)); err != nil {
+			return err
+		}
+	}
+	if err := t.txn.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	if t.pos != t.startPos {
+		s.setFeed(t.epoch, t.pos)
+	}
+	return nil
 }
 
 func (t *writeTx) summary(pub peer.ID) (*summary, error) {
@@ -338,6 +370,7 @@ func (t *writeTx) apply(in *Incoming) (Result, error) {
 
 	sk := stateKey(pub, slot)
 	var cur *stateValue
+	var curSize int
 	item, err := t.txn.Get(sk)
 	switch {
 	case errors.Is(err, badger.ErrKeyNotFound):
@@ -347,6 +380,7 @@ func (t *writeTx) apply(in *Incoming) (Result, error) {
 		// Only the header is needed: the envelope is not copied out.
 		err := item.Value(func(v []byte) (err error) {
 			if cur, err = decodeStateValue(v); err == nil {
+				curSize = len(cur.envelope)
 				cur.envelope = nil
 			}
 			return err
@@ -380,11 +414,15 @@ func (t *writeTx) apply(in *Incoming) (Result, error) {
 			return Result{}, err
 		}
 	}
+	var oldPos uint64
 	if cur != nil {
+		if oldPos, err = t.seqPos(pub, cur.seq, cur.hash); err != nil {
+			return Result{}, err
+		}
 		if err := t.txn.Delete(seqKey(prefixSeq, pub, cur.seq, cur.hash)); err != nil {
 			return Result{}, err
 		}
-		sum.remove(cur.kind, cur.hash)
+		sum.remove(cur.kind, cur.hash, curSize)
 		// The superseded envelope stays on disk until Compact (purge.go).
 		if err := t.txn.Set(metaPurgePending, nil); err != nil {
 			return Result{}, err
@@ -394,10 +432,14 @@ func (t *writeTx) apply(in *Incoming) (Result, error) {
 	if err := t.txn.Set(sk, v.encode()); err != nil {
 		return Result{}, err
 	}
-	if err := t.txn.Set(seqKey(prefixSeq, pub, seq, h), []byte(slot)); err != nil {
+	pos, err := t.recordChange(pub, slot, oldPos)
+	if err != nil {
 		return Result{}, err
 	}
-	sum.add(ann.Kind, seq, h)
+	if err := t.txn.Set(seqKey(prefixSeq, pub, seq, h), seqValue(pos, slot)); err != nil {
+		return Result{}, err
+	}
+	sum.add(ann.Kind, seq, h, len(v.envelope))
 	sum.updated = t.now
 	res.Outcome = Applied
 	return res, nil

@@ -16,7 +16,8 @@ const (
 	// prefixSeen: 'h' pub seq(8) hash(32) -> empty. Primary: every
 	// announcement ever applied, superseded ones included (hashes only).
 	prefixSeen = 'h'
-	// prefixSeq: 'q' pub seq(8) hash(32) -> slot. Derived: the state by sequence.
+	// prefixSeq: 'q' pub seq(8) hash(32) -> pos(8) slot. Derived: the
+	// state by sequence, with its position in the change feed.
 	prefixSeq = 'q'
 	// prefixPublisher: 'p' pub -> summaryValue. Derived.
 	prefixPublisher = 'p'
@@ -28,18 +29,31 @@ const (
 	prefixEvidence = 'e'
 	// prefixMeta: 'm' name -> value. Schema version and the like.
 	prefixMeta = 'm'
+	// prefixChange: 'c' pos(8) -> len(pub)(1) pub slot. Derived: the
+	// change feed (feed.go), one entry per slot, at the position of the
+	// slot's last change.
+	prefixChange = 'c'
 )
 
-// schemaVersion is stored under metaSchema; Open refuses other versions.
-const schemaVersion = 1
+// schemaVersion is stored under metaSchema. Open upgrades a version-1
+// store (no change feed, no byte counts) by rebuilding its derived
+// records, and refuses any other version.
+const schemaVersion = 2
 
 var metaSchema = []byte{prefixMeta, 's', 'c', 'h', 'e', 'm', 'a'}
 
 // metaRebuilding is present while a rebuild runs; Open finishes it.
 var metaRebuilding = []byte{prefixMeta, 'r', 'e', 'b', 'u', 'i', 'l', 'd'}
 
+// metaPosition holds the feed position of the last committed change;
+// metaEpoch the feed's epoch (feed.go). Both are derived.
+var (
+	metaPosition = []byte{prefixMeta, 'p', 'o', 's'}
+	metaEpoch    = []byte{prefixMeta, 'e', 'p', 'o', 'c', 'h'}
+)
+
 // derivedPrefixes are dropped and recreated by Rebuild.
-var derivedPrefixes = [][]byte{{prefixSeq}, {prefixPublisher}, {prefixEquivocation}}
+var derivedPrefixes = [][]byte{{prefixSeq}, {prefixPublisher}, {prefixEquivocation}, {prefixChange}}
 
 func pubKey(prefix byte, pub peer.ID) []byte {
 	b := make([]byte, 0, 2+len(pub)+8+32+16)
@@ -58,6 +72,31 @@ func seqKey(prefix byte, pub peer.ID, seq uint64, h protocol.Hash) []byte {
 
 func seqPrefix(prefix byte, pub peer.ID, seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(pubKey(prefix, pub), seq)
+}
+
+func changeKey(pos uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{prefixChange}, pos)
+}
+
+// changeValue is the value of a feed entry: len(pub)(1) pub slot.
+func changeValue(pub peer.ID, slot string) []byte {
+	b := make([]byte, 0, 1+len(pub)+len(slot))
+	b = append(b, byte(len(pub)))
+	b = append(b, pub...)
+	return append(b, slot...)
+}
+
+// seqValue is the value of a 'q' record: pos(8) slot.
+func seqValue(pos uint64, slot string) []byte {
+	return append(binary.BigEndian.AppendUint64(nil, pos), slot...)
+}
+
+// splitSeqValue decodes a 'q' value into the feed position and the slot.
+func splitSeqValue(v []byte) (uint64, string, error) {
+	if len(v) < 8 {
+		return 0, "", fmt.Errorf("%w: sequence record of %d bytes", ErrCorrupt, len(v))
+	}
+	return binary.BigEndian.Uint64(v), string(v[8:]), nil
 }
 
 // splitPub reads the publisher out of a key made by pubKey and returns the rest.

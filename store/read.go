@@ -138,6 +138,9 @@ type Publisher struct {
 	MaxSeenSeq uint64
 	// Digest covers the publisher's state records.
 	Digest Digest
+	// Bytes is the sum of the envelope sizes of the publisher's state
+	// records (what its current records take, before storage overhead).
+	Bytes uint64
 	// Updated is when the publisher's state last changed here.
 	Updated time.Time
 }
@@ -195,6 +198,7 @@ func publisherOf(pub peer.ID, s summary) Publisher {
 		ID: pub, Practices: s.practices, Retracted: s.retracted, Profiles: s.profiles,
 		Equivocations: s.equivocations, MaxSeenSeq: s.maxSeen,
 		Digest:  Digest{Count: s.items(), MaxSeq: s.maxSeq, Sum: s.sum},
+		Bytes:   s.bytes,
 		Updated: s.updated,
 	}
 }
@@ -246,11 +250,15 @@ func (s *Store) Items(pub peer.ID, from uint64) iter.Seq2[Item, error] {
 				if err != nil {
 					return err
 				}
-				slot, err := item.ValueCopy(nil)
+				qv, err := item.ValueCopy(nil)
 				if err != nil {
 					return err
 				}
-				if !yield(Item{Seq: seq, Hash: h, Slot: string(slot)}, nil) {
+				_, slot, err := splitSeqValue(qv)
+				if err != nil {
+					return err
+				}
+				if !yield(Item{Seq: seq, Hash: h, Slot: slot}, nil) {
 					return nil
 				}
 			}

@@ -10,8 +10,9 @@ import (
 )
 
 // Rebuild drops every derived record (the sequence index, publisher
-// summaries, the equivocation index) and recreates them from the primary
-// records (state and seen log). It runs inside the writer, so Apply calls
+// summaries, the equivocation index, the change feed) and recreates them
+// from the primary records (state and seen log). The feed gets new
+// positions, one per slot in key order, and a new epoch. It runs inside the writer, so Apply calls
 // wait for it; reads during a rebuild may see partial derived records. A
 // rebuild cut short by a crash is finished by the next Open. If ctx ends
 // first, Rebuild returns and the rebuild goes on.
@@ -55,6 +56,7 @@ func (s *Store) rebuild() error {
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
 	now := s.cfg.now().UTC()
+	var pos uint64
 	err := s.db.View(func(txn *badger.Txn) error {
 		prefix := []byte{prefixState}
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true})
@@ -69,11 +71,15 @@ func (s *Store) rebuild() error {
 				return err
 			}
 			sum := get(pub)
-			sum.add(v.kind, v.seq, v.hash)
+			sum.add(v.kind, v.seq, v.hash, len(v.envelope))
 			if v.receivedAt.After(sum.updated) {
 				sum.updated = v.receivedAt
 			}
-			if err := wb.Set(seqKey(prefixSeq, pub, v.seq, v.hash), append([]byte(nil), slot...)); err != nil {
+			pos++
+			if err := wb.Set(seqKey(prefixSeq, pub, v.seq, v.hash), seqValue(pos, string(slot))); err != nil {
+				return err
+			}
+			if err := wb.Set(changeKey(pos), changeValue(pub, string(slot))); err != nil {
 				return err
 			}
 		}
@@ -121,11 +127,22 @@ func (s *Store) rebuild() error {
 			return err
 		}
 	}
+	epoch := newEpoch()
+	if err := wb.Set(metaPosition, binary.BigEndian.AppendUint64(nil, pos)); err != nil {
+		return err
+	}
+	if err := wb.Set(metaEpoch, []byte(epoch)); err != nil {
+		return err
+	}
 	if err := wb.Delete(metaRebuilding); err != nil {
 		return err
 	}
 	if err := wb.Flush(); err != nil {
 		return fmt.Errorf("write derived records: %w", err)
 	}
-	return s.db.Sync()
+	if err := s.db.Sync(); err != nil {
+		return err
+	}
+	s.setFeed(epoch, pos)
+	return nil
 }

@@ -122,11 +122,15 @@ func (s *Store) Envelope(pub peer.ID, seq uint64, prefix []byte) ([]byte, error)
 			env, err = eit.Item().ValueCopy(nil)
 			return err
 		}
-		slot, err := it.Item().ValueCopy(nil)
+		qv, err := it.Item().ValueCopy(nil)
 		if err != nil {
 			return err
 		}
-		item, err := txn.Get(stateKey(pub, string(slot)))
+		_, slot, err := splitSeqValue(qv)
+		if err != nil {
+			return err
+		}
+		item, err := txn.Get(stateKey(pub, slot))
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			return errors.Join(ErrCorrupt, errors.New("sequence index names a missing state record"))
 		}

@@ -70,44 +70,53 @@ func rankAbove(seq uint64, h protocol.Hash, seq2 uint64, h2 protocol.Hash) bool 
 	return string(h[:]) < string(h2[:])
 }
 
-// summary is a publisher's derived record. Layout, version 1:
+// summary is a publisher's derived record. Layout, version 2:
 //
-//	version(1)=1 practices(8) retracted(8) profiles(8) maxSeq(8) maxSeen(8)
-//	equivocations(8) sum(32) updated(8)
+//	version(1)=2 practices(8) retracted(8) profiles(8) maxSeq(8) maxSeen(8)
+//	equivocations(8) bytes(8) sum(32) updated(8)
 //
 // maxSeq is the highest sequence in the state; maxSeen the highest ever
 // applied (stale ones included), which lets Apply skip the equivocation
-// lookup for the usual, growing sequence.
+// lookup for the usual, growing sequence. bytes sums the envelope sizes
+// of the state records. Version 1 (no bytes) is upgraded by Open's
+// rebuild, so only version 2 decodes.
 type summary struct {
 	practices, retracted, profiles uint64
 	maxSeq, maxSeen                uint64
 	equivocations                  uint64
+	bytes                          uint64
 	sum                            Accumulator
 	updated                        time.Time
 }
 
-const summaryLen = 1 + 8*6 + 32 + 8
+const summaryLen = 1 + 8*7 + 32 + 8
 
 func (s *summary) encode() []byte {
 	b := make([]byte, 0, summaryLen)
-	b = append(b, 1)
-	for _, n := range []uint64{s.practices, s.retracted, s.profiles, s.maxSeq, s.maxSeen, s.equivocations} {
-		b = binary.BigEndian.AppendUint64(b, n)
+	b = append(b, 2)
+	for _, n := range s.fields() {
+		b = binary.BigEndian.AppendUint64(b, *n)
 	}
 	b = append(b, s.sum[:]...)
 	return binary.BigEndian.AppendUint64(b, uint64(s.updated.UnixNano()))
 }
 
+func (s *summary) fields() []*uint64 {
+	return []*uint64{&s.practices, &s.retracted, &s.profiles, &s.maxSeq, &s.maxSeen, &s.equivocations, &s.bytes}
+}
+
 func decodeSummary(b []byte) (summary, error) {
 	var s summary
-	if len(b) != summaryLen || b[0] != 1 {
+	if len(b) != summaryLen || b[0] != 2 {
 		return s, fmt.Errorf("%w: publisher summary", ErrCorrupt)
 	}
-	for i, f := range []*uint64{&s.practices, &s.retracted, &s.profiles, &s.maxSeq, &s.maxSeen, &s.equivocations} {
+	fs := s.fields()
+	for i, f := range fs {
 		*f = binary.BigEndian.Uint64(b[1+8*i:])
 	}
-	copy(s.sum[:], b[49:81])
-	s.updated = time.Unix(0, int64(binary.BigEndian.Uint64(b[81:]))).UTC()
+	off := 1 + 8*len(fs)
+	copy(s.sum[:], b[off:off+32])
+	s.updated = time.Unix(0, int64(binary.BigEndian.Uint64(b[off+32:]))).UTC()
 	return s, nil
 }
 
@@ -121,15 +130,19 @@ func (s *summary) count(k protocol.Kind) *uint64 {
 	return &s.practices
 }
 
-func (s *summary) add(k protocol.Kind, seq uint64, h protocol.Hash) {
+// add counts a state record of kind k whose envelope has size bytes.
+func (s *summary) add(k protocol.Kind, seq uint64, h protocol.Hash, size int) {
 	*s.count(k)++
 	s.maxSeq = max(s.maxSeq, seq)
 	s.sum.Add(h)
+	s.bytes += uint64(size)
 }
 
-func (s *summary) remove(k protocol.Kind, h protocol.Hash) {
+// remove uncounts a state record added with the same kind, hash and size.
+func (s *summary) remove(k protocol.Kind, h protocol.Hash, size int) {
 	*s.count(k)--
 	s.sum.Sub(h)
+	s.bytes -= min(s.bytes, uint64(size))
 }
 
 func (s *summary) items() uint64 { return s.practices + s.retracted + s.profiles }

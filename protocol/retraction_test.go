@@ -47,13 +47,16 @@ func TestInvalidUTF8ReasonOnTheWire(t *testing.T) {
 			wantReasonUTF8(t, err, "retract.reason")
 		})
 	}
+	// Any string field is named, at any depth.
+	_, err := DecodePayload([]byte("{\"v\":1,\"kind\":\"profile\",\"profile\":{\"name\":\"Ville\",\"languages\":[\"fr\",\"\xff\"]}}"))
+	wantReasonUTF8(t, err, "profile.languages[1]")
 	// The same payload with a valid reason opens: the vector fails only
 	// for its reason.
 	if _, err := Open(sealRaw(t, key, EnvelopeDomain, PayloadType, invalidReasonPayload(t, "fermé"))); err != nil {
 		t.Fatalf("the valid twin does not open: %v", err)
 	}
 	// Neither can a publisher seal one.
-	_, err := Seal(&Announcement{V: 1, Seq: 2, Time: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), Kind: KindRetract,
+	_, err = Seal(&Announcement{V: 1, Seq: 2, Time: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), Kind: KindRetract,
 		Retract: &Retraction{ID: "cric-roubaix", Reason: "ferm\xe9"}}, key)
 	wantReasonUTF8(t, err, "retract.reason")
 

@@ -129,57 +129,6 @@ func TestRebuildEqualsIncremental(t *testing.T) {
 	}
 }
 
-// TestReopen: a cleanly closed index opens as it was, without a rebuild;
-// one that was not closed cleanly, or was built with another mapping, is
-// rebuilt from the store at Open.
-func TestReopen(t *testing.T) {
-	st := openStore(t, t.TempDir())
-	c := newCatalogue(t, st, 2)
-	c.loadDemo()
-	dir := t.TempDir()
-	ix := openIndex(t, dir, st)
-	if err := ix.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := ix.Close(); err != nil { // twice is fine
-		t.Fatal(err)
-	}
-	if _, err := ix.Search(context.Background(), Query{}); err != ErrClosed {
-		t.Errorf("search after close: %v", err)
-	}
-
-	// A practice reaches the store but not the index, as when a node
-	// crashes between the two.
-	extra := *demoSheets(t)[0]
-	extra.ID, extra.Title = "behind-the-back", "Zyxwvut practice"
-	c.publish(0, &extra)
-	found := func(ix *Index) bool { return mustSearch(t, ix, Query{Text: "Zyxwvut"}).Total == 1 }
-
-	ix = openIndex(t, dir, st)
-	if found(ix) {
-		t.Fatal("a clean index was rebuilt at Open (it should open as it was)")
-	}
-	ix.Close()
-
-	setInternal(t, dir, keyClean, nil) // as if the process had died
-	ix = openIndex(t, dir, st)
-	if !found(ix) {
-		t.Fatal("an index not closed cleanly was not rebuilt at Open")
-	}
-	ix.Close()
-
-	extra.ID, extra.Title = "behind-the-back-2", "Qwertzuiop practice"
-	c.publish(0, &extra)
-	setInternal(t, dir, keyMapping, []byte("0-old"))
-	ix = openIndex(t, dir, st)
-	if mustSearch(t, ix, Query{Text: "Qwertzuiop"}).Total != 1 {
-		t.Fatal("an index with another mapping version was not rebuilt at Open")
-	}
-	if n, _ := ix.Count(); n != uint64(len(c.cur)) {
-		t.Fatalf("count %d, want %d", n, len(c.cur))
-	}
-}
-
 // setInternal sets (or with nil deletes) an internal key of the closed
 // index in dir, behind the package's back.
 func setInternal(t *testing.T, dir string, key, val []byte) {

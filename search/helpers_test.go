@@ -52,7 +52,16 @@ func openStore(t testing.TB, dir string) *store.Store {
 	return st
 }
 
+// openIndex opens an index and waits until it is ready.
 func openIndex(t testing.TB, dir string, st *store.Store, opts ...Option) *Index {
+	t.Helper()
+	ix := openIndexAsync(t, dir, st, opts...)
+	flush(t, ix)
+	return ix
+}
+
+// openIndexAsync opens an index and returns at once, as Open does.
+func openIndexAsync(t testing.TB, dir string, st *store.Store, opts ...Option) *Index {
 	t.Helper()
 	opts = append([]Option{WithClock(func() time.Time { return testNow }), WithLogger(testLogger(t))}, opts...)
 	ix, err := Open(dir, st, opts...)

@@ -2,13 +2,13 @@ package search
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/mapping"
@@ -19,9 +19,10 @@ import (
 var (
 	// keyMapping holds the mapping version the index was built with.
 	keyMapping = []byte("khantara/mapping")
-	// keyClean is present only while the index is closed cleanly: Open
-	// deletes it, Close writes it after the last write.
-	keyClean = []byte("khantara/clean")
+	// keyFeed holds the store's feed epoch and the last feed position
+	// whose change the index holds (see encodeFeed). It is written in the
+	// same batch as the documents of those changes.
+	keyFeed = []byte("khantara/feed")
 )
 
 // currentFile names the file in the index directory that holds the name
@@ -41,30 +42,29 @@ type Index struct {
 	cfg     config
 	im      *mapping.IndexMappingImpl
 	version string // of the mapping, see newMapping
-	docs    *docBuilder
-	queue   *queue
 
-	// ctx ends when Close begins; it stops a running Rebuild.
+	docs *docBuilder
+
+	// ctx ends when Close begins; it stops the follower and a running
+	// Rebuild.
 	ctx    context.Context
 	cancel context.CancelFunc
-	quit   chan struct{} // closed by Close to stop the drainer
-	done   chan struct{} // closed by the drainer when it has stopped
+	wake   chan struct{} // capacity 1: Notify's token for the follower
+	done   chan struct{} // closed by the follower when it has stopped
+	// reason, set by Open before the follower starts and read only by
+	// it, says why the index must be rebuilt first ("" when it need not).
+	reason string
 
 	// rebuildMu lets one Rebuild run at a time.
 	rebuildMu sync.Mutex
 
-	// writeMu serialises every write to the index (Update, the drainer,
-	// the switch at the end of Rebuild, Close) and guards dirty, broken
-	// and closed.
+	// writeMu serialises every write to the live index (the follower's
+	// batches, the switch at the end of Rebuild, Close) and guards epoch,
+	// pos and closed: the feed epoch and position the live index holds.
 	writeMu sync.Mutex
-	// dirty is non-nil while Rebuild fills a new index: the documents
-	// written to the live one meanwhile, which Rebuild writes again into
-	// the new one before switching.
-	dirty map[docKey]struct{}
-	// broken is the first write that failed since the last rebuild: the
-	// index may differ from the store, so Close does not mark it clean.
-	broken error
-	closed bool
+	epoch   string
+	pos     uint64
+	closed  bool
 
 	// idxMu guards cur and curName. cur changes only with writeMu held
 	// too, so a writer holding writeMu may read it without idxMu.
@@ -74,6 +74,11 @@ type Index struct {
 	cur     bleve.Index
 	curName string
 
+	// stateMu guards state and changed (see status.go).
+	stateMu sync.Mutex
+	state   Status
+	changed chan struct{} // closed and replaced when state changes
+
 	closeOnce sync.Once
 	closeErr  error
 
@@ -82,13 +87,17 @@ type Index struct {
 	afterFill func()
 }
 
-// Open opens the search index in dir, creating the directory if needed,
-// over the practices of st. It rebuilds the index from the store (see
-// Rebuild) when dir holds none yet, when the index was built with another
-// mapping, or when it was not closed cleanly (a crash may have lost
-// writes); that can take a while on a large catalogue, and Open returns
-// when it is done. It starts the goroutine that serves Notify; Close
-// stops it. On error nothing is left open.
+// Open opens the search index in dir over the practices of st, creating
+// the directory if needed, and returns at once: a goroutine (the
+// follower) brings the index up to date with the store's change feed and
+// then follows it, woken by Notify. If the index exists, was built with
+// this mapping and holds a position of the store's current feed epoch,
+// the follower replays the changes after that position (a crash loses at
+// most the tail bleve had not persisted, which the feed still has).
+// Otherwise it rebuilds the index from the store (see Rebuild), beside
+// the old one if there is one. Until the index is complete, Search and
+// Stats fail with a *NotReadyError (Status says how far it is). Close
+// stops the follower. On error nothing is left open.
 func Open(dir string, st *store.Store, opts ...Option) (*Index, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
@@ -108,35 +117,31 @@ func Open(dir string, st *store.Store, opts ...Option) (*Index, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ix := &Index{
 		dir: dir, st: st, cfg: cfg, im: im, version: version, docs: docs,
-		queue: newQueue(), ctx: ctx, cancel: cancel,
-		quit: make(chan struct{}), done: make(chan struct{}),
+		ctx: ctx, cancel: cancel,
+		wake: make(chan struct{}, 1), done: make(chan struct{}),
+		changed: make(chan struct{}),
 	}
 	reason, err := ix.openCurrent()
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("open search index %q: %w", dir, err)
 	}
+	ix.reason = reason
 	if reason != "" {
-		cfg.log.Info("Rebuilding the search index from the store.", "dir", dir, "reason", reason)
-		start := time.Now()
-		n, err := ix.Rebuild(ctx)
-		if err != nil {
-			cancel()
-			if ix.cur != nil {
-				ix.cur.Close()
-			}
-			return nil, fmt.Errorf("open search index %q: %w", dir, err)
-		}
-		cfg.log.Info("Rebuilt the search index.", "practices", n, "took", time.Since(start).Round(time.Millisecond))
+		ix.state = Status{State: StateRebuilding}
+		cfg.log.Info("The search index will be rebuilt from the store in the background.", "dir", dir, "reason", reason)
+	} else {
+		ix.state = Status{State: StateCatchingUp, Position: ix.pos}
 	}
-	go ix.drain()
+	go ix.follow()
 	return ix, nil
 }
 
-// openCurrent opens the live index named by currentFile and clears its
-// clean marker. It returns why the index must be rebuilt instead, or "".
-// Directories of other indexes (left by an interrupted Rebuild) are
-// removed.
+// openCurrent opens the live index named by currentFile and reads the
+// feed position it holds. It returns why the index must be rebuilt
+// instead, or "". Directories of other indexes (left by an interrupted
+// Rebuild) are removed. An index to rebuild is not kept open; its
+// directory is removed when the rebuilt one replaces it.
 func (ix *Index) openCurrent() (string, error) {
 	name, err := readCurrent(ix.dir)
 	if err != nil {
@@ -167,35 +172,50 @@ func (ix *Index) openCurrent() (string, error) {
 		idx.Close()
 		return "", fmt.Errorf("read search index version: %w", err)
 	}
-	clean, err := idx.GetInternal(keyClean)
+	fv, err := idx.GetInternal(keyFeed)
 	if err != nil {
 		idx.Close()
-		return "", fmt.Errorf("read search index state: %w", err)
+		return "", fmt.Errorf("read search index position: %w", err)
 	}
+	epoch, pos, ok := decodeFeed(fv)
+	storeEpoch, storePos := ix.st.Feed()
 	switch {
 	case string(v) != ix.version:
 		idx.Close()
 		return fmt.Sprintf("mapping changed from %q to %q", v, ix.version), nil
-	case clean == nil:
+	case !ok:
 		idx.Close()
-		return "index was not closed cleanly", nil
-	}
-	if err := idx.DeleteInternal(keyClean); err != nil {
+		return "index holds no store position", nil
+	case epoch != storeEpoch:
 		idx.Close()
-		return "", fmt.Errorf("clear search index clean marker: %w", err)
+		return "the store's change feed was renumbered (store rebuilt or replaced)", nil
+	case pos > storePos:
+		idx.Close()
+		return "index is ahead of the store (store replaced)", nil
 	}
-	ix.cur = idx
+	ix.cur, ix.epoch, ix.pos = idx, epoch, pos
 	return "", nil
 }
 
-// Close waits for the notified updates to be indexed, stops the drainer,
-// stops a running Rebuild, marks the index clean (unless a write failed)
-// and closes it. It is safe to call more than once; later calls return
-// the first call's result.
+// encodeFeed encodes keyFeed's value: pos(8, big endian) epoch.
+func encodeFeed(epoch string, pos uint64) []byte {
+	return append(binary.BigEndian.AppendUint64(nil, pos), epoch...)
+}
+
+func decodeFeed(v []byte) (epoch string, pos uint64, ok bool) {
+	if len(v) < 8 {
+		return "", 0, false
+	}
+	return string(v[8:]), binary.BigEndian.Uint64(v), true
+}
+
+// Close stops the follower and a running Rebuild and closes the index.
+// Nothing needs saving: the index holds the feed position of what it
+// holds, and the next Open replays the rest. It is safe to call more
+// than once; later calls return the first call's result.
 func (ix *Index) Close() error {
 	ix.closeOnce.Do(func() {
 		ix.cancel()
-		close(ix.quit)
 		<-ix.done
 		ix.rebuildMu.Lock() // wait for a cancelled Rebuild to clean up
 		defer ix.rebuildMu.Unlock()
@@ -204,18 +224,13 @@ func (ix *Index) Close() error {
 		ix.idxMu.Lock()
 		defer ix.idxMu.Unlock()
 		ix.closed = true
+		ix.setState(func(s *Status) { s.State = StateClosed })
 		if ix.cur == nil {
 			return
 		}
-		var errs []error
-		if ix.broken == nil {
-			errs = append(errs, ix.cur.SetInternal(keyClean, []byte{1}))
-		} else {
-			ix.cfg.log.Warn("The search index missed updates; it will be rebuilt at the next start.", "err", ix.broken)
-		}
-		errs = append(errs, ix.cur.Close())
+		err := ix.cur.Close()
 		ix.cur = nil
-		if err := errors.Join(errs...); err != nil {
+		if err != nil {
 			ix.closeErr = fmt.Errorf("close search index: %w", err)
 		}
 	})
@@ -226,8 +241,8 @@ func (ix *Index) Close() error {
 func (ix *Index) Count() (uint64, error) {
 	ix.idxMu.RLock()
 	defer ix.idxMu.RUnlock()
-	if ix.cur == nil {
-		return 0, ErrClosed
+	if err := ix.usable(); err != nil {
+		return 0, err
 	}
 	return ix.cur.DocCount()
 }

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -20,13 +18,17 @@ import (
 // beside the live one, then switches to it and deletes the old one. It
 // returns the number of practices in the new index.
 //
-// Searches keep using the live index until the switch, and Update and
-// Notify keep writing to it; the slots they write meanwhile are written
-// again into the new index just before the switch (with writes paused),
-// so nothing is lost. The store is read in one snapshot, in batches
+// The new index records the store's feed position taken before the store
+// was read, so the follower replays, on the new index, every change made
+// while Rebuild ran (replaying a change already in it is harmless: a
+// replay re-reads the store). Searches keep using the live index, which
+// the follower keeps current, until the switch; an index that had no
+// complete version stays not ready (Status shows the progress) until the
+// new one has caught up. The store is read in one snapshot, in batches
 // (WithBatchSize); decoding the next batch overlaps with indexing the
-// previous one. One Rebuild runs at a time. If ctx ends, or Close is
-// called, the new index is dropped and the live one stays.
+// previous one. Every batch passes the write gate. One Rebuild runs at a
+// time. If ctx ends, or Close is called, the new index is dropped and the
+// live one stays.
 func (ix *Index) Rebuild(ctx context.Context) (int, error) {
 	ix.rebuildMu.Lock()
 	defer ix.rebuildMu.Unlock()
@@ -35,20 +37,21 @@ func (ix *Index) Rebuild(ctx context.Context) (int, error) {
 	defer context.AfterFunc(ix.ctx, cancel)()
 
 	ix.writeMu.Lock()
-	if ix.closed {
-		ix.writeMu.Unlock()
+	closed := ix.closed
+	ix.writeMu.Unlock()
+	if closed {
 		return 0, ErrClosed
 	}
-	ix.dirty = map[docKey]struct{}{}
-	ix.writeMu.Unlock()
-	switched := false
-	defer func() {
-		if !switched {
-			ix.writeMu.Lock()
-			ix.dirty = nil
-			ix.writeMu.Unlock()
+	epoch, from := ix.st.Feed()
+	counts, _, err := ix.st.Counts()
+	if err != nil {
+		return 0, fmt.Errorf("rebuild search index: count practices: %w", err)
+	}
+	ix.setState(func(s *Status) {
+		if !s.Ready {
+			s.State, s.Done, s.Total = StateRebuilding, 0, counts.Practices
 		}
-	}()
+	})
 
 	start := time.Now()
 	name := fmt.Sprintf("%s%d", subdirPrefix, start.UnixNano())
@@ -66,7 +69,10 @@ func (ix *Index) Rebuild(ctx context.Context) (int, error) {
 	if err := ix.fill(ctx, idx); err != nil {
 		return fail(err)
 	}
-	if err := idx.SetInternal(keyMapping, []byte(ix.version)); err != nil {
+	b := idx.NewBatch()
+	b.SetInternal(keyMapping, []byte(ix.version))
+	b.SetInternal(keyFeed, encodeFeed(epoch, from))
+	if err := ix.safeBatch(idx, b, nil); err != nil {
 		return fail(err)
 	}
 	if ix.afterFill != nil {
@@ -78,9 +84,11 @@ func (ix *Index) Rebuild(ctx context.Context) (int, error) {
 		ix.writeMu.Unlock()
 		return fail(ErrClosed)
 	}
-	keys := slices.Collect(maps.Keys(ix.dirty))
-	for chunk := range slices.Chunk(keys, ix.cfg.batchSize) {
-		if err := ix.writeKeys(idx, chunk); err != nil {
+	// Bring the new index to where the live one is, so the switch loses
+	// nothing a caller may already have seen (writes wait meanwhile).
+	pos := from
+	if ix.cur != nil && ix.epoch == epoch && ix.pos > from {
+		if pos, err = ix.replay(idx, epoch, from, ix.pos); err != nil {
 			ix.writeMu.Unlock()
 			return fail(err)
 		}
@@ -92,9 +100,16 @@ func (ix *Index) Rebuild(ctx context.Context) (int, error) {
 	ix.idxMu.Lock()
 	old, oldName := ix.cur, ix.curName
 	ix.cur, ix.curName = idx, name
+	ix.epoch, ix.pos = epoch, pos
 	ix.idxMu.Unlock()
-	ix.dirty, ix.broken, switched = nil, nil, true
 	ix.writeMu.Unlock()
+	ix.setState(func(s *Status) {
+		s.Position = pos
+		if !s.Ready {
+			s.State, s.Done, s.Total = StateCatchingUp, 0, 0
+		}
+	})
+	ix.notify()
 
 	var errs []error
 	if old != nil {
@@ -110,13 +125,14 @@ func (ix *Index) Rebuild(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	ix.cfg.log.Debug("Switched to the rebuilt search index.", "practices", n, "took", time.Since(start).Round(time.Millisecond), "updates_during", len(keys))
+	ix.cfg.log.Debug("Switched to the rebuilt search index.", "practices", n, "took", time.Since(start).Round(time.Millisecond))
 	return int(n), nil
 }
 
 // fill indexes every current practice of the store into idx. One
 // goroutine reads and decodes the store and builds batches; this one
-// indexes them (bleve analyses the documents of a batch in parallel).
+// indexes them (bleve analyses the documents of a batch in parallel),
+// each once the write gate lets it.
 func (ix *Index) fill(ctx context.Context, idx bleve.Index) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -129,15 +145,42 @@ func (ix *Index) fill(ctx context.Context, idx bleve.Index) error {
 	var err error
 	for b := range batches {
 		if err == nil {
-			if err = idx.Batch(b); err != nil {
-				cancel() // stop the reader; keep draining until it closes batches
+			n := uint64(b.Size())
+			if err = ix.waitGate(ctx); err == nil {
+				err = ix.safeBatch(idx, b, nil)
 			}
+			if err != nil {
+				cancel() // stop the reader; keep draining until it closes batches
+				continue
+			}
+			ix.setState(func(s *Status) {
+				if s.State == StateRebuilding {
+					s.Done += n
+					s.Total = max(s.Total, s.Done)
+				}
+			})
 		}
 	}
 	if rerr := <-readErr; err == nil {
 		err = rerr
 	}
 	return err
+}
+
+// waitGate waits until the write gate lets the index write, with bounded
+// backoff, or ctx ends.
+func (ix *Index) waitGate(ctx context.Context) error {
+	wait := time.Duration(0)
+	for {
+		err := ix.gate()
+		if err == nil {
+			return nil
+		}
+		wait = backoff(wait, retryMin, retryMax)
+		if !ix.pause(ctx, wait) {
+			return ctx.Err()
+		}
+	}
 }
 
 // read lists the store's practices and sends them to out in batches.

@@ -43,8 +43,8 @@ func (ix *Index) search(ctx context.Context, q Query, facets, load bool) (*Resul
 
 	ix.idxMu.RLock()
 	defer ix.idxMu.RUnlock()
-	if ix.cur == nil {
-		return nil, ErrClosed
+	if err := ix.usable(); err != nil {
+		return nil, err
 	}
 	res, err := ix.cur.SearchInContext(ctx, req)
 	if err != nil {

@@ -59,8 +59,8 @@ func (ix *Index) Stats(ctx context.Context, q Query, by string) (*Stats, error) 
 
 	ix.idxMu.RLock()
 	defer ix.idxMu.RUnlock()
-	if ix.cur == nil {
-		return nil, ErrClosed
+	if err := ix.usable(); err != nil {
+		return nil, err
 	}
 	if _, err := ix.cur.SearchInContext(ctx, req); err != nil {
 		return nil, fmt.Errorf("stats: %w", err)

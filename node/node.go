@@ -33,7 +33,9 @@ type Node struct {
 	policy *policy
 	space  *store.SpaceMonitor // nil when the free-space check is off (space.go)
 	quotas *quotas
-	purger purger
+	// quotaMu makes a batch's quota check and its store write one step.
+	quotaMu sync.Mutex
+	purger  purger
 
 	ps    *pubsub.PubSub
 	topic *pubsub.Topic
@@ -298,10 +300,15 @@ func (n *Node) announce(ctx context.Context, ann *protocol.Announcement) (*proto
 // Announcements over their publisher's quota are skipped: their result
 // has no Outcome.
 func (n *Node) apply(ctx context.Context, batch []store.Incoming) ([]store.Result, error) {
+	// One batch at a time is checked against the quotas and stored, so
+	// gossip and sync together cannot take a publisher past its quota.
+	n.quotaMu.Lock()
+	defer n.quotaMu.Unlock()
 	kept := batch[:0:0]
 	var at []int // index in batch of each kept item, when some were skipped
+	counted := map[peer.ID]*quotaHeld{}
 	for i, in := range batch {
-		ok, err := n.quotas.admit(in.Signed.Announcement(), len(in.Signed.Envelope()), true)
+		ok, err := n.quotas.admit(in.Signed.Announcement(), len(in.Signed.Envelope()), true, counted)
 		if err != nil {
 			return nil, err
 		}

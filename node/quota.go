@@ -62,11 +62,18 @@ func (qs *quotas) exempt(pub peer.ID) bool {
 	return pub == qs.self || qs.policy.allowlist || qs.policy.allow[pub]
 }
 
-// admit reports whether an announcement of pub for slot, of size bytes,
-// is within quota. take consumes a token of the hourly rate (the store
-// path); without it admit only looks (the gossip validator, which must not
-// charge a message twice).
-func (qs *quotas) admit(ann *protocol.Announcement, size int, take bool) (bool, error) {
+// quotaHeld is what a publisher holds here, as far as a quota check knows.
+type quotaHeld struct {
+	records, bytes uint64
+}
+
+// admit reports whether an announcement of ann's publisher for its slot,
+// of size bytes, is within quota. take consumes a token of the hourly
+// rate (the store path); without it admit only looks (the gossip
+// validator, which must not charge a message twice). batch, when not nil,
+// carries what earlier items of the same batch will add, since the store
+// has not counted them yet; admit updates it.
+func (qs *quotas) admit(ann *protocol.Announcement, size int, take bool, batch map[peer.ID]*quotaHeld) (bool, error) {
 	pub := ann.Publisher
 	if qs.exempt(pub) {
 		return true, nil
@@ -77,26 +84,37 @@ func (qs *quotas) admit(ann *protocol.Announcement, size int, take bool) (bool, 
 	if qs.q.Records <= 0 && qs.q.Megabytes <= 0 {
 		return true, nil
 	}
-	sum, err := qs.st.PublisherSummary(pub)
-	if errors.Is(err, store.ErrNotFound) {
-		return true, nil
+	h := batch[pub]
+	if h == nil {
+		h = &quotaHeld{}
+		sum, err := qs.st.PublisherSummary(pub)
+		switch {
+		case err == nil:
+			h.records, h.bytes = sum.Practices+sum.Retracted+sum.Profiles, sum.Bytes
+		case !errors.Is(err, store.ErrNotFound):
+			return false, err
+		}
+		if batch != nil {
+			batch[pub] = h
+		}
 	}
-	if err != nil {
-		return false, err
-	}
-	held := sum.Practices + sum.Retracted + sum.Profiles
-	recordsFull := qs.q.Records > 0 && held >= uint64(qs.q.Records)
-	bytesFull := qs.q.Megabytes > 0 && sum.Bytes+uint64(size) > uint64(qs.q.Megabytes)<<20
+	limit := uint64(qs.q.Megabytes) << 20
+	recordsFull := qs.q.Records > 0 && h.records >= uint64(qs.q.Records)
+	bytesFull := qs.q.Megabytes > 0 && h.bytes+uint64(size) > limit
 	if !recordsFull && !bytesFull {
+		// Counted as a new record: an update overcounts, which only
+		// makes the rest of the batch stricter.
+		h.records++
+		h.bytes += uint64(size)
 		return true, nil
 	}
 	// Full: only an update of a slot already held, which replaces a
 	// record rather than adding one, is taken; held bytes may then exceed
 	// the limit by at most one envelope.
-	if bytesFull && sum.Bytes > uint64(qs.q.Megabytes)<<20+protocol.MaxEnvelopeSize {
+	if bytesFull && h.bytes > limit+protocol.MaxEnvelopeSize {
 		return false, nil
 	}
-	_, err = qs.st.Head(pub, ann.Slot())
+	_, err := qs.st.Head(pub, ann.Slot())
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}

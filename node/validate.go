@@ -172,7 +172,7 @@ func (n *Node) validate(ctx context.Context, from peer.ID, msg *pubsub.Message) 
 	if ann.Time.After(n.now().Add(MaxClockSkew)) {
 		return n.ignore(ReasonFuture)
 	}
-	if ok, err := n.quotas.admit(ann, len(msg.Data), false); err != nil {
+	if ok, err := n.quotas.admit(ann, len(msg.Data), false, nil); err != nil {
 		n.log.Error("Cannot read the store while validating gossip.", "err", err)
 		return pubsub.ValidationIgnore
 	} else if !ok {

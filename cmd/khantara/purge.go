@@ -7,6 +7,7 @@ import (
 	"net/url"
 
 	"github.com/khantara/khantara/node"
+	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/urfave/cli/v2"
 )
 
@@ -37,11 +38,15 @@ func purgeCommand() *cli.Command {
 		HideHelpCommand: true,
 		OnUsageError:    usageError,
 		Action: func(c *cli.Context) error {
+			pub := c.String("publisher")
+			if _, err := peer.Decode(pub); pub != "" && err != nil {
+				return cli.Exit(fmt.Sprintf("--publisher: %q is not a publisher ID (a peer ID such as 12D3KooW...)", pub), exitUsage)
+			}
 			cl, err := daemonClientNoArgs(c, "")
 			if err != nil {
 				return err
 			}
-			r, err := cl.purge(c.Context, c.String("publisher"))
+			r, err := cl.purge(c.Context, pub)
 			if err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 	"iter"
 	"net/http"
 	"reflect"
+	"strconv"
 	"time"
 
 	"github.com/khantara/khantara/export"
@@ -51,9 +52,21 @@ func (a *apiHandler) query(w http.ResponseWriter, r *http.Request, extra ...stri
 	return q, true
 }
 
+// indexRetryAfter is the Retry-After, in seconds, of a 503 while the
+// index is not ready: short, since catching up usually takes seconds and
+// a rebuild reports progress on every answer.
+const indexRetryAfter = 2
+
 // searchFailed answers an error of the index.
 func (a *apiHandler) searchFailed(w http.ResponseWriter, what string, err error) {
+	var nr *search.NotReadyError
 	switch {
+	case errors.As(err, &nr):
+		w.Header().Set("Retry-After", strconv.Itoa(indexRetryAfter))
+		apiWrite(w, http.StatusServiceUnavailable, APIError{
+			Error: fmt.Sprintf("%s; try again in a few seconds", nr.Error()),
+			Index: &nr.Status,
+		})
 	case errors.Is(err, search.ErrBadQuery):
 		apiFail(w, http.StatusBadRequest, "%v", err)
 	case errors.Is(err, context.Canceled):

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/khantara/khantara/protocol"
+	"github.com/khantara/khantara/search"
 )
 
 // The JSON bodies of the local HTTP API (see APIHandler and API.md). Times
@@ -39,6 +40,9 @@ type APIStatus struct {
 	// Disk is the data directory's free space and whether writes are
 	// paused for lack of it (space.go); absent when the check is off.
 	Disk *APIDisk `json:"disk,omitempty"`
+	// Index is the search index's state and progress; absent when search
+	// is turned off.
+	Index *search.Status `json:"index,omitempty"`
 }
 
 // APIGossip counts gossip messages by verdict, and by reason for the
@@ -152,6 +156,9 @@ type APIError struct {
 	// Problems lists, for a fact sheet or profile that failed validation,
 	// every problem with its field path; Error repeats them as text.
 	Problems []APIProblem `json:"problems,omitempty"`
+	// Index is the search index's progress, on a 503 from a search route
+	// while the index is being rebuilt or catching up.
+	Index *search.Status `json:"index,omitempty"`
 }
 
 // APIProblem is one problem with one field of a submitted document.

@@ -127,6 +127,10 @@ func (a *apiHandler) status(w http.ResponseWriter, r *http.Request) {
 		Syncs:         []APISync{},
 		Disk:          a.n.apiDisk(),
 	}
+	if a.n.index != nil {
+		is := a.n.index.Status()
+		st.Index = &is
+	}
 	addrs, _ := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: a.n.self, Addrs: a.n.host.Addrs()})
 	for _, m := range addrs {
 		st.Addrs = append(st.Addrs, m.String())

@@ -15,9 +15,9 @@ import (
 	"github.com/khantara/khantara/node"
 )
 
-// apiLimits bound what one client can hold of the API server. Writes are
-// not bounded as a whole: an export streams the catalogue for as long as
-// the client reads it; the connection cap bounds what stalled readers hold.
+// apiLimits bound what one client can hold of the API server. An answer is
+// not bounded as a whole (an export streams the catalogue for as long as
+// the client reads it), but each write must make progress.
 type apiLimits struct {
 	// ReadHeader bounds reading a request's headers.
 	ReadHeader time.Duration
@@ -27,6 +27,9 @@ type apiLimits struct {
 	// Idle bounds how long a keep-alive connection waits for its next
 	// request.
 	Idle time.Duration
+	// WriteStall bounds each write of an answer, so a client that stops
+	// reading is cut off instead of holding the connection for ever.
+	WriteStall time.Duration
 	// MaxConns caps the connections open at once; further clients wait in
 	// the listen backlog until one closes.
 	MaxConns int
@@ -34,11 +37,11 @@ type apiLimits struct {
 
 // defaultAPILimits are the limits of the daemon's API server: a 256 KB
 // sheet arrives in 30 s over a link of 9 KB/s; a browser reopens a
-// connection after 30 s idle at no visible cost; 256 connections are far
-// more than a local API's clients need and far fewer than the daemon's
-// file descriptors.
+// connection after 30 s idle at no visible cost; a reader that takes no
+// byte for 30 s has gone; 256 connections are far more than a local API's
+// clients need and far fewer than the daemon's file descriptors.
 func defaultAPILimits() apiLimits {
-	return apiLimits{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Idle: 30 * time.Second, MaxConns: 256}
+	return apiLimits{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Idle: 30 * time.Second, WriteStall: 30 * time.Second, MaxConns: 256}
 }
 
 // apiServer is a node's local HTTP API, listening, with its address
@@ -68,7 +71,7 @@ func startAPIWith(n *node.Node, home, addr string, log *slog.Logger, lim apiLimi
 	}
 	s := &apiServer{
 		srv: &http.Server{
-			Handler:           n.APIHandler(token),
+			Handler:           writeProgress(n.APIHandler(token), lim.WriteStall),
 			ReadHeaderTimeout: lim.ReadHeader,
 			ReadTimeout:       lim.Read,
 			IdleTimeout:       lim.Idle,
@@ -172,3 +175,42 @@ func (c *limitConn) Close() error {
 	c.once.Do(c.free)
 	return c.Conn.Close()
 }
+
+// writeProgress gives each write of next's answers stall to complete (and
+// as long again for the server's final flush once next returns), instead
+// of one deadline for the whole answer, which would cut long exports.
+// Zero leaves writes unbounded.
+func writeProgress(next http.Handler, stall time.Duration) http.Handler {
+	if stall <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pw := &progressWriter{ResponseWriter: w, rc: http.NewResponseController(w), stall: stall}
+		pw.extend() // replaces the deadline an earlier request left on the connection
+		next.ServeHTTP(pw, r)
+		pw.extend()
+	})
+}
+
+// progressWriter moves the connection's write deadline before each write.
+type progressWriter struct {
+	http.ResponseWriter
+	rc    *http.ResponseController
+	stall time.Duration
+}
+
+func (w *progressWriter) extend() { w.rc.SetWriteDeadline(time.Now().Add(w.stall)) }
+
+func (w *progressWriter) Write(b []byte) (int, error) {
+	w.extend()
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush sends what is buffered, within its own stall.
+func (w *progressWriter) Flush() {
+	w.extend()
+	w.rc.Flush()
+}
+
+// Unwrap lets http.ResponseController reach the server's writer.
+func (w *progressWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

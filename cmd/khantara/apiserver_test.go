@@ -52,7 +52,7 @@ func closedWithin(c net.Conn, start time.Time, wait time.Duration) time.Duration
 
 func TestAPIServerDefaultLimits(t *testing.T) {
 	lim := defaultAPILimits()
-	if lim.ReadHeader <= 0 || lim.Read <= 0 || lim.Idle <= 0 || lim.MaxConns <= 0 {
+	if lim.ReadHeader <= 0 || lim.Read <= 0 || lim.Idle <= 0 || lim.WriteStall <= 0 || lim.MaxConns <= 0 {
 		t.Fatalf("a default limit is unset: %+v", lim)
 	}
 	if lim.Read > time.Minute || lim.Idle > time.Minute {
@@ -217,4 +217,74 @@ func TestAPIServerMaxConns(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("status %s", resp.Status)
 	}
+}
+
+// TestAPIServerWriteStall: with writeProgress on a real server, a client
+// that stops reading an endless answer is cut off about one stall after
+// its last byte went out, while a client that keeps reading gets the
+// answer for many stalls (no deadline for the whole answer).
+func TestAPIServerWriteStall(t *testing.T) {
+	const stall = 400 * time.Millisecond
+	type result struct {
+		err  error
+		last time.Time // of the last write that went through
+	}
+	done := make(chan result, 2)
+	chunk := make([]byte, 32<<10)
+	stream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var res result
+		for {
+			if _, res.err = w.Write(chunk); res.err != nil {
+				break
+			}
+			res.last = time.Now()
+		}
+		done <- res
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: writeProgress(stream, stall)}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+
+	// A client that never reads.
+	stalled, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stalled.Close()
+	fmt.Fprintf(stalled, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+	select {
+	case res := <-done:
+		cut := time.Since(res.last)
+		t.Logf("a stalled reader was cut %v after the last write went through (stall %v)", cut.Round(time.Millisecond), stall)
+		if res.err == nil || cut > stall+3*time.Second {
+			t.Errorf("cut after %v, err %v", cut, res.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a client that stopped reading still held its answer after 10 s")
+	}
+
+	// A client that reads on gets far more than one stall's worth.
+	reader, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	fmt.Fprintf(reader, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+	start := time.Now()
+	reader.SetReadDeadline(start.Add(4 * stall))
+	n, err := io.Copy(io.Discard, reader)
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("the reading client's answer ended after %v and %d bytes: %v", time.Since(start), n, err)
+	}
+	select {
+	case res := <-done:
+		t.Fatalf("the answer to a reading client ended: %v", res.err)
+	default:
+	}
+	t.Logf("a reading client got %d MB in %v, four stalls' time", n>>20, 4*stall)
 }

@@ -45,8 +45,10 @@ func ParseRetractReason(body []byte) (string, error) {
 	var req struct {
 		Reason string `json:"reason"`
 	}
-	if err := json.Unmarshal(body, &req); err != nil {
-		if path, ok := invalidUTF8At(body, err, &req); ok {
+	// As encoding/json did: names match in any case, others are ignored.
+	opt := json.MatchCaseInsensitiveNames(true)
+	if err := json.Unmarshal(body, &req, opt); err != nil {
+		if path, ok := invalidUTF8At(body, err, &req, opt); ok {
 			return "", &ValidationError{Problems: []FieldError{{Path: path, Msg: msgInvalidUTF8}}}
 		}
 		return "", fmt.Errorf(`%w: the body must be {"reason": "..."} or empty: %v`, ErrMalformed, err)

@@ -81,6 +81,7 @@ func TestParseRetractReason(t *testing.T) {
 		{"white space", " \n", "", nil, ""},
 		{"reason", `{"reason": "closed in 2025"}`, "closed in 2025", nil, ""},
 		{"no reason", `{}`, "", nil, ""},
+		{"name in other case", `{"Reason": "closed"}`, "closed", nil, ""},
 		{"escaped UTF-8", `{"reason": "ferm\u00e9"}`, "fermé", nil, ""},
 		{"raw invalid UTF-8", "{\"reason\": \"ferm\xe9\"}", "", ErrInvalid, "reason: must be valid UTF-8"},
 		{"lone surrogate", `{"reason": "ferm\udc00"}`, "", ErrInvalid, "reason: must be valid UTF-8"},

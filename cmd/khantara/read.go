@@ -13,6 +13,7 @@ import (
 
 	"github.com/khantara/khantara/node"
 	"github.com/khantara/khantara/protocol"
+	"github.com/khantara/khantara/search"
 	"github.com/urfave/cli/v2"
 )
 
@@ -533,6 +534,27 @@ func diskText(d *node.APIDisk, now time.Time) string {
 		since, bytesText(int64(d.FreeBytes)), d.Dir, bytesText(int64(d.ReserveBytes)))
 }
 
+// indexText is status's line on the search index.
+func indexText(ix *search.Status) string {
+	var s string
+	switch {
+	case ix.State == search.StateRebuilding && ix.Total > 0:
+		s = fmt.Sprintf("rebuilding: %d of %d practices indexed; search answers 503 until done", ix.Done, ix.Total)
+	case ix.State == search.StateRebuilding:
+		s = "rebuilding; search answers 503 until done"
+	case ix.State == search.StateCatchingUp:
+		s = fmt.Sprintf("catching up with the store: %d of %d changes; search answers 503 until done", ix.Done, ix.Total)
+	default:
+		s = fmt.Sprintf("%s, at store position %d of %d", ix.State, ix.Position, ix.StorePosition)
+	}
+	if ix.Paused {
+		s += "; writes paused: " + ix.Error
+	} else if ix.Error != "" {
+		s += "; last write failed (retrying): " + truncateText(ix.Error, 80)
+	}
+	return s
+}
+
 // printStatus writes status's human output.
 func printStatus(w io.Writer, st node.APIStatus, now time.Time, width int) {
 	f := fields{w: w, width: width}
@@ -557,6 +579,9 @@ func printStatus(w io.Writer, st node.APIStatus, now time.Time, width int) {
 	f.add("Digest", st.Digest)
 	if st.Disk != nil {
 		f.add("Disk", diskText(st.Disk, now))
+	}
+	if st.Index != nil {
+		f.add("Search index", indexText(st.Index))
 	}
 	f.add("Gossip", fmt.Sprintf("%d accepted, %s rejected, %s ignored",
 		st.Gossip.Accepted, reasonCounts(st.Gossip.Rejected), reasonCounts(st.Gossip.Ignored)))

@@ -17,16 +17,25 @@
 //   - a stored copy of its Hit, so a page of results needs no read from
 //     the store.
 //
-// Lifecycle: Open opens the index, rebuilding it from the store when it
-// is new, was built with another mapping, or was not closed cleanly; it
-// starts one goroutine that indexes what Notify queues. Close drains
-// that queue, marks the index clean and closes it; it is safe to call
-// twice. Every method is safe for concurrent use.
+// Lifecycle: Open opens the index and returns at once; one goroutine,
+// the follower, brings it up to date and keeps it there. The index holds,
+// in an internal key written in the same bleve batch as the documents,
+// the store's change-feed epoch and the last feed position it applied
+// (store/feed.go). At Open, an index of this mapping and the store's
+// epoch replays the changes after that position (after a crash: the tail
+// bleve had not persisted); any other index is rebuilt in the background
+// beside the old one. Until the index is complete, Search, Stats and
+// Count fail with a *NotReadyError carrying its progress (Status). Close
+// stops the follower and closes the index; it is safe to call twice.
+// Every method is safe for concurrent use.
 //
-// Consistency: the index follows the store because every write re-reads
-// the store's current state of the slot it indexes, and writes are
-// serialised. After a slot changes in the store, one Update or Notify of
-// that slot makes the index agree with it, whatever the order of
-// concurrent calls (see Update). Rebuild builds a new index beside the
-// live one and switches without losing the writes made meanwhile.
+// Consistency: every write re-reads the store's current state of the
+// slots it indexes, so replaying a change twice is harmless, and a
+// change's feed entry is only ever replaced by a later one; so once the
+// index has applied the feed up to the store's position, it equals the
+// store. A write that fails (or panics inside bleve, as after ENOSPC)
+// leaves the stored position where it was and is retried with backoff;
+// the write gate (WithWriteGate) can hold writes back. Rebuild builds a
+// new index beside the live one from a snapshot taken after noting the
+// feed position, and replays what changed meanwhile before switching.
 package search

@@ -18,6 +18,8 @@ import (
 const (
 	retryMin = 100 * time.Millisecond
 	retryMax = 10 * time.Second
+	// idlePoll is how often an idle follower looks at the feed unasked.
+	idlePoll = 2 * time.Second
 )
 
 // follow is the follower: the goroutine that keeps the live index equal
@@ -64,7 +66,9 @@ func (ix *Index) follow() {
 		}
 		wait = 0
 		if !more {
-			ix.pause(ctx, time.Hour)
+			// Notify wakes it; the timeout catches a change whose
+			// writer did not call Notify.
+			ix.pause(ctx, idlePoll)
 		}
 	}
 }

@@ -237,7 +237,8 @@ func (ix *Index) Close() error {
 	return ix.closeErr
 }
 
-// Count returns the number of practices in the index.
+// Count returns the number of practices in the index. It fails with a
+// *NotReadyError while the index is incomplete, and ErrClosed after Close.
 func (ix *Index) Count() (uint64, error) {
 	ix.idxMu.RLock()
 	defer ix.idxMu.RUnlock()

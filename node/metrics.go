@@ -105,6 +105,7 @@ type nodeCollector struct {
 
 	peers, gossip, applied                      *prometheus.Desc
 	syncRounds, syncFailures, syncBytes         *prometheus.Desc
+	syncAdmission, syncInbound                  *prometheus.Desc
 	records, publishers, equivocations, started *prometheus.Desc
 }
 
@@ -122,6 +123,10 @@ func newNodeCollector(n *Node) *nodeCollector {
 		syncRounds:   d("khantara_sync_rounds_total", "Sync sessions completed, as initiator or responder."),
 		syncFailures: d("khantara_sync_failures_total", "Sync sessions that failed."),
 		syncBytes:    d("khantara_sync_bytes_total", "Sync frame bytes, by direction (sent, received).", "direction"),
+		syncAdmission: d("khantara_sync_admission_total",
+			"Inbound sync sessions refused, evicted or cut for a deadline by admission, by action (refused, evicted, timed_out) and reason.",
+			"action", "reason"),
+		syncInbound: d("khantara_sync_inbound_sessions", "Inbound sync sessions being served, by admission class.", "class"),
 		records: d("khantara_catalogue_records",
 			"Catalogue slots by kind: current practices, retracted practices, publishers' profiles.", "kind"),
 		publishers:    d("khantara_publishers", "Publishers with at least one announcement in the catalogue."),
@@ -133,7 +138,7 @@ func newNodeCollector(n *Node) *nodeCollector {
 // Describe sends every descriptor the collector may emit.
 func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
-		c.peers, c.gossip, c.applied, c.syncRounds, c.syncFailures, c.syncBytes,
+		c.peers, c.gossip, c.applied, c.syncRounds, c.syncFailures, c.syncBytes, c.syncAdmission, c.syncInbound,
 		c.records, c.publishers, c.equivocations, c.started,
 	} {
 		ch <- d
@@ -184,6 +189,13 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.syncFailures, st.SyncFailures)
 	counter(c.syncBytes, st.SyncBytesSent, "sent")
 	counter(c.syncBytes, st.SyncBytesReceived, "received")
+	adm := c.n.sched.adm
+	for o := range numOutcomes {
+		counter(c.syncAdmission, adm.outcomes[o].Load(), outcomeLabels[o][0], outcomeLabels[o][1])
+	}
+	for class, k := range adm.inboundByClass() {
+		gauge(c.syncInbound, float64(k), classNames[class])
+	}
 
 	counts, _, err := c.n.store.Counts()
 	if err != nil {

@@ -35,9 +35,8 @@ var followUpDelay = 5 * time.Second
 
 const (
 	// maxOutboundSessions bounds the sessions this node runs at once as
-	// initiator, maxInboundSessions those it serves.
+	// initiator (admission.go bounds those it serves).
 	maxOutboundSessions = 4
-	maxInboundSessions  = 16
 	// gapDebounce: a sequence gap triggers at most one sync per peer in
 	// this time (superseded announcements leave gaps that sync cannot fill).
 	gapDebounce = 30 * time.Second
@@ -60,12 +59,15 @@ type scheduler struct {
 	n      *Node
 	reqs   chan syncRequest
 	events event.Subscription
+	// adm admits the sessions peers open; allowed is trust.allow, whose
+	// peers it ranks first. Both are set by newScheduler.
+	adm     *admission
+	allowed map[peer.ID]bool
 
 	// mu guards every field below.
 	mu       sync.Mutex
 	inflight map[peer.ID]bool
 	again    map[peer.ID]bool
-	inbound  map[peer.ID]chan struct{}
 	last     map[peer.ID]PeerSync
 	lastGap  map[peer.ID]time.Time
 	peerLock map[peer.ID]chan struct{}
@@ -84,9 +86,15 @@ func newScheduler(n *Node) (*scheduler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("watch connections: %w", err)
 	}
+	allowed := map[peer.ID]bool{}
+	for _, s := range n.cfg.Trust.Allow {
+		if id, err := peer.Decode(s); err == nil {
+			allowed[id] = true
+		}
+	}
 	return &scheduler{events: sub,
-		n: n, reqs: make(chan syncRequest, 256),
-		inflight: map[peer.ID]bool{}, again: map[peer.ID]bool{}, inbound: map[peer.ID]chan struct{}{},
+		n: n, reqs: make(chan syncRequest, 256), adm: newAdmission(n.log), allowed: allowed,
+		inflight: map[peer.ID]bool{}, again: map[peer.ID]bool{},
 		last: map[peer.ID]PeerSync{}, lastGap: map[peer.ID]time.Time{}, peerLock: map[peer.ID]chan struct{}{},
 	}, nil
 }
@@ -236,44 +244,6 @@ func (s *scheduler) lockPeer(ctx context.Context, p peer.ID) (release func(), er
 	}
 }
 
-// admitInbound lets one session per peer, maxInboundSessions in all, be
-// served; release must be called when it ends. A peer's next session
-// waits (up to syncIdleTimeout) for its previous one to be released: the
-// peer may finish its side a moment before this side does.
-func (s *scheduler) admitInbound(p peer.ID) (release func(), ok bool) {
-	deadline := time.NewTimer(syncIdleTimeout)
-	defer deadline.Stop()
-	for {
-		s.mu.Lock()
-		if s.closed || len(s.inbound) >= maxInboundSessions && s.inbound[p] == nil {
-			s.mu.Unlock()
-			return nil, false
-		}
-		prev := s.inbound[p]
-		if prev == nil {
-			done := make(chan struct{})
-			s.inbound[p] = done
-			s.sessions.Add(1)
-			s.mu.Unlock()
-			return func() {
-				s.mu.Lock()
-				delete(s.inbound, p)
-				s.mu.Unlock()
-				close(done)
-				s.sessions.Done()
-			}, true
-		}
-		s.mu.Unlock()
-		select {
-		case <-prev:
-		case <-deadline.C:
-			return nil, false
-		case <-s.n.ctx.Done():
-			return nil, false
-		}
-	}
-}
-
 // cascade spreads what a session brought: when it applied announcements,
 // this node syncs with every other connected peer, which in turn cascades
 // if it learned something. A healed partition so converges hop by hop
@@ -305,6 +275,7 @@ func (s *scheduler) wait() {
 	s.closed = true
 	s.mu.Unlock()
 	s.sessions.Wait()
+	s.adm.close()
 }
 
 // SyncStatus returns the last sync with each peer, in peer order.

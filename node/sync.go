@@ -17,10 +17,20 @@ import (
 )
 
 // Session limits (this implementation's; PROTOCOL.md section 9 lists the
-// protocol's own). A peer that exceeds one is cut off.
+// protocol's own). A peer that exceeds one is cut off. Admission of the
+// sessions peers open is in admission.go.
 const (
-	// syncIdleTimeout bounds the wait for each frame of a session.
-	syncIdleTimeout = 30 * time.Second
+	// syncHelloTimeout bounds the wait for the peer's HELLO and, when the
+	// peer opened the session, for each frame of its first message: an
+	// initiator has them ready at once.
+	syncHelloTimeout = 5 * time.Second
+	// syncFrameTimeout bounds the wait for each later frame, and for the
+	// peer to take each chunk (64 KiB) this side writes. The longest
+	// honest wait is a peer verifying and storing the 4,096 envelopes of
+	// one message before it answers: 2 s on a loaded two-core machine
+	// (0.5-0.8 s to store, up to 1.1 s to verify on one core). A frame of
+	// 128 KiB fits it on a 105 kbit/s link.
+	syncFrameTimeout = 10 * time.Second
 	// syncSessionTimeout bounds a whole session.
 	syncSessionTimeout = 10 * time.Minute
 	// maxSessionBytes bounds what one session may receive (1 GiB: a
@@ -61,30 +71,35 @@ func (n *Node) SyncWith(ctx context.Context, p peer.ID) (SyncResult, error) {
 	if err != nil {
 		return SyncResult{Peer: p}, fmt.Errorf("open sync stream to %s: %w", p, err)
 	}
-	return n.runSession(ctx, s, true)
+	return n.runSession(ctx, s, true, nil)
 }
 
-// serveSync answers a sync session a peer opened.
+// serveSync answers a sync session a peer opened, if admission gives it a
+// slot.
 func (n *Node) serveSync(s network.Stream) {
-	release, ok := n.sched.admitInbound(s.Conn().RemotePeer())
+	slot, ok := n.admitInbound(s)
 	if !ok {
 		s.Reset()
 		return
 	}
-	defer release()
-	n.runSession(n.ctx, s, false)
+	defer n.sched.adm.release(slot)
+	n.runSession(n.ctx, s, false, slot)
 }
 
-func (n *Node) runSession(ctx context.Context, s network.Stream, initiator bool) (SyncResult, error) {
+// runSession runs one session on s; slot is the admission slot of an
+// inbound session, nil for an outbound one.
+func (n *Node) runSession(ctx context.Context, s network.Stream, initiator bool, slot *inboundSession) (SyncResult, error) {
+	start := time.Now()
 	ss := &session{
-		n: n, s: s, peer: s.Conn().RemotePeer(),
-		fr: protocol.NewFrameReader(s), fw: protocol.NewFrameWriter(s),
+		n: n, s: s, peer: s.Conn().RemotePeer(), slot: slot, initiator: initiator,
+		end:         start.Add(syncSessionTimeout),
+		fr:          protocol.NewFrameReader(s),
 		outstanding: map[protocol.ItemID]struct{}{},
 	}
-	start := time.Now()
+	ss.fw = protocol.NewFrameWriter(progressWriter{ss})
 	stop := context.AfterFunc(ctx, func() { s.Reset() })
 	defer stop()
-	s.SetDeadline(start.Add(syncSessionTimeout))
+	s.SetDeadline(ss.end)
 	err := ss.run(ctx, initiator)
 	res := SyncResult{
 		Peer: ss.peer, Sent: ss.fw.Written, Received: ss.fr.Read, Messages: ss.messages,
@@ -92,7 +107,18 @@ func (n *Node) runSession(ctx context.Context, s network.Stream, initiator bool)
 	}
 	n.stats.syncSent.Add(uint64(res.Sent))
 	n.stats.syncRecv.Add(uint64(res.Received))
+	if errors.Is(err, store.ErrNoSpace) {
+		// Not the peer's fault: no failure counted, the peer is told why.
+		ss.fw.Error("this node is short of disk space")
+		s.Close()
+		n.log.Info("Sync session ended: the disk is short of space.", "peer", ss.peer, "initiator", initiator, "err", err)
+		n.sched.record(ss.peer, res, err)
+		return res, err
+	}
 	if err != nil {
+		if slot != nil && isTimeout(err) {
+			n.sched.adm.timedOut(slot)
+		}
 		n.stats.syncFailures.Add(1)
 		if errors.Is(err, protocol.ErrSyncViolation) {
 			ss.fw.Error(err.Error())
@@ -120,6 +146,11 @@ type session struct {
 	fr   *protocol.FrameReader
 	fw   *protocol.FrameWriter
 	snap *snapshot
+	// slot is the admission slot of an inbound session (nil otherwise),
+	// told of every step forward; end is the session's deadline.
+	slot      *inboundSession
+	initiator bool
+	end       time.Time
 
 	pending     []protocol.ItemID            // wanted, not yet asked for
 	outstanding map[protocol.ItemID]struct{} // asked for in the last message
@@ -179,6 +210,7 @@ func (ss *session) run(ctx context.Context, initiator bool) error {
 		if err != nil {
 			return err
 		}
+		ss.slot.progress()
 		if len(in.wants) == 0 && !open(in.ranges) && len(out.wants) == 0 && len(out.ranges) == 0 {
 			// Nothing was asked of us and we have nothing to ask: done.
 			return ss.s.CloseWrite()
@@ -189,12 +221,48 @@ func (ss *session) run(ctx context.Context, initiator bool) error {
 	}
 }
 
+// deadline is when the next frame, or the peer's taking of the next chunk
+// written, is due: syncHelloTimeout while a peer that opened the session
+// has not finished its first message, else syncFrameTimeout, never after
+// the session's end.
+func (ss *session) deadline() time.Time {
+	d := syncFrameTimeout
+	if !ss.initiator && ss.messages == 0 {
+		d = syncHelloTimeout
+	}
+	if t := time.Now().Add(d); t.Before(ss.end) {
+		return t
+	}
+	return ss.end
+}
+
+// progressWriter is the stream as the frame writer sees it: each write
+// must be taken by the peer within the frame deadline, and counts as
+// progress of the session.
+type progressWriter struct{ ss *session }
+
+func (w progressWriter) Write(b []byte) (int, error) {
+	w.ss.s.SetWriteDeadline(w.ss.deadline())
+	n, err := w.ss.s.Write(b)
+	if n > 0 {
+		w.ss.slot.progress()
+	}
+	return n, err
+}
+
+// isTimeout reports whether err is a stream deadline expiring.
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
 func (ss *session) readHello() error {
-	ss.s.SetReadDeadline(time.Now().Add(syncIdleTimeout))
+	ss.s.SetReadDeadline(time.Now().Add(syncHelloTimeout))
 	f, err := ss.fr.Next()
 	if err != nil {
 		return fmt.Errorf("read hello: %w", err)
 	}
+	ss.slot.progress()
 	switch {
 	case f.Type == protocol.FrameError:
 		return fmt.Errorf("peer refused sync: %q", f.Error)
@@ -213,7 +281,6 @@ func (ss *session) readHello() error {
 // read reads one message. Envelopes are verified on every core while the
 // rest of the message arrives. io.EOF means the peer ended the session.
 func (ss *session) read(ctx context.Context) (*message, error) {
-	ss.s.SetReadDeadline(time.Now().Add(syncIdleTimeout))
 	m := &message{}
 	var v *verifier
 	defer func() {
@@ -226,7 +293,7 @@ func (ss *session) read(ctx context.Context) (*message, error) {
 	for {
 		// The deadline is per frame: a large message on a slow link is
 		// fine as long as it keeps moving.
-		ss.s.SetReadDeadline(time.Now().Add(syncIdleTimeout))
+		ss.s.SetReadDeadline(ss.deadline())
 		f, err := ss.fr.Next()
 		if err == io.EOF && first {
 			return nil, io.EOF
@@ -238,6 +305,7 @@ func (ss *session) read(ctx context.Context) (*message, error) {
 			return nil, err
 		}
 		first = false
+		ss.slot.progress()
 		if ss.fr.Read > maxSessionBytes {
 			return nil, fmt.Errorf("%w: session exceeds %d bytes", protocol.ErrSyncViolation, maxSessionBytes)
 		}
@@ -275,6 +343,7 @@ func (ss *session) read(ctx context.Context) (*message, error) {
 				}
 				m.opened = opened
 			}
+			ss.slot.message()
 			return m, nil
 		case protocol.FrameError:
 			return nil, fmt.Errorf("peer ended sync: %q", f.Error)

@@ -300,6 +300,12 @@ func (n *Node) announce(ctx context.Context, ann *protocol.Announcement) (*proto
 // Announcements over their publisher's quota are skipped: their result
 // has no Outcome.
 func (n *Node) apply(ctx context.Context, batch []store.Incoming) ([]store.Result, error) {
+	// Space first: a batch the disk cannot take spends no quota.
+	if n.space != nil {
+		if err := n.space.CheckBatch(batch); err != nil {
+			return nil, err
+		}
+	}
 	// One batch at a time is checked against the quotas and stored, so
 	// gossip and sync together cannot take a publisher past its quota.
 	n.quotaMu.Lock()

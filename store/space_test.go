@@ -73,6 +73,39 @@ func TestSpaceMonitorStates(t *testing.T) {
 	}
 }
 
+// TestSpaceMonitorWriteSize: a write that would eat into the reserve is
+// refused and pauses writes until there is room for it and the reserve.
+func TestSpaceMonitorWriteSize(t *testing.T) {
+	const mib = 1 << 20
+	m, fs := newFakeMonitor(t, 70*mib, 64*mib)
+	if err := m.CheckFor(5 * mib); err != nil {
+		t.Fatalf("a 5 MiB write with 6 MiB over the reserve: %v", err)
+	}
+	err := m.CheckFor(8 * mib)
+	if !errors.Is(err, ErrNoSpace) || !strings.Contains(err.Error(), "8.0 MiB to write") {
+		t.Fatalf("an 8 MiB write with 6 MiB over the reserve: %v", err)
+	}
+	for _, st := range []struct {
+		free   uint64
+		paused bool
+	}{
+		{72 * mib, true},           // reserve plus an eighth, but not the refused write
+		{80*mib - 1, true},         // one byte short of all three
+		{80 * mib, false},          // 64 + 8 + 8
+		{70 * mib, false},          // resumed: no hysteresis until the next pause
+		{63 * mib, true},           // below the reserve
+		{72*mib + 512*1024, false}, // the refused size is forgotten once resumed
+	} {
+		fs.free.Store(st.free)
+		if _, err := m.Refresh(); err != nil {
+			t.Fatal(err)
+		}
+		if paused, _ := m.Paused(); paused != st.paused {
+			t.Fatalf("with %s free: paused %v, want %v", FormatBytes(st.free), paused, st.paused)
+		}
+	}
+}
+
 func TestSpaceMonitorRealFilesystem(t *testing.T) {
 	dir := t.TempDir()
 	m, err := NewSpaceMonitor(dir, 0)
@@ -135,7 +168,7 @@ func TestApplyNoSpace(t *testing.T) {
 	if _, err := s.Apply(context.Background(), in...); !errors.Is(err, ErrNoSpace) {
 		t.Fatalf("Apply with 10 bytes free = %v", err)
 	}
-	fs.free.Store(1000)
+	fs.free.Store(1 << 20)
 	res, err := s.Apply(context.Background(), in...)
 	if err != nil || res[0].Outcome != Applied || res[1].Outcome != Applied {
 		t.Fatalf("Apply after space returned = %+v, %v", res, err)

@@ -151,7 +151,7 @@ func New(cfg Config, opts ...Option) (n *Node, err error) {
 		return nil, err
 	}
 	if !cfg.NoSearch {
-		if n.index, err = search.Open(cfg.indexDir(), n.store, search.WithLogger(o.log)); err != nil {
+		if n.index, err = search.Open(cfg.indexDir(), n.store, search.WithLogger(o.log), search.WithWriteGate(n.checkSpace)); err != nil {
 			return nil, fmt.Errorf("open the search index: %w", err)
 		}
 		undo = append(undo, func() { n.index.Close() })

@@ -8,6 +8,7 @@ import (
 	mrand "math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,15 +43,44 @@ func TestCrash(t *testing.T) {
 	for round := range runs {
 		killAfter := rng.IntN(crashAnnouncements + 1)
 		t.Run(fmt.Sprintf("round-%02d-kill-after-%d", round, killAfter), func(t *testing.T) {
-			crashRound(t, killAfter)
+			crashRound(t, killAfter, false)
 		})
 	}
 }
 
-func crashRound(t *testing.T, killAfter int) {
-	dir := t.TempDir()
+// TestCrashDuringCompact is TestCrash with the child compacting its store
+// (Compact, purge.go) over and over while it applies, so that the kill
+// lands in copies and swaps: the store must reopen whole, with every
+// acknowledged announcement, and nothing left beside it. Each copy takes
+// about a second under the race detector, so the child applies a fifth
+// of TestCrash's announcements, in a tenth of its rounds.
+func TestCrashDuringCompact(t *testing.T) {
+	runs := 2
+	if v := os.Getenv("KHANTARA_CRASH_RUNS"); v != "" {
+		runs, _ = strconv.Atoi(v)
+		runs = max(1, runs/10)
+	}
+	if testing.Short() {
+		runs = 1
+	}
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := mrand.New(mrand.NewPCG(seed, 11))
+	for round := range runs {
+		killAfter := rng.IntN(crashAnnouncements/5 + 1)
+		t.Run(fmt.Sprintf("round-%02d-kill-after-%d", round, killAfter), func(t *testing.T) {
+			crashRound(t, killAfter, true)
+		})
+	}
+}
+
+func crashRound(t *testing.T, killAfter int, compact bool) {
+	dir := filepath.Join(t.TempDir(), "store")
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "KHANTARA_CRASH_DIR="+dir)
+	if compact {
+		cmd.Env = append(cmd.Env, "KHANTARA_CRASH_COMPACT=1")
+	}
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -68,6 +98,7 @@ func crashRound(t *testing.T, killAfter int) {
 	}()
 	var pub peer.ID
 	acked := map[string]string{} // slot -> hash
+	compactions := 0
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
@@ -78,6 +109,9 @@ func crashRound(t *testing.T, killAfter int) {
 			}
 		case len(f) == 3 && f[0] == "ack":
 			acked[f[1]] = f[2]
+		case len(f) == 1 && f[0] == "compacted":
+			compactions++
+			continue
 		default:
 			continue
 		}
@@ -92,6 +126,9 @@ func crashRound(t *testing.T, killAfter int) {
 	}
 	if !killed {
 		t.Logf("the child finished all %d before the kill", len(acked))
+	}
+	if compact {
+		t.Logf("killed after %d acknowledgements and %d completed compactions", len(acked), compactions)
 	}
 
 	s, err := Open(dir)
@@ -109,6 +146,11 @@ func crashRound(t *testing.T, killAfter int) {
 		}
 	}
 	checkDerived(t, s)
+	for _, left := range []string{dir + ".compact", dir + ".new", filepath.Join(dir, purgedMarker)} {
+		if _, err := os.Stat(left); err == nil {
+			t.Errorf("%s left after reopening", left)
+		}
+	}
 	p, err := s.PublisherSummary(pub)
 	if len(acked) > 0 && (err != nil || p.Practices < uint64(len(acked))) {
 		t.Fatalf("summary %+v (%v) counts fewer than the %d acknowledged", p, err, len(acked))
@@ -153,14 +195,36 @@ func crashChild(dir string) error {
 	say("pub %s\n", pub)
 
 	next := make(chan int)
+	total := crashAnnouncements
+	if os.Getenv("KHANTARA_CRASH_COMPACT") != "" {
+		total /= 5
+	}
 	go func() {
-		for i := range crashAnnouncements {
+		for i := range total {
 			next <- i
 		}
 		close(next)
 	}()
 	var wg sync.WaitGroup
-	errs := make(chan error, 16)
+	errs := make(chan error, 17)
+	stop := make(chan struct{})
+	var compactor sync.WaitGroup
+	if os.Getenv("KHANTARA_CRASH_COMPACT") != "" {
+		compactor.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := s.Compact(context.Background()); err != nil {
+					errs <- err
+					return
+				}
+				say("compacted\n")
+			}
+		})
+	}
 	for w := range 16 {
 		batch := 1
 		if w%2 == 1 {
@@ -197,6 +261,8 @@ func crashChild(dir string) error {
 		})
 	}
 	wg.Wait()
+	close(stop)
+	compactor.Wait()
 	close(errs)
 	return <-errs
 }

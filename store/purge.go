@@ -241,9 +241,13 @@ func (s *Store) checkCompactSpace(size int64) error {
 	return nil
 }
 
-// reserveBytes is the free space the store keeps in reserve beyond a
-// copy: Badger's memtable and value-log growth during the copy.
+// reserveBytes is the free space a compaction leaves beyond its copy: the
+// space monitor's reserve when there is one (WithSpaceMonitor), else room
+// for Badger's memtables and one value-log file.
 func (s *Store) reserveBytes() uint64 {
+	if s.cfg.space != nil {
+		return s.cfg.space.Reserve()
+	}
 	return uint64(2*s.cfg.memtable + 64<<20)
 }
 

@@ -257,9 +257,7 @@ func TestSyncAdmissionUnderAttack(t *testing.T) {
 	}
 
 	t.Logf("%v: catalogue built", time.Since(began).Round(time.Millisecond))
-	base := catchUp(1)
-	t.Logf("catch-up of %d practices (%.1f MB) without attack: %v", practices, float64(cat.bytes)/1e6, base.Round(time.Millisecond))
-	limit := 2*base + catchUpSlack
+	first := catchUp(1)
 
 	attacks := []struct {
 		name  string
@@ -276,6 +274,11 @@ func TestSyncAdmissionUnderAttack(t *testing.T) {
 			return as
 		}(), maxGeneralSessions},
 	}
+	type result struct {
+		took   time.Duration
+		report string
+	}
+	var results []result
 	for k, at := range attacks {
 		var before [numOutcomes]uint64
 		for o := range numOutcomes {
@@ -290,7 +293,6 @@ func TestSyncAdmissionUnderAttack(t *testing.T) {
 		eventually(t, 10*time.Second, "the stallers to hold the general slots", func() bool {
 			return server.sched.adm.inboundByClass()[classGeneral] == at.general
 		})
-		t.Logf("%v: attack in full swing", time.Since(began).Round(time.Millisecond))
 		took := catchUp(10 + k)
 		st.stop()
 		var counts []string
@@ -299,15 +301,25 @@ func TestSyncAdmissionUnderAttack(t *testing.T) {
 				counts = append(counts, fmt.Sprintf("%s %s %d", outcomeLabels[o][0], outcomeLabels[o][1], d))
 			}
 		}
-		t.Logf("%s (server sees %d addresses; %d sessions opened): catch-up %v, %.2fx without attack (limit %v); admission: %v",
-			at.name, len(ips), st.opened(), took.Round(time.Millisecond), took.Seconds()/base.Seconds(), limit.Round(time.Millisecond), counts)
-		if took > limit {
-			t.Errorf("%s: catch-up took %v, over 2 x %v + %v", at.name, took, base, catchUpSlack)
-		}
-		t.Logf("%v: attack over", time.Since(began).Round(time.Millisecond))
+		results = append(results, result{took, fmt.Sprintf("%s (the server sees them from %d addresses; they opened %d sessions; admission: %v)",
+			at.name, len(ips), st.opened(), counts)})
 		eventually(t, 10*time.Second, "the stallers' sessions to end", func() bool {
 			return server.sched.adm.inboundByClass() == [numClasses]int{}
 		})
+	}
+
+	// The time without attack is the faster of a catch-up before the
+	// attacks and one after: the first also warms the server's caches.
+	last := catchUp(2)
+	base := min(first, last)
+	limit := 2*base + catchUpSlack
+	t.Logf("%v: catch-up of %d practices (%.1f MB) without attack: %v before the attacks, %v after",
+		time.Since(began).Round(time.Millisecond), practices, float64(cat.bytes)/1e6, first.Round(time.Millisecond), last.Round(time.Millisecond))
+	for _, r := range results {
+		t.Logf("under %s: catch-up %v, %.2fx without attack (limit %v)", r.report, r.took.Round(time.Millisecond), r.took.Seconds()/base.Seconds(), limit.Round(time.Millisecond))
+		if r.took > limit {
+			t.Errorf("catch-up under %s took %v, over 2 x %v + %v", r.report, r.took, base, catchUpSlack)
+		}
 	}
 }
 

@@ -89,6 +89,8 @@ func TestAPIRefusals(t *testing.T) {
 		{"put practices", "PUT", "/api/v1/practices", string(sheet), map[string]string{"Authorization": "Bearer " + token}, "", 405},
 		{"metrics, foreign origin", "GET", "/metrics", "", map[string]string{"Origin": "http://evil.example"}, "", 403},
 		{"metrics, wrong host", "GET", "/metrics", "", nil, "evil.example:80", 403},
+		{"long foreign origin", "GET", "/api/v1/status", "", map[string]string{"Origin": "http://" + strings.Repeat("e", 100_000)}, "", 403},
+		{"long wrong host", "GET", "/api/v1/status", "", nil, strings.Repeat("h", 100_000) + ":80", 403},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,7 +111,10 @@ func TestAPIRefusals(t *testing.T) {
 			defer resp.Body.Close()
 			raw, _ := io.ReadAll(resp.Body)
 			if resp.StatusCode != tc.code {
-				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.code, raw)
+				t.Fatalf("status %d, want %d: %.300s", resp.StatusCode, tc.code, raw)
+			}
+			if tc.code != 200 && len(raw) > 512 {
+				t.Errorf("a %d-byte answer: a refusal must not echo what was sent", len(raw))
 			}
 			if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 				t.Errorf("Content-Type %q, want application/json", ct)

@@ -21,11 +21,11 @@ func (a *apiHandler) sameOrigin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
 		if !apiHostAllowed(r.Host, local) {
-			apiFail(w, http.StatusForbidden, "Host %q is not the address of this API; call it by its address", r.Host)
+			apiFail(w, http.StatusForbidden, "Host %s is not the address of this API; call it by its address", quoteShort(r.Host))
 			return
 		}
 		if o := r.Header.Get("Origin"); o != "" && o != "http://"+r.Host {
-			apiFail(w, http.StatusForbidden, "cross-origin requests from %q are refused", o)
+			apiFail(w, http.StatusForbidden, "cross-origin requests from %s are refused", quoteShort(o))
 			return
 		}
 		next.ServeHTTP(w, r)

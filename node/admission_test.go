@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/khantara/khantara/protocol"
+	"github.com/khantara/khantara/store"
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -186,6 +188,31 @@ func testAdmission() (*admission, *time.Duration) {
 	*clock = time.Hour
 	a.clock = func() time.Duration { return *clock }
 	return a, clock
+}
+
+// TestSyncNoSpace: a node whose disk is short of space ends a sync that
+// fetched something cleanly, and counts no failure against the peer.
+func TestSyncNoSpace(t *testing.T) {
+	tn := newTestNet(t, 0x5ace)
+	full := tn.add()
+	// A reserve of 1 TiB: more than any test machine has free.
+	short := tn.add(func(c *Config) { c.DiskReserveMiB = maxDiskReserveMiB })
+	publish(t, full, variant(demoSheets(t), 0))
+	tn.connect(short, full) // short dials: its scheduler syncs now
+	eventually(t, 10*time.Second, "the sync on connect to end", func() bool {
+		st := short.Stats()
+		return len(short.SyncStatus()) > 0 || st.SyncRounds+st.SyncFailures > 0
+	})
+	_, err := short.SyncWith(context.Background(), full.ID())
+	if !errors.Is(err, store.ErrNoSpace) {
+		t.Fatalf("sync into a full disk: %v, want store.ErrNoSpace", err)
+	}
+	if f := short.Stats().SyncFailures; f != 0 {
+		t.Fatalf("%d sync failures counted for a full disk, want 0", f)
+	}
+	if d := digest(t, short); d.Count != 0 {
+		t.Fatalf("the short node stored %d records", d.Count)
+	}
 }
 
 // Attack parameters of TestSyncAdmissionUnderAttack.

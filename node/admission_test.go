@@ -348,6 +348,39 @@ func TestSyncAdmissionUnderAttack(t *testing.T) {
 			t.Errorf("catch-up under %s took %v, over 2 x %v + %v", r.report, r.took, base, catchUpSlack)
 		}
 	}
+
+	// The metrics show the attack: every outcome, evictions of stallers
+	// that never finished a message among them.
+	fams, err := newAPIMetrics(server).reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, f := range fams {
+		if f.GetName() != "khantara_sync_admission_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			var action, reason string
+			for _, l := range m.GetLabel() {
+				switch l.GetName() {
+				case "action":
+					action = l.GetValue()
+				case "reason":
+					reason = l.GetValue()
+				}
+			}
+			got[action+"_"+reason] = m.GetCounter().GetValue()
+		}
+	}
+	if len(got) != int(numOutcomes) || got["evicted_no_message"] == 0 {
+		t.Errorf("khantara_sync_admission_total: %v", got)
+	}
+	for k, v := range server.sched.adm.counts() {
+		if got[k] != float64(v) {
+			t.Errorf("khantara_sync_admission_total %s = %v, want %d", k, got[k], v)
+		}
+	}
 }
 
 // raceEnabled reports whether the test binary was built with -race.

@@ -13,7 +13,14 @@
 // differently by comparing range fingerprints, then move only those
 // envelopes; the scheduler (schedule.go) runs them on every new outbound
 // connection, periodically with a random peer, and when gossip shows a
-// sequence gap. Discovery (discovery.go) keeps the node connected:
-// bootstrap addresses, mDNS, the address book kept in the store, and
-// gossipsub peer exchange.
+// sequence gap; inbound sessions are admitted by class, address and
+// progress (admission.go), so silent peers cannot hold the slots.
+// Discovery (discovery.go) keeps the node connected: bootstrap addresses,
+// mDNS, the address book kept in the store, and gossipsub peer exchange.
+//
+// Policy and upkeep. The trust policy (policy.go) decides whose records are
+// kept, and applies at start to what is stored already; in open mode each
+// publisher is held to a quota (quota.go). The purge loop (purge.go) erases
+// superseded, retracted and removed content from disk; the space monitor
+// (space.go) pauses every write while the disk is nearly full.
 package node

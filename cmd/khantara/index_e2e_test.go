@@ -27,7 +27,7 @@ func indexPractices() int {
 	if os.Getenv("KHANTARA_LONG") == "1" {
 		return 20_000
 	}
-	return 8_000
+	return 6_000
 }
 
 // fillStore writes n practices signed with the identity of home into

@@ -61,21 +61,25 @@ func freeBytes(t testing.TB, dir string) int64 {
 	return int64(st.Bavail) * int64(st.Bsize)
 }
 
-// fillTo writes a filler file on dir's filesystem so that about leave
-// bytes stay free, and returns its path.
+// fillTo writes (or extends) a filler file on dir's filesystem so that
+// about leave bytes stay free, and returns its path.
 func fillTo(t testing.TB, dir string, leave int64) string {
 	t.Helper()
 	path := filepath.Join(dir, "filler")
-	n := freeBytes(t, dir) - leave
-	if n <= 0 {
-		t.Fatalf("only %d bytes free on %s, want more than %d", freeBytes(t, dir), dir, leave)
-	}
-	f, err := os.Create(path)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := unix.Fallocate(int(f.Fd()), 0, 0, n); err != nil {
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := freeBytes(t, dir) - leave
+	if n <= 0 {
+		t.Fatalf("only %d bytes free on %s, want more than %d", freeBytes(t, dir), dir, leave)
+	}
+	if err := unix.Fallocate(int(f.Fd()), 0, fi.Size(), n); err != nil {
 		t.Fatalf("fill %s with %d bytes: %v", path, n, err)
 	}
 	return path
@@ -205,6 +209,10 @@ func TestDiskFullPublish(t *testing.T) {
 		t.Fatalf("the 507 is not one line naming %s and its free space: %q", home, refusal)
 	}
 
+	// The disk gets fuller still, so that pages the index and Badger free
+	// in the background (merges, compactions) cannot end the pause while
+	// the test looks at it.
+	fillTo(t, fsDir, (diskReserveMiB-4)<<20)
 	st, err := d.getStatus()
 	if err != nil || st.Disk == nil || !st.Disk.WritesPaused || st.Disk.PausedSince == nil || st.Disk.FreeBytes >= diskReserveMiB<<20 {
 		t.Fatalf("status while full: %+v, %v", st.Disk, err)

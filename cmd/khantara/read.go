@@ -14,6 +14,7 @@ import (
 	"github.com/khantara/khantara/node"
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/search"
+	"github.com/khantara/khantara/store"
 	"github.com/urfave/cli/v2"
 )
 
@@ -523,15 +524,16 @@ func bytesText(n int64) string {
 
 // diskText is status's line on the data directory's free space.
 func diskText(d *node.APIDisk, now time.Time) string {
+	free, reserve := store.FormatBytes(d.FreeBytes), store.FormatBytes(d.ReserveBytes)
 	if !d.WritesPaused {
-		return fmt.Sprintf("%s free in %s (writes pause below %s)", bytesText(int64(d.FreeBytes)), d.Dir, bytesText(int64(d.ReserveBytes)))
+		return fmt.Sprintf("%s free in %s (writes pause below %s)", free, d.Dir, reserve)
 	}
 	since := ""
 	if d.PausedSince != nil {
 		since = " since " + whenText(*d.PausedSince, now)
 	}
 	return fmt.Sprintf("WRITES PAUSED%s: %s free in %s, below the reserve of %s; free space there and writes resume by themselves",
-		since, bytesText(int64(d.FreeBytes)), d.Dir, bytesText(int64(d.ReserveBytes)))
+		since, free, d.Dir, reserve)
 }
 
 // indexText is status's line on the search index.

@@ -180,8 +180,12 @@ func TestAPIFederatedCatalogue(t *testing.T) {
 			Practices: 4, Retracted: 1, Profiles: 2, Publishers: 2}
 		got := st
 		got.Addrs, got.Digest, got.StartedAt, got.Gossip, got.Syncs = nil, "", time.Time{}, APIGossip{}, nil
+		got.Disk, got.Index = nil, nil
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("status %+v, want %+v", got, want)
+		}
+		if st.Disk == nil || st.Disk.WritesPaused || st.Disk.FreeBytes == 0 {
+			t.Errorf("status disk %+v, want free space and no pause", st.Disk)
 		}
 		if st.StartedAt.IsZero() || st.StartedAt.After(time.Now()) || time.Since(st.StartedAt) > time.Minute {
 			t.Errorf("started_at %v", st.StartedAt)

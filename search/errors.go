@@ -33,6 +33,14 @@ type NotReadyError struct {
 // fragment a person can read: "the search index is being rebuilt: 5,120
 // of 20,000 practices".
 func (e *NotReadyError) Error() string {
+	msg := e.progress()
+	if e.Status.Paused {
+		msg += ", paused while the disk is nearly full"
+	}
+	return msg
+}
+
+func (e *NotReadyError) progress() string {
 	s := e.Status
 	switch s.State {
 	case StateRebuilding:

@@ -96,9 +96,8 @@ func (s *Store) WriteStats() WriteStats {
 }
 
 type applyReq struct {
-	rebuild bool // run Rebuild instead of applying items
 	// op, when set, runs alone inside the writer instead of applying
-	// items (RemovePublisher and Compact in purge.go).
+	// items (Rebuild, RemovePublisher and Compact).
 	op      func() error
 	items   []Incoming
 	results []Result
@@ -123,10 +122,6 @@ func (s *Store) writer() {
 				return
 			}
 		}
-		if first.rebuild {
-			answer([]*applyReq{first}, s.rebuild())
-			continue
-		}
 		if first.op != nil {
 			answer([]*applyReq{first}, s.runOp(first.op))
 			continue
@@ -137,7 +132,7 @@ func (s *Store) writer() {
 		for n < s.cfg.maxBatch {
 			select {
 			case r := <-s.reqs:
-				if r.rebuild || r.op != nil {
+				if r.op != nil {
 					next = r
 					break gather
 				}

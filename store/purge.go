@@ -84,7 +84,8 @@ func (s *Store) RemovePublisher(ctx context.Context, pub peer.ID) (int, error) {
 	return n, err
 }
 
-// run hands op to the writer, which runs it alone, and waits for it.
+// run hands op to the writer, which runs it alone, and waits for it. If
+// ctx ends first, run returns and op goes on.
 func (s *Store) run(ctx context.Context, op func() error) error {
 	req := &applyReq{op: op, done: make(chan struct{})}
 	select {
@@ -358,8 +359,17 @@ func (s *Store) swap(next string, lock io.Closer) error {
 // for purging, so the next Compact redoes it). It runs before Open takes
 // the directory and after every swap.
 func finishCompaction(dir string) error {
-	tmp, next := dir+".compact", dir+".new"
+	tmp, next, aside := dir+".compact", dir+".new", dir+".old"
 	errs := []error{os.RemoveAll(tmp)}
+	// renameAside was cut short: restore the store it had moved aside, or
+	// delete it once the copy had taken its place.
+	if _, err := os.Stat(aside); err == nil {
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, os.Rename(aside, dir))
+		} else {
+			errs = append(errs, os.RemoveAll(aside))
+		}
+	}
 	_, nerr := os.Stat(next)
 	_, merr := os.Stat(filepath.Join(dir, purgedMarker))
 	switch {
@@ -407,4 +417,19 @@ func syncDir(dir string) {
 		d.Sync()
 		d.Close()
 	}
+}
+
+// renameAside swaps the directories a and b with three renames, for
+// filesystems without an atomic exchange: a crash in between leaves b
+// missing until the next Open (finishCompaction) restores it.
+func renameAside(a, b string) error {
+	aside := b + ".old"
+	if err := os.Rename(b, aside); err != nil {
+		return err
+	}
+	if err := os.Rename(a, b); err != nil {
+		os.Rename(aside, b)
+		return err
+	}
+	return os.Rename(aside, a)
 }

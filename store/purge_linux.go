@@ -5,7 +5,6 @@ package store
 import (
 	"errors"
 	"io/fs"
-	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -27,13 +26,5 @@ func exchangeDirs(a, b string) error {
 	if err == nil || !(errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EINVAL)) {
 		return err
 	}
-	aside := b + ".old"
-	if err := os.Rename(b, aside); err != nil {
-		return err
-	}
-	if err := os.Rename(a, b); err != nil {
-		os.Rename(aside, b)
-		return err
-	}
-	return os.Rename(aside, a)
+	return renameAside(a, b)
 }

@@ -195,11 +195,15 @@ func TestOpenFinishesCompaction(t *testing.T) {
 		marker bool // the store directory holds the purged marker (swap done)
 		next   bool // DIR.new exists
 		tmp    bool // DIR.compact exists
+		aside  bool // the store was moved to DIR.old and DIR is missing
+		stale  bool // DIR.old exists beside DIR
 	}{
-		{"copy interrupted", false, false, true},
-		{"copy complete, never swapped", false, true, false},
-		{"swapped, old data left", true, true, false},
-		{"swapped, marker left", true, false, false},
+		{"copy interrupted", false, false, true, false, false},
+		{"copy complete, never swapped", false, true, false, false, false},
+		{"swapped, old data left", true, true, false, false, false},
+		{"swapped, marker left", true, false, false, false, false},
+		{"renamed aside, store missing", false, true, false, true, false},
+		{"renamed aside, copy in place", false, false, false, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "store")
@@ -223,11 +227,19 @@ func TestOpenFinishesCompaction(t *testing.T) {
 			if tc.marker {
 				os.WriteFile(filepath.Join(dir, purgedMarker), nil, 0o600)
 			}
+			if tc.aside {
+				if err := os.Rename(dir, dir+".old"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.stale {
+				mk(dir + ".old")
+			}
 			s2 := openStore(t, dir)
 			if got := dump(t, s2); got != want {
 				t.Fatalf("store after recovery:\n%s\nwant:\n%s", got, want)
 			}
-			for _, p := range []string{dir + ".compact", dir + ".new", filepath.Join(dir, purgedMarker)} {
+			for _, p := range []string{dir + ".compact", dir + ".new", dir + ".old", filepath.Join(dir, purgedMarker)} {
 				if _, err := os.Stat(p); err == nil {
 					t.Errorf("%s left behind", p)
 				}

@@ -18,20 +18,7 @@ import (
 // first, Rebuild returns and the rebuild goes on.
 func (s *Store) Rebuild(ctx context.Context) error {
 	// The writer runs the rebuild, so no Apply interleaves with it.
-	req := &applyReq{rebuild: true, done: make(chan struct{})}
-	select {
-	case s.reqs <- req:
-	case <-s.quit:
-		return ErrClosed
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case <-req.done:
-		return req.err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return s.run(ctx, s.rebuild)
 }
 
 func (s *Store) rebuild() error {

@@ -90,11 +90,13 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create store directory %q: %w", dir, err)
-	}
+	// Before the directory is created: an interrupted compaction may have
+	// left the store beside it.
 	if err := finishCompaction(dir); err != nil {
 		return nil, fmt.Errorf("open store %q: finish an interrupted compaction: %w", dir, err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create store directory %q: %w", dir, err)
 	}
 	lock, err := lockDir(dir)
 	if err != nil {

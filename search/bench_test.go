@@ -76,6 +76,10 @@ func BenchmarkSearch(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { ix.Close() })
+	// Open returns at once and rebuilds in the background: wait for it.
+	if err := ix.Flush(context.Background()); err != nil {
+		b.Fatal(err)
+	}
 	took := time.Since(start)
 	count, _ := ix.Count()
 	if int(count) != n {

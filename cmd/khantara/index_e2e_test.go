@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,14 +20,9 @@ import (
 )
 
 // indexPractices is how many practices TestIndexNoDowntime puts in the
-// store: 20,000 with KHANTARA_LONG=1, fewer otherwise to keep make test
-// short under -race.
-func indexPractices() int {
-	if os.Getenv("KHANTARA_LONG") == "1" {
-		return 20_000
-	}
-	return 6_000
-}
+// store: the 20,000 of the issue that asked for it (the store is written
+// directly, which takes about 20 s under the race detector).
+const indexPractices = 20_000
 
 // fillStore writes n practices signed with the identity of home into
 // home's store, as if the node had published them, and returns how long
@@ -114,7 +108,7 @@ func TestIndexNoDowntime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and fills a store")
 	}
-	n := indexPractices()
+	n := indexPractices
 	bin := buildKhantara(t)
 	home := t.TempDir()
 	took := fillStore(t, home, n)

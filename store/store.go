@@ -90,15 +90,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	// Before the directory is created: an interrupted compaction may have
-	// left the store beside it.
-	if err := finishCompaction(dir); err != nil {
-		return nil, fmt.Errorf("open store %q: finish an interrupted compaction: %w", dir, err)
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create store directory %q: %w", dir, err)
-	}
-	lock, err := lockDir(dir)
+	lock, err := openLocked(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -138,6 +130,32 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	go s.writer()
 	go s.syncer()
 	return s, nil
+}
+
+// openLocked takes the lock on dir, creating it if needed, and finishes
+// what an interrupted compaction left beside it. When dir exists the lock
+// comes first, so a compaction another process is running is never
+// touched; when it does not, the store may be beside it (a swap cut short
+// between renames), and it is recovered before dir is created.
+func openLocked(dir string) (io.Closer, error) {
+	if _, err := os.Stat(dir); err == nil {
+		lock, err := lockDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		if err := finishCompaction(dir); err != nil {
+			lock.Close()
+			return nil, fmt.Errorf("open store %q: finish an interrupted compaction: %w", dir, err)
+		}
+		return lock, nil
+	}
+	if err := finishCompaction(dir); err != nil {
+		return nil, fmt.Errorf("open store %q: finish an interrupted compaction: %w", dir, err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create store directory %q: %w", dir, err)
+	}
+	return lockDir(dir)
 }
 
 // badgerOptions are the options of the Badger database in dir.

@@ -37,8 +37,8 @@ type DiskState struct {
 	Watched bool
 	// Dir is the data directory.
 	Dir string
-	// Free is the free space in bytes at the last check (at most a second
-	// old); Reserve is the free space the node keeps.
+	// Free is the free space in bytes when Disk was called; Reserve is
+	// the free space the node keeps.
 	Free, Reserve uint64
 	// Paused is true while writes are paused; PausedSince says since when.
 	Paused      bool
@@ -62,12 +62,13 @@ func newSpaceMonitor(cfg *Config, log *slog.Logger) (*store.SpaceMonitor, error)
 	return m, nil
 }
 
-// Disk returns the free-space state.
+// Disk reads the free space now (one statfs) and returns the state.
 func (n *Node) Disk() DiskState {
 	m := n.space
 	if m == nil {
 		return DiskState{}
 	}
+	m.Refresh() // on error the last reading stands; watchSpace logs it
 	paused, since := m.Paused()
 	return DiskState{Watched: true, Dir: n.cfg.Home, Free: m.Free(), Reserve: m.Reserve(), Paused: paused, PausedSince: since}
 }

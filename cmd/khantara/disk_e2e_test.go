@@ -255,9 +255,10 @@ func TestDiskFullPublish(t *testing.T) {
 		st, err := d.getStatus()
 		return err == nil && st.Disk != nil && !st.Disk.WritesPaused
 	})
-	if !strings.Contains(d.stderr.String(), "Disk space is back; writes resume.") {
-		t.Fatal("the log does not say that writes resumed")
-	}
+	// The watcher logs the change within a second of it.
+	waitFor(t, deadline, "the log to say that writes resumed", []*daemon{d}, func() bool {
+		return strings.Contains(d.stderr.String(), "Disk space is back; writes resume.")
+	})
 	for _, s := range sheets[len(acked) : len(acked)+20] {
 		if code, body := d.post(t, "/api/v1/practices", s); code != http.StatusOK {
 			t.Fatalf("publish after space returned: %d %s", code, body)

@@ -104,6 +104,11 @@ func TestNodeShortOfSpace(t *testing.T) {
 
 	// Gossip from a peer is ignored, not rejected, and not stored.
 	tn.connect(full, other)
+	for i, nd := range tn.nodes {
+		if nd == other {
+			eventually(t, 10*time.Second, "the gossip mesh", func() bool { return tn.mesh[i].size() > 0 })
+		}
+	}
 	sg := publish(t, other, variant(sheets, 1))
 	eventually(t, 10*time.Second, "the full node to ignore gossip with reason no_space", func() bool {
 		return full.Stats().Ignored[ReasonNoSpace] > 0

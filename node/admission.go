@@ -312,12 +312,20 @@ func (a *admission) choose(now time.Duration, class admitClass, bucket string) (
 
 // idlest picks the session to evict among those that match: any of a lower
 // class than the newcomer's, else a stalled one of its class; those that
-// have not finished a message first, then the longest idle. Without one it
+// have not finished a message first (the earliest admitted of them), then
+// the longest idle. Without one it
 // refuses with refusal.
 func (a *admission) idlest(now time.Duration, match func(*inboundSession) bool, class admitClass, refusal admitOutcome) (*inboundSession, admitOutcome, bool) {
 	var best *inboundSession
+	// Among sessions that have not finished a message, the one admitted
+	// first goes first (not the one idle longest): stallers re-opening
+	// at once refresh their idle time with each HELLO, and would push an
+	// honest newcomer, still reading its first message, out ahead of them.
 	rank := func(s *inboundSession) (admitClass, bool, int64) {
-		return s.class, s.proven.Load(), s.last.Load()
+		if !s.proven.Load() {
+			return s.class, false, int64(s.since)
+		}
+		return s.class, true, s.last.Load()
 	}
 	for s := range a.sessions {
 		if !match(s) || s.class == class && !s.stalled(now) {

@@ -48,8 +48,14 @@ func sealRaw(t testing.TB, payload []byte, k crypto.PrivKey) []byte {
 // hostile is a bare libp2p host with its own gossipsub and no validation.
 func (tn *testNet) hostile(seed uint64) (host.Host, crypto.PrivKey, *pubsub.Topic) {
 	tn.t.Helper()
+	return tn.hostileAt(seed, "/ip4/10.250.0.1/tcp/4001")
+}
+
+// hostileAt is hostile at address addr, with more gossipsub options.
+func (tn *testNet) hostileAt(seed uint64, addr string, opts ...pubsub.Option) (host.Host, crypto.PrivKey, *pubsub.Topic) {
+	tn.t.Helper()
 	k := testKey(tn.t, seed)
-	h, err := tn.mn.AddPeer(k, ma.StringCast("/ip4/10.250.0.1/tcp/4001"))
+	h, err := tn.mn.AddPeer(k, ma.StringCast(addr))
 	if err != nil {
 		tn.t.Fatal(err)
 	}
@@ -60,7 +66,7 @@ func (tn *testNet) hostile(seed uint64) (host.Host, crypto.PrivKey, *pubsub.Topi
 	ctx, cancel := context.WithCancel(context.Background())
 	tn.t.Cleanup(cancel)
 	topic := protocol.Topic(protocol.DefaultNetwork)
-	ps, err := pubsub.NewGossipSub(ctx, h, PubsubOptions(topic, false, nil)...)
+	ps, err := pubsub.NewGossipSub(ctx, h, append(PubsubOptions(topic, false, nil), opts...)...)
 	if err != nil {
 		tn.t.Fatal(err)
 	}

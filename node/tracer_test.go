@@ -9,35 +9,13 @@ import (
 	"github.com/khantara/khantara/protocol"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/peer"
-	ma "github.com/multiformats/go-multiaddr"
 )
 
 // hostileWith is tn.hostile with more gossipsub options and its own
 // address, connected to n.
 func (tn *testNet) hostileWith(seed uint64, addr string, n *Node, opts ...pubsub.Option) (peer.ID, *pubsub.Topic) {
 	tn.t.Helper()
-	h, err := tn.mn.AddPeer(testKey(tn.t, seed), ma.StringCast(addr))
-	if err != nil {
-		tn.t.Fatal(err)
-	}
-	tn.t.Cleanup(func() { h.Close() })
-	if err := tn.mn.LinkAll(); err != nil {
-		tn.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	tn.t.Cleanup(cancel)
-	topic := protocol.Topic(protocol.DefaultNetwork)
-	ps, err := pubsub.NewGossipSub(ctx, h, append(PubsubOptions(topic, false, nil), opts...)...)
-	if err != nil {
-		tn.t.Fatal(err)
-	}
-	tp, err := ps.Join(topic)
-	if err != nil {
-		tn.t.Fatal(err)
-	}
-	if _, err := tp.Subscribe(); err != nil {
-		tn.t.Fatal(err)
-	}
+	h, _, tp := tn.hostileAt(seed, addr, opts...)
 	if _, err := tn.mn.ConnectPeers(h.ID(), n.ID()); err != nil {
 		tn.t.Fatal(err)
 	}

@@ -266,7 +266,7 @@ func newBareNet(b *testing.B, topic string, edges [][2]int) *bareNet {
 		}
 		// The tracer only watches the mesh, for waitMeshes.
 		mesh := &meshTracer{peers: map[peer.ID]bool{}}
-		ps, err := pubsub.NewGossipSub(ctx, h, append(PubsubOptions(topic, false, nil), pubsub.WithRawTracer(mesh))...)
+		ps, err := pubsub.NewGossipSub(ctx, h, append(PubsubOptions(topic, false), pubsub.WithRawTracer(mesh))...)
 		if err != nil {
 			b.Fatal(err)
 		}

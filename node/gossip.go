@@ -30,7 +30,7 @@ func messageID(m *pb.Message) string {
 //
 // The propagation benchmark builds its bare-gossipsub baseline from the
 // same options without the validator, storage and scoring.
-func PubsubOptions(topic string, scoring bool, inspect func(map[peer.ID]float64)) []pubsub.Option {
+func PubsubOptions(topic string, scoring bool) []pubsub.Option {
 	opts := []pubsub.Option{
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
 		pubsub.WithNoAuthor(),
@@ -42,9 +42,6 @@ func PubsubOptions(topic string, scoring bool, inspect func(map[peer.ID]float64)
 	if scoring {
 		params, thresholds := scoreParams(topic)
 		opts = append(opts, pubsub.WithPeerScore(params, thresholds))
-		if inspect != nil {
-			opts = append(opts, pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(inspect), time.Second))
-		}
 	}
 	return opts
 }

@@ -66,7 +66,7 @@ func (tn *testNet) hostileAt(seed uint64, addr string, opts ...pubsub.Option) (h
 	ctx, cancel := context.WithCancel(context.Background())
 	tn.t.Cleanup(cancel)
 	topic := protocol.Topic(protocol.DefaultNetwork)
-	ps, err := pubsub.NewGossipSub(ctx, h, append(PubsubOptions(topic, false, nil), opts...)...)
+	ps, err := pubsub.NewGossipSub(ctx, h, append(PubsubOptions(topic, false), opts...)...)
 	if err != nil {
 		tn.t.Fatal(err)
 	}

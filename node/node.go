@@ -158,7 +158,7 @@ func New(cfg Config, opts ...Option) (n *Node, err error) {
 	}
 
 	topic := protocol.Topic(cfg.Network)
-	if n.ps, err = pubsub.NewGossipSub(n.ctx, n.host, append(append(PubsubOptions(topic, true, nil), pubsub.WithLogger(o.log)), append(tracerOptions(n, topic, o.log), o.psOpts...)...)...); err != nil {
+	if n.ps, err = pubsub.NewGossipSub(n.ctx, n.host, append(append(PubsubOptions(topic, true), pubsub.WithLogger(o.log)), append(tracerOptions(n, topic, o.log), o.psOpts...)...)...); err != nil {
 		return nil, fmt.Errorf("start gossipsub: %w", err)
 	}
 	if err = n.ps.RegisterTopicValidator(topic, pubsub.ValidatorEx(n.validate)); err != nil {

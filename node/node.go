@@ -310,33 +310,29 @@ func (n *Node) apply(ctx context.Context, batch []store.Incoming) ([]store.Resul
 	// gossip and sync together cannot take a publisher past its quota.
 	n.quotaMu.Lock()
 	defer n.quotaMu.Unlock()
-	kept := batch[:0:0]
-	var at []int // index in batch of each kept item, when some were skipped
+	keep := make([]bool, len(batch))
+	skipped := 0
 	counted := map[peer.ID]*quotaHeld{}
 	for i, in := range batch {
 		ok, err := n.quotas.admit(in.Signed.Announcement(), len(in.Signed.Envelope()), true, counted)
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
+		if keep[i] = ok; !ok {
 			n.stats.ignored[reasonIndex(ReasonQuota)].Add(1)
-			if at == nil {
-				at = make([]int, 0, len(batch))
-				for j := range i {
-					at = append(at, j)
-				}
-				kept = append(kept, batch[:i]...)
-			}
-			continue
-		}
-		if at != nil {
-			at = append(at, i)
-			kept = append(kept, in)
+			skipped++
 		}
 	}
-	if at == nil {
-		kept = batch
-	} else if len(kept) == 0 {
+	kept := batch
+	if skipped > 0 {
+		kept = make([]store.Incoming, 0, len(batch)-skipped)
+		for i, in := range batch {
+			if keep[i] {
+				kept = append(kept, in)
+			}
+		}
+	}
+	if len(kept) == 0 {
 		return make([]store.Result, len(batch)), nil
 	}
 	res, err := n.store.Apply(ctx, kept...)
@@ -345,12 +341,16 @@ func (n *Node) apply(ctx context.Context, batch []store.Incoming) ([]store.Resul
 	}
 	n.countApplied(res)
 	n.indexApplied(kept, res)
-	if at == nil {
+	if skipped == 0 {
 		return res, nil
 	}
 	all := make([]store.Result, len(batch))
-	for k, i := range at {
-		all[i] = res[k]
+	k := 0
+	for i := range batch {
+		if keep[i] {
+			all[i] = res[k]
+			k++
+		}
 	}
 	return all, nil
 }

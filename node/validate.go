@@ -80,7 +80,6 @@ type counters struct {
 	syncFailures       atomic.Uint64
 	syncSent, syncRecv atomic.Uint64
 	syncApplied        atomic.Uint64
-	purges             atomic.Uint64
 }
 
 var allReasons = [...]string{

@@ -35,7 +35,8 @@ type Node struct {
 	quotas *quotas
 	// quotaMu makes a batch's quota check and its store write one step.
 	quotaMu sync.Mutex
-	purger  purger
+	// purgeMu runs purges one at a time; it is held for a whole purge.
+	purgeMu sync.Mutex
 
 	ps    *pubsub.PubSub
 	topic *pubsub.Topic

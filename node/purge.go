@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/khantara/khantara/store"
@@ -32,11 +31,6 @@ type PurgeResult struct {
 	Took time.Duration
 }
 
-// purger runs purges one at a time.
-type purger struct {
-	mu sync.Mutex // held for the whole of a purge
-}
-
 // Purge removes from this node, at once, what it should no longer hold,
 // and physically erases it from disk: when pub is not empty, every record
 // of that publisher (which comes back by gossip or sync unless the trust
@@ -49,8 +43,8 @@ func (n *Node) Purge(ctx context.Context, pub peer.ID) (PurgeResult, error) {
 }
 
 func (n *Node) purge(ctx context.Context, pub peer.ID, force bool) (PurgeResult, error) {
-	n.purger.mu.Lock()
-	defer n.purger.mu.Unlock()
+	n.purgeMu.Lock()
+	defer n.purgeMu.Unlock()
 	start := time.Now()
 	res := PurgeResult{Publisher: pub}
 	if pub != "" {

@@ -511,16 +511,8 @@ func countText(n uint64, unit string) string {
 	return fmt.Sprintf("%d %s", n, unit)
 }
 
-// bytesText is a byte count in B, KiB or MiB.
-func bytesText(n int64) string {
-	switch {
-	case n < 1<<10:
-		return fmt.Sprintf("%d B", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-}
+// bytesText is a byte count in binary units (store.FormatBytes).
+func bytesText(n int64) string { return store.FormatBytes(uint64(max(n, 0))) }
 
 // diskText is status's line on the data directory's free space.
 func diskText(d *node.APIDisk, now time.Time) string {

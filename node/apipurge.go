@@ -28,9 +28,12 @@ type APIPurged struct {
 
 // purge serves POST /api/v1/purge[?publisher=ID].
 func (a *apiHandler) purge(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	if len(q["publisher"]) > 1 {
-		apiFail(w, http.StatusBadRequest, "publisher: give it at most once")
+	q, err := strictQuery(r.URL.RawQuery, "publisher")
+	if err == nil {
+		err = onlyParams(q, "publisher")
+	}
+	if err != nil {
+		apiFail(w, http.StatusBadRequest, "%v", err)
 		return
 	}
 	var pub peer.ID

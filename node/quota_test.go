@@ -28,6 +28,16 @@ func heldBy(t testing.TB, n *Node, pub peer.ID) int {
 	return int(sum.Practices + sum.Retracted + sum.Profiles)
 }
 
+// syncWith runs one sync session of n with each of peers.
+func syncWith(t testing.TB, n *Node, peers ...*Node) {
+	t.Helper()
+	for _, p := range peers {
+		if _, err := n.SyncWith(context.Background(), p.ID()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestQuotaOpenMode(t *testing.T) {
 	tn := newTestNet(t, 41)
 	sheets := demoSheets(t)
@@ -56,9 +66,7 @@ func TestQuotaOpenMode(t *testing.T) {
 	eventually(t, 20*time.Second, "honest practices arrive", func() bool { return heldBy(t, byRecords, honest.ID()) == 5 })
 	eventually(t, 20*time.Second, "the spammer's quota fills", func() bool { return heldBy(t, byRecords, spammer.ID()) == 20 })
 	// A sync session offers the rest again; still no more than the quota.
-	if _, err := byRecords.SyncWith(context.Background(), spammer.ID()); err != nil {
-		t.Fatal(err)
-	}
+	syncWith(t, byRecords, spammer)
 	if got := heldBy(t, byRecords, spammer.ID()); got != 20 {
 		t.Fatalf("after sync the receiver holds %d of the spammer's records, quota 20", got)
 	}
@@ -79,12 +87,7 @@ func TestQuotaOpenMode(t *testing.T) {
 	byRate := tn.add(func(c *Config) { c.Quota = Quota{PerHour: 10} })
 	tn.connect(byRate, spammer)
 	tn.connect(byRate, honest)
-	if _, err := byRate.SyncWith(context.Background(), spammer.ID()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := byRate.SyncWith(context.Background(), honest.ID()); err != nil {
-		t.Fatal(err)
-	}
+	syncWith(t, byRate, spammer, honest)
 	if got := heldBy(t, byRate, spammer.ID()); got != 10 {
 		t.Fatalf("rate quota 10/hour: the late node holds %d of the spammer's records", got)
 	}
@@ -108,9 +111,7 @@ func TestQuotaExemptions(t *testing.T) {
 		publish(t, n, variant(sheets, 10+i)) // own publications
 	}
 	tn.connect(n, friend)
-	if _, err := n.SyncWith(context.Background(), friend.ID()); err != nil {
-		t.Fatal(err)
-	}
+	syncWith(t, n, friend)
 	if got := heldBy(t, n, friend.ID()); got != 5 {
 		t.Fatalf("an allowlisted publisher is held to the quota: %d of 5", got)
 	}
@@ -141,11 +142,7 @@ func TestDenyAppliesToStoredRecords(t *testing.T) {
 	}
 	tn.connect(r, spam)
 	tn.connect(r, good)
-	for _, p := range []*Node{spam, good} {
-		if _, err := r.SyncWith(context.Background(), p.ID()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	syncWith(t, r, spam, good)
 	if heldBy(t, r, spam.ID()) != 5 || heldBy(t, r, good.ID()) != 3 {
 		t.Fatalf("before the restart: %d and %d records", heldBy(t, r, spam.ID()), heldBy(t, r, good.ID()))
 	}

@@ -107,17 +107,25 @@ func diskSheets(t testing.TB, n int) []string {
 	return out
 }
 
-// post sends body and returns the status code and the response body.
+// post sends body with the token and returns the status code and the
+// response body.
 func (d *daemon) post(t *testing.T, path, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, "http://"+d.api+path, strings.NewReader(body))
+	return d.call(t, http.MethodPost, path, body)
+}
+
+// call sends one request with the token and returns the status code and
+// the response body, failing t when the daemon does not answer.
+func (d *daemon) call(t *testing.T, method, path, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, "http://"+d.api+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+d.token)
 	resp, err := d.client.Do(req)
 	if err != nil {
-		t.Fatalf("%s: POST %s: %v (did the daemon die?)", d.name, path, err)
+		t.Fatalf("%s: %s %s: %v (did the daemon die?)", d.name, method, path, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
@@ -273,16 +281,7 @@ func TestDiskFullPublish(t *testing.T) {
 // get fetches path and returns the status code and body.
 func (d *daemon) get(t *testing.T, path string) (int, string) {
 	t.Helper()
-	resp, err := d.client.Get("http://" + d.api + path)
-	if err != nil {
-		t.Fatalf("%s: GET %s: %v", d.name, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(raw)
+	return d.call(t, http.MethodGet, path, "")
 }
 
 // TestDiskFullMidSync starts a daemon on a nearly full tmpfs that catches

@@ -8,16 +8,16 @@ import (
 // ErrBadQuery (params.go) is the package's other sentinel: the query, not
 // the index, is at fault.
 
-// ErrClosed: the index was closed.
+// ErrClosed is returned by every method once the index was closed.
 var ErrClosed = errors.New("search index is closed")
 
-// ErrNotReady: the index is incomplete (being rebuilt, or catching up
+// ErrNotReady means the index is incomplete (being rebuilt, or catching up
 // with the store after a start), so a search would miss practices. The
 // error is a *NotReadyError that says how far the index is; try again
 // later.
 var ErrNotReady = errors.New("search index is not ready")
 
-// ErrWrite: a write to the index failed (bleve returned an error or
+// ErrWrite means a write to the index failed (bleve returned an error or
 // panicked, as it can when the disk is full). The position the index
 // holds did not advance; the follower retries with backoff.
 var ErrWrite = errors.New("search index write failed")

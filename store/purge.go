@@ -231,8 +231,8 @@ func (s *Store) compact() (CompactStats, error) {
 // checkCompactSpace fails when the filesystem cannot hold a copy of the
 // store next to it, plus the store's own reserve.
 func (s *Store) checkCompactSpace(size int64) error {
-	free, err := statfsFree(filepath.Dir(s.dir))
-	if err != nil {
+	free, ok := freeBytes(filepath.Dir(s.dir))
+	if !ok {
 		return nil // cannot tell: try, and let the copy fail cleanly
 	}
 	need := uint64(size) + s.reserveBytes()
@@ -332,7 +332,7 @@ func (s *Store) swap(next string, lock io.Closer) error {
 		// The old data is still in place: reopen it.
 		db, oerr := badger.Open(s.badgerOptions(s.dir))
 		if oerr != nil {
-			return fmt.Errorf("compact store: swap failed (%v) and the store does not reopen: %w", err, oerr)
+			return fmt.Errorf("compact store: swap failed (%w) and the store does not reopen: %w", err, oerr)
 		}
 		s.db = db
 		os.RemoveAll(next)
@@ -412,11 +412,20 @@ func writeFileSync(path string) error {
 	return errors.Join(err, f.Close())
 }
 
+// syncDir makes a rename in dir durable where the filesystem allows it; a
+// filesystem that cannot sync a directory (some network filesystems)
+// gives nothing more to do.
 func syncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
-		d.Sync()
+		_ = d.Sync()
 		d.Close()
 	}
+}
+
+// freeBytes is statfsFree for callers that go on without an answer.
+func freeBytes(dir string) (uint64, bool) {
+	free, err := statfsFree(dir)
+	return free, err == nil
 }
 
 // renameAside swaps the directories a and b with three renames, for
@@ -428,8 +437,9 @@ func renameAside(a, b string) error {
 		return err
 	}
 	if err := os.Rename(a, b); err != nil {
-		os.Rename(aside, b)
-		return err
+		// Put b back; if that fails too, finishCompaction restores it on
+		// the next Open, so the first error is the one to report.
+		return errors.Join(err, os.Rename(aside, b))
 	}
 	return os.Rename(aside, a)
 }

@@ -15,5 +15,6 @@ func statfsFree(dir string) (uint64, error) {
 	if err := unix.Statfs(dir, &st); err != nil {
 		return 0, fmt.Errorf("free space of %q: %w", dir, err)
 	}
-	return uint64(st.Bavail) * uint64(st.Bsize), nil
+	// The field types differ between Unixes (int64 on FreeBSD).
+	return uint64(st.Bavail) * uint64(st.Bsize), nil //nolint:unconvert // see above
 }

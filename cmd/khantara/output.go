@@ -13,8 +13,6 @@ import (
 )
 
 const (
-	// titleWidth bounds titles in tables, in characters.
-	titleWidth = 60
 	// defaultWidth is the terminal width assumed when $COLUMNS is unset.
 	defaultWidth = 80
 )

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/khantara/khantara/node"
+	"github.com/khantara/khantara/api"
 	"github.com/khantara/khantara/protocol"
 	"github.com/urfave/cli/v2"
 )
@@ -147,16 +147,15 @@ func runPublish(c *cli.Context) error {
 		return nil
 	}
 
-	cl, err := newClient(home)
+	cl, err := api.NewClient(home)
 	if err != nil {
 		return err
 	}
-	var done []node.APIPublished
+	var done []api.Published
 	for i, s := range sheets {
-		p, err := cl.publish(c.Context, s.data, false)
+		p, err := cl.Publish(c.Context, s.data, false)
 		if err != nil {
-			var nd *daemonNotRunningError
-			if i == 0 && errors.As(err, &nd) {
+			if i == 0 && errors.Is(err, api.ErrDaemonNotRunning) {
 				return err
 			}
 			if jsonOutput(c) && len(done) > 0 {
@@ -209,9 +208,9 @@ type importFailure struct {
 
 // importReport is the --json output of import.
 type importReport struct {
-	Imported []node.APIPublished `json:"imported"`
-	Skipped  []importFailure     `json:"skipped"`
-	Failed   []importFailure     `json:"failed"`
+	Imported []api.Published `json:"imported"`
+	Skipped  []importFailure `json:"skipped"`
+	Failed   []importFailure `json:"failed"`
 }
 
 // sheetFiles lists the *.yaml, *.yml and *.json regular files of dir,
@@ -256,7 +255,7 @@ func runImport(c *cli.Context) error {
 	if len(files) == 0 {
 		return cli.Exit(fmt.Sprintf("import: %s holds no *.yaml, *.yml or *.json file", dir), exitUsage)
 	}
-	cl, err := newClient(home)
+	cl, err := api.NewClient(home)
 	if err != nil {
 		return err
 	}
@@ -282,7 +281,7 @@ func runImport(c *cli.Context) error {
 		f(errOut)
 	}
 
-	rep := importReport{Imported: []node.APIPublished{}, Skipped: []importFailure{}, Failed: []importFailure{}}
+	rep := importReport{Imported: []api.Published{}, Skipped: []importFailure{}, Failed: []importFailure{}}
 	ids := map[string]string{}
 	for i, name := range files {
 		if bar != nil {
@@ -300,11 +299,10 @@ func runImport(c *cli.Context) error {
 			note("skipped %s: invalid", name)
 			continue
 		}
-		p, err := cl.publish(c.Context, s.data, false)
+		p, err := cl.Publish(c.Context, s.data, false)
 		if err != nil {
-			var nd *daemonNotRunningError
-			var ae *apiError
-			if errors.As(err, &nd) || (errors.As(err, &ae) && ae.Status == 401) || c.Context.Err() != nil {
+			var ae *api.ResponseError
+			if errors.Is(err, api.ErrDaemonNotRunning) || (errors.As(err, &ae) && ae.Status == 401) || c.Context.Err() != nil {
 				if bar != nil {
 					bar.clear()
 				}
@@ -371,7 +369,7 @@ func retractCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			p, err := cl.retract(c.Context, args[0], c.String("reason"))
+			p, err := cl.Retract(c.Context, args[0], c.String("reason"))
 			if err != nil {
 				return err
 			}
@@ -418,12 +416,12 @@ func runProfile(c *cli.Context) error {
 		return err
 	}
 	if len(args) == 0 {
-		cl, err := newClient(home)
+		cl, err := api.NewClient(home)
 		if err != nil {
 			return err
 		}
-		p, err := cl.profile(c.Context, c.String("publisher"))
-		var ae *apiError
+		p, err := cl.Profile(c.Context, c.String("publisher"))
+		var ae *api.ResponseError
 		if errors.As(err, &ae) && ae.Status == 404 && !c.IsSet("publisher") {
 			return cli.Exit("this node has no profile yet; publish one with: khantara profile --home "+shellQuote(home)+" FILE", exitFailed)
 		}
@@ -446,11 +444,11 @@ func runProfile(c *cli.Context) error {
 		printSheetError(c.App.ErrWriter, name, unreadError(err))
 		return cli.Exit(fmt.Sprintf("%s is not a valid profile; nothing was published", name), exitUsage)
 	}
-	cl, err := newClient(home)
+	cl, err := api.NewClient(home)
 	if err != nil {
 		return err
 	}
-	p, err := cl.putProfile(c.Context, data)
+	p, err := cl.PutProfile(c.Context, data)
 	if err != nil {
 		return err
 	}
@@ -462,7 +460,7 @@ func runProfile(c *cli.Context) error {
 }
 
 // printProfile writes a profile as labelled lines.
-func printProfile(w io.Writer, p node.APIProfile) {
+func printProfile(w io.Writer, p api.Profile) {
 	t := newTable(w)
 	fmt.Fprintf(t, "Publisher:\t%s\n", p.Publisher)
 	fmt.Fprintf(t, "Name:\t%s\n", p.Profile.Name)

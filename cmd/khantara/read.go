@@ -11,7 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/khantara/khantara/node"
+	"github.com/khantara/khantara/api"
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/search"
 	"github.com/khantara/khantara/store"
@@ -19,17 +19,17 @@ import (
 )
 
 // daemonClient is the client for the invocation's home directory.
-func daemonClient(c *cli.Context) (*apiClient, error) {
+func daemonClient(c *cli.Context) (*api.Client, error) {
 	home, err := requireHome(c)
 	if err != nil {
 		return nil, err
 	}
-	return newClient(home)
+	return api.NewClient(home)
 }
 
 // daemonClientNoArgs refuses arguments (hint, when given, ends the
 // refusal with what to do instead), then returns daemonClient.
-func daemonClientNoArgs(c *cli.Context, hint string) (*apiClient, error) {
+func daemonClientNoArgs(c *cli.Context, hint string) (*api.Client, error) {
 	args, err := positionals(c)
 	if err != nil {
 		return nil, err
@@ -67,7 +67,7 @@ func listCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			ps, err := cl.practices(c.Context, listQuery{Publisher: c.String("publisher"), Mine: c.Bool("mine"), Retracted: c.Bool("retracted")})
+			ps, err := cl.Practices(c.Context, api.ListQuery{Publisher: c.String("publisher"), Mine: c.Bool("mine"), Retracted: c.Bool("retracted")})
 			if err != nil {
 				return err
 			}
@@ -86,7 +86,7 @@ func listCommand() *cli.Command {
 
 // printPractices writes the table of list, titles cut to fit width (0:
 // whole titles).
-func printPractices(w io.Writer, ps []node.APIPractice, width int) {
+func printPractices(w io.Writer, ps []api.Practice, width int) {
 	if len(ps) == 0 {
 		fmt.Fprintln(w, "no practices known here")
 		return
@@ -142,7 +142,7 @@ func showCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			rec, err := cl.record(c.Context, pub, id)
+			rec, err := cl.Record(c.Context, pub, id)
 			if err != nil {
 				return err
 			}
@@ -159,14 +159,14 @@ func showCommand() *cli.Command {
 // PUBLISHER/ID it takes both as given; with ID alone it asks the daemon
 // which publishers have a practice of that id (retracted ones included)
 // and picks this node's own, else the only one.
-func resolvePractice(ctx context.Context, cl *apiClient, arg string) (publisher, id string, err error) {
+func resolvePractice(ctx context.Context, cl *api.Client, arg string) (publisher, id string, err error) {
 	if pub, id, ok := strings.Cut(arg, "/"); ok {
 		if pub == "" || id == "" || strings.Contains(id, "/") {
 			return "", "", cli.Exit(fmt.Sprintf("show: %q is neither ID nor PUBLISHER/ID", arg), exitUsage)
 		}
 		return pub, id, nil
 	}
-	list, err := cl.practices(ctx, listQuery{ID: arg, Retracted: true})
+	list, err := cl.Practices(ctx, api.ListQuery{ID: arg, Retracted: true})
 	if err != nil {
 		return "", "", err
 	}
@@ -182,7 +182,7 @@ func resolvePractice(ctx context.Context, cl *apiClient, arg string) (publisher,
 	case 1:
 		return pubs[0], arg, nil
 	}
-	st, err := cl.status(ctx)
+	st, err := cl.Status(ctx)
 	if err != nil {
 		return "", "", err
 	}
@@ -304,7 +304,7 @@ func placeText(parts ...string) string {
 }
 
 // printRecord writes show's human output: the sheet, then the provenance.
-func printRecord(w io.Writer, rec node.APIRecord, now time.Time, width int) {
+func printRecord(w io.Writer, rec api.Record, now time.Time, width int) {
 	f := fields{w: w, width: width}
 	s := rec.Practice
 	switch {
@@ -416,12 +416,12 @@ func peersCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			ps, err := cl.peers(c.Context)
+			ps, err := cl.Peers(c.Context)
 			if err != nil {
 				return err
 			}
 			if ps == nil {
-				ps = []node.APIPeer{}
+				ps = []api.Peer{}
 			}
 			if jsonOutput(c) {
 				return printJSON(c.App.Writer, ps)
@@ -433,7 +433,7 @@ func peersCommand() *cli.Command {
 }
 
 // printPeers writes the table of peers.
-func printPeers(w io.Writer, ps []node.APIPeer, now time.Time) {
+func printPeers(w io.Writer, ps []api.Peer, now time.Time) {
 	if len(ps) == 0 {
 		fmt.Fprintln(w, "no peers connected")
 		return
@@ -476,7 +476,7 @@ func statusCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			st, err := cl.status(c.Context)
+			st, err := cl.Status(c.Context)
 			if err != nil {
 				return err
 			}
@@ -515,7 +515,7 @@ func countText(n uint64, unit string) string {
 func bytesText(n int64) string { return store.FormatBytes(uint64(max(n, 0))) }
 
 // diskText is status's line on the data directory's free space.
-func diskText(d *node.APIDisk, now time.Time) string {
+func diskText(d *api.Disk, now time.Time) string {
 	free, reserve := store.FormatBytes(d.FreeBytes), store.FormatBytes(d.ReserveBytes)
 	if !d.WritesPaused {
 		return fmt.Sprintf("%s free in %s (writes pause below %s)", free, d.Dir, reserve)
@@ -550,7 +550,7 @@ func indexText(ix *search.Status) string {
 }
 
 // printStatus writes status's human output.
-func printStatus(w io.Writer, st node.APIStatus, now time.Time, width int) {
+func printStatus(w io.Writer, st api.Status, now time.Time, width int) {
 	f := fields{w: w, width: width}
 	f.add("Peer ID", st.PeerID)
 	f.add("Network", st.Network)

@@ -10,6 +10,13 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
+// publish serves POST /api/v1/practices. The body is parsed once, here,
+// and the parsed sheet travels on. ParseSheet validates it, so that the
+// answer names every problem with its source line; Seal, inside
+// node.Publish (or node.CheckPractice for a dry run), validates the whole
+// announcement again: protocol's guarantee that every Signed is valid,
+// which only protocol can waive (the CLI's own check of the file, in its
+// own process, is the third).
 func (a *apiHandler) publish(w http.ResponseWriter, r *http.Request) {
 	q, err := strictQuery(r.URL.RawQuery, "dry_run")
 	if err == nil {

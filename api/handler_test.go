@@ -172,7 +172,7 @@ func apiGetJSON(t *testing.T, url string, v any) {
 	}
 }
 
-func TestLoadAPIToken(t *testing.T) {
+func TestLoadToken(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "home", "api.token")
 	tok, err := LoadToken(path)
 	if err != nil || len(tok) != 64 {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/search"
+	"github.com/khantara/khantara/store"
 )
 
 // The JSON bodies of the local HTTP API (see NewHandler and API.md). Times
@@ -198,3 +199,8 @@ type Disk struct {
 	WritesPaused bool       `json:"writes_paused"`
 	PausedSince  *time.Time `json:"paused_since,omitempty"`
 }
+
+// FormatBytes writes a byte count of these bodies (Disk, Purged) in binary
+// units with one decimal, "12.3 MiB", as the daemon's logs do. It is
+// store.FormatBytes, so that a client needs no store to show them.
+func FormatBytes(n uint64) string { return store.FormatBytes(n) }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/khantara/khantara/api"
 	"github.com/khantara/khantara/search"
-	"github.com/khantara/khantara/store"
 	"github.com/urfave/cli/v2"
 )
 
@@ -123,12 +122,12 @@ func countText(n uint64, unit string) string {
 	return fmt.Sprintf("%d %s", n, unit)
 }
 
-// bytesText is a byte count in binary units (store.FormatBytes).
-func bytesText(n int64) string { return store.FormatBytes(uint64(max(n, 0))) }
+// bytesText is a byte count in binary units (api.FormatBytes).
+func bytesText(n int64) string { return api.FormatBytes(uint64(max(n, 0))) }
 
 // diskText is status's line on the data directory's free space.
 func diskText(d *api.Disk, now time.Time) string {
-	free, reserve := store.FormatBytes(d.FreeBytes), store.FormatBytes(d.ReserveBytes)
+	free, reserve := api.FormatBytes(d.FreeBytes), api.FormatBytes(d.ReserveBytes)
 	if !d.WritesPaused {
 		return fmt.Sprintf("%s free in %s (writes pause below %s)", free, d.Dir, reserve)
 	}

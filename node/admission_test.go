@@ -23,6 +23,7 @@ import (
 	libp2pproto "github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // held is a session admission already serves, for TestAdmissionPolicy.
@@ -351,7 +352,9 @@ func TestSyncAdmissionUnderAttack(t *testing.T) {
 
 	// The metrics show the attack: every outcome, evictions of stallers
 	// that never finished a message among them.
-	fams, err := newAPIMetrics(server).reg.Gather()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(server.Collectors()...)
+	fams, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/khantara/khantara/store"
@@ -128,33 +127,6 @@ func (n *Node) watchSpace(ctx context.Context) {
 	}
 }
 
-// APIDisk is the free-space state in the body of GET /api/v1/status.
-type APIDisk struct {
-	// Dir is the data directory whose filesystem is watched.
-	Dir string `json:"dir"`
-	// FreeBytes is the free space at the last check; ReserveBytes the
-	// free space below which writes pause.
-	FreeBytes    uint64 `json:"free_bytes"`
-	ReserveBytes uint64 `json:"reserve_bytes"`
-	// WritesPaused is true while publish, retract, profile, gossip
-	// ingest and sync writes wait for space; PausedSince says since when.
-	WritesPaused bool       `json:"writes_paused"`
-	PausedSince  *time.Time `json:"paused_since,omitempty"`
-}
-
-// apiDisk is the status's disk section, nil when no monitor runs.
-func (n *Node) apiDisk() *APIDisk {
-	d := n.Disk()
-	if !d.Watched {
-		return nil
-	}
-	out := &APIDisk{Dir: d.Dir, FreeBytes: d.Free, ReserveBytes: d.Reserve, WritesPaused: d.Paused}
-	if d.Paused {
-		out.PausedSince = &d.PausedSince
-	}
-	return out
-}
-
 // spaceCollector exposes the free-space state to Prometheus.
 type spaceCollector struct {
 	n                     *Node
@@ -190,15 +162,4 @@ func (c *spaceCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.free, prometheus.GaugeValue, float64(d.Free))
 	ch <- prometheus.MustNewConstMetric(c.reserve, prometheus.GaugeValue, float64(d.Reserve))
 	ch <- prometheus.MustNewConstMetric(c.paused, prometheus.GaugeValue, paused)
-}
-
-// noSpaceDetail is the monitor's message inside err (which wraps
-// store.ErrNoSpace) without the prefixes of the layers it went through.
-func noSpaceDetail(err error) string {
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		if strings.HasPrefix(e.Error(), store.ErrNoSpace.Error()) {
-			return e.Error()
-		}
-	}
-	return err.Error()
 }

@@ -3,13 +3,10 @@ package node
 import (
 	"context"
 	"errors"
-	"io/fs"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/khantara/khantara/demo"
 	"github.com/khantara/khantara/store"
 	"golang.org/x/sys/unix"
 )
@@ -40,10 +37,10 @@ func TestConfigDiskReserve(t *testing.T) {
 }
 
 // TestNodeShortOfSpace runs a node whose reserve (1 TiB) is above the
-// free space of the test's disk: it starts paused, refuses own writes
-// (507 through the API, naming the directory), ignores gossip with reason
-// no_space without storing it, serves reads, and shows the state in
-// status and metrics. Resuming is tested on a real tmpfs
+// free space of the test's disk: it starts paused, refuses own writes and
+// ignores gossip with reason no_space without storing it. The API's side
+// (507s naming the directory, reads served, status and metrics) is
+// api.TestAPIShortOfSpace. Resuming is tested on a real tmpfs
 // (cmd/khantara/disk_e2e_test.go).
 func TestNodeShortOfSpace(t *testing.T) {
 	tn := newTestNet(t, 11)
@@ -70,36 +67,6 @@ func TestNodeShortOfSpace(t *testing.T) {
 	}
 	if _, err := full.Store().PublisherSummary(full.ID()); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a refused publish left a record: %v", err)
-	}
-
-	c := newAPIClient(t, full)
-	names, err := fs.Glob(demo.Sheets, "sheets/*.yaml")
-	if err != nil || len(names) == 0 {
-		t.Fatal(err)
-	}
-	body, err := fs.ReadFile(demo.Sheets, names[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := c.fail("POST", "/api/v1/practices", string(body), true, http.StatusInsufficientStorage)
-	if !strings.Contains(e.Error, full.Config().Home) || !strings.Contains(e.Error, "free") || strings.Contains(e.Error, "\n") ||
-		!strings.HasPrefix(e.Error, "publish refused, writes are paused: ") {
-		t.Fatalf("507 message: %q", e.Error)
-	}
-	c.fail("PUT", "/api/v1/profile", "name: Comune di Prova\ncountry: IT\nlevel: municipality\n", true, http.StatusInsufficientStorage)
-
-	var status APIStatus
-	c.ok("GET", "/api/v1/status", "", false, &status)
-	if status.Disk == nil || !status.Disk.WritesPaused || status.Disk.PausedSince == nil || status.Disk.ReserveBytes != 1<<40 {
-		t.Fatalf("status disk: %+v", status.Disk)
-	}
-	var list APIPracticeList
-	c.ok("GET", "/api/v1/practices", "", false, &list) // reads still work
-	code, metrics := c.do("GET", "/metrics", "", false)
-	for _, want := range []string{"khantara_disk_writes_paused 1", "khantara_disk_reserve_bytes 1.099511627776e+12", "khantara_disk_free_bytes "} {
-		if code != http.StatusOK || !strings.Contains(string(metrics), want) {
-			t.Fatalf("metrics (%d) lack %q", code, want)
-		}
 	}
 
 	// Gossip from a peer is ignored, not rejected, and not stored.

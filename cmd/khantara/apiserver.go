@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/khantara/khantara/api"
 	"github.com/khantara/khantara/node"
 )
 
@@ -61,7 +62,7 @@ func startAPI(n *node.Node, home, addr string, log *slog.Logger) (*apiServer, er
 
 // startAPIWith is startAPI with other limits.
 func startAPIWith(n *node.Node, home, addr string, log *slog.Logger, lim apiLimits) (*apiServer, error) {
-	token, err := node.LoadAPIToken(filepath.Join(home, apiTokenFile))
+	token, err := api.LoadToken(filepath.Join(home, apiTokenFile))
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +72,7 @@ func startAPIWith(n *node.Node, home, addr string, log *slog.Logger, lim apiLimi
 	}
 	s := &apiServer{
 		srv: &http.Server{
-			Handler:           writeProgress(n.APIHandler(token), lim.WriteStall),
+			Handler:           writeProgress(api.NewHandler(n, token), lim.WriteStall),
 			ReadHeaderTimeout: lim.ReadHeader,
 			ReadTimeout:       lim.Read,
 			IdleTimeout:       lim.Idle,

@@ -13,7 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/khantara/khantara/node"
+	"github.com/khantara/khantara/api"
 	"github.com/khantara/khantara/search"
 )
 
@@ -62,7 +62,7 @@ func TestBrowser(t *testing.T) {
 	t.Logf("two daemons with %d practices after %v", n, time.Since(start).Round(time.Millisecond))
 
 	b := startBrowser(t, chrome, "http://"+d1.api)
-	api := func(t *testing.T, path string, out any) {
+	apiGet := func(t *testing.T, path string, out any) {
 		t.Helper()
 		if err := d1.do(http.MethodGet, path, "", out); err != nil {
 			t.Fatal(err)
@@ -71,7 +71,7 @@ func TestBrowser(t *testing.T) {
 	searchAPI := func(t *testing.T, query string) search.Result {
 		t.Helper()
 		var res search.Result
-		api(t, "/api/v1/search?limit=1000&"+query, &res)
+		apiGet(t, "/api/v1/search?limit=1000&"+query, &res)
 		return res
 	}
 
@@ -185,8 +185,8 @@ func TestBrowser(t *testing.T) {
 		b.begin(t)
 		const id = "al-khantara-sicilia"
 		pub := d1.status.PeerID
-		var rec node.APIRecord
-		api(t, "/api/v1/practices/"+pub+"/"+id, &rec)
+		var rec api.Record
+		apiGet(t, "/api/v1/practices/"+pub+"/"+id, &rec)
 		if rec.Practice == nil || rec.Practice.Language != "it" || rec.Practice.Translations["en"].Title == "" {
 			t.Fatalf("%s should be an Italian sheet with an English translation: %+v", id, rec.Practice)
 		}
@@ -258,8 +258,8 @@ func TestBrowser(t *testing.T) {
 		if got := b.text(t, "#peer-id"); !strings.Contains(got, d1.status.PeerID) {
 			t.Errorf("#peer-id says %q, want %s", got, d1.status.PeerID)
 		}
-		var peers []node.APIPeer
-		api(t, "/api/v1/peers", &peers)
+		var peers []api.Peer
+		apiGet(t, "/api/v1/peers", &peers)
 		rows := b.attrs(t, "table#peers tbody tr[data-peer]", "data-peer")
 		if !slices.Contains(rows, d2.status.PeerID) || len(rows) != len(peers) {
 			t.Errorf("table#peers has rows for %v; the API lists %d peers, node2 is %s", rows, len(peers), d2.status.PeerID)

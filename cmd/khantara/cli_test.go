@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/khantara/khantara/node"
+	"github.com/khantara/khantara/api"
 )
 
 const demoSheet = "../../demo/sheets/cric-roubaix.yaml"
@@ -280,7 +280,7 @@ func TestSheetFiles(t *testing.T) {
 func TestTables(t *testing.T) {
 	now := time.Date(2025, 11, 23, 12, 0, 0, 0, time.UTC)
 	var b strings.Builder
-	printPractices(&b, []node.APIPractice{
+	printPractices(&b, []api.Practice{
 		{Publisher: "12D3KooWAbcdefghijklmnop", ID: "cric-roubaix", Seq: 12, Kind: "practice", Country: "FR", Title: strings.Repeat("Long title ", 20)},
 		{Publisher: "12D3KooWQrstuvwxyz123456", ID: "gone", Seq: 3, Kind: "retract"},
 	}, 80)
@@ -298,22 +298,22 @@ func TestTables(t *testing.T) {
 	}
 
 	b.Reset()
-	printPractices(&b, []node.APIPractice{{Publisher: "p", ID: "x", Title: strings.Repeat("Long title ", 20)}}, 0)
+	printPractices(&b, []api.Practice{{Publisher: "p", ID: "x", Title: strings.Repeat("Long title ", 20)}}, 0)
 	if !strings.Contains(b.String(), strings.TrimSpace(strings.Repeat("Long title ", 20))+"\n") {
 		t.Fatalf("width 0 cut the title:\n%s\n(at 80:\n%s)", b.String(), whole)
 	}
 
 	b.Reset()
-	printPeers(&b, []node.APIPeer{{ID: "12D3KooWPeer", Direction: "inbound", Since: now.Add(-time.Hour), Score: 1.25,
-		Addrs: []string{"/ip4/127.0.0.1/tcp/1", "/ip4/10.0.0.1/tcp/1"}, LastSync: &node.APISync{At: now.Add(-2 * time.Minute), Error: "x"}}}, now)
+	printPeers(&b, []api.Peer{{ID: "12D3KooWPeer", Direction: "inbound", Since: now.Add(-time.Hour), Score: 1.25,
+		Addrs: []string{"/ip4/127.0.0.1/tcp/1", "/ip4/10.0.0.1/tcp/1"}, LastSync: &api.Sync{At: now.Add(-2 * time.Minute), Error: "x"}}}, now)
 	if !strings.Contains(b.String(), "12D3KooWPeer  inbound    1 hour ago  1.25   2 minutes ago (failed)  -             /ip4/127.0.0.1/tcp/1 (+1)") {
 		t.Fatalf("peers:\n%s", b.String())
 	}
 
 	b.Reset()
-	printStatus(&b, node.APIStatus{PeerID: "12D3KooWSelf", Network: "khantara", Addrs: []string{"/ip4/127.0.0.1/tcp/7117/p2p/12D3KooWSelf"},
-		Practices: 41, Retracted: 1, Publishers: 3, Gossip: node.APIGossip{Accepted: 9, Rejected: map[string]uint64{"bad_signature": 2, "too_large": 1}},
-		Syncs: []node.APISync{{Peer: "12D3KooWOtherPeer", At: now.Add(-time.Minute), Fetched: 4, Applied: 4, BytesReceived: 2048, Seconds: 0.25}}}, now, 100)
+	printStatus(&b, api.Status{PeerID: "12D3KooWSelf", Network: "khantara", Addrs: []string{"/ip4/127.0.0.1/tcp/7117/p2p/12D3KooWSelf"},
+		Practices: 41, Retracted: 1, Publishers: 3, Gossip: api.Gossip{Accepted: 9, Rejected: map[string]uint64{"bad_signature": 2, "too_large": 1}},
+		Syncs: []api.Sync{{Peer: "12D3KooWOtherPeer", At: now.Add(-time.Minute), Fetched: 4, Applied: 4, BytesReceived: 2048, Seconds: 0.25}}}, now, 100)
 	for _, want := range []string{
 		"Peer ID:           12D3KooWSelf\n",
 		"\n  /ip4/127.0.0.1/tcp/7117/p2p/12D3KooWSelf\n",

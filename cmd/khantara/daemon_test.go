@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/khantara/khantara/node"
+	"github.com/khantara/khantara/api"
 )
 
 // TestDaemonFederation runs three real daemons on loopback: a practice
@@ -165,7 +165,7 @@ type daemon struct {
 	exited     chan struct{} // closed once cmd.Wait has returned
 	api        string        // HOST:PORT
 	token      string
-	status     node.APIStatus // as first seen
+	status     api.Status // as first seen
 	client     *http.Client
 }
 
@@ -253,18 +253,18 @@ func (d *daemon) do(method, path, body string, out any) error {
 	return json.Unmarshal(raw, out)
 }
 
-func (d *daemon) getStatus() (node.APIStatus, error) {
-	var st node.APIStatus
+func (d *daemon) getStatus() (api.Status, error) {
+	var st api.Status
 	return st, d.do(http.MethodGet, "/api/v1/status", "", &st)
 }
 
-func (d *daemon) publish(t *testing.T, file string) node.APIPublished {
+func (d *daemon) publish(t *testing.T, file string) api.Published {
 	t.Helper()
 	sheet, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var p node.APIPublished
+	var p api.Published
 	if err := d.do(http.MethodPost, "/api/v1/practices", string(sheet), &p); err != nil {
 		t.Fatalf("%s: publish %s: %v", d.name, file, err)
 	}
@@ -275,8 +275,8 @@ func (d *daemon) publish(t *testing.T, file string) node.APIPublished {
 }
 
 // has reports whether the daemon holds p as published.
-func (d *daemon) has(p node.APIPublished) bool {
-	var rec node.APIRecord
+func (d *daemon) has(p api.Published) bool {
+	var rec api.Record
 	err := d.do(http.MethodGet, "/api/v1/practices/"+p.Publisher+"/"+p.ID, "", &rec)
 	return err == nil && rec.Seq == p.Seq && rec.Kind == "practice"
 }

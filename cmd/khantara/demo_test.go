@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/khantara/khantara/api"
 	"github.com/khantara/khantara/demo"
-	"github.com/khantara/khantara/node"
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/store"
 )
@@ -64,7 +64,7 @@ func TestDemoFederation(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", d.name, err)
 		}
-		var st node.APIStatus
+		var st api.Status
 		demoGetJSON(t, "http://"+string(addr)+"/api/v1/status", &st)
 		if st.PeerID != d.n.ID().String() || st.Network != demoNetwork || st.Practices != uint64(total) {
 			t.Errorf("%s's API at %s: peer %s, network %q, %d practices; want %s, %q, %d",
@@ -93,7 +93,7 @@ func TestDemoFederation(t *testing.T) {
 
 	// The line topology: node 3 got node 1's practices from node 2.
 	first, mid, last := f.nodes[0], f.nodes[1], f.nodes[2]
-	var rec node.APIRecord
+	var rec api.Record
 	demoGetJSON(t, fmt.Sprintf("http://%s/api/v1/practices/%s/%s", last.api.Addr(), first.n.ID(), first.pub.Sheets[0].ID), &rec)
 	if rec.Publisher != first.n.ID().String() || rec.From != mid.n.ID().String() {
 		t.Errorf("on %s, %s came from %s (publisher %s); want %s, published by %s",

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/khantara/khantara/api"
 	"github.com/khantara/khantara/demo"
-	"github.com/khantara/khantara/node"
 	"golang.org/x/sys/unix"
 )
 
@@ -141,7 +141,7 @@ func (d *daemon) mine(t *testing.T) map[string]uint64 {
 	got := map[string]uint64{}
 	after := ""
 	for {
-		var page node.APIPracticeList
+		var page api.PracticeList
 		if err := d.do(http.MethodGet, "/api/v1/practices?mine=1&limit=1000"+after, "", &page); err != nil {
 			t.Fatalf("%s: list: %v", d.name, err)
 		}
@@ -193,7 +193,7 @@ func TestDiskFullPublish(t *testing.T) {
 	for i, s := range sheets {
 		code, body := d.post(t, "/api/v1/practices", s)
 		if code == http.StatusOK {
-			var p node.APIPublished
+			var p api.Published
 			if err := json.Unmarshal([]byte(body), &p); err != nil {
 				t.Fatal(err)
 			}
@@ -211,7 +211,7 @@ func TestDiskFullPublish(t *testing.T) {
 	}
 	t.Logf("507 after %d publishes, %d bytes free: %s", len(acked), freeBytes(t, fsDir), refusal)
 	d.checkNoCrash(t)
-	var apiErr node.APIError
+	var apiErr api.Error
 	if err := json.Unmarshal([]byte(refusal), &apiErr); err != nil || strings.Contains(apiErr.Error, "\n") ||
 		!strings.Contains(apiErr.Error, home) || !strings.Contains(apiErr.Error, "free") {
 		t.Fatalf("the 507 is not one line naming %s and its free space: %q", home, refusal)

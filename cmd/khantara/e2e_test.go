@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/khantara/khantara/node"
+	"github.com/khantara/khantara/api"
 )
 
 // runBin runs the built binary with args and returns what it printed and its
@@ -125,7 +125,7 @@ func TestEndToEnd(t *testing.T) {
 
 	// Publish two, list them, show one with its provenance.
 	out = expect(t, bin, 0, []string{"seq"}, with("publish", sheets[0], sheets[1])...)
-	var list []node.APIPractice
+	var list []api.Practice
 	out = expect(t, bin, 0, nil, with("list", "--json")...)
 	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 2 {
 		t.Fatalf("list --json: %v, %d entries:\n%s", err, len(list), out)
@@ -138,7 +138,7 @@ func TestEndToEnd(t *testing.T) {
 	first := list[0]
 	expect(t, bin, 0, []string{first.ID, first.Title}, with("list")...)
 	expect(t, bin, 0, []string{first.Title, d1.status.PeerID}, with("show", first.ID)...)
-	var rec node.APIRecord
+	var rec api.Record
 	out = expect(t, bin, 0, nil, with("show", "--json", first.Publisher+"/"+first.ID)...)
 	if err := json.Unmarshal([]byte(out), &rec); err != nil || !rec.SignatureVerified || rec.Practice == nil || rec.Seq != first.Seq {
 		t.Fatalf("show --json: %v\n%s", err, out)
@@ -204,7 +204,7 @@ func TestEndToEnd(t *testing.T) {
 	})
 	expect(t, bin, 0, []string{d2.status.PeerID}, with("peers")...)
 	out = expect(t, bin, 0, nil, "show", "--json", "--home", home2, list[0].Publisher+"/"+list[0].ID)
-	rec = node.APIRecord{}
+	rec = api.Record{}
 	if err := json.Unmarshal([]byte(out), &rec); err != nil || rec.From != d1.status.PeerID || rec.Profile == nil {
 		t.Fatalf("node 2's copy should come from node 1 with its profile: %v\n%s", err, out)
 	}
@@ -236,7 +236,7 @@ func TestEndToEnd(t *testing.T) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		var e node.APIError
+		var e api.Error
 		if resp.StatusCode != tc.code || json.Unmarshal(body, &e) != nil || !strings.Contains(e.Error, tc.want) {
 			t.Fatalf("%s: %s %s, want %d and a JSON error mentioning %q", tc.name, resp.Status, body, tc.code, tc.want)
 		}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/khantara/khantara/api"
 	"github.com/khantara/khantara/search"
 	"github.com/urfave/cli/v2"
 )
@@ -81,7 +82,7 @@ func runExport(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		_, err = cl.export(c.Context, q, format, c.App.Writer)
+		_, err = cl.Export(c.Context, q, format, c.App.Writer)
 		return err
 	}
 	force := c.Bool("force")
@@ -106,7 +107,7 @@ func runExport(c *cli.Context) error {
 
 // exportToFile writes the export to out.tmp, syncs it and renames it to
 // out; on failure it removes out.tmp and leaves out as it was.
-func exportToFile(ctx context.Context, cl *apiClient, q search.Query, format, out string, force bool) (_ *recordCounter, err error) {
+func exportToFile(ctx context.Context, cl *api.Client, q search.Query, format, out string, force bool) (_ *recordCounter, err error) {
 	tmp := out + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if errors.Is(err, fs.ErrExist) {
@@ -122,7 +123,7 @@ func exportToFile(ctx context.Context, cl *apiClient, q search.Query, format, ou
 		}
 	}()
 	rc := &recordCounter{w: f, csv: format == "csv"}
-	if _, err := cl.export(ctx, q, format, rc); err != nil {
+	if _, err := cl.Export(ctx, q, format, rc); err != nil {
 		return nil, err
 	}
 	if err := f.Sync(); err != nil {
@@ -198,7 +199,7 @@ func reindexCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			r, err := cl.reindex(c.Context)
+			r, err := cl.Reindex(c.Context)
 			if err != nil {
 				return err
 			}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/khantara/khantara/api"
 	"github.com/khantara/khantara/demo"
 	"github.com/khantara/khantara/node"
 	"github.com/khantara/khantara/protocol"
@@ -69,7 +70,7 @@ type searchAnswer struct {
 	code       int
 	total      int
 	retryAfter string
-	body       node.APIError
+	body       api.Error
 }
 
 func (d *daemon) searchTotal(t *testing.T) searchAnswer {
@@ -78,7 +79,7 @@ func (d *daemon) searchTotal(t *testing.T) searchAnswer {
 	req.Header.Set("Authorization", "Bearer "+d.token)
 	resp, err := d.client.Do(req)
 	if err != nil {
-		return searchAnswer{code: -1, body: node.APIError{Error: err.Error()}}
+		return searchAnswer{code: -1, body: api.Error{Error: err.Error()}}
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/khantara/khantara/api"
 	"github.com/khantara/khantara/configs"
 	"github.com/khantara/khantara/node"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -148,7 +149,7 @@ func createHome(home, keyPath, cfgPath string, cfgText []byte) (peer.ID, error) 
 	}
 	tokPath := filepath.Join(home, apiTokenFile)
 	_, statErr := os.Lstat(tokPath)
-	if _, err := node.LoadAPIToken(tokPath); err != nil {
+	if _, err := api.LoadToken(tokPath); err != nil {
 		undo()
 		return "", err
 	}

@@ -54,6 +54,14 @@ func truncateText(s string, n int) string {
 	return strings.TrimRight(string(r[:n-1]), " ") + "…"
 }
 
+// orText is s, or alt when s is empty.
+func orText(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
+}
+
 // wrapText breaks text into lines of at most width characters (longer
 // words stay whole), each prefixed with indent. Runs of white space,
 // newlines included, become one space; blank lines separate paragraphs.

@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 
-	"github.com/khantara/khantara/node"
+	"github.com/khantara/khantara/api"
 	"github.com/khantara/khantara/protocol"
 	"github.com/urfave/cli/v2"
 )
@@ -147,16 +145,15 @@ func runPublish(c *cli.Context) error {
 		return nil
 	}
 
-	cl, err := newClient(home)
+	cl, err := api.NewClient(home)
 	if err != nil {
 		return err
 	}
-	var done []node.APIPublished
+	var done []api.Published
 	for i, s := range sheets {
-		p, err := cl.publish(c.Context, s.data, false)
+		p, err := cl.Publish(c.Context, s.data, false)
 		if err != nil {
-			var nd *daemonNotRunningError
-			if i == 0 && errors.As(err, &nd) {
+			if i == 0 && errors.Is(err, api.ErrDaemonNotRunning) {
 				return err
 			}
 			if jsonOutput(c) && len(done) > 0 {
@@ -174,169 +171,6 @@ func runPublish(c *cli.Context) error {
 	}
 	if jsonOutput(c) {
 		return printJSON(c.App.Writer, done)
-	}
-	return nil
-}
-
-func importCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "import",
-		Usage:     "publish every fact sheet (*.yaml, *.yml, *.json) of a directory",
-		ArgsUsage: "DIR",
-		Description: "import publishes the sheets of DIR in name order (not its subdirectories).\n" +
-			"An invalid sheet, or a second sheet with an id already seen, is reported with\n" +
-			"its problems and skipped; the others are still published. A sheet the daemon\n" +
-			"refuses is counted as failed and the import goes on; it stops at once if the\n" +
-			"daemon is not running or refuses the API token.\n\n" +
-			"On a terminal a progress bar shows on stderr; otherwise each file gets a line.\n" +
-			"The summary reads \"imported N, skipped N (invalid), failed N\", on stdout when\n" +
-			"all went well, else on stderr.\n\n" +
-			"Exit code: 0 when every sheet was published; 1 when any was skipped or\n" +
-			"failed (the others are published all the same); 2 when DIR cannot be read;\n" +
-			"3 when no daemon is running.",
-		Flags:           withGlobals(),
-		HideHelpCommand: true,
-		OnUsageError:    usageError,
-		Action:          runImport,
-	}
-}
-
-// importFailure is a sheet that was not imported, and why.
-type importFailure struct {
-	File  string `json:"file"`
-	Error string `json:"error"`
-}
-
-// importReport is the --json output of import.
-type importReport struct {
-	Imported []node.APIPublished `json:"imported"`
-	Skipped  []importFailure     `json:"skipped"`
-	Failed   []importFailure     `json:"failed"`
-}
-
-// sheetFiles lists the *.yaml, *.yml and *.json regular files of dir,
-// sorted by name.
-func sheetFiles(dir string) ([]string, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, e := range entries {
-		switch strings.ToLower(filepath.Ext(e.Name())) {
-		case ".yaml", ".yml", ".json":
-		default:
-			continue
-		}
-		if e.Type().IsRegular() || e.Type()&os.ModeSymlink != 0 {
-			out = append(out, filepath.Join(dir, e.Name()))
-		}
-	}
-	slices.Sort(out)
-	return out, nil
-}
-
-func runImport(c *cli.Context) error {
-	args, err := positionals(c)
-	if err != nil {
-		return err
-	}
-	if len(args) != 1 {
-		return cli.Exit("import: name one directory of fact sheets", exitUsage)
-	}
-	home, err := requireHome(c)
-	if err != nil {
-		return err
-	}
-	dir := args[0]
-	files, err := sheetFiles(dir)
-	if err != nil {
-		return cli.Exit(fmt.Sprintf("import: %v", err), exitUsage)
-	}
-	if len(files) == 0 {
-		return cli.Exit(fmt.Sprintf("import: %s holds no *.yaml, *.yml or *.json file", dir), exitUsage)
-	}
-	cl, err := newClient(home)
-	if err != nil {
-		return err
-	}
-
-	out, errOut := c.App.Writer, c.App.ErrWriter
-	asJSON := jsonOutput(c)
-	var bar *progressBar
-	if isTerminal(errOut) {
-		bar = newProgressBar(errOut, len(files))
-		bar.show(0, "")
-	}
-	// note writes a per-file line: to stdout when no bar shows it.
-	note := func(format string, args ...any) {
-		if bar == nil && !asJSON {
-			fmt.Fprintf(out, format+"\n", args...)
-		}
-	}
-	// complain writes problems to stderr, below the bar.
-	complain := func(f func(io.Writer)) {
-		if bar != nil {
-			bar.clear()
-		}
-		f(errOut)
-	}
-
-	rep := importReport{Imported: []node.APIPublished{}, Skipped: []importFailure{}, Failed: []importFailure{}}
-	ids := map[string]string{}
-	for i, name := range files {
-		if bar != nil {
-			bar.show(i, filepath.Base(name))
-		}
-		s := loadSheet(name)
-		if s.err == nil {
-			if prev, dup := duplicateID(ids, s); dup {
-				s.err = fmt.Errorf("id: %q is also the id of %s, imported before; skipped", s.sheet.ID, prev)
-			}
-		}
-		if s.err != nil {
-			complain(func(w io.Writer) { printProblems(w, s) })
-			rep.Skipped = append(rep.Skipped, importFailure{File: name, Error: unreadError(s.err).Error()})
-			note("skipped %s: invalid", name)
-			continue
-		}
-		p, err := cl.publish(c.Context, s.data, false)
-		if err != nil {
-			var nd *daemonNotRunningError
-			var ae *apiError
-			if errors.As(err, &nd) || (errors.As(err, &ae) && ae.Status == 401) || c.Context.Err() != nil {
-				if bar != nil {
-					bar.clear()
-				}
-				if i == 0 {
-					return err
-				}
-				return fmt.Errorf("import stopped at %s after %d of %d files: %w", name, i, len(files), err)
-			}
-			complain(func(w io.Writer) { fmt.Fprintf(w, "%s: %v\n", name, err) })
-			rep.Failed = append(rep.Failed, importFailure{File: name, Error: err.Error()})
-			note("failed %s", name)
-			continue
-		}
-		rep.Imported = append(rep.Imported, p)
-		note("imported %s: %s seq %d", name, p.ID, p.Seq)
-	}
-	if bar != nil {
-		bar.show(len(files), "")
-		bar.clear()
-	}
-	if asJSON {
-		if err := printJSON(out, rep); err != nil {
-			return err
-		}
-	}
-	summary := fmt.Sprintf("imported %d, skipped %d (invalid), failed %d", len(rep.Imported), len(rep.Skipped), len(rep.Failed))
-	if len(rep.Skipped)+len(rep.Failed) > 0 {
-		// The summary is the error: main prints it on stderr.
-		return cli.Exit(summary, exitFailed)
-	}
-	if !asJSON {
-		fmt.Fprintln(out, summary)
 	}
 	return nil
 }
@@ -371,7 +205,7 @@ func retractCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			p, err := cl.retract(c.Context, args[0], c.String("reason"))
+			p, err := cl.Retract(c.Context, args[0], c.String("reason"))
 			if err != nil {
 				return err
 			}
@@ -418,12 +252,12 @@ func runProfile(c *cli.Context) error {
 		return err
 	}
 	if len(args) == 0 {
-		cl, err := newClient(home)
+		cl, err := api.NewClient(home)
 		if err != nil {
 			return err
 		}
-		p, err := cl.profile(c.Context, c.String("publisher"))
-		var ae *apiError
+		p, err := cl.Profile(c.Context, c.String("publisher"))
+		var ae *api.ResponseError
 		if errors.As(err, &ae) && ae.Status == 404 && !c.IsSet("publisher") {
 			return cli.Exit("this node has no profile yet; publish one with: khantara profile --home "+shellQuote(home)+" FILE", exitFailed)
 		}
@@ -446,11 +280,11 @@ func runProfile(c *cli.Context) error {
 		printSheetError(c.App.ErrWriter, name, unreadError(err))
 		return cli.Exit(fmt.Sprintf("%s is not a valid profile; nothing was published", name), exitUsage)
 	}
-	cl, err := newClient(home)
+	cl, err := api.NewClient(home)
 	if err != nil {
 		return err
 	}
-	p, err := cl.putProfile(c.Context, data)
+	p, err := cl.PutProfile(c.Context, data)
 	if err != nil {
 		return err
 	}
@@ -462,7 +296,7 @@ func runProfile(c *cli.Context) error {
 }
 
 // printProfile writes a profile as labelled lines.
-func printProfile(w io.Writer, p node.APIProfile) {
+func printProfile(w io.Writer, p api.Profile) {
 	t := newTable(w)
 	fmt.Fprintf(t, "Publisher:\t%s\n", p.Publisher)
 	fmt.Fprintf(t, "Name:\t%s\n", p.Profile.Name)

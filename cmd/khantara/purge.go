@@ -1,26 +1,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"net/http"
-	"net/url"
 
-	"github.com/khantara/khantara/node"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/urfave/cli/v2"
 )
-
-// purge erases superseded, retracted and removed content from the daemon's
-// disk, after removing one publisher's records if one is named.
-func (c *apiClient) purge(ctx context.Context, publisher string) (node.APIPurged, error) {
-	var r node.APIPurged
-	var q url.Values
-	if publisher != "" {
-		q = url.Values{"publisher": {publisher}}
-	}
-	return r, c.withTimeout(reindexTimeout).do(ctx, http.MethodPost, "/purge", q, nil, "", true, &r)
-}
 
 func purgeCommand() *cli.Command {
 	return &cli.Command{
@@ -46,7 +31,7 @@ func purgeCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			r, err := cl.purge(c.Context, pub)
+			r, err := cl.Purge(c.Context, pub)
 			if err != nil {
 				return err
 			}

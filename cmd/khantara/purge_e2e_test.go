@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/khantara/khantara/node"
+	"github.com/khantara/khantara/api"
 )
 
 // homeFilesWith lists the files under home that contain needle.
@@ -83,7 +83,7 @@ func TestPurgeOnDisk(t *testing.T) {
 
 	expect(t, bin, 0, []string{"retracted purge-check"}, "retract", "--home", d1.home, "purge-check")
 	waitFor(t, deadline, "node 2 to hold the retraction", both, func() bool {
-		var rec node.APIRecord
+		var rec api.Record
 		err := d2.do(http.MethodGet, "/api/v1/practices/"+p.Publisher+"/purge-check", "", &rec)
 		return err == nil && rec.Kind == "retract"
 	})

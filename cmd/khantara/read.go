@@ -11,25 +11,23 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/khantara/khantara/node"
+	"github.com/khantara/khantara/api"
 	"github.com/khantara/khantara/protocol"
-	"github.com/khantara/khantara/search"
-	"github.com/khantara/khantara/store"
 	"github.com/urfave/cli/v2"
 )
 
 // daemonClient is the client for the invocation's home directory.
-func daemonClient(c *cli.Context) (*apiClient, error) {
+func daemonClient(c *cli.Context) (*api.Client, error) {
 	home, err := requireHome(c)
 	if err != nil {
 		return nil, err
 	}
-	return newClient(home)
+	return api.NewClient(home)
 }
 
 // daemonClientNoArgs refuses arguments (hint, when given, ends the
 // refusal with what to do instead), then returns daemonClient.
-func daemonClientNoArgs(c *cli.Context, hint string) (*apiClient, error) {
+func daemonClientNoArgs(c *cli.Context, hint string) (*api.Client, error) {
 	args, err := positionals(c)
 	if err != nil {
 		return nil, err
@@ -67,7 +65,7 @@ func listCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			ps, err := cl.practices(c.Context, listQuery{Publisher: c.String("publisher"), Mine: c.Bool("mine"), Retracted: c.Bool("retracted")})
+			ps, err := cl.Practices(c.Context, api.ListQuery{Publisher: c.String("publisher"), Mine: c.Bool("mine"), Retracted: c.Bool("retracted")})
 			if err != nil {
 				return err
 			}
@@ -86,7 +84,7 @@ func listCommand() *cli.Command {
 
 // printPractices writes the table of list, titles cut to fit width (0:
 // whole titles).
-func printPractices(w io.Writer, ps []node.APIPractice, width int) {
+func printPractices(w io.Writer, ps []api.Practice, width int) {
 	if len(ps) == 0 {
 		fmt.Fprintln(w, "no practices known here")
 		return
@@ -142,7 +140,7 @@ func showCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			rec, err := cl.record(c.Context, pub, id)
+			rec, err := cl.Record(c.Context, pub, id)
 			if err != nil {
 				return err
 			}
@@ -159,14 +157,14 @@ func showCommand() *cli.Command {
 // PUBLISHER/ID it takes both as given; with ID alone it asks the daemon
 // which publishers have a practice of that id (retracted ones included)
 // and picks this node's own, else the only one.
-func resolvePractice(ctx context.Context, cl *apiClient, arg string) (publisher, id string, err error) {
+func resolvePractice(ctx context.Context, cl *api.Client, arg string) (publisher, id string, err error) {
 	if pub, id, ok := strings.Cut(arg, "/"); ok {
 		if pub == "" || id == "" || strings.Contains(id, "/") {
 			return "", "", cli.Exit(fmt.Sprintf("show: %q is neither ID nor PUBLISHER/ID", arg), exitUsage)
 		}
 		return pub, id, nil
 	}
-	list, err := cl.practices(ctx, listQuery{ID: arg, Retracted: true})
+	list, err := cl.Practices(ctx, api.ListQuery{ID: arg, Retracted: true})
 	if err != nil {
 		return "", "", err
 	}
@@ -182,7 +180,7 @@ func resolvePractice(ctx context.Context, cl *apiClient, arg string) (publisher,
 	case 1:
 		return pubs[0], arg, nil
 	}
-	st, err := cl.status(ctx)
+	st, err := cl.Status(ctx)
 	if err != nil {
 		return "", "", err
 	}
@@ -304,7 +302,7 @@ func placeText(parts ...string) string {
 }
 
 // printRecord writes show's human output: the sheet, then the provenance.
-func printRecord(w io.Writer, rec node.APIRecord, now time.Time, width int) {
+func printRecord(w io.Writer, rec api.Record, now time.Time, width int) {
 	f := fields{w: w, width: width}
 	s := rec.Practice
 	switch {
@@ -402,197 +400,4 @@ func printRecord(w io.Writer, rec node.APIRecord, now time.Time, width int) {
 		from = "from peer " + rec.From
 	}
 	f.add("Received", whenText(rec.ReceivedAt, now)+", "+from)
-}
-
-func peersCommand() *cli.Command {
-	return &cli.Command{
-		Name:            "peers",
-		Usage:           "list the connected peers",
-		Flags:           withGlobals(),
-		HideHelpCommand: true,
-		OnUsageError:    usageError,
-		Action: func(c *cli.Context) error {
-			cl, err := daemonClientNoArgs(c, "")
-			if err != nil {
-				return err
-			}
-			ps, err := cl.peers(c.Context)
-			if err != nil {
-				return err
-			}
-			if ps == nil {
-				ps = []node.APIPeer{}
-			}
-			if jsonOutput(c) {
-				return printJSON(c.App.Writer, ps)
-			}
-			printPeers(c.App.Writer, ps, time.Now())
-			return nil
-		},
-	}
-}
-
-// printPeers writes the table of peers.
-func printPeers(w io.Writer, ps []node.APIPeer, now time.Time) {
-	if len(ps) == 0 {
-		fmt.Fprintln(w, "no peers connected")
-		return
-	}
-	t := newTable(w)
-	fmt.Fprintln(t, "PEER\tDIRECTION\tSINCE\tSCORE\tLAST SYNC\tORGANISATION\tADDRESS")
-	for _, p := range ps {
-		last := "-"
-		if s := p.LastSync; s != nil {
-			last = agoShort(s.At, now)
-			if s.Error != "" {
-				last += " (failed)"
-			}
-		}
-		addr := "-"
-		if len(p.Addrs) > 0 {
-			addr = p.Addrs[0]
-			if len(p.Addrs) > 1 {
-				addr += fmt.Sprintf(" (+%d)", len(p.Addrs)-1)
-			}
-		}
-		fmt.Fprintf(t, "%s\t%s\t%s\t%.2f\t%s\t%s\t%s\n", p.ID, orText(p.Direction, "-"), agoShort(p.Since, now),
-			p.Score, last, truncateText(orText(p.Organisation, "-"), 40), addr)
-	}
-	t.Flush()
-}
-
-func statusCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "status",
-		Usage: "show the running node: identity, addresses, peers, catalogue, gossip and sync",
-		Description: "Each address printed is a full multiaddr ending in /p2p/<peer ID>: give one to\n" +
-			"another node as --bootstrap. Two nodes with the same digest hold the same\n" +
-			"catalogue.",
-		Flags:           withGlobals(),
-		HideHelpCommand: true,
-		OnUsageError:    usageError,
-		Action: func(c *cli.Context) error {
-			cl, err := daemonClientNoArgs(c, "")
-			if err != nil {
-				return err
-			}
-			st, err := cl.status(c.Context)
-			if err != nil {
-				return err
-			}
-			if jsonOutput(c) {
-				return printJSON(c.App.Writer, st)
-			}
-			printStatus(c.App.Writer, st, time.Now(), termWidth())
-			return nil
-		},
-	}
-}
-
-// reasonCounts is "3 (bad_signature 2, too_large 1)" for a map of counts.
-func reasonCounts(m map[string]uint64) string {
-	var total uint64
-	var parts []string
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		total += m[k]
-		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
-	}
-	if len(parts) == 0 {
-		return "0"
-	}
-	return fmt.Sprintf("%d (%s)", total, strings.Join(parts, ", "))
-}
-
-// countText is "1 practice" or "2 practices".
-func countText(n uint64, unit string) string {
-	if n != 1 {
-		unit += "s"
-	}
-	return fmt.Sprintf("%d %s", n, unit)
-}
-
-// bytesText is a byte count in binary units (store.FormatBytes).
-func bytesText(n int64) string { return store.FormatBytes(uint64(max(n, 0))) }
-
-// diskText is status's line on the data directory's free space.
-func diskText(d *node.APIDisk, now time.Time) string {
-	free, reserve := store.FormatBytes(d.FreeBytes), store.FormatBytes(d.ReserveBytes)
-	if !d.WritesPaused {
-		return fmt.Sprintf("%s free in %s (writes pause below %s)", free, d.Dir, reserve)
-	}
-	since := ""
-	if d.PausedSince != nil {
-		since = " since " + whenText(*d.PausedSince, now)
-	}
-	return fmt.Sprintf("WRITES PAUSED%s: %s free in %s, below the reserve of %s; free space there and writes resume by themselves",
-		since, free, d.Dir, reserve)
-}
-
-// indexText is status's line on the search index.
-func indexText(ix *search.Status) string {
-	var s string
-	switch {
-	case ix.State == search.StateRebuilding && ix.Total > 0:
-		s = fmt.Sprintf("rebuilding: %d of %d practices indexed; search answers 503 until done", ix.Done, ix.Total)
-	case ix.State == search.StateRebuilding:
-		s = "rebuilding; search answers 503 until done"
-	case ix.State == search.StateCatchingUp:
-		s = fmt.Sprintf("catching up with the store: %d of %d changes; search answers 503 until done", ix.Done, ix.Total)
-	default:
-		s = fmt.Sprintf("%s, at store position %d of %d", ix.State, ix.Position, ix.StorePosition)
-	}
-	if ix.Paused {
-		s += "; writes paused: " + ix.Error
-	} else if ix.Error != "" {
-		s += "; last write failed (retrying): " + truncateText(ix.Error, 80)
-	}
-	return s
-}
-
-// printStatus writes status's human output.
-func printStatus(w io.Writer, st node.APIStatus, now time.Time, width int) {
-	f := fields{w: w, width: width}
-	f.add("Peer ID", st.PeerID)
-	f.add("Network", st.Network)
-	f.add("Organisation", orText(st.Organisation, "(no profile yet: khantara profile FILE)"))
-	if !st.StartedAt.IsZero() {
-		f.add("Running since", whenText(st.StartedAt, now))
-	}
-	if len(st.Addrs) == 0 {
-		f.add("Addresses", "(none: the node listens nowhere)")
-	} else {
-		fmt.Fprintln(w, "Addresses:         (each usable as another node's --bootstrap)")
-		for _, a := range st.Addrs {
-			fmt.Fprintf(w, "  %s\n", a)
-		}
-	}
-	f.add("Peers", fmt.Sprintf("%d connected", st.Peers))
-	f.add("Catalogue", fmt.Sprintf("%s, %d retracted, %s, from %s",
-		countText(st.Practices, "practice"), st.Retracted, countText(st.Profiles, "profile"), countText(st.Publishers, "publisher")))
-	f.add("Equivocations", fmt.Sprintf("%d seen", st.Equivocations))
-	f.add("Digest", st.Digest)
-	if st.Disk != nil {
-		f.add("Disk", diskText(st.Disk, now))
-	}
-	if st.Index != nil {
-		f.add("Search index", indexText(st.Index))
-	}
-	f.add("Gossip", fmt.Sprintf("%d accepted, %s rejected, %s ignored",
-		st.Gossip.Accepted, reasonCounts(st.Gossip.Rejected), reasonCounts(st.Gossip.Ignored)))
-	if len(st.Syncs) == 0 {
-		f.add("Last sync", "none yet")
-		return
-	}
-	fmt.Fprintln(w, "\nLast sync per peer:")
-	t := newTable(w)
-	fmt.Fprintln(t, "  PEER\tWHEN\tFETCHED\tAPPLIED\tSERVED\tSENT\tRECEIVED\tTOOK\tRESULT")
-	for _, s := range st.Syncs {
-		result := "ok"
-		if s.Error != "" {
-			result = truncateText(s.Error, 60)
-		}
-		fmt.Fprintf(t, "  %s\t%s\t%d\t%d\t%d\t%s\t%s\t%.2fs\t%s\n", shortPeer(s.Peer), agoShort(s.At, now),
-			s.Fetched, s.Applied, s.Served, bytesText(s.BytesSent), bytesText(s.BytesReceived), s.Seconds, result)
-	}
-	t.Flush()
 }

@@ -1,19 +1,16 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/khantara/khantara/node"
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/search"
 	"github.com/urfave/cli/v2"
@@ -29,8 +26,6 @@ const (
 	searchDefaultLimit = 20
 	// facetValues bounds the values printed per facet.
 	facetValues = 10
-	// reindexTimeout bounds a reindex, which reads the whole store.
-	reindexTimeout = time.Hour
 )
 
 // queryFlagNames maps the URL names of search.Query's parameters to the
@@ -148,34 +143,6 @@ func flagError(err error) error {
 	return cli.Exit(name+": "+msg, exitUsage)
 }
 
-// search runs one search.
-func (c *apiClient) search(ctx context.Context, q search.Query) (search.Result, error) {
-	var r search.Result
-	return r, c.do(ctx, http.MethodGet, "/search", q.Values(), nil, "", false, &r)
-}
-
-// stats fetches the statistics of q's practices by one key.
-func (c *apiClient) stats(ctx context.Context, q search.Query, by string) (search.Stats, error) {
-	v := q.Values()
-	v.Set("by", by)
-	var st search.Stats
-	return st, c.do(ctx, http.MethodGet, "/stats", v, nil, "", false, &st)
-}
-
-// export streams q's practices in format (csv, jsonl or dcat) to w and
-// returns the bytes written.
-func (c *apiClient) export(ctx context.Context, q search.Query, format string, w io.Writer) (int64, error) {
-	v := q.Values()
-	v.Set("format", format)
-	return c.stream(ctx, "/export", v, w)
-}
-
-// reindex rebuilds the daemon's search index from its store.
-func (c *apiClient) reindex(ctx context.Context) (node.APIReindexed, error) {
-	var r node.APIReindexed
-	return r, c.withTimeout(reindexTimeout).do(ctx, http.MethodPost, "/reindex", nil, nil, "", true, &r)
-}
-
 func searchCommand() *cli.Command {
 	flags := append(queryFlags(),
 		&cli.StringFlag{Name: "sort", Usage: "order by `KEY`: relevance (default; year without QUERY), year, funding, beneficiaries; -year etc. descending"},
@@ -211,7 +178,7 @@ func runSearch(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := cl.search(c.Context, q)
+	res, err := cl.Search(c.Context, q)
 	if err != nil {
 		return err
 	}
@@ -428,7 +395,7 @@ func runStats(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := cl.stats(c.Context, q, by)
+	st, err := cl.Stats(c.Context, q, by)
 	if err != nil {
 		return err
 	}

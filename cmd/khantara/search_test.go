@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/khantara/khantara/node"
+	"github.com/khantara/khantara/api"
 	"github.com/khantara/khantara/search"
 	"github.com/urfave/cli/v2"
 )
@@ -289,7 +289,7 @@ func TestSearchFakeDaemon(t *testing.T) {
 	d := newFakeDaemon(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got.record(t, r)
 		if r.URL.Query().Get("q") == "fail" {
-			answerJSON(w, 400, node.APIError{Error: `country: "XX" is not an ISO 3166-1 alpha-2 country code`})
+			answerJSON(w, 400, api.Error{Error: `country: "XX" is not an ISO 3166-1 alpha-2 country code`})
 			return
 		}
 		answerJSON(w, 200, sampleResult())
@@ -369,7 +369,7 @@ func TestExportFakeDaemon(t *testing.T) {
 		got.record(t, r, "format")
 		switch r.URL.Query().Get("q") {
 		case "bad":
-			answerJSON(w, 400, node.APIError{Error: "the index is busy"})
+			answerJSON(w, 400, api.Error{Error: "the index is busy"})
 		case "cut":
 			w.Header().Set("Content-Type", "text/csv")
 			io.WriteString(w, "publisher,id\nP,a\n")
@@ -507,10 +507,10 @@ func TestReindexFakeDaemon(t *testing.T) {
 	d := newFakeDaemon(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got.method, got.path, got.auth = r.Method, r.URL.Path, r.Header.Get("Authorization")
 		if got.auth != "Bearer secret" {
-			answerJSON(w, 401, node.APIError{Error: "missing or wrong API token"})
+			answerJSON(w, 401, api.Error{Error: "missing or wrong API token"})
 			return
 		}
-		answerJSON(w, 200, node.APIReindexed{Indexed: 1234, Seconds: 2.54})
+		answerJSON(w, 200, api.Reindexed{Indexed: 1234, Seconds: 2.54})
 	}))
 	out, errOut, code := run(t, "reindex", "--home", d.home)
 	if code != 0 || out != "indexed 1,234 practices in 2.5 s\n" || got.method != "POST" || got.path != "/api/v1/reindex" {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,11 +16,7 @@ func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	app.Writer, app.ErrWriter = &out, &errOut
 	err := app.RunContext(context.Background(), append([]string{"khantara"}, args...))
 	if err != nil {
-		code = 1
-		var ec exitCoder
-		if errors.As(err, &ec) {
-			code = ec.ExitCode()
-		}
+		code = exitCode(err) // as main does
 		errOut.WriteString("khantara: " + err.Error() + "\n")
 	}
 	return out.String(), errOut.String(), code

@@ -1,4 +1,4 @@
-package node
+package api
 
 import (
 	"encoding/base64"
@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/khantara/khantara/node"
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/store"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -23,7 +24,7 @@ import (
 func TestAPIRefusals(t *testing.T) {
 	n := newTestNet(t, 1).add()
 	const token = "0123456789abcdef"
-	srv := httptest.NewServer(n.APIHandler(token))
+	srv := httptest.NewServer(NewHandler(n, token))
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
 	sheet, err := os.ReadFile("../demo/sheets/cric-roubaix.yaml")
@@ -135,11 +136,11 @@ func TestAPIRefusals(t *testing.T) {
 
 func TestAPIStatusAndRecord(t *testing.T) {
 	n := newTestNet(t, 2).add()
-	srv := httptest.NewServer(n.APIHandler("t"))
+	srv := httptest.NewServer(NewHandler(n, "t"))
 	t.Cleanup(srv.Close)
 	publish(t, n, demoSheets(t)[0])
 
-	var st APIStatus
+	var st Status
 	apiGetJSON(t, srv.URL+"/api/v1/status", &st)
 	if st.PeerID != n.ID().String() || st.Practices != 1 || st.Publishers != 1 || len(st.Digest) != 32 {
 		t.Errorf("status %+v", st)
@@ -148,7 +149,7 @@ func TestAPIStatusAndRecord(t *testing.T) {
 		t.Errorf("addrs %v do not end in /p2p/<peer ID>", st.Addrs)
 	}
 	id := demoSheets(t)[0].ID
-	var rec APIRecord
+	var rec Record
 	apiGetJSON(t, srv.URL+"/api/v1/practices/"+n.ID().String()+"/"+id, &rec)
 	if rec.ID != id || rec.Seq != 1 || rec.Kind != "practice" || rec.Title == "" || rec.ReceivedAt.IsZero() {
 		t.Errorf("record %+v", rec)
@@ -171,20 +172,20 @@ func apiGetJSON(t *testing.T, url string, v any) {
 	}
 }
 
-func TestLoadAPIToken(t *testing.T) {
+func TestLoadToken(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "home", "api.token")
-	tok, err := LoadAPIToken(path)
+	tok, err := LoadToken(path)
 	if err != nil || len(tok) != 64 {
 		t.Fatalf("new token %q, %v", tok, err)
 	}
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("token file: %v, %v", fi.Mode(), err)
 	}
-	if again, err := LoadAPIToken(path); err != nil || again != tok {
+	if again, err := LoadToken(path); err != nil || again != tok {
 		t.Fatalf("reloaded %q, %v; want %q", again, err, tok)
 	}
 	os.Chmod(path, 0o644)
-	if _, err := LoadAPIToken(path); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+	if _, err := LoadToken(path); err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Fatalf("world-readable token accepted: %v", err)
 	}
 }
@@ -211,24 +212,24 @@ func cursorOf(pub, slot string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(pub + "/" + slot))
 }
 
-// apiClient calls one node's API over real loopback HTTP.
-type apiClient struct {
+// testClient calls one node's API over real loopback HTTP.
+type testClient struct {
 	t     testing.TB
 	srv   *httptest.Server
 	token string
 }
 
-func newAPIClient(t testing.TB, n *Node) *apiClient {
+func newTestClient(t testing.TB, n *node.Node) *testClient {
 	t.Helper()
-	c := &apiClient{t: t, token: "test-token"}
-	c.srv = httptest.NewServer(n.APIHandler(c.token))
+	c := &testClient{t: t, token: "test-token"}
+	c.srv = httptest.NewServer(NewHandler(n, c.token))
 	t.Cleanup(c.srv.Close)
 	return c
 }
 
 // do sends a request, with the token when auth is set, and returns the
 // status code and the body.
-func (c *apiClient) do(method, path, body string, auth bool) (int, []byte) {
+func (c *testClient) do(method, path, body string, auth bool) (int, []byte) {
 	c.t.Helper()
 	req, err := http.NewRequest(method, c.srv.URL+path, strings.NewReader(body))
 	if err != nil {
@@ -250,7 +251,7 @@ func (c *apiClient) do(method, path, body string, auth bool) (int, []byte) {
 }
 
 // ok sends a request that must succeed and decodes the answer into v.
-func (c *apiClient) ok(method, path, body string, auth bool, v any) {
+func (c *testClient) ok(method, path, body string, auth bool, v any) {
 	c.t.Helper()
 	code, raw := c.do(method, path, body, auth)
 	if code != http.StatusOK {
@@ -262,10 +263,10 @@ func (c *apiClient) ok(method, path, body string, auth bool, v any) {
 }
 
 // fail sends a request that must fail with code and returns its error.
-func (c *apiClient) fail(method, path, body string, auth bool, code int) APIError {
+func (c *testClient) fail(method, path, body string, auth bool, code int) Error {
 	c.t.Helper()
 	got, raw := c.do(method, path, body, auth)
-	var e APIError
+	var e Error
 	if err := json.Unmarshal(raw, &e); err != nil || got != code || e.Error == "" {
 		c.t.Fatalf("%s %s: %d %s, want %d and a JSON error (%v)", method, path, got, raw, code, err)
 	}
@@ -273,12 +274,12 @@ func (c *apiClient) fail(method, path, body string, auth bool, code int) APIErro
 }
 
 // walk lists path page by page with limit=1, following next to the end.
-func (c *apiClient) walk(path string) []APIPractice {
+func (c *testClient) walk(path string) []Practice {
 	c.t.Helper()
-	var all []APIPractice
+	var all []Practice
 	after := ""
 	for range 100 {
-		var page APIPracticeList
+		var page PracticeList
 		c.ok("GET", path+"&limit=1"+after, "", false, &page)
 		if len(page.Practices) != 1 {
 			c.t.Fatalf("page of %d practices with limit=1 (after %q): %+v", len(page.Practices), after, page)
@@ -293,7 +294,7 @@ func (c *apiClient) walk(path string) []APIPractice {
 	return nil
 }
 
-func ids(ps []APIPractice) []string {
+func ids(ps []Practice) []string {
 	var out []string
 	for _, p := range ps {
 		out = append(out, p.Publisher[len(p.Publisher)-4:]+"/"+p.ID+"/"+string(p.Kind))
@@ -303,14 +304,14 @@ func ids(ps []APIPractice) []string {
 
 func TestAPIDryRun(t *testing.T) {
 	n := newTestNet(t, 4).add()
-	c := newAPIClient(t, n)
+	c := newTestClient(t, n)
 	sheet, err := os.ReadFile("../demo/sheets/cric-roubaix.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var pub APIPublished
+	var pub Published
 	c.ok("POST", "/api/v1/practices?dry_run=1", string(sheet), true, &pub)
-	if pub != (APIPublished{Publisher: n.ID().String(), ID: "cric-roubaix", DryRun: true}) {
+	if pub != (Published{Publisher: n.ID().String(), ID: "cric-roubaix", DryRun: true}) {
 		t.Errorf("dry run answered %+v", pub)
 	}
 	if _, err := n.Store().PublisherSummary(n.ID()); !errors.Is(err, store.ErrNotFound) {
@@ -336,7 +337,7 @@ func TestAPIDryRun(t *testing.T) {
 	}
 
 	// Publishing for real after a dry run takes sequence 1.
-	var real APIPublished
+	var real Published
 	c.ok("POST", "/api/v1/practices?dry_run=0", string(sheet), true, &real)
 	if real.Seq != 1 || real.DryRun || real.Hash == "" {
 		t.Errorf("publish answered %+v", real)
@@ -345,7 +346,7 @@ func TestAPIDryRun(t *testing.T) {
 
 func TestAPIMethodNotAllowed(t *testing.T) {
 	n := newTestNet(t, 5).add()
-	c := newAPIClient(t, n)
+	c := newTestClient(t, n)
 	req, err := http.NewRequest("DELETE", c.srv.URL+"/api/v1/profile", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -369,17 +370,17 @@ func TestAPIMethodNotAllowed(t *testing.T) {
 // bug) must show as unverified: the API checks, it does not assume.
 func TestAPIRecordReverifies(t *testing.T) {
 	n := newTestNet(t, 6).add()
-	c := newAPIClient(t, n)
+	c := newTestClient(t, n)
 	sheet := demoSheets(t)[0]
 	publish(t, n, sheet)
-	var rec APIRecord
+	var rec Record
 	c.ok("GET", "/api/v1/practices/"+n.ID().String()+"/"+sheet.ID, "", false, &rec)
 	if !rec.SignatureVerified {
 		t.Fatal("an intact record does not verify")
 	}
 
 	ann := &protocol.Announcement{V: protocol.Version, Publisher: n.ID(), Seq: 2, Time: time.Now().UTC().Truncate(time.Second), Kind: protocol.KindPractice, Practice: sheet}
-	signed, err := protocol.Seal(ann, n.key)
+	signed, err := protocol.Seal(ann, keyOf(t, n))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,9 +396,9 @@ func TestAPIRecordReverifies(t *testing.T) {
 	if _, err := n.Store().Apply(t.Context(), store.Incoming{Signed: damaged}); err != nil {
 		t.Fatal(err)
 	}
-	var bad APIRecord
+	var bad Record
 	c.ok("GET", "/api/v1/practices/"+n.ID().String()+"/"+sheet.ID, "", false, &bad)
 	if bad.SignatureVerified || bad.Seq != 2 || bad.Hash != damaged.Hash().String() || bad.Practice == nil {
-		t.Errorf("damaged record shown as %+v", bad.APIPractice)
+		t.Errorf("damaged record shown as %+v", bad.Listing)
 	}
 }

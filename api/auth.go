@@ -1,4 +1,4 @@
-package node
+package api
 
 import (
 	"crypto/rand"
@@ -20,12 +20,12 @@ import (
 func (a *apiHandler) sameOrigin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
-		if !apiHostAllowed(r.Host, local) {
-			apiFail(w, http.StatusForbidden, "Host %s is not the address of this API; call it by its address", quoteShort(r.Host))
+		if !hostAllowed(r.Host, local) {
+			fail(w, http.StatusForbidden, "Host %s is not the address of this API; call it by its address", quoteShort(r.Host))
 			return
 		}
 		if o := r.Header.Get("Origin"); o != "" && o != "http://"+r.Host {
-			apiFail(w, http.StatusForbidden, "cross-origin requests from %s are refused", quoteShort(o))
+			fail(w, http.StatusForbidden, "cross-origin requests from %s are refused", quoteShort(o))
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -34,7 +34,7 @@ func (a *apiHandler) sameOrigin(next http.Handler) http.Handler {
 
 // apiHostAllowed reports whether host names the local address the request
 // arrived on, or localhost on its port when that address is loopback.
-func apiHostAllowed(host string, local net.Addr) bool {
+func hostAllowed(host string, local net.Addr) bool {
 	tcp, ok := local.(*net.TCPAddr)
 	if !ok {
 		return false
@@ -59,10 +59,10 @@ func jsonFallback(mux *http.ServeMux) http.Handler {
 		h.ServeHTTP(probe, r)
 		if allow := probe.header.Get("Allow"); probe.code == http.StatusMethodNotAllowed {
 			w.Header().Set("Allow", allow)
-			apiFail(w, http.StatusMethodNotAllowed, "%s is not allowed on %s; use %s", r.Method, r.URL.Path, allow)
+			fail(w, http.StatusMethodNotAllowed, "%s is not allowed on %s; use %s", r.Method, r.URL.Path, allow)
 			return
 		}
-		apiFail(w, http.StatusNotFound, "there is no %s; the routes are listed in API.md", r.URL.Path)
+		fail(w, http.StatusNotFound, "there is no %s; the routes are listed in API.md", r.URL.Path)
 	})
 }
 
@@ -82,20 +82,20 @@ func (a *apiHandler) authorized(next http.HandlerFunc) http.HandlerFunc {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || len(a.token) == 0 || subtle.ConstantTimeCompare([]byte(got), a.token) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="khantara"`)
-			apiFail(w, http.StatusUnauthorized, "missing or wrong API token; send Authorization: Bearer <the contents of api.token>")
+			fail(w, http.StatusUnauthorized, "missing or wrong API token; send Authorization: Bearer <the contents of api.token>")
 			return
 		}
 		next(w, r)
 	}
 }
 
-// LoadAPIToken reads the API token from path, creating it (32 random bytes,
+// LoadToken reads the API token from path, creating it (32 random bytes,
 // hex, mode 0600, in a directory of mode 0700) when the file does not
 // exist. Like the identity key, it must not be readable by others.
-func LoadAPIToken(path string) (string, error) {
+func LoadToken(path string) (string, error) {
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return createAPIToken(path)
+		return createToken(path)
 	}
 	if err != nil {
 		return "", fmt.Errorf("read API token %q: %w", path, err)
@@ -110,7 +110,7 @@ func LoadAPIToken(path string) (string, error) {
 	return tok, nil
 }
 
-func createAPIToken(path string) (string, error) {
+func createToken(path string) (string, error) {
 	var b [32]byte
 	rand.Read(b[:])
 	tok := hex.EncodeToString(b[:])

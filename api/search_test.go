@@ -1,4 +1,4 @@
-package node
+package api
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/khantara/khantara/node"
 	"github.com/khantara/khantara/search"
 )
 
@@ -18,16 +19,16 @@ import (
 // whole catalogue from its store.
 func TestAPISearchRoutes(t *testing.T) {
 	tn := newTestNet(t, 5)
-	n := tn.add(func(c *Config) { c.NoSearch = false })
+	n := tn.add(func(c *node.Config) { c.NoSearch = false })
 	bare := tn.add()
-	c, cb := newAPIClient(t, n), newAPIClient(t, bare)
+	c, cb := newTestClient(t, n), newTestClient(t, bare)
 	files, _ := filepath.Glob("../demo/sheets/*.yaml")
 	for _, f := range files[:6] {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var p APIPublished
+		var p Published
 		c.ok("POST", "/api/v1/practices", string(b), true, &p)
 		cb.ok("POST", "/api/v1/practices", string(b), true, &p)
 	}
@@ -69,7 +70,7 @@ func TestAPISearchRoutes(t *testing.T) {
 	}
 
 	c.fail("POST", "/api/v1/reindex", "", false, http.StatusUnauthorized)
-	var ri APIReindexed
+	var ri Reindexed
 	c.ok("POST", "/api/v1/reindex", "", true, &ri)
 	if ri.Indexed != 6 {
 		t.Errorf("reindex: %+v", ri)

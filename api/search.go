@@ -1,4 +1,4 @@
-package node
+package api
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/khantara/khantara/export"
+	"github.com/khantara/khantara/node"
 	"github.com/khantara/khantara/oai"
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/search"
@@ -30,10 +31,11 @@ var exportFormats = map[string]string{
 
 // index returns the search index, answering 503 itself when it is off.
 func (a *apiHandler) index(w http.ResponseWriter) *search.Index {
-	if a.n.index == nil {
-		apiFail(w, http.StatusServiceUnavailable, "search is turned off on this node")
+	ix := a.n.Search()
+	if ix == nil {
+		fail(w, http.StatusServiceUnavailable, "search is turned off on this node")
 	}
-	return a.n.index
+	return ix
 }
 
 // query parses the search parameters of r, answering 400 itself when they
@@ -41,12 +43,12 @@ func (a *apiHandler) index(w http.ResponseWriter) *search.Index {
 func (a *apiHandler) query(w http.ResponseWriter, r *http.Request, extra ...string) (search.Query, bool) {
 	v, err := strictQuery(r.URL.RawQuery, extra...)
 	if err != nil {
-		apiFail(w, http.StatusBadRequest, "%v", err)
+		fail(w, http.StatusBadRequest, "%v", err)
 		return search.Query{}, false
 	}
 	q, err := search.ParseQuery(v, extra...)
 	if err != nil {
-		apiFail(w, http.StatusBadRequest, "%v", err)
+		fail(w, http.StatusBadRequest, "%v", err)
 		return q, false
 	}
 	return q, true
@@ -63,14 +65,14 @@ func (a *apiHandler) searchFailed(w http.ResponseWriter, what string, err error)
 	switch {
 	case errors.As(err, &nr):
 		w.Header().Set("Retry-After", strconv.Itoa(indexRetryAfter))
-		apiWrite(w, http.StatusServiceUnavailable, APIError{
+		writeJSON(w, http.StatusServiceUnavailable, Error{
 			Error: fmt.Sprintf("%s; try again in a few seconds", nr.Error()),
 			Index: &nr.Status,
 		})
 	case errors.Is(err, search.ErrBadQuery):
-		apiFail(w, http.StatusBadRequest, "%v", err)
+		fail(w, http.StatusBadRequest, "%v", err)
 	case errors.Is(err, context.Canceled):
-		apiFail(w, http.StatusServiceUnavailable, "%s was cancelled", what)
+		fail(w, http.StatusServiceUnavailable, "%s was cancelled", what)
 	default:
 		a.internal(w, what, err)
 	}
@@ -90,7 +92,7 @@ func (a *apiHandler) search(w http.ResponseWriter, r *http.Request) {
 		a.searchFailed(w, "search", err)
 		return
 	}
-	apiWrite(w, http.StatusOK, res)
+	writeJSON(w, http.StatusOK, res)
 }
 
 func (a *apiHandler) stats(w http.ResponseWriter, r *http.Request) {
@@ -111,7 +113,7 @@ func (a *apiHandler) stats(w http.ResponseWriter, r *http.Request) {
 		a.searchFailed(w, "statistics", err)
 		return
 	}
-	apiWrite(w, http.StatusOK, st)
+	writeJSON(w, http.StatusOK, st)
 }
 
 func (a *apiHandler) reindex(w http.ResponseWriter, r *http.Request) {
@@ -125,7 +127,7 @@ func (a *apiHandler) reindex(w http.ResponseWriter, r *http.Request) {
 		a.searchFailed(w, "reindex", err)
 		return
 	}
-	apiWrite(w, http.StatusOK, APIReindexed{Indexed: n, Seconds: time.Since(start).Seconds()})
+	writeJSON(w, http.StatusOK, Reindexed{Indexed: n, Seconds: time.Since(start).Seconds()})
 }
 
 // filtered reports whether q selects less than the whole catalogue.
@@ -142,7 +144,7 @@ func (a *apiHandler) export(w http.ResponseWriter, r *http.Request) {
 	format := r.URL.Query().Get("format")
 	ctype, known := exportFormats[format]
 	if !known {
-		apiFail(w, http.StatusBadRequest, "format: %s is not one of csv, jsonl, dcat", quoteShort(format))
+		fail(w, http.StatusBadRequest, "format: %s is not one of csv, jsonl, dcat", quoteShort(format))
 		return
 	}
 	// The whole catalogue comes straight from the store; a query needs the
@@ -162,12 +164,12 @@ func (a *apiHandler) export(w http.ResponseWriter, r *http.Request) {
 		}
 		recs = a.matching(r.Context(), ix, q)
 	} else {
-		recs = a.n.store.List(store.ListOptions{Kinds: []protocol.Kind{protocol.KindPractice}})
+		recs = a.n.Store().List(store.ListOptions{Kinds: []protocol.Kind{protocol.KindPractice}})
 	}
 
-	opts := export.Options{Profiles: export.StoreProfiles(a.n.store)}
+	opts := export.Options{Profiles: export.StoreProfiles(a.n.Store())}
 	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="khantara-%s.%s"`, a.n.now().UTC().Format("20060102"), map[string]string{"csv": "csv", "jsonl": "jsonl", "dcat": "jsonld"}[format]))
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="khantara-%s.%s"`, a.n.Now().UTC().Format("20060102"), map[string]string{"csv": "csv", "jsonl": "jsonl", "dcat": "jsonld"}[format]))
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	var err error
@@ -178,13 +180,13 @@ func (a *apiHandler) export(w http.ResponseWriter, r *http.Request) {
 		_, err = export.JSONL(w, recs, opts)
 	case "dcat":
 		_, err = export.DCAT(w, recs, export.Catalog{
-			NodeID: a.n.self, APIURL: "http://" + r.Host, Issued: a.n.now().UTC(), Profiles: opts.Profiles,
+			NodeID: a.n.ID(), APIURL: "http://" + r.Host, Issued: a.n.Now().UTC(), Profiles: opts.Profiles,
 		})
 	}
 	if err != nil {
 		// The status line is gone: cut the response short so the client
 		// sees a broken transfer rather than a complete-looking file.
-		a.n.log.Warn("Export failed midway.", "format", format, "err", err)
+		a.n.Logger().Warn("Export failed midway.", "format", format, "err", err)
 		panic(http.ErrAbortHandler)
 	}
 }
@@ -206,7 +208,7 @@ func (a *apiHandler) matching(ctx context.Context, ix *search.Index, q search.Qu
 					yield(nil, fmt.Errorf("index holds a bad publisher %q: %w", h.Publisher, err))
 					return
 				}
-				rec, err := a.n.store.Get(pub, h.ID)
+				rec, err := a.n.Store().Get(pub, h.ID)
 				if errors.Is(err, store.ErrNotFound) {
 					continue // retracted or gone since the search
 				}
@@ -225,14 +227,14 @@ func (a *apiHandler) matching(ctx context.Context, ix *search.Index, q search.Qu
 	}
 }
 
-// oaiHandler is the OAI-PMH data provider over the node's store, made
-// once per API handler so its cached earliest datestamp lasts. Its base
-// URL is each request's own (http://<Host>/oai).
-func (n *Node) oaiHandler() http.Handler {
-	return oai.NewHandler(n.store, oai.Config{
-		RepositoryName: "Khantara node " + n.self.String(),
-		NodeID:         n.self.String(),
-		Now:            n.now,
-		Logger:         n.log,
+// oaiHandler is the OAI-PMH data provider over n's store, made once per
+// API handler so its cached earliest datestamp lasts. Its base URL is each
+// request's own (http://<Host>/oai).
+func oaiHandler(n *node.Node) http.Handler {
+	return oai.NewHandler(n.Store(), oai.Config{
+		RepositoryName: "Khantara node " + n.ID().String(),
+		NodeID:         n.ID().String(),
+		Now:            n.Now,
+		Logger:         n.Logger(),
 	})
 }

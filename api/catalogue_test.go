@@ -1,4 +1,4 @@
-package node
+package api
 
 import (
 	"encoding/hex"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/khantara/khantara/node"
 	"github.com/khantara/khantara/protocol"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -20,7 +21,7 @@ import (
 func TestAPIFederatedCatalogue(t *testing.T) {
 	tn := newTestNet(t, 3)
 	a, b := tn.add(), tn.add()
-	ca, cb := newAPIClient(t, a), newAPIClient(t, b)
+	ca, cb := newTestClient(t, a), newTestClient(t, b)
 	sheets := demoSheets(t)
 	for _, s := range sheets[:3] {
 		publish(t, a, s)
@@ -28,7 +29,7 @@ func TestAPIFederatedCatalogue(t *testing.T) {
 	shared := sheets[0].ID // published by both
 	publish(t, b, sheets[0])
 	publish(t, b, sheets[3])
-	var pub APIPublished
+	var pub Published
 	ca.ok("POST", "/api/v1/practices/"+sheets[1].ID+"/retract", `{"reason": "ended in 2020"}`, true, &pub)
 	if pub.ID != sheets[1].ID || pub.Seq != 4 || pub.Publisher != a.ID().String() || len(pub.Hash) != 64 || pub.DryRun {
 		t.Fatalf("retract answered %+v", pub)
@@ -47,7 +48,7 @@ func TestAPIFederatedCatalogue(t *testing.T) {
 	})
 
 	t.Run("list", func(t *testing.T) {
-		var all APIPracticeList
+		var all PracticeList
 		ca.ok("GET", "/api/v1/practices?limit=1000", "", false, &all)
 		if len(all.Practices) != 4 || all.Next != "" {
 			t.Fatalf("full listing %v, next %q; want 4 practices and no next", ids(all.Practices), all.Next)
@@ -67,7 +68,7 @@ func TestAPIFederatedCatalogue(t *testing.T) {
 		if len(withRetracted) != 5 {
 			t.Errorf("with retracted: %v, want 5", ids(withRetracted))
 		}
-		var page APIPracticeList
+		var page PracticeList
 		ca.ok("GET", "/api/v1/practices?limit=4", "", false, &page)
 		if len(page.Practices) != 4 || page.Next != "" {
 			t.Errorf("a page holding exactly the rest has next %q", page.Next)
@@ -93,7 +94,7 @@ func TestAPIFederatedCatalogue(t *testing.T) {
 		name := map[string]string{a.ID().String(): "a", b.ID().String(): "b"}
 		for _, tc := range tests {
 			t.Run(tc.query, func(t *testing.T) {
-				var page APIPracticeList
+				var page PracticeList
 				ca.ok("GET", "/api/v1/practices?"+tc.query, "", false, &page)
 				var got []string
 				for _, p := range page.Practices {
@@ -110,14 +111,14 @@ func TestAPIFederatedCatalogue(t *testing.T) {
 			})
 		}
 		// A cursor only resumes the listing it came from.
-		var page APIPracticeList
+		var page PracticeList
 		ca.ok("GET", "/api/v1/practices?mine=1&limit=1", "", false, &page)
 		ca.fail("GET", "/api/v1/practices?publisher="+b.ID().String()+"&after="+page.Next, "", false, 400)
 		ca.fail("GET", "/api/v1/practices?id="+shared+"&after="+cursorOf(a.ID().String(), sheets[2].ID), "", false, 400)
 	})
 
 	t.Run("record", func(t *testing.T) {
-		var rec APIRecord
+		var rec Record
 		ca.ok("GET", "/api/v1/practices/"+b.ID().String()+"/"+sheets[3].ID, "", false, &rec)
 		if !rec.SignatureVerified || rec.Practice == nil || rec.Practice.ID != sheets[3].ID || rec.Retraction != nil ||
 			rec.From != b.ID().String() || rec.Kind != protocol.KindPractice || rec.Seq != 2 {
@@ -132,7 +133,7 @@ func TestAPIFederatedCatalogue(t *testing.T) {
 			t.Errorf("envelope does not verify as %s: %v", rec.Hash, err)
 		}
 
-		var gone APIRecord
+		var gone Record
 		ca.ok("GET", "/api/v1/practices/"+a.ID().String()+"/"+sheets[1].ID, "", false, &gone)
 		if !gone.SignatureVerified || gone.Kind != protocol.KindRetract || gone.Practice != nil || gone.Title != "" ||
 			gone.Retraction == nil || gone.Retraction.Reason != "ended in 2020" || gone.Profile == nil || gone.Profile.Name != "Ville de Roubaix" {
@@ -142,7 +143,7 @@ func TestAPIFederatedCatalogue(t *testing.T) {
 	})
 
 	t.Run("profile", func(t *testing.T) {
-		var own, other APIProfile
+		var own, other Profile
 		ca.ok("GET", "/api/v1/profile", "", false, &own)
 		if own.Publisher != a.ID().String() || own.Seq != 5 || own.Profile.Name != "Ville de Roubaix" || own.Profile.Level != "municipality" {
 			t.Errorf("own profile %+v", own)
@@ -154,7 +155,7 @@ func TestAPIFederatedCatalogue(t *testing.T) {
 	})
 
 	t.Run("peers", func(t *testing.T) {
-		var peers []APIPeer
+		var peers []Peer
 		ca.ok("GET", "/api/v1/peers", "", false, &peers)
 		if len(peers) != 1 {
 			t.Fatalf("peers %+v, want b alone", peers)
@@ -166,7 +167,7 @@ func TestAPIFederatedCatalogue(t *testing.T) {
 		if p.LastSync == nil || p.LastSync.Peer != p.ID || p.LastSync.At.IsZero() || p.LastSync.Error != "" || p.LastSync.BytesSent == 0 {
 			t.Errorf("peer's last sync %+v", p.LastSync)
 		}
-		var fromB []APIPeer
+		var fromB []Peer
 		cb.ok("GET", "/api/v1/peers", "", false, &fromB)
 		if len(fromB) != 1 || fromB[0].ID != a.ID().String() || fromB[0].Direction != "inbound" || fromB[0].Organisation != "Ville de Roubaix" {
 			t.Errorf("b's peers %+v", fromB)
@@ -174,12 +175,12 @@ func TestAPIFederatedCatalogue(t *testing.T) {
 	})
 
 	t.Run("status", func(t *testing.T) {
-		var st APIStatus
+		var st Status
 		ca.ok("GET", "/api/v1/status", "", false, &st)
-		want := APIStatus{PeerID: a.ID().String(), Network: a.Config().Network, Organisation: "Ville de Roubaix", Peers: 1,
+		want := Status{PeerID: a.ID().String(), Network: a.Config().Network, Organisation: "Ville de Roubaix", Peers: 1,
 			Practices: 4, Retracted: 1, Profiles: 2, Publishers: 2}
 		got := st
-		got.Addrs, got.Digest, got.StartedAt, got.Gossip, got.Syncs = nil, "", time.Time{}, APIGossip{}, nil
+		got.Addrs, got.Digest, got.StartedAt, got.Gossip, got.Syncs = nil, "", time.Time{}, Gossip{}, nil
 		got.Disk, got.Index = nil, nil
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("status %+v, want %+v", got, want)
@@ -253,8 +254,8 @@ func TestAPIFederatedCatalogue(t *testing.T) {
 			{"khantara_catalogue_records", []string{"kind", "profile"}, 2},
 			{"khantara_publishers", nil, 2},
 			{"khantara_equivocations", nil, 0},
-			{"khantara_gossip_messages_total", []string{"verdict", "rejected", "reason", ReasonBadSignature}, 0},
-			{"khantara_gossip_messages_total", []string{"verdict", "ignored", "reason", ReasonDuplicate}, float64(st.Ignored[ReasonDuplicate])},
+			{"khantara_gossip_messages_total", []string{"verdict", "rejected", "reason", node.ReasonBadSignature}, 0},
+			{"khantara_gossip_messages_total", []string{"verdict", "ignored", "reason", node.ReasonDuplicate}, float64(st.Ignored[node.ReasonDuplicate])},
 			{"khantara_sync_failures_total", nil, float64(st.SyncFailures)},
 		}
 		for _, m := range exact {
@@ -297,7 +298,7 @@ func TestAPIFederatedCatalogue(t *testing.T) {
 
 // sortedByPublisher orders "a/..." and "b/..." as the API lists a's and
 // b's records: by publisher.
-func sortedByPublisher(a, b *Node, forA, forB string) []string {
+func sortedByPublisher(a, b *node.Node, forA, forB string) []string {
 	if protocol.ComparePublishers(a.ID(), b.ID()) < 0 {
 		return []string{forA, forB}
 	}

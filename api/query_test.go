@@ -1,4 +1,4 @@
-package node
+package api
 
 import (
 	"net/http"
@@ -11,7 +11,7 @@ import (
 // every route with a query; and a well-formed query still works.
 func TestAPIQueryStrict(t *testing.T) {
 	n := newTestNet(t, 31).add()
-	c := newAPIClient(t, n)
+	c := newTestClient(t, n)
 	publish(t, n, demoSheets(t)[0])
 
 	tests := []struct {
@@ -39,7 +39,7 @@ func TestAPIQueryStrict(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.want == "" {
-				var v APIPracticeList
+				var v PracticeList
 				c.ok(tt.method, tt.path, "", tt.auth, &v)
 				if len(v.Practices) != 1 {
 					t.Errorf("%d practices, want 1", len(v.Practices))
@@ -58,7 +58,7 @@ func TestAPIQueryStrict(t *testing.T) {
 // quoted prefix, never whole.
 func TestAPINoLongEcho(t *testing.T) {
 	n := newTestNet(t, 32).add()
-	c := newAPIClient(t, n)
+	c := newTestClient(t, n)
 	long := strings.Repeat("a", 100<<10)
 	tests := []struct {
 		name, method, path string
@@ -93,7 +93,7 @@ func TestAPINoLongEcho(t *testing.T) {
 // 400 naming the field, whether raw or escaped, and nothing is retracted.
 func TestAPIRetractReasonUTF8(t *testing.T) {
 	n := newTestNet(t, 33).add()
-	c := newAPIClient(t, n)
+	c := newTestClient(t, n)
 	s := publish(t, n, demoSheets(t)[0])
 	id := s.Announcement().Slot()
 	for _, body := range []string{"{\"reason\": \"ferm\xe9\"}", `{"reason": "ferm\ud800"}`} {
@@ -105,7 +105,7 @@ func TestAPIRetractReasonUTF8(t *testing.T) {
 	if rec, err := n.Store().Get(n.ID(), id); err != nil || rec.Announcement().Seq != s.Announcement().Seq {
 		t.Fatalf("the practice changed: %v", err)
 	}
-	var p APIPublished
+	var p Published
 	c.ok("POST", "/api/v1/practices/"+id+"/retract", `{"reason": "fermé"}`, true, &p)
 	if rec, err := n.Store().Get(n.ID(), id); err != nil || rec.Announcement().Retract == nil || rec.Announcement().Retract.Reason != "fermé" {
 		t.Fatalf("valid reason not retracted as given: %+v, %v", rec, err)

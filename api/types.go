@@ -1,17 +1,18 @@
-package node
+package api
 
 import (
 	"time"
 
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/search"
+	"github.com/khantara/khantara/store"
 )
 
-// The JSON bodies of the local HTTP API (see APIHandler and API.md). Times
+// The JSON bodies of the local HTTP API (see NewHandler and API.md). Times
 // are RFC 3339 in UTC; peer IDs are base58 strings; hashes are hex.
 
-// APIStatus is the body of GET /api/v1/status.
-type APIStatus struct {
+// Status is the body of GET /api/v1/status.
+type Status struct {
 	PeerID  string `json:"peer_id"`
 	Network string `json:"network"`
 	// Addrs are the listen multiaddrs, each ending in /p2p/<peer ID>, so
@@ -34,27 +35,27 @@ type APIStatus struct {
 	// StartedAt is when the node started.
 	StartedAt time.Time `json:"started_at"`
 	// Gossip counts the messages the topic validator judged.
-	Gossip APIGossip `json:"gossip"`
+	Gossip Gossip `json:"gossip"`
 	// Syncs is the last sync session with each peer, newest first.
-	Syncs []APISync `json:"syncs"`
+	Syncs []Sync `json:"syncs"`
 	// Disk is the data directory's free space and whether writes are
 	// paused for lack of it (space.go); absent when the check is off.
-	Disk *APIDisk `json:"disk,omitempty"`
+	Disk *Disk `json:"disk,omitempty"`
 	// Index is the search index's state and progress; absent when search
 	// is turned off.
 	Index *search.Status `json:"index,omitempty"`
 }
 
-// APIGossip counts gossip messages by verdict, and by reason for the
+// Gossip counts gossip messages by verdict, and by reason for the
 // rejected and ignored ones (reason names as in PROTOCOL.md section 8).
-type APIGossip struct {
+type Gossip struct {
 	Accepted uint64            `json:"accepted"`
 	Rejected map[string]uint64 `json:"rejected"`
 	Ignored  map[string]uint64 `json:"ignored"`
 }
 
-// APISync is the outcome of the last sync session with one peer.
-type APISync struct {
+// Sync is the outcome of the last sync session with one peer.
+type Sync struct {
 	Peer string    `json:"peer"`
 	At   time.Time `json:"at"`
 	// Fetched and Applied count envelopes received and stored; Served
@@ -69,8 +70,8 @@ type APISync struct {
 	Error string `json:"error,omitempty"`
 }
 
-// APIPeer is one connected peer, in the body of GET /api/v1/peers.
-type APIPeer struct {
+// Peer is one connected peer, in the body of GET /api/v1/peers.
+type Peer struct {
 	ID string `json:"id"`
 	// Addrs are the remote multiaddrs of the open connections.
 	Addrs []string `json:"addrs"`
@@ -83,11 +84,11 @@ type APIPeer struct {
 	// Organisation is the name in the peer's profile, if it publishes one.
 	Organisation string `json:"organisation,omitempty"`
 	// LastSync is the last sync session with the peer, if any.
-	LastSync *APISync `json:"last_sync,omitempty"`
+	LastSync *Sync `json:"last_sync,omitempty"`
 }
 
-// APIPractice is one line of a listing: the current state of one slot.
-type APIPractice struct {
+// Practice is one line of a listing: the current state of one slot.
+type Practice struct {
 	Publisher string        `json:"publisher"`
 	ID        string        `json:"id"`
 	Seq       uint64        `json:"seq"`
@@ -104,17 +105,22 @@ type APIPractice struct {
 	From string `json:"from,omitempty"`
 }
 
-// APIPracticeList is the body of GET /api/v1/practices: one page.
-type APIPracticeList struct {
-	Practices []APIPractice `json:"practices"`
+// PracticeList is the body of GET /api/v1/practices: one page.
+type PracticeList struct {
+	Practices []Practice `json:"practices"`
 	// Next, when not empty, is the after= value of the next page.
 	Next string `json:"next,omitempty"`
 }
 
-// APIRecord is the body of GET /api/v1/practices/{publisher}/{id}: one
+// Listing is Practice under the name Record embeds it by: Record has a
+// field Practice of its own (the fact sheet), so the embedded listing line
+// cannot be named Practice too. Its fields are flattened into Record's JSON.
+type Listing = Practice
+
+// Record is the body of GET /api/v1/practices/{publisher}/{id}: one
 // slot with its content and provenance.
-type APIRecord struct {
-	APIPractice
+type Record struct {
+	Listing
 	// Hash is the announcement's hash.
 	Hash string `json:"hash"`
 	// SignatureVerified reports that the stored envelope's signature was
@@ -131,16 +137,16 @@ type APIRecord struct {
 	Envelope []byte `json:"envelope"`
 }
 
-// APIProfile is the body of GET /api/v1/profile: a publisher's profile.
-type APIProfile struct {
+// Profile is the body of GET /api/v1/profile: a publisher's profile.
+type Profile struct {
 	Publisher string           `json:"publisher"`
 	Seq       uint64           `json:"seq"`
 	Profile   protocol.Profile `json:"profile"`
 }
 
-// APIPublished is the body answering a publication, a retraction or a
+// Published is the body answering a publication, a retraction or a
 // profile change (and a dry run, with DryRun set and no Seq or Hash).
-type APIPublished struct {
+type Published struct {
 	Publisher string `json:"publisher"`
 	ID        string `json:"id"`
 	Seq       uint64 `json:"seq,omitempty"`
@@ -149,20 +155,20 @@ type APIPublished struct {
 	DryRun bool   `json:"dry_run,omitempty"`
 }
 
-// APIError is the body of every error response.
-type APIError struct {
+// Error is the body of every error response.
+type Error struct {
 	// Error is one line a person can act on.
 	Error string `json:"error"`
 	// Problems lists, for a fact sheet or profile that failed validation,
 	// every problem with its field path; Error repeats them as text.
-	Problems []APIProblem `json:"problems,omitempty"`
+	Problems []Problem `json:"problems,omitempty"`
 	// Index is the search index's progress, on a 503 from a search route
 	// while the index is being rebuilt or catching up.
 	Index *search.Status `json:"index,omitempty"`
 }
 
-// APIProblem is one problem with one field of a submitted document.
-type APIProblem struct {
+// Problem is one problem with one field of a submitted document.
+type Problem struct {
 	// Path names the field ("funding.amount_eur", "links[2].url"); empty
 	// for the document as a whole.
 	Path string `json:"path"`
@@ -172,10 +178,29 @@ type APIProblem struct {
 	Message string `json:"message"`
 }
 
-// APIReindexed is the body answering POST /api/v1/reindex.
-type APIReindexed struct {
+// Reindexed is the body answering POST /api/v1/reindex.
+type Reindexed struct {
 	// Indexed is the number of practices in the rebuilt index.
 	Indexed int `json:"indexed"`
 	// Seconds is how long the rebuild took.
 	Seconds float64 `json:"seconds"`
 }
+
+// Disk is the free-space state in the body of GET /api/v1/status.
+type Disk struct {
+	// Dir is the data directory whose filesystem is watched.
+	Dir string `json:"dir"`
+	// FreeBytes is the free space at the last check; ReserveBytes the
+	// free space below which writes pause.
+	FreeBytes    uint64 `json:"free_bytes"`
+	ReserveBytes uint64 `json:"reserve_bytes"`
+	// WritesPaused is true while publish, retract, profile, gossip
+	// ingest and sync writes wait for space; PausedSince says since when.
+	WritesPaused bool       `json:"writes_paused"`
+	PausedSince  *time.Time `json:"paused_since,omitempty"`
+}
+
+// FormatBytes writes a byte count of these bodies (Disk, Purged) in binary
+// units with one decimal, "12.3 MiB", as the daemon's logs do. It is
+// store.FormatBytes, so that a client needs no store to show them.
+func FormatBytes(n uint64) string { return store.FormatBytes(n) }

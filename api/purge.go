@@ -1,4 +1,4 @@
-package node
+package api
 
 import (
 	"errors"
@@ -8,8 +8,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
-// APIPurged is the body answering POST /api/v1/purge.
-type APIPurged struct {
+// Purged is the body answering POST /api/v1/purge.
+type Purged struct {
 	// Publisher is the publisher whose records were removed, if one was
 	// named, and Removed the number of its records.
 	Publisher string `json:"publisher,omitempty"`
@@ -33,18 +33,18 @@ func (a *apiHandler) purge(w http.ResponseWriter, r *http.Request) {
 		err = onlyParams(q, "publisher")
 	}
 	if err != nil {
-		apiFail(w, http.StatusBadRequest, "%v", err)
+		fail(w, http.StatusBadRequest, "%v", err)
 		return
 	}
 	var pub peer.ID
 	if s := q.Get("publisher"); s != "" {
 		id, err := peer.Decode(s)
 		if err != nil {
-			apiFail(w, http.StatusBadRequest, "publisher: not a publisher ID (a peer ID such as 12D3KooW...)")
+			fail(w, http.StatusBadRequest, "publisher: not a publisher ID (a peer ID such as 12D3KooW...)")
 			return
 		}
-		if id == a.n.self {
-			apiFail(w, http.StatusBadRequest, "publisher: that is this node; retract its practices instead")
+		if id == a.n.ID() {
+			fail(w, http.StatusBadRequest, "publisher: that is this node; retract its practices instead")
 			return
 		}
 		pub = id
@@ -52,17 +52,17 @@ func (a *apiHandler) purge(w http.ResponseWriter, r *http.Request) {
 	res, err := a.n.Purge(r.Context(), pub)
 	switch {
 	case errors.Is(err, store.ErrNoSpace):
-		apiFail(w, http.StatusInsufficientStorage, "purge needs free space for a copy of the store: %v", err)
+		fail(w, http.StatusInsufficientStorage, "purge needs free space for a copy of the store: %v", err)
 		return
 	case err != nil:
 		a.internal(w, "purge", err)
 		return
 	}
-	out := APIPurged{Removed: res.Removed, BytesBefore: res.Before, BytesAfter: res.After,
+	out := Purged{Removed: res.Removed, BytesBefore: res.Before, BytesAfter: res.After,
 		Reindexed: res.Reindexed, Seconds: res.Took.Seconds()}
 	if pub != "" {
 		out.Publisher = pub.String()
-		out.StillKept = a.n.policy.keeps(pub)
+		out.StillKept = a.n.Keeps(pub)
 	}
-	apiWrite(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, out)
 }

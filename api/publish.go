@@ -1,0 +1,149 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/khantara/khantara/node"
+	"github.com/khantara/khantara/protocol"
+	"github.com/khantara/khantara/store"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// publish serves POST /api/v1/practices. The body is parsed once, here,
+// and the parsed sheet travels on. ParseSheet validates it, so that the
+// answer names every problem with its source line; Seal, inside
+// node.Publish (or node.CheckPractice for a dry run), validates the whole
+// announcement again: protocol's guarantee that every Signed is valid,
+// which only protocol can waive (the CLI's own check of the file, in its
+// own process, is the third).
+func (a *apiHandler) publish(w http.ResponseWriter, r *http.Request) {
+	q, err := strictQuery(r.URL.RawQuery, "dry_run")
+	if err == nil {
+		err = onlyParams(q, "dry_run")
+	}
+	if err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	dry, err := boolParam(q, "dry_run")
+	if err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	body, ok := readBody(w, r, protocol.MaxSheetFileSize, "fact sheet")
+	if !ok {
+		return
+	}
+	sheet, err := protocol.ParseSheet(body)
+	if err != nil {
+		invalid(w, "fact sheet", err)
+		return
+	}
+	if dry {
+		// Checks what Publish would, the size limits of the signed form
+		// included, without storing.
+		if err := a.n.CheckPractice(sheet); err != nil {
+			a.answer(w, "check the fact sheet", nil, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, Published{Publisher: a.n.ID().String(), ID: sheet.ID, DryRun: true})
+		return
+	}
+	signed, err := a.n.Publish(r.Context(), sheet)
+	a.answer(w, "publish", signed, err)
+}
+
+func (a *apiHandler) retract(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	body, ok := readBody(w, r, maxRetractBody, "request body")
+	if !ok {
+		return
+	}
+	// Decoded from the raw bytes: encoding/json would turn invalid UTF-8
+	// into U+FFFD, which would then be signed.
+	reason, err := protocol.ParseRetractReason(body)
+	if errors.Is(err, protocol.ErrInvalid) {
+		invalid(w, "retraction", err)
+		return
+	} else if err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	a.retractMu.Lock()
+	defer a.retractMu.Unlock()
+	rec, err := a.n.Store().Get(a.n.ID(), id)
+	switch {
+	case errors.Is(err, store.ErrNotFound), err == nil && rec.Announcement().Kind == protocol.KindProfile:
+		fail(w, http.StatusNotFound, "this node has published no practice %s", quoteShort(id))
+		return
+	case err != nil:
+		a.internal(w, "read a record", err)
+		return
+	case rec.Announcement().Kind == protocol.KindRetract:
+		fail(w, http.StatusConflict, "practice %q is already retracted (sequence %d); publish it again to bring it back", id, rec.Announcement().Seq)
+		return
+	}
+	signed, err := a.n.Retract(r.Context(), id, reason)
+	a.answer(w, "retract", signed, err)
+}
+
+func (a *apiHandler) profile(w http.ResponseWriter, r *http.Request) {
+	q, err := strictQuery(r.URL.RawQuery, "publisher")
+	if err == nil {
+		err = onlyParams(q, "publisher")
+	}
+	if err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	pub := a.n.ID()
+	if s := q.Get("publisher"); s != "" {
+		p, err := peer.Decode(s)
+		if err != nil {
+			fail(w, http.StatusBadRequest, "publisher %s is not a peer ID; give one as printed by khantara status or peers", quoteShort(s))
+			return
+		}
+		pub = p
+	}
+	rec, prof, err := a.profileOf(pub)
+	switch {
+	case err != nil:
+		a.internal(w, "read a profile", err)
+	case prof == nil && pub == a.n.ID():
+		fail(w, http.StatusNotFound, "this node has no profile yet; set one with PUT /api/v1/profile")
+	case prof == nil:
+		fail(w, http.StatusNotFound, "no profile of publisher %s is known here", pub)
+	default:
+		writeJSON(w, http.StatusOK, Profile{Publisher: pub.String(), Seq: rec.Announcement().Seq, Profile: *prof})
+	}
+}
+
+func (a *apiHandler) setProfile(w http.ResponseWriter, r *http.Request) {
+	body, ok := readBody(w, r, protocol.MaxSheetFileSize, "profile")
+	if !ok {
+		return
+	}
+	p, err := protocol.ParseProfile(body)
+	if err != nil {
+		invalid(w, "profile", err)
+		return
+	}
+	signed, err := a.n.SetProfile(r.Context(), p)
+	a.answer(w, "set the profile", signed, err)
+}
+
+// answer writes the outcome of an own announcement.
+func (a *apiHandler) answer(w http.ResponseWriter, what string, s *protocol.Signed, err error) {
+	switch {
+	case errors.Is(err, protocol.ErrInvalid), errors.Is(err, protocol.ErrTooLarge):
+		invalid(w, "announcement", err)
+	case errors.Is(err, node.ErrClosed):
+		fail(w, http.StatusServiceUnavailable, "the node is shutting down")
+	case err != nil:
+		a.internal(w, what, err)
+	default:
+		ann := s.Announcement()
+		writeJSON(w, http.StatusOK, Published{Publisher: ann.Publisher.String(), ID: ann.Slot(), Seq: ann.Seq, Hash: s.Hash().String()})
+	}
+}

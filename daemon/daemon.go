@@ -72,30 +72,31 @@ func (d *Daemon) Node() *node.Node { return d.node }
 // APIAddr is the HOST:PORT the API listens on.
 func (d *Daemon) APIAddr() string { return d.api.Addr() }
 
-// Serve runs the daemon's services (the node, then the API server) under
-// one Group until ctx ends or one fails, stops them all (the API server
-// first, so its requests finish before the node closes) and returns the
-// first error. The API server's graceful stop is bounded by
-// Config.Limits.Shutdown; the caller bounds the whole. Serve runs once:
-// later calls return ErrServed.
+// Serve runs the daemon's services (the node and the API server) under
+// one Group until ctx ends or one fails, stops them all and returns the
+// first error. The node closes only once the API server has stopped, so
+// requests in flight finish against an open node. The API server's
+// graceful stop is bounded by Config.Limits.Shutdown; the caller bounds
+// the whole. Serve runs once: later calls return ErrServed.
 func (d *Daemon) Serve(ctx context.Context) error {
 	if !d.started.CompareAndSwap(false, true) {
 		return ErrServed
 	}
+	apiDone := make(chan struct{})
 	var g Group
-	g.Add("the node", ServiceFunc(d.serveNode))
-	g.Add("the API server", d.api)
+	g.Add("the API server", ServiceFunc(func(ctx context.Context) error {
+		defer close(apiDone)
+		return d.api.Serve(ctx)
+	}))
+	g.Add("the node", ServiceFunc(func(ctx context.Context) error {
+		<-ctx.Done()
+		<-apiDone
+		if err := d.node.Close(); err != nil {
+			return fmt.Errorf("close the node: %w", err)
+		}
+		return nil
+	}))
 	return g.Serve(ctx)
-}
-
-// serveNode is the node as a service: it runs from New until ctx ends,
-// then closes.
-func (d *Daemon) serveNode(ctx context.Context) error {
-	<-ctx.Done()
-	if err := d.node.Close(); err != nil {
-		return fmt.Errorf("close the node: %w", err)
-	}
-	return nil
 }
 
 // Close releases a daemon that was never served: it stops the API server

@@ -14,7 +14,7 @@
 // Lifecycle: New builds the node and the API server and leaves nothing
 // running when it fails. Serve runs every service under one Group: the
 // first service to fail stops the others, which are all waited for, and
-// its error is returned. Services stop in the reverse order they started,
-// so the API server has finished its requests before the node closes.
+// its error is returned. The node closes only after the API server has
+// stopped, so requests in flight finish against an open node.
 // Close releases a daemon that is never served.
 package daemon

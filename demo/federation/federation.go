@@ -220,6 +220,10 @@ func (f *Federation) Err() error {
 	}
 }
 
+// Stop asks every node to stop and returns at once; Done is closed once
+// they have. It is safe to call more than once and from any goroutine.
+func (f *Federation) Stop() { f.stop() }
+
 // Shutdown stops every node (each finishes its API requests, then closes)
 // and waits for them until ctx ends. It returns the first error of a node
 // asked to stop, nil when the federation had stopped already (see Err).

@@ -18,13 +18,14 @@ const shutdownTimeout = 10 * time.Second
 // shutdownTimeout; the second stops the command at once. main's context
 // also ends on the first signal. Used by one goroutine.
 type signals struct {
-	ch chan os.Signal
-	n  int // signals counted
+	ch      chan os.Signal
+	n       int           // signals counted
+	timeout time.Duration // bounds the graceful shutdown: shutdownTimeout
 }
 
 // notifySignals starts counting signals; call stop when done.
 func notifySignals() *signals {
-	s := &signals{ch: make(chan os.Signal, 2)}
+	s := &signals{ch: make(chan os.Signal, 2), timeout: shutdownTimeout}
 	signal.Notify(s.ch, os.Interrupt, syscall.SIGTERM)
 	return s
 }
@@ -46,11 +47,11 @@ func (s *signals) wait(ctx context.Context, stopped <-chan struct{}) bool {
 }
 
 // shutdown waits for done to be closed by a graceful shutdown already
-// begun, for at most shutdownTimeout. A second signal gives up at once
+// begun, for at most s.timeout. A second signal gives up at once
 // with the error second, the timeout with the error late (both exit code
 // 1); nil means done was closed.
 func (s *signals) shutdown(done <-chan struct{}, second, late string) error {
-	timer := time.NewTimer(shutdownTimeout)
+	timer := time.NewTimer(s.timeout)
 	defer timer.Stop()
 	for {
 		select {

@@ -198,23 +198,23 @@ func printGuide(w io.Writer, f *federation.Federation, prog string, keep, once b
 	if len(nodes) > 2 {
 		via = fmt.Sprintf("published by %s, %d hops away, delivered by %s", first.Name, len(nodes)-1, nodes[len(nodes)-2].Name)
 	}
-	home := func(d *federation.Node) string { return prog + " --home " + d.Home }
+	withHome := func(d *federation.Node) string { return prog + " --home " + d.Home }
 	fmt.Fprintf(w, "\nOpen the web page of %s in a browser: http://%s/\n", last.Name, last.APIAddr())
 	fmt.Fprintf(w, "(every node serves one at its API address: search, facets, charts, each practice with its provenance, the network)\n")
 	fmt.Fprintf(w, "\nEach node's home (under %s) tells the CLI where its API is. Try, in another terminal:\n\n", f.Dir())
-	fmt.Fprintf(w, "  %s list\n", home(last))
-	fmt.Fprintf(w, "  %s show %s/%s\n", home(last), first.Node().ID(), example)
+	fmt.Fprintf(w, "  %s list\n", withHome(last))
+	fmt.Fprintf(w, "  %s show %s/%s\n", withHome(last), first.Node().ID(), example)
 	fmt.Fprintf(w, "      # %s\n", via)
-	fmt.Fprintf(w, "  %s search integrazione lavoro      # Italian, stemmed\n", home(last))
-	fmt.Fprintf(w, "  %s stats --by dimension\n", home(last))
-	fmt.Fprintf(w, "  %s status\n", home(last))
-	fmt.Fprintf(w, "  %s peers\n", home(nodes[1]))
+	fmt.Fprintf(w, "  %s search integrazione lavoro      # Italian, stemmed\n", withHome(last))
+	fmt.Fprintf(w, "  %s stats --by dimension\n", withHome(last))
+	fmt.Fprintf(w, "  %s status\n", withHome(last))
+	fmt.Fprintf(w, "  %s peers\n", withHome(nodes[1]))
 	fmt.Fprintf(w, "  curl -s http://%s/api/v1/status\n", last.APIAddr())
 	fmt.Fprintf(w, "\nPublish at one end of the line, read at the other:\n\n")
-	fmt.Fprintf(w, "  %s publish %s\n", home(first), filepath.Join(f.Dir(), federation.TryFile))
-	fmt.Fprintf(w, "  %s show %s/%s\n", home(last), first.Node().ID(), demo.TrySheetID)
-	fmt.Fprintf(w, "  %s retract %s --reason \"just trying\"\n", home(first), demo.TrySheetID)
-	fmt.Fprintf(w, "  %s list --retracted      # retracted on %s too\n", home(last), last.Name)
+	fmt.Fprintf(w, "  %s publish %s\n", withHome(first), filepath.Join(f.Dir(), federation.TryFile))
+	fmt.Fprintf(w, "  %s show %s/%s\n", withHome(last), first.Node().ID(), demo.TrySheetID)
+	fmt.Fprintf(w, "  %s retract %s --reason \"just trying\"\n", withHome(first), demo.TrySheetID)
+	fmt.Fprintf(w, "  %s list --retracted      # retracted on %s too\n", withHome(last), last.Name)
 	fmt.Fprintf(w, "\nAfter that, README.md's five-minute tour sets up a node of your own, with your own identity.\n")
 	switch {
 	case once:

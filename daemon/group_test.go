@@ -43,7 +43,7 @@ func (r *recorder) failer(name string, start <-chan struct{}, err error) Service
 	})
 }
 
-func serveWithin(t *testing.T, g *Group, ctx context.Context) error {
+func serveWithin(ctx context.Context, t *testing.T, g *Group) error {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- g.Serve(ctx) }()
@@ -105,7 +105,7 @@ func TestGroup(t *testing.T) {
 			} else {
 				close(start)
 			}
-			err := serveWithin(t, g, ctx)
+			err := serveWithin(ctx, t, g)
 			if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
 				t.Errorf("Serve returned %v, want %v", err, tc.want)
 			}
@@ -120,7 +120,7 @@ func TestGroup(t *testing.T) {
 func TestGroupNamesQuitter(t *testing.T) {
 	var g Group
 	g.Add("the indexer", ServiceFunc(func(context.Context) error { return nil }))
-	err := serveWithin(t, &g, context.Background())
+	err := serveWithin(context.Background(), t, &g)
 	if err == nil || err.Error() != "the indexer: stopped before it was asked to" {
 		t.Errorf("Serve returned %v", err)
 	}
@@ -130,7 +130,7 @@ func TestGroupEmpty(t *testing.T) {
 	var g Group
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if err := serveWithin(t, &g, ctx); err != nil || ctx.Err() == nil {
+	if err := serveWithin(ctx, t, &g); err != nil || ctx.Err() == nil {
 		t.Errorf("an empty group returned %v before its context ended (%v)", err, ctx.Err())
 	}
 }

@@ -22,7 +22,8 @@ import (
 const (
 	// Network keeps demo gossip and sync apart from the real network.
 	Network = "khantara-demo"
-	// TryFile, in the demo directory, is a sheet no node publishes.
+	// TryFile is the file, in the demo directory, of a sheet no node
+	// publishes, for the user to try.
 	TryFile = "try-me.yaml"
 	// listen is the only address a demo node listens on.
 	listen = "/ip4/127.0.0.1/tcp/0"

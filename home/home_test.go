@@ -63,3 +63,15 @@ func TestWriteAtomic(t *testing.T) {
 		t.Error("WriteAtomic into a missing directory succeeded")
 	}
 }
+
+func TestDefaultRoot(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", "/xdg")
+	if got := DefaultRoot(); got != "/xdg/khantara" {
+		t.Errorf("with XDG_DATA_HOME: %s", got)
+	}
+	t.Setenv("XDG_DATA_HOME", "relative")
+	t.Setenv("HOME", "/home/u")
+	if got := DefaultRoot(); got != "/home/u/.local/share/khantara" {
+		t.Errorf("with a relative XDG_DATA_HOME: %s", got)
+	}
+}

@@ -1,6 +1,9 @@
 package home
 
-import "path/filepath"
+import (
+	"os"
+	"path/filepath"
+)
 
 // The names of the entries of a data directory. Layout joins them to its
 // root; code elsewhere uses Layout, not these names, except to mention a
@@ -51,3 +54,16 @@ func (l Layout) API() string { return l.join(APIFile) }
 func (l Layout) APIToken() string { return l.join(APITokenFile) }
 
 func (l Layout) join(name string) string { return filepath.Join(l.Root, name) }
+
+// DefaultRoot is the data directory used when none is given:
+// $XDG_DATA_HOME/khantara when XDG_DATA_HOME is an absolute path, else
+// ~/.local/share/khantara; "" when neither is known.
+func DefaultRoot() string {
+	if d := os.Getenv("XDG_DATA_HOME"); filepath.IsAbs(d) {
+		return filepath.Join(d, "khantara")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share", "khantara")
+	}
+	return ""
+}

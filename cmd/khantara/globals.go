@@ -1,9 +1,6 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
-
 	"github.com/khantara/khantara/home"
 	"github.com/urfave/cli/v2"
 )
@@ -60,12 +57,4 @@ func jsonOutput(c *cli.Context) bool {
 }
 
 // defaultHome is $XDG_DATA_HOME/khantara, else ~/.local/share/khantara.
-func defaultHome() string {
-	if d := os.Getenv("XDG_DATA_HOME"); filepath.IsAbs(d) {
-		return filepath.Join(d, "khantara")
-	}
-	if h, err := os.UserHomeDir(); err == nil {
-		return filepath.Join(h, ".local", "share", "khantara")
-	}
-	return ""
-}
+func defaultHome() string { return home.DefaultRoot() }

@@ -10,7 +10,7 @@ import (
 // khantara status --home D mean the same.
 func globalFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "home", Value: defaultHome(), EnvVars: []string{"KHANTARA_HOME"}, Usage: "data `DIR`: identity, store, config.yaml, api, api.token"},
+		&cli.StringFlag{Name: "home", Value: home.DefaultRoot(), EnvVars: []string{"KHANTARA_HOME"}, Usage: "data `DIR`: identity, store, config.yaml, api, api.token"},
 		&cli.StringFlag{Name: "config", EnvVars: []string{"KHANTARA_CONFIG"}, Usage: "config `FILE` (default: HOME/config.yaml when it exists)"},
 		&cli.BoolFlag{Name: "json", Usage: "print machine-readable JSON instead of tables"},
 	}
@@ -55,6 +55,3 @@ func jsonOutput(c *cli.Context) bool {
 	}
 	return false
 }
-
-// defaultHome is $XDG_DATA_HOME/khantara, else ~/.local/share/khantara.
-func defaultHome() string { return home.DefaultRoot() }

@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/khantara/khantara/home"
 )
 
 // The API's guards: same-origin and Host checks, the bearer token, and
@@ -117,20 +119,8 @@ func createToken(path string) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return "", fmt.Errorf("create API token directory: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
+	if err := home.WriteNew(path, []byte(tok+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("create API token %q: %w", path, err)
-	}
-	_, err = f.WriteString(tok + "\n")
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-		return "", fmt.Errorf("write API token %q: %w", path, err)
 	}
 	return tok, nil
 }

@@ -12,20 +12,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
-	"unicode/utf8"
-)
 
-// Data-directory files the Client reads (the daemon writes them).
-const (
-	// addrFile, in the home directory, holds the running daemon's API
-	// address, HOST:PORT.
-	addrFile = "api"
-	// tokenFile, in the home directory, holds the API's bearer token.
-	tokenFile = "api.token"
+	"github.com/khantara/khantara/home"
+	"github.com/khantara/khantara/internal/text"
 )
 
 const (
@@ -51,11 +43,11 @@ type Client struct {
 // NewClient finds the daemon of home through HOME/api. It fails with an
 // error matching ErrDaemonNotRunning when the file does not exist; whether
 // the daemon actually answers shows at the first request.
-func NewClient(home string) (*Client, error) {
-	path := filepath.Join(home, addrFile)
+func NewClient(dir string) (*Client, error) {
+	path := home.Layout{Root: dir}.API()
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, notRunning(home)
+		return nil, notRunning(dir)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read the daemon's API address: %w", err)
@@ -74,7 +66,7 @@ func NewClient(home string) (*Client, error) {
 		}
 	}
 	return &Client{
-		home: home,
+		home: dir,
 		base: "http://" + net.JoinHostPort(host, port),
 		http: &http.Client{
 			Timeout: requestTimeout,
@@ -87,7 +79,7 @@ func NewClient(home string) (*Client, error) {
 
 // token reads HOME/api.token, which every write needs.
 func (c *Client) token() (string, error) {
-	path := filepath.Join(c.home, tokenFile)
+	path := home.Layout{Root: c.home}.APIToken()
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("no API token at %s; restart the daemon, which creates one at start", path)
@@ -175,14 +167,14 @@ func (c *Client) failure(method, path string, resp *http.Response) error {
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized:
 		msg = fmt.Sprintf("the daemon refused the API token in %s: it must be the token the running daemon read at start; restore the file or restart the daemon",
-			filepath.Join(c.home, tokenFile))
+			home.Layout{Root: c.home}.APIToken())
 	case msg != "":
 	case resp.StatusCode >= 300 && resp.StatusCode <= 399:
 		msg = fmt.Sprintf("%s: %s answered with a redirect (%s); is another program listening there?", route, c.base, resp.Status)
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed:
 		msg = fmt.Sprintf("the daemon at %s does not serve %s (%s); is it an older version? restart it with this binary", c.base, route, resp.Status)
 	default:
-		msg = fmt.Sprintf("%s: %s: %s", route, resp.Status, strings.TrimSpace(clip(string(raw), 200)))
+		msg = fmt.Sprintf("%s: %s: %s", route, resp.Status, strings.TrimSpace(text.Truncate(string(raw), 200)))
 	}
 	return &ResponseError{Status: resp.StatusCode, Msg: msg}
 }
@@ -233,25 +225,4 @@ func (c *Client) stream(ctx context.Context, path string, query url.Values, w io
 		return n, fmt.Errorf("GET %s stopped after %d bytes: %w", apiPrefix+path, n, err)
 	}
 	return n, nil
-}
-
-// clip shortens s to at most n characters, runs of white space made one
-// space, for quoting an unexpected answer in an error.
-func clip(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return strings.TrimRight(string([]rune(s)[:n-1]), " ") + "…"
-}
-
-// shellQuote quotes s for a POSIX shell when it needs quoting, for the
-// command an error message suggests.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+=:,@%", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -9,9 +9,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/khantara/khantara/home"
 )
 
 // fakeDaemon serves canned answers of the API contract and writes its
@@ -27,10 +28,10 @@ func newFakeDaemon(t testing.TB, h http.Handler) *fakeDaemon {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	home := t.TempDir()
-	writeTestFile(t, filepath.Join(home, addrFile), strings.TrimPrefix(srv.URL, "http://"))
-	writeTestFile(t, filepath.Join(home, tokenFile), "secret\n")
-	return &fakeDaemon{home: home, srv: srv}
+	dir := t.TempDir()
+	writeTestFile(t, home.Layout{Root: dir}.API(), strings.TrimPrefix(srv.URL, "http://"))
+	writeTestFile(t, home.Layout{Root: dir}.APIToken(), "secret\n")
+	return &fakeDaemon{home: dir, srv: srv}
 }
 
 func (d *fakeDaemon) client(t testing.TB) *Client {
@@ -57,10 +58,10 @@ func answerJSON(w http.ResponseWriter, code int, v any) {
 
 func TestClientNoDaemon(t *testing.T) {
 	t.Run("no api file", func(t *testing.T) {
-		home := t.TempDir()
-		_, err := NewClient(home)
-		if !errors.Is(err, ErrDaemonNotRunning) || !strings.Contains(err.Error(), "no daemon is running for "+home) ||
-			!strings.Contains(err.Error(), "khantara daemon --home "+home) {
+		dir := t.TempDir()
+		_, err := NewClient(dir)
+		if !errors.Is(err, ErrDaemonNotRunning) || !strings.Contains(err.Error(), "no daemon is running for "+dir) ||
+			!strings.Contains(err.Error(), "khantara daemon --home "+dir) {
 			t.Fatalf("err = %v, want ErrDaemonNotRunning", err)
 		}
 	})
@@ -71,9 +72,9 @@ func TestClientNoDaemon(t *testing.T) {
 		}
 		addr := ln.Addr().String()
 		ln.Close()
-		home := t.TempDir()
-		writeTestFile(t, filepath.Join(home, addrFile), addr)
-		c, err := NewClient(home)
+		dir := t.TempDir()
+		writeTestFile(t, home.Layout{Root: dir}.API(), addr)
+		c, err := NewClient(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,9 +84,9 @@ func TestClientNoDaemon(t *testing.T) {
 		}
 	})
 	t.Run("garbage api file", func(t *testing.T) {
-		home := t.TempDir()
-		writeTestFile(t, filepath.Join(home, addrFile), "not an address")
-		_, err := NewClient(home)
+		dir := t.TempDir()
+		writeTestFile(t, home.Layout{Root: dir}.API(), "not an address")
+		_, err := NewClient(dir)
 		if err == nil || !strings.Contains(err.Error(), "not HOST:PORT") {
 			t.Fatalf("err = %v", err)
 		}
@@ -93,9 +94,9 @@ func TestClientNoDaemon(t *testing.T) {
 }
 
 func TestClientUnspecifiedAddress(t *testing.T) {
-	home := t.TempDir()
-	writeTestFile(t, filepath.Join(home, addrFile), "0.0.0.0:7118\n")
-	c, err := NewClient(home)
+	dir := t.TempDir()
+	writeTestFile(t, home.Layout{Root: dir}.API(), "0.0.0.0:7118\n")
+	c, err := NewClient(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,8 +223,8 @@ func TestClientWrites(t *testing.T) {
 		t.Fatalf("a read sent the token: %+v", got)
 	}
 
-	os.Remove(filepath.Join(d.home, tokenFile))
-	if _, err := c.Retract(ctx, "x", ""); err == nil || !strings.Contains(err.Error(), "no API token at "+filepath.Join(d.home, tokenFile)) {
+	os.Remove(home.Layout{Root: d.home}.APIToken())
+	if _, err := c.Retract(ctx, "x", ""); err == nil || !strings.Contains(err.Error(), "no API token at "+home.Layout{Root: d.home}.APIToken()) {
 		t.Fatalf("retract without a token file: %v", err)
 	}
 }

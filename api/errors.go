@@ -3,6 +3,8 @@ package api
 import (
 	"errors"
 	"fmt"
+
+	"github.com/khantara/khantara/internal/text"
 )
 
 // ErrDaemonNotRunning means that no daemon answers for a home directory:
@@ -13,7 +15,7 @@ var ErrDaemonNotRunning = errors.New("no daemon is running")
 
 // notRunning is the Client's ErrDaemonNotRunning for one home directory.
 func notRunning(home string) error {
-	return fmt.Errorf("%w for %s (start it with: khantara daemon --home %s)", ErrDaemonNotRunning, home, shellQuote(home))
+	return fmt.Errorf("%w for %s (start it with: khantara daemon --home %s)", ErrDaemonNotRunning, home, text.ShellQuote(home))
 }
 
 // ResponseError is an error answer of the API, as the Client returns it:

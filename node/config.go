@@ -2,10 +2,10 @@ package node
 
 import (
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"time"
 
+	"github.com/khantara/khantara/home"
 	"github.com/khantara/khantara/protocol"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
@@ -170,7 +170,9 @@ func (c *Config) bootstrapPeers() ([]peer.AddrInfo, error) {
 	return out, nil
 }
 
-func (c *Config) storeDir() string     { return filepath.Join(c.Home, "store") }
-func (c *Config) identityPath() string { return filepath.Join(c.Home, "identity.key") }
+// layout is the data directory's layout.
+func (c *Config) layout() home.Layout { return home.Layout{Root: c.Home} }
 
-func (c *Config) indexDir() string { return filepath.Join(c.Home, "index") }
+func (c *Config) storeDir() string     { return c.layout().Store() }
+func (c *Config) identityPath() string { return c.layout().Identity() }
+func (c *Config) indexDir() string     { return c.layout().Index() }

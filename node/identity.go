@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/khantara/khantara/home"
 	"github.com/libp2p/go-libp2p/core/crypto"
 )
 
@@ -47,19 +48,8 @@ func createIdentity(path string) (crypto.PrivKey, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create identity directory: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
+	if err := home.WriteNew(path, raw, 0o600); err != nil {
 		return nil, fmt.Errorf("create identity %q: %w", path, err)
 	}
-	if _, err := f.Write(raw); err != nil {
-		f.Close()
-		os.Remove(path)
-		return nil, fmt.Errorf("write identity %q: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(path)
-		return nil, fmt.Errorf("write identity %q: %w", path, err)
-	}
-	return key, f.Close()
+	return key, nil
 }

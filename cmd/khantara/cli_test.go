@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	khome "github.com/khantara/khantara/home"
+
 	"github.com/khantara/khantara/api"
 )
 
@@ -164,7 +166,7 @@ func TestDaemonNeeded(t *testing.T) {
 	stale := t.TempDir()
 	srv := newFakeDaemon(t, http.NotFoundHandler())
 	srv.srv.Close()
-	writeTestFile(t, filepath.Join(stale, apiFile), strings.TrimPrefix(srv.srv.URL, "http://"))
+	writeTestFile(t, filepath.Join(stale, khome.APIFile), strings.TrimPrefix(srv.srv.URL, "http://"))
 	sheets := t.TempDir()
 	sheet, _ := os.ReadFile(demoSheet)
 	writeTestFile(t, filepath.Join(sheets, "a.yaml"), string(sheet))

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	khome "github.com/khantara/khantara/home"
+
 	"github.com/khantara/khantara/api"
 	"github.com/urfave/cli/v2"
 )
@@ -29,8 +31,8 @@ func newFakeDaemon(t testing.TB, h http.Handler) *fakeDaemon {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	home := t.TempDir()
-	writeTestFile(t, filepath.Join(home, apiFile), strings.TrimPrefix(srv.URL, "http://"))
-	writeTestFile(t, filepath.Join(home, apiTokenFile), "secret\n")
+	writeTestFile(t, filepath.Join(home, khome.APIFile), strings.TrimPrefix(srv.URL, "http://"))
+	writeTestFile(t, filepath.Join(home, khome.APITokenFile), "secret\n")
 	return &fakeDaemon{home: home, srv: srv}
 }
 

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,8 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/khantara/khantara/configs"
-	"github.com/khantara/khantara/node"
+	kdaemon "github.com/khantara/khantara/daemon"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/urfave/cli/v2"
@@ -24,20 +20,19 @@ import (
 // env as the daemon does and returns what loadDaemonConfig makes of them. Every KHANTARA_*
 // variable the daemon reads is unset first, then env is applied. An error
 // from flag parsing is returned as the daemon's usage error.
-func loadConfig(t testing.TB, env map[string]string, args ...string) (node.Config, daemonSettings, error) {
+func loadConfig(t testing.TB, env map[string]string, args ...string) (kdaemon.Config, error) {
 	t.Helper()
 	clearEnv(t)
 	for k, v := range env {
 		t.Setenv(k, v)
 	}
 	var (
-		cfg     node.Config
-		ds      daemonSettings
+		cfg     kdaemon.Config
 		loadErr error
 	)
 	cmd := daemonCommand()
 	cmd.Action = func(c *cli.Context) error {
-		cfg, ds, loadErr = loadDaemonConfig(c)
+		cfg, loadErr = loadDaemonConfig(c)
 		return nil
 	}
 	app := &cli.App{
@@ -46,9 +41,9 @@ func loadConfig(t testing.TB, env map[string]string, args ...string) (node.Confi
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
 	if err := app.Run(append([]string{"khantara"}, args...)); err != nil {
-		return cfg, ds, err
+		return cfg, err
 	}
-	return cfg, ds, loadErr
+	return cfg, loadErr
 }
 
 // clearEnv unsets, for the test, every environment variable that could
@@ -56,8 +51,8 @@ func loadConfig(t testing.TB, env map[string]string, args ...string) (node.Confi
 func clearEnv(t testing.TB) {
 	t.Helper()
 	vars := []string{"KHANTARA_HOME", "KHANTARA_CONFIG"}
-	for i := range settings {
-		vars = append(vars, settings[i].envVars()...)
+	for _, s := range kdaemon.Settings() {
+		vars = append(vars, s.Env...)
 	}
 	for _, v := range vars {
 		t.Setenv(v, "") // restores the variable after the test
@@ -102,9 +97,10 @@ type picked struct {
 	Level, Format     string
 }
 
-func pick(cfg node.Config, ds daemonSettings) picked {
+func pick(c kdaemon.Config) picked {
+	cfg := c.Node
 	return picked{cfg.Network, cfg.Listen, cfg.Bootstrap, cfg.MDNS, cfg.NAT, cfg.Trust.Mode, cfg.Trust.Allow,
-		cfg.SyncInterval, cfg.ConnLow, cfg.ConnHigh, ds.API, ds.Log.Level, ds.Log.Format}
+		cfg.SyncInterval, cfg.ConnLow, cfg.ConnHigh, c.API, c.Log.Level, c.Log.Format}
 }
 
 func TestConfigPrecedence(t *testing.T) {
@@ -130,7 +126,7 @@ log:
 `)
 	writeFile(t, home, "config.yaml", "network: homenet\nlog: {format: json}\n")
 
-	def := pick(node.DefaultConfig(home), defaultSettings())
+	def := pick(kdaemon.DefaultConfig(home))
 	fromHome := def
 	fromHome.Network, fromHome.Format = "homenet", "json"
 	fromFile := picked{"filenet", []string{"/ip4/127.0.0.1/tcp/1"}, []string{boot}, false, true, "allowlist",
@@ -170,15 +166,15 @@ log:
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, ds, err := loadConfig(t, tc.env, tc.args...)
+			cfg, err := loadConfig(t, tc.env, tc.args...)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := pick(cfg, ds); !reflect.DeepEqual(got, tc.want) {
+			if got := pick(cfg); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got  %+v\nwant %+v", got, tc.want)
 			}
-			if ds.File != tc.wantFile {
-				t.Errorf("config file %q, want %q", ds.File, tc.wantFile)
+			if cfg.File != tc.wantFile {
+				t.Errorf("config file %q, want %q", cfg.File, tc.wantFile)
 			}
 		})
 	}
@@ -271,7 +267,7 @@ func TestConfigErrors(t *testing.T) {
 				file = writeFile(t, dir, strings.ReplaceAll(tc.name, " ", "-")+".yaml", tc.file)
 				args = append(args, "--config", file)
 			}
-			_, _, err := loadConfig(t, tc.env, append(args, tc.args...)...)
+			_, err := loadConfig(t, tc.env, append(args, tc.args...)...)
 			want := strings.ReplaceAll(tc.want, "FILE", file)
 			switch {
 			case want == "" && err != nil:
@@ -291,113 +287,5 @@ func TestConfigErrors(t *testing.T) {
 				t.Errorf("exit code %d, want %d", code, tc.code)
 			}
 		})
-	}
-}
-
-// uncomment removes the '#' before each commented-out setting of the
-// example config: every line starting with '#' except prose, which is "#"
-// followed by one space and text.
-func uncomment(text []byte) []byte {
-	lines := strings.Split(string(text), "\n")
-	for i, l := range lines {
-		prose := len(l) > 2 && strings.HasPrefix(l, "# ") && l[2] != ' '
-		if strings.HasPrefix(l, "#") && !prose {
-			lines[i] = l[1:]
-		}
-	}
-	return []byte(strings.Join(lines, "\n"))
-}
-
-// TestExampleConfig checks configs.Example, which khantara init writes as
-// HOME/config.yaml: as written it changes no default; with every setting
-// uncommented it sets every key to its default; it documents every key's
-// flag and environment variable.
-func TestExampleConfig(t *testing.T) {
-	const home = "/home"
-	wantCfg, wantDS := node.DefaultConfig(home), defaultSettings()
-	for _, tc := range []struct {
-		name     string
-		text     []byte
-		wantKeys int
-	}{
-		{"as written", configs.Example, 0},
-		{"uncommented", uncomment(configs.Example), len(settings)},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg, ds := node.DefaultConfig(home), defaultSettings()
-			set, err := decodeConfig(tc.text, &cfg, &ds)
-			if err != nil {
-				t.Fatalf("%v\n%s", err, tc.text)
-			}
-			if !reflect.DeepEqual(cfg, wantCfg) || !reflect.DeepEqual(ds, wantDS) {
-				t.Errorf("the example changes a default:\ngot  %+v %+v\nwant %+v %+v", cfg, ds, wantCfg, wantDS)
-			}
-			if len(set) != tc.wantKeys {
-				t.Errorf("the example sets %d keys, want %d", len(set), tc.wantKeys)
-			}
-			for i := range settings {
-				if _, ok := set[settings[i].key]; !ok && tc.wantKeys > 0 {
-					t.Errorf("the example has no setting for %s", settings[i].key)
-				}
-			}
-		})
-	}
-	for i := range settings {
-		s := &settings[i]
-		for _, word := range append([]string{"--" + s.flag}, s.envVars()...) {
-			if !bytes.Contains(configs.Example, []byte(word)) {
-				t.Errorf("the example does not mention %s of %s", word, s.key)
-			}
-		}
-	}
-}
-
-// TestSettingsCoverNodeConfig checks that every YAML key of node.Config
-// is a setting, so a new field cannot be left out of the config file.
-func TestSettingsCoverNodeConfig(t *testing.T) {
-	var keys func(typ reflect.Type, prefix string) []string
-	keys = func(typ reflect.Type, prefix string) []string {
-		var out []string
-		for f := range typ.Fields() {
-			tag := f.Tag.Get("yaml")
-			if tag == "-" {
-				continue
-			}
-			if tag == "" {
-				t.Errorf("node.Config field %s has no yaml tag", f.Name)
-				continue
-			}
-			if f.Type.Kind() == reflect.Struct {
-				out = append(out, keys(f.Type, prefix+tag+".")...)
-				continue
-			}
-			out = append(out, prefix+tag)
-		}
-		return out
-	}
-	for _, k := range append(keys(reflect.TypeFor[node.Config](), ""), "api", "log.level", "log.format") {
-		if s, _ := lookupSetting(k); s == nil {
-			t.Errorf("%s is not a setting of the config file", k)
-		}
-	}
-}
-
-func TestNewLogger(t *testing.T) {
-	var buf bytes.Buffer
-	log := newLogger(&buf, logSettings{Level: "warn", Format: "json"})
-	log.Info("Hidden.")
-	log.Warn("Shown.", "n", 1)
-	var rec map[string]any
-	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
-		t.Fatalf("not one JSON object: %v\n%s", err, buf.String())
-	}
-	if rec["msg"] != "Shown." || rec["level"] != slog.LevelWarn.String() || rec["n"] != 1.0 {
-		t.Errorf("logged %v", rec)
-	}
-
-	buf.Reset()
-	newLogger(&buf, logSettings{Level: "DEBUG", Format: "text"}).Debug("Shown.", "n", 1)
-	if got := buf.String(); !strings.Contains(got, `level=DEBUG msg=Shown. n=1`) {
-		t.Errorf("logged %q", got)
 	}
 }

@@ -3,32 +3,12 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
-	"fmt"
-	"io"
-	"log/slog"
 	"net"
-	"os"
-	"os/signal"
-	"strings"
-	"syscall"
-	"time"
 
-	"github.com/khantara/khantara/node"
+	// Aliased: the tests of this package have a type daemon.
+	kdaemon "github.com/khantara/khantara/daemon"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/urfave/cli/v2"
-)
-
-const (
-	// defaultAPIAddr is where the local API listens unless --api says otherwise.
-	defaultAPIAddr = "127.0.0.1:7118"
-	// apiFile, in the home directory, holds the running daemon's API
-	// address (HOST:PORT); it exists only while the daemon runs.
-	apiFile = "api"
-	// apiTokenFile, in the home directory, holds the API's bearer token.
-	apiTokenFile = "api.token"
-	// shutdownTimeout bounds the graceful shutdown after the first signal.
-	shutdownTimeout = 10 * time.Second
 )
 
 func daemonCommand() *cli.Command {
@@ -51,90 +31,52 @@ func daemonCommand() *cli.Command {
 	}
 }
 
+// runDaemon loads the configuration, builds the daemon and serves it until
+// the first signal, then shuts it down (signals.shutdown).
 func runDaemon(c *cli.Context) error {
-	cfg, ds, err := loadDaemonConfig(c)
+	cfg, err := loadDaemonConfig(c)
 	if err != nil {
 		return cli.Exit(err.Error(), exitUsage)
 	}
-	log := newLogger(c.App.ErrWriter, ds.Log)
+	log := kdaemon.NewLogger(c.App.ErrWriter, cfg.Log)
+	sigs := notifySignals()
+	defer sigs.stop()
 
-	// Signals are counted here; main's context ends on the first one.
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-
-	n, err := node.New(cfg, node.WithLogger(log))
+	d, err := kdaemon.New(cfg, kdaemon.WithLogger(log))
 	if err != nil {
 		return err
 	}
-	api, err := startAPI(n, cfg.Home, ds.API, log)
-	if err != nil {
-		n.Close()
-		return err
-	}
-	stop := func(ctx context.Context) error {
-		err := api.Shutdown(ctx)
-		if cerr := n.Close(); cerr != nil {
-			err = errors.Join(err, fmt.Errorf("close the node: %w", cerr))
-		}
-		return err
-	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	served := make(chan struct{})
+	var serveErr error // set before served closes
+	go func() {
+		defer close(served)
+		serveErr = d.Serve(ctx)
+	}()
+
+	n, api := d.Node(), d.APIAddr()
 	addrs, _ := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: n.ID(), Addrs: n.Host().Addrs()})
-	log.Info("Daemon is running.", "peer", n.ID(), "addrs", addrs, "api", "http://"+api.Addr(), "web", "http://"+api.Addr()+"/",
-		"network", cfg.Network, "config", cmp.Or(ds.File, "none"))
-	if !isLoopback(api.Addr()) {
-		log.Warn("The API is reachable from other machines, which can read the catalogue without a token; set api to 127.0.0.1:PORT unless that is intended.", "api", api.Addr())
+	log.Info("Daemon is running.", "peer", n.ID(), "addrs", addrs, "api", "http://"+api, "web", "http://"+api+"/",
+		"network", cfg.Node.Network, "config", cmp.Or(cfg.File, "none"))
+	if !isLoopback(api) {
+		log.Warn("The API is reachable from other machines, which can read the catalogue without a token; set api to 127.0.0.1:PORT unless that is intended.", "api", api)
 	}
 
-	var failed error
-	signals := 0
-	select {
-	case <-c.Context.Done():
-	case <-sigs:
-		signals++
-	case err := <-api.Done():
-		failed = fmt.Errorf("the API server stopped: %w", err)
+	if sigs.wait(c.Context, served) {
+		return serveErr // a service failed; the others are stopped already
 	}
 	log.Info("Daemon is shutting down; a second signal stops it at once.")
-	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- stop(ctx) }()
-	for {
-		select {
-		case err := <-done:
-			if err = errors.Join(failed, err); err != nil {
-				return err
-			}
-			log.Info("Daemon stopped.")
-			return nil
-		case <-sigs:
-			// The signal that ended c.Context arrives here too.
-			if signals++; signals >= 2 {
-				return cli.Exit("second signal: stopped without finishing the shutdown", 1)
-			}
-		case <-ctx.Done():
-			return cli.Exit(fmt.Sprintf("shutdown did not finish within %v; stopped anyway", shutdownTimeout), 1)
-		}
+	cancel()
+	if err := sigs.shutdown(served, "second signal: stopped without finishing the shutdown",
+		"shutdown did not finish within "+shutdownTimeout.String()+"; stopped anyway"); err != nil {
+		return err
 	}
-}
-
-// logLevels are the values of log.level.
-var logLevels = map[string]slog.Level{
-	"debug": slog.LevelDebug,
-	"info":  slog.LevelInfo,
-	"warn":  slog.LevelWarn,
-	"error": slog.LevelError,
-}
-
-// newLogger returns the daemon's logger, writing to w (stderr) in the
-// format and from the level of l, which validate has checked.
-func newLogger(w io.Writer, l logSettings) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: logLevels[strings.ToLower(l.Level)]}
-	if strings.EqualFold(l.Format, "json") {
-		return slog.New(slog.NewJSONHandler(w, opts))
+	if serveErr != nil {
+		return serveErr
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	log.Info("Daemon stopped.")
+	return nil
 }
 
 // isLoopback reports whether the API address addr (HOST:PORT) can be

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	khome "github.com/khantara/khantara/home"
+
 	"github.com/khantara/khantara/api"
 )
 
@@ -93,8 +95,8 @@ func TestDaemonFederation(t *testing.T) {
 		if code := d.cmd.ProcessState.ExitCode(); code != 0 {
 			t.Errorf("%s exited with code %d, want 0", d.name, code)
 		}
-		if _, err := os.Stat(filepath.Join(d.home, apiFile)); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("%s left %s behind (stat: %v)", d.name, apiFile, err)
+		if _, err := os.Stat(filepath.Join(d.home, khome.APIFile)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s left %s behind (stat: %v)", d.name, khome.APIFile, err)
 		}
 	}
 }
@@ -203,7 +205,7 @@ func startDaemon(t *testing.T, bin, name, home string, deadline time.Time, boots
 	// A daemon killed earlier leaves a stale api file: wait until the
 	// address in the file answers.
 	waitFor(t, deadline, name+"'s API", []*daemon{d}, func() bool {
-		addr, err := os.ReadFile(filepath.Join(home, apiFile))
+		addr, err := os.ReadFile(filepath.Join(home, khome.APIFile))
 		if err != nil {
 			return false
 		}
@@ -211,7 +213,7 @@ func startDaemon(t *testing.T, bin, name, home string, deadline time.Time, boots
 		d.status, err = d.getStatus()
 		return err == nil
 	})
-	tok, err := os.ReadFile(filepath.Join(home, apiTokenFile))
+	tok, err := os.ReadFile(filepath.Join(home, khome.APITokenFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,118 +3,22 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/khantara/khantara/api"
+	khome "github.com/khantara/khantara/home"
+
 	"github.com/khantara/khantara/demo"
-	"github.com/khantara/khantara/protocol"
+	"github.com/khantara/khantara/demo/federation"
 	"github.com/khantara/khantara/store"
 )
-
-// TestDemoFederation starts a three-node demo and checks it over the
-// real APIs: every node holds the whole demo catalogue with one digest,
-// every node's HOME/api points at its live API, every publisher's profile
-// says it is demo data, a practice of node 1 reached node 3 through node 2,
-// and shutting down removes each HOME/api.
-func TestDemoFederation(t *testing.T) {
-	pubs, err := demo.Publishers(3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	total := 0
-	for _, p := range pubs {
-		total += len(p.Sheets)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	dir := t.TempDir()
-	f, err := startDemo(ctx, dir, pubs, demoTestLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.shutdown(context.Background()) })
-	if err := f.publish(ctx); err != nil {
-		t.Fatal(err)
-	}
-	var progress bytes.Buffer
-	if err := f.converge(ctx, &progress); err != nil {
-		t.Fatalf("%v\n%s", err, progress.String())
-	}
-
-	digests := map[string]bool{}
-	for i, d := range f.nodes {
-		if rel, err := filepath.Rel(dir, d.home); err != nil || strings.Contains(rel, "..") {
-			t.Errorf("%s's home %s is outside the demo directory %s", d.name, d.home, dir)
-		}
-		if _, err := os.Stat(filepath.Join(d.home, "identity.key")); err != nil {
-			t.Errorf("%s has no identity of its own: %v", d.name, err)
-		}
-		addr, err := os.ReadFile(filepath.Join(d.home, apiFile))
-		if err != nil {
-			t.Fatalf("%s: %v", d.name, err)
-		}
-		var st api.Status
-		demoGetJSON(t, "http://"+string(addr)+"/api/v1/status", &st)
-		if st.PeerID != d.n.ID().String() || st.Network != demoNetwork || st.Practices != uint64(total) {
-			t.Errorf("%s's API at %s: peer %s, network %q, %d practices; want %s, %q, %d",
-				d.name, addr, st.PeerID, st.Network, st.Practices, d.n.ID(), demoNetwork, total)
-		}
-		digests[st.Digest] = true
-		for j, p := range f.nodes {
-			rec, err := d.n.Store().Get(p.n.ID(), protocol.ProfileSlot)
-			if err != nil {
-				t.Fatalf("%s lacks the profile of %s: %v", d.name, p.name, err)
-			}
-			prof := rec.Announcement().Profile
-			if prof.Name != pubs[j].Profile.Name || !strings.Contains(prof.Name, "not a real organisation") {
-				t.Errorf("%s holds profile %q for %s", d.name, prof.Name, p.name)
-			}
-		}
-		for _, e := range f.nodes[:i] {
-			if e.n.ID() == d.n.ID() {
-				t.Errorf("%s and %s share an identity", e.name, d.name)
-			}
-		}
-	}
-	if len(digests) != 1 {
-		t.Errorf("the nodes' APIs report %d different digests", len(digests))
-	}
-
-	// The line topology: node 3 got node 1's practices from node 2.
-	first, mid, last := f.nodes[0], f.nodes[1], f.nodes[2]
-	var rec api.Record
-	demoGetJSON(t, fmt.Sprintf("http://%s/api/v1/practices/%s/%s", last.api.Addr(), first.n.ID(), first.pub.Sheets[0].ID), &rec)
-	if rec.Publisher != first.n.ID().String() || rec.From != mid.n.ID().String() {
-		t.Errorf("on %s, %s came from %s (publisher %s); want %s, published by %s",
-			last.name, rec.ID, rec.From, rec.Publisher, mid.n.ID(), first.n.ID())
-	}
-	if n := len(last.n.Host().Network().Peers()); n != 1 {
-		t.Errorf("%s has %d peers, want only %s", last.name, n, mid.name)
-	}
-
-	if err := f.shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.shutdown(ctx); err != nil {
-		t.Fatalf("second shutdown: %v", err)
-	}
-	for _, d := range f.nodes {
-		if _, err := os.Stat(filepath.Join(d.home, apiFile)); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("%s's api file outlived the node: %v", d.name, err)
-		}
-	}
-}
 
 // TestDemoOnce runs `khantara demo --once` in-process: it converges and
 // exits 0, keeps a --dir (with each node's store holding the whole
@@ -137,11 +41,11 @@ func TestDemoOnce(t *testing.T) {
 		if len(homes) != 2 {
 			t.Fatalf("want 2 homes in %s, got %v", dir, homes)
 		}
-		if _, err := os.Stat(filepath.Join(dir, demoTryFile)); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, federation.TryFile)); err != nil {
 			t.Error(err)
 		}
 		for _, h := range homes {
-			if _, err := os.Stat(filepath.Join(h, apiFile)); !errors.Is(err, fs.ErrNotExist) {
+			if _, err := os.Stat(filepath.Join(h, khome.APIFile)); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("%s/api is left behind: %v", h, err)
 			}
 			s, err := store.Open(filepath.Join(h, "store"))
@@ -253,32 +157,4 @@ func demoRun(t *testing.T, code int, args ...string) string {
 		return err.Error()
 	}
 	return out.String()
-}
-
-func demoGetJSON(t *testing.T, url string, v any) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(resp.Body)
-		t.Fatalf("GET %s: %s: %s", url, resp.Status, body)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-}
-
-// demoTestLogger sends the nodes' warnings to the test log.
-func demoTestLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(demoLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-type demoLogWriter struct{ t testing.TB }
-
-func (w demoLogWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
 }

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	khome "github.com/khantara/khantara/home"
+
 	"github.com/khantara/khantara/api"
 )
 
@@ -242,7 +244,7 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 	// The CLI with a token that is not the daemon's.
-	tokPath := filepath.Join(home, apiTokenFile)
+	tokPath := filepath.Join(home, khome.APITokenFile)
 	good, _ := os.ReadFile(tokPath)
 	os.WriteFile(tokPath, []byte("0123456789abcdef\n"), 0o600)
 	_, errOut, code = runBin(t, bin, with("publish", sheets[6])...)

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
-
+	"github.com/khantara/khantara/home"
 	"github.com/urfave/cli/v2"
 )
 
@@ -12,7 +10,7 @@ import (
 // khantara status --home D mean the same.
 func globalFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "home", Value: defaultHome(), EnvVars: []string{"KHANTARA_HOME"}, Usage: "data `DIR`: identity, store, config.yaml, api, api.token"},
+		&cli.StringFlag{Name: "home", Value: home.DefaultRoot(), EnvVars: []string{"KHANTARA_HOME"}, Usage: "data `DIR`: identity, store, config.yaml, api, api.token"},
 		&cli.StringFlag{Name: "config", EnvVars: []string{"KHANTARA_CONFIG"}, Usage: "config `FILE` (default: HOME/config.yaml when it exists)"},
 		&cli.BoolFlag{Name: "json", Usage: "print machine-readable JSON instead of tables"},
 	}
@@ -35,6 +33,9 @@ func global(c *cli.Context, name string) string {
 	return c.String(name)
 }
 
+// layoutOf is the layout of the data directory dir.
+func layoutOf(dir string) home.Layout { return home.Layout{Root: dir} }
+
 // homeDir is the --home of the invocation.
 func homeDir(c *cli.Context) string { return global(c, "home") }
 
@@ -46,15 +47,4 @@ func jsonOutput(c *cli.Context) bool {
 		}
 	}
 	return false
-}
-
-// defaultHome is $XDG_DATA_HOME/khantara, else ~/.local/share/khantara.
-func defaultHome() string {
-	if d := os.Getenv("XDG_DATA_HOME"); filepath.IsAbs(d) {
-		return filepath.Join(d, "khantara")
-	}
-	if h, err := os.UserHomeDir(); err == nil {
-		return filepath.Join(h, ".local", "share", "khantara")
-	}
-	return ""
 }

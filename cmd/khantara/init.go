@@ -13,17 +13,10 @@ import (
 
 	"github.com/khantara/khantara/api"
 	"github.com/khantara/khantara/configs"
+	"github.com/khantara/khantara/home"
 	"github.com/khantara/khantara/node"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/urfave/cli/v2"
-)
-
-const (
-	// identityKeyFile, in the home directory, holds the node's Ed25519 key.
-	identityKeyFile = "identity.key"
-	// homeConfigFile, in the home directory, is the config file read by
-	// default.
-	homeConfigFile = "config.yaml"
 )
 
 func initCommand() *cli.Command {
@@ -61,11 +54,11 @@ func runInit(c *cli.Context) error {
 	}
 	cfgPath := global(c, "config")
 	if cfgPath == "" {
-		cfgPath = filepath.Join(home, homeConfigFile)
+		cfgPath = layoutOf(home).Config()
 	} else if abs, err := filepath.Abs(cfgPath); err == nil {
 		cfgPath = abs
 	}
-	keyPath := filepath.Join(home, identityKeyFile)
+	keyPath := layoutOf(home).Identity()
 
 	cfgText := configs.Example
 	if name := c.String("network"); c.IsSet("network") {
@@ -97,7 +90,7 @@ func runInit(c *cli.Context) error {
 		}{id.String(), home, cfgPath})
 	}
 	daemonArgs := "--home " + shellQuote(home)
-	if cfgPath != filepath.Join(home, homeConfigFile) {
+	if cfgPath != layoutOf(home).Config() {
 		daemonArgs += " --config " + shellQuote(cfgPath)
 	}
 	w := c.App.Writer
@@ -119,16 +112,16 @@ func runInit(c *cli.Context) error {
 	return nil
 }
 
-// createHome makes home (0700) and writes the identity key, the API token
+// createHome makes root (0700) and writes the identity key, the API token
 // and the config file. On failure it removes what it created.
-func createHome(home, keyPath, cfgPath string, cfgText []byte) (peer.ID, error) {
+func createHome(root, keyPath, cfgPath string, cfgText []byte) (peer.ID, error) {
 	var created []string
 	undo := func() {
 		for i := len(created) - 1; i >= 0; i-- {
 			os.Remove(created[i])
 		}
 	}
-	for _, dir := range []string{home, filepath.Dir(cfgPath)} {
+	for _, dir := range []string{root, filepath.Dir(cfgPath)} {
 		made, err := mkdirAllTracked(dir)
 		created = append(created, made...)
 		if err != nil {
@@ -147,7 +140,7 @@ func createHome(home, keyPath, cfgPath string, cfgText []byte) (peer.ID, error) 
 		undo()
 		return "", err
 	}
-	tokPath := filepath.Join(home, apiTokenFile)
+	tokPath := layoutOf(root).APIToken()
 	_, statErr := os.Lstat(tokPath)
 	if _, err := api.LoadToken(tokPath); err != nil {
 		undo()
@@ -156,7 +149,7 @@ func createHome(home, keyPath, cfgPath string, cfgText []byte) (peer.ID, error) 
 	if errors.Is(statErr, fs.ErrNotExist) {
 		created = append(created, tokPath)
 	}
-	if err := writeNewFile(cfgPath, cfgText, 0o644); err != nil {
+	if err := home.WriteNew(cfgPath, cfgText, 0o644); err != nil {
 		undo()
 		return "", err
 	}
@@ -184,26 +177,6 @@ func mkdirAllTracked(dir string) ([]string, error) {
 		made = append(made, missing[i])
 	}
 	return made, nil
-}
-
-// writeNewFile writes data to path, which must not exist yet.
-func writeNewFile(path string, data []byte, perm os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
 
 var (

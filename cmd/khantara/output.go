@@ -10,6 +10,8 @@ import (
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
+
+	"github.com/khantara/khantara/internal/text"
 )
 
 const (
@@ -43,16 +45,8 @@ func shortPeer(id string) string {
 	return "…" + string(r[len(r)-8:])
 }
 
-// truncateText shortens s to at most n characters, ending in an ellipsis
-// when it was cut, on one line.
-func truncateText(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if n <= 0 || utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return strings.TrimRight(string(r[:n-1]), " ") + "…"
-}
+// truncateText shortens s to at most n characters, on one line.
+var truncateText = text.Truncate
 
 // orText is s, or alt when s is empty.
 func orText(s, alt string) string {
@@ -173,16 +167,8 @@ func groupDigits(n int64) string {
 	return b.String()
 }
 
-// shellQuote quotes s for a POSIX shell when it holds anything but safe
-// characters, so printed commands can be pasted.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+=:,@%", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+// shellQuote quotes s for a POSIX shell when it needs it.
+var shellQuote = text.ShellQuote
 
 // isTerminal reports whether w is a terminal (a character device), and
 // $TERM does not say "dumb".

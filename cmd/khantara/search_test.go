@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	khome "github.com/khantara/khantara/home"
+
 	"github.com/khantara/khantara/api"
 	"github.com/khantara/khantara/search"
 	"github.com/urfave/cli/v2"
@@ -520,7 +522,7 @@ func TestReindexFakeDaemon(t *testing.T) {
 	if code != 0 || out != "{\n  \"indexed\": 1234,\n  \"seconds\": 2.54\n}\n" {
 		t.Fatalf("--json: exit %d, %q", code, out)
 	}
-	writeTestFile(t, filepath.Join(d.home, apiTokenFile), "wrong\n")
+	writeTestFile(t, filepath.Join(d.home, khome.APITokenFile), "wrong\n")
 	_, errOut, code = run(t, "reindex", "--home", d.home)
 	if code != exitFailed || !strings.Contains(errOut, "refused the API token") {
 		t.Fatalf("wrong token: exit %d, stderr %q", code, errOut)

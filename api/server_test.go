@@ -1,7 +1,8 @@
-package main
+package api
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,32 +10,29 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/khantara/khantara/home"
 	"github.com/khantara/khantara/node"
 )
 
 // newLimitedAPI starts a real node and its real API server on loopback
-// with limits lim.
-func newLimitedAPI(t testing.TB, lim apiLimits) *apiServer {
+// with limits lim, serving until the test ends.
+func newLimitedAPI(t testing.TB, lim Limits) *Server {
 	t.Helper()
-	home := t.TempDir()
-	cfg := node.DefaultConfig(home)
-	cfg.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
-	cfg.MDNS, cfg.NAT, cfg.NoSearch = false, false, true
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	n, err := node.New(cfg, node.WithLogger(log))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	s, err := startAPIWith(n, home, "127.0.0.1:0", log, lim)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.srv.Close() })
+	s := newUnservedAPI(t, lim)
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx) }()
+	t.Cleanup(func() {
+		s.srv.Close()
+		cancel()
+		<-served
+	})
 	return s
 }
 
@@ -51,7 +49,7 @@ func closedWithin(c net.Conn, start time.Time, wait time.Duration) time.Duration
 }
 
 func TestAPIServerDefaultLimits(t *testing.T) {
-	lim := defaultAPILimits()
+	lim := DefaultLimits()
 	if lim.ReadHeader <= 0 || lim.Read <= 0 || lim.Idle <= 0 || lim.WriteStall <= 0 || lim.MaxConns <= 0 {
 		t.Fatalf("a default limit is unset: %+v", lim)
 	}
@@ -71,7 +69,7 @@ func TestAPIServerDefaultLimits(t *testing.T) {
 // keep-alive connections are all closed by the server within their bound.
 func TestAPIServerTimeouts(t *testing.T) {
 	const conns = 20
-	lim := apiLimits{ReadHeader: time.Second, Read: 600 * time.Millisecond, Idle: 600 * time.Millisecond}
+	lim := Limits{ReadHeader: time.Second, Read: 600 * time.Millisecond, Idle: 600 * time.Millisecond}
 	s := newLimitedAPI(t, lim)
 	const wait = 5 * time.Second // without the limits, every connection outlives this
 
@@ -175,7 +173,7 @@ func checkClosed(t *testing.T, took []time.Duration, bound, wait time.Duration) 
 // TestAPIServerMaxConns: with a cap of 2, a third client is served only
 // once one of two idle connections closes.
 func TestAPIServerMaxConns(t *testing.T) {
-	s := newLimitedAPI(t, apiLimits{ReadHeader: 10 * time.Second, Read: 10 * time.Second, Idle: 10 * time.Second, MaxConns: 2})
+	s := newLimitedAPI(t, Limits{ReadHeader: 10 * time.Second, Read: 10 * time.Second, Idle: 10 * time.Second, MaxConns: 2})
 	get := func(c net.Conn, br *bufio.Reader, wait time.Duration) error {
 		fmt.Fprintf(c, "GET /api/v1/status HTTP/1.1\r\nHost: %s\r\n\r\n", s.Addr())
 		c.SetReadDeadline(time.Now().Add(wait))
@@ -287,4 +285,125 @@ func TestAPIServerWriteStall(t *testing.T) {
 	default:
 	}
 	t.Logf("a reading client got %d MB in %v, four stalls' time", n>>20, 4*stall)
+}
+
+// TestServerLifecycle: NewServer publishes its address in HOME/api before
+// Serve; the API answers while served; ending the context makes Serve
+// return nil, remove HOME/api and stop listening.
+func TestServerLifecycle(t *testing.T) {
+	s := newUnservedAPI(t, DefaultLimits())
+	if b, err := os.ReadFile(s.addrFile); err != nil || string(b) != s.Addr() {
+		t.Fatalf("HOME/api holds %q (%v), want %s", b, err, s.Addr())
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(s.addrFile), home.APITokenFile)); err != nil {
+		t.Fatalf("no API token: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx) }()
+	resp, err := http.Get("http://" + s.Addr() + "/api/v1/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status answered %s", resp.Status)
+	}
+	cancel()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatalf("Serve after a graceful stop: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return after its context ended")
+	}
+	if _, err := os.Stat(s.addrFile); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("HOME/api outlived the server: %v", err)
+	}
+	if c, err := net.Dial("tcp", s.Addr()); err == nil {
+		c.Close()
+		t.Error("the server still accepts connections")
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("Close after Serve: %v", err)
+	}
+}
+
+// TestServerCloseUnserved: Close releases a server that was never served:
+// the port and HOME/api.
+func TestServerCloseUnserved(t *testing.T) {
+	s := newUnservedAPI(t, Limits{MaxConns: 2})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.addrFile); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("HOME/api outlived Close: %v", err)
+	}
+	if c, err := net.Dial("tcp", s.Addr()); err == nil {
+		c.Close()
+		t.Error("a closed server still accepts connections")
+	}
+	s.Close() // twice is fine
+	if err := s.Serve(context.Background()); err != nil {
+		t.Errorf("Serve after Close: %v, want nil at once", err)
+	}
+}
+
+// TestServerShutdownBound: a request still reading its body when the
+// server is asked to stop is cut after Limits.Shutdown, and Serve says so.
+func TestServerShutdownBound(t *testing.T) {
+	const grace = 300 * time.Millisecond
+	s := newUnservedAPI(t, Limits{Shutdown: grace})
+	active := make(chan struct{}, 1)
+	s.srv.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateActive {
+			active <- struct{}{}
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx) }()
+	c, err := net.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "POST /oai HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\nverb=", s.Addr())
+	<-active // the server reads the request
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-served:
+		took := time.Since(start)
+		if err == nil || !strings.Contains(err.Error(), "did not finish within") {
+			t.Errorf("Serve returned %v, want the requests cut", err)
+		}
+		if took < grace*8/10 || took > grace+3*time.Second {
+			t.Errorf("Serve returned after %v, want about %v", took, grace)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve waited for a request that never ends")
+	}
+}
+
+// newUnservedAPI is newLimitedAPI without Serve.
+func newUnservedAPI(t testing.TB, lim Limits) *Server {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := node.DefaultConfig(dir)
+	cfg.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
+	cfg.MDNS, cfg.NAT, cfg.NoSearch = false, false, true
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	n, err := node.New(cfg, node.WithLogger(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	s, err := NewServer(n, home.Layout{Root: dir}, "127.0.0.1:0", log, lim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

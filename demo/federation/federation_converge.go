@@ -1,0 +1,82 @@
+package federation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Publish makes every node announce its profile, then its sheets.
+func (f *Federation) Publish(ctx context.Context) error {
+	for _, n := range f.nodes {
+		prof := n.Publisher.Profile
+		if _, err := n.Node().SetProfile(ctx, &prof); err != nil {
+			return fmt.Errorf("%s: publish the profile: %w", n.Name, err)
+		}
+		for _, s := range n.Publisher.Sheets {
+			if _, err := n.Node().Publish(ctx, s); err != nil {
+				return fmt.Errorf("%s: publish %s: %w", n.Name, s.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Converge waits until every node holds every practice and profile and all
+// digests agree, writing a line of progress to w as it changes. When ctx's
+// deadline passes first, the error says how far the nodes got.
+func (f *Federation) Converge(ctx context.Context, w io.Writer) error {
+	start := time.Now()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	last := ""
+	for {
+		line, done, err := f.progress()
+		if err != nil {
+			return err
+		}
+		if line != last {
+			fmt.Fprintf(w, "  practices held: %s\n", line)
+			last = line
+		}
+		if done {
+			fmt.Fprintf(w, "Every node holds all %d practices and %d profiles, after %v.\n",
+				f.total, len(f.nodes), time.Since(start).Round(10*time.Millisecond))
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("the demo nodes did not converge in time (%s); rerun with --verbose to see why", line)
+			}
+			return ctx.Err()
+		case <-f.done:
+			if f.err == nil {
+				return errors.New("the demo nodes stopped before they converged")
+			}
+			return fmt.Errorf("the demo nodes stopped before they converged: %w", f.err)
+		case <-tick.C:
+		}
+	}
+}
+
+// progress reads every node's store: a line of counts, and whether all
+// nodes hold the whole catalogue with the same digest.
+func (f *Federation) progress() (line string, done bool, err error) {
+	parts := make([]string, len(f.nodes))
+	digests := map[[16]byte]bool{}
+	done = true
+	for i, n := range f.nodes {
+		c, dg, err := n.Node().Store().Counts()
+		if err != nil {
+			return "", false, fmt.Errorf("%s: count the catalogue: %w", n.Name, err)
+		}
+		parts[i] = fmt.Sprintf("%s %d/%d", n.Name, c.Practices, f.total)
+		digests[dg.Fingerprint()] = true
+		done = done && c.Practices == uint64(f.total) && c.Profiles == uint64(len(f.nodes))
+	}
+	return strings.Join(parts, ", "), done && len(digests) == 1, nil
+}

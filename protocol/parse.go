@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+	"github.com/khantara/khantara/internal/suggest"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -162,7 +163,7 @@ func (c *converter) value(n *yaml.Node, t reflect.Type, path string) {
 			}
 			seen[k.Value] = k.Line
 			if !ok || k.Kind != yaml.ScalarNode {
-				c.fail(k, kp, "unknown field%s", suggest(k.Value, fields.names))
+				c.fail(k, kp, "unknown field%s", didYouMean(k.Value, fields.names))
 				continue
 			}
 			if isNull(v) {
@@ -308,38 +309,12 @@ func structFields(t reflect.Type) *fieldSet {
 	return fs
 }
 
-// suggest names the closest known field, for typos.
-func suggest(got string, names []string) string {
-	best, bestD := "", 3
-	for _, n := range names {
-		if d := editDistance(got, n); d < bestD {
-			best, bestD = n, d
-		}
+// didYouMean names the closest known field, for typos.
+func didYouMean(got string, names []string) string {
+	if best := suggest.Closest(got, names); best != "" {
+		return fmt.Sprintf("; did you mean %q?", best)
 	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf("; did you mean %q?", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return ""
 }
 
 // pointerPath turns a JSON pointer (/links/0/url) into a field path (links[0].url).

@@ -277,6 +277,14 @@ func checkLang(p *problems, path, tag string, required bool) bool {
 // countryHints are common non-ISO codes and the ISO code to use instead.
 var countryHints = map[string]string{"UK": "GB", "EL": "GR"}
 
+// CountryHint returns the ISO 3166-1 alpha-2 code to write instead of a
+// common non-ISO country code (UK for GB, EL for GR), matched in any case;
+// ok is false when code is not one of them.
+func CountryHint(code string) (iso string, ok bool) {
+	iso, ok = countryHints[strings.ToUpper(code)]
+	return iso, ok
+}
+
 func checkCountry(p *problems, path, code string, required bool) {
 	if code == "" {
 		if required {
@@ -284,7 +292,7 @@ func checkCountry(p *problems, path, code string, required bool) {
 		}
 		return
 	}
-	if iso, ok := countryHints[code]; ok {
+	if iso, ok := CountryHint(code); ok && strings.ToUpper(code) == code {
 		p.add(path, "%q is not ISO 3166-1; write %q", code, iso)
 		return
 	}

@@ -145,68 +145,9 @@ func (c *converter) value(n *yaml.Node, t reflect.Type, path string) {
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		if n.Kind != yaml.MappingNode {
-			c.bad(n, path, "must be a mapping of keys to values, got %s", describe(n))
-			return
-		}
-		fields := structFields(t)
-		c.buf.WriteByte('{')
-		first := true
-		seen := map[string]int{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			f, ok := fields.byName[k.Value]
-			kp := join(path, k.Value)
-			if l, dup := seen[k.Value]; dup {
-				c.fail(k, kp, "appears twice (first on line %d); keep one", l)
-				continue
-			}
-			seen[k.Value] = k.Line
-			if !ok || k.Kind != yaml.ScalarNode {
-				c.fail(k, kp, "unknown field%s", didYouMean(k.Value, fields.names))
-				continue
-			}
-			if isNull(v) {
-				c.lines[kp] = v.Line
-				continue
-			}
-			if !first {
-				c.buf.WriteByte(',')
-			}
-			first = false
-			writeString(&c.buf, k.Value)
-			c.buf.WriteByte(':')
-			c.value(v, f, kp)
-		}
-		c.buf.WriteByte('}')
+		c.structValue(n, t, path)
 	case reflect.Map:
-		if n.Kind != yaml.MappingNode {
-			c.bad(n, path, "must be a mapping, got %s", describe(n))
-			return
-		}
-		c.buf.WriteByte('{')
-		first := true
-		seen := map[string]int{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if l, dup := seen[k.Value]; dup {
-				c.fail(k, join(path, k.Value), "appears twice (first on line %d); keep one", l)
-				continue
-			}
-			seen[k.Value] = k.Line
-			if k.Kind != yaml.ScalarNode {
-				c.fail(k, path, "keys must be text")
-				continue
-			}
-			if !first {
-				c.buf.WriteByte(',')
-			}
-			first = false
-			writeString(&c.buf, k.Value)
-			c.buf.WriteByte(':')
-			c.value(v, t.Elem(), join(path, k.Value))
-		}
-		c.buf.WriteByte('}')
+		c.mapValue(n, t, path)
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			c.bad(n, path, "must be a list such as [a, b], got %s", describe(n))
@@ -252,6 +193,75 @@ func (c *converter) value(n *yaml.Node, t reflect.Type, path string) {
 	default:
 		c.bad(n, path, "cannot be read from a sheet")
 	}
+}
+
+// structValue converts a mapping node to the struct type t.
+func (c *converter) structValue(n *yaml.Node, t reflect.Type, path string) {
+	if n.Kind != yaml.MappingNode {
+		c.bad(n, path, "must be a mapping of keys to values, got %s", describe(n))
+		return
+	}
+	fields := structFields(t)
+	c.buf.WriteByte('{')
+	first := true
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		f, ok := fields.byName[k.Value]
+		kp := join(path, k.Value)
+		if l, dup := seen[k.Value]; dup {
+			c.fail(k, kp, "appears twice (first on line %d); keep one", l)
+			continue
+		}
+		seen[k.Value] = k.Line
+		if !ok || k.Kind != yaml.ScalarNode {
+			c.fail(k, kp, "unknown field%s", didYouMean(k.Value, fields.names))
+			continue
+		}
+		if isNull(v) {
+			c.lines[kp] = v.Line
+			continue
+		}
+		if !first {
+			c.buf.WriteByte(',')
+		}
+		first = false
+		writeString(&c.buf, k.Value)
+		c.buf.WriteByte(':')
+		c.value(v, f, kp)
+	}
+	c.buf.WriteByte('}')
+}
+
+// mapValue converts a mapping node to the map type t.
+func (c *converter) mapValue(n *yaml.Node, t reflect.Type, path string) {
+	if n.Kind != yaml.MappingNode {
+		c.bad(n, path, "must be a mapping, got %s", describe(n))
+		return
+	}
+	c.buf.WriteByte('{')
+	first := true
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if l, dup := seen[k.Value]; dup {
+			c.fail(k, join(path, k.Value), "appears twice (first on line %d); keep one", l)
+			continue
+		}
+		seen[k.Value] = k.Line
+		if k.Kind != yaml.ScalarNode {
+			c.fail(k, path, "keys must be text")
+			continue
+		}
+		if !first {
+			c.buf.WriteByte(',')
+		}
+		first = false
+		writeString(&c.buf, k.Value)
+		c.buf.WriteByte(':')
+		c.value(v, t.Elem(), join(path, k.Value))
+	}
+	c.buf.WriteByte('}')
 }
 
 func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" }

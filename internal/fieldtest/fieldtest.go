@@ -115,3 +115,14 @@ func set(v reflect.Value, path string, n int) {
 		panic(fmt.Sprintf("fieldtest: no value for %s of type %s", path, v.Type()))
 	}
 }
+
+// Pair returns Sheet and Without(path), except that for end_year both
+// are not ongoing: a valid sheet gives an end year or ongoing, and
+// outputs show the end year only when the practice is not ongoing.
+func Pair(path string) (with, without *protocol.FactSheet) {
+	with, without = Sheet(), Without(path)
+	if path == "end_year" {
+		with.Ongoing, without.Ongoing = false, false
+	}
+	return with, without
+}

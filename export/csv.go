@@ -136,6 +136,14 @@ func cell(f *protocol.Field, s *protocol.FactSheet) string {
 		return strconv.FormatInt(*v, 10)
 	case *bool:
 		return boolean(v)
+	case bool:
+		switch {
+		case v:
+			return "true"
+		case f.Path == "ongoing" && s.EndYear != 0:
+			return "false" // not ongoing: it ends
+		}
+		return "" // not given
 	case map[string]protocol.Translation:
 		return strings.Join(slices.Sorted(maps.Keys(v)), ",")
 	case []protocol.Link:

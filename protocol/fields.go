@@ -22,6 +22,7 @@ const (
 	TypeCount        FieldType = "count"        // *int64: a whole number, nil when not given
 	TypeDecimal      FieldType = "decimal"      // float64: 0 when not given
 	TypeBool         FieldType = "bool"         // *bool: nil when not given
+	TypeFlag         FieldType = "flag"         // bool: false when not given
 	TypeTranslations FieldType = "translations" // map[string]Translation
 	TypeLinks        FieldType = "links"        // []Link
 )
@@ -81,6 +82,8 @@ type Field struct {
 	// Type is the kind of value; Vocab lists the codes of TypeCode and TypeCodes.
 	Type  FieldType
 	Vocab []string
+	// Required is true for the fields every valid sheet gives.
+	Required bool
 	// Labels are the field's name for people, by BCP 47 tag ("en" is always there).
 	Labels map[string]string
 	// Get returns the field's value from a sheet, of the Go type its Type names;
@@ -89,7 +92,9 @@ type Field struct {
 
 	// CSV is the column of export.CSV; every field has one.
 	CSV string
-	// XML is the element path in the OAI-PMH khantara format: "funding/notes".
+	// XML is the element path in the OAI-PMH khantara format:
+	// "funding/notes"; for a list, its last step is the element of one
+	// value: "funding/sources/source".
 	XML string
 	// DCAT is the DCAT-AP property the field feeds, or "".
 	DCAT string
@@ -171,16 +176,4 @@ func contact(s *FactSheet) *Contact {
 		return &Contact{}
 	}
 	return s.Contact
-}
-
-// ongoing is the three-valued Ongoing: true, false when the sheet gives an
-// end year, nil when it gives neither.
-func ongoing(s *FactSheet) *bool {
-	switch {
-	case s.Ongoing:
-		return new(true)
-	case s.EndYear != 0:
-		return new(false)
-	}
-	return nil
 }

@@ -1,5 +1,11 @@
 package protocol
 
+import (
+	"reflect"
+	"slices"
+	"strings"
+)
+
 // FieldType is the kind of value a fact-sheet field holds, and so how the
 // outputs render it.
 type FieldType string
@@ -177,3 +183,30 @@ func contact(s *FactSheet) *Contact {
 	}
 	return s.Contact
 }
+
+// FieldsInWireOrder returns Fields in the order of FactSheet's members,
+// the order of its JSON wire form (and of the OAI-PMH khantara format).
+// The caller may keep but not change the slice.
+func FieldsInWireOrder() []Field { return wireOrder }
+
+var wireOrder = func() []Field {
+	var paths []string
+	var walk func(t reflect.Type, prefix string)
+	walk = func(t reflect.Type, prefix string) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct {
+				walk(f.Type.Elem(), prefix+name+".")
+				continue
+			}
+			paths = append(paths, prefix+name)
+		}
+	}
+	walk(reflect.TypeFor[FactSheet](), "")
+	out := slices.Clone(Fields)
+	slices.SortStableFunc(out, func(a, b Field) int {
+		return slices.Index(paths, a.Path) - slices.Index(paths, b.Path)
+	})
+	return out
+}()

@@ -102,6 +102,8 @@ type Field struct {
 	// "funding/notes"; for a list, its last step is the element of one
 	// value: "funding/sources/source".
 	XML string
+	// DC is the Dublin Core element (OAI-PMH oai_dc) the field feeds, or "".
+	DC string
 	// DCAT is the DCAT-AP property the field feeds, or "".
 	DCAT string
 	// Search is the field's text use in the index, or "".

@@ -117,12 +117,15 @@ func set(v reflect.Value, path string, n int) {
 }
 
 // Pair returns Sheet and Without(path), except that for end_year both
-// are not ongoing: a valid sheet gives an end year or ongoing, and
-// outputs show the end year only when the practice is not ongoing.
+// are not ongoing and for ongoing both have no end year: a valid sheet
+// gives one or the other, and outputs read the one given.
 func Pair(path string) (with, without *protocol.FactSheet) {
 	with, without = Sheet(), Without(path)
-	if path == "end_year" {
+	switch path {
+	case "end_year":
 		with.Ongoing, without.Ongoing = false, false
+	case "ongoing":
+		with.EndYear, without.EndYear = 0, 0
 	}
 	return with, without
 }

@@ -46,7 +46,7 @@ var Fields = []Field{
 	{Path: "funding.amount_eur", Type: TypeCount, Labels: en("Amount"), Get: func(s *FactSheet) any { return funding(s).AmountEUR },
 		CSV: "funding_eur", XML: "funding/amount_eur", Facet: "funding", Show: Show{ShowFacts, "Funding", 11}, Web: Web{"funding", "Amount", "eur", 1}},
 	{Path: "funding.period_years", Type: TypeDecimal, Labels: en("Period"), Get: func(s *FactSheet) any { return funding(s).PeriodYears },
-		CSV: "funding_period_years", XML: "funding/period_years", Show: Show{ShowFacts, "Funding", 11}, Web: Web{"funding", "Period", "period", 2}},
+		CSV: "funding_period_years", XML: "funding/period_years", Show: Show{ShowFacts, "Funding", 11}, Web: Web{"funding", "Period", "duration", 2}},
 	{Path: "funding.sources", Type: TypeCodes, Vocab: FundingSources, Labels: en("Sources"),
 		Get: func(s *FactSheet) any { return funding(s).Sources }, CSV: "funding_sources", XML: "funding/sources/source", Facet: "funding_source", Show: Show{ShowFacts, "Funding", 11}, Web: Web{"funding", "Sources", "labels", 3}},
 	{Path: "partners.types", Type: TypeCodes, Vocab: PartnerTypes, Labels: en("Types"),

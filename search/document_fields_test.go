@@ -20,7 +20,7 @@ func TestDocumentFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := newDocBuilder(im)
+	db, err := newDocBuilder(im)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestDocumentFields(t *testing.T) {
 	// fields renders a document as "name=value" lines, the hit left out.
 	fields := func(s *protocol.FactSheet) map[string]string {
 		t.Helper()
-		doc, err := b.build(&protocol.Announcement{Publisher: pub, Seq: 1, Practice: s})
+		doc, err := db.build(&protocol.Announcement{Publisher: pub, Seq: 1, Practice: s})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,6 +62,9 @@ func TestDocumentFields(t *testing.T) {
 		t.Run(f.Path, func(t *testing.T) {
 			with, without := fieldtest.Pair(f.Path)
 			a, b := fields(with), fields(without)
+			if _, ok := db.opts[f.Facet]; f.Facet != "" && !ok {
+				t.Errorf("facet %s is not in the index mapping", f.Facet)
+			}
 			if f.Facet != "" && a[f.Facet] == b[f.Facet] {
 				t.Errorf("facet %s is %q with and without the field", f.Facet, a[f.Facet])
 			}

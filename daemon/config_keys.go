@@ -3,6 +3,8 @@ package daemon
 import (
 	"fmt"
 	"strings"
+
+	"github.com/khantara/khantara/internal/suggest"
 )
 
 // lookupSetting returns the setting of key, or whether key is a section
@@ -64,36 +66,10 @@ func closestKey(key, leaf string) string {
 	best, bestDist := "", 3
 	for _, s := range settings {
 		sLeaf := s.key[strings.LastIndexByte(s.key, '.')+1:]
-		d := min(editDistance(key, s.key), editDistance(leaf, sLeaf))
+		d := min(suggest.Distance(key, s.key), suggest.Distance(leaf, sLeaf))
 		if d < bestDist && d <= len(sLeaf)/2 {
 			best, bestDist = s.key, d
 		}
 	}
 	return best
-}
-
-// editDistance is the optimal-string-alignment distance between a and b:
-// insertions, deletions, substitutions and swaps of neighbours.
-func editDistance(a, b string) int {
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(b)]
 }

@@ -25,20 +25,25 @@ const bom = "\uFEFF"
 // its line breaks written as LF.
 //
 // The columns, in order: publisher, publisher_name (from opts.Profiles),
-// id, seq, title, language, translations (the translations' language tags,
-// comma-joined), country, region, city, organiser, start_year, end_year,
-// ongoing, duration_years, dimensions, issues, target_groups, funding_eur,
-// funding_period_years, funding_sources, partner_types, partner_names,
-// beneficiaries, achievement, evaluation, part_of_national_programme,
-// replicable, summary, objective, context, challenges, assistance,
-// activities, outcomes, lessons, other_information, website (the contact
-// website), links (the URLs), tags, signed_at (the publisher's signed
-// time), received_at, received_from (empty for this node's own
-// publications), hash. Lists are joined with "; ". A value the sheet does
-// not give is an empty cell; numbers are written plainly (1500000, 0.45),
-// booleans as true or false (ongoing is false when the sheet gives an end
-// year, empty when it gives neither), times in RFC 3339 (UTC). The sheet's other
-// texts (issues_text, funding notes, contact, ...) are in JSONL.
+// then one column per field of the sheet, in the order of protocol.Fields
+// (seq follows id): id, seq, title, language, translations (the
+// translations' language tags, comma-joined), country, region, city,
+// organiser, start_year, end_year, ongoing, duration_years, dimensions,
+// issues, target_groups, funding_eur, funding_period_years,
+// funding_sources, partner_types, partner_names, beneficiaries,
+// achievement, evaluation, part_of_national_programme, replicable,
+// summary, objective, context, challenges, issues_text,
+// target_groups_text, assistance, activities, staff_training,
+// funding_notes, partner_description, beneficiaries_text, outcomes,
+// lessons, evaluation_text, other_information, contact_organisation,
+// contact_unit, contact_email, website (the contact website), links (the
+// URLs), tags; then signed_at (the publisher's signed time), received_at,
+// received_from (empty for this node's own publications), hash. Lists are
+// joined with "; ". A value the sheet does not give is an empty cell;
+// numbers are written plainly (1500000, 0.45), booleans as true or false
+// (ongoing is false when the sheet gives an end year, empty when it gives
+// neither), times in RFC 3339 (UTC). Translated texts and link titles are
+// in JSONL.
 //
 // Formula injection: a spreadsheet runs a cell that begins with =, +, -
 // or @ (and some also one that begins with a tab or CR) as a formula, so
@@ -89,113 +94,66 @@ type csvColumn struct {
 	value func(r *csvRow) string
 }
 
-// csvColumns are the columns of CSV, in order (its doc comment lists them).
-var csvColumns = []csvColumn{
-	{"publisher", func(r *csvRow) string { return r.a.Publisher.String() }},
-	{"publisher_name", func(r *csvRow) string { return profileName(r.opts.Profiles, r.a.Publisher) }},
-	{"id", func(r *csvRow) string { return r.s.ID }},
-	{"seq", func(r *csvRow) string { return strconv.FormatUint(r.a.Seq, 10) }},
-	{"title", func(r *csvRow) string { return r.s.Title }},
-	{"language", func(r *csvRow) string { return r.s.Language }},
-	{"translations", func(r *csvRow) string {
-		return strings.Join(slices.Sorted(maps.Keys(r.s.Translations)), ",")
-	}},
-	{"country", func(r *csvRow) string { return r.s.Country }},
-	{"region", func(r *csvRow) string { return r.s.Region }},
-	{"city", func(r *csvRow) string { return r.s.City }},
-	{"organiser", func(r *csvRow) string { return r.s.Organiser }},
-	{"start_year", func(r *csvRow) string { return year(r.s.StartYear) }},
-	{"end_year", func(r *csvRow) string { return year(r.s.EndYear) }},
-	{"ongoing", func(r *csvRow) string {
+// csvColumns are the columns of CSV, in order (its doc comment lists
+// them): a sheet column per entry of protocol.Fields, in the table's
+// order, and the record's own columns around them.
+var csvColumns = buildColumns()
+
+func buildColumns() []csvColumn {
+	cols := []csvColumn{
+		{"publisher", func(r *csvRow) string { return r.a.Publisher.String() }},
+		{"publisher_name", func(r *csvRow) string { return profileName(r.opts.Profiles, r.a.Publisher) }},
+	}
+	for _, f := range protocol.Fields {
+		cols = append(cols, csvColumn{f.CSV, func(r *csvRow) string { return cell(&f, r.s) }})
+		if f.Path == "id" {
+			cols = append(cols, csvColumn{"seq", func(r *csvRow) string { return strconv.FormatUint(r.a.Seq, 10) }})
+		}
+	}
+	return append(cols,
+		csvColumn{"signed_at", func(r *csvRow) string { return timestamp(r.a.Time) }},
+		csvColumn{"received_at", func(r *csvRow) string { return timestamp(r.rec.ReceivedAt) }},
+		csvColumn{"received_from", func(r *csvRow) string { return r.rec.From }},
+		csvColumn{"hash", func(r *csvRow) string { return r.rec.Signed.Hash().String() }},
+	)
+}
+
+// cell is the text of field f of s, by the field's type.
+func cell(f *protocol.Field, s *protocol.FactSheet) string {
+	switch v := f.Get(s).(type) {
+	case string:
+		return text(v)
+	case []string:
+		return list(v)
+	case int:
+		return year(v)
+	case float64:
+		return years(v)
+	case *int64:
+		if v == nil {
+			return ""
+		}
+		return strconv.FormatInt(*v, 10)
+	case *bool:
+		return boolean(v)
+	case bool:
 		switch {
-		case r.s.Ongoing:
+		case v:
 			return "true"
-		case r.s.EndYear != 0:
-			return "false"
+		case f.Path == "ongoing" && s.EndYear != 0:
+			return "false" // not ongoing: it ends
 		}
-		return "" // neither ongoing nor an end year: not given
-	}},
-	{"duration_years", func(r *csvRow) string { return years(r.s.DurationYears) }},
-	{"dimensions", func(r *csvRow) string { return list(r.s.Dimensions) }},
-	{"issues", func(r *csvRow) string { return list(r.s.Issues) }},
-	{"target_groups", func(r *csvRow) string { return list(r.s.TargetGroups) }},
-	{"funding_eur", func(r *csvRow) string {
-		if f := r.s.Funding; f != nil && f.AmountEUR != nil {
-			return strconv.FormatInt(*f.AmountEUR, 10)
-		}
-		return ""
-	}},
-	{"funding_period_years", func(r *csvRow) string {
-		if f := r.s.Funding; f != nil {
-			return years(f.PeriodYears)
-		}
-		return ""
-	}},
-	{"funding_sources", func(r *csvRow) string {
-		if f := r.s.Funding; f != nil {
-			return list(f.Sources)
-		}
-		return ""
-	}},
-	{"partner_types", func(r *csvRow) string {
-		if p := r.s.Partners; p != nil {
-			return list(p.Types)
-		}
-		return ""
-	}},
-	{"partner_names", func(r *csvRow) string {
-		if p := r.s.Partners; p != nil {
-			return list(p.Names)
-		}
-		return ""
-	}},
-	{"beneficiaries", func(r *csvRow) string {
-		if b := r.s.Beneficiaries; b != nil {
-			return strconv.FormatInt(*b, 10)
-		}
-		return ""
-	}},
-	{"achievement", func(r *csvRow) string { return r.s.Achievement }},
-	{"evaluation", func(r *csvRow) string { return r.s.Evaluation }},
-	{"part_of_national_programme", func(r *csvRow) string { return boolean(r.s.PartOfNationalProgramme) }},
-	{"replicable", func(r *csvRow) string {
-		if t := r.s.Transferability; t != nil {
-			return boolean(t.Replicable)
-		}
-		return ""
-	}},
-	{"summary", func(r *csvRow) string { return text(r.s.Summary) }},
-	{"objective", func(r *csvRow) string { return text(r.s.Objective) }},
-	{"context", func(r *csvRow) string { return text(r.s.Context) }},
-	{"challenges", func(r *csvRow) string { return text(r.s.Challenges) }},
-	{"assistance", func(r *csvRow) string { return text(r.s.Assistance) }},
-	{"activities", func(r *csvRow) string { return text(r.s.Activities) }},
-	{"outcomes", func(r *csvRow) string { return text(r.s.Outcomes) }},
-	{"lessons", func(r *csvRow) string {
-		if t := r.s.Transferability; t != nil {
-			return text(t.Lessons)
-		}
-		return ""
-	}},
-	{"other_information", func(r *csvRow) string { return text(r.s.OtherInformation) }},
-	{"website", func(r *csvRow) string {
-		if c := r.s.Contact; c != nil {
-			return c.Website
-		}
-		return ""
-	}},
-	{"links", func(r *csvRow) string {
-		urls := make([]string, len(r.s.Links))
-		for i, l := range r.s.Links {
+		return "" // not given
+	case map[string]protocol.Translation:
+		return strings.Join(slices.Sorted(maps.Keys(v)), ",")
+	case []protocol.Link:
+		urls := make([]string, len(v))
+		for i, l := range v {
 			urls[i] = l.URL
 		}
 		return list(urls)
-	}},
-	{"tags", func(r *csvRow) string { return list(r.s.Tags) }},
-	{"signed_at", func(r *csvRow) string { return timestamp(r.a.Time) }},
-	{"received_at", func(r *csvRow) string { return timestamp(r.rec.ReceivedAt) }},
-	{"received_from", func(r *csvRow) string { return r.rec.From }},
-	{"hash", func(r *csvRow) string { return r.rec.Signed.Hash().String() }},
+	}
+	return "" // a type without a CSV form: TestCSVFields fails
 }
 
 // neutralise defuses a cell that a spreadsheet would run as a formula.

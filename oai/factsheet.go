@@ -3,8 +3,10 @@ package oai
 import (
 	"encoding/xml"
 	"maps"
+	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/khantara/khantara/protocol"
@@ -12,163 +14,175 @@ import (
 
 // factSheet is the <factsheet> element of the khantara format: the fact
 // sheet's JSON wire form as XML (doc.go gives the mapping, schema.go the
-// XML Schema). Field order is the schema's sequence.
+// XML Schema). Its elements are the entries of protocol.Fields, in the
+// sheet's wire order (the schema's sequence), each at its Field.XML path.
 type factSheet struct {
-	Xmlns          string `xml:"xmlns,attr"`
-	XmlnsXSI       string `xml:"xmlns:xsi,attr"`
-	SchemaLocation string `xml:"xsi:schemaLocation,attr"`
-	Publisher      string `xml:"publisher,attr"`
-	Seq            uint64 `xml:"seq,attr"`
-	Announced      string `xml:"announced,attr"`
-
-	ID               string              `xml:"id"`
-	Title            string              `xml:"title"`
-	Language         string              `xml:"language"`
-	Summary          string              `xml:"summary,omitempty"`
-	Translations     list[fsTranslation] `xml:"translations"`
-	Country          string              `xml:"country"`
-	Region           string              `xml:"region,omitempty"`
-	City             string              `xml:"city,omitempty"`
-	Organiser        string              `xml:"organiser"`
-	StartYear        int                 `xml:"start_year"`
-	EndYear          int                 `xml:"end_year,omitempty"`
-	Ongoing          bool                `xml:"ongoing,omitempty"`
-	DurationYears    string              `xml:"duration_years,omitempty"`
-	Context          string              `xml:"context,omitempty"`
-	Challenges       string              `xml:"challenges,omitempty"`
-	Objective        string              `xml:"objective"`
-	Dimensions       list[string]        `xml:"dimensions"`
-	Issues           list[string]        `xml:"issues"`
-	IssuesText       string              `xml:"issues_text,omitempty"`
-	TargetGroups     list[string]        `xml:"target_groups"`
-	TargetGroupsText string              `xml:"target_groups_text,omitempty"`
-	Assistance       string              `xml:"assistance,omitempty"`
-	Activities       string              `xml:"activities,omitempty"`
-	StaffTraining    string              `xml:"staff_training,omitempty"`
-	Funding          *fsFunding          `xml:"funding,omitempty"`
-	Partners         *fsPartners         `xml:"partners,omitempty"`
-	Beneficiaries    *int64              `xml:"beneficiaries,omitempty"`
-	BeneficiariesTxt string              `xml:"beneficiaries_text,omitempty"`
-	Achievement      string              `xml:"achievement,omitempty"`
-	Outcomes         string              `xml:"outcomes,omitempty"`
-	NationalProg     *bool               `xml:"part_of_national_programme,omitempty"`
-	Transferability  *fsTransfer         `xml:"transferability,omitempty"`
-	Evaluation       string              `xml:"evaluation,omitempty"`
-	EvaluationText   string              `xml:"evaluation_text,omitempty"`
-	OtherInformation string              `xml:"other_information,omitempty"`
-	Contact          *fsContact          `xml:"contact,omitempty"`
-	Links            list[fsLink]        `xml:"links"`
-	Tags             list[string]        `xml:"tags"`
+	SchemaLocation string
+	Publisher      string
+	Seq            uint64
+	Announced      string
+	sheet          *protocol.FactSheet
 }
 
-type fsTranslation struct {
+// sheetXML maps the practice of a to the khantara format; schemaURL is
+// where its XML Schema is served.
+func sheetXML(a *protocol.Announcement, schemaURL string) *factSheet {
+	return &factSheet{
+		SchemaLocation: nsFactSheet + " " + schemaURL,
+		Publisher:      a.Publisher.String(),
+		Seq:            a.Seq,
+		Announced:      a.Time.UTC().Format(time.RFC3339Nano),
+		sheet:          a.Practice,
+	}
+}
+
+// MarshalXML writes the element: the attributes, then one element per
+// field the sheet gives (a required one always), sub-structs such as
+// <funding> wrapping theirs when the sheet has them.
+func (f *factSheet) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	start.Attr = append(start.Attr,
+		xml.Attr{Name: xml.Name{Local: "xmlns"}, Value: nsFactSheet},
+		xml.Attr{Name: xml.Name{Local: "xmlns:xsi"}, Value: nsXSI},
+		xml.Attr{Name: xml.Name{Local: "xsi:schemaLocation"}, Value: f.SchemaLocation},
+		xml.Attr{Name: xml.Name{Local: "publisher"}, Value: f.Publisher},
+		xml.Attr{Name: xml.Name{Local: "seq"}, Value: strconv.FormatUint(f.Seq, 10)},
+		xml.Attr{Name: xml.Name{Local: "announced"}, Value: f.Announced})
+	if err := e.EncodeToken(start); err != nil {
+		return err
+	}
+	open := "" // the sub-struct element open now
+	for _, fd := range protocol.FieldsInWireOrder() {
+		parent, _, _ := strings.Cut(fd.Path, ".")
+		if parent == fd.Path {
+			parent = ""
+		}
+		if parent != open {
+			if err := switchParent(e, f.sheet, open, parent); err != nil {
+				return err
+			}
+			open = parent
+		}
+		if parent != "" && !given(f.sheet, parent) {
+			continue
+		}
+		name := strings.TrimPrefix(fd.XML, parent+"/")
+		if err := writeField(e, &fd, name, fd.Get(f.sheet)); err != nil {
+			return err
+		}
+	}
+	if err := switchParent(e, f.sheet, open, ""); err != nil {
+		return err
+	}
+	return e.EncodeToken(start.End())
+}
+
+// switchParent closes sub-struct element from (if written) and opens to
+// (if the sheet gives it); "" is the sheet itself.
+func switchParent(e *xml.Encoder, s *protocol.FactSheet, from, to string) error {
+	if from != "" && given(s, from) {
+		if err := e.EncodeToken(xml.EndElement{Name: xml.Name{Local: from}}); err != nil {
+			return err
+		}
+	}
+	if to != "" && given(s, to) {
+		return e.EncodeToken(xml.StartElement{Name: xml.Name{Local: to}})
+	}
+	return nil
+}
+
+// subStructs maps the JSON names of FactSheet's sub-struct pointers
+// (funding, partners, ...) to their field index.
+var subStructs = func() map[string]int {
+	m := map[string]int{}
+	t := reflect.TypeFor[protocol.FactSheet]()
+	for i := range t.NumField() {
+		if f := t.Field(i); f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			m[name] = i
+		}
+	}
+	return m
+}()
+
+// given reports whether s has the sub-struct named parent.
+func given(s *protocol.FactSheet, parent string) bool {
+	return !reflect.ValueOf(s).Elem().Field(subStructs[parent]).IsNil()
+}
+
+// writeField writes one field's element at path name ("notes", or
+// "sources/source" for a list), or nothing when the sheet does not give
+// it and it is not required.
+func writeField(e *xml.Encoder, fd *protocol.Field, name string, v any) error {
+	el := func(name string) xml.StartElement { return xml.StartElement{Name: xml.Name{Local: name}} }
+	wrapper, child, _ := strings.Cut(name, "/")
+	switch v := v.(type) {
+	case string:
+		if v != "" || fd.Required {
+			return e.EncodeElement(v, el(name))
+		}
+	case int:
+		if v != 0 || fd.Required {
+			return e.EncodeElement(v, el(name))
+		}
+	case float64:
+		if v != 0 {
+			return e.EncodeElement(decimal(v), el(name))
+		}
+	case *int64:
+		if v != nil {
+			return e.EncodeElement(*v, el(name))
+		}
+	case *bool:
+		if v != nil {
+			return e.EncodeElement(*v, el(name))
+		}
+	case bool:
+		if v {
+			return e.EncodeElement(v, el(name))
+		}
+	case []string:
+		return writeList(e, wrapper, child, v)
+	case []protocol.Link:
+		items := make([]xmlLink, len(v))
+		for i, l := range v {
+			items[i] = xmlLink(l)
+		}
+		return writeList(e, wrapper, child, items)
+	case map[string]protocol.Translation:
+		var items []xmlTranslation
+		for _, l := range slices.Sorted(maps.Keys(v)) {
+			t := v[l]
+			items = append(items, xmlTranslation{Language: l, Title: t.Title, Summary: t.Summary, Objective: t.Objective})
+		}
+		return writeList(e, wrapper, child, items)
+	}
+	return nil
+}
+
+type xmlTranslation struct {
 	Language  string `xml:"language,attr"`
 	Title     string `xml:"title"`
 	Summary   string `xml:"summary,omitempty"`
 	Objective string `xml:"objective,omitempty"`
 }
 
-type fsFunding struct {
-	AmountEUR   *int64       `xml:"amount_eur,omitempty"`
-	PeriodYears string       `xml:"period_years,omitempty"`
-	Sources     list[string] `xml:"sources"`
-	Notes       string       `xml:"notes,omitempty"`
-}
-
-type fsPartners struct {
-	Types       list[string] `xml:"types"`
-	Names       list[string] `xml:"names"`
-	Description string       `xml:"description,omitempty"`
-}
-
-type fsTransfer struct {
-	Replicable *bool  `xml:"replicable,omitempty"`
-	Lessons    string `xml:"lessons,omitempty"`
-}
-
-type fsContact struct {
-	Organisation string `xml:"organisation,omitempty"`
-	Unit         string `xml:"unit,omitempty"`
-	Email        string `xml:"email,omitempty"`
-	Website      string `xml:"website,omitempty"`
-}
-
-type fsLink struct {
+type xmlLink struct {
 	Title string `xml:"title,omitempty"`
 	URL   string `xml:"url"`
 }
 
-// sheetXML maps the practice of a to the khantara format; schemaURL is
-// where its XML Schema is served.
-func sheetXML(a *protocol.Announcement, schemaURL string) *factSheet {
-	s := a.Practice
-	f := &factSheet{
-		Xmlns:          nsFactSheet,
-		XmlnsXSI:       nsXSI,
-		SchemaLocation: nsFactSheet + " " + schemaURL,
-		Publisher:      a.Publisher.String(),
-		Seq:            a.Seq,
-		Announced:      a.Time.UTC().Format(time.RFC3339Nano),
-
-		ID: s.ID, Title: s.Title, Language: s.Language, Summary: s.Summary,
-		Country: s.Country, Region: s.Region, City: s.City, Organiser: s.Organiser,
-		StartYear: s.StartYear, EndYear: s.EndYear, Ongoing: s.Ongoing,
-		DurationYears: decimal(s.DurationYears),
-		Context:       s.Context, Challenges: s.Challenges, Objective: s.Objective,
-		Dimensions: listOf("dimension", s.Dimensions), Issues: listOf("issue", s.Issues), IssuesText: s.IssuesText,
-		TargetGroups: listOf("target_group", s.TargetGroups), TargetGroupsText: s.TargetGroupsText,
-		Assistance: s.Assistance, Activities: s.Activities, StaffTraining: s.StaffTraining,
-		Beneficiaries: s.Beneficiaries, BeneficiariesTxt: s.BeneficiariesText,
-		Achievement: s.Achievement, Outcomes: s.Outcomes, NationalProg: s.PartOfNationalProgramme,
-		Evaluation: s.Evaluation, EvaluationText: s.EvaluationText, OtherInformation: s.OtherInformation,
-		Tags: listOf("tag", s.Tags),
-	}
-	f.Translations.child = "translation"
-	f.Links.child = "link"
-	for _, l := range slices.Sorted(maps.Keys(s.Translations)) {
-		t := s.Translations[l]
-		f.Translations.items = append(f.Translations.items, fsTranslation{Language: l, Title: t.Title, Summary: t.Summary, Objective: t.Objective})
-	}
-	if s.Funding != nil {
-		f.Funding = &fsFunding{AmountEUR: s.Funding.AmountEUR, PeriodYears: decimal(s.Funding.PeriodYears),
-			Sources: listOf("source", s.Funding.Sources), Notes: s.Funding.Notes}
-	}
-	if s.Partners != nil {
-		f.Partners = &fsPartners{Types: listOf("type", s.Partners.Types), Names: listOf("name", s.Partners.Names),
-			Description: s.Partners.Description}
-	}
-	if s.Transferability != nil {
-		f.Transferability = &fsTransfer{Replicable: s.Transferability.Replicable, Lessons: s.Transferability.Lessons}
-	}
-	if c := s.Contact; c != nil {
-		f.Contact = &fsContact{Organisation: c.Organisation, Unit: c.Unit, Email: c.Email, Website: c.Website}
-	}
-	for _, l := range s.Links {
-		f.Links.items = append(f.Links.items, fsLink{Title: l.Title, URL: l.URL})
-	}
-	return f
-}
-
-// list is an array member: a wrapper element (named by the field) with
-// one child element per value, or nothing at all when empty.
-type list[T any] struct {
-	child string
-	items []T
-}
-
-func listOf[T any](child string, items []T) list[T] { return list[T]{child: child, items: items} }
-
-// MarshalXML writes the wrapper and its children, or no element when the
-// list is empty.
-func (l list[T]) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
-	if len(l.items) == 0 {
+// writeList writes a wrapper element with one child element per item, or
+// nothing at all when there are none.
+func writeList[T any](e *xml.Encoder, wrapper, child string, items []T) error {
+	if len(items) == 0 {
 		return nil
 	}
+	start := xml.StartElement{Name: xml.Name{Local: wrapper}}
 	if err := e.EncodeToken(start); err != nil {
 		return err
 	}
-	for _, it := range l.items {
-		if err := e.EncodeElement(it, xml.StartElement{Name: xml.Name{Local: l.child}}); err != nil {
+	for _, it := range items {
+		if err := e.EncodeElement(it, xml.StartElement{Name: xml.Name{Local: child}}); err != nil {
 			return err
 		}
 	}

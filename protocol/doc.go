@@ -8,6 +8,13 @@
 // use. The exact bytes are specified in PROTOCOL.md at the repository root;
 // a test keeps the worked example there in step with this code.
 //
+// Fields (fields_table.go) lists every field of the fact sheet once: its
+// path, type, vocabulary and labels, and its place in each output (CSV
+// column, OAI-PMH elements, Dublin Core and DCAT mapping, search index,
+// the CLI's show, the web page). The outputs are driven by it, and each
+// output's tests check it reaches every field; a field added to FactSheet
+// and not to Fields fails this package's tests.
+//
 // The life of an announcement:
 //
 //	sheet, err := protocol.ParseSheet(yamlBytes, protocol.FormatAuto) // staff input, all problems at once

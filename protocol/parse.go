@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+	"github.com/khantara/khantara/internal/suggest"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -144,68 +145,9 @@ func (c *converter) value(n *yaml.Node, t reflect.Type, path string) {
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		if n.Kind != yaml.MappingNode {
-			c.bad(n, path, "must be a mapping of keys to values, got %s", describe(n))
-			return
-		}
-		fields := structFields(t)
-		c.buf.WriteByte('{')
-		first := true
-		seen := map[string]int{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			f, ok := fields.byName[k.Value]
-			kp := join(path, k.Value)
-			if l, dup := seen[k.Value]; dup {
-				c.fail(k, kp, "appears twice (first on line %d); keep one", l)
-				continue
-			}
-			seen[k.Value] = k.Line
-			if !ok || k.Kind != yaml.ScalarNode {
-				c.fail(k, kp, "unknown field%s", suggest(k.Value, fields.names))
-				continue
-			}
-			if isNull(v) {
-				c.lines[kp] = v.Line
-				continue
-			}
-			if !first {
-				c.buf.WriteByte(',')
-			}
-			first = false
-			writeString(&c.buf, k.Value)
-			c.buf.WriteByte(':')
-			c.value(v, f, kp)
-		}
-		c.buf.WriteByte('}')
+		c.structValue(n, t, path)
 	case reflect.Map:
-		if n.Kind != yaml.MappingNode {
-			c.bad(n, path, "must be a mapping, got %s", describe(n))
-			return
-		}
-		c.buf.WriteByte('{')
-		first := true
-		seen := map[string]int{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if l, dup := seen[k.Value]; dup {
-				c.fail(k, join(path, k.Value), "appears twice (first on line %d); keep one", l)
-				continue
-			}
-			seen[k.Value] = k.Line
-			if k.Kind != yaml.ScalarNode {
-				c.fail(k, path, "keys must be text")
-				continue
-			}
-			if !first {
-				c.buf.WriteByte(',')
-			}
-			first = false
-			writeString(&c.buf, k.Value)
-			c.buf.WriteByte(':')
-			c.value(v, t.Elem(), join(path, k.Value))
-		}
-		c.buf.WriteByte('}')
+		c.mapValue(n, t, path)
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			c.bad(n, path, "must be a list such as [a, b], got %s", describe(n))
@@ -251,6 +193,75 @@ func (c *converter) value(n *yaml.Node, t reflect.Type, path string) {
 	default:
 		c.bad(n, path, "cannot be read from a sheet")
 	}
+}
+
+// structValue converts a mapping node to the struct type t.
+func (c *converter) structValue(n *yaml.Node, t reflect.Type, path string) {
+	if n.Kind != yaml.MappingNode {
+		c.bad(n, path, "must be a mapping of keys to values, got %s", describe(n))
+		return
+	}
+	fields := structFields(t)
+	c.buf.WriteByte('{')
+	first := true
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		f, ok := fields.byName[k.Value]
+		kp := join(path, k.Value)
+		if l, dup := seen[k.Value]; dup {
+			c.fail(k, kp, "appears twice (first on line %d); keep one", l)
+			continue
+		}
+		seen[k.Value] = k.Line
+		if !ok || k.Kind != yaml.ScalarNode {
+			c.fail(k, kp, "unknown field%s", didYouMean(k.Value, fields.names))
+			continue
+		}
+		if isNull(v) {
+			c.lines[kp] = v.Line
+			continue
+		}
+		if !first {
+			c.buf.WriteByte(',')
+		}
+		first = false
+		writeString(&c.buf, k.Value)
+		c.buf.WriteByte(':')
+		c.value(v, f, kp)
+	}
+	c.buf.WriteByte('}')
+}
+
+// mapValue converts a mapping node to the map type t.
+func (c *converter) mapValue(n *yaml.Node, t reflect.Type, path string) {
+	if n.Kind != yaml.MappingNode {
+		c.bad(n, path, "must be a mapping, got %s", describe(n))
+		return
+	}
+	c.buf.WriteByte('{')
+	first := true
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if l, dup := seen[k.Value]; dup {
+			c.fail(k, join(path, k.Value), "appears twice (first on line %d); keep one", l)
+			continue
+		}
+		seen[k.Value] = k.Line
+		if k.Kind != yaml.ScalarNode {
+			c.fail(k, path, "keys must be text")
+			continue
+		}
+		if !first {
+			c.buf.WriteByte(',')
+		}
+		first = false
+		writeString(&c.buf, k.Value)
+		c.buf.WriteByte(':')
+		c.value(v, t.Elem(), join(path, k.Value))
+	}
+	c.buf.WriteByte('}')
 }
 
 func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" }
@@ -308,38 +319,12 @@ func structFields(t reflect.Type) *fieldSet {
 	return fs
 }
 
-// suggest names the closest known field, for typos.
-func suggest(got string, names []string) string {
-	best, bestD := "", 3
-	for _, n := range names {
-		if d := editDistance(got, n); d < bestD {
-			best, bestD = n, d
-		}
+// didYouMean names the closest known field, for typos.
+func didYouMean(got string, names []string) string {
+	if best := suggest.Closest(got, names); best != "" {
+		return fmt.Sprintf("; did you mean %q?", best)
 	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf("; did you mean %q?", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return ""
 }
 
 // pointerPath turns a JSON pointer (/links/0/url) into a field path (links[0].url).

@@ -27,6 +27,14 @@ func (s *FactSheet) Validate() error {
 }
 
 func (s *FactSheet) validate(p *problems, prefix string) {
+	s.validateHead(p, prefix)
+	s.validateBody(p, prefix)
+	s.validateRefs(p, prefix)
+}
+
+// validateHead checks the identification: id, titles, languages, place
+// and years.
+func (s *FactSheet) validateHead(p *problems, prefix string) {
 	at := func(f string) string { return prefix + f }
 	checkID(p, at("id"), s.ID)
 	checkLine(p, at("title"), s.Title, MaxTitleLen, true)
@@ -67,7 +75,11 @@ func (s *FactSheet) validate(p *problems, prefix string) {
 		}
 	}
 	checkYears(p, at("duration_years"), s.DurationYears)
+}
 
+// validateBody checks the description, from context to other_information.
+func (s *FactSheet) validateBody(p *problems, prefix string) {
+	at := func(f string) string { return prefix + f }
 	checkText(p, at("context"), s.Context, MaxTextLen)
 	checkText(p, at("challenges"), s.Challenges, MaxTextLen)
 	if strings.TrimSpace(s.Objective) == "" {
@@ -121,7 +133,11 @@ func (s *FactSheet) validate(p *problems, prefix string) {
 	checkCode(p, at("evaluation"), s.Evaluation, Evaluations)
 	checkText(p, at("evaluation_text"), s.EvaluationText, MaxTextLen)
 	checkText(p, at("other_information"), s.OtherInformation, MaxTextLen)
+}
 
+// validateRefs checks the contact, the links and the tags.
+func (s *FactSheet) validateRefs(p *problems, prefix string) {
+	at := func(f string) string { return prefix + f }
 	if c := s.Contact; c != nil {
 		checkLine(p, at("contact.organisation"), c.Organisation, MaxNameLen, false)
 		checkLine(p, at("contact.unit"), c.Unit, MaxNameLen, false)
@@ -277,6 +293,14 @@ func checkLang(p *problems, path, tag string, required bool) bool {
 // countryHints are common non-ISO codes and the ISO code to use instead.
 var countryHints = map[string]string{"UK": "GB", "EL": "GR"}
 
+// CountryHint returns the ISO 3166-1 alpha-2 code to write instead of a
+// common non-ISO country code (UK for GB, EL for GR), matched in any case;
+// ok is false when code is not one of them.
+func CountryHint(code string) (iso string, ok bool) {
+	iso, ok = countryHints[strings.ToUpper(code)]
+	return iso, ok
+}
+
 func checkCountry(p *problems, path, code string, required bool) {
 	if code == "" {
 		if required {
@@ -284,7 +308,7 @@ func checkCountry(p *problems, path, code string, required bool) {
 		}
 		return
 	}
-	if iso, ok := countryHints[code]; ok {
+	if iso, ok := CountryHint(code); ok && strings.ToUpper(code) == code {
 		p.add(path, "%q is not ISO 3166-1; write %q", code, iso)
 		return
 	}

@@ -38,23 +38,14 @@ func newDocBuilder(im *mapping.IndexMappingImpl) (*docBuilder, error) {
 	return b, nil
 }
 
-// build returns the document of a practice announcement. The text of the
-// sheet's own language goes to that language's fields, each
-// translation's to its language's fields; the issue and target-group
-// codes go, as English words, to the English fields.
+// build returns the document of a practice announcement. The facets and
+// texts of the sheet are those protocol.Fields gives an index use: the
+// text of the sheet's own language goes to that language's fields, each
+// translation's to its language's fields, and the issue and target-group
+// codes, as English words, to the English fields.
 func (b *docBuilder) build(a *protocol.Announcement) (*document.Document, error) {
 	s := a.Practice
 	doc := document.NewDocument(docID(a.Publisher, s.ID))
-	keyword := func(name, v string) {
-		doc.AddField(document.NewTextFieldCustom(name, nil, []byte(v), b.opts[name], nil))
-	}
-	number := func(name string, v int64) {
-		doc.AddField(document.NewNumericFieldWithIndexingOptions(name, nil, float64(v), b.opts[name]))
-	}
-	boolean := func(name string, v bool) {
-		doc.AddField(document.NewBooleanFieldWithIndexingOptions(name, nil, v, b.opts[name]))
-	}
-
 	tags := slices.Sorted(maps.Keys(s.Translations))
 	hit := Hit{
 		Publisher: a.Publisher.String(), ID: s.ID, Seq: a.Seq, Title: s.Title,
@@ -63,62 +54,95 @@ func (b *docBuilder) build(a *protocol.Announcement) (*document.Document, error)
 		Dimensions: s.Dimensions, Beneficiaries: s.Beneficiaries,
 		Languages: append([]string{s.Language}, tags...),
 	}
-	if s.Funding != nil {
-		hit.FundingEUR = s.Funding.AmountEUR
-	}
-
-	keyword(fPublisher, hit.Publisher)
-	keyword(fCountry, s.Country)
-	for _, v := range s.Dimensions {
-		keyword(fDimension, v)
-	}
-	for _, v := range s.TargetGroups {
-		keyword(fTargetGroup, v)
-	}
-	if s.Funding != nil {
-		for _, v := range s.Funding.Sources {
-			keyword(fSource, v)
-		}
-	}
-	if s.Achievement != "" {
-		keyword(fAchievement, s.Achievement)
-	}
-	if s.Evaluation != "" {
-		keyword(fEvaluation, s.Evaluation)
-	}
-	for _, l := range hit.Languages {
-		keyword(fLanguage, l)
-	}
 	sf := sheetFacets{targetGroups: s.TargetGroups, achievement: s.Achievement, evaluation: s.Evaluation}
 	if s.Funding != nil {
+		hit.FundingEUR = s.Funding.AmountEUR
 		sf.sources = s.Funding.Sources
 	}
-	for _, t := range rowTerms(&hit, sf) {
-		keyword(fRow, t)
-	}
-	boolean(fHasTranslation, len(tags) > 0)
-	boolean(fOngoing, s.Ongoing)
-	boolean(fOpenEnd, s.EndYear == 0)
-	number(fYear, int64(s.StartYear))
-	if s.EndYear != 0 {
-		number(fEndYear, int64(s.EndYear))
-	}
-	if hit.FundingEUR != nil {
-		number(fFunding, *hit.FundingEUR)
-	}
-	if s.Beneficiaries != nil {
-		number(fBeneficiaries, *s.Beneficiaries)
-	}
 
+	b.keyword(doc, fPublisher, hit.Publisher)
+	for _, f := range protocol.Fields {
+		if f.Facet != "" {
+			b.facet(doc, f.Facet, f.Get(s))
+		}
+	}
+	for _, l := range hit.Languages {
+		b.keyword(doc, fLanguage, l)
+	}
+	for _, t := range rowTerms(&hit, sf) {
+		b.keyword(doc, fRow, t)
+	}
+	b.boolean(doc, fHasTranslation, len(tags) > 0)
+	b.boolean(doc, fOpenEnd, s.EndYear == 0)
+	b.texts(doc, s, tags)
+
+	raw, err := json.Marshal(&hit)
+	if err != nil {
+		return nil, fmt.Errorf("encode hit of %s: %w", doc.ID(), err)
+	}
+	doc.AddField(document.NewTextFieldCustom(fHit, nil, raw, b.opts[fHit], nil))
+	return doc, nil
+}
+
+func (b *docBuilder) keyword(doc *document.Document, name, v string) {
+	doc.AddField(document.NewTextFieldCustom(name, nil, []byte(v), b.opts[name], nil))
+}
+
+func (b *docBuilder) number(doc *document.Document, name string, v int64) {
+	doc.AddField(document.NewNumericFieldWithIndexingOptions(name, nil, float64(v), b.opts[name]))
+}
+
+func (b *docBuilder) boolean(doc *document.Document, name string, v bool) {
+	doc.AddField(document.NewBooleanFieldWithIndexingOptions(name, nil, v, b.opts[name]))
+}
+
+// facet indexes the value of a field in index field name: codes and
+// texts as keywords (one per value, none when empty), years and counts as
+// numbers when given, a boolean as true or false (not given is false).
+func (b *docBuilder) facet(doc *document.Document, name string, v any) {
+	switch v := v.(type) {
+	case string:
+		if v != "" {
+			b.keyword(doc, name, v)
+		}
+	case []string:
+		for _, x := range v {
+			b.keyword(doc, name, x)
+		}
+	case int:
+		if v != 0 {
+			b.number(doc, name, int64(v))
+		}
+	case *int64:
+		if v != nil {
+			b.number(doc, name, *v)
+		}
+	case *bool:
+		b.boolean(doc, name, v != nil && *v)
+	case bool:
+		b.boolean(doc, name, v)
+	}
+}
+
+// texts adds the text fields of s: its title and texts in its language
+// first, then its codes as English words, then its translations.
+func (b *docBuilder) texts(doc *document.Document, s *protocol.FactSheet, tags []string) {
 	var t texts
 	own := textSuffix(s.Language)
-	t.add(titleField(own), s.Title)
-	t.add(textField(own), s.Title, s.Summary, s.Objective, s.IssuesText, s.TargetGroupsText,
-		s.Assistance, s.Activities, s.Outcomes)
-	if s.Transferability != nil {
-		t.add(textField(own), s.Transferability.Lessons)
+	for _, f := range protocol.Fields {
+		switch f.Search {
+		case protocol.SearchTitle:
+			t.add(titleField(own), f.Get(s).(string))
+			t.add(textField(own), f.Get(s).(string))
+		case protocol.SearchOwn:
+			t.add(textField(own), f.Get(s).(string))
+		}
 	}
-	t.add(textField("en"), codeWords(s.Issues), codeWords(s.TargetGroups))
+	for _, f := range protocol.Fields {
+		if f.Search == protocol.SearchWords {
+			t.add(textField("en"), codeWords(f.Get(s).([]string)))
+		}
+	}
 	for _, tag := range tags {
 		tr := s.Translations[tag]
 		suffix := textSuffix(tag)
@@ -129,13 +153,6 @@ func (b *docBuilder) build(a *protocol.Announcement) (*document.Document, error)
 		suffix := f.name[strings.IndexByte(f.name, '_')+1:]
 		doc.AddField(document.NewTextFieldCustom(f.name, nil, []byte(f.b.String()), b.opts[f.name], b.analyzers[suffix]))
 	}
-
-	raw, err := json.Marshal(&hit)
-	if err != nil {
-		return nil, fmt.Errorf("encode hit of %s: %w", doc.ID(), err)
-	}
-	doc.AddField(document.NewTextFieldCustom(fHit, nil, raw, b.opts[fHit], nil))
-	return doc, nil
 }
 
 // texts gathers the text of each text field, in order of first use.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/khantara/khantara/internal/suggest"
 	"github.com/khantara/khantara/protocol"
 	"golang.org/x/text/language"
 )
@@ -68,10 +69,6 @@ var queryParams = []string{
 
 // querySorts are the values of Query.Sort ("" means relevance).
 var querySorts = []string{"relevance", "year", "-year", "funding", "-funding", "beneficiaries", "-beneficiaries"}
-
-// queryCountryHints are common non-ISO country codes and the ISO code to
-// use instead.
-var queryCountryHints = map[string]string{"UK": "GB", "EL": "GR"}
 
 // ParseQuery reads a Query from its URL form (see Values): q, the
 // filters country, dimension, target_group, funding_source, achievement,
@@ -312,7 +309,7 @@ func (q Query) Validate() error {
 
 // checkQueryCountry returns what is wrong with a country code, or "".
 func checkQueryCountry(c string) string {
-	if iso, ok := queryCountryHints[strings.ToUpper(c)]; ok {
+	if iso, ok := protocol.CountryHint(c); ok {
 		return fmt.Sprintf("%q is not ISO 3166-1; write %q", c, iso)
 	}
 	isUpper := len(c) == 2 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z'
@@ -438,14 +435,8 @@ func paramInt(v url.Values, name, what string) (int, error) {
 // unknownParam refuses parameter k, suggesting the nearest known one.
 func unknownParam(k string, extra []string) error {
 	known := append(slices.Clone(queryParams), extra...)
-	best, bestDist := "", 3 // suggest only within 2 edits
-	for _, p := range known {
-		if d := paramDistance(strings.ToLower(k), p); d < bestDist {
-			best, bestDist = p, d
-		}
-	}
 	hint := ""
-	if best != "" {
+	if best := suggest.Closest(strings.ToLower(k), known); best != "" {
 		hint = fmt.Sprintf("did you mean %q? ", best)
 	}
 	name := clip(k)
@@ -453,26 +444,4 @@ func unknownParam(k string, extra []string) error {
 		name = strconv.Quote(name) // keep the message on one line
 	}
 	return badParam(name, "unknown parameter; %sthis route takes %s", hint, strings.Join(known, ", "))
-}
-
-// paramDistance is the Levenshtein distance between two short strings.
-func paramDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }

@@ -11,4 +11,9 @@
 // Every answer carries a strict Content-Security-Policy (no inline script
 // or style, no other origin) and Cache-Control: no-cache with an ETag, so
 // a browser revalidates the page after an upgrade of the daemon.
+//
+// static/fields.js, the layout of the practice view, is generated from
+// protocol.Fields by go generate ./web; a test fails when it is stale.
 package web
+
+//go:generate go run ../internal/gen/fieldsjs static/fields.js

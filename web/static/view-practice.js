@@ -2,6 +2,7 @@
 // the 2012 CoR study, its translations, and its provenance.
 
 import { get } from './api.js';
+import { sections } from './fields.js';
 import { h, add, replace, num, eur, label, years, time, countryName, languageName, autonym, webURL } from './dom.js';
 
 /** render shows the practice route.publisher/route.id in main. */
@@ -41,6 +42,8 @@ export async function render(main, route, ctx) {
 
 // --- the fact sheet ---
 
+// factSheet lays the sheet out by the sections of fields.js (generated
+// from protocol.Fields): the header, the identification column, the body.
 function factSheet(s, rec) {
   const lang = s.language;
   const title = h('h1', { id: 'title', tabindex: '-1', lang }, s.title);
@@ -53,74 +56,52 @@ function factSheet(s, rec) {
   const publishedBy = rec.profile?.name
     ? h('p', { class: 'byline' }, 'Published by ', h('strong', {}, rec.profile.name)) : null;
 
-  const f = s.funding ?? {};
-  const p = s.partners ?? {};
-  const t = s.transferability ?? {};
-  const c = s.contact ?? {};
-  const identification = section('identification', 'Identification',
-      facts(
-        ['Title', text(s.title, lang)],
-        ['Country', s.country && `${countryName(s.country)} (${s.country})`],
-        ['Region', s.region],
-        ['City', s.city],
-        ['Organiser', s.organiser],
-        ['Years', years(s)],
-        ['Ongoing', s.ongoing && 'Yes'],
-        ['Duration', s.duration_years && `${num(s.duration_years)} ${s.duration_years === 1 ? 'year' : 'years'}`],
-        ['Language', lang && `${languageName(lang)} (${lang})`],
-      ));
+  const part = (sec) => {
+    if (sec.key === 'objective') {
+      return h('section', { class: 'sheet-section', 'aria-labelledby': 'h-objective' },
+        h('h2', { id: 'h-objective' }, sec.title), objective);
+    }
+    const shown = sec.rows.map((row) => [row.label, renderers[row.as](at(s, row.paths[0]), s)]);
+    return sec.rows.every((row) => row.label)
+      ? section(sec.key, sec.title, facts(...shown))
+      : section(sec.key, sec.title, ...shown.map(([, v]) => v));
+  };
+  const identification = part(sections.find((sec) => sec.key === 'identification'));
   const body = h('div', { id: 'practice-body', class: 'practice-main', role: 'tabpanel', 'aria-labelledby': `tab-${lang}` },
-    section('context', 'Context and challenges',
-      facts(['Introduction and context', text(s.context, lang)], ['Policy challenges', text(s.challenges, lang)])),
-    h('section', { class: 'sheet-section', 'aria-labelledby': 'h-objective' },
-      h('h2', { id: 'h-objective' }, 'Objective'), objective),
-    section('dimensions', 'Dimensions', codes(s.dimensions)),
-    section('issues', 'Issues', codes(s.issues), text(s.issues_text, lang)),
-    section('target-groups', 'Target groups', codes(s.target_groups), text(s.target_groups_text, lang)),
-    section('assistance', 'Assistance', text(s.assistance, lang)),
-    section('activities', 'Activities', text(s.activities, lang)),
-    section('staff-training', 'Staff training', text(s.staff_training, lang)),
-    section('funding', 'Funding',
-      facts(
-        ['Amount', f.amount_eur != null && eur(f.amount_eur)],
-        ['Period', f.period_years && `${num(f.period_years)} ${f.period_years === 1 ? 'year' : 'years'}`],
-        ['Sources', f.sources?.length && f.sources.map(label).join(', ')],
-        ['Notes', text(f.notes, lang)],
-      )),
-    section('partners', 'Partners',
-      facts(
-        ['Types', p.types?.length && p.types.map(label).join(', ')],
-        ['Names', p.names?.length && h('ul', {}, p.names.map((n) => h('li', {}, n)))],
-        ['Relations with other initiatives', text(p.description, lang)],
-      )),
-    section('beneficiaries', 'Beneficiaries',
-      facts(['Number so far', s.beneficiaries != null && num(s.beneficiaries)], ['Details', text(s.beneficiaries_text, lang)])),
-    section('achievement', 'Achievement and outcomes',
-      facts(['Objectives', s.achievement && label(s.achievement)], ['Outcomes', text(s.outcomes, lang)])),
-    section('national-programme', 'National programme',
-      facts(['Part of a wider national programme', yesNo(s.part_of_national_programme)])),
-    section('transferability', 'Transferability',
-      facts(['Could others learn from it', yesNo(t.replicable)], ['Scope for replication', text(t.lessons, lang)])),
-    section('evaluation', 'Evaluation',
-      facts(['Type', s.evaluation && label(s.evaluation)], ['Details', text(s.evaluation_text, lang)])),
-    section('other', 'Other information', text(s.other_information, lang)),
-    section('contact', 'Contact',
-      facts(
-        ['Organisation', c.organisation],
-        ['Unit', c.unit],
-        ['Email', c.email && mailLink(c.email)],
-        ['Website', c.website && link(c.website, c.website)],
-      )),
-    section('links', 'Links',
-      s.links?.length && h('ul', { class: 'links' }, s.links.map((l) => h('li', {}, link(l.url, l.title || l.url))))),
-    section('tags', 'Tags',
-      s.tags?.length && h('ul', { class: 'tags' }, s.tags.map((tag) => h('li', {}, tag)))),
-  );
+    sections.filter((sec) => sec.key !== 'header' && sec.key !== 'identification').map(part));
 
   const header = h('header', { class: 'practice-header' }, title,
     languageTabs(s, { title, summary, objective, note }), note, publishedBy, summary);
   return [header, identification, body];
 }
+
+// at is the value at a JSON path of the sheet ("funding.notes"), or undefined.
+function at(s, path) {
+  return path.split('.').reduce((o, k) => o?.[k], s);
+}
+
+// renderers turn a field's value into what its row shows, by the "as" of
+// fields.js; a falsy result leaves the row out. s is the whole sheet.
+const renderers = {
+  text: (v, s) => text(v, s.language),
+  plain: (v) => v,
+  country: (v) => v && `${countryName(v)} (${v})`,
+  language: (v) => v && `${languageName(v)} (${v})`,
+  years: (_, s) => years(s),
+  yes: (v) => v && 'Yes',
+  duration: (v) => v && `${num(v)} ${v === 1 ? 'year' : 'years'}`,
+  codes: (v) => codes(v),
+  labels: (v) => v?.length && v.map(label).join(', '),
+  list: (v) => v?.length && h('ul', {}, v.map((n) => h('li', {}, n))),
+  eur: (v) => v != null && eur(v),
+  number: (v) => v != null && num(v),
+  label: (v) => v && label(v),
+  yesno: (v) => yesNo(v),
+  mail: (v) => v && mailLink(v),
+  link: (v) => v && link(v, v),
+  links: (v) => v?.length && h('ul', { class: 'links' }, v.map((l) => h('li', {}, link(l.url, l.title || l.url)))),
+  tags: (v) => v?.length && h('ul', { class: 'tags' }, v.map((tag) => h('li', {}, tag))),
+};
 
 // languageTabs switches title, summary and objective between the sheet's
 // own language and its translations; other fields stay in the original.

@@ -145,7 +145,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		return c.failure(method, path, resp)
 	}
 	if out == nil {
-		io.Copy(io.Discard, resp.Body)
+		_, _ = io.Copy(io.Discard, resp.Body) // drained for the connection's reuse only
 		return nil
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {

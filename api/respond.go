@@ -76,7 +76,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.WriteHeader(code)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false) // never rendered as HTML: nosniff, application/json
-	enc.Encode(v)
+	_ = enc.Encode(v)        // the status is sent; a client that went away needs nothing more
 }
 
 func fail(w http.ResponseWriter, code int, format string, args ...any) {

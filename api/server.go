@@ -131,10 +131,12 @@ func (s *Server) Serve(ctx context.Context) error {
 	defer cancel()
 	err := s.srv.Shutdown(sctx)
 	if err != nil {
-		s.srv.Close()
+		_ = s.srv.Close() // its error would only repeat that requests were cut
 		err = fmt.Errorf("the API's requests did not finish within %v; they were cut: %w", s.grace, err)
 	}
-	<-served
+	if serr := <-served; err == nil && serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		err = fmt.Errorf("the API server stopped: %w", serr)
+	}
 	return err
 }
 

@@ -394,7 +394,7 @@ func newUnservedAPI(t testing.TB, lim Limits) *Server {
 	cfg := node.DefaultConfig(dir)
 	cfg.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
 	cfg.MDNS, cfg.NAT, cfg.NoSearch = false, false, true
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
 	n, err := node.New(cfg, node.WithLogger(log))
 	if err != nil {
 		t.Fatal(err)

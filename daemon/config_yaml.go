@@ -104,7 +104,7 @@ type itemError struct {
 func (e *itemError) Error() string { return e.msg }
 
 func errLine(err error, line int) int {
-	if ie, ok := err.(*itemError); ok {
+	if ie := (*itemError)(nil); errors.As(err, &ie) {
 		return ie.line
 	}
 	return line

@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"errors"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -27,7 +26,7 @@ func testConfig(t testing.TB) Config {
 	return cfg
 }
 
-var quiet = WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+var quiet = WithLogger(slog.New(slog.DiscardHandler))
 
 // TestDaemonServe: a daemon built by New serves its API at the address in
 // HOME/api; ending the context stops it, removes HOME/api and closes the

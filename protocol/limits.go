@@ -43,8 +43,10 @@ const (
 	// MaxProfileLanguages bounds a profile's languages.
 	MaxProfileLanguages = 30
 
-	// MinYear and MaxYear bound every year field.
-	MinYear, MaxYear = 1900, 2100
+	// MinYear is the earliest year any year field may hold.
+	MinYear = 1900
+	// MaxYear is the latest year any year field may hold.
+	MaxYear = 2100
 	// MaxDurationYears bounds duration_years and funding.period_years.
 	MaxDurationYears = 100
 	// MaxAmountEUR bounds funding.amount_eur (one trillion euros).

@@ -37,10 +37,10 @@ var PartnerTypes = []string{
 	"public_authorities", "other",
 }
 
-// Achievements: has the practice achieved its objectives (question 2.11).
+// Achievements answers whether the practice achieved its objectives (question 2.11).
 var Achievements = []string{"fully", "partially", "not_achieved", "unknown"}
 
-// Evaluations: how the practice was or will be evaluated (Appendix A).
+// Evaluations says how the practice was or will be evaluated (Appendix A).
 var Evaluations = []string{"internal", "external", "none", "planned"}
 
 // Levels of a publishing organisation (profile).

@@ -82,7 +82,7 @@ func runDemo(c *cli.Context) error {
 		if err := stopDemo(out, f, sigs, once); err != nil {
 			return err
 		}
-		if ferr := f.Err(); ferr != nil && ferr != failed {
+		if ferr := f.Err(); ferr != nil && !errors.Is(failed, ferr) {
 			failed = errors.Join(failed, ferr)
 		}
 	}

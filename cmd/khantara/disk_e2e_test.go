@@ -58,7 +58,7 @@ func freeBytes(t testing.TB, dir string) int64 {
 	if err := unix.Statfs(dir, &st); err != nil {
 		t.Fatal(err)
 	}
-	return int64(st.Bavail) * int64(st.Bsize)
+	return int64(st.Bavail) * st.Bsize
 }
 
 // fillTo writes (or extends) a filler file on dir's filesystem so that

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -26,7 +27,7 @@ func runBin(t *testing.T, bin string, args ...string) (stdout, stderr string, co
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
+	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
 		code = ee.ExitCode()
 	} else if err != nil {
 		t.Fatalf("run %s %v: %v", bin, args, err)
@@ -126,7 +127,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// Publish two, list them, show one with its provenance.
-	out = expect(t, bin, 0, []string{"seq"}, with("publish", sheets[0], sheets[1])...)
+	expect(t, bin, 0, []string{"seq"}, with("publish", sheets[0], sheets[1])...)
 	var list []api.Practice
 	out = expect(t, bin, 0, nil, with("list", "--json")...)
 	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 2 {

@@ -251,7 +251,9 @@ func positionals(c *cli.Context) ([]string, error) {
 			return nil, cli.Exit(fmt.Sprintf("flag provided but not defined: %s (see khantara %s --help; for a file of that name write ./%s)", a, c.Command.Name, a), exitUsage)
 		}
 		if name == "h" || name == "help" {
-			cli.ShowCommandHelp(c.Lineage()[1], c.Command.Name)
+			if err := cli.ShowCommandHelp(c.Lineage()[1], c.Command.Name); err != nil {
+				return nil, err
+			}
 			return nil, cli.Exit("", 0)
 		}
 		if _, isBool := f.(*cli.BoolFlag); isBool && !hasValue {

@@ -157,7 +157,7 @@ func runPublish(c *cli.Context) error {
 				return err
 			}
 			if jsonOutput(c) && len(done) > 0 {
-				printJSON(c.App.Writer, done)
+				_ = printJSON(c.App.Writer, done) // best effort: the publish error is what matters
 			}
 			if len(sheets) == 1 {
 				return fmt.Errorf("publish %s: %w", s.name, err)

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -174,7 +175,7 @@ func TestResearchEndToEnd(t *testing.T) {
 		}
 		dec := xml.NewDecoder(strings.NewReader(string(body)))
 		for {
-			if _, err := dec.Token(); err == io.EOF {
+			if _, err := dec.Token(); errors.Is(err, io.EOF) {
 				break
 			} else if err != nil {
 				t.Fatalf("OAI %s: not well-formed XML: %v", query, err)

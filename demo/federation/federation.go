@@ -2,6 +2,7 @@ package federation
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -100,8 +101,7 @@ func Start(ctx context.Context, dir string, pubs []demo.Publisher, log *slog.Log
 	f.serve()
 	for i := 1; i < len(f.nodes); i++ {
 		if err := waitConnected(ctx, f.nodes[i].Node(), f.nodes[i-1].Node().ID()); err != nil {
-			f.Shutdown(context.Background())
-			return nil, fmt.Errorf("%s did not connect to %s: %w", f.nodes[i].Name, f.nodes[i-1].Name, err)
+			return nil, errors.Join(fmt.Errorf("%s did not connect to %s: %w", f.nodes[i].Name, f.nodes[i-1].Name, err), f.Shutdown(context.Background()))
 		}
 	}
 	return f, nil

@@ -267,4 +267,3 @@ func appendItems(b []byte, items []ItemID) []byte {
 	}
 	return b
 }
-

@@ -110,7 +110,8 @@ func (s *scheduler) request(p peer.ID, r syncReason) {
 	}
 }
 
-// loopState is what run owns: no other goroutine touches it.
+// loopState is what run owns. Only run reads or writes its maps and
+// timer; the sessions run starts share only sem and sessions.
 type loopState struct {
 	// inflight holds the peers a session of run's is with; again those
 	// asked for while it ran, synced once more when it ends.

@@ -33,7 +33,7 @@ func waitErr(t testing.TB, ch <-chan error, d time.Duration) error {
 // and the failure, naming the loop, reaches Serve, Done, Err and Close.
 func TestLoopFailureStopsNode(t *testing.T) {
 	for _, tc := range []struct {
-		loop  string
+		loop   string
 		break_ func(n *Node)
 	}{
 		{"gossip reader", func(n *Node) { n.sub.Cancel() }},

@@ -33,8 +33,8 @@ func waitErr(t testing.TB, ch <-chan error, d time.Duration) error {
 // and the failure, naming the loop, reaches Serve, Done, Err and Close.
 func TestLoopFailureStopsNode(t *testing.T) {
 	for _, tc := range []struct {
-		loop   string
-		break_ func(n *Node)
+		loop      string
+		breakLoop func(n *Node)
 	}{
 		{"gossip reader", func(n *Node) { n.sub.Cancel() }},
 		{"sync scheduler", func(n *Node) { n.sched.events.Close() }},
@@ -48,7 +48,7 @@ func TestLoopFailureStopsNode(t *testing.T) {
 			if err := a.Err(); err != nil {
 				t.Fatalf("Err before any failure = %v, want nil", err)
 			}
-			tc.break_(a)
+			tc.breakLoop(a)
 			err := waitErr(t, done, 10*time.Second)
 			if !errors.Is(err, ErrLoopStopped) || !strings.Contains(err.Error(), tc.loop) {
 				t.Fatalf("Serve = %v, want ErrLoopStopped naming %q", err, tc.loop)

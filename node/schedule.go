@@ -171,7 +171,7 @@ func (s *scheduler) run(ctx context.Context) error {
 		case p := <-s.done:
 			if st.again[p] {
 				delete(st.again, p)
-				s.start(ctx, st, p) // inflight[p] is still set
+				s.launch(ctx, st, p) // inflight[p] stays set
 			} else {
 				delete(st.inflight, p)
 			}
@@ -226,6 +226,12 @@ func (s *scheduler) start(ctx context.Context, st *loopState, p peer.ID) {
 		return
 	}
 	st.inflight[p] = true
+	s.launch(ctx, st, p)
+}
+
+// launch starts the goroutine of one session with p, which reports its end
+// on s.done.
+func (s *scheduler) launch(ctx context.Context, st *loopState, p peer.ID) {
 	st.sessions.Add(1)
 	go func() {
 		defer st.sessions.Done()

@@ -29,9 +29,9 @@ type verifyJob struct {
 	env []byte
 }
 
-// newVerifier starts the workers for a message of at most max envelopes.
-func newVerifier(ctx context.Context, max int) *verifier {
-	v := &verifier{ctx: ctx, jobs: make(chan verifyJob, 256), out: make([]*protocol.Signed, max), errs: make([]error, max)}
+// newVerifier starts the workers for a message of at most size envelopes.
+func newVerifier(ctx context.Context, size int) *verifier {
+	v := &verifier{ctx: ctx, jobs: make(chan verifyJob, 256), out: make([]*protocol.Signed, size), errs: make([]error, size)}
 	for range runtime.GOMAXPROCS(0) {
 		v.wg.Add(1)
 		go func() {
@@ -48,7 +48,7 @@ func newVerifier(ctx context.Context, max int) *verifier {
 }
 
 // add queues env for verification. It returns ctx's error if ctx ends
-// while the queue is full, and errUnaskedEnvelope past max.
+// while the queue is full, and errUnaskedEnvelope past size.
 func (v *verifier) add(env []byte) error {
 	if v.n == len(v.out) {
 		return errUnaskedEnvelope

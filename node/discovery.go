@@ -86,7 +86,10 @@ func (d *discovery) dial(ctx context.Context, ai peer.AddrInfo) {
 	}()
 }
 
-func (d *discovery) run(ctx context.Context) {
+// run dials at start and whenever the node is short of peers, and
+// remembers the peers that connect. It returns nil when ctx ends, an error
+// if the host's event subscription ends under it.
+func (d *discovery) run(ctx context.Context) error {
 	defer d.events.Close()
 	events := d.events.Out()
 	d.dialAll(ctx)
@@ -95,8 +98,11 @@ func (d *discovery) run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			return
-		case ev := <-events:
+			return nil
+		case ev, ok := <-events:
+			if !ok {
+				return errEventsEnded
+			}
 			e := ev.(event.EvtPeerConnectednessChanged)
 			if e.Connectedness == network.Connected {
 				d.remember(e.Peer)

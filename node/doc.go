@@ -1,20 +1,24 @@
-// Package node is Khantara's composition root: it wires the libp2p host,
+// Package node runs one Khantara peer: it wires the libp2p host,
 // gossipsub, catch-up sync, discovery and trust policy around a store.
 //
 // Lifecycle: New opens the store, builds (or adopts) the host, joins the
 // network's topic and starts every background loop; Close stops them,
-// waits for each goroutine and closes what New opened. A Node is safe for
-// concurrent use.
+// waits for each goroutine and closes what New opened. Each loop is a
+// func(ctx) error the node owns (lifecycle.go): one that fails stops the
+// node, and the failure, wrapping ErrLoopStopped, is returned by Err,
+// Serve and Close. Serve runs a node as a service until its context ends
+// or the node fails. A Node is safe for concurrent use.
 //
 // Data flow. Own announcements are sealed, stored durably, then published.
 // Gossip passes the topic validator (validate.go) before anything is
 // stored or forwarded, then the ingest loop applies accepted messages in
-// groups. Sync sessions (sync.go, reconcile.go) find what two replicas hold
-// differently by comparing range fingerprints, then move only those
-// envelopes; the scheduler (schedule.go) runs them on every new outbound
-// connection, periodically with a random peer, and when gossip shows a
-// sequence gap; inbound sessions are admitted by class, address and
-// progress (admission.go), so silent peers cannot hold the slots.
+// groups. Sync sessions (sync.go, sync_session.go, verifier.go,
+// reconcile.go) find what two replicas hold differently by comparing range
+// fingerprints, then move only those envelopes; the scheduler
+// (schedule.go) runs them on every new outbound connection, periodically
+// with a random peer, and when gossip shows a sequence gap; inbound
+// sessions are admitted by class, address and progress (admission.go,
+// admission_limits.go), so silent peers cannot hold the slots.
 // Discovery (discovery.go) keeps the node connected: bootstrap addresses,
 // mDNS, the address book kept in the store, and gossipsub peer exchange.
 //

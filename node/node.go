@@ -54,12 +54,18 @@ type Node struct {
 	// started is when New ran, for the API's status.
 	started time.Time
 
-	ctx       context.Context
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
+	// Lifecycle (lifecycle.go). ctx ends when the node stops: on Close,
+	// or when a loop fails. wg counts the loops goFunc started.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	// stopOnce closes done and sets failure, the first loop failure (nil
+	// when Close stopped the node), which is read only after done closes.
+	stopOnce  sync.Once
+	done      chan struct{}
+	failure   error
 	closeOnce sync.Once
 	closeErr  error
-	ownsHost  bool
 }
 
 type options struct {
@@ -98,6 +104,7 @@ func WithPubsubOptions(opts ...pubsub.Option) Option {
 // New validates cfg, opens the store in cfg.Home, starts the host (or
 // adopts the one given WithHost), joins the network's topic and starts
 // sync, discovery and the ingest loop. On error nothing is left running.
+// The node runs until Close; Serve runs it as a service.
 func New(cfg Config, opts ...Option) (n *Node, err error) {
 	o := options{log: slog.New(slog.DiscardHandler), now: time.Now}
 	for _, f := range opts {
@@ -106,120 +113,49 @@ func New(cfg Config, opts ...Option) (n *Node, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	n = &Node{cfg: cfg, log: o.log, now: o.now, policy: newPolicy(cfg.Trust), ingest: make(chan ingestItem, 1024), started: o.now().UTC()}
+	n = &Node{cfg: cfg, log: o.log, now: o.now, policy: newPolicy(cfg.Trust), ingest: make(chan ingestItem, 1024),
+		started: o.now().UTC(), done: make(chan struct{})}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
-	var undo []func()
+	var undo undoList
 	defer func() {
 		if err != nil {
 			n.cancel()
-			for i := len(undo) - 1; i >= 0; i-- {
-				undo[i]()
-			}
+			undo.run()
 		}
 	}()
-
-	if o.host != nil {
-		n.host = o.host
-		n.key = o.host.Peerstore().PrivKey(o.host.ID())
-		if n.key == nil || n.key.Type() != crypto.Ed25519 {
-			o.host.Close()
-			return nil, errors.New("the host given to node.New has no Ed25519 key in its peerstore")
-		}
-	} else {
-		if n.key, err = LoadIdentity(cfg.identityPath()); err != nil {
-			return nil, err
-		}
-		if n.host, err = newHost(&cfg, n.key); err != nil {
+	for _, step := range []func(*options, *undoList) error{n.openHost, n.openStorage, n.joinTopic, n.startSync} {
+		if err := step(&o, &undo); err != nil {
 			return nil, err
 		}
 	}
-	undo = append(undo, func() { n.host.Close() })
-	n.self = n.host.ID()
-
-	if n.space, err = newSpaceMonitor(&cfg, o.log); err != nil {
-		return nil, err
-	}
-	storeOpts := append([]store.Option{store.WithLogger(o.log)}, o.storeOpts...)
-	if n.space != nil {
-		storeOpts = append(storeOpts, store.WithSpaceMonitor(n.space))
-	}
-	if n.store, err = store.Open(cfg.storeDir(), storeOpts...); err != nil {
-		return nil, err
-	}
-	undo = append(undo, func() { n.store.Close() })
-	n.quotas = newQuotas(cfg.Quota, n.self, n.policy, n.store, n.now)
-	if err := n.enforcePolicy(n.ctx); err != nil {
-		return nil, err
-	}
-	if !cfg.NoSearch {
-		if n.index, err = search.Open(cfg.indexDir(), n.store, search.WithLogger(o.log), search.WithWriteGate(n.checkSpace)); err != nil {
-			return nil, fmt.Errorf("open the search index: %w", err)
-		}
-		undo = append(undo, func() { n.index.Close() })
-	}
-
-	topic := protocol.Topic(cfg.Network)
-	if n.ps, err = pubsub.NewGossipSub(n.ctx, n.host, append(append(PubsubOptions(topic, true), pubsub.WithLogger(o.log)), append(tracerOptions(n, topic, o.log), o.psOpts...)...)...); err != nil {
-		return nil, fmt.Errorf("start gossipsub: %w", err)
-	}
-	if err = n.ps.RegisterTopicValidator(topic, pubsub.ValidatorEx(n.validate)); err != nil {
-		return nil, fmt.Errorf("register validator: %w", err)
-	}
-	if n.topic, err = n.ps.Join(topic); err != nil {
-		return nil, fmt.Errorf("join topic %q: %w", topic, err)
-	}
-	undo = append(undo, func() { n.topic.Close() })
-	if n.sub, err = n.topic.Subscribe(pubsub.WithBufferSize(1024)); err != nil {
-		return nil, fmt.Errorf("subscribe to %q: %w", topic, err)
-	}
-	undo = append(undo, n.sub.Cancel)
-
-	if n.sched, err = newScheduler(n); err != nil {
-		return nil, err
-	}
-	undo = append(undo, func() { n.sched.events.Close() })
-	n.host.SetStreamHandler(libp2pproto.ID(protocol.SyncProtocolID), n.serveSync)
-	undo = append(undo, func() { n.host.RemoveStreamHandler(libp2pproto.ID(protocol.SyncProtocolID)) })
-	if n.disc, err = newDiscovery(n); err != nil {
-		return nil, err
-	}
-	undo = append(undo, n.disc.close)
-
-	n.goFunc(n.readGossip)
-	n.goFunc(n.applyLoop)
-	n.goFunc(n.watchSpace)
-	n.goFunc(n.purgeLoop)
-	n.goFunc(n.sched.run)
-	n.goFunc(n.disc.run)
+	n.goFunc("gossip reader", n.readGossip)
+	n.goFunc("ingest", n.applyLoop)
+	n.goFunc("space watcher", n.watchSpace)
+	n.goFunc("purge", n.purgeLoop)
+	n.goFunc("sync scheduler", n.sched.run)
+	n.goFunc("discovery", n.disc.run)
 	n.log.Info("Node started.", "peer", n.self, "network", cfg.Network, "addrs", n.host.Addrs())
 	return n, nil
 }
 
-func (n *Node) goFunc(f func(ctx context.Context)) {
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		f(n.ctx)
-	}()
-}
-
 // Close stops every loop, waits for in-flight sync sessions and writes,
 // then closes pubsub, the host and the store. It is safe to call more than
-// once; later calls return the first call's result.
+// once; later calls return the first call's result, which wraps
+// ErrLoopStopped if a loop had failed.
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		n.host.RemoveStreamHandler(libp2pproto.ID(protocol.SyncProtocolID))
-		n.cancel()
+		n.stop(nil)
 		n.sub.Cancel()
-		n.wg.Wait()
-		n.sched.wait()
+		n.wg.Wait() // the scheduler's loop waits for its sessions
+		n.sched.adm.close()
 		n.disc.close()
 		// Pubsub stops with the context; the topic needs no separate close.
 		var ierr error
 		if n.index != nil {
 			ierr = n.index.Close()
 		}
-		n.closeErr = errors.Join(n.host.Close(), ierr, n.store.Close())
+		n.closeErr = errors.Join(n.failure, n.host.Close(), ierr, n.store.Close())
 		n.log.Info("Node stopped.", "peer", n.self)
 	})
 	return n.closeErr

@@ -105,20 +105,24 @@ func (n *Node) enforcePolicy(ctx context.Context) error {
 // purgeLoop erases superseded, retracted and removed content from disk:
 // at start, then every PurgeInterval, whenever the store says some may be
 // left. So such content is gone from disk within PurgeInterval of the
-// change (default one hour), or at the next start.
-func (n *Node) purgeLoop(ctx context.Context) {
+// change (default one hour), or at the next start. A failed purge is
+// logged and retried; the loop fails only if the store is closed under it.
+func (n *Node) purgeLoop(ctx context.Context) error {
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-t.C:
 		}
 		if _, err := n.purge(ctx, "", false); err != nil && ctx.Err() == nil {
-			if errors.Is(err, store.ErrNoSpace) {
+			switch {
+			case errors.Is(err, store.ErrClosed):
+				return fmt.Errorf("purge superseded content: %w", err)
+			case errors.Is(err, store.ErrNoSpace):
 				n.log.Warn("Superseded content stays on disk until space allows a purge.", "err", err)
-			} else {
+			default:
 				n.log.Error("Could not purge superseded content from disk; will retry.", "err", err)
 			}
 		}

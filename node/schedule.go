@@ -52,27 +52,26 @@ type PeerSync struct {
 }
 
 // scheduler decides when to sync with whom: on every new outbound
-// connection (and once more followUpDelay later), every SyncInterval (jittered) with a random connected peer,
-// and when gossip reveals a sequence gap. It runs at most one session per
-// peer and direction.
+// connection (and once more followUpDelay later), every SyncInterval
+// (jittered) with a random connected peer, and when gossip reveals a
+// sequence gap. It runs at most one session per peer and direction.
+//
+// Concurrency: run, the scheduler's loop, owns the state of the sessions
+// it starts (loopState); everyone else talks to it over reqs, and those
+// sessions report their end over done. The fields of scheduler are set by
+// newScheduler and never change; locks and history are separate types,
+// each with its own mutex.
 type scheduler struct {
 	n      *Node
 	reqs   chan syncRequest
+	done   chan peer.ID // a session run started has ended
 	events event.Subscription
 	// adm admits the sessions peers open; allowed is trust.allow, whose
-	// peers it ranks first. Both are set by newScheduler.
+	// peers it ranks first.
 	adm     *admission
 	allowed map[peer.ID]bool
-
-	// mu guards every field below.
-	mu       sync.Mutex
-	inflight map[peer.ID]bool
-	again    map[peer.ID]bool
-	last     map[peer.ID]PeerSync
-	lastGap  map[peer.ID]time.Time
-	peerLock map[peer.ID]chan struct{}
-	closed   bool
-	sessions sync.WaitGroup
+	locks   peerLocks
+	history syncHistory
 }
 
 type syncRequest struct {
@@ -92,27 +91,18 @@ func newScheduler(n *Node) (*scheduler, error) {
 			allowed[id] = true
 		}
 	}
-	return &scheduler{events: sub,
-		n: n, reqs: make(chan syncRequest, 256), adm: newAdmission(n.log), allowed: allowed,
-		inflight: map[peer.ID]bool{}, again: map[peer.ID]bool{},
-		last: map[peer.ID]PeerSync{}, lastGap: map[peer.ID]time.Time{}, peerLock: map[peer.ID]chan struct{}{},
+	return &scheduler{
+		n: n, reqs: make(chan syncRequest, 256), done: make(chan peer.ID), events: sub,
+		adm: newAdmission(n.log), allowed: allowed,
+		locks: peerLocks{m: map[peer.ID]chan struct{}{}}, history: syncHistory{last: map[peer.ID]PeerSync{}},
 	}, nil
 }
 
 // request asks for a sync with p; it never blocks (a full queue drops the
-// request: the periodic sync catches up).
+// request: the periodic sync catches up). Safe for concurrent use.
 func (s *scheduler) request(p peer.ID, r syncReason) {
 	if p == "" || p == s.n.self {
 		return
-	}
-	if r == reasonGap {
-		s.mu.Lock()
-		if time.Since(s.lastGap[p]) < gapDebounce {
-			s.mu.Unlock()
-			return
-		}
-		s.lastGap[p] = time.Now()
-		s.mu.Unlock()
 	}
 	select {
 	case s.reqs <- syncRequest{p, r}:
@@ -120,44 +110,143 @@ func (s *scheduler) request(p peer.ID, r syncReason) {
 	}
 }
 
-func (s *scheduler) run(ctx context.Context) {
+// loopState is what run owns. Only run reads or writes its maps and
+// timer; the sessions run starts share only sem and sessions.
+type loopState struct {
+	// inflight holds the peers a session of run's is with; again those
+	// asked for while it ran, synced once more when it ends.
+	inflight, again map[peer.ID]bool
+	// lastGap is when a gap last caused a sync with each peer.
+	lastGap map[peer.ID]time.Time
+	// followUps holds when each follow-up sync is due; followUp fires at
+	// the earliest.
+	followUps map[peer.ID]time.Time
+	followUp  *time.Timer
+	// sem bounds the sessions run at once; sessions counts them.
+	sem      chan struct{}
+	sessions sync.WaitGroup
+}
+
+// run is the scheduler's loop. It returns nil when ctx ends, after every
+// session it started has ended, or an error if the host's event
+// subscription ends under it.
+func (s *scheduler) run(ctx context.Context) error {
 	defer s.events.Close()
+	st := &loopState{
+		inflight: map[peer.ID]bool{}, again: map[peer.ID]bool{}, lastGap: map[peer.ID]time.Time{},
+		followUps: map[peer.ID]time.Time{}, followUp: time.NewTimer(time.Hour),
+		sem: make(chan struct{}, maxOutboundSessions),
+	}
+	st.followUp.Stop()
+	defer st.sessions.Wait()
+	defer st.followUp.Stop()
+	// Sessions end with ctx, which also ends when run returns an error.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	periodic := time.NewTimer(jitter(s.n.cfg.SyncInterval))
+	defer periodic.Stop()
 	events := s.events.Out()
-	sem := make(chan struct{}, maxOutboundSessions)
-	timer := time.NewTimer(jitter(s.n.cfg.SyncInterval))
-	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			s.mu.Lock()
-			s.closed = true
-			s.mu.Unlock()
-			return
-		case ev := <-events:
+			return nil
+		case ev, ok := <-events:
+			if !ok {
+				return errEventsEnded
+			}
 			e := ev.(event.EvtPeerConnectednessChanged)
 			if e.Connectedness == network.Connected && s.dialed(e.Peer) {
-				s.start(ctx, sem, e.Peer)
-				s.followUp(ctx, e.Peer)
+				s.start(ctx, st, e.Peer)
+				st.followUps[e.Peer] = time.Now().Add(followUpDelay)
+				st.armFollowUp()
 			}
 		case r := <-s.reqs:
-			s.start(ctx, sem, r.peer)
-		case <-timer.C:
-			if p, ok := s.randomPeer(); ok {
-				s.start(ctx, sem, p)
+			if r.reason == reasonGap {
+				if time.Since(st.lastGap[r.peer]) < gapDebounce {
+					continue
+				}
+				st.lastGap[r.peer] = time.Now()
 			}
-			timer.Reset(jitter(s.n.cfg.SyncInterval))
+			s.start(ctx, st, r.peer)
+		case p := <-s.done:
+			if st.again[p] {
+				delete(st.again, p)
+				s.launch(ctx, st, p) // inflight[p] stays set
+			} else {
+				delete(st.inflight, p)
+			}
+		case <-periodic.C:
+			if p, ok := s.randomPeer(); ok {
+				s.start(ctx, st, p)
+			}
+			periodic.Reset(jitter(s.n.cfg.SyncInterval))
+		case <-st.followUp.C:
+			s.runFollowUps(ctx, st)
 		}
 	}
 }
 
-// followUp asks for one more sync with p after followUpDelay, if p is
-// still connected then.
-func (s *scheduler) followUp(ctx context.Context, p peer.ID) {
-	time.AfterFunc(followUpDelay, func() {
-		if ctx.Err() == nil && s.n.host.Network().Connectedness(p) == network.Connected {
-			s.request(p, reasonFollowUp)
+// runFollowUps runs the follow-up syncs that are due, with the peers still
+// connected. A gossip message in flight while a link came up can reach
+// the node after the first session and before the two nodes share a
+// gossip mesh; this second session carries it.
+func (s *scheduler) runFollowUps(ctx context.Context, st *loopState) {
+	now := time.Now()
+	for p, due := range st.followUps {
+		if due.After(now) {
+			continue
 		}
-	})
+		delete(st.followUps, p)
+		if s.n.host.Network().Connectedness(p) == network.Connected {
+			s.start(ctx, st, p)
+		}
+	}
+	st.armFollowUp()
+}
+
+// armFollowUp sets the follow-up timer to the earliest due follow-up.
+func (st *loopState) armFollowUp() {
+	var next time.Time
+	for _, due := range st.followUps {
+		if next.IsZero() || due.Before(next) {
+			next = due
+		}
+	}
+	st.followUp.Stop()
+	if !next.IsZero() {
+		st.followUp.Reset(time.Until(next))
+	}
+}
+
+// start runs a session with p, or, if one runs, has it run once more when
+// it ends. The session waits for one of the maxOutboundSessions slots.
+func (s *scheduler) start(ctx context.Context, st *loopState, p peer.ID) {
+	if st.inflight[p] {
+		st.again[p] = true
+		return
+	}
+	st.inflight[p] = true
+	s.launch(ctx, st, p)
+}
+
+// launch starts the goroutine of one session with p, which reports its end
+// on s.done.
+func (s *scheduler) launch(ctx context.Context, st *loopState, p peer.ID) {
+	st.sessions.Add(1)
+	go func() {
+		defer st.sessions.Done()
+		select {
+		case st.sem <- struct{}{}:
+			s.n.SyncWith(ctx, p)
+			<-st.sem
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case s.done <- p:
+		case <-ctx.Done():
+		}
+	}()
 }
 
 // dialed reports whether this node opened a connection to p: the dialer
@@ -184,58 +273,23 @@ func (s *scheduler) randomPeer() (peer.ID, bool) {
 	return ps[rand.IntN(len(ps))], true
 }
 
-func (s *scheduler) start(ctx context.Context, sem chan struct{}, p peer.ID) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return
-	}
-	if s.inflight[p] {
-		s.again[p] = true
-		return
-	}
-	s.inflight[p] = true
-	s.sessions.Add(1)
-	go func() {
-		defer s.sessions.Done()
-		for {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				s.finish(p)
-				return
-			}
-			s.n.SyncWith(ctx, p)
-			<-sem
-			if !s.finish(p) {
-				return
-			}
-		}
-	}()
+// peerLocks lets one outbound session per peer run at a time. Safe for
+// concurrent use.
+type peerLocks struct {
+	// mu guards m, a one-slot channel per peer, full while a session runs.
+	mu sync.Mutex
+	m  map[peer.ID]chan struct{}
 }
 
-// finish marks p's session done and reports whether another was asked for
-// meanwhile (then the caller runs it).
-func (s *scheduler) finish(p peer.ID) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.again[p] && !s.closed {
-		delete(s.again, p)
-		return true
-	}
-	delete(s.inflight, p)
-	return false
-}
-
-// lockPeer waits until no other outbound session with p runs.
-func (s *scheduler) lockPeer(ctx context.Context, p peer.ID) (release func(), err error) {
-	s.mu.Lock()
-	ch, ok := s.peerLock[p]
+// lock waits until no other outbound session with p runs, or ctx ends.
+func (l *peerLocks) lock(ctx context.Context, p peer.ID) (release func(), err error) {
+	l.mu.Lock()
+	ch, ok := l.m[p]
 	if !ok {
 		ch = make(chan struct{}, 1)
-		s.peerLock[p] = ch
+		l.m[p] = ch
 	}
-	s.mu.Unlock()
+	l.mu.Unlock()
 	select {
 	case ch <- struct{}{}:
 		return func() { <-ch }, nil
@@ -258,35 +312,33 @@ func (s *scheduler) cascade(from peer.ID) {
 	}
 }
 
-func (s *scheduler) record(p peer.ID, res SyncResult, err error) {
+// syncHistory is the last sync with each peer, for SyncStatus. Safe for
+// concurrent use.
+type syncHistory struct {
+	// mu guards last.
+	mu   sync.Mutex
+	last map[peer.ID]PeerSync
+}
+
+func (h *syncHistory) record(p peer.ID, res SyncResult, err error) {
 	ps := PeerSync{Peer: p, At: time.Now(), Result: res}
 	if err != nil {
 		ps.Err = err.Error()
 	}
-	s.mu.Lock()
-	s.last[p] = ps
-	s.mu.Unlock()
-}
-
-// wait blocks until every session has ended; the node's context must be
-// cancelled first.
-func (s *scheduler) wait() {
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
-	s.sessions.Wait()
-	s.adm.close()
+	h.mu.Lock()
+	h.last[p] = ps
+	h.mu.Unlock()
 }
 
 // SyncStatus returns the last sync with each peer, in peer order.
 func (n *Node) SyncStatus() []PeerSync {
-	s := n.sched
-	s.mu.Lock()
-	out := make([]PeerSync, 0, len(s.last))
-	for _, ps := range s.last {
+	h := &n.sched.history
+	h.mu.Lock()
+	out := make([]PeerSync, 0, len(h.last))
+	for _, ps := range h.last {
 		out = append(out, ps)
 	}
-	s.mu.Unlock()
+	h.mu.Unlock()
 	slices.SortFunc(out, func(a, b PeerSync) int { return protocol.ComparePublishers(a.Peer, b.Peer) })
 	return out
 }

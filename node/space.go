@@ -95,11 +95,12 @@ func (n *Node) checkSpace() error {
 // and logs each change of state: a WARN when writes pause, an INFO when
 // they resume. Writers (the store's writer, the index) check for
 // themselves before each write; this loop keeps the state current while
-// none writes, so writes resume by themselves once space returns.
-func (n *Node) watchSpace(ctx context.Context) {
+// none writes, so writes resume by themselves once space returns. It
+// returns nil: a failed reading is logged, and the last one stands.
+func (n *Node) watchSpace(ctx context.Context) error {
 	m := n.space
 	if m == nil {
-		return
+		return nil
 	}
 	t := time.NewTicker(spaceRefresh)
 	defer t.Stop()
@@ -122,7 +123,7 @@ func (n *Node) watchSpace(ctx context.Context) {
 		case <-t.C:
 		case <-m.Changed():
 		case <-ctx.Done():
-			return
+			return nil
 		}
 	}
 }

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"runtime"
-	"sync"
 	"time"
 
 	"github.com/khantara/khantara/protocol"
@@ -62,7 +59,11 @@ func (n *Node) SyncWith(ctx context.Context, p peer.ID) (SyncResult, error) {
 	if n.ctx.Err() != nil {
 		return SyncResult{}, ErrClosed
 	}
-	release, err := n.sched.lockPeer(ctx, p)
+	// The session ends when the node stops, too.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(n.ctx, cancel)()
+	release, err := n.sched.locks.lock(ctx, p)
 	if err != nil {
 		return SyncResult{Peer: p}, err
 	}
@@ -112,7 +113,7 @@ func (n *Node) runSession(ctx context.Context, s network.Stream, initiator bool,
 		ss.fw.Error("this node is short of disk space")
 		s.Close()
 		n.log.Info("Sync session ended: the disk is short of space.", "peer", ss.peer, "initiator", initiator, "err", err)
-		n.sched.record(ss.peer, res, err)
+		n.sched.history.record(ss.peer, res, err)
 		return res, err
 	}
 	if err != nil {
@@ -125,7 +126,7 @@ func (n *Node) runSession(ctx context.Context, s network.Stream, initiator bool,
 		}
 		s.Reset()
 		n.log.Debug("Sync session failed.", "peer", ss.peer, "initiator", initiator, "err", err)
-		n.sched.record(ss.peer, res, err)
+		n.sched.history.record(ss.peer, res, err)
 		return res, err
 	}
 	s.Close()
@@ -134,331 +135,14 @@ func (n *Node) runSession(ctx context.Context, s network.Stream, initiator bool,
 		n.sched.cascade(ss.peer)
 	}
 	n.log.Debug("Sync session done.", "peer", ss.peer, "initiator", initiator, "sent", res.Sent, "received", res.Received, "applied", res.Applied)
-	n.sched.record(ss.peer, res, nil)
+	n.sched.history.record(ss.peer, res, nil)
 	return res, nil
-}
-
-// session is one side of one sync session. Only its goroutine uses it.
-type session struct {
-	n    *Node
-	s    network.Stream
-	peer peer.ID
-	fr   *protocol.FrameReader
-	fw   *protocol.FrameWriter
-	snap *snapshot
-	// slot is the admission slot of an inbound session (nil otherwise),
-	// told of every step forward; end is the session's deadline.
-	slot      *inboundSession
-	initiator bool
-	end       time.Time
-
-	pending     []protocol.ItemID            // wanted, not yet asked for
-	outstanding map[protocol.ItemID]struct{} // asked for in the last message
-	answer      []protocol.ItemID            // the peer's wants, answered by write
-
-	messages, fetched, applied, served int
-	// learned counts announcements that changed the state or recorded an
-	// equivocation: news worth passing on (see scheduler.cascade).
-	learned int
-}
-
-// message is one turn of a session: the frames up to END.
-type message struct {
-	ranges []protocol.Range
-	wants  []protocol.ItemID
-	opened []*protocol.Signed // received envelopes, verified
-}
-
-func (ss *session) run(ctx context.Context, initiator bool) error {
-	hello := protocol.Hello{Version: protocol.SyncVersion, Network: ss.n.cfg.Network}
-	if initiator {
-		if err := ss.fw.Hello(hello); err != nil {
-			return err
-		}
-		if err := ss.fw.Flush(); err != nil {
-			return err
-		}
-	}
-	if err := ss.readHello(); err != nil {
-		return err
-	}
-	if !initiator {
-		if err := ss.fw.Hello(hello); err != nil {
-			return err
-		}
-	}
-	if initiator {
-		d, err := syncDigest(ss.n.store)
-		if err != nil {
-			return err
-		}
-		if err := ss.write(&message{ranges: []protocol.Range{rootRange(d)}}); err != nil {
-			return err
-		}
-	} else if err := ss.fw.Flush(); err != nil {
-		return err
-	}
-	for {
-		in, err := ss.read(ctx)
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		out, err := ss.process(ctx, in)
-		if err != nil {
-			return err
-		}
-		ss.slot.progress()
-		if len(in.wants) == 0 && !open(in.ranges) && len(out.wants) == 0 && len(out.ranges) == 0 {
-			// Nothing was asked of us and we have nothing to ask: done.
-			return ss.s.CloseWrite()
-		}
-		if err := ss.write(out); err != nil {
-			return err
-		}
-	}
-}
-
-// deadline is when the next frame, or the peer's taking of the next chunk
-// written, is due: syncHelloTimeout while a peer that opened the session
-// has not finished its first message, else syncFrameTimeout, never after
-// the session's end.
-func (ss *session) deadline() time.Time {
-	d := syncFrameTimeout
-	if !ss.initiator && ss.messages == 0 {
-		d = syncHelloTimeout
-	}
-	if t := time.Now().Add(d); t.Before(ss.end) {
-		return t
-	}
-	return ss.end
-}
-
-// progressWriter is the stream as the frame writer sees it: each write
-// must be taken by the peer within the frame deadline, and counts as
-// progress of the session.
-type progressWriter struct{ ss *session }
-
-func (w progressWriter) Write(b []byte) (int, error) {
-	w.ss.s.SetWriteDeadline(w.ss.deadline())
-	n, err := w.ss.s.Write(b)
-	if n > 0 {
-		w.ss.slot.progress()
-	}
-	return n, err
 }
 
 // isTimeout reports whether err is a stream deadline expiring.
 func isTimeout(err error) bool {
 	var t interface{ Timeout() bool }
 	return errors.As(err, &t) && t.Timeout()
-}
-
-func (ss *session) readHello() error {
-	ss.s.SetReadDeadline(time.Now().Add(syncHelloTimeout))
-	f, err := ss.fr.Next()
-	if err != nil {
-		return fmt.Errorf("read hello: %w", err)
-	}
-	ss.slot.progress()
-	switch {
-	case f.Type == protocol.FrameError:
-		return fmt.Errorf("peer refused sync: %q", f.Error)
-	case f.Type != protocol.FrameHello:
-		return fmt.Errorf("%w: first frame is type %d, not HELLO", protocol.ErrSyncViolation, f.Type)
-	case f.Hello.Version != protocol.SyncVersion:
-		ss.fw.Error(fmt.Sprintf("sync version %d is not supported", f.Hello.Version))
-		return fmt.Errorf("peer speaks sync version %d", f.Hello.Version)
-	case f.Hello.Network != ss.n.cfg.Network:
-		ss.fw.Error("this node is on network " + ss.n.cfg.Network)
-		return fmt.Errorf("%w: %q", ErrNetworkMismatch, f.Hello.Network)
-	}
-	return nil
-}
-
-// read reads one message. Envelopes are verified on every core while the
-// rest of the message arrives. io.EOF means the peer ended the session.
-func (ss *session) read(ctx context.Context) (*message, error) {
-	m := &message{}
-	var v *verifier
-	defer func() {
-		if v != nil {
-			v.stop()
-		}
-	}()
-	first := true
-	envelopes := 0 // in this message; at most one per outstanding want
-	for {
-		// The deadline is per frame: a large message on a slow link is
-		// fine as long as it keeps moving.
-		ss.s.SetReadDeadline(ss.deadline())
-		f, err := ss.fr.Next()
-		if err == io.EOF && first {
-			return nil, io.EOF
-		}
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		if err != nil {
-			return nil, err
-		}
-		first = false
-		ss.slot.progress()
-		if ss.fr.Read > maxSessionBytes {
-			return nil, fmt.Errorf("%w: session exceeds %d bytes", protocol.ErrSyncViolation, maxSessionBytes)
-		}
-		switch f.Type {
-		case protocol.FrameRange:
-			if len(m.ranges) == protocol.MaxRangesPerMessage {
-				return nil, fmt.Errorf("%w: more than %d ranges", protocol.ErrSyncViolation, protocol.MaxRangesPerMessage)
-			}
-			m.ranges = append(m.ranges, f.Range)
-		case protocol.FrameWant:
-			if len(m.wants)+len(f.Want) > protocol.MaxWantsPerMessage {
-				return nil, fmt.Errorf("%w: more than %d wants", protocol.ErrSyncViolation, protocol.MaxWantsPerMessage)
-			}
-			m.wants = append(m.wants, f.Want...)
-		case protocol.FrameEnvelope:
-			if envelopes == len(ss.outstanding) {
-				return nil, fmt.Errorf("%w: envelope that was not asked for", protocol.ErrSyncViolation)
-			}
-			envelopes++
-			ss.fetched++
-			if v == nil {
-				v = newVerifier()
-			}
-			v.add(append([]byte(nil), f.Envelope...))
-		case protocol.FrameEnd:
-			ss.messages++
-			if ss.messages > maxSessionMessages {
-				return nil, fmt.Errorf("%w: more than %d messages", protocol.ErrSyncViolation, maxSessionMessages)
-			}
-			if v != nil {
-				opened, err := v.wait()
-				v = nil
-				if err != nil {
-					return nil, fmt.Errorf("%w: served an invalid envelope: %v", protocol.ErrSyncViolation, err)
-				}
-				m.opened = opened
-			}
-			ss.slot.message()
-			return m, nil
-		case protocol.FrameError:
-			return nil, fmt.Errorf("peer ended sync: %q", f.Error)
-		default:
-			return nil, fmt.Errorf("%w: frame type %d inside a session", protocol.ErrSyncViolation, f.Type)
-		}
-	}
-}
-
-func (ss *session) process(ctx context.Context, in *message) (*message, error) {
-	// Envelopes: each must answer one of our wants.
-	if len(in.opened) > 0 {
-		batch := make([]store.Incoming, 0, len(in.opened))
-		for _, sg := range in.opened {
-			a := sg.Announcement()
-			id := protocol.ItemID{Publisher: a.Publisher, Seq: a.Seq}
-			h := sg.Hash()
-			copy(id.Prefix[:], h[:protocol.HashPrefixLen])
-			if _, ok := ss.outstanding[id]; !ok {
-				return nil, fmt.Errorf("%w: envelope %s/%d was not asked for", protocol.ErrSyncViolation, a.Publisher, a.Seq)
-			}
-			delete(ss.outstanding, id)
-			batch = append(batch, store.Incoming{Signed: sg, From: ss.peer.String()})
-		}
-		res, err := ss.n.apply(context.WithoutCancel(ctx), batch)
-		if err != nil {
-			return nil, fmt.Errorf("store synced announcements: %w", err)
-		}
-		k := 0
-		for _, r := range res {
-			if r.Outcome == store.Applied {
-				k++
-			}
-			if r.Outcome == store.Applied || r.Equivocation {
-				ss.learned++
-			}
-		}
-		ss.applied += k
-		ss.n.stats.syncApplied.Add(uint64(k))
-	}
-	clear(ss.outstanding)
-
-	out := &message{}
-	if len(in.ranges) > 0 {
-		if ss.snap == nil {
-			snap, err := loadSnapshot(ss.n.store)
-			if err != nil {
-				return nil, err
-			}
-			ss.snap = snap
-		}
-		rep, err := ss.snap.respond(in.ranges)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rep.ranges {
-			if r.Mode != protocol.ModeSkip {
-				out.ranges = rep.ranges
-				break
-			}
-		}
-		for _, id := range rep.candidates {
-			if !ss.n.policy.keeps(id.Publisher) {
-				continue
-			}
-			seen, err := ss.n.store.Seen(id.Publisher, id.Seq, id.Prefix[:])
-			if err != nil {
-				return nil, err
-			}
-			if !seen {
-				ss.pending = append(ss.pending, id)
-			}
-		}
-	}
-	k := min(len(ss.pending), protocol.MaxWantsPerMessage)
-	out.wants = ss.pending[:k:k]
-	ss.pending = ss.pending[k:]
-	for _, id := range out.wants {
-		ss.outstanding[id] = struct{}{}
-	}
-	// The peer's wants are answered while writing (see write).
-	ss.answer = in.wants
-	return out, nil
-}
-
-// write sends a message: ranges, wants, the envelopes the peer asked for
-// in its last message, END.
-func (ss *session) write(m *message) error {
-	for i := range m.ranges {
-		if err := ss.fw.Range(&m.ranges[i]); err != nil {
-			return err
-		}
-	}
-	for w := m.wants; len(w) > 0; {
-		k := min(len(w), protocol.MaxListItems)
-		if err := ss.fw.Want(w[:k]); err != nil {
-			return err
-		}
-		w = w[k:]
-	}
-	for _, id := range ss.answer {
-		env, err := ss.n.store.Envelope(id.Publisher, id.Seq, id.Prefix[:])
-		if errors.Is(err, store.ErrNotFound) {
-			continue // superseded since: the peer will learn the newer one
-		}
-		if err != nil {
-			return err
-		}
-		if err := ss.fw.Envelope(env); err != nil {
-			return err
-		}
-		ss.served++
-	}
-	ss.answer = nil
-	return ss.fw.End()
 }
 
 func loadSnapshot(st *store.Store) (*snapshot, error) {
@@ -470,64 +154,6 @@ func loadSnapshot(st *store.Store) (*snapshot, error) {
 		s.keys = append(s.keys, k)
 	}
 	return s, nil
-}
-
-// verifier opens envelopes on every core as they arrive.
-type verifier struct {
-	jobs chan verifyJob
-	wg   sync.WaitGroup
-	// mu guards out and err.
-	mu  sync.Mutex
-	out []*protocol.Signed
-	err error
-	n   int
-}
-
-type verifyJob struct {
-	i   int
-	env []byte
-}
-
-func newVerifier() *verifier {
-	v := &verifier{jobs: make(chan verifyJob, 256)}
-	for range runtime.GOMAXPROCS(0) {
-		v.wg.Add(1)
-		go func() {
-			defer v.wg.Done()
-			for j := range v.jobs {
-				sg, err := protocol.Open(j.env)
-				v.mu.Lock()
-				if err != nil && v.err == nil {
-					v.err = err
-				}
-				if err == nil {
-					v.out[j.i] = sg
-				}
-				v.mu.Unlock()
-			}
-		}()
-	}
-	return v
-}
-
-func (v *verifier) add(env []byte) {
-	v.mu.Lock()
-	v.out = append(v.out, nil)
-	v.mu.Unlock()
-	v.jobs <- verifyJob{i: v.n, env: env}
-	v.n++
-}
-
-func (v *verifier) wait() ([]*protocol.Signed, error) {
-	close(v.jobs)
-	v.wg.Wait()
-	return v.out, v.err
-}
-
-// stop releases the workers of a message that was abandoned.
-func (v *verifier) stop() {
-	close(v.jobs)
-	v.wg.Wait()
 }
 
 // syncDigest is the digest of the set sync reconciles: the state, from the

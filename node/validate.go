@@ -229,11 +229,15 @@ func (n *Node) enqueue(ctx context.Context, it ingestItem) {
 }
 
 // readGossip hands accepted messages from the subscription to applyLoop.
-func (n *Node) readGossip(ctx context.Context) {
+// It fails if the subscription ends while ctx has not.
+func (n *Node) readGossip(ctx context.Context) error {
 	for {
 		msg, err := n.sub.Next(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
 		if err != nil {
-			return
+			return err
 		}
 		if msg.ReceivedFrom == n.self {
 			continue // own publication, stored before it was published
@@ -245,8 +249,9 @@ func (n *Node) readGossip(ctx context.Context) {
 }
 
 // applyLoop stores gossip in groups: whatever has arrived while the
-// previous group was being written goes into one Apply (one fsync).
-func (n *Node) applyLoop(ctx context.Context) {
+// previous group was being written goes into one Apply (one fsync). It
+// fails if the store is closed under it.
+func (n *Node) applyLoop(ctx context.Context) error {
 	batch := make([]store.Incoming, 0, 256)
 	for {
 		batch = batch[:0]
@@ -254,7 +259,7 @@ func (n *Node) applyLoop(ctx context.Context) {
 		case it := <-n.ingest:
 			batch = append(batch, store.Incoming{Signed: it.signed, From: it.from.String()})
 		case <-ctx.Done():
-			return
+			return nil
 		}
 	drain:
 		for len(batch) < cap(batch) {
@@ -268,6 +273,8 @@ func (n *Node) applyLoop(ctx context.Context) {
 		if _, err := n.apply(context.WithoutCancel(ctx), batch); errors.Is(err, store.ErrNoSpace) {
 			// Accepted just before writes paused; sync brings them later.
 			n.stats.ignored[reasonIndex(ReasonNoSpace)].Add(uint64(len(batch)))
+		} else if errors.Is(err, store.ErrClosed) {
+			return err
 		} else if err != nil {
 			n.log.Error("Cannot store gossiped announcements.", "count", len(batch), "err", err)
 		}

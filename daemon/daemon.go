@@ -73,7 +73,8 @@ func (d *Daemon) Node() *node.Node { return d.node }
 func (d *Daemon) APIAddr() string { return d.api.Addr() }
 
 // Serve runs the daemon's services (the node and the API server) under
-// one Group until ctx ends or one fails, stops them all and returns the
+// one Group until ctx ends or one fails (the API server's listener, or a
+// loop of the node: see node.Node.Err), stops them all and returns the
 // first error. The node closes only once the API server has stopped, so
 // requests in flight finish against an open node. The API server's
 // graceful stop is bounded by Config.Limits.Shutdown; the caller bounds
@@ -89,14 +90,25 @@ func (d *Daemon) Serve(ctx context.Context) error {
 		return d.api.Serve(ctx)
 	}))
 	g.Add("the node", ServiceFunc(func(ctx context.Context) error {
-		<-ctx.Done()
+		select {
+		case <-ctx.Done():
+		case <-d.node.Done():
+			// A loop of the node failed and the node stopped itself: its
+			// error stops the API server too, and Serve closes the node
+			// once the server is gone.
+			return d.node.Err()
+		}
 		<-apiDone
 		if err := d.node.Close(); err != nil {
 			return fmt.Errorf("close the node: %w", err)
 		}
 		return nil
 	}))
-	return g.Serve(ctx)
+	err := g.Serve(ctx)
+	if cerr := d.node.Close(); err == nil && cerr != nil { // a no-op unless a loop failed
+		err = fmt.Errorf("close the node: %w", cerr)
+	}
+	return err
 }
 
 // Close releases a daemon that was never served: it stops the API server

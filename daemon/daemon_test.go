@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"io/fs"
 	"log/slog"
@@ -9,8 +10,15 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/khantara/khantara/node"
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/event"
+	"github.com/libp2p/go-libp2p/core/host"
 
 	"github.com/khantara/khantara/home"
 )
@@ -107,4 +115,76 @@ func TestDaemonNewFails(t *testing.T) {
 		t.Fatalf("the failed New left the home locked: %v", err)
 	}
 	d.Close()
+}
+
+// TestDaemonNodeFailure: when a loop of the node fails (here the event
+// subscriptions its sync scheduler and discovery follow are closed under
+// it), Serve does not wait for its context: it stops the API server,
+// removes HOME/api and returns the node's error.
+func TestDaemonNodeFailure(t *testing.T) {
+	cfg := testConfig(t)
+	key, _, err := crypto.GenerateEd25519Key(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := libp2p.New(libp2p.Identity(key), libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bus := &breakableBus{Bus: h.EventBus()}
+	d, err := New(cfg, quiet, WithNodeOptions(node.WithHost(breakableHost{Host: h, bus: bus})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- d.Serve(context.Background()) }()
+	bus.breakAll()
+	select {
+	case err := <-served:
+		if !errors.Is(err, node.ErrLoopStopped) {
+			t.Fatalf("Serve = %v, want node.ErrLoopStopped", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("Serve did not return after the node failed")
+	}
+	if _, err := os.Stat(home.Layout{Root: cfg.Node.Home}.API()); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("HOME/api outlived the daemon: %v", err)
+	}
+	if c, err := net.Dial("tcp", d.APIAddr()); err == nil {
+		c.Close()
+		t.Error("the API still accepts connections")
+	}
+}
+
+// breakableHost is a real libp2p host whose event bus subscriptions the
+// test can close, as a failing bus would.
+type breakableHost struct {
+	host.Host
+	bus *breakableBus
+}
+
+func (h breakableHost) EventBus() event.Bus { return h.bus }
+
+type breakableBus struct {
+	event.Bus
+	mu   sync.Mutex // guards subs
+	subs []event.Subscription
+}
+
+func (b *breakableBus) Subscribe(evt any, opts ...event.SubscriptionOpt) (event.Subscription, error) {
+	s, err := b.Bus.Subscribe(evt, opts...)
+	if err == nil {
+		b.mu.Lock()
+		b.subs = append(b.subs, s)
+		b.mu.Unlock()
+	}
+	return s, err
+}
+
+func (b *breakableBus) breakAll() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, s := range b.subs {
+		s.Close()
+	}
 }

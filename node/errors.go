@@ -8,11 +8,11 @@ import (
 )
 
 var (
-	// ErrClosed: the node was closed.
+	// ErrClosed is returned by the node's methods once it was closed.
 	ErrClosed = errors.New("node is closed")
-	// ErrNetworkMismatch: a sync peer belongs to another network.
+	// ErrNetworkMismatch means a sync peer belongs to another network.
 	ErrNetworkMismatch = errors.New("peer is on another network")
-	// ErrLoopStopped: one of the node's background loops (gossip reader,
+	// ErrLoopStopped means one of the node's background loops (gossip reader,
 	// ingest, sync scheduler, discovery, purge, space watcher) stopped
 	// with an error while the node ran, so the node stopped too. Serve,
 	// Err and Close return it wrapped, with the loop's name and error.

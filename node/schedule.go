@@ -237,7 +237,7 @@ func (s *scheduler) launch(ctx context.Context, st *loopState, p peer.ID) {
 		defer st.sessions.Done()
 		select {
 		case st.sem <- struct{}{}:
-			s.n.SyncWith(ctx, p)
+			_, _ = s.n.SyncWith(ctx, p) // the session records its outcome in the history
 			<-st.sem
 		case <-ctx.Done():
 			return

@@ -67,7 +67,7 @@ func (n *Node) Disk() DiskState {
 	if m == nil {
 		return DiskState{}
 	}
-	m.Refresh() // on error the last reading stands; watchSpace logs it
+	_, _ = m.Refresh() // on error the last reading stands; watchSpace logs it
 	paused, since := m.Paused()
 	return DiskState{Watched: true, Dir: n.cfg.Home, Free: m.Free(), Reserve: m.Reserve(), Paused: paused, PausedSince: since}
 }

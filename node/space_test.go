@@ -49,7 +49,7 @@ func TestNodeShortOfSpace(t *testing.T) {
 	if err := unix.Statfs(full.Config().Home, &st); err != nil {
 		t.Fatal(err)
 	}
-	if uint64(st.Bavail)*uint64(st.Bsize) >= 1<<40 {
+	if st.Bavail*uint64(st.Bsize) >= 1<<40 {
 		t.Skip("the test disk has over 1 TiB free, more than the largest reserve")
 	}
 	other := tn.add()

@@ -84,7 +84,7 @@ func (n *Node) serveSync(s network.Stream) {
 		return
 	}
 	defer n.sched.adm.release(slot)
-	n.runSession(n.ctx, s, false, slot)
+	_, _ = n.runSession(n.ctx, s, false, slot) // the session records and logs its outcome
 }
 
 // runSession runs one session on s; slot is the admission slot of an
@@ -110,7 +110,7 @@ func (n *Node) runSession(ctx context.Context, s network.Stream, initiator bool,
 	n.stats.syncRecv.Add(uint64(res.Received))
 	if errors.Is(err, store.ErrNoSpace) {
 		// Not the peer's fault: no failure counted, the peer is told why.
-		ss.fw.Error("this node is short of disk space")
+		_ = ss.fw.Error("this node is short of disk space")
 		s.Close()
 		n.log.Info("Sync session ended: the disk is short of space.", "peer", ss.peer, "initiator", initiator, "err", err)
 		n.sched.history.record(ss.peer, res, err)
@@ -122,7 +122,7 @@ func (n *Node) runSession(ctx context.Context, s network.Stream, initiator bool,
 		}
 		n.stats.syncFailures.Add(1)
 		if errors.Is(err, protocol.ErrSyncViolation) {
-			ss.fw.Error(err.Error())
+			_ = ss.fw.Error(err.Error())
 		}
 		s.Reset()
 		n.log.Debug("Sync session failed.", "peer", ss.peer, "initiator", initiator, "err", err)

@@ -75,7 +75,7 @@ func (ss *session) run(ctx context.Context, initiator bool) error {
 	}
 	for {
 		in, err := ss.read(ctx)
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
@@ -138,10 +138,10 @@ func (ss *session) readHello() error {
 	case f.Type != protocol.FrameHello:
 		return fmt.Errorf("%w: first frame is type %d, not HELLO", protocol.ErrSyncViolation, f.Type)
 	case f.Hello.Version != protocol.SyncVersion:
-		ss.fw.Error(fmt.Sprintf("sync version %d is not supported", f.Hello.Version))
+		_ = ss.fw.Error(fmt.Sprintf("sync version %d is not supported", f.Hello.Version))
 		return fmt.Errorf("peer speaks sync version %d", f.Hello.Version)
 	case f.Hello.Network != ss.n.cfg.Network:
-		ss.fw.Error("this node is on network " + ss.n.cfg.Network)
+		_ = ss.fw.Error("this node is on network " + ss.n.cfg.Network)
 		return fmt.Errorf("%w: %q", ErrNetworkMismatch, f.Hello.Network)
 	}
 	return nil
@@ -164,10 +164,10 @@ func (ss *session) read(ctx context.Context) (*message, error) {
 		// fine as long as it keeps moving.
 		ss.s.SetReadDeadline(ss.deadline())
 		f, err := ss.fr.Next()
-		if err == io.EOF && first {
+		if errors.Is(err, io.EOF) && first {
 			return nil, io.EOF
 		}
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
 		if err != nil {

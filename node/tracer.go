@@ -166,7 +166,8 @@ func tracerOptions(n *Node, topic string, log *slog.Logger) []pubsub.Option {
 	return []pubsub.Option{
 		pubsub.WithRawTracer(newGossipTracer(n, topic)),
 		pubsub.WithRPCLogger(rpcLog),
-		pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(inspect), scoreRefresh),
+		// The named type matters: pubsub switches on the inspector's type.
+		pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(inspect), scoreRefresh), //nolint:unconvert // see above
 	}
 }
 

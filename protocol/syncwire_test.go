@@ -76,7 +76,7 @@ func TestFramesRoundTrip(t *testing.T) {
 			t.Fatalf("frame %d:\n got %+v\nwant %+v", i, *got, want)
 		}
 	}
-	if _, err := fr.Next(); err != io.EOF {
+	if _, err := fr.Next(); !errors.Is(err, io.EOF) {
 		t.Fatalf("after the last frame: %v, want EOF", err)
 	}
 	if fr.Read != written || fw.Written != written {
@@ -106,7 +106,7 @@ func TestFrameViolations(t *testing.T) {
 			}
 		})
 	}
-	if _, err := NewFrameReader(bytes.NewReader([]byte{5, 1})).Next(); err != io.ErrUnexpectedEOF {
+	if _, err := NewFrameReader(bytes.NewReader([]byte{5, 1})).Next(); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("truncated frame: %v, want unexpected EOF", err)
 	}
 }
@@ -128,7 +128,7 @@ func FuzzFrameReader(f *testing.F) {
 		for {
 			f, err := fr.Next()
 			if err != nil {
-				if err != io.EOF && err != io.ErrUnexpectedEOF && !errors.Is(err, ErrSyncViolation) {
+				if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, ErrSyncViolation) {
 					t.Fatalf("unexpected error kind: %v", err)
 				}
 				return

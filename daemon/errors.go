@@ -10,4 +10,7 @@ var (
 	// ErrServed is returned by Daemon.Serve when the daemon was already
 	// served or closed: a Daemon runs once.
 	ErrServed = errors.New("the daemon was already served or closed")
+	// ErrInitialised is returned by Init when the data directory already
+	// holds an identity key or the config file: init never overwrites.
+	ErrInitialised = errors.New("already initialised")
 )

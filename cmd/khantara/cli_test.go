@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	kdaemon "github.com/khantara/khantara/daemon"
+
 	khome "github.com/khantara/khantara/home"
 
 	"github.com/khantara/khantara/api"
@@ -94,7 +96,7 @@ func TestSetNetwork(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := string(setNetwork([]byte(tc.in), "city-net")); got != tc.want {
+			if got := string(kdaemon.SetNetwork([]byte(tc.in), "city-net")); got != tc.want {
 				t.Fatalf("got %q, want %q", got, tc.want)
 			}
 		})

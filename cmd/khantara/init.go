@@ -1,21 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
-	"github.com/khantara/khantara/api"
-	"github.com/khantara/khantara/configs"
-	"github.com/khantara/khantara/home"
-	"github.com/khantara/khantara/node"
-	"github.com/libp2p/go-libp2p/core/peer"
+	kdaemon "github.com/khantara/khantara/daemon"
+
 	"github.com/urfave/cli/v2"
 )
 
@@ -60,25 +53,17 @@ func runInit(c *cli.Context) error {
 	}
 	keyPath := layoutOf(home).Identity()
 
-	cfgText := configs.Example
-	if name := c.String("network"); c.IsSet("network") {
-		cfg := node.DefaultConfig(home)
-		cfg.Network = name
-		if err := cfg.Validate(); err != nil {
+	var network string
+	if c.IsSet("network") {
+		network = c.String("network")
+		if err := kdaemon.CheckNetwork(home, network); err != nil {
 			return cli.Exit(err.Error(), exitUsage)
 		}
-		cfgText = setNetwork(cfgText, name)
 	}
-	for _, p := range []string{keyPath, cfgPath} {
-		if _, err := os.Lstat(p); err == nil {
-			return cli.Exit(fmt.Sprintf("%s already exists; init changes nothing in an initialised home (use another --home, or move the file away)", p), exitFailed)
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return cli.Exit(fmt.Sprintf("init: %v", err), exitFailed)
-		}
-	}
-
-	id, err := createHome(home, keyPath, cfgPath, cfgText)
-	if err != nil {
+	id, err := kdaemon.Init(home, cfgPath, network)
+	if errors.Is(err, kdaemon.ErrInitialised) {
+		return cli.Exit(err.Error(), exitFailed)
+	} else if err != nil {
 		return cli.Exit("init: "+err.Error(), exitFailed)
 	}
 
@@ -110,108 +95,6 @@ func runInit(c *cli.Context) error {
 	fmt.Fprintf(w, "  3. describe yourself:  khantara profile --home %s profile.yaml\n", shellQuote(home))
 	fmt.Fprintf(w, "  4. publish a practice: khantara publish --home %s sheet.yaml\n", shellQuote(home))
 	return nil
-}
-
-// createHome makes root (0700) and writes the identity key, the API token
-// and the config file. On failure it removes what it created.
-func createHome(root, keyPath, cfgPath string, cfgText []byte) (peer.ID, error) {
-	var created []string
-	undo := func() {
-		for i := len(created) - 1; i >= 0; i-- {
-			os.Remove(created[i])
-		}
-	}
-	for _, dir := range []string{root, filepath.Dir(cfgPath)} {
-		made, err := mkdirAllTracked(dir)
-		created = append(created, made...)
-		if err != nil {
-			undo()
-			return "", fmt.Errorf("create %s: %w", dir, err)
-		}
-	}
-	key, err := node.LoadIdentity(keyPath)
-	if err != nil {
-		undo()
-		return "", err
-	}
-	created = append(created, keyPath)
-	id, err := peer.IDFromPrivateKey(key)
-	if err != nil {
-		undo()
-		return "", err
-	}
-	tokPath := layoutOf(root).APIToken()
-	_, statErr := os.Lstat(tokPath)
-	if _, err := api.LoadToken(tokPath); err != nil {
-		undo()
-		return "", err
-	}
-	if errors.Is(statErr, fs.ErrNotExist) {
-		created = append(created, tokPath)
-	}
-	if err := home.WriteNew(cfgPath, cfgText, 0o644); err != nil {
-		undo()
-		return "", err
-	}
-	return id, nil
-}
-
-// mkdirAllTracked is os.MkdirAll with mode 0700 that returns the
-// directories it created, deepest last.
-func mkdirAllTracked(dir string) ([]string, error) {
-	var missing []string
-	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
-		if _, err := os.Stat(d); err == nil {
-			break
-		}
-		missing = append(missing, d)
-		if filepath.Dir(d) == d {
-			break
-		}
-	}
-	var made []string
-	for i := len(missing) - 1; i >= 0; i-- {
-		if err := os.Mkdir(missing[i], 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-			return made, err
-		}
-		made = append(made, missing[i])
-	}
-	return made, nil
-}
-
-var (
-	// networkLine matches the top-level network key of a config file.
-	networkLine = regexp.MustCompile(`(?m)^network:[^\n]*$`)
-	// commentedNetworkLine matches it commented out with a value, as an
-	// example config shows a default: "# network: khantara".
-	commentedNetworkLine = regexp.MustCompile(`(?m)^#[ \t]*network:[ \t]*[a-z0-9-]+[ \t]*$`)
-)
-
-// setNetwork returns the config text with its top-level network key set
-// to name: the key's line is replaced, keeping a trailing comment; a
-// commented-out "# network: VALUE" line is replaced when there is no key;
-// else the key is appended. name must be a valid network name (no quoting
-// needed).
-func setNetwork(text []byte, name string) []byte {
-	if loc := networkLine.FindIndex(text); loc != nil {
-		line := string(text[loc[0]:loc[1]])
-		repl := "network: " + name
-		if i := strings.Index(line, " #"); i >= 0 {
-			for i > 0 && (line[i-1] == ' ' || line[i-1] == '\t') {
-				i--
-			}
-			repl += line[i:]
-		}
-		return bytes.Join([][]byte{text[:loc[0]], []byte(repl), text[loc[1]:]}, nil)
-	}
-	if loc := commentedNetworkLine.FindIndex(text); loc != nil {
-		return bytes.Join([][]byte{text[:loc[0]], []byte("network: " + name), text[loc[1]:]}, nil)
-	}
-	out := bytes.Clone(text)
-	if len(out) > 0 && out[len(out)-1] != '\n' {
-		out = append(out, '\n')
-	}
-	return append(out, "\nnetwork: "+name+"\n"...)
 }
 
 // requireHome is --home, refused when empty.

@@ -10,13 +10,13 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
-// publish serves POST /api/v1/practices. The body is parsed once, here,
-// and the parsed sheet travels on. ParseSheet validates it, so that the
-// answer names every problem with its source line; Seal, inside
-// node.Publish (or node.CheckPractice for a dry run), validates the whole
-// announcement again: protocol's guarantee that every Signed is valid,
-// which only protocol can waive (the CLI's own check of the file, in its
-// own process, is the third).
+// publish serves POST /api/v1/practices. The body is parsed once, here
+// (protocol.ReadSheet checks its shape), and validated once, by Seal inside
+// node.Publish (or node.CheckPractice for a dry run): the Draft's Explain
+// turns Seal's problems back into the sheet's field paths and source
+// lines. Only a sheet of the wrong shape is validated here, so that the
+// answer still lists every problem at once; it never reaches Seal. (The
+// CLI checks the file in its own process first: see cmd/khantara.)
 func (a *apiHandler) publish(w http.ResponseWriter, r *http.Request) {
 	q, err := strictQuery(r.URL.RawQuery, "dry_run")
 	if err == nil {
@@ -35,23 +35,39 @@ func (a *apiHandler) publish(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	sheet, err := protocol.ParseSheet(body)
+	draft, err := protocol.ReadSheet(body)
 	if err != nil {
 		invalid(w, "fact sheet", err)
 		return
 	}
+	if !draft.Shaped() {
+		invalid(w, "fact sheet", draft.Explain(draft.Value.Validate()))
+		return
+	}
+	sheet := draft.Value
 	if dry {
 		// Checks what Publish would, the size limits of the signed form
 		// included, without storing.
 		if err := a.n.CheckPractice(sheet); err != nil {
-			a.answer(w, "check the fact sheet", nil, err)
+			a.answerDraft(w, "check the fact sheet", "fact sheet", nil, draft.Explain(err))
 			return
 		}
 		writeJSON(w, http.StatusOK, Published{Publisher: a.n.ID().String(), ID: sheet.ID, DryRun: true})
 		return
 	}
 	signed, err := a.n.Publish(r.Context(), sheet)
-	a.answer(w, "publish", signed, err)
+	a.answerDraft(w, "publish", "fact sheet", signed, draft.Explain(err))
+}
+
+// answerDraft is answer for the announcement of a document the request
+// carried: a validation error is about that document, named what.
+func (a *apiHandler) answerDraft(w http.ResponseWriter, doing, what string, s *protocol.Signed, err error) {
+	var ve *protocol.ValidationError
+	if errors.As(err, &ve) {
+		invalid(w, what, err)
+		return
+	}
+	a.answer(w, doing, s, err)
 }
 
 func (a *apiHandler) retract(w http.ResponseWriter, r *http.Request) {
@@ -124,13 +140,17 @@ func (a *apiHandler) setProfile(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p, err := protocol.ParseProfile(body)
+	draft, err := protocol.ReadProfile(body)
 	if err != nil {
 		invalid(w, "profile", err)
 		return
 	}
-	signed, err := a.n.SetProfile(r.Context(), p)
-	a.answer(w, "set the profile", signed, err)
+	if !draft.Shaped() {
+		invalid(w, "profile", draft.Explain(draft.Value.Validate()))
+		return
+	}
+	signed, err := a.n.SetProfile(r.Context(), draft.Value)
+	a.answerDraft(w, "set the profile", "profile", signed, draft.Explain(err))
 }
 
 // answer writes the outcome of an own announcement.

@@ -31,15 +31,14 @@ func parse[T any, PT interface {
 	*T
 	Validate() error
 }](data []byte) (*T, error) {
-	var v T
-	lines, shape, err := parseDocument(data, &v)
+	d, err := read[T](data, "")
 	if err != nil {
 		return nil, err
 	}
-	if err := merge(shape, withLines(PT(&v).Validate(), lines)); err != nil {
+	if err := d.Explain(PT(d.Value).Validate()); err != nil {
 		return nil, err
 	}
-	return &v, nil
+	return d.Value, nil
 }
 
 // merge combines shape problems (unknown keys, wrong types) with the rule

@@ -180,7 +180,10 @@ func (n *Node) validate(ctx context.Context, from peer.ID, msg *pubsub.Message) 
 		n.log.Error("Cannot read the store while validating gossip.", "err", err)
 		return pubsub.ValidationIgnore
 	}
-	if ok, _ := n.quotas.admit(ann, len(msg.Data), false, nil, prior); !ok {
+	if ok, err := n.quotas.admit(ann, len(msg.Data), false, nil, prior); err != nil {
+		n.log.Error("Cannot read the store while validating gossip.", "err", err)
+		return pubsub.ValidationIgnore
+	} else if !ok {
 		return n.ignore(ReasonQuota)
 	}
 	if prior.Seen() {

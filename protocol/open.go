@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"sync"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	cryptopb "github.com/libp2p/go-libp2p/core/crypto/pb"
@@ -50,7 +51,7 @@ func Open(data []byte) (*Signed, error) {
 	if len(msg.Payload) > MaxPayloadSize {
 		return nil, fmt.Errorf("%w: payload is %d bytes, limit %d", ErrTooLarge, len(msg.Payload), MaxPayloadSize)
 	}
-	if ok, err := key.Verify(signedBytes(msg.PayloadType, msg.Payload), msg.Signature); err != nil {
+	if ok, err := verify(key, msg.PayloadType, msg.Payload, msg.Signature); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadSignature, err)
 	} else if !ok {
 		return nil, ErrBadSignature
@@ -78,17 +79,28 @@ func Open(data []byte) (*Signed, error) {
 	return &Signed{ann: ann, envelope: env, hash: sha256.Sum256(msg.Payload)}, nil
 }
 
-// signedBytes returns what an envelope's signature covers (PROTOCOL.md
-// section 3, libp2p's signed-envelope RFC 0002): the domain, the payload
-// type and the payload, each preceded by its length as an unsigned varint.
-func signedBytes(payloadType, payload []byte) []byte {
-	b := make([]byte, 0, 3*binary.MaxVarintLen64+len(EnvelopeDomain)+len(payloadType)+len(payload))
+// signedBytes appends to b what an envelope's signature covers
+// (PROTOCOL.md section 3, libp2p's signed-envelope RFC 0002): the domain,
+// the payload type and the payload, each preceded by its length as an
+// unsigned varint.
+func signedBytes(b, payloadType, payload []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(len(EnvelopeDomain)))
 	b = append(b, EnvelopeDomain...)
 	b = binary.AppendUvarint(b, uint64(len(payloadType)))
 	b = append(b, payloadType...)
 	b = binary.AppendUvarint(b, uint64(len(payload)))
 	return append(b, payload...)
+}
+
+// verifyBufs recycles the buffers signedBytes fills for Verify.
+var verifyBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// verify checks sig over payloadType and payload in EnvelopeDomain.
+func verify(key crypto.PubKey, payloadType, payload, sig []byte) (bool, error) {
+	buf := verifyBufs.Get().(*[]byte)
+	defer verifyBufs.Put(buf)
+	*buf = signedBytes((*buf)[:0], payloadType, payload)
+	return key.Verify(*buf, sig)
 }
 
 // The envelope's protobuf field numbers (go-libp2p's record/pb) and the

@@ -19,8 +19,8 @@
 // Asked once: Lookup answers, in one snapshot, everything a caller (the
 // gossip validator) and Apply need to know about an announcement; handed
 // back in Incoming.Prior, it spares Apply's transaction those reads while
-// per-publisher write versions show that nothing it covers has changed
-// (prior.go explains how that is known).
+// write versions (per publisher, sequence and slot, in stripes) show that
+// nothing it covers has changed (prior.go explains how that is known).
 //
 // Durability: Badger runs with SyncWrites off, and Apply returns only after
 // an explicit DB.Sync (WAL and value log) that began after its commit. The

@@ -12,29 +12,54 @@ import (
 
 // A Prior lets the write transaction reuse what a caller (the gossip
 // validator) already read, instead of asking the store the same questions
-// again. How the writer knows nothing changed in between: every publisher
-// falls in one of stripeCount stripes, each with a version counter. The
-// writer adds one to the stripe of every publisher a transaction wrote,
-// after the commit and before it starts the next transaction, and to
-// every stripe after an operation (Rebuild, RemovePublisher, Compact).
-// Lookup loads the stripe's version before it opens its read transaction.
-// So when the version the writer sees inside its transaction equals the
-// Prior's, no commit touching the publisher finished after Lookup loaded
-// it, and every commit before that is in Lookup's snapshot: what Lookup
-// read is what the transaction would read. Only the writer's own
-// uncommitted changes are newer; a publisher the transaction has already
-// written is read again. Publishers sharing a stripe only cost a re-read.
+// again. How the writer knows nothing changed in between: what a Prior
+// holds falls under three stripes, each a version counter: its
+// publisher's (the summary), its (publisher, sequence)'s (the seen log)
+// and its (publisher, slot)'s (the slot's state and its sequence record).
+// The writer adds one to every stripe a transaction wrote under, after
+// the commit and before it starts the next transaction, and to every
+// stripe after an operation (Rebuild, RemovePublisher, Compact). Lookup
+// loads the three versions before it opens its read transaction. So when
+// a version the writer sees inside its transaction equals the Prior's, no
+// commit writing under that stripe finished after Lookup loaded it, and
+// every commit before that is in Lookup's snapshot: what Lookup read
+// under it is what the transaction would read. Only the transaction's own
+// uncommitted writes are newer: a stripe it has already written under is
+// read again. Keys sharing a stripe only cost a re-read.
 
-// stripeCount is the number of publisher stripes (a power of two).
-const stripeCount = 256
+// stripeCount is the number of stripes (a power of two).
+const stripeCount = 1024
 
-// stripes are the per-stripe write versions, indexed by stripeOf.
+// stripes are the write versions (prior.go), indexed by stripeKeys.
 type stripes [stripeCount]atomic.Uint64
 
 var stripeSeed = maphash.MakeSeed()
 
-func (s *stripes) of(pub peer.ID) *atomic.Uint64 {
-	return &s[maphash.String(stripeSeed, string(pub))&(stripeCount-1)]
+// stripeKeys are the stripes an announcement's records fall under.
+type stripeKeys struct{ pub, seq, slot int }
+
+// stripeKey is what a stripe index is hashed from.
+type stripeKey struct {
+	pub  peer.ID
+	seq  uint64
+	slot string
+}
+
+func stripeIndex(k stripeKey) int {
+	return int(maphash.Comparable(stripeSeed, k) & (stripeCount - 1))
+}
+
+func keysOf(ann *protocol.Announcement) stripeKeys {
+	return stripeKeys{
+		pub:  stripeIndex(stripeKey{pub: ann.Publisher}),
+		seq:  stripeIndex(stripeKey{pub: ann.Publisher, seq: ann.Seq}),
+		slot: stripeIndex(stripeKey{pub: ann.Publisher, slot: "/" + ann.Slot()}),
+	}
+}
+
+// versions returns the current versions of k's stripes.
+func (s *stripes) versions(k stripeKeys) [3]uint64 {
+	return [3]uint64{s[k.pub].Load(), s[k.seq].Load(), s[k.slot].Load()}
 }
 
 // bumpAll moves every stripe: after an operation that rewrote the store.
@@ -61,7 +86,8 @@ type slotFacts struct {
 type Prior struct {
 	store *Store
 	hash  protocol.Hash
-	stamp uint64
+	keys  stripeKeys
+	stamp [3]uint64 // the versions of keys' stripes before the read
 	known bool
 	sum   summary
 	facts slotFacts
@@ -73,7 +99,8 @@ type Prior struct {
 // publisher's summary. Safe for concurrent use.
 func (s *Store) Lookup(sg *protocol.Signed) (*Prior, error) {
 	ann := sg.Announcement()
-	p := &Prior{store: s, hash: sg.Hash(), pub: ann.Publisher, stamp: s.stripes.of(ann.Publisher).Load()}
+	p := &Prior{store: s, hash: sg.Hash(), pub: ann.Publisher, keys: keysOf(ann)}
+	p.stamp = s.stripes.versions(p.keys)
 	err := s.view(func(txn *badger.Txn) error {
 		var err error
 		if p.sum, p.known, err = readSummary(txn, ann.Publisher); err != nil {
@@ -117,15 +144,24 @@ func (p *Prior) Publisher() (Publisher, bool) {
 // committing at this moment: Current is a hint for readers; Apply checks
 // again inside its transaction).
 func (p *Prior) Current() bool {
-	return p != nil && p.stamp == p.store.stripes.of(p.pub).Load()
+	return p != nil && p.stamp[0] == p.store.stripes[p.keys.pub].Load()
 }
 
-// fresh reports whether t may use p for sg instead of reading the store:
-// p was read for sg from t's store, no commit touched the publisher since,
-// and t has not written the publisher itself.
-func (p *Prior) fresh(t *writeTx, sg *protocol.Signed) bool {
-	return p != nil && p.store == t.store && p.hash == sg.Hash() && !t.dirty[p.pub] &&
-		p.stamp == t.store.stripes.of(p.pub).Load()
+// sumFresh reports whether t may take the publisher's summary from p, and
+// factsFresh whether it may take the slotFacts, for sg: p was read for sg
+// from t's store, and nothing was written under the stripes since, by a
+// commit or by t itself.
+func (p *Prior) sumFresh(t *writeTx, sg *protocol.Signed) bool {
+	return p.of(t, sg) && !t.touched[p.keys.pub] && p.stamp[0] == t.store.stripes[p.keys.pub].Load()
+}
+
+func (p *Prior) factsFresh(t *writeTx, sg *protocol.Signed) bool {
+	return p.of(t, sg) && !t.touched[p.keys.seq] && !t.touched[p.keys.slot] &&
+		p.stamp[1] == t.store.stripes[p.keys.seq].Load() && p.stamp[2] == t.store.stripes[p.keys.slot].Load()
+}
+
+func (p *Prior) of(t *writeTx, sg *protocol.Signed) bool {
+	return p != nil && p.store == t.store && p.hash == sg.Hash()
 }
 
 // readSummary reads pub's summary in txn; found is false when there is none.

@@ -58,8 +58,9 @@ func TestLookupAnswers(t *testing.T) {
 }
 
 // TestPriorReusedOnlyWhenFresh: Apply takes what Lookup read when nothing
-// changed the publisher since, and reads the store again when something
-// did, in another transaction or earlier in its own.
+// was written since under the announcement's sequence or slot, and reads
+// the store again when something was, in another transaction or earlier
+// in its own.
 func TestPriorReusedOnlyWhenFresh(t *testing.T) {
 	s := openStore(t, "")
 	k, pub := key(t, 4)
@@ -92,13 +93,24 @@ func TestPriorReusedOnlyWhenFresh(t *testing.T) {
 	if r, _ := s.Get(pub, "slot"); r.Signed.Hash() != v6.Hash() {
 		t.Fatal("the stale prior let an older version win")
 	}
+	// Another slot and sequence of the same publisher committed in
+	// between: the prior's facts still hold (its summary is read again).
+	v8 := practice(t, k, 8, "slot-b", "Eight")
+	p8 := lookup(t, s, v8)
+	apply(t, s, practice(t, k, 9, "slot-c", "Nine"))
+	if res := applyWith(t, s, Incoming{Signed: v8, Prior: p8}); res[0].Outcome != Applied || s.reused.Load() != 2 {
+		t.Fatalf("prior after a write to another slot: %+v, reused %d", res, s.reused.Load())
+	}
+	if sum, _ := s.PublisherSummary(pub); sum.Practices != 3 || sum.MaxSeenSeq != 9 {
+		t.Fatalf("summary after reuse: %+v", sum)
+	}
 	// An operation (Rebuild) makes every prior stale.
 	v7 := practice(t, k, 7, "other", "Seven")
 	p7 := lookup(t, s, v7)
 	if err := s.Rebuild(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if res := applyWith(t, s, Incoming{Signed: v7, Prior: p7}); res[0].Outcome != Applied || s.reused.Load() != 1 {
+	if res := applyWith(t, s, Incoming{Signed: v7, Prior: p7}); res[0].Outcome != Applied || s.reused.Load() != 2 {
 		t.Fatalf("prior from before Rebuild: %+v, reused %d", res, s.reused.Load())
 	}
 	checkDerived(t, s)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+	"github.com/khantara/khantara/protocol"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -73,6 +74,7 @@ type writeTx struct {
 	now      time.Time
 	sums     map[peer.ID]*summary
 	dirty    map[peer.ID]bool
+	touched  map[int]bool // the stripes t wrote under (prior.go)
 	epoch    string
 	startPos uint64
 	pos      uint64
@@ -84,7 +86,7 @@ func (s *Store) newWriteTx() *writeTx {
 	epoch, pos := s.Feed()
 	return &writeTx{
 		store: s, txn: s.db.NewTransaction(true), now: s.cfg.now().UTC(),
-		sums: map[peer.ID]*summary{}, dirty: map[peer.ID]bool{},
+		sums: map[peer.ID]*summary{}, dirty: map[peer.ID]bool{}, touched: map[int]bool{},
 		epoch: epoch, startPos: pos, pos: pos,
 	}
 }
@@ -92,11 +94,11 @@ func (s *Store) newWriteTx() *writeTx {
 // commitWriteTx writes t's changed summaries and feed position and
 // commits it; then Position reports the new position. The caller still
 // discards t.txn (a no-op after a commit). Whatever the outcome, the
-// stripes of the publishers t wrote move (prior.go).
+// stripes t wrote under move (prior.go).
 func (s *Store) commitWriteTx(t *writeTx) error {
 	defer func() {
-		for pub := range t.dirty {
-			s.stripes.of(pub).Add(1)
+		for i := range t.touched {
+			s.stripes[i].Add(1)
 		}
 	}()
 	if err := t.flushSummaries(); err != nil {
@@ -155,6 +157,7 @@ func (t *writeTx) apply(in *Incoming) (Result, error) {
 		return Result{Outcome: Duplicate}, nil
 	}
 	res := Result{Equivocation: f.seenSeq}
+	t.touch(ann, false)
 	if err := t.markSeen(pub, seq, h, sum, res.Equivocation); err != nil {
 		return Result{}, err
 	}
@@ -168,6 +171,7 @@ func (t *writeTx) apply(in *Incoming) (Result, error) {
 		}
 		return res, nil
 	}
+	t.touch(ann, true)
 	if f.cur != nil {
 		if err := t.supersede(pub, ann.Slot(), seq, sum, &f); err != nil {
 			return Result{}, err
@@ -181,24 +185,37 @@ func (t *writeTx) apply(in *Incoming) (Result, error) {
 }
 
 // facts returns the summary of in's publisher (cached in t, and changed
-// by what t applies) and what the store holds of in's sequence and slot.
+// by what t applies) and what the store holds of in's sequence and slot,
+// each from in.Prior when it is fresh for t, else read in t.
 func (t *writeTx) facts(in *Incoming) (*summary, slotFacts, error) {
 	ann := in.Signed.Announcement()
 	pub := ann.Publisher
-	if p := in.Prior; p.fresh(t, in.Signed) {
-		t.reused++
-		if t.sums[pub] == nil {
-			s := p.sum
-			t.sums[pub] = &s
-		}
-		return t.sums[pub], p.facts, nil
+	p := in.Prior
+	if t.sums[pub] == nil && p.sumFresh(t, in.Signed) {
+		s := p.sum
+		t.sums[pub] = &s
 	}
 	sum, err := t.summary(pub)
 	if err != nil {
 		return nil, slotFacts{}, err
 	}
+	if p.factsFresh(t, in.Signed) {
+		t.reused++
+		return sum, p.facts, nil
+	}
 	f, err := readFacts(t.txn, ann, in.Signed.Hash(), sum.maxSeen)
 	return sum, f, err
+}
+
+// touch marks the stripes of ann as written by t; commitWriteTx moves
+// them. A duplicate writes nothing; a stale announcement writes only the
+// seen log (and the summary), an applied one its slot too.
+func (t *writeTx) touch(ann *protocol.Announcement, slot bool) {
+	k := keysOf(ann)
+	t.touched[k.pub], t.touched[k.seq] = true, true
+	if slot {
+		t.touched[k.slot] = true
+	}
 }
 
 // markSeen adds (pub, seq, h) to the seen log and, for an equivocation,

@@ -27,8 +27,10 @@ import (
 // uncommitted writes are newer: a stripe it has already written under is
 // read again. Keys sharing a stripe only cost a re-read.
 
-// stripeCount is the number of stripes (a power of two).
-const stripeCount = 1024
+// stripeCount is the number of stripes (a power of two): 128 KiB of
+// counters, enough that the stripes a burst of writes moves rarely hold
+// an unrelated Prior.
+const stripeCount = 1 << 14
 
 // stripes are the write versions (prior.go), indexed by stripeKeys.
 type stripes [stripeCount]atomic.Uint64

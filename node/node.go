@@ -251,7 +251,11 @@ func (n *Node) apply(ctx context.Context, batch []store.Incoming) ([]store.Resul
 	skipped := 0
 	counted := map[peer.ID]*quotaHeld{}
 	for i, in := range batch {
-		ok, err := n.quotas.admit(in.Signed.Announcement(), len(in.Signed.Envelope()), true, counted)
+		var prior *store.Prior
+		if in.Prior.Current() {
+			prior = in.Prior // still what the store holds: no need to ask
+		}
+		ok, err := n.quotas.admit(in.Signed.Announcement(), len(in.Signed.Envelope()), true, counted, prior)
 		if err != nil {
 			return nil, err
 		}

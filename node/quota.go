@@ -72,8 +72,10 @@ type quotaHeld struct {
 // rate (the store path); without it admit only looks (the gossip
 // validator, which must not charge a message twice). batch, when not nil,
 // carries what earlier items of the same batch will add, since the store
-// has not counted them yet; admit updates it.
-func (qs *quotas) admit(ann *protocol.Announcement, size int, take bool, batch map[peer.ID]*quotaHeld) (bool, error) {
+// has not counted them yet; admit updates it. prior, when not nil, is what
+// the store holds of the publisher and ann's slot (store.Lookup), and
+// admit asks the store nothing.
+func (qs *quotas) admit(ann *protocol.Announcement, size int, take bool, batch map[peer.ID]*quotaHeld, prior *store.Prior) (bool, error) {
 	pub := ann.Publisher
 	if qs.exempt(pub) {
 		return true, nil
@@ -87,7 +89,7 @@ func (qs *quotas) admit(ann *protocol.Announcement, size int, take bool, batch m
 	h := batch[pub]
 	if h == nil {
 		h = &quotaHeld{}
-		sum, err := qs.st.PublisherSummary(pub)
+		sum, err := qs.summary(pub, prior)
 		switch {
 		case err == nil:
 			h.records, h.bytes = sum.Practices+sum.Retracted+sum.Profiles, sum.Bytes
@@ -114,11 +116,27 @@ func (qs *quotas) admit(ann *protocol.Announcement, size int, take bool, batch m
 	if bytesFull && h.bytes > limit+protocol.MaxEnvelopeSize {
 		return false, nil
 	}
+	if prior != nil {
+		_, held := prior.Head()
+		return held, nil
+	}
 	_, err := qs.st.Head(pub, ann.Slot())
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// summary returns pub's summary from prior, or from the store when prior
+// is nil.
+func (qs *quotas) summary(pub peer.ID, prior *store.Prior) (store.Publisher, error) {
+	if prior == nil {
+		return qs.st.PublisherSummary(pub)
+	}
+	if sum, ok := prior.Publisher(); ok {
+		return sum, nil
+	}
+	return store.Publisher{}, store.ErrNotFound
 }
 
 func (qs *quotas) rate(pub peer.ID, take bool) bool {

@@ -15,20 +15,21 @@ import (
 // index catches up or rebuilds in the background while the node runs.
 func (n *Node) Search() *search.Index { return n.index }
 
-// indexApplied wakes the index when a batch changed the state of a
-// practice or retraction slot (profiles are not indexed); the index reads
-// what changed from the store's feed.
+// indexApplied hands the index the practices and retractions of a batch
+// that changed the state of their slot, decoded (search.Index.Applied), so that it need
+// not decode them again from the store; the store's feed still says what
+// changed.
 func (n *Node) indexApplied(batch []store.Incoming, res []store.Result) {
 	if n.index == nil {
 		return
 	}
+	applied := make([]*protocol.Signed, 0, len(res))
 	for i, r := range res {
-		if r.Outcome != store.Applied {
-			continue
+		if sg := batch[i].Signed; r.Outcome == store.Applied && sg.Announcement().Kind != protocol.KindProfile {
+			applied = append(applied, sg) // profiles are not indexed
 		}
-		if ann := batch[i].Signed.Announcement(); ann.Kind != protocol.KindProfile {
-			n.index.Notify(ann.Publisher, ann.Slot())
-			return
-		}
+	}
+	if len(applied) > 0 {
+		n.index.Applied(applied...)
 	}
 }

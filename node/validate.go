@@ -171,24 +171,25 @@ func (n *Node) validate(ctx context.Context, from peer.ID, msg *pubsub.Message) 
 	if ann.Time.After(n.now().Add(MaxClockSkew)) {
 		return n.ignore(ReasonFuture)
 	}
-	if ok, err := n.quotas.admit(ann, len(msg.Data), false, nil); err != nil {
-		n.log.Error("Cannot read the store while validating gossip.", "err", err)
-		return pubsub.ValidationIgnore
-	} else if !ok {
-		return n.ignore(ReasonQuota)
-	}
-	h := signed.Hash()
-	seen, err := n.store.Seen(ann.Publisher, ann.Seq, h[:])
+	// One snapshot answers every question below, and travels on with the
+	// announcement so that the write transaction need not ask again
+	// (store.Prior says when it may reuse it).
+	prior, err := n.store.Lookup(signed)
 	if err != nil {
 		// Not this peer's fault: ignore, and let sync bring it later.
 		n.log.Error("Cannot read the store while validating gossip.", "err", err)
 		return pubsub.ValidationIgnore
 	}
-	if seen {
+	if ok, err := n.quotas.admit(ann, len(msg.Data), false, nil, prior); err != nil {
+		n.log.Error("Cannot read the store while validating gossip.", "err", err)
+		return pubsub.ValidationIgnore
+	} else if !ok {
+		return n.ignore(ReasonQuota)
+	}
+	if prior.Seen() {
 		return n.ignore(ReasonDuplicate)
 	}
-	head, err := n.store.Head(ann.Publisher, ann.Slot())
-	if err == nil && !head.LosesTo(ann.Seq, h) {
+	if head, held := prior.Head(); held && !head.LosesTo(ann.Seq, signed.Hash()) {
 		if head.Seq != ann.Seq {
 			return n.ignore(ReasonStale)
 		}
@@ -197,26 +198,30 @@ func (n *Node) validate(ctx context.Context, from peer.ID, msg *pubsub.Message) 
 		// the equivocation) and forwarded once, so every replica records
 		// the same; the seen log stops it the second time.
 		n.stats.equivocations.Add(1)
-		msg.ValidatorData = signed
+		msg.ValidatorData = &validated{signed: signed, prior: prior}
 		return pubsub.ValidationAccept
-	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
-		n.log.Error("Cannot read the store while validating gossip.", "err", err)
-		return pubsub.ValidationIgnore
 	}
 	// A sequence gap means this node missed something: ask the peer that
 	// delivered the message for a sync.
-	if sum, err := n.store.PublisherSummary(ann.Publisher); err == nil && ann.Seq > sum.MaxSeenSeq+1 ||
-		errors.Is(err, store.ErrNotFound) && ann.Seq > 1 {
+	if sum, known := prior.Publisher(); known && ann.Seq > sum.MaxSeenSeq+1 || !known && ann.Seq > 1 {
 		n.sched.request(msg.ReceivedFrom, reasonGap)
 	}
 	n.stats.accepted.Add(1)
-	msg.ValidatorData = signed
+	msg.ValidatorData = &validated{signed: signed, prior: prior}
 	return pubsub.ValidationAccept
+}
+
+// validated is what the validator hands on with an accepted message: the
+// decoded announcement and what the store said about it.
+type validated struct {
+	signed *protocol.Signed
+	prior  *store.Prior
 }
 
 // ingestItem is one announcement on its way into the store.
 type ingestItem struct {
 	signed *protocol.Signed
+	prior  *store.Prior // what the validator read; nil from other paths
 	from   peer.ID
 }
 
@@ -242,8 +247,8 @@ func (n *Node) readGossip(ctx context.Context) error {
 		if msg.ReceivedFrom == n.self {
 			continue // own publication, stored before it was published
 		}
-		if s, ok := msg.ValidatorData.(*protocol.Signed); ok {
-			n.enqueue(ctx, ingestItem{signed: s, from: msg.ReceivedFrom})
+		if v, ok := msg.ValidatorData.(*validated); ok {
+			n.enqueue(ctx, ingestItem{signed: v.signed, prior: v.prior, from: msg.ReceivedFrom})
 		}
 	}
 }
@@ -257,7 +262,7 @@ func (n *Node) applyLoop(ctx context.Context) error {
 		batch = batch[:0]
 		select {
 		case it := <-n.ingest:
-			batch = append(batch, store.Incoming{Signed: it.signed, From: it.from.String()})
+			batch = append(batch, store.Incoming{Signed: it.signed, From: it.from.String(), Prior: it.prior})
 		case <-ctx.Done():
 			return nil
 		}
@@ -265,7 +270,7 @@ func (n *Node) applyLoop(ctx context.Context) error {
 		for len(batch) < cap(batch) {
 			select {
 			case it := <-n.ingest:
-				batch = append(batch, store.Incoming{Signed: it.signed, From: it.from.String()})
+				batch = append(batch, store.Incoming{Signed: it.signed, From: it.from.String(), Prior: it.prior})
 			default:
 				break drain
 			}

@@ -3,7 +3,6 @@ package protocol
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -142,7 +141,9 @@ type Signed struct {
 func (s *Signed) Announcement() *Announcement { return s.ann }
 
 // Envelope returns the envelope in its canonical encoding (the protobuf
-// as go-libp2p marshals it; unknown fields a relay may have added are gone).
+// as go-libp2p marshals it; unknown fields a relay may have added are
+// gone). For an envelope that arrived canonical, as every writer sends
+// it, these are the bytes as received.
 func (s *Signed) Envelope() []byte { return s.envelope }
 
 // Hash returns the announcement's identity.
@@ -180,77 +181,6 @@ func Seal(ann *Announcement, key crypto.PrivKey) (*Signed, error) {
 	}
 	if len(data) > MaxEnvelopeSize {
 		return nil, fmt.Errorf("%w: envelope is %d bytes, limit %d", ErrTooLarge, len(data), MaxEnvelopeSize)
-	}
-	return &Signed{ann: ann, envelope: data, hash: sha256.Sum256(env.RawPayload)}, nil
-}
-
-// Open checks untrusted envelope bytes and returns the announcement they
-// carry. In order: size limit, envelope decoding, payload type, key type,
-// payload size, signature over EnvelopeDomain, payload decoding (strict:
-// unknown or duplicate members are errors), publisher = signer, schema.
-// Errors wrap one of the package's sentinels.
-func Open(data []byte) (*Signed, error) {
-	if len(data) > MaxEnvelopeSize {
-		return nil, fmt.Errorf("%w: envelope is %d bytes, limit %d", ErrTooLarge, len(data), MaxEnvelopeSize)
-	}
-	// Cheap checks on the unverified envelope first, so a hostile peer
-	// cannot make us verify a foreign key type or decode a foreign payload.
-	pre, err := record.UnmarshalEnvelope(data)
-	if err != nil {
-		return nil, fmt.Errorf("%w: envelope: %v", ErrMalformed, err)
-	}
-	if string(pre.PayloadType) != PayloadType {
-		return nil, fmt.Errorf("%w: %q", ErrPayloadType, truncate(string(pre.PayloadType), 40))
-	}
-	if pre.PublicKey.Type() != crypto.Ed25519 {
-		return nil, ErrKeyType
-	}
-	if len(pre.RawPayload) > MaxPayloadSize {
-		return nil, fmt.Errorf("%w: payload is %d bytes, limit %d", ErrTooLarge, len(pre.RawPayload), MaxPayloadSize)
-	}
-
-	rec := &wireRecord{}
-	env, err := record.ConsumeTypedEnvelope(data, rec)
-	switch {
-	case err == nil:
-	case errors.Is(err, record.ErrInvalidSignature):
-		return nil, ErrBadSignature
-	case rec.err != nil:
-		return nil, rec.err
-	default:
-		// ConsumeTypedEnvelope wraps verification failures other than a
-		// plain mismatch (a malformed signature, for one) without a sentinel.
-		return nil, fmt.Errorf("%w: %v", ErrBadSignature, err)
-	}
-	signer, err := peer.IDFromPublicKey(env.PublicKey)
-	if err != nil {
-		return nil, fmt.Errorf("%w: signer key: %v", ErrMalformed, err)
-	}
-	ann := rec.ann
-	if ann.Publisher != signer {
-		return nil, fmt.Errorf("%w: publisher %s, signer %s", ErrPublisherMismatch, truncate(ann.Publisher.String(), 60), signer)
-	}
-	if err := ann.Validate(); err != nil {
-		return nil, err
-	}
-	canonical, err := env.Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("%w: re-marshal envelope: %v", ErrMalformed, err)
-	}
-	return &Signed{ann: ann, envelope: canonical, hash: sha256.Sum256(env.RawPayload)}, nil
-}
-
-// DecodeStored decodes an envelope that this process verified earlier (read
-// back from its own store) without verifying the signature again. Never use
-// it on bytes from the network.
-func DecodeStored(data []byte) (*Signed, error) {
-	env, err := record.UnmarshalEnvelope(data)
-	if err != nil {
-		return nil, fmt.Errorf("%w: stored envelope: %v", ErrMalformed, err)
-	}
-	ann, err := DecodePayload(env.RawPayload)
-	if err != nil {
-		return nil, err
 	}
 	return &Signed{ann: ann, envelope: data, hash: sha256.Sum256(env.RawPayload)}, nil
 }

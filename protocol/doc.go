@@ -21,4 +21,9 @@
 //	signed, err := protocol.Seal(&protocol.Announcement{...}, key)   // validate, sign
 //	wire := signed.Envelope()                                         // bytes to gossip or store
 //	got, err := protocol.Open(wire)                                   // limits, signature, signer, schema
+//
+// Open decodes the envelope once, verifies its signature once and decodes
+// the JSON once; the *Signed it returns is the value that travels on (to
+// the validator, the store and the search index), so nothing downstream
+// decodes the same bytes again.
 package protocol

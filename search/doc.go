@@ -30,7 +30,9 @@
 // Every method is safe for concurrent use.
 //
 // Consistency: every write re-reads the store's current state of the
-// slots it indexes, so replaying a change twice is harmless, and a
+// slots it indexes (its header; the announcement itself comes decoded
+// from Applied when the node handed over that very one, and is decoded
+// from the store otherwise), so replaying a change twice is harmless, and a
 // change's feed entry is only ever replaced by a later one; so once the
 // index has applied the feed up to the store's position, it equals the
 // store. A write that fails (or panics inside bleve, as after ENOSPC)

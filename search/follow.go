@@ -221,25 +221,53 @@ func (ix *Index) batchOf(idx bleve.Index, keys []docKey) (*bleve.Batch, error) {
 			continue
 		}
 		id := docID(k.pub, k.slot)
-		rec, err := ix.st.Get(k.pub, k.slot)
+		ann, err := ix.practice(k)
 		switch {
-		case errors.Is(err, store.ErrNotFound):
-			b.Delete(id)
 		case err != nil:
 			return nil, fmt.Errorf("read %s from the store: %w", id, err)
-		case rec.Announcement().Kind == protocol.KindPractice:
-			doc, err := ix.docs.build(rec.Announcement())
+		case ann == nil:
+			b.Delete(id)
+		default:
+			doc, err := ix.docs.build(ann)
 			if err != nil {
 				return nil, err
 			}
 			if err := b.IndexAdvanced(doc); err != nil {
 				return nil, err
 			}
-		default:
-			b.Delete(id)
 		}
 	}
 	return b, nil
+}
+
+// practice returns the practice that is the state of k in the store, or
+// nil when the slot holds a retraction or nothing. The state's header
+// says which announcement it is: the one handed over by Applied, used as
+// it is, or another, decoded from the store.
+func (ix *Index) practice(k docKey) (*protocol.Announcement, error) {
+	sg := ix.handed.take(k)
+	head, err := ix.st.Head(k.pub, k.slot)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case head.Kind != protocol.KindPractice:
+		return nil, nil
+	case sg != nil && sg.Hash() == head.Hash:
+		ix.handed.used.Add(1)
+		return sg.Announcement(), nil
+	}
+	rec, err := ix.st.Get(k.pub, k.slot)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case rec.Announcement().Kind != protocol.KindPractice:
+		return nil, nil
+	}
+	return rec.Announcement(), nil
 }
 
 // live returns the live index.
@@ -275,7 +303,8 @@ func (ix *Index) safeBatch(idx bleve.Index, b *bleve.Batch, keys []docKey) (err 
 
 // Notify wakes the follower: call it after the store has applied a change
 // (the arguments are ignored, and kept for the callers' sake; the store's
-// change feed says what changed). It never blocks; after Close it does
+// change feed says what changed). Applied also hands over the decoded
+// announcements. It never blocks; after Close it does
 // nothing.
 func (ix *Index) Notify(peer.ID, string) { ix.notify() }
 

@@ -44,6 +44,8 @@ type Index struct {
 	version string // of the mapping, see newMapping
 
 	docs *docBuilder
+	// handed holds what Applied handed over for the follower.
+	handed handed
 
 	// ctx ends when Close begins; it stops the follower and a running
 	// Rebuild.

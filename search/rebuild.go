@@ -42,6 +42,8 @@ func (ix *Index) Rebuild(ctx context.Context) (int, error) {
 	if closed {
 		return 0, ErrClosed
 	}
+	// What was handed over so far is in the store's snapshot read below.
+	ix.handed.clear()
 	epoch, from := ix.st.Feed()
 	counts, _, err := ix.st.Counts()
 	if err != nil {
@@ -78,24 +80,39 @@ func (ix *Index) Rebuild(ctx context.Context) (int, error) {
 	if ix.afterFill != nil {
 		ix.afterFill()
 	}
+	if err := ix.switchTo(idx, name, epoch, from); err != nil {
+		return fail(err)
+	}
+	n, err := idx.DocCount()
+	if err != nil {
+		return 0, err
+	}
+	ix.cfg.log.Debug("Switched to the rebuilt search index.", "practices", n, "took", time.Since(start).Round(time.Millisecond))
+	return int(n), nil
+}
 
+// switchTo makes idx, filled from the store's feed position from of
+// epoch, the live index: it replays onto idx what the live index holds
+// beyond from, switches, and removes the old index.
+func (ix *Index) switchTo(idx bleve.Index, name, epoch string, from uint64) error {
 	ix.writeMu.Lock()
 	if ix.closed {
 		ix.writeMu.Unlock()
-		return fail(ErrClosed)
+		return ErrClosed
 	}
 	// Bring the new index to where the live one is, so the switch loses
 	// nothing a caller may already have seen (writes wait meanwhile).
 	pos := from
 	if ix.cur != nil && ix.epoch == epoch && ix.pos > from {
+		var err error
 		if pos, err = ix.replay(idx, epoch, from, ix.pos); err != nil {
 			ix.writeMu.Unlock()
-			return fail(err)
+			return err
 		}
 	}
 	if err := writeCurrent(ix.dir, name); err != nil {
 		ix.writeMu.Unlock()
-		return fail(err)
+		return err
 	}
 	ix.idxMu.Lock()
 	old, oldName := ix.cur, ix.curName
@@ -121,12 +138,7 @@ func (ix *Index) Rebuild(ctx context.Context) (int, error) {
 	if err := errors.Join(errs...); err != nil {
 		ix.cfg.log.Warn("Could not remove the old search index.", "err", err)
 	}
-	n, err := idx.DocCount()
-	if err != nil {
-		return 0, err
-	}
-	ix.cfg.log.Debug("Switched to the rebuilt search index.", "practices", n, "took", time.Since(start).Round(time.Millisecond))
-	return int(n), nil
+	return nil
 }
 
 // fill indexes every current practice of the store into idx. One

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -181,5 +182,73 @@ func BenchmarkApplySequential(b *testing.B) {
 		if _, err := s.Apply(context.Background(), Incoming{Signed: signed[i]}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkGossipIngest is the gossip path in the store: each worker
+// opens an envelope, asks the store what the validator asks (seen? the
+// slot's head? the publisher's summary?) and applies it. "asked-twice"
+// asks with Seen, Head and PublisherSummary and lets Apply read it all
+// again in its transaction; "asked-once" asks with one Lookup and hands
+// the Prior to Apply. It reports ingest/s and, for asked-once, the share
+// of announcements Apply took from their Prior.
+func BenchmarkGossipIngest(b *testing.B) {
+	for _, once := range []bool{false, true} {
+		name := "asked-twice"
+		if once {
+			name = "asked-once"
+		}
+		b.Run(name, func(b *testing.B) {
+			envs := benchEnvelopes(b, b.N)
+			s := openStore(b, "")
+			b.ResetTimer()
+			start := time.Now()
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			for range ingestWorkers {
+				wg.Go(func() {
+					for {
+						i := int(next.Add(1)) - 1
+						if i >= len(envs) {
+							return
+						}
+						signed, err := protocol.Open(envs[i])
+						if err != nil {
+							panic(err)
+						}
+						in := Incoming{Signed: signed, From: "bench"}
+						if once {
+							if in.Prior, err = s.Lookup(signed); err != nil {
+								panic(err)
+							}
+						} else {
+							ann, h := signed.Announcement(), signed.Hash()
+							if _, err := s.Seen(ann.Publisher, ann.Seq, h[:]); err != nil {
+								panic(err)
+							}
+							if _, err := s.Head(ann.Publisher, ann.Slot()); err != nil && !errors.Is(err, ErrNotFound) {
+								panic(err)
+							}
+							if _, err := s.PublisherSummary(ann.Publisher); err != nil && !errors.Is(err, ErrNotFound) {
+								panic(err)
+							}
+						}
+						if _, err := s.Apply(context.Background(), in); err != nil {
+							panic(err)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			rate := float64(b.N) / time.Since(start).Seconds()
+			b.StopTimer()
+			b.ReportMetric(rate, "ingest/s")
+			if once {
+				b.ReportMetric(float64(s.reused.Load())/float64(b.N), "reused")
+			}
+			if c, _, _ := s.Counts(); c.Practices != uint64(b.N) {
+				b.Fatalf("stored %d practices, want %d", c.Practices, b.N)
+			}
+		})
 	}
 }

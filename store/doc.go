@@ -16,6 +16,12 @@
 // durable; Close stops both and releases everything, and is safe to call
 // twice. All methods are safe for concurrent use.
 //
+// Asked once: Lookup answers, in one snapshot, everything a caller (the
+// gossip validator) and Apply need to know about an announcement; handed
+// back in Incoming.Prior, it spares Apply's transaction those reads while
+// write versions (per publisher, sequence and slot, in stripes) show that
+// nothing it covers has changed (prior.go explains how that is known).
+//
 // Durability: Badger runs with SyncWrites off, and Apply returns only after
 // an explicit DB.Sync (WAL and value log) that began after its commit. The
 // writer commits whatever requests are waiting in one transaction and

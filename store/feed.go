@@ -148,8 +148,8 @@ func (t *writeTx) recordChange(pub peer.ID, slot string, oldPos uint64) (uint64,
 
 // seqPos returns the feed position kept in the 'q' record of the state
 // (pub, seq, h), or 0 when there is none.
-func (t *writeTx) seqPos(pub peer.ID, seq uint64, h [32]byte) (uint64, error) {
-	item, err := t.txn.Get(seqKey(prefixSeq, pub, seq, h))
+func seqPos(txn *badger.Txn, pub peer.ID, seq uint64, h [32]byte) (uint64, error) {
+	item, err := txn.Get(seqKey(prefixSeq, pub, seq, h))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return 0, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -12,10 +13,10 @@ import (
 // Rebuild drops every derived record (the sequence index, publisher
 // summaries, the equivocation index, the change feed) and recreates them
 // from the primary records (state and seen log). The feed gets new
-// positions, one per slot in key order, and a new epoch. It runs inside the writer, so Apply calls
-// wait for it; reads during a rebuild may see partial derived records. A
-// rebuild cut short by a crash is finished by the next Open. If ctx ends
-// first, Rebuild returns and the rebuild goes on.
+// positions, one per slot in key order, and a new epoch. It runs inside
+// the writer, so Apply calls wait for it; reads during a rebuild may see
+// partial derived records. A rebuild cut short by a crash is finished by
+// the next Open. If ctx ends first, Rebuild returns and the rebuild goes on.
 func (s *Store) Rebuild(ctx context.Context) error {
 	// The writer runs the rebuild, so no Apply interleaves with it.
 	return s.run(ctx, s.rebuild)
@@ -33,89 +34,25 @@ func (s *Store) rebuild() error {
 	if err := s.db.DropPrefix(derivedPrefixes...); err != nil {
 		return fmt.Errorf("drop derived records: %w", err)
 	}
-	sums := map[peer.ID]*summary{}
-	get := func(pub peer.ID) *summary {
-		if sums[pub] == nil {
-			sums[pub] = &summary{}
-		}
-		return sums[pub]
-	}
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
-	now := s.cfg.now().UTC()
-	var pos uint64
+	r := rebuilder{wb: wb, now: s.cfg.now().UTC(), sums: map[peer.ID]*summary{}}
 	err := s.db.View(func(txn *badger.Txn) error {
-		prefix := []byte{prefixState}
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true})
-		defer it.Close()
-		for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
-			pub, slot, err := splitPub(it.Item().Key())
-			if err != nil {
-				return err
-			}
-			var v *stateValue
-			if err := it.Item().Value(func(b []byte) (err error) { v, err = decodeStateValue(b); return }); err != nil {
-				return err
-			}
-			sum := get(pub)
-			sum.add(v.kind, v.seq, v.hash, len(v.envelope))
-			if v.receivedAt.After(sum.updated) {
-				sum.updated = v.receivedAt
-			}
-			pos++
-			if err := wb.Set(seqKey(prefixSeq, pub, v.seq, v.hash), seqValue(pos, string(slot))); err != nil {
-				return err
-			}
-			if err := wb.Set(changeKey(pos), changeValue(pub, string(slot))); err != nil {
-				return err
-			}
+		if err := r.states(txn); err != nil {
+			return err
 		}
-		it.Close()
-
-		prefix = []byte{prefixSeen}
-		it = txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
-		defer it.Close()
-		var lastPub peer.ID
-		var lastSeq uint64
-		hashes := 0 // seen so far at (lastPub, lastSeq)
-		for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
-			pub, rest, err := splitPub(it.Item().Key())
-			if err != nil {
-				return err
-			}
-			seq, _, err := splitSeqKey(rest)
-			if err != nil {
-				return err
-			}
-			sum := get(pub)
-			sum.maxSeen = max(sum.maxSeen, seq)
-			if pub != lastPub || seq != lastSeq {
-				lastPub, lastSeq, hashes = pub, seq, 0
-			}
-			hashes++
-			if hashes == 2 {
-				// A second hash at this sequence: one equivocation, however
-				// many more hashes follow. The detection time is lost; the
-				// rebuild time stands in for it.
-				xk := seqPrefix(prefixEquivocation, pub, seq)
-				if err := wb.Set(xk, binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))); err != nil {
-					return err
-				}
-				sum.equivocations++
-			}
-		}
-		return nil
+		return r.seen(txn)
 	})
 	if err != nil {
 		return fmt.Errorf("scan primary records: %w", err)
 	}
-	for pub, sum := range sums {
+	for pub, sum := range r.sums {
 		if err := wb.Set(pubKey(prefixPublisher, pub), sum.encode()); err != nil {
 			return err
 		}
 	}
 	epoch := newEpoch()
-	if err := wb.Set(metaPosition, binary.BigEndian.AppendUint64(nil, pos)); err != nil {
+	if err := wb.Set(metaPosition, binary.BigEndian.AppendUint64(nil, r.pos)); err != nil {
 		return err
 	}
 	if err := wb.Set(metaEpoch, []byte(epoch)); err != nil {
@@ -130,6 +67,91 @@ func (s *Store) rebuild() error {
 	if err := s.db.Sync(); err != nil {
 		return err
 	}
-	s.setFeed(epoch, pos)
+	s.setFeed(epoch, r.pos)
+	return nil
+}
+
+// rebuilder recreates the derived records into wb: sums collects the
+// publisher summaries, pos the last feed position assigned.
+type rebuilder struct {
+	wb   *badger.WriteBatch
+	now  time.Time
+	sums map[peer.ID]*summary
+	pos  uint64
+}
+
+func (r *rebuilder) summary(pub peer.ID) *summary {
+	if r.sums[pub] == nil {
+		r.sums[pub] = &summary{}
+	}
+	return r.sums[pub]
+}
+
+// states scans the state records: each gets its sequence record and a
+// feed position, and counts in its publisher's summary.
+func (r *rebuilder) states(txn *badger.Txn) error {
+	prefix := []byte{prefixState}
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true})
+	defer it.Close()
+	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+		pub, slot, err := splitPub(it.Item().Key())
+		if err != nil {
+			return err
+		}
+		var v *stateValue
+		if err := it.Item().Value(func(b []byte) (err error) { v, err = decodeStateValue(b); return }); err != nil {
+			return err
+		}
+		sum := r.summary(pub)
+		sum.add(v.kind, v.seq, v.hash, len(v.envelope))
+		if v.receivedAt.After(sum.updated) {
+			sum.updated = v.receivedAt
+		}
+		r.pos++
+		if err := r.wb.Set(seqKey(prefixSeq, pub, v.seq, v.hash), seqValue(r.pos, string(slot))); err != nil {
+			return err
+		}
+		if err := r.wb.Set(changeKey(r.pos), changeValue(pub, string(slot))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// seen scans the seen log for each publisher's highest sequence and its
+// equivocations.
+func (r *rebuilder) seen(txn *badger.Txn) error {
+	prefix := []byte{prefixSeen}
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	defer it.Close()
+	var lastPub peer.ID
+	var lastSeq uint64
+	hashes := 0 // seen so far at (lastPub, lastSeq)
+	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+		pub, rest, err := splitPub(it.Item().Key())
+		if err != nil {
+			return err
+		}
+		seq, _, err := splitSeqKey(rest)
+		if err != nil {
+			return err
+		}
+		sum := r.summary(pub)
+		sum.maxSeen = max(sum.maxSeen, seq)
+		if pub != lastPub || seq != lastSeq {
+			lastPub, lastSeq, hashes = pub, seq, 0
+		}
+		hashes++
+		if hashes == 2 {
+			// A second hash at this sequence: one equivocation, however
+			// many more hashes follow. The detection time is lost; the
+			// rebuild time stands in for it.
+			xk := seqPrefix(prefixEquivocation, pub, seq)
+			if err := r.wb.Set(xk, binary.BigEndian.AppendUint64(nil, uint64(r.now.UnixNano()))); err != nil {
+				return err
+			}
+			sum.equivocations++
+		}
+	}
 	return nil
 }

@@ -39,6 +39,11 @@ type Store struct {
 
 	syncs, committed atomic.Uint64 // WriteStats counters
 
+	// stripes version the publishers' records for Prior (prior.go);
+	// reused counts announcements Apply took from a fresh Prior.
+	stripes stripes
+	reused  atomic.Uint64
+
 	// feedMu guards epoch and position, the change feed's epoch and last
 	// committed position (feed.go); the writer sets them after a commit.
 	feedMu   sync.Mutex

@@ -1,0 +1,314 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+	"github.com/khantara/khantara/protocol"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+type pending struct {
+	in  *Incoming
+	out *Result
+}
+
+func (s *Store) commitGroup(group []*applyReq) error {
+	var all []pending
+	for _, r := range group {
+		for i := range r.items {
+			all = append(all, pending{&r.items[i], &r.results[i]})
+		}
+	}
+	for len(all) > 0 {
+		n, err := s.applyChunk(all)
+		if err != nil {
+			return err
+		}
+		all = all[n:]
+	}
+	return nil
+}
+
+// applyChunk applies a prefix of items in one transaction, as many as fit
+// comfortably in Badger's batch limits, and returns how many it applied.
+func (s *Store) applyChunk(items []pending) (int, error) {
+	tx := s.newWriteTx()
+	defer tx.txn.Discard()
+	budget := s.db.MaxBatchSize() / 2
+	count := s.db.MaxBatchCount() / 2
+	var size, entries int64
+	n := 0
+	for _, it := range items {
+		cost := int64(len(it.in.Signed.Envelope()) + len(it.in.From) + 512)
+		if n > 0 && (size+cost > budget || entries+8 > count) {
+			break
+		}
+		res, err := tx.apply(it.in)
+		if err != nil {
+			return 0, err
+		}
+		*it.out = res
+		size += cost
+		entries += 8
+		n++
+	}
+	if err := s.commitWriteTx(tx); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// writeTx applies announcements inside one Badger transaction, caching the
+// publisher summaries it reads and writing back the ones it changed
+// (dirty) in flushSummaries. pos is the last feed position assigned
+// (recordChange); it starts at the store's Position. reused counts the
+// announcements applied from a fresh Prior.
+type writeTx struct {
+	store    *Store
+	txn      *badger.Txn
+	reused   uint64
+	now      time.Time
+	sums     map[peer.ID]*summary
+	dirty    map[peer.ID]bool
+	touched  map[int]bool // the stripes t wrote under (prior.go)
+	epoch    string
+	startPos uint64
+	pos      uint64
+}
+
+// newWriteTx starts a write transaction. Only the writer goroutine
+// writes, so the feed position cannot move under it.
+func (s *Store) newWriteTx() *writeTx {
+	epoch, pos := s.Feed()
+	return &writeTx{
+		store: s, txn: s.db.NewTransaction(true), now: s.cfg.now().UTC(),
+		sums: map[peer.ID]*summary{}, dirty: map[peer.ID]bool{}, touched: map[int]bool{},
+		epoch: epoch, startPos: pos, pos: pos,
+	}
+}
+
+// commitWriteTx writes t's changed summaries and feed position and
+// commits it; then Position reports the new position. The caller still
+// discards t.txn (a no-op after a commit). Whatever the outcome, the
+// stripes t wrote under move (prior.go).
+func (s *Store) commitWriteTx(t *writeTx) error {
+	defer func() {
+		for i := range t.touched {
+			s.stripes[i].Add(1)
+		}
+	}()
+	if err := t.flushSummaries(); err != nil {
+		return err
+	}
+	if t.pos != t.startPos {
+		if err := t.txn.Set(metaPosition, binary.BigEndian.AppendUint64(nil, t.pos)); err != nil {
+			return err
+		}
+	}
+	if err := t.txn.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	if t.pos != t.startPos {
+		s.setFeed(t.epoch, t.pos)
+	}
+	s.reused.Add(t.reused)
+	return nil
+}
+
+// summary returns pub's summary as t has it, reading it on first use.
+func (t *writeTx) summary(pub peer.ID) (*summary, error) {
+	if s, ok := t.sums[pub]; ok {
+		return s, nil
+	}
+	s, _, err := readSummary(t.txn, pub)
+	if err != nil {
+		return nil, err
+	}
+	t.sums[pub] = &s
+	return &s, nil
+}
+
+func (t *writeTx) flushSummaries() error {
+	for pub := range t.dirty {
+		if err := t.txn.Set(pubKey(prefixPublisher, pub), t.sums[pub].encode()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apply applies one announcement inside t. What it must know of the
+// store (slotFacts and the publisher's summary) comes from the Prior the
+// caller looked up when that is still fresh (prior.go), and is read
+// inside t otherwise.
+func (t *writeTx) apply(in *Incoming) (Result, error) {
+	ann := in.Signed.Announcement()
+	h := in.Signed.Hash()
+	pub, seq := ann.Publisher, ann.Seq
+	sum, f, err := t.facts(in)
+	if err != nil {
+		return Result{}, err
+	}
+	if f.seen {
+		return Result{Outcome: Duplicate}, nil
+	}
+	res := Result{Equivocation: f.seenSeq}
+	t.touch(ann, false)
+	if err := t.markSeen(pub, seq, h, sum, res.Equivocation); err != nil {
+		return Result{}, err
+	}
+	if f.cur != nil && !rankAbove(seq, h, f.cur.seq, f.cur.hash) {
+		res.Outcome = Stale
+		if res.Equivocation && f.cur.seq == seq {
+			// The loser of an equivocation is kept as proof.
+			if err := t.txn.Set(seqKey(prefixEvidence, pub, seq, h), in.Signed.Envelope()); err != nil {
+				return Result{}, err
+			}
+		}
+		return res, nil
+	}
+	t.touch(ann, true)
+	if f.cur != nil {
+		if err := t.supersede(pub, ann.Slot(), seq, sum, &f); err != nil {
+			return Result{}, err
+		}
+	}
+	if err := t.setState(in, sum, f.curPos); err != nil {
+		return Result{}, err
+	}
+	res.Outcome = Applied
+	return res, nil
+}
+
+// facts returns the summary of in's publisher (cached in t, and changed
+// by what t applies) and what the store holds of in's sequence and slot,
+// each from in.Prior when it is fresh for t, else read in t.
+func (t *writeTx) facts(in *Incoming) (*summary, slotFacts, error) {
+	ann := in.Signed.Announcement()
+	pub := ann.Publisher
+	p := in.Prior
+	if t.sums[pub] == nil && p.sumFresh(t, in.Signed) {
+		s := p.sum
+		t.sums[pub] = &s
+	}
+	sum, err := t.summary(pub)
+	if err != nil {
+		return nil, slotFacts{}, err
+	}
+	if p.factsFresh(t, in.Signed) {
+		t.reused++
+		return sum, p.facts, nil
+	}
+	f, err := readFacts(t.txn, ann, in.Signed.Hash(), sum.maxSeen)
+	return sum, f, err
+}
+
+// touch marks the stripes of ann as written by t; commitWriteTx moves
+// them. A duplicate writes nothing; a stale announcement writes only the
+// seen log (and the summary), an applied one its slot too.
+func (t *writeTx) touch(ann *protocol.Announcement, slot bool) {
+	k := keysOf(ann)
+	t.touched[k.pub], t.touched[k.seq] = true, true
+	if slot {
+		t.touched[k.slot] = true
+	}
+}
+
+// markSeen adds (pub, seq, h) to the seen log and, for an equivocation,
+// records it once per sequence.
+func (t *writeTx) markSeen(pub peer.ID, seq uint64, h [32]byte, sum *summary, equivocation bool) error {
+	t.dirty[pub] = true
+	if err := t.txn.Set(seqKey(prefixSeen, pub, seq, h), nil); err != nil {
+		return err
+	}
+	sum.maxSeen = max(sum.maxSeen, seq)
+	if !equivocation {
+		return nil
+	}
+	xk := seqPrefix(prefixEquivocation, pub, seq)
+	if _, err := t.txn.Get(xk); !errors.Is(err, badger.ErrKeyNotFound) {
+		return err
+	}
+	if err := t.txn.Set(xk, binary.BigEndian.AppendUint64(nil, uint64(t.now.UnixNano()))); err != nil {
+		return err
+	}
+	sum.equivocations++
+	return nil
+}
+
+// supersede retires the state f.cur of (pub, slot), which an announcement
+// with sequence seq outranks: a displaced equivocating twin is kept as
+// evidence, the old sequence record goes, and the summary forgets it.
+func (t *writeTx) supersede(pub peer.ID, slot string, seq uint64, sum *summary, f *slotFacts) error {
+	cur := f.cur
+	if cur.seq == seq {
+		// Displaced by an equivocating twin with a lower hash: keep the
+		// loser as proof.
+		env, err := t.stateEnvelope(pub, slot)
+		if err != nil {
+			return err
+		}
+		if err := t.txn.Set(seqKey(prefixEvidence, pub, seq, cur.hash), env); err != nil {
+			return err
+		}
+	}
+	if err := t.txn.Delete(seqKey(prefixSeq, pub, cur.seq, cur.hash)); err != nil {
+		return err
+	}
+	sum.remove(cur.kind, cur.hash, f.curSize)
+	// The superseded envelope stays on disk until Compact (purge.go).
+	return t.txn.Set(metaPurgePending, nil)
+}
+
+// stateEnvelope returns a copy of the envelope of the state (pub, slot).
+func (t *writeTx) stateEnvelope(pub peer.ID, slot string) ([]byte, error) {
+	item, err := t.txn.Get(stateKey(pub, slot))
+	if err != nil {
+		return nil, err
+	}
+	raw, err := item.ValueCopy(nil)
+	if err != nil {
+		return nil, err
+	}
+	old, err := decodeStateValue(raw)
+	if err != nil {
+		return nil, err
+	}
+	return old.envelope, nil
+}
+
+// setState makes in the state of its slot, with a new feed position
+// (replacing the slot's entry at oldPos, if any), and counts it in sum.
+func (t *writeTx) setState(in *Incoming, sum *summary, oldPos uint64) error {
+	ann := in.Signed.Announcement()
+	h := in.Signed.Hash()
+	pub, seq, slot := ann.Publisher, ann.Seq, ann.Slot()
+	v := stateValue{kind: ann.Kind, seq: seq, hash: h, receivedAt: t.now, from: in.From, envelope: in.Signed.Envelope()}
+	if err := t.txn.Set(stateKey(pub, slot), v.encode()); err != nil {
+		return err
+	}
+	pos, err := t.recordChange(pub, slot, oldPos)
+	if err != nil {
+		return err
+	}
+	if err := t.txn.Set(seqKey(prefixSeq, pub, seq, h), seqValue(pos, slot)); err != nil {
+		return err
+	}
+	sum.add(ann.Kind, seq, h, len(v.envelope))
+	sum.updated = t.now
+	return nil
+}
+
+// hasAny reports whether any key starts with p. Asked about a sequence's
+// seen hashes after the exact key was found missing, a yes means another
+// announcement with that sequence was seen.
+func hasAny(txn *badger.Txn, p []byte) bool {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: p})
+	defer it.Close()
+	it.Seek(p)
+	return it.ValidForPrefix(p)
+}

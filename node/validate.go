@@ -239,7 +239,7 @@ func (n *Node) readGossip(ctx context.Context) error {
 	for {
 		msg, err := n.sub.Next(ctx)
 		if ctx.Err() != nil {
-			return nil
+			return nil //nolint:nilerr // the node is stopping: not a failure of the loop
 		}
 		if err != nil {
 			return err

@@ -288,7 +288,7 @@ func writeCurrent(dir, name string) error {
 		return fmt.Errorf("switch search index: %w", err)
 	}
 	if d, err := os.Open(dir); err == nil {
-		d.Sync()
+		_ = d.Sync() // best effort: some filesystems cannot sync a directory
 		d.Close()
 	}
 	return nil

@@ -23,11 +23,11 @@ type Incoming struct {
 type Outcome uint8
 
 const (
-	// Applied: the announcement is now the state of its slot.
+	// Applied means the announcement is now the state of its slot.
 	Applied Outcome = iota + 1
-	// Duplicate: the announcement had been applied before; nothing changed.
+	// Duplicate means the announcement had been applied before; nothing changed.
 	Duplicate
-	// Stale: a higher-ranked announcement holds the slot (a newer version,
+	// Stale means a higher-ranked announcement holds the slot (a newer version,
 	// a retraction, or the winner of an equivocation); it was not kept.
 	Stale
 )

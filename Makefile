@@ -32,6 +32,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 20000x -timeout 30m ./store
 	$(GO) test -run '^$$' -bench '^Benchmark(SyncBytes|CatchUp)$$' -benchtime 1x -timeout 20m ./node
 	$(GO) test -run '^$$' -bench '^BenchmarkPropagation$$' -benchtime 20x -timeout 20m ./node
+	$(GO) test -run '^$$' -bench '^BenchmarkGossipIngest$$' -benchtime 20000x -timeout 20m ./node
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./search
 	$(GO) test -run '^$$' -bench . ./export
 

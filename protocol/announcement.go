@@ -135,6 +135,7 @@ type Signed struct {
 	ann      *Announcement
 	envelope []byte
 	hash     Hash
+	signer   peer.ID
 }
 
 // Announcement returns the decoded announcement.
@@ -148,6 +149,15 @@ func (s *Signed) Envelope() []byte { return s.envelope }
 
 // Hash returns the announcement's identity.
 func (s *Signed) Hash() Hash { return s.hash }
+
+// Signer returns the peer ID of the key that signed the envelope. For a
+// plain publisher it is the publisher.
+func (s *Signed) Signer() peer.ID { return s.signer }
+
+// Slot returns the announcement's slot in the catalogue state
+// (Announcement.Slot). Every package asks the Signed, not the
+// Announcement, so that kinds whose slot depends on the hash have one.
+func (s *Signed) Slot() string { return s.ann.Slot() }
 
 // Seal validates ann, signs it with key and returns the signed form. The
 // publisher must be the key's peer ID; if ann.Publisher is empty it is set.
@@ -182,7 +192,7 @@ func Seal(ann *Announcement, key crypto.PrivKey) (*Signed, error) {
 	if len(data) > MaxEnvelopeSize {
 		return nil, fmt.Errorf("%w: envelope is %d bytes, limit %d", ErrTooLarge, len(data), MaxEnvelopeSize)
 	}
-	return &Signed{ann: ann, envelope: data, hash: sha256.Sum256(env.RawPayload)}, nil
+	return &Signed{ann: ann, envelope: data, hash: sha256.Sum256(env.RawPayload), signer: id}, nil
 }
 
 // DecodePayload decodes announcement JSON strictly (unknown members,

@@ -76,7 +76,7 @@ func Open(data []byte) (*Signed, error) {
 			return nil, fmt.Errorf("%w: re-encode envelope: %v", ErrMalformed, err)
 		}
 	}
-	return &Signed{ann: ann, envelope: env, hash: sha256.Sum256(msg.Payload)}, nil
+	return &Signed{ann: ann, envelope: env, hash: sha256.Sum256(msg.Payload), signer: signer}, nil
 }
 
 // signedBytes appends to b what an envelope's signature covers
@@ -181,5 +181,13 @@ func DecodeStored(data []byte) (*Signed, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Signed{ann: ann, envelope: data, hash: sha256.Sum256(msg.Payload)}, nil
+	key, err := crypto.PublicKeyFromProto(msg.PublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("%w: stored envelope: %v", ErrMalformed, err)
+	}
+	signer, err := peer.IDFromPublicKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("%w: stored envelope: %v", ErrMalformed, err)
+	}
+	return &Signed{ann: ann, envelope: data, hash: sha256.Sum256(msg.Payload), signer: signer}, nil
 }

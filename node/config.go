@@ -17,6 +17,9 @@ const (
 	TrustOpen = "open"
 	// TrustAllowlist keeps only the publishers on the allowlist.
 	TrustAllowlist = "allowlist"
+	// TrustLists keeps the organisations this node follows and the
+	// members of the membership lists they publish, plus the allowlist.
+	TrustLists = "lists"
 )
 
 // Config is a node's configuration: plain data, validated as a whole by
@@ -54,6 +57,10 @@ type Config struct {
 	// answers 507, gossip and sync wait) and resumes by itself when space
 	// returns. 0 turns the check off. Default DefaultDiskReserveMiB.
 	DiskReserveMiB int `yaml:"disk_reserve_mib"`
+	// Org is the organisation this node publishes for (its ID, as
+	// `khantara org init` prints it). Empty: the node publishes as itself,
+	// a plain publisher named by its peer ID.
+	Org string `yaml:"org"`
 	// NoSearch turns the search index (HOME/index) off: the node then
 	// answers no search, statistics or filtered export. For tests that run
 	// many nodes in one process.
@@ -63,12 +70,15 @@ type Config struct {
 // Trust is the publisher policy. It never changes what is valid, only what
 // this node keeps.
 type Trust struct {
-	// Mode is TrustOpen (default) or TrustAllowlist.
+	// Mode is TrustOpen (default), TrustAllowlist or TrustLists.
 	Mode string `yaml:"mode"`
-	// Allow lists the publisher IDs kept in allowlist mode.
+	// Allow lists the publisher IDs kept in allowlist and lists modes.
 	Allow []string `yaml:"allow"`
-	// Deny lists publisher IDs never kept, in either mode.
+	// Deny lists publisher IDs never kept, in any mode.
 	Deny []string `yaml:"deny"`
+	// Follow lists the organisations whose membership lists decide, in
+	// lists mode, which publishers this node keeps.
+	Follow []string `yaml:"follow"`
 }
 
 // DefaultPort is the TCP and UDP port of the default listen addresses.
@@ -123,16 +133,12 @@ func (c *Config) Validate() error {
 	if _, err := c.bootstrapPeers(); err != nil {
 		return err
 	}
-	switch c.Trust.Mode {
-	case TrustOpen, TrustAllowlist:
-	default:
-		return fmt.Errorf("trust.mode: %q is neither %q nor %q", c.Trust.Mode, TrustOpen, TrustAllowlist)
+	if err := c.Trust.validate(); err != nil {
+		return err
 	}
-	for key, list := range map[string][]string{"trust.allow": c.Trust.Allow, "trust.deny": c.Trust.Deny} {
-		for _, s := range list {
-			if _, err := peer.Decode(s); err != nil {
-				return fmt.Errorf("%s: %q is not a peer ID: %v", key, s, err)
-			}
+	if c.Org != "" {
+		if id, err := protocol.DecodeID(c.Org); err != nil || !protocol.IsOrg(id) {
+			return fmt.Errorf("org: %q is not an organisation ID; `khantara org show` prints this node's", c.Org)
 		}
 	}
 	if c.Quota.Records < 0 || c.Quota.Megabytes < 0 || c.Quota.PerHour < 0 {
@@ -176,3 +182,27 @@ func (c *Config) layout() home.Layout { return home.Layout{Root: c.Home} }
 func (c *Config) storeDir() string     { return c.layout().Store() }
 func (c *Config) identityPath() string { return c.layout().Identity() }
 func (c *Config) indexDir() string     { return c.layout().Index() }
+
+func (t *Trust) validate() error {
+	switch t.Mode {
+	case TrustOpen, TrustAllowlist, TrustLists:
+	default:
+		return fmt.Errorf("trust.mode: %q is not one of %q, %q, %q", t.Mode, TrustOpen, TrustAllowlist, TrustLists)
+	}
+	for key, list := range map[string][]string{"trust.allow": t.Allow, "trust.deny": t.Deny} {
+		for _, s := range list {
+			if _, err := protocol.DecodeID(s); err != nil {
+				return fmt.Errorf("%s: %q is not a publisher ID (a peer ID or an organisation ID): %v", key, s, err)
+			}
+		}
+	}
+	for _, s := range t.Follow {
+		if id, err := protocol.DecodeID(s); err != nil || !protocol.IsOrg(id) {
+			return fmt.Errorf("trust.follow: %q is not an organisation ID", s)
+		}
+	}
+	if t.Mode == TrustLists && len(t.Follow) == 0 {
+		return fmt.Errorf("trust.follow: lists mode needs at least one organisation to follow (khantara trust follow ORG-ID)")
+	}
+	return nil
+}

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"github.com/khantara/khantara/protocol"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -15,12 +16,12 @@ type policy struct {
 func newPolicy(t Trust) *policy {
 	p := &policy{allowlist: t.Mode == TrustAllowlist, allow: map[peer.ID]bool{}, deny: map[peer.ID]bool{}}
 	for _, s := range t.Allow {
-		if id, err := peer.Decode(s); err == nil {
+		if id, err := protocol.DecodeID(s); err == nil {
 			p.allow[id] = true
 		}
 	}
 	for _, s := range t.Deny {
-		if id, err := peer.Decode(s); err == nil {
+		if id, err := protocol.DecodeID(s); err == nil {
 			p.deny[id] = true
 		}
 	}

@@ -74,8 +74,7 @@ type ListOptions struct {
 
 // Cursor returns the opaque position of r in List order, for ListOptions.After.
 func Cursor(r *Record) string {
-	a := r.Announcement()
-	return string(stateKey(a.Publisher, a.Slot()))
+	return string(stateKey(r.Announcement().Publisher, r.Signed.Slot()))
 }
 
 // List returns the state records in (publisher, slot) order. Iteration
@@ -270,11 +269,14 @@ func (s *Store) Items(pub peer.ID, from uint64) iter.Seq2[Item, error] {
 	}
 }
 
-// Equivocation records that a publisher signed more than one announcement
-// with the same sequence number.
+// Equivocation records that one key signed more than one announcement of
+// a publisher with the same sequence number.
 type Equivocation struct {
 	Publisher peer.ID
-	Seq       uint64
+	// Signer is the key that equivocated: the publisher itself for a
+	// plain publisher, a delegate or rotation key for an organisation.
+	Signer peer.ID
+	Seq    uint64
 	// Hashes of the conflicting announcements, in ascending order; the
 	// first is the one that wins when both claim the same slot.
 	Hashes []protocol.Hash
@@ -282,7 +284,8 @@ type Equivocation struct {
 	DetectedAt time.Time
 }
 
-// Equivocations returns every recorded equivocation, in (publisher, seq) order.
+// Equivocations returns every recorded equivocation, in (publisher, seq)
+// order (and by signer within one sequence, the publisher first).
 func (s *Store) Equivocations() iter.Seq2[Equivocation, error] {
 	return func(yield func(Equivocation, error) bool) {
 		err := s.view(func(txn *badger.Txn) error {
@@ -291,10 +294,10 @@ func (s *Store) Equivocations() iter.Seq2[Equivocation, error] {
 			defer it.Close()
 			for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
 				pub, rest, err := splitPub(it.Item().Key())
-				if err != nil || len(rest) != 8 {
+				if err != nil || len(rest) < 8 {
 					return errors.Join(ErrCorrupt, err)
 				}
-				e := Equivocation{Publisher: pub, Seq: binary.BigEndian.Uint64(rest)}
+				e := Equivocation{Publisher: pub, Signer: seenSigner(pub, rest[8:]), Seq: binary.BigEndian.Uint64(rest)}
 				if err := it.Item().Value(func(v []byte) error {
 					if len(v) == 8 {
 						e.DetectedAt = time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC()
@@ -303,7 +306,7 @@ func (s *Store) Equivocations() iter.Seq2[Equivocation, error] {
 				}); err != nil {
 					return err
 				}
-				if e.Hashes, err = seenHashes(txn, pub, e.Seq); err != nil {
+				if e.Hashes, err = signedAt(txn, pub, e.Seq, e.Signer); err != nil {
 					return err
 				}
 				if !yield(e, nil) {
@@ -316,21 +319,4 @@ func (s *Store) Equivocations() iter.Seq2[Equivocation, error] {
 			yield(Equivocation{}, err)
 		}
 	}
-}
-
-func seenHashes(txn *badger.Txn, pub peer.ID, seq uint64) ([]protocol.Hash, error) {
-	prefix := seqPrefix(prefixSeen, pub, seq)
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
-	defer it.Close()
-	var hs []protocol.Hash
-	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
-		k := it.Item().Key()
-		var h protocol.Hash
-		if len(k) != len(prefix)+32 {
-			return nil, ErrCorrupt
-		}
-		copy(h[:], k[len(prefix):])
-		hs = append(hs, h)
-	}
-	return hs, nil
 }

@@ -320,3 +320,30 @@ func (s *Store) Equivocations() iter.Seq2[Equivocation, error] {
 		}
 	}
 }
+
+// orgSlotPrefix starts the slot of every organisation operation
+// (protocol: `_org/<own hash>`).
+const orgSlotPrefix = "_org/"
+
+// OrgOps returns every organisation operation of pub held in the state
+// (the records whose slot starts with "_org/"), decoded, in slot order
+// (that is, by hash). An organisation's operations never supersede one
+// another, so this is every operation of pub this node holds. Safe for
+// concurrent use.
+func (s *Store) OrgOps(pub peer.ID) ([]*protocol.Signed, error) {
+	var ops []*protocol.Signed
+	err := s.view(func(txn *badger.Txn) error {
+		prefix := stateKey(pub, orgSlotPrefix)
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true})
+		defer it.Close()
+		for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+			rec, err := recordFromItem(it.Item())
+			if err != nil {
+				return err
+			}
+			ops = append(ops, rec.Signed)
+		}
+		return nil
+	})
+	return ops, err
+}

@@ -19,14 +19,14 @@ import (
 // and its (publisher, slot)'s (the slot's state and its sequence record).
 // The writer adds one to every stripe a transaction wrote under, after
 // the commit and before it starts the next transaction, and to every
-// stripe after an operation (Rebuild, RemovePublisher, Compact). Lookup
-// loads the three versions before it opens its read transaction. So when
-// a version the writer sees inside its transaction equals the Prior's, no
-// commit writing under that stripe finished after Lookup loaded it, and
-// every commit before that is in Lookup's snapshot: what Lookup read
-// under it is what the transaction would read. Only the transaction's own
-// uncommitted writes are newer: a stripe it has already written under is
-// read again. Keys sharing a stripe only cost a re-read.
+// stripe after an operation (Rebuild, RemovePublisher, RemoveWhere,
+// Compact). Lookup loads the three versions before it opens its read
+// transaction. So when a version the writer sees inside its transaction
+// equals the Prior's, no commit writing under that stripe finished after
+// Lookup loaded it, and every commit before that is in Lookup's snapshot:
+// what Lookup read under it is what the transaction would read. Only the
+// transaction's own uncommitted writes are newer: a stripe it has already
+// written under is read again. Keys sharing a stripe only cost a re-read.
 
 // stripeCount is the number of stripes (a power of two): 128 KiB of
 // counters, enough that the stripes a burst of writes moves rarely hold

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -43,7 +44,7 @@ func TestCrash(t *testing.T) {
 	for round := range runs {
 		killAfter := rng.IntN(crashAnnouncements + 1)
 		t.Run(fmt.Sprintf("round-%02d-kill-after-%d", round, killAfter), func(t *testing.T) {
-			crashRound(t, killAfter, false)
+			crashRound(t, killAfter, crashApplyOnly)
 		})
 	}
 }
@@ -69,17 +70,56 @@ func TestCrashDuringCompact(t *testing.T) {
 	for round := range runs {
 		killAfter := rng.IntN(crashAnnouncements/5 + 1)
 		t.Run(fmt.Sprintf("round-%02d-kill-after-%d", round, killAfter), func(t *testing.T) {
-			crashRound(t, killAfter, true)
+			crashRound(t, killAfter, crashCompact)
 		})
 	}
 }
 
-func crashRound(t *testing.T, killAfter int, compact bool) {
+// TestCrashDuringRemove is TestCrash with the child removing records
+// (RemoveWhere: every practice whose ID starts with "r-") over and over
+// while it applies, so that the kill lands in removals: the store must
+// reopen with every acknowledged announcement that is not removable, and
+// with derived records that a Rebuild leaves unchanged.
+func TestCrashDuringRemove(t *testing.T) {
+	runs := 3
+	if v := os.Getenv("KHANTARA_CRASH_RUNS"); v != "" {
+		runs, _ = strconv.Atoi(v)
+		runs = max(1, runs/5)
+	}
+	if testing.Short() {
+		runs = 1
+	}
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := mrand.New(mrand.NewPCG(seed, 13))
+	for round := range runs {
+		killAfter := rng.IntN(crashAnnouncements/5 + 1)
+		t.Run(fmt.Sprintf("round-%02d-kill-after-%d", round, killAfter), func(t *testing.T) {
+			crashRound(t, killAfter, crashRemove)
+		})
+	}
+}
+
+// What the crash child does besides applying.
+const (
+	crashApplyOnly = iota
+	crashCompact
+	crashRemove
+)
+
+// removable is the practice-ID prefix of the records TestCrashDuringRemove's
+// child removes.
+const removable = "r-"
+
+func crashRound(t *testing.T, killAfter int, mode int) {
 	dir := filepath.Join(t.TempDir(), "store")
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "KHANTARA_CRASH_DIR="+dir)
-	if compact {
+	switch mode {
+	case crashCompact:
 		cmd.Env = append(cmd.Env, "KHANTARA_CRASH_COMPACT=1")
+	case crashRemove:
+		cmd.Env = append(cmd.Env, "KHANTARA_CRASH_REMOVE=1")
 	}
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
@@ -98,7 +138,7 @@ func crashRound(t *testing.T, killAfter int, compact bool) {
 	}()
 	var pub peer.ID
 	acked := map[string]string{} // slot -> hash
-	compactions := 0
+	chores, removed := 0, 0
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
@@ -109,8 +149,9 @@ func crashRound(t *testing.T, killAfter int, compact bool) {
 			}
 		case len(f) == 3 && f[0] == "ack":
 			acked[f[1]] = f[2]
-		case len(f) == 1 && f[0] == "compacted":
-			compactions++
+		case len(f) == 2 && f[0] == "chore":
+			chores++
+			removed, _ = strconv.Atoi(f[1])
 			continue
 		default:
 			continue
@@ -127,8 +168,11 @@ func crashRound(t *testing.T, killAfter int, compact bool) {
 	if !killed {
 		t.Logf("the child finished all %d before the kill", len(acked))
 	}
-	if compact {
-		t.Logf("killed after %d acknowledgements and %d completed compactions", len(acked), compactions)
+	switch mode {
+	case crashCompact:
+		t.Logf("killed after %d acknowledgements and %d completed compactions", len(acked), chores)
+	case crashRemove:
+		t.Logf("killed after %d acknowledgements and %d completed removals (%d records)", len(acked), chores, removed)
 	}
 
 	s, err := Open(dir)
@@ -136,7 +180,12 @@ func crashRound(t *testing.T, killAfter int, compact bool) {
 		t.Fatalf("reopen after SIGKILL: %v", err)
 	}
 	defer s.Close()
+	kept := 0
 	for slot, hash := range acked {
+		if mode == crashRemove && strings.HasPrefix(slot, removable) {
+			continue
+		}
+		kept++
 		r, err := s.Get(pub, slot)
 		if err != nil {
 			t.Fatalf("acknowledged %s lost: %v", slot, err)
@@ -146,14 +195,24 @@ func crashRound(t *testing.T, killAfter int, compact bool) {
 		}
 	}
 	checkDerived(t, s)
+	if mode == crashRemove {
+		// Whatever a removal cut short left must be what a rebuild derives.
+		before := dump(t, s)
+		if err := s.Rebuild(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if after := dump(t, s); after != before {
+			t.Fatalf("Rebuild after the crash changed the store:\n%s\nbefore:\n%s", after, before)
+		}
+	}
 	for _, left := range []string{dir + ".compact", dir + ".new", filepath.Join(dir, purgedMarker)} {
 		if _, err := os.Stat(left); err == nil {
 			t.Errorf("%s left after reopening", left)
 		}
 	}
 	p, err := s.PublisherSummary(pub)
-	if len(acked) > 0 && (err != nil || p.Practices < uint64(len(acked))) {
-		t.Fatalf("summary %+v (%v) counts fewer than the %d acknowledged", p, err, len(acked))
+	if kept > 0 && (err != nil || p.Practices < uint64(kept)) {
+		t.Fatalf("summary %+v (%v) counts fewer than the %d acknowledged", p, err, kept)
 	}
 }
 
@@ -196,7 +255,8 @@ func crashChild(dir string) error {
 
 	next := make(chan int)
 	total := crashAnnouncements
-	if os.Getenv("KHANTARA_CRASH_COMPACT") != "" {
+	compact, remove := os.Getenv("KHANTARA_CRASH_COMPACT") != "", os.Getenv("KHANTARA_CRASH_REMOVE") != ""
+	if compact || remove {
 		total /= 5
 	}
 	go func() {
@@ -208,20 +268,31 @@ func crashChild(dir string) error {
 	var wg sync.WaitGroup
 	errs := make(chan error, 17)
 	stop := make(chan struct{})
-	var compactor sync.WaitGroup
-	if os.Getenv("KHANTARA_CRASH_COMPACT") != "" {
-		compactor.Go(func() {
+	var chores sync.WaitGroup
+	var removed atomic.Int64
+	if compact || remove {
+		chores.Go(func() {
 			for {
 				select {
 				case <-stop:
 					return
 				default:
 				}
-				if _, err := s.Compact(context.Background()); err != nil {
+				var err error
+				if compact {
+					_, err = s.Compact(context.Background())
+				} else {
+					var n int
+					n, err = s.RemoveWhere(context.Background(), pub, func(sg *protocol.Signed) bool {
+						return strings.HasPrefix(sg.Slot(), removable)
+					})
+					removed.Add(int64(n))
+				}
+				if err != nil {
 					errs <- err
 					return
 				}
-				say("compacted\n")
+				say("chore %d\n", removed.Load())
 			}
 		})
 	}
@@ -238,8 +309,12 @@ func crashChild(dir string) error {
 					if !ok {
 						break
 					}
+					id := "p-" + strconv.Itoa(i)
+					if remove && i%3 == 0 {
+						id = removable + strconv.Itoa(i)
+					}
 					a := &protocol.Announcement{V: 1, Seq: uint64(i + 1), Time: time.Now().UTC(), Kind: protocol.KindPractice,
-						Practice: sheet("p-"+strconv.Itoa(i), "Practice "+strconv.Itoa(i))}
+						Practice: sheet(id, "Practice "+strconv.Itoa(i))}
 					signed, err := protocol.Seal(a, k)
 					if err != nil {
 						errs <- err
@@ -262,7 +337,7 @@ func crashChild(dir string) error {
 	}
 	wg.Wait()
 	close(stop)
-	compactor.Wait()
+	chores.Wait()
 	close(errs)
 	return <-errs
 }

@@ -3,6 +3,7 @@ package protocol
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -27,18 +28,30 @@ const (
 	KindProfile Kind = "profile"
 )
 
+// The kinds organisations add (PROTOCOL.md section 12). Only an
+// organisation publishes them.
+const (
+	// KindOrg is an operation of an organisation's chain (Announcement.Org).
+	KindOrg Kind = "org"
+	// KindMembers publishes a membership list (Announcement.Members).
+	KindMembers Kind = "members"
+)
+
 // ProfileSlot is the subject of profile announcements. It cannot collide
 // with a practice ID, which never contains '_'.
 const ProfileSlot = "_profile"
 
-// Announcement is the signed unit of protocol v1: one publisher's statement
-// at one point of its sequence. Exactly one of Practice, Retract and
-// Profile is set, matching Kind.
+// Announcement is the signed unit of the protocol: one publisher's
+// statement at one point of its sequence. Exactly one of Practice,
+// Retract, Profile, Org and Members is set, matching Kind.
 type Announcement struct {
 	// V is the protocol version, Version.
 	V int `json:"v"`
-	// Publisher is the signer's peer ID (base58 in JSON).
-	Publisher peer.ID `json:"publisher"`
+	// Publisher is the peer ID (base58 in JSON) of the signer, for a plain
+	// publisher, or of the organisation (OrgID). A genesis operation
+	// leaves it out of its payload: Open, DecodeStored and Seal fill in
+	// the ID derived from the payload, and EncodePayload leaves it out.
+	Publisher peer.ID `json:"publisher,omitempty"`
 	// Seq is the publisher's sequence number: 1..MaxSeq, strictly growing
 	// across all the publisher's announcements.
 	Seq uint64 `json:"seq"`
@@ -46,14 +59,22 @@ type Announcement struct {
 	Time time.Time `json:"time"`
 	// Kind selects the payload.
 	Kind Kind `json:"kind"`
+	// Auth is the hash of the organisation operation that delegates the
+	// signing key: set iff the publisher is an organisation and Kind is
+	// not KindOrg.
+	Auth Hash `json:"auth,omitzero"`
 
 	Practice *FactSheet  `json:"practice,omitempty"`
 	Retract  *Retraction `json:"retract,omitempty"`
 	Profile  *Profile    `json:"profile,omitempty"`
+	Org      *OrgOp      `json:"org,omitempty"`
+	Members  *MemberList `json:"members,omitempty"`
 }
 
 // Slot is the subject of the announcement in the catalogue state: the
-// practice ID for practices and retractions, ProfileSlot for profiles.
+// practice ID for practices and retractions, ProfileSlot for profiles,
+// MembersSlotPrefix and the list's name for membership lists. It is ""
+// for KindOrg, whose slot depends on the hash: use Signed.Slot.
 func (a *Announcement) Slot() string {
 	switch {
 	case a.Kind == KindPractice && a.Practice != nil:
@@ -62,22 +83,36 @@ func (a *Announcement) Slot() string {
 		return a.Retract.ID
 	case a.Kind == KindProfile:
 		return ProfileSlot
+	case a.Kind == KindMembers && a.Members != nil:
+		return MembersSlotPrefix + a.Members.List
 	}
 	return ""
 }
 
+// IsV1 reports whether the announcement is a v1 record (PROTOCOL.md
+// 12.8): its publisher is a key ID and its kind is practice, retract or
+// profile. Every other record is a v2 record, which v1 peers cannot check
+// and which therefore never reaches them.
+func (a *Announcement) IsV1() bool {
+	switch a.Kind {
+	case KindPractice, KindRetract, KindProfile:
+		return IsKey(a.Publisher)
+	}
+	return false
+}
+
+// IsV1 reports whether s is a v1 record; see Announcement.IsV1.
+func IsV1(s *Signed) bool { return s.ann.IsV1() }
+
 // Validate checks the announcement and its payload against every rule of
-// protocol v1 and returns nil or a *ValidationError.
+// the protocol that needs no state (sections 4, 5 and 12 of PROTOCOL.md)
+// and returns nil or a *ValidationError.
 func (a *Announcement) Validate() error {
 	var p problems
 	if a.V != Version {
 		p.add("v", "must be %d, got %d", Version, a.V)
 	}
-	if a.Publisher == "" {
-		p.add("publisher", "is required")
-	} else if err := a.Publisher.Validate(); err != nil {
-		p.add("publisher", "is not a peer ID: %v", err)
-	}
+	a.validateOrigin(&p)
 	if a.Seq == 0 || a.Seq > MaxSeq {
 		p.add("seq", "must be between 1 and %d, got %d", uint64(MaxSeq), a.Seq)
 	}
@@ -86,38 +121,56 @@ func (a *Announcement) Validate() error {
 	} else if y := a.Time.UTC().Year(); y < 2000 || y > MaxYear {
 		p.add("time", "year %d is out of range", y)
 	}
+	a.validatePayload(&p)
+	return p.err()
+}
+
+// validatePayload checks that the one payload Kind names is set, and the
+// payload.
+func (a *Announcement) validatePayload(p *problems) {
 	set := 0
-	for _, ok := range []bool{a.Practice != nil, a.Retract != nil, a.Profile != nil} {
+	for _, ok := range []bool{a.Practice != nil, a.Retract != nil, a.Profile != nil, a.Org != nil, a.Members != nil} {
 		if ok {
 			set++
 		}
 	}
 	if set != 1 {
-		p.add("", "exactly one of practice, retract and profile must be set, got %d", set)
+		p.add("", "exactly one of practice, retract, profile, org and members must be set, got %d", set)
 	}
 	switch a.Kind {
 	case KindPractice:
 		if a.Practice == nil {
 			p.add("practice", "is required for kind %q", a.Kind)
 		} else {
-			a.Practice.validate(&p, "practice.")
+			a.Practice.validate(p, "practice.")
 		}
 	case KindRetract:
 		if a.Retract == nil {
 			p.add("retract", "is required for kind %q", a.Kind)
 		} else {
-			a.Retract.validate(&p, "retract.")
+			a.Retract.validate(p, "retract.")
 		}
 	case KindProfile:
 		if a.Profile == nil {
 			p.add("profile", "is required for kind %q", a.Kind)
 		} else {
-			a.Profile.validate(&p, "profile.")
+			a.Profile.validate(p, "profile.")
+		}
+	case KindOrg:
+		if a.Org == nil {
+			p.add("org", "is required for kind %q", a.Kind)
+		} else {
+			a.Org.validate(p, "org.")
+		}
+	case KindMembers:
+		if a.Members == nil {
+			p.add("members", "is required for kind %q", a.Kind)
+		} else {
+			a.Members.validate(p, "members.")
 		}
 	default:
-		p.add("kind", "%q is not one of practice, retract, profile", truncate(string(a.Kind), 40))
+		p.add("kind", "%q is not one of practice, retract, profile, org, members", truncate(string(a.Kind), 40))
 	}
-	return p.err()
 }
 
 // Hash identifies an announcement: the SHA-256 of its payload bytes. The
@@ -127,6 +180,45 @@ type Hash [32]byte
 
 // String returns the hash in lower-case hex.
 func (h Hash) String() string { return hex.EncodeToString(h[:]) }
+
+// IsZero reports whether h is all zeros, the value of an absent hash
+// member (no payload hashes to it).
+func (h Hash) IsZero() bool { return h == Hash{} }
+
+// MarshalText returns the hash in lower-case hex, its JSON form.
+func (h Hash) MarshalText() ([]byte, error) { return hex.AppendEncode(nil, h[:]), nil }
+
+// UnmarshalText parses the JSON form: exactly 64 lower-case hex digits,
+// not all zero.
+func (h *Hash) UnmarshalText(b []byte) error {
+	v, err := ParseHash(string(b))
+	if err != nil {
+		return err
+	}
+	*h = v
+	return nil
+}
+
+// ParseHash parses a hash written as exactly 64 lower-case hex digits,
+// not all zero.
+func ParseHash(s string) (Hash, error) {
+	var h Hash
+	if len(s) != 2*len(h) {
+		return h, fmt.Errorf("a hash is 64 hex digits, got %d characters", len(s))
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return h, fmt.Errorf("a hash is written in lower-case hex digits, got %q at %d", c, i)
+		}
+	}
+	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
+		return h, err
+	}
+	if h.IsZero() {
+		return h, errors.New("a hash is not all zeros")
+	}
+	return h, nil
+}
 
 // Signed is an announcement whose envelope has been verified: made only by
 // Open and Seal, so holding one proves the checks passed. Immutable and
@@ -155,12 +247,30 @@ func (s *Signed) Hash() Hash { return s.hash }
 func (s *Signed) Signer() peer.ID { return s.signer }
 
 // Slot returns the announcement's slot in the catalogue state
-// (Announcement.Slot). Every package asks the Signed, not the
+// (Announcement.Slot), and for an organisation operation OrgSlotPrefix
+// and its own hash in hex: every operation is its own slot, so none ever
+// supersedes another. Every package asks the Signed, not the
 // Announcement, so that kinds whose slot depends on the hash have one.
-func (s *Signed) Slot() string { return s.ann.Slot() }
+func (s *Signed) Slot() string {
+	if s.ann.Kind == KindOrg {
+		return OrgSlotPrefix + s.hash.String()
+	}
+	return s.ann.Slot()
+}
 
 // Seal validates ann, signs it with key and returns the signed form. The
-// publisher must be the key's peer ID; if ann.Publisher is empty it is set.
+// publisher decides who may sign:
+//   - empty or the key's peer ID: a plain publisher; an empty publisher
+//     is set to the key's ID;
+//   - an organisation ID: the key signs for the organisation, as a
+//     delegate (ann.Auth names the operation that delegates it) or, for an
+//     operation (KindOrg), as a rotation key. Seal cannot check that
+//     authority, which needs the chain: see Chain.Authorise;
+//   - a genesis operation (KindOrg without Org.Prev): the key must be
+//     Org.Keys[0], and ann.Publisher, which must be empty or already the
+//     derived ID, is set to OrgID of the payload.
+//
+// Any other publisher is ErrPublisherMismatch.
 func Seal(ann *Announcement, key crypto.PrivKey) (*Signed, error) {
 	if key.Type() != crypto.Ed25519 {
 		return nil, ErrKeyType
@@ -169,11 +279,8 @@ func Seal(ann *Announcement, key crypto.PrivKey) (*Signed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("derive peer ID: %w", err)
 	}
-	if ann.Publisher == "" {
-		ann.Publisher = id
-	}
-	if ann.Publisher != id {
-		return nil, fmt.Errorf("%w: publisher %s, key %s", ErrPublisherMismatch, ann.Publisher, id)
+	if err := sealPublisher(ann, id); err != nil {
+		return nil, err
 	}
 	if err := ann.Validate(); err != nil {
 		return nil, err
@@ -203,8 +310,8 @@ func DecodePayload(payload []byte) (*Announcement, error) {
 		return nil, fmt.Errorf("%w: payload is %d bytes, limit %d", ErrTooLarge, len(payload), MaxPayloadSize)
 	}
 	var a Announcement
-	if err := json.Unmarshal(payload, &a, json.RejectUnknownMembers(true)); err != nil {
-		if path, ok := invalidUTF8At(payload, err, &Announcement{}, json.RejectUnknownMembers(true)); ok {
+	if err := json.Unmarshal(payload, &a, payloadOptions); err != nil {
+		if path, ok := invalidUTF8At(payload, err, &Announcement{}, payloadOptions); ok {
 			return nil, &ValidationError{Problems: []FieldError{{Path: path, Msg: msgInvalidUTF8}}}
 		}
 		return nil, fmt.Errorf("%w: payload: %v", ErrMalformed, err)
@@ -212,8 +319,15 @@ func DecodePayload(payload []byte) (*Announcement, error) {
 	return &a, nil
 }
 
-// EncodePayload returns the JSON payload of an announcement, as Seal signs it.
+// EncodePayload returns the JSON payload of an announcement, as Seal signs
+// it. A genesis operation is encoded without its publisher, whatever
+// a.Publisher holds (the publisher is derived from these bytes).
 func EncodePayload(a *Announcement) ([]byte, error) {
+	if a.isGenesis() && a.Publisher != "" {
+		c := *a
+		c.Publisher = ""
+		a = &c
+	}
 	return json.Marshal(a, json.Deterministic(true))
 }
 

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // The fuzz targets cover every decoder of untrusted bytes. Their seed corpus
@@ -15,6 +17,9 @@ import (
 func FuzzOpen(f *testing.F) {
 	s := exampleAnnouncement(f)
 	f.Add(s.Envelope())
+	for _, sg := range orgSeeds(f) {
+		f.Add(sg.Envelope())
+	}
 	f.Add([]byte{})
 	f.Add([]byte{0x0a, 0x24, 0x08, 0x01})
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -46,6 +51,10 @@ func FuzzDecodePayload(f *testing.F) {
 	payload, _ := EncodePayload(s.Announcement())
 	f.Add(payload)
 	f.Add([]byte(`{"v":1,"kind":"retract","retract":{"id":"abc"}}`))
+	for _, sg := range orgSeeds(f) {
+		b, _ := EncodePayload(sg.Announcement())
+		f.Add(b)
+	}
 	f.Add([]byte(`{"v":1,"v":1}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a, err := DecodePayload(data)
@@ -95,4 +104,23 @@ func FuzzParseSheet(f *testing.F) {
 			t.Fatalf("ParseSheet accepted an invalid sheet: %v", err)
 		}
 	})
+}
+
+// orgSeeds are records of organisations for the fuzz corpora: a genesis,
+// a rotation, a delegated practice and a membership list.
+func orgSeeds(t testing.TB) []*Signed {
+	t.Helper()
+	r0, r1, node := testKey(t, 10), testKey(t, 11), testKey(t, 12)
+	g := mustSeal(t, genesisAnn("Org", []peer.ID{idOf(t, r0), idOf(t, r1)}, idOf(t, node)), r0)
+	org := g.Announcement().Publisher
+	rot := genesisAnn("Org", []peer.ID{idOf(t, r1)}, idOf(t, node))
+	rot.Publisher, rot.Seq, rot.Org.Prev = org, 2, g.Hash()
+	members := &Announcement{V: Version, Publisher: org, Seq: 4, Time: t0, Kind: KindMembers, Auth: g.Hash(),
+		Members: &MemberList{List: "network", Title: "Members", Members: []Member{{ID: org, Name: "Org"}, {ID: idOf(t, node)}}}}
+	return []*Signed{
+		g,
+		mustSeal(t, rot, r0),
+		mustSeal(t, delegatedPractice(org, g.Hash(), 3, t0, "cric-roubaix"), node),
+		mustSeal(t, members, node),
+	}
 }

@@ -18,7 +18,11 @@ import (
 // Open checks untrusted envelope bytes and returns the announcement they
 // carry. In order: size limit, envelope decoding, payload type, key type,
 // payload size, signature over EnvelopeDomain, payload decoding (strict:
-// unknown or duplicate members are errors), publisher = signer, schema.
+// unknown or duplicate members are errors), publisher, schema. The
+// publisher step: a key publisher must be the signer; an organisation's
+// signer is only recorded (Signed.Signer), since its authority needs the
+// chain (Chain.Authorise); a genesis operation must leave its publisher
+// out, gets OrgID of its payload and must be signed by its keys[0].
 // Errors wrap one of the package's sentinels.
 //
 // Every step works on one decoding: the protobuf is decoded once (into
@@ -64,8 +68,8 @@ func Open(data []byte) (*Signed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: signer key: %v", ErrMalformed, err)
 	}
-	if ann.Publisher != signer {
-		return nil, fmt.Errorf("%w: publisher %s, signer %s", ErrPublisherMismatch, truncate(ann.Publisher.String(), 60), signer)
+	if err := openPublisher(ann, msg.Payload, signer); err != nil {
+		return nil, err
 	}
 	if err := ann.Validate(); err != nil {
 		return nil, err
@@ -188,6 +192,9 @@ func DecodeStored(data []byte) (*Signed, error) {
 	signer, err := peer.IDFromPublicKey(key)
 	if err != nil {
 		return nil, fmt.Errorf("%w: stored envelope: %v", ErrMalformed, err)
+	}
+	if ann.isGenesis() && ann.Publisher == "" {
+		ann.Publisher = OrgID(msg.Payload)
 	}
 	return &Signed{ann: ann, envelope: data, hash: sha256.Sum256(msg.Payload), signer: signer}, nil
 }

@@ -57,9 +57,9 @@ func checkFeedEntries(t testing.TB, s *Store, emptied bool) {
 			states++
 			bytes += uint64(len(r.Signed.Envelope()))
 			a := r.Announcement()
-			pos, ok := feed[slotKey{string(a.Publisher), a.Slot()}]
+			pos, ok := feed[slotKey{string(a.Publisher), r.Signed.Slot()}]
 			if !ok {
-				t.Fatalf("state %s/%s has no feed entry", a.Publisher, a.Slot())
+				t.Fatalf("state %s/%s has no feed entry", a.Publisher, r.Signed.Slot())
 			}
 			var qpos uint64
 			err := s.view(func(txn *badger.Txn) error {
@@ -70,7 +70,7 @@ func checkFeedEntries(t testing.TB, s *Store, emptied bool) {
 				return item.Value(func(v []byte) (err error) { qpos, _, err = splitSeqValue(v); return })
 			})
 			if err != nil || qpos != pos {
-				t.Fatalf("state %s/%s: feed position %d, sequence record says %d (%v)", a.Publisher, a.Slot(), pos, qpos, err)
+				t.Fatalf("state %s/%s: feed position %d, sequence record says %d (%v)", a.Publisher, r.Signed.Slot(), pos, qpos, err)
 			}
 		}
 		if bytes != p.Bytes {

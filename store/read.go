@@ -128,8 +128,11 @@ func (s *Store) List(opts ListOptions) iter.Seq2[*Record, error] {
 // Publisher summarises what the store holds of one publisher.
 type Publisher struct {
 	ID peer.ID
-	// Practices, Retracted and Profiles count the state records by kind.
+	// Practices, Retracted and Profiles count the state records by kind;
+	// OrgOps and Lists count an organisation's operations and membership
+	// lists.
 	Practices, Retracted, Profiles uint64
+	OrgOps, Lists                  uint64
 	// Equivocations counts the sequence numbers at which this publisher
 	// signed two different announcements.
 	Equivocations uint64
@@ -195,6 +198,7 @@ func (s *Store) PublisherSummary(pub peer.ID) (Publisher, error) {
 func publisherOf(pub peer.ID, s summary) Publisher {
 	return Publisher{
 		ID: pub, Practices: s.practices, Retracted: s.retracted, Profiles: s.profiles,
+		OrgOps: s.orgOps, Lists: s.lists,
 		Equivocations: s.equivocations, MaxSeenSeq: s.maxSeen,
 		Digest:  Digest{Count: s.items(), MaxSeq: s.maxSeq, Sum: s.sum},
 		Bytes:   s.bytes,
@@ -202,9 +206,10 @@ func publisherOf(pub peer.ID, s summary) Publisher {
 	}
 }
 
-// Counts are catalogue-wide totals.
+// Counts are catalogue-wide totals (Publisher's counts, summed).
 type Counts struct {
 	Publishers, Practices, Retracted, Profiles, Equivocations uint64
+	OrgOps, Lists                                             uint64
 }
 
 // Counts returns catalogue-wide totals and the root digest over every
@@ -220,6 +225,8 @@ func (s *Store) Counts() (Counts, Digest, error) {
 		c.Practices += p.Practices
 		c.Retracted += p.Retracted
 		c.Profiles += p.Profiles
+		c.OrgOps += p.OrgOps
+		c.Lists += p.Lists
 		c.Equivocations += p.Equivocations
 		d.Count += p.Digest.Count
 		d.MaxSeq = max(d.MaxSeq, p.Digest.MaxSeq)
@@ -321,10 +328,6 @@ func (s *Store) Equivocations() iter.Seq2[Equivocation, error] {
 	}
 }
 
-// orgSlotPrefix starts the slot of every organisation operation
-// (protocol: `_org/<own hash>`).
-const orgSlotPrefix = "_org/"
-
 // OrgOps returns every organisation operation of pub held in the state
 // (the records whose slot starts with "_org/"), decoded, in slot order
 // (that is, by hash). An organisation's operations never supersede one
@@ -333,7 +336,7 @@ const orgSlotPrefix = "_org/"
 func (s *Store) OrgOps(pub peer.ID) ([]*protocol.Signed, error) {
 	var ops []*protocol.Signed
 	err := s.view(func(txn *badger.Txn) error {
-		prefix := stateKey(pub, orgSlotPrefix)
+		prefix := stateKey(pub, protocol.OrgSlotPrefix)
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true})
 		defer it.Close()
 		for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {

@@ -56,7 +56,7 @@ func BenchmarkGossipIngest(b *testing.B) {
 		for range 256 {
 			wg.Go(func() {
 				for i := int(next.Add(1)) - 1; i < len(msgs); i = int(next.Add(1)) - 1 {
-					if n.validate(ctx, from, msgs[i]) == pubsub.ValidationAccept {
+					if n.validate(ctx, from, msgs[i], false) == pubsub.ValidationAccept {
 						accepted.Add(1)
 						passOn(ctx, n, msgs[i])
 					}

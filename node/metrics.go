@@ -12,7 +12,12 @@ import (
 
 // ignoreReasons are the reasons the topic validator ignores a message for
 // (see Node.validate).
-var ignoreReasons = []string{ReasonPolicy, ReasonFuture, ReasonDuplicate, ReasonStale, ReasonNoSpace}
+var ignoreReasons = []string{ReasonPolicy, ReasonFuture, ReasonDuplicate, ReasonStale, ReasonNoSpace,
+	ReasonQuota, ReasonPending, ReasonRevoked, ReasonChainMissing}
+
+// orgRejects are the reasons the validator rejects a message for besides
+// rejectReasons': the topic and the organisation's chain.
+var orgRejects = []string{ReasonWrongTopic, ReasonUnauthorised}
 
 // nodeCollector exposes a node's state, read at each scrape: connected
 // peers, the gossip validator's verdicts, sync totals and catalogue sizes.
@@ -85,6 +90,9 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, r := range ignoreReasons {
 		ignored[r] = 0
+	}
+	for _, r := range orgRejects {
+		rejected[r] = 0
 	}
 	for _, r := range tracerRejects {
 		rejected[r] = 0

@@ -260,3 +260,51 @@ func TestOrgHostile(t *testing.T) {
 	}
 	eventually(t, 5*time.Second, "the delegated record stored", func() bool { return holds(a, good) })
 }
+
+// Lists mode: a node keeps a publisher while a list of an organisation it
+// follows names it, and drops its records when the list no longer does.
+func TestOrgListsMode(t *testing.T) {
+	tn := newTestNet(t, 107)
+	staff := testKey(t, 9603)
+	coord := newTestOrg(t, "Network Coordinator", []uint64{9601, 9602}, delegation(keyID(t, staff), protocol.KindMembers))
+	x := tn.add(func(c *Config) { c.Trust = Trust{Mode: TrustLists, Follow: []string{coord.id.String()}} })
+	m := tn.add()
+	tn.connect(x, m)
+	tn.waitTopics()
+	submit(t, x, coord.gen)
+	sheets := demoSheets(t)
+	list := func(seq uint64, members ...protocol.Member) *protocol.Signed {
+		return coord.record(staff, coord.gen, seq, coord.base.Add(time.Duration(seq)*time.Minute), &protocol.Announcement{
+			Kind: protocol.KindMembers, Members: &protocol.MemberList{List: "members", Title: "Members", Members: members}})
+	}
+	ignored := x.Stats().Ignored[ReasonPolicy]
+	p1 := publish(t, m, variant(sheets, 20))
+	eventually(t, 10*time.Second, "m's practice ignored by x", func() bool { return x.Stats().Ignored[ReasonPolicy] > ignored })
+	if holds(x, p1) || x.Keeps(m.ID()) {
+		t.Fatal("x keeps a publisher no list names")
+	}
+
+	l2 := list(2, protocol.Member{ID: m.ID(), Name: "Member City"})
+	submit(t, x, l2)
+	if !x.Keeps(m.ID()) {
+		t.Fatal("the list names m, x does not keep it")
+	}
+	p2 := publish(t, m, variant(sheets, 21))
+	eventually(t, 10*time.Second, "m's practice at x", func() bool { return holds(x, p2) })
+
+	l3 := list(3)
+	submit(t, x, l3)
+	if x.Keeps(m.ID()) || holds(x, p2) {
+		t.Fatal("m left the list; x still keeps it")
+	}
+	if !holds(x, l3) || !holds(x, coord.gen) {
+		t.Fatal("the followed organisation's records were dropped")
+	}
+	// SetTrust to open mode keeps everyone again.
+	if err := x.SetTrust(Trust{Mode: TrustOpen}); err != nil {
+		t.Fatal(err)
+	}
+	if !x.Keeps(m.ID()) || x.Config().Trust.Mode != TrustOpen {
+		t.Fatal("SetTrust did not apply")
+	}
+}

@@ -122,7 +122,8 @@ func (n *Node) applyRound(ctx context.Context, items []store.Incoming) (roundRes
 			if err != nil {
 				return rr, err
 			}
-			if headHash(c) != before[org] {
+			// A chain that was unknown held no record to judge again.
+			if b := before[org]; !b.IsZero() && headHash(c) != b {
 				rr.newHeads = append(rr.newHeads, org)
 			}
 		}

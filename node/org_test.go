@@ -54,6 +54,16 @@ func TestOrgDelegatedPublishing(t *testing.T) {
 	// a may: its retraction of b's practice reaches every node.
 	rt := retractSlot(t, a, pb.Announcement().Practice.ID)
 	tn.eventually(10*time.Second, "the retraction everywhere", allHold(tn.nodes, rt))
+	// c is no delegate: publishing for the organisation is refused.
+	if err := c.SetOrg(org.id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Publish(context.Background(), variant(sheets, 3)); !errors.Is(err, ErrNotDelegated) {
+		t.Fatalf("an undelegated node publishing for the organisation: %v", err)
+	}
+	if c.Config().Org != org.id.String() {
+		t.Fatalf("Config().Org = %q", c.Config().Org)
+	}
 	if st := c.Stats(); st.Rejected[ReasonUnauthorised]+st.Rejected[ReasonWrongTopic] != 0 {
 		t.Fatalf("honest traffic rejected: %+v", st.Rejected)
 	}

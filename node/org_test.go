@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -358,5 +359,35 @@ func TestOrgHostileGossipV2(t *testing.T) {
 	})
 	if holds(a, plain) || holds(a, forged) {
 		t.Fatal("a hostile record was stored")
+	}
+}
+
+// A node keeps at most protocol.MaxOrgOps operations of an organisation.
+func TestOrgOpsQuota(t *testing.T) {
+	tn := newTestNet(t, 109)
+	a, b := tn.add(), tn.add()
+	org := newTestOrg(t, "Busy", []uint64{9901})
+	submit(t, a, org.gen)
+	head := org.gen
+	for i := range protocol.MaxOrgOps {
+		ann, err := protocol.NextOp(head, 0, org.base.Add(time.Duration(i+1)*time.Second))
+		if err == nil {
+			ann.Org.Name = fmt.Sprintf("Busy %d", i)
+		}
+		op := org.by(org.keys[0])(ann, err)
+		if i < protocol.MaxOrgOps-1 {
+			submit(t, a, op)
+			head = op
+			continue
+		}
+		if _, err := a.Submit(context.Background(), op.Envelope()); !errors.Is(err, errOrgQuota) {
+			t.Fatalf("operation %d submitted: %v", i+2, err)
+		}
+		if r := gossipTo(a, b.ID(), op, true); r != pubsub.ValidationIgnore || a.Stats().Ignored[ReasonQuota] != 1 {
+			t.Fatalf("operation %d gossiped: %v %+v", i+2, r, a.Stats().Ignored)
+		}
+	}
+	if c, err := a.Chain(org.id); err != nil || len(c.Ops()) != protocol.MaxOrgOps || c.Head().Hash() != head.Hash() {
+		t.Fatalf("chain: %v", err)
 	}
 }

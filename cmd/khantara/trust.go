@@ -7,8 +7,15 @@ import (
 	"slices"
 
 	"github.com/khantara/khantara/api"
-	"github.com/khantara/khantara/node"
 	"github.com/urfave/cli/v2"
+)
+
+// The trust modes (node.TrustOpen and friends; the CLI does not import
+// package node).
+const (
+	trustOpen      = "open"
+	trustAllowlist = "allowlist"
+	trustLists     = "lists"
 )
 
 // trustCommand is `khantara trust`: the organisations whose membership
@@ -89,12 +96,12 @@ func runTrustEdit(c *cli.Context, org string, follow bool) error {
 		return cli.Exit(fmt.Sprintf("%s: %v; fix it first", cfg.path, err), exitUsage)
 	}
 	w := c.App.Writer
-	was := orText(scalar(tm, "mode"), node.TrustOpen)
+	was := orText(scalar(tm, "mode"), trustOpen)
 	list := stringList(tm, "follow")
 	changed := false
 	if follow {
 		list, changed = addUnique(list, org)
-		if was != node.TrustLists {
+		if was != trustLists {
 			fmt.Fprintf(w, "trust mode is now lists (was %s): this node keeps only the followed organisations, the members of their lists, trust.allow and itself\n", was)
 		}
 	} else if i := slices.Index(list, org); i >= 0 {
@@ -130,12 +137,12 @@ func runTrustEdit(c *cli.Context, org string, follow bool) error {
 func modeAfter(c *cli.Context, was string, follow bool, left int) (string, error) {
 	switch {
 	case follow:
-		return node.TrustLists, nil
-	case was != node.TrustLists || left > 0:
+		return trustLists, nil
+	case was != trustLists || left > 0:
 		return was, nil
 	}
 	switch m := c.String("mode"); m {
-	case node.TrustOpen, node.TrustAllowlist:
+	case trustOpen, trustAllowlist:
 		return m, nil
 	case "":
 		return "", cli.Exit("that is the last organisation followed, and trust mode lists needs one: give --mode open or --mode allowlist", exitUsage)
@@ -186,7 +193,7 @@ func printTrust(w io.Writer, t api.Trust) {
 	for _, s := range t.Deny {
 		f.add("Denies", s)
 	}
-	if t.Mode != node.TrustLists {
+	if t.Mode != trustLists {
 		fmt.Fprintln(w, "\n(membership lists decide nothing outside trust mode lists)")
 		return
 	}

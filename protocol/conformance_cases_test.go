@@ -165,7 +165,7 @@ func textCases() []vcase {
 		bad("blank-optional-text", sheet("summary", `"\n  \n"`), "invalid", "practice.summary"),
 		bad("blank-objective", sheet("objective", `"\u3000"`), "invalid", "practice.objective"),
 		bad("blank-retract-reason", retract("reason", `" "`), "invalid", "retract.reason"),
-		bad("invalid-utf8", strings.Replace(retract("reason", `"ferm`+"\xe9"+`"`), "", "", 0), "invalid", "retract.reason"),
+		bad("invalid-utf8", retract("reason", `"ferm`+"\xe9"+`"`), "invalid", "retract.reason"),
 		bad("lone-surrogate", retract("reason", `"ferm\ud800"`), "invalid", "retract.reason"),
 	}
 }

@@ -85,18 +85,18 @@ func decodePublicKey(b []byte) (keyType uint64, keyData []byte, err error) {
 		switch num {
 		case fieldKeyType:
 			if typ != protowire.VarintType {
-				return fmt.Errorf("Type has wire type %d, not VARINT", typ)
+				return fmt.Errorf("key type has wire type %d, not VARINT", typ)
 			}
 			if hasType {
-				return fmt.Errorf("Type occurs twice")
+				return fmt.Errorf("key type occurs twice")
 			}
 			hasType, keyType = true, n
 		case fieldKeyData:
 			if typ != protowire.BytesType {
-				return fmt.Errorf("Data has wire type %d, not LEN", typ)
+				return fmt.Errorf("key data has wire type %d, not LEN", typ)
 			}
 			if hasData {
-				return fmt.Errorf("Data occurs twice")
+				return fmt.Errorf("key data occurs twice")
 			}
 			hasData, keyData = true, v
 		}
@@ -106,9 +106,9 @@ func decodePublicKey(b []byte) (keyType uint64, keyData []byte, err error) {
 	case err != nil:
 		return 0, nil, err
 	case !hasType:
-		return 0, nil, fmt.Errorf("Type is missing")
+		return 0, nil, fmt.Errorf("key type is missing")
 	case !hasData:
-		return 0, nil, fmt.Errorf("Data is missing")
+		return 0, nil, fmt.Errorf("key data is missing")
 	}
 	return keyType, keyData, nil
 }

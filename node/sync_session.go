@@ -26,6 +26,10 @@ type session struct {
 	slot      *inboundSession
 	initiator bool
 	end       time.Time
+	// v1: the session runs on /khantara/sync/1 and reconciles v1 records
+	// only (loadSnapshot): it lists and serves no other, and a peer that
+	// offers or sends one commits a violation.
+	v1 bool
 
 	pending     []protocol.ItemID            // wanted, not yet asked for
 	outstanding map[protocol.ItemID]struct{} // asked for in the last message
@@ -63,7 +67,7 @@ func (ss *session) run(ctx context.Context, initiator bool) error {
 		}
 	}
 	if initiator {
-		d, err := syncDigest(ss.n.store)
+		d, err := ss.rootDigest()
 		if err != nil {
 			return err
 		}
@@ -240,6 +244,9 @@ func (ss *session) process(ctx context.Context, in *message) (*message, error) {
 				return nil, fmt.Errorf("%w: envelope %s/%d was not asked for", protocol.ErrSyncViolation, a.Publisher, a.Seq)
 			}
 			delete(ss.outstanding, id)
+			if ss.v1 && !protocol.IsV1(sg) {
+				return nil, fmt.Errorf("%w: a v2 record %s/%d sent in a sync/1 session", protocol.ErrSyncViolation, a.Publisher, a.Seq)
+			}
 			batch = append(batch, store.Incoming{Signed: sg, From: ss.peer.String()})
 		}
 		res, err := ss.n.apply(context.WithoutCancel(ctx), batch)
@@ -262,12 +269,8 @@ func (ss *session) process(ctx context.Context, in *message) (*message, error) {
 
 	out := &message{}
 	if len(in.ranges) > 0 {
-		if ss.snap == nil {
-			snap, err := loadSnapshot(ss.n.store)
-			if err != nil {
-				return nil, err
-			}
-			ss.snap = snap
+		if err := ss.loadSnapshot(); err != nil {
+			return nil, err
 		}
 		rep, err := ss.snap.respond(in.ranges)
 		if err != nil {
@@ -280,6 +283,9 @@ func (ss *session) process(ctx context.Context, in *message) (*message, error) {
 			}
 		}
 		for _, id := range rep.candidates {
+			if ss.v1 && !protocol.IsKey(id.Publisher) {
+				return nil, fmt.Errorf("%w: a v2 record (publisher %s) offered in a sync/1 session", protocol.ErrSyncViolation, id.Publisher)
+			}
 			if !ss.n.policy.keeps(id.Publisher) {
 				continue
 			}
@@ -319,6 +325,9 @@ func (ss *session) write(m *message) error {
 		w = w[k:]
 	}
 	for _, id := range ss.answer {
+		if ss.v1 && !protocol.IsKey(id.Publisher) {
+			continue // never listed here: a sync/1 peer gets no v2 record
+		}
 		env, err := ss.n.store.Envelope(id.Publisher, id.Seq, id.Prefix[:])
 		if errors.Is(err, store.ErrNotFound) {
 			continue // superseded since: the peer will learn the newer one
@@ -333,4 +342,28 @@ func (ss *session) write(m *message) error {
 	}
 	ss.answer = nil
 	return ss.fw.End()
+}
+
+// loadSnapshot takes the session's snapshot, once.
+func (ss *session) loadSnapshot() error {
+	if ss.snap != nil {
+		return nil
+	}
+	snap, err := loadSnapshot(ss.n.store, ss.v1)
+	ss.snap = snap
+	return err
+}
+
+// rootDigest is the digest of the initiator's first message: from the
+// store's running digests, or, when those cannot single out the v1
+// records of a sync/1 session, from the session's snapshot.
+func (ss *session) rootDigest() (store.Digest, error) {
+	d, ok, err := syncDigest(ss.n.store, ss.v1)
+	if err != nil || ok {
+		return d, err
+	}
+	if err := ss.loadSnapshot(); err != nil {
+		return d, err
+	}
+	return digestOf(ss.snap.keys), nil
 }

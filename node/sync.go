@@ -40,8 +40,7 @@ const (
 // WithSyncV1Only makes the node speak only /khantara/sync/1, as a node
 // from before organisations does: it serves and offers no other sync
 // protocol, so every session reconciles v1 records only (PROTOCOL.md 9.1).
-// For interoperability tests and for operators who must stay on sync/1
-// while their peers upgrade; the default serves both and offers
+// For interoperability tests; the default serves both and offers
 // /khantara/sync/2 first. Gossip is unchanged.
 func WithSyncV1Only() Option { return func(o *options) { o.syncV1Only = true } }
 
@@ -81,6 +80,11 @@ type SyncResult struct {
 	// Fetched counts envelopes received, Applied those that changed the
 	// store, Served envelopes sent to the peer.
 	Fetched, Applied, Served int
+	// Held counts fetched records of organisations left unstored at the
+	// end because their chain is still pending here (the next session
+	// asks for them again), dropped included; Skipped those the chain's
+	// head no longer authorises.
+	Held, Skipped int
 	// Duration is how long the session took.
 	Duration time.Duration
 }
@@ -140,6 +144,7 @@ func (n *Node) runSession(ctx context.Context, s network.Stream, initiator bool,
 	res := SyncResult{
 		Peer: ss.peer, Protocol: string(s.Protocol()), Sent: ss.fw.Written, Received: ss.fr.Read, Messages: ss.messages,
 		Fetched: ss.fetched, Applied: ss.applied, Served: ss.served, Duration: time.Since(start),
+		Held: len(ss.held) + ss.dropped, Skipped: ss.revoked,
 	}
 	n.stats.syncSent.Add(uint64(res.Sent))
 	n.stats.syncRecv.Add(uint64(res.Received))

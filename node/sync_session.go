@@ -36,6 +36,12 @@ type session struct {
 	answer      []protocol.ItemID            // the peer's wants, answered by write
 
 	messages, fetched, applied, served int
+	// held are fetched records whose organisation's chain is pending,
+	// judged again with the next message's envelopes (sync_auth.go);
+	// revoked counts records skipped because the chain's head no longer
+	// authorises them, dropped those held past maxHeldPerSession.
+	held             []*protocol.Signed
+	revoked, dropped int
 	// learned counts announcements that changed the state or recorded an
 	// equivocation: news worth passing on (see scheduler.cascade).
 	learned int
@@ -234,7 +240,6 @@ func (ss *session) read(ctx context.Context) (*message, error) {
 func (ss *session) process(ctx context.Context, in *message) (*message, error) {
 	// Envelopes: each must answer one of our wants.
 	if len(in.opened) > 0 {
-		batch := make([]store.Incoming, 0, len(in.opened))
 		for _, sg := range in.opened {
 			a := sg.Announcement()
 			id := protocol.ItemID{Publisher: a.Publisher, Seq: a.Seq}
@@ -247,23 +252,10 @@ func (ss *session) process(ctx context.Context, in *message) (*message, error) {
 			if ss.v1 && !protocol.IsV1(sg) {
 				return nil, fmt.Errorf("%w: a v2 record %s/%d sent in a sync/1 session", protocol.ErrSyncViolation, a.Publisher, a.Seq)
 			}
-			batch = append(batch, store.Incoming{Signed: sg, From: ss.peer.String()})
 		}
-		res, err := ss.n.apply(context.WithoutCancel(ctx), batch)
-		if err != nil {
-			return nil, fmt.Errorf("store synced announcements: %w", err)
+		if err := ss.storeFetched(ctx, in.opened); err != nil {
+			return nil, err
 		}
-		k := 0
-		for _, r := range res {
-			if r.Outcome == store.Applied {
-				k++
-			}
-			if r.Outcome == store.Applied || r.Equivocation {
-				ss.learned++
-			}
-		}
-		ss.applied += k
-		ss.n.stats.syncApplied.Add(uint64(k))
 	}
 	clear(ss.outstanding)
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"testing"
 	"time"
@@ -11,7 +12,9 @@ import (
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/store"
 	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	libp2pproto "github.com/libp2p/go-libp2p/core/protocol"
 	ma "github.com/multiformats/go-multiaddr"
 )
 
@@ -274,5 +277,53 @@ func TestSyncUnauthorisedIsViolation(t *testing.T) {
 	}
 	if _, err := a.Store().PublisherSummary(orphan.id); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a stored a record whose chain never arrived: %v", err)
+	}
+}
+
+// TestSyncV1PeerOfferingV2Record: a peer that answers on /khantara/sync/1
+// and lists a v2 record (an organisation's) commits a violation: it cannot
+// hold one honestly. The node never asks for it.
+func TestSyncV1PeerOfferingV2Record(t *testing.T) {
+	tn := newTestNet(t, 46)
+	a := tn.addWithOptions()
+	h, _, _ := tn.hostile(999)
+	o := newSyncTestOrg(t, 4600)
+	hello := protocol.Hello{Version: protocol.SyncVersion, Network: protocol.DefaultNetwork}
+	wanted := make(chan bool, 1)
+	h.SetStreamHandler(libp2pproto.ID(protocol.SyncProtocolID), func(s network.Stream) {
+		defer s.Close()
+		fr := protocol.NewFrameReader(s)
+		if _, err := fr.Next(); err != nil { // HELLO
+			return
+		}
+		writeFrames(s, func(fw *protocol.FrameWriter) error { return fw.Hello(hello) })
+		for f, err := fr.Next(); err == nil && f.Type != protocol.FrameEnd; f, err = fr.Next() {
+		}
+		id := protocol.ItemID{Publisher: o.id, Seq: 1}
+		hh := o.genesis.Hash()
+		copy(id.Prefix[:], hh[:protocol.HashPrefixLen])
+		writeFrames(s, func(fw *protocol.FrameWriter) error {
+			fw.Range(&protocol.Range{Upper: protocol.Bound{Inf: true}, Mode: protocol.ModeHave, Items: []protocol.ItemID{id}})
+			return fw.End()
+		})
+		got := false
+		for f, err := fr.Next(); err == nil && f.Type != protocol.FrameEnd; f, err = fr.Next() {
+			got = got || f.Type == protocol.FrameWant
+		}
+		wanted <- got
+		io.Copy(io.Discard, s)
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := a.SyncWith(ctx, h.ID())
+	if !errors.Is(err, protocol.ErrSyncViolation) || res.Protocol != protocol.SyncProtocolID {
+		t.Fatalf("a sync/1 peer offering a v2 record: %v on %q, want a violation on sync/1", err, res.Protocol)
+	}
+	select {
+	case got := <-wanted:
+		if got {
+			t.Fatal("the node asked a sync/1 peer for a v2 record")
+		}
+	case <-ctx.Done():
 	}
 }

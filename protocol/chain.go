@@ -60,7 +60,9 @@ type ChainOp struct {
 }
 
 // OrgEquivocation is an identity equivocation: linked operations with the
-// same prev signed by the same rotation key.
+// same prev signed by the same rotation key. (One payload may be held
+// signed by several keys, since the hash covers the payload only; every
+// signature that links counts, for equivocation and for ratification.)
 type OrgEquivocation struct {
 	// Prev is the hash of the operation they all follow.
 	Prev Hash
@@ -86,6 +88,8 @@ type Chain struct {
 type chainOp struct {
 	ChainOp
 	op       *OrgOp
+	copies   []*Signed // every envelope of this payload held, by signer
+	signedBy []peer.ID // the signers of the copies that link
 	parent   *chainOp
 	children []*chainOp // linked children, by hash
 	signers  map[peer.ID]bool
@@ -103,10 +107,16 @@ func NewChain(org peer.ID, ops []*Signed) *Chain {
 	c := &Chain{org: org, byH: make(map[Hash]*chainOp)}
 	for _, s := range ops {
 		a := s.Announcement()
-		if a.Kind != KindOrg || a.Org == nil || a.Publisher != org || c.byH[s.Hash()] != nil {
+		if a.Kind != KindOrg || a.Org == nil || a.Publisher != org {
 			continue
 		}
-		c.byH[s.Hash()] = &chainOp{ChainOp: ChainOp{Op: s, Rank: -1}, op: a.Org}
+		if x := c.byH[s.Hash()]; x != nil {
+			if !slices.ContainsFunc(x.copies, func(o *Signed) bool { return o.Signer() == s.Signer() }) {
+				x.copies = append(x.copies, s)
+			}
+			continue
+		}
+		c.byH[s.Hash()] = &chainOp{ChainOp: ChainOp{Op: s, Rank: -1}, op: a.Org, copies: []*Signed{s}}
 	}
 	for _, h := range slices.SortedFunc(maps.Keys(c.byH), compareHash) {
 		c.decide(c.byH[h])
@@ -153,6 +163,9 @@ func (c *Chain) decideOne(x *chainOp) {
 	if x.op.Prev.IsZero() {
 		if orgIDFromHash(x.hash()) == c.org {
 			x.State, c.gen = OpAbandoned, x
+			for _, cp := range x.copies {
+				x.signedBy = append(x.signedBy, cp.Signer())
+			}
 		} else {
 			x.State, x.Reason = OpBroken, "a genesis of another organisation"
 		}
@@ -167,13 +180,36 @@ func (c *Chain) decideOne(x *chainOp) {
 	case p.State == OpBroken:
 		x.State, x.Reason = OpBroken, "prev "+p.hash().String()+" is broken"
 	default:
-		if why := linkProblem(p.Op, x.Op.Announcement(), x.Op.Signer()); why != "" {
+		if why := c.pickCopy(p, x); why != "" {
 			x.State, x.Reason = OpBroken, why
 			return
 		}
 		x.State, x.parent = OpAbandoned, p
 		p.children = append(p.children, x)
 	}
+}
+
+// pickCopy chooses, among the envelopes held of x's payload (the hash
+// covers the payload, not the signer, so anyone can sign a copy), the one
+// that links to p with the highest-priority signer, and says why none
+// links otherwise. The choice depends only on the set of envelopes.
+func (c *Chain) pickCopy(p, x *chainOp) string {
+	prio := func(s *Signed) int {
+		if i := slices.Index(p.op.Keys, s.Signer()); i >= 0 {
+			return i
+		}
+		return len(p.op.Keys)
+	}
+	slices.SortFunc(x.copies, func(a, b *Signed) int {
+		return cmp.Or(cmp.Compare(prio(a), prio(b)), cmp.Compare(a.Signer(), b.Signer()))
+	})
+	x.Op = x.copies[0]
+	for _, cp := range x.copies {
+		if prio(cp) < len(p.op.Keys) {
+			x.signedBy = append(x.signedBy, cp.Signer())
+		}
+	}
+	return linkProblem(p.Op, x.Op.Announcement(), x.Op.Signer())
 }
 
 // linkProblem says why operation a signed by signer cannot follow the
@@ -225,7 +261,10 @@ func (c *Chain) rank(g *chainOp) {
 	}
 	for i := len(order) - 1; i >= 0; i-- {
 		x := order[i]
-		x.signers = map[peer.ID]bool{x.Op.Signer(): true}
+		x.signers = make(map[peer.ID]bool)
+		for _, s := range x.signedBy {
+			x.signers[s] = true
+		}
 		for _, ch := range x.children {
 			for s := range ch.signers {
 				x.signers[s] = true
@@ -256,7 +295,9 @@ func (c *Chain) findEquivocations() {
 	for _, x := range c.byH {
 		bySigner := make(map[peer.ID][]Hash)
 		for _, ch := range x.children {
-			bySigner[ch.Op.Signer()] = append(bySigner[ch.Op.Signer()], ch.hash())
+			for _, s := range ch.signedBy {
+				bySigner[s] = append(bySigner[s], ch.hash())
+			}
 		}
 		for s, hs := range bySigner {
 			if len(hs) > 1 {

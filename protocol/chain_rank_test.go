@@ -155,3 +155,29 @@ func TestAdopts(t *testing.T) {
 		}
 	}
 }
+
+// TestChainCopies: the hash covers the payload, not the signer, so anyone
+// can sign a copy of an operation. A stranger's copy does not break the
+// operation, and a higher-priority copy ranks it, whatever the order.
+func TestChainCopies(t *testing.T) {
+	f := newOrgFixture(t)
+	op := f.child(f.g, f.r1, f.keys(f.r1))
+	stranger := mustSeal(t, op.Announcement(), f.x)
+	byR0 := mustSeal(t, op.Announcement(), f.r0)
+	if stranger.Hash() != op.Hash() || byR0.Hash() != op.Hash() {
+		t.Fatal("copies have different hashes")
+	}
+	for _, in := range [][]*Signed{{f.g, stranger, op}, {op, f.g, stranger}} {
+		c := NewChain(f.org, in)
+		if c.Head().Hash() != op.Hash() || c.Head().Signer() != f.id(f.r1) {
+			t.Fatal("a stranger's copy breaks the operation")
+		}
+	}
+	sib := f.child(f.g, f.r0, nil)
+	for _, in := range [][]*Signed{{f.g, op, byR0, sib}, {sib, byR0, op, f.g}} {
+		c := NewChain(f.org, in)
+		if o, _ := c.Op(op.Hash()); o.Rank != 0 || o.Op.Signer() != f.id(f.r0) {
+			t.Fatalf("the r0 copy does not rank the operation: %+v", o)
+		}
+	}
+}

@@ -81,10 +81,10 @@ func TestCrashDuringCompact(t *testing.T) {
 // reopen with every acknowledged announcement that is not removable, and
 // with derived records that a Rebuild leaves unchanged.
 func TestCrashDuringRemove(t *testing.T) {
-	runs := 3
+	runs := 2
 	if v := os.Getenv("KHANTARA_CRASH_RUNS"); v != "" {
 		runs, _ = strconv.Atoi(v)
-		runs = max(1, runs/5)
+		runs = max(1, runs/10)
 	}
 	if testing.Short() {
 		runs = 1

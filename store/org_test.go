@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
 	"github.com/khantara/khantara/protocol"
@@ -409,49 +408,4 @@ func checkEvidence(t testing.TB, s *Store, bySigner map[string]map[protocol.Hash
 			t.Fatalf("evidence %s/%d %s by %s, which signed no other record with that number", k.Publisher, k.Seq, k.Hash, sg.Signer())
 		}
 	}
-}
-
-// TestRemoveWhereOrg removes what one delegate signed from a time on (as
-// a revocation would) from a store holding an organisation's records,
-// and requires the store to equal one that never received them; the
-// records come back when applied again.
-func TestRemoveWhereOrg(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	all := orgHistory(t, rng)
-	revoked, rid := key(t, 51)
-	// A store that never held the removed records is the reference, so
-	// they must not have superseded any other (superseded records are not
-	// kept, so no removal brings them back): they get slots of their own.
-	kept := all
-	var gone []*protocol.Signed
-	o := &testOrg{id: all[0].Announcement().Publisher, genesis: all[0]}
-	for seq := uint64(31); seq <= 40; seq++ {
-		slot := "late-" + strconv.Itoa(int(seq))
-		gone = append(gone, o.practice(t, revoked, seq, slot, "Late"))
-		if seq%3 == 0 { // an equivocation: the loser is kept as evidence
-			gone = append(gone, o.practice(t, revoked, seq, slot, "Late twin"))
-		}
-	}
-	s, ref := openStore(t, ""), openStore(t, "")
-	apply(t, s, kept...)
-	apply(t, s, gone...)
-	apply(t, ref, kept...)
-	from := t0.Add(31 * time.Second) // seal's time is t0 + seq seconds
-	drop := func(sg *protocol.Signed) bool {
-		return sg.Signer() == rid && !sg.Announcement().Time.Before(from)
-	}
-	if n := removeWhere(t, s, all[0], drop); n == 0 {
-		t.Fatal("nothing removed")
-	}
-	sameStore(t, s, ref, "after removing a delegate's late records")
-	if ops, err := s.OrgOps(o.id); err != nil || len(ops) == 0 {
-		t.Fatalf("the organisation's operations went too: %d, %v", len(ops), err)
-	}
-	for _, r := range apply(t, s, gone...) {
-		if r.Outcome == Duplicate {
-			t.Fatalf("a removed record is a duplicate: %+v", r)
-		}
-	}
-	apply(t, ref, gone...)
-	sameStore(t, s, ref, "after the removed records came back")
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/search"
 	"github.com/khantara/khantara/store"
 	"github.com/libp2p/go-libp2p/core/crypto"

@@ -80,11 +80,12 @@ type SyncResult struct {
 	// Fetched counts envelopes received, Applied those that changed the
 	// store, Served envelopes sent to the peer.
 	Fetched, Applied, Served int
-	// Held counts fetched records of organisations left unstored at the
-	// end because their chain is still pending here (the next session
-	// asks for them again), dropped included; Skipped those the chain's
-	// head no longer authorises.
-	Held, Skipped int
+	// Pending counts fetched records of organisations whose chain was
+	// pending here when they arrived: not stored, held in the node's
+	// pending pool (and asked for again by the next session if still not
+	// stored then). Skipped counts those the chain's head no longer
+	// authorises.
+	Pending, Skipped int
 	// Duration is how long the session took.
 	Duration time.Duration
 }
@@ -144,7 +145,7 @@ func (n *Node) runSession(ctx context.Context, s network.Stream, initiator bool,
 	res := SyncResult{
 		Peer: ss.peer, Protocol: string(s.Protocol()), Sent: ss.fw.Written, Received: ss.fr.Read, Messages: ss.messages,
 		Fetched: ss.fetched, Applied: ss.applied, Served: ss.served, Duration: time.Since(start),
-		Held: len(ss.held) + ss.dropped, Skipped: ss.revoked,
+		Pending: ss.chainPending, Skipped: ss.revoked,
 	}
 	n.stats.syncSent.Add(uint64(res.Sent))
 	n.stats.syncRecv.Add(uint64(res.Received))

@@ -222,22 +222,23 @@ func TestSyncOrgRecordsAnyOrder(t *testing.T) {
 	o := newSyncTestOrg(t, 4300)
 	want := hashesOfRecs(o.genesis, o.addD2, o.revokeD1, o.p1, o.p2)
 	for _, tc := range []struct {
-		name  string
-		steps [][]*protocol.Signed // what the source holds, step by step
-		held  []int                // records held back after each step
+		name    string
+		steps   [][]*protocol.Signed // what the source holds, step by step
+		pending []int                // records pending after each step
 	}{
 		{"all at once", [][]*protocol.Signed{{o.genesis, o.addD2, o.revokeD1, o.p1, o.p2, o.p3}}, []int{0}},
 		{"records first", [][]*protocol.Signed{{o.p1, o.p2, o.p3}, {o.genesis, o.addD2, o.revokeD1}}, []int{3, 0}},
 		{"genesis first", [][]*protocol.Signed{{o.genesis, o.p1, o.p2}, {o.addD2, o.revokeD1, o.p3}}, []int{1, 0}},
 		{"revocation last", [][]*protocol.Signed{{o.addD2, o.p2, o.revokeD1}, {o.genesis, o.p1}}, []int{3, 0}},
+		{"revocation after the record", [][]*protocol.Signed{{o.genesis, o.p1, o.p3}, {o.addD2, o.revokeD1, o.p2}}, []int{0, 0}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tn := newTestNet(t, 43)
 			a, b := tn.addWithOptions(), tn.addWithOptions()
 			for i, step := range tc.steps {
 				seedStore(t, b, step...)
-				if res := syncOnce(t, a, b); res.Held != tc.held[i] {
-					t.Fatalf("step %d: %d records held, want %d (%+v)", i, res.Held, tc.held[i], res)
+				if res := syncOnce(t, a, b); res.Pending != tc.pending[i] {
+					t.Fatalf("step %d: %d records pending, want %d (%+v)", i, res.Pending, tc.pending[i], res)
 				}
 			}
 			if got := syncHashes(t, a); !slices.Equal(got, want) {
@@ -271,7 +272,7 @@ func TestSyncUnauthorisedIsViolation(t *testing.T) {
 	c := tn.addWithOptions()
 	seedStore(t, c, orphan.p1) // its genesis never arrives
 	for range 2 {
-		if res := syncOnce(t, a, c); res.Held != 1 || res.Applied != 0 {
+		if res := syncOnce(t, a, c); res.Pending != 1 || res.Applied != 0 {
 			t.Fatalf("a record without its chain: %+v, want held and not stored", res)
 		}
 	}

@@ -36,12 +36,10 @@ type session struct {
 	answer      []protocol.ItemID            // the peer's wants, answered by write
 
 	messages, fetched, applied, served int
-	// held are fetched records whose organisation's chain is pending,
-	// judged again with the next message's envelopes (sync_auth.go);
-	// revoked counts records skipped because the chain's head no longer
-	// authorises them, dropped those held past maxHeldPerSession.
-	held             []*protocol.Signed
-	revoked, dropped int
+	// chainPending and revoked count fetched records of organisations whose
+	// chain was pending here, or whose chain's head no longer authorises
+	// them (sync_auth.go).
+	chainPending, revoked int
 	// learned counts announcements that changed the state or recorded an
 	// equivocation: news worth passing on (see scheduler.cascade).
 	learned int

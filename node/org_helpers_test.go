@@ -10,6 +10,7 @@ import (
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
 )
 
 // testOrg is an organisation made in a test: its rotation keys and the
@@ -152,4 +153,40 @@ func noneHold(nodes []*Node, sgs ...*protocol.Signed) func() bool {
 		}
 		return true
 	}
+}
+
+// hostileV2 is a bare libp2p host with its own gossipsub, no validation,
+// subscribed to the v2 topic only, connected to nodes.
+func (tn *testNet) hostileV2(seed uint64, nodes ...*Node) (crypto.PrivKey, *pubsub.Topic) {
+	tn.t.Helper()
+	k := testKey(tn.t, seed)
+	h, err := tn.mn.AddPeer(k, ma.StringCast("/ip4/10.251.0.1/tcp/4001"))
+	if err != nil {
+		tn.t.Fatal(err)
+	}
+	tn.t.Cleanup(func() { h.Close() })
+	if err := tn.mn.LinkAll(); err != nil {
+		tn.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	tn.t.Cleanup(cancel)
+	name := TopicV2(protocol.DefaultNetwork)
+	ps, err := pubsub.NewGossipSub(ctx, h, PubsubOptions(name, false)...)
+	if err != nil {
+		tn.t.Fatal(err)
+	}
+	tp, err := ps.Join(name)
+	if err != nil {
+		tn.t.Fatal(err)
+	}
+	if _, err := tp.Subscribe(); err != nil {
+		tn.t.Fatal(err)
+	}
+	for _, n := range nodes {
+		if _, err := tn.mn.ConnectPeers(h.ID(), n.ID()); err != nil {
+			tn.t.Fatal(err)
+		}
+	}
+	tn.eventually(10*time.Second, "hostile peer subscribed", func() bool { return len(tp.ListPeers()) == len(nodes) })
+	return k, tp
 }

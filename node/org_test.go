@@ -64,9 +64,10 @@ func TestOrgDelegatedPublishing(t *testing.T) {
 // later ones are refused.
 func TestOrgRevocation(t *testing.T) {
 	tn := newTestNet(t, 102)
-	a, b, c := tn.add(), tn.add(), tn.add()
+	a, b, c := tn.add(func(c *Config) { c.NoSearch = false }), tn.add(), tn.add()
 	tn.connect(a, b)
 	tn.connect(b, c)
+	tn.connect(a, c) // flood publishing reaches every node at once
 	tn.waitTopics()
 	staff := testKey(t, 9103)
 	org := newTestOrg(t, "Leaky Town", []uint64{9101, 9102}, delegation(keyID(t, staff), protocol.KindPractice))
@@ -77,6 +78,16 @@ func TestOrgRevocation(t *testing.T) {
 	submit(t, a, early)
 	submit(t, a, late)
 	tn.eventually(10*time.Second, "the staff key's records everywhere", allHold(tn.nodes, org.gen, early, late))
+	indexed := func(want uint64) {
+		t.Helper()
+		if err := a.Search().Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if k, err := a.Search().Count(); err != nil || k != want {
+			t.Fatalf("the search index holds %d practices (%v), want %d", k, err, want)
+		}
+	}
+	indexed(2)
 
 	rev := org.by(org.keys[0])(protocol.Revoke(org.gen, 4, org.base.Add(3*time.Minute), keyID(t, staff), org.base.Add(2*time.Minute), 2))
 	submit(t, c, rev)
@@ -84,6 +95,7 @@ func TestOrgRevocation(t *testing.T) {
 	if !allHold(tn.nodes, rev, early)() {
 		t.Fatal("the revocation or the early record is missing")
 	}
+	indexed(1)
 	// The leaked key goes on publishing: refused on submit, ignored by gossip.
 	after := org.record(staff, rev, 5, org.base.Add(4*time.Minute), practiceAnn(variant(sheets, 5)))
 	if _, err := a.Submit(context.Background(), after.Envelope()); !errors.Is(err, protocol.ErrRevoked) && !errors.Is(err, protocol.ErrUnauthorised) {
@@ -306,5 +318,35 @@ func TestOrgListsMode(t *testing.T) {
 	}
 	if !x.Keeps(m.ID()) || x.Config().Trust.Mode != TrustOpen {
 		t.Fatal("SetTrust did not apply")
+	}
+}
+
+// A peer that gossips a v1 record on the v2 topic and a forged delegation
+// loses score on that topic; nothing it sent is stored.
+func TestOrgHostileGossipV2(t *testing.T) {
+	tn := newTestNet(t, 108)
+	a := tn.add()
+	org := newTestOrg(t, "Victim", []uint64{9701})
+	submit(t, a, org.gen)
+	hk, htopic := tn.hostileV2(9702, a)
+	sheets := demoSheets(t)
+	plain, err := protocol.Seal(&protocol.Announcement{V: protocol.Version, Seq: 1, Time: org.base, Kind: protocol.KindPractice, Practice: variant(sheets, 30)}, hk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := org.by(hk)(protocol.Delegate(org.gen, 0, org.base.Add(time.Minute), delegation(keyID(t, hk), allKinds...)))
+	ctx := context.Background()
+	for _, sg := range []*protocol.Signed{plain, forged} {
+		if err := htopic.Publish(ctx, sg.Envelope()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hid := keyID(t, hk)
+	eventually(t, 10*time.Second, "both rejected and the peer's score negative", func() bool {
+		st := a.Stats()
+		return st.Rejected[ReasonWrongTopic] == 1 && st.Rejected[ReasonUnauthorised] == 1 && a.PeerScores()[hid] < 0
+	})
+	if holds(a, plain) || holds(a, forged) {
+		t.Fatal("a hostile record was stored")
 	}
 }

@@ -88,8 +88,7 @@ type Chain struct {
 type chainOp struct {
 	ChainOp
 	op       *OrgOp
-	copies   []*Signed // every envelope of this payload held, by signer
-	signedBy []peer.ID // the signers of the copies that link
+	signedBy []peer.ID // its signer, once it links
 	parent   *chainOp
 	children []*chainOp // linked children, by hash
 	signers  map[peer.ID]bool
@@ -110,13 +109,12 @@ func NewChain(org peer.ID, ops []*Signed) *Chain {
 		if a.Kind != KindOrg || a.Org == nil || a.Publisher != org {
 			continue
 		}
-		if x := c.byH[s.Hash()]; x != nil {
-			if !slices.ContainsFunc(x.copies, func(o *Signed) bool { return o.Signer() == s.Signer() }) {
-				x.copies = append(x.copies, s)
-			}
+		if c.byH[s.Hash()] != nil {
+			// A duplicate: the payload names its signer (PROTOCOL.md
+			// 12.3), so every envelope of one hash has the same signer.
 			continue
 		}
-		c.byH[s.Hash()] = &chainOp{ChainOp: ChainOp{Op: s, Rank: -1}, op: a.Org, copies: []*Signed{s}}
+		c.byH[s.Hash()] = &chainOp{ChainOp: ChainOp{Op: s, Rank: -1}, op: a.Org}
 	}
 	for _, h := range slices.SortedFunc(maps.Keys(c.byH), compareHash) {
 		c.decide(c.byH[h])
@@ -163,9 +161,7 @@ func (c *Chain) decideOne(x *chainOp) {
 	if x.op.Prev.IsZero() {
 		if orgIDFromHash(x.hash()) == c.org {
 			x.State, c.gen = OpAbandoned, x
-			for _, cp := range x.copies {
-				x.signedBy = append(x.signedBy, cp.Signer())
-			}
+			x.signedBy = []peer.ID{x.Op.Signer()}
 		} else {
 			x.State, x.Reason = OpBroken, "a genesis of another organisation"
 		}
@@ -180,36 +176,14 @@ func (c *Chain) decideOne(x *chainOp) {
 	case p.State == OpBroken:
 		x.State, x.Reason = OpBroken, "prev "+p.hash().String()+" is broken"
 	default:
-		if why := c.pickCopy(p, x); why != "" {
+		if why := linkProblem(p.Op, x.Op.Announcement(), x.Op.Signer()); why != "" {
 			x.State, x.Reason = OpBroken, why
 			return
 		}
+		x.signedBy = []peer.ID{x.Op.Signer()}
 		x.State, x.parent = OpAbandoned, p
 		p.children = append(p.children, x)
 	}
-}
-
-// pickCopy chooses, among the envelopes held of x's payload (the hash
-// covers the payload, not the signer, so anyone can sign a copy), the one
-// that links to p with the highest-priority signer, and says why none
-// links otherwise. The choice depends only on the set of envelopes.
-func (c *Chain) pickCopy(p, x *chainOp) string {
-	prio := func(s *Signed) int {
-		if i := slices.Index(p.op.Keys, s.Signer()); i >= 0 {
-			return i
-		}
-		return len(p.op.Keys)
-	}
-	slices.SortFunc(x.copies, func(a, b *Signed) int {
-		return cmp.Or(cmp.Compare(prio(a), prio(b)), cmp.Compare(a.Signer(), b.Signer()))
-	})
-	x.Op = x.copies[0]
-	for _, cp := range x.copies {
-		if prio(cp) < len(p.op.Keys) {
-			x.signedBy = append(x.signedBy, cp.Signer())
-		}
-	}
-	return linkProblem(p.Op, x.Op.Announcement(), x.Op.Signer())
 }
 
 // linkProblem says why operation a signed by signer cannot follow the

@@ -236,6 +236,12 @@ func (ss *session) read(ctx context.Context) (*message, error) {
 }
 
 func (ss *session) process(ctx context.Context, in *message) (*message, error) {
+	if ss.v1 {
+		// Checked first: nothing of an offending message is applied.
+		if err := v2Listed(in.ranges); err != nil {
+			return nil, err
+		}
+	}
 	// Envelopes: each must answer one of our wants.
 	if len(in.opened) > 0 {
 		for _, sg := range in.opened {
@@ -273,9 +279,6 @@ func (ss *session) process(ctx context.Context, in *message) (*message, error) {
 			}
 		}
 		for _, id := range rep.candidates {
-			if ss.v1 && !protocol.IsKey(id.Publisher) {
-				return nil, fmt.Errorf("%w: a v2 record (publisher %s) offered in a sync/1 session", protocol.ErrSyncViolation, id.Publisher)
-			}
 			if !ss.n.policy.keeps(id.Publisher) {
 				continue
 			}
@@ -356,4 +359,18 @@ func (ss *session) rootDigest() (store.Digest, error) {
 		return d, err
 	}
 	return digestOf(ss.snap.keys), nil
+}
+
+// v2Listed returns a violation if a LIST or HAVE range of a sync/1 peer
+// names a v2 record (one whose publisher is not a key): a peer that
+// speaks only sync/1 cannot hold one honestly.
+func v2Listed(ranges []protocol.Range) error {
+	for i := range ranges {
+		for _, id := range ranges[i].Items {
+			if !protocol.IsKey(id.Publisher) {
+				return fmt.Errorf("%w: a v2 record (publisher %s) listed in a sync/1 session", protocol.ErrSyncViolation, id.Publisher)
+			}
+		}
+	}
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	libp2pproto "github.com/libp2p/go-libp2p/core/protocol"
 )
 
 // Why a sync was requested.
@@ -79,6 +80,9 @@ type scheduler struct {
 	history syncHistory
 	// followUpDelay is the package's followUpDelay when the node was made.
 	followUpDelay time.Duration
+	// protocols are the sync stream protocols this node serves and offers,
+	// in the order it offers them (see syncProtocols).
+	protocols []libp2pproto.ID
 }
 
 // followUp is a follow-up sync with one peer, due at due; when unless is
@@ -93,7 +97,7 @@ type syncRequest struct {
 	reason syncReason
 }
 
-func newScheduler(n *Node) (*scheduler, error) {
+func newScheduler(n *Node, v1Only bool) (*scheduler, error) {
 	// Subscribe before New returns, so no connection is missed.
 	sub, err := n.host.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
 	if err != nil {
@@ -109,7 +113,7 @@ func newScheduler(n *Node) (*scheduler, error) {
 		n: n, reqs: make(chan syncRequest, 256), done: make(chan peer.ID), events: sub,
 		adm: newAdmission(n.log), allowed: allowed,
 		locks: peerLocks{m: map[peer.ID]chan struct{}{}}, history: syncHistory{last: map[peer.ID]PeerSync{}},
-		followUpDelay: followUpDelay,
+		followUpDelay: followUpDelay, protocols: syncProtocols(v1Only),
 	}, nil
 }
 
@@ -287,7 +291,7 @@ func (s *scheduler) dialed(p peer.ID) bool {
 func (s *scheduler) randomPeer() (peer.ID, bool) {
 	var ps []peer.ID
 	for _, p := range s.n.host.Network().Peers() {
-		if ok, _ := s.n.host.Peerstore().SupportsProtocols(p, protocol.SyncProtocolID); len(ok) > 0 {
+		if ok, _ := s.n.host.Peerstore().SupportsProtocols(p, s.protocols...); len(ok) > 0 {
 			ps = append(ps, p)
 		}
 	}

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -54,6 +55,16 @@ func TestOrgDelegatedPublishing(t *testing.T) {
 	// a may: its retraction of b's practice reaches every node.
 	rt := retractSlot(t, a, pb.Announcement().Practice.ID)
 	tn.eventually(10*time.Second, "the retraction everywhere", allHold(tn.nodes, rt))
+	// c is no delegate: publishing for the organisation is refused.
+	if err := c.SetOrg(org.id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Publish(context.Background(), variant(sheets, 3)); !errors.Is(err, ErrNotDelegated) {
+		t.Fatalf("an undelegated node publishing for the organisation: %v", err)
+	}
+	if c.Config().Org != org.id.String() {
+		t.Fatalf("Config().Org = %q", c.Config().Org)
+	}
 	if st := c.Stats(); st.Rejected[ReasonUnauthorised]+st.Rejected[ReasonWrongTopic] != 0 {
 		t.Fatalf("honest traffic rejected: %+v", st.Rejected)
 	}
@@ -348,5 +359,35 @@ func TestOrgHostileGossipV2(t *testing.T) {
 	})
 	if holds(a, plain) || holds(a, forged) {
 		t.Fatal("a hostile record was stored")
+	}
+}
+
+// A node keeps at most protocol.MaxOrgOps operations of an organisation.
+func TestOrgOpsQuota(t *testing.T) {
+	tn := newTestNet(t, 109)
+	a, b := tn.add(), tn.add()
+	org := newTestOrg(t, "Busy", []uint64{9901})
+	submit(t, a, org.gen)
+	head := org.gen
+	for i := range protocol.MaxOrgOps {
+		ann, err := protocol.NextOp(head, 0, org.base.Add(time.Duration(i+1)*time.Second))
+		if err == nil {
+			ann.Org.Name = fmt.Sprintf("Busy %d", i)
+		}
+		op := org.by(org.keys[0])(ann, err)
+		if i < protocol.MaxOrgOps-1 {
+			submit(t, a, op)
+			head = op
+			continue
+		}
+		if _, err := a.Submit(context.Background(), op.Envelope()); !errors.Is(err, errOrgQuota) {
+			t.Fatalf("operation %d submitted: %v", i+2, err)
+		}
+		if r := gossipTo(a, b.ID(), op, true); r != pubsub.ValidationIgnore || a.Stats().Ignored[ReasonQuota] != 1 {
+			t.Fatalf("operation %d gossiped: %v %+v", i+2, r, a.Stats().Ignored)
+		}
+	}
+	if c, err := a.Chain(org.id); err != nil || len(c.Ops()) != protocol.MaxOrgOps || c.Head().Hash() != head.Hash() {
+		t.Fatalf("chain: %v", err)
 	}
 }

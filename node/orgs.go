@@ -34,7 +34,7 @@ type orgs struct {
 	st *store.Store
 
 	// mu guards chains and gen.
-	mu     sync.Mutex
+	mu     sync.RWMutex
 	chains map[peer.ID]*protocol.Chain
 	gen    uint64
 }
@@ -45,18 +45,18 @@ func newOrgs(st *store.Store) *orgs {
 
 // generation returns the number of invalidations so far.
 func (o *orgs) generation() uint64 {
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	o.mu.RLock()
+	defer o.mu.RUnlock()
 	return o.gen
 }
 
 // chain returns org's chain as the store holds it (unknown, with no
 // operation, when the store holds none).
 func (o *orgs) chain(org peer.ID) (*protocol.Chain, error) {
-	o.mu.Lock()
+	o.mu.RLock()
 	c, ok := o.chains[org]
 	gen := o.gen
-	o.mu.Unlock()
+	o.mu.RUnlock()
 	if ok {
 		return c, nil
 	}

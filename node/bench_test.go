@@ -49,33 +49,54 @@ var benchTime = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // benchCatalogue is a catalogue sealed for benchmarks: practice i is
 // variant(sheets, i), published by publisher i%len(keys) at sequence
-// i/len(keys)+1.
+// i/len(keys)+1+len(base)/len(keys).
 type benchCatalogue struct {
+	// name says who publishes: "plain" (key publishers) or "org"
+	// (organisations, through delegated keys; see sealOrgCatalogue).
+	name   string
 	keys   []crypto.PrivKey
 	signed []*protocol.Signed
+	// base are records every replica holds besides the practices (an
+	// organisation's operations), stored first.
+	base []*protocol.Signed
+	// seal seals a version of practice i at seq and t.
+	seal func(i int, seq uint64, t time.Time) (*protocol.Signed, error)
 	// bytes is the total size of the envelopes.
 	bytes int64
 }
+
+// firstSeq is the sequence of a publisher's first practice.
+func (c *benchCatalogue) firstSeq() uint64 { return uint64(len(c.base)/len(c.keys)) + 1 }
 
 // sealCatalogue seals n practices from the given number of publishers,
 // whose keys are benchKey(t, 0xca7a, k), on every core.
 func sealCatalogue(t testing.TB, sheets []*protocol.FactSheet, n, publishers int) *benchCatalogue {
 	t.Helper()
-	c := &benchCatalogue{keys: make([]crypto.PrivKey, publishers), signed: make([]*protocol.Signed, n)}
+	c := &benchCatalogue{name: "plain", keys: make([]crypto.PrivKey, publishers), signed: make([]*protocol.Signed, n)}
 	for k := range c.keys {
 		c.keys[k] = benchKey(t, 0xca7a, k)
 	}
-	sealParallel(t, n, func(i int) (*protocol.Signed, error) {
+	c.seal = func(i int, seq uint64, at time.Time) (*protocol.Signed, error) {
 		ann := &protocol.Announcement{
-			V: protocol.Version, Seq: uint64(i/publishers + 1), Time: benchTime,
+			V: protocol.Version, Seq: seq, Time: at,
 			Kind: protocol.KindPractice, Practice: variant(sheets, i),
 		}
 		return protocol.Seal(ann, c.keys[i%publishers])
+	}
+	c.sealPractices(t, n)
+	return c
+}
+
+// sealPractices seals the n practices of the catalogue, on every core.
+func (c *benchCatalogue) sealPractices(t testing.TB, n int) {
+	t.Helper()
+	publishers := len(c.keys)
+	sealParallel(t, n, func(i int) (*protocol.Signed, error) {
+		return c.seal(i, uint64(i/publishers)+c.firstSeq(), benchTime)
 	}, c.signed)
 	for _, sg := range c.signed {
 		c.bytes += int64(len(sg.Envelope()))
 	}
-	return c
 }
 
 // benchKey returns key i of a benchmark's key set.
@@ -178,37 +199,23 @@ type syncCase struct {
 // practices from 10 publishers, built directly in their stores: identical
 // replicas, then replicas differing by 1, 10, 100 and 1000 practices held
 // by one side only, and by as many practices of which one side holds a
-// newer version. Each case builds fresh replicas with the timer stopped;
-// the timer covers the session. It checks after each session that both
-// replicas have the same digest. Reported: sync bytes, and for identical
-// replicas the share of the catalogue's envelope bytes (goal < 1%), for
-// differing ones the bytes per differing practice and the same less the
-// differing envelopes themselves (the protocol's overhead per difference,
-// which should stay flat as the difference grows).
+// newer version. It runs every case on two catalogues: "plain" (10 key
+// publishers) and "org" (10 organisations, each publishing through a
+// delegated key: every practice carries auth, every fetched one is
+// authorised against its chain, and both replicas hold the 10 geneses).
+// Each case builds fresh replicas with the timer stopped; the timer covers
+// the session. It checks after each session that both replicas have the
+// same digest. Reported: sync bytes, and for identical replicas the share
+// of the catalogue's envelope bytes (goal < 1%), for differing ones the
+// bytes per differing practice and the same less the differing envelopes
+// themselves (the protocol's overhead per difference, which should stay
+// flat as the difference grows); at the end, per case, the org
+// catalogue's bytes per difference next to the plain one's (issue 12's
+// bar: they do not grow).
 func BenchmarkSyncBytes(b *testing.B) {
 	sheets := demoSheets(b)
-	cat := sealCatalogue(b, sheets, syncPractices, syncPublishers)
 	rng := rand.New(rand.NewPCG(0x5e, 0xed))
 	differing := rng.Perm(syncPractices)[:1000]
-	// newer[k] is a newer version of practice differing[k]: a later time
-	// and the publisher's next sequence numbers.
-	newer := make([]*protocol.Signed, len(differing))
-	nextSeq := make([]uint64, syncPublishers)
-	seqs := make([]uint64, len(differing))
-	for k, i := range differing {
-		p := i % syncPublishers
-		nextSeq[p]++
-		seqs[k] = syncPractices/syncPublishers + nextSeq[p]
-	}
-	sealParallel(b, len(differing), func(k int) (*protocol.Signed, error) {
-		i := differing[k]
-		ann := &protocol.Announcement{
-			V: protocol.Version, Seq: seqs[k], Time: benchTime.Add(24 * time.Hour),
-			Kind: protocol.KindPractice, Practice: variant(sheets, i),
-		}
-		return protocol.Seal(ann, cat.keys[i%syncPublishers])
-	}, newer)
-
 	cases := []syncCase{{name: "identical"}}
 	for _, newer := range []bool{false, true} {
 		for _, d := range []int{1, 10, 100, 1000} {
@@ -219,49 +226,93 @@ func BenchmarkSyncBytes(b *testing.B) {
 			cases = append(cases, syncCase{name: name, diff: d, newer: newer})
 		}
 	}
-	for _, c := range cases {
-		b.Run(c.name, func(b *testing.B) {
-			var total, diffBytes, envelopes, messages int64
-			for b.Loop() {
-				b.StopTimer()
-				a, z, d := syncReplicas(b, cat, differing[:c.diff], newer[:c.diff], c.newer)
-				b.StartTimer()
-				res, err := a.SyncWith(context.Background(), z.ID())
-				b.StopTimer()
-				if err != nil {
-					b.Fatal(err)
+	perDiff := map[string]map[string]float64{} // case -> catalogue -> bytes/diff
+	for _, cat := range []*benchCatalogue{
+		sealCatalogue(b, sheets, syncPractices, syncPublishers),
+		sealOrgCatalogue(b, sheets, syncPractices, syncPublishers),
+	} {
+		newer := sealNewer(b, cat, differing)
+		for _, c := range cases {
+			b.Run(cat.name+"/"+c.name, func(b *testing.B) {
+				if pd := runSyncCase(b, cat, c, differing, newer); pd > 0 {
+					if perDiff[c.name] == nil {
+						perDiff[c.name] = map[string]float64{}
+					}
+					perDiff[c.name][cat.name] = pd
 				}
-				da, dz := digest(b, a), digest(b, z)
-				if da != dz || da.Count != syncPractices {
-					b.Fatalf("after sync: digests %+v and %+v, want equal with %d items", da, dz, syncPractices)
-				}
-				total += res.Sent + res.Received
-				diffBytes += d
-				envelopes += int64(res.Fetched + res.Served)
-				messages += int64(res.Messages)
-				a.Close()
-				z.Close()
-				b.StartTimer()
-			}
-			n := float64(b.N)
-			b.ReportMetric(float64(total)/n, "sync-bytes")
-			b.ReportMetric(float64(envelopes)/n, "envelopes")
-			b.ReportMetric(float64(messages)/n, "messages")
-			if c.diff == 0 {
-				b.ReportMetric(float64(cat.bytes), "catalogue-bytes")
-				b.ReportMetric(100*float64(total)/n/float64(cat.bytes), "%-of-catalogue")
-				b.Logf("identical replicas: %.0f bytes, %.4f%% of the catalogue's %d (goal < 1%%)",
-					float64(total)/n, 100*float64(total)/n/float64(cat.bytes), cat.bytes)
-				return
-			}
-			perDiff := float64(total) / n / float64(c.diff)
-			overhead := float64(total-diffBytes) / n / float64(c.diff)
-			b.ReportMetric(perDiff, "bytes/diff")
-			b.ReportMetric(overhead, "overhead-bytes/diff")
-			b.Logf("%d differing: %.0f bytes, %.0f per difference, of which %.0f beyond the envelopes; %.0f envelopes in %.0f messages",
-				c.diff, float64(total)/n, perDiff, overhead, float64(envelopes)/n, float64(messages)/n)
-		})
+			})
+		}
 	}
+	for _, c := range cases {
+		if m := perDiff[c.name]; m["plain"] > 0 && m["org"] > 0 {
+			b.Logf("%s: %.0f bytes per difference for organisations, %.0f for plain publishers (x%.3f)",
+				c.name, m["org"], m["plain"], m["org"]/m["plain"])
+		}
+	}
+}
+
+// sealNewer seals newer[k], a newer version of practice differing[k]: a
+// later time and the publisher's next sequence numbers.
+func sealNewer(b *testing.B, cat *benchCatalogue, differing []int) []*protocol.Signed {
+	newer := make([]*protocol.Signed, len(differing))
+	publishers := len(cat.keys)
+	nextSeq := make([]uint64, publishers)
+	seqs := make([]uint64, len(differing))
+	for k, i := range differing {
+		p := i % publishers
+		nextSeq[p]++
+		seqs[k] = uint64(syncPractices/publishers) + cat.firstSeq() - 1 + nextSeq[p]
+	}
+	sealParallel(b, len(differing), func(k int) (*protocol.Signed, error) {
+		return cat.seal(differing[k], seqs[k], benchTime.Add(24*time.Hour))
+	}, newer)
+	return newer
+}
+
+// runSyncCase runs one case of BenchmarkSyncBytes and returns the bytes
+// per difference (0 for identical replicas).
+func runSyncCase(b *testing.B, cat *benchCatalogue, c syncCase, differing []int, newer []*protocol.Signed) float64 {
+	var total, diffBytes, envelopes, messages int64
+	want := uint64(syncPractices + len(cat.base))
+	for b.Loop() {
+		b.StopTimer()
+		a, z, d := syncReplicas(b, cat, differing[:c.diff], newer[:c.diff], c.newer)
+		b.StartTimer()
+		res, err := a.SyncWith(context.Background(), z.ID())
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		da, dz := digest(b, a), digest(b, z)
+		if da != dz || da.Count != want {
+			b.Fatalf("after sync: digests %+v and %+v, want equal with %d items", da, dz, want)
+		}
+		total += res.Sent + res.Received
+		diffBytes += d
+		envelopes += int64(res.Fetched + res.Served)
+		messages += int64(res.Messages)
+		a.Close()
+		z.Close()
+		b.StartTimer()
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(total)/n, "sync-bytes")
+	b.ReportMetric(float64(envelopes)/n, "envelopes")
+	b.ReportMetric(float64(messages)/n, "messages")
+	if c.diff == 0 {
+		b.ReportMetric(float64(cat.bytes), "catalogue-bytes")
+		b.ReportMetric(100*float64(total)/n/float64(cat.bytes), "%-of-catalogue")
+		b.Logf("identical replicas: %.0f bytes, %.4f%% of the catalogue's %d (goal < 1%%)",
+			float64(total)/n, 100*float64(total)/n/float64(cat.bytes), cat.bytes)
+		return 0
+	}
+	perDiff := float64(total) / n / float64(c.diff)
+	overhead := float64(total-diffBytes) / n / float64(c.diff)
+	b.ReportMetric(perDiff, "bytes/diff")
+	b.ReportMetric(overhead, "overhead-bytes/diff")
+	b.Logf("%d differing: %.0f bytes, %.0f per difference, of which %.0f beyond the envelopes; %.0f envelopes in %.0f messages",
+		c.diff, float64(total)/n, perDiff, overhead, float64(envelopes)/n, float64(messages)/n)
+	return perDiff
 }
 
 // syncReplicas starts two connected mocknet nodes, lets the sync that
@@ -285,7 +336,8 @@ func syncReplicas(b *testing.B, cat *benchCatalogue, differing []int, newer []*p
 	for k, i := range differing {
 		side[i] = k
 	}
-	var forA, forZ []*protocol.Signed
+	forA := slices.Clone(cat.base)
+	forZ := slices.Clone(cat.base)
 	for i, sg := range cat.signed {
 		k, ok := side[i]
 		switch {

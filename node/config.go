@@ -192,7 +192,7 @@ func (t *Trust) validate() error {
 	for key, list := range map[string][]string{"trust.allow": t.Allow, "trust.deny": t.Deny} {
 		for _, s := range list {
 			if _, err := protocol.DecodeID(s); err != nil {
-				return fmt.Errorf("%s: %q is not a publisher ID (a peer ID or an organisation ID): %v", key, s, err)
+				return fmt.Errorf("%s: %q is not a peer ID or an organisation ID: %v", key, s, err)
 			}
 		}
 	}

@@ -35,8 +35,10 @@ var syncPeerLimit = rcmgr.BaseLimit{Streams: 2, StreamsInbound: 1, StreamsOutbou
 func newHost(cfg *Config, key crypto.PrivKey) (host.Host, error) {
 	limits := rcmgr.DefaultLimits
 	libp2p.SetDefaultServiceLimits(&limits)
-	limits.AddProtocolLimit(libp2pproto.ID(protocol.SyncProtocolID), syncLimit, rcmgr.BaseLimitIncrease{})
-	limits.AddProtocolPeerLimit(libp2pproto.ID(protocol.SyncProtocolID), syncPeerLimit, rcmgr.BaseLimitIncrease{})
+	for _, id := range protocol.SyncProtocols() {
+		limits.AddProtocolLimit(libp2pproto.ID(id), syncLimit, rcmgr.BaseLimitIncrease{})
+		limits.AddProtocolPeerLimit(libp2pproto.ID(id), syncPeerLimit, rcmgr.BaseLimitIncrease{})
+	}
 	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits.AutoScale()))
 	if err != nil {
 		return nil, fmt.Errorf("resource manager: %w", err)

@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/search"
 	"github.com/khantara/khantara/store"
 	"github.com/libp2p/go-libp2p/core/crypto"
-	libp2pproto "github.com/libp2p/go-libp2p/core/protocol"
 )
 
 // Every long-lived goroutine of a node is a loop started by goFunc, which
@@ -94,13 +92,13 @@ func (n *Node) openStorage(o *options, undo *undoList) (err error) {
 
 // startSync makes the scheduler, serves the sync protocol and starts
 // discovery (whose mDNS may dial at once).
-func (n *Node) startSync(_ *options, undo *undoList) (err error) {
-	if n.sched, err = newScheduler(n); err != nil {
+func (n *Node) startSync(o *options, undo *undoList) (err error) {
+	if n.sched, err = newScheduler(n, o.syncV1Only); err != nil {
 		return err
 	}
 	undo.add(func() { n.sched.events.Close() })
-	n.host.SetStreamHandler(libp2pproto.ID(protocol.SyncProtocolID), n.serveSync)
-	undo.add(func() { n.host.RemoveStreamHandler(libp2pproto.ID(protocol.SyncProtocolID)) })
+	n.serveSyncProtocols()
+	undo.add(n.stopServingSync)
 	if n.disc, err = newDiscovery(n); err != nil {
 		return err
 	}

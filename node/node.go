@@ -16,7 +16,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
-	libp2pproto "github.com/libp2p/go-libp2p/core/protocol"
 )
 
 // Node is a running Khantara node. Create it with New, stop it with Close.
@@ -84,6 +83,8 @@ type options struct {
 	now       func() time.Time
 	storeOpts []store.Option
 	psOpts    []pubsub.Option
+	// syncV1Only: see WithSyncV1Only (sync.go).
+	syncV1Only bool
 }
 
 // Option customises New.
@@ -160,7 +161,7 @@ func New(cfg Config, opts ...Option) (n *Node, err error) {
 // ErrLoopStopped if a loop had failed.
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
-		n.host.RemoveStreamHandler(libp2pproto.ID(protocol.SyncProtocolID))
+		n.stopServingSync()
 		n.stop(nil)
 		n.sub.Cancel()
 		n.sub2.Cancel()

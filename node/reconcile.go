@@ -37,7 +37,17 @@ func (s *snapshot) search(b protocol.Bound) int {
 	return i
 }
 
-// fingerprint is Digest.Fingerprint over keys[i:j].
+// digestOf is the digest of keys.
+func digestOf(keys []store.Key) store.Digest {
+	d := store.Digest{Count: uint64(len(keys))}
+	for i := range keys {
+		d.Sum.Add(keys[i].Hash)
+		d.MaxSeq = max(d.MaxSeq, keys[i].Seq)
+	}
+	return d
+}
+
+// fingerprint is Digest.Fingerprint over keys.
 func fingerprint(keys []store.Key) [protocol.FingerprintLen]byte {
 	var acc store.Accumulator
 	for i := range keys {

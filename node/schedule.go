@@ -12,6 +12,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	libp2pproto "github.com/libp2p/go-libp2p/core/protocol"
 )
 
 // Why a sync was requested.
@@ -27,9 +28,13 @@ const (
 
 // followUpDelay is how long after a new outbound connection's first sync
 // a second one runs. A gossip message in flight while the link came up
-// can reach the node after that first session and before the two nodes
-// share a gossip mesh; it would otherwise cross the new link only at the
-// next periodic sync. A few gossip heartbeats (1 s each) cover it. A
+// can reach either node after that first session and before the two
+// nodes share a gossip mesh; it would otherwise cross the new link only
+// at the next periodic sync. A few gossip heartbeats (1 s each) cover it.
+// The side that accepted the connection runs its own follow-up at twice
+// this delay unless a session with the peer ended since the dialler's
+// was due (PROTOCOL.md 9.12): one session reconciles both ways, so two
+// reference nodes run one, and a dialler that runs none is covered. A
 // variable so tests can shorten it.
 var followUpDelay = 5 * time.Second
 
@@ -52,7 +57,8 @@ type PeerSync struct {
 }
 
 // scheduler decides when to sync with whom: on every new outbound
-// connection (and once more followUpDelay later), every SyncInterval
+// connection (and once more followUpDelay later; on an inbound one, once
+// 2*followUpDelay later unless the dialler's follow-up ran), every SyncInterval
 // (jittered) with a random connected peer, and when gossip reveals a
 // sequence gap. It runs at most one session per peer and direction.
 //
@@ -72,6 +78,18 @@ type scheduler struct {
 	allowed map[peer.ID]bool
 	locks   peerLocks
 	history syncHistory
+	// followUpDelay is the package's followUpDelay when the node was made.
+	followUpDelay time.Duration
+	// protocols are the sync stream protocols this node serves and offers,
+	// in the order it offers them (see syncProtocols).
+	protocols []libp2pproto.ID
+}
+
+// followUp is a follow-up sync with one peer, due at due; when unless is
+// set (the peer dialled), it is skipped if a session with the peer ended
+// successfully at or after unless.
+type followUp struct {
+	due, unless time.Time
 }
 
 type syncRequest struct {
@@ -79,7 +97,7 @@ type syncRequest struct {
 	reason syncReason
 }
 
-func newScheduler(n *Node) (*scheduler, error) {
+func newScheduler(n *Node, v1Only bool) (*scheduler, error) {
 	// Subscribe before New returns, so no connection is missed.
 	sub, err := n.host.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
 	if err != nil {
@@ -95,6 +113,7 @@ func newScheduler(n *Node) (*scheduler, error) {
 		n: n, reqs: make(chan syncRequest, 256), done: make(chan peer.ID), events: sub,
 		adm: newAdmission(n.log), allowed: allowed,
 		locks: peerLocks{m: map[peer.ID]chan struct{}{}}, history: syncHistory{last: map[peer.ID]PeerSync{}},
+		followUpDelay: followUpDelay, protocols: syncProtocols(v1Only),
 	}, nil
 }
 
@@ -118,9 +137,9 @@ type loopState struct {
 	inflight, again map[peer.ID]bool
 	// lastGap is when a gap last caused a sync with each peer.
 	lastGap map[peer.ID]time.Time
-	// followUps holds when each follow-up sync is due; followUp fires at
-	// the earliest.
-	followUps map[peer.ID]time.Time
+	// followUps holds each follow-up sync due; followUp fires at the
+	// earliest.
+	followUps map[peer.ID]followUp
 	followUp  *time.Timer
 	// sem bounds the sessions run at once; sessions counts them.
 	sem      chan struct{}
@@ -134,7 +153,7 @@ func (s *scheduler) run(ctx context.Context) error {
 	defer s.events.Close()
 	st := &loopState{
 		inflight: map[peer.ID]bool{}, again: map[peer.ID]bool{}, lastGap: map[peer.ID]time.Time{},
-		followUps: map[peer.ID]time.Time{}, followUp: time.NewTimer(time.Hour),
+		followUps: map[peer.ID]followUp{}, followUp: time.NewTimer(time.Hour),
 		sem: make(chan struct{}, maxOutboundSessions),
 	}
 	st.followUp.Stop()
@@ -155,11 +174,17 @@ func (s *scheduler) run(ctx context.Context) error {
 				return errEventsEnded
 			}
 			e := ev.(event.EvtPeerConnectednessChanged)
-			if e.Connectedness == network.Connected && s.dialed(e.Peer) {
-				s.start(ctx, st, e.Peer)
-				st.followUps[e.Peer] = time.Now().Add(followUpDelay)
-				st.armFollowUp()
+			if e.Connectedness != network.Connected {
+				continue
 			}
+			now := time.Now()
+			if s.dialed(e.Peer) {
+				s.start(ctx, st, e.Peer)
+				st.followUps[e.Peer] = followUp{due: now.Add(s.followUpDelay)}
+			} else {
+				st.followUps[e.Peer] = followUp{due: now.Add(2 * s.followUpDelay), unless: now.Add(s.followUpDelay)}
+			}
+			st.armFollowUp()
 		case r := <-s.reqs:
 			if r.reason == reasonGap {
 				if time.Since(st.lastGap[r.peer]) < gapDebounce {
@@ -192,11 +217,14 @@ func (s *scheduler) run(ctx context.Context) error {
 // gossip mesh; this second session carries it.
 func (s *scheduler) runFollowUps(ctx context.Context, st *loopState) {
 	now := time.Now()
-	for p, due := range st.followUps {
-		if due.After(now) {
+	for p, f := range st.followUps {
+		if f.due.After(now) {
 			continue
 		}
 		delete(st.followUps, p)
+		if !f.unless.IsZero() && s.history.succeededSince(p, f.unless) {
+			continue // the dialler's follow-up ran: nothing left to carry
+		}
 		if s.n.host.Network().Connectedness(p) == network.Connected {
 			s.start(ctx, st, p)
 		}
@@ -207,9 +235,9 @@ func (s *scheduler) runFollowUps(ctx context.Context, st *loopState) {
 // armFollowUp sets the follow-up timer to the earliest due follow-up.
 func (st *loopState) armFollowUp() {
 	var next time.Time
-	for _, due := range st.followUps {
-		if next.IsZero() || due.Before(next) {
-			next = due
+	for _, f := range st.followUps {
+		if next.IsZero() || f.due.Before(next) {
+			next = f.due
 		}
 	}
 	st.followUp.Stop()
@@ -263,7 +291,7 @@ func (s *scheduler) dialed(p peer.ID) bool {
 func (s *scheduler) randomPeer() (peer.ID, bool) {
 	var ps []peer.ID
 	for _, p := range s.n.host.Network().Peers() {
-		if ok, _ := s.n.host.Peerstore().SupportsProtocols(p, protocol.SyncProtocolID); len(ok) > 0 {
+		if ok, _ := s.n.host.Peerstore().SupportsProtocols(p, s.protocols...); len(ok) > 0 {
 			ps = append(ps, p)
 		}
 	}
@@ -328,6 +356,15 @@ func (h *syncHistory) record(p peer.ID, res SyncResult, err error) {
 	h.mu.Lock()
 	h.last[p] = ps
 	h.mu.Unlock()
+}
+
+// succeededSince reports whether a session with p (either role) ended
+// successfully at or after t.
+func (h *syncHistory) succeededSince(p peer.ID, t time.Time) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ps, ok := h.last[p]
+	return ok && ps.Err == "" && !ps.At.Before(t)
 }
 
 // SyncStatus returns the last sync with each peer, in peer order.

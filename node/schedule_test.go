@@ -36,3 +36,34 @@ func TestSchedulerRunsAgainAfterSession(t *testing.T) {
 	a.sched.request(b.ID(), reasonCascade)
 	eventually(t, 10*time.Second, "a later request", rounds(4))
 }
+
+// The side that accepted a connection runs its own follow-up sync when the
+// dialler's has not run by then, and none when it has (PROTOCOL.md 9.12).
+func TestAcceptorFollowUp(t *testing.T) {
+	defer func(d time.Duration) { followUpDelay = d }(followUpDelay)
+	followUpDelay = 300 * time.Millisecond
+	tn := newTestNet(t, 22)
+	a, b, c := tn.add(), tn.add(), tn.add()
+	rounds := func(n *Node, k uint64) func() bool { return func() bool { return n.Stats().SyncRounds == k } }
+
+	// b dials a and runs its follow-up: a runs none of its own.
+	tn.connect(b, a)
+	eventually(t, 10*time.Second, "the sync on connect and b's follow-up", rounds(a, 2))
+	time.Sleep(3 * followUpDelay) // a's follow-up would have been due after 2*followUpDelay
+	if got := a.Stats().SyncRounds; got != 2 {
+		t.Fatalf("a took part in %d sessions, want 2: it ran a follow-up after b's", got)
+	}
+
+	// c dials a, but its follow-up is held back: a runs one itself.
+	release, err := c.sched.locks.lock(context.Background(), a.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { release() }()
+	before := a.Stats().SyncRounds
+	tn.connect(c, a) // c's sync on connect waits for the lock too
+	eventually(t, 10*time.Second, "a's own follow-up with c", rounds(a, before+1))
+	eventually(t, 10*time.Second, "c serving a's follow-up, its own sessions held back", rounds(c, 1))
+	release()
+	release = func() {}
+}

@@ -37,9 +37,42 @@ const (
 	maxSessionMessages = 1024
 )
 
+// WithSyncV1Only makes the node speak only /khantara/sync/1, as a node
+// from before organisations does: it serves and offers no other sync
+// protocol, so every session reconciles v1 records only (PROTOCOL.md 9.1).
+// For interoperability tests; the default serves both and offers
+// /khantara/sync/2 first. Gossip is unchanged.
+func WithSyncV1Only() Option { return func(o *options) { o.syncV1Only = true } }
+
+// syncProtocols lists the sync protocols a node serves and offers, in the
+// order it offers them.
+func syncProtocols(v1Only bool) []libp2pproto.ID {
+	if v1Only {
+		return []libp2pproto.ID{protocol.SyncProtocolID}
+	}
+	return libp2pproto.ConvertFromStrings(protocol.SyncProtocols())
+}
+
+// serveSyncProtocols answers every sync protocol of the scheduler.
+func (n *Node) serveSyncProtocols() {
+	for _, id := range n.sched.protocols {
+		n.host.SetStreamHandler(id, n.serveSync)
+	}
+}
+
+// stopServingSync stops answering sync sessions. Safe to call twice.
+func (n *Node) stopServingSync() {
+	for _, id := range n.sched.protocols {
+		n.host.RemoveStreamHandler(id)
+	}
+}
+
 // SyncResult summarises one sync session.
 type SyncResult struct {
 	Peer peer.ID
+	// Protocol is the stream protocol the session ran on: on
+	// /khantara/sync/1 it reconciled v1 records only.
+	Protocol string
 	// Sent and Received count frame bytes, in both directions.
 	Sent, Received int64
 	// Messages counts the messages this side received.
@@ -47,6 +80,12 @@ type SyncResult struct {
 	// Fetched counts envelopes received, Applied those that changed the
 	// store, Served envelopes sent to the peer.
 	Fetched, Applied, Served int
+	// Pending counts fetched records of organisations whose chain was
+	// pending here when they arrived: not stored, held in the node's
+	// pending pool (and asked for again by the next session if still not
+	// stored then). Skipped counts those the chain's head no longer
+	// authorises.
+	Pending, Skipped int
 	// Duration is how long the session took.
 	Duration time.Duration
 }
@@ -68,7 +107,7 @@ func (n *Node) SyncWith(ctx context.Context, p peer.ID) (SyncResult, error) {
 		return SyncResult{Peer: p}, err
 	}
 	defer release()
-	s, err := n.host.NewStream(ctx, p, libp2pproto.ID(protocol.SyncProtocolID))
+	s, err := n.host.NewStream(ctx, p, n.sched.protocols...)
 	if err != nil {
 		return SyncResult{Peer: p}, fmt.Errorf("open sync stream to %s: %w", p, err)
 	}
@@ -93,6 +132,7 @@ func (n *Node) runSession(ctx context.Context, s network.Stream, initiator bool,
 	start := time.Now()
 	ss := &session{
 		n: n, s: s, peer: s.Conn().RemotePeer(), slot: slot, initiator: initiator,
+		v1:          s.Protocol() == protocol.SyncProtocolID,
 		end:         start.Add(syncSessionTimeout),
 		fr:          protocol.NewFrameReader(s),
 		outstanding: map[protocol.ItemID]struct{}{},
@@ -103,8 +143,9 @@ func (n *Node) runSession(ctx context.Context, s network.Stream, initiator bool,
 	s.SetDeadline(ss.end)
 	err := ss.run(ctx, initiator)
 	res := SyncResult{
-		Peer: ss.peer, Sent: ss.fw.Written, Received: ss.fr.Read, Messages: ss.messages,
+		Peer: ss.peer, Protocol: string(s.Protocol()), Sent: ss.fw.Written, Received: ss.fr.Read, Messages: ss.messages,
 		Fetched: ss.fetched, Applied: ss.applied, Served: ss.served, Duration: time.Since(start),
+		Pending: ss.chainPending, Skipped: ss.revoked,
 	}
 	n.stats.syncSent.Add(uint64(res.Sent))
 	n.stats.syncRecv.Add(uint64(res.Received))
@@ -145,30 +186,54 @@ func isTimeout(err error) bool {
 	return errors.As(err, &t) && t.Timeout()
 }
 
-func loadSnapshot(st *store.Store) (*snapshot, error) {
+// loadSnapshot reads the keys a session reconciles: every key, or with v1
+// only those of v1 records. A v1 record is one whose publisher is a key ID
+// (a key publisher can only publish v1 kinds, and every record of an
+// organisation is a v2 record); organisation IDs are shorter and sort
+// first, so the v1 keys are a suffix of the key order.
+func loadSnapshot(st *store.Store, v1 bool) (*snapshot, error) {
 	s := &snapshot{}
 	for k, err := range st.Keys() {
 		if err != nil {
 			return nil, err
+		}
+		if v1 && !protocol.IsKey(k.Publisher) {
+			continue
 		}
 		s.keys = append(s.keys, k)
 	}
 	return s, nil
 }
 
-// syncDigest is the digest of the set sync reconciles: the state, from the
-// store's running per-publisher digests, plus the equivocation evidence.
-func syncDigest(st *store.Store) (store.Digest, error) {
-	_, d, err := st.Counts()
-	if err != nil {
-		return d, err
+// syncDigest is the root digest of the set sync reconciles: the state,
+// from the store's running per-publisher digests, plus the equivocation
+// evidence. With v1 it covers v1 records only: the digests of key
+// publishers, plus the evidence if no organisation holds any (exact: a
+// publisher without a recorded equivocation has no evidence); otherwise
+// ok is false and the caller digests a v1 snapshot instead.
+func syncDigest(st *store.Store, v1 bool) (d store.Digest, ok bool, err error) {
+	orgEvidence := false
+	for p, err := range st.Publishers() {
+		if err != nil {
+			return d, false, err
+		}
+		if v1 && !protocol.IsKey(p.ID) {
+			orgEvidence = orgEvidence || p.Equivocations > 0
+			continue
+		}
+		d.Count += p.Digest.Count
+		d.MaxSeq = max(d.MaxSeq, p.Digest.MaxSeq)
+		d.Sum.Merge(p.Digest.Sum)
 	}
 	ev, err := st.EvidenceDigest()
 	if err != nil {
-		return d, err
+		return d, false, err
+	}
+	if ev.Count > 0 && orgEvidence {
+		return d, false, nil
 	}
 	d.Count += ev.Count
 	d.MaxSeq = max(d.MaxSeq, ev.MaxSeq)
 	d.Sum.Merge(ev.Sum)
-	return d, nil
+	return d, true, nil
 }

@@ -26,12 +26,20 @@ type session struct {
 	slot      *inboundSession
 	initiator bool
 	end       time.Time
+	// v1: the session runs on /khantara/sync/1 and reconciles v1 records
+	// only (loadSnapshot): it lists and serves no other, and a peer that
+	// offers or sends one commits a violation.
+	v1 bool
 
 	pending     []protocol.ItemID            // wanted, not yet asked for
 	outstanding map[protocol.ItemID]struct{} // asked for in the last message
 	answer      []protocol.ItemID            // the peer's wants, answered by write
 
 	messages, fetched, applied, served int
+	// chainPending and revoked count fetched records of organisations whose
+	// chain was pending here, or whose chain's head no longer authorises
+	// them (sync_auth.go).
+	chainPending, revoked int
 	// learned counts announcements that changed the state or recorded an
 	// equivocation: news worth passing on (see scheduler.cascade).
 	learned int
@@ -63,7 +71,7 @@ func (ss *session) run(ctx context.Context, initiator bool) error {
 		}
 	}
 	if initiator {
-		d, err := syncDigest(ss.n.store)
+		d, err := ss.rootDigest()
 		if err != nil {
 			return err
 		}
@@ -228,9 +236,14 @@ func (ss *session) read(ctx context.Context) (*message, error) {
 }
 
 func (ss *session) process(ctx context.Context, in *message) (*message, error) {
+	if ss.v1 {
+		// Checked first: nothing of an offending message is applied.
+		if err := v2Listed(in.ranges); err != nil {
+			return nil, err
+		}
+	}
 	// Envelopes: each must answer one of our wants.
 	if len(in.opened) > 0 {
-		batch := make([]store.Incoming, 0, len(in.opened))
 		for _, sg := range in.opened {
 			a := sg.Announcement()
 			id := protocol.ItemID{Publisher: a.Publisher, Seq: a.Seq}
@@ -240,34 +253,20 @@ func (ss *session) process(ctx context.Context, in *message) (*message, error) {
 				return nil, fmt.Errorf("%w: envelope %s/%d was not asked for", protocol.ErrSyncViolation, a.Publisher, a.Seq)
 			}
 			delete(ss.outstanding, id)
-			batch = append(batch, store.Incoming{Signed: sg, From: ss.peer.String()})
-		}
-		res, err := ss.n.apply(context.WithoutCancel(ctx), batch)
-		if err != nil {
-			return nil, fmt.Errorf("store synced announcements: %w", err)
-		}
-		k := 0
-		for _, r := range res {
-			if r.Outcome == store.Applied {
-				k++
-			}
-			if r.Outcome == store.Applied || r.Equivocation {
-				ss.learned++
+			if ss.v1 && !protocol.IsV1(sg) {
+				return nil, fmt.Errorf("%w: a v2 record %s/%d sent in a sync/1 session", protocol.ErrSyncViolation, a.Publisher, a.Seq)
 			}
 		}
-		ss.applied += k
-		ss.n.stats.syncApplied.Add(uint64(k))
+		if err := ss.storeFetched(ctx, in.opened); err != nil {
+			return nil, err
+		}
 	}
 	clear(ss.outstanding)
 
 	out := &message{}
 	if len(in.ranges) > 0 {
-		if ss.snap == nil {
-			snap, err := loadSnapshot(ss.n.store)
-			if err != nil {
-				return nil, err
-			}
-			ss.snap = snap
+		if err := ss.loadSnapshot(); err != nil {
+			return nil, err
 		}
 		rep, err := ss.snap.respond(in.ranges)
 		if err != nil {
@@ -319,6 +318,9 @@ func (ss *session) write(m *message) error {
 		w = w[k:]
 	}
 	for _, id := range ss.answer {
+		if ss.v1 && !protocol.IsKey(id.Publisher) {
+			continue // never listed here: a sync/1 peer gets no v2 record
+		}
 		env, err := ss.n.store.Envelope(id.Publisher, id.Seq, id.Prefix[:])
 		if errors.Is(err, store.ErrNotFound) {
 			continue // superseded since: the peer will learn the newer one
@@ -333,4 +335,42 @@ func (ss *session) write(m *message) error {
 	}
 	ss.answer = nil
 	return ss.fw.End()
+}
+
+// loadSnapshot takes the session's snapshot, once.
+func (ss *session) loadSnapshot() error {
+	if ss.snap != nil {
+		return nil
+	}
+	snap, err := loadSnapshot(ss.n.store, ss.v1)
+	ss.snap = snap
+	return err
+}
+
+// rootDigest is the digest of the initiator's first message: from the
+// store's running digests, or, when those cannot single out the v1
+// records of a sync/1 session, from the session's snapshot.
+func (ss *session) rootDigest() (store.Digest, error) {
+	d, ok, err := syncDigest(ss.n.store, ss.v1)
+	if err != nil || ok {
+		return d, err
+	}
+	if err := ss.loadSnapshot(); err != nil {
+		return d, err
+	}
+	return digestOf(ss.snap.keys), nil
+}
+
+// v2Listed returns a violation if a LIST or HAVE range of a sync/1 peer
+// names a v2 record (one whose publisher is not a key): a peer that
+// speaks only sync/1 cannot hold one honestly.
+func v2Listed(ranges []protocol.Range) error {
+	for i := range ranges {
+		for _, id := range ranges[i].Items {
+			if !protocol.IsKey(id.Publisher) {
+				return fmt.Errorf("%w: a v2 record (publisher %s) listed in a sync/1 session", protocol.ErrSyncViolation, id.Publisher)
+			}
+		}
+	}
+	return nil
 }

@@ -308,7 +308,8 @@ func Seal(ann *Announcement, key crypto.PrivKey) (*Signed, error) {
 }
 
 // DecodePayload decodes announcement JSON strictly (unknown members,
-// duplicate names, invalid UTF-8 and case-mismatched names are errors). It
+// duplicate names, invalid UTF-8, case-mismatched names and null are
+// errors). It
 // does not validate the schema; see Announcement.Validate.
 func DecodePayload(payload []byte) (*Announcement, error) {
 	if len(payload) > MaxPayloadSize {
@@ -320,6 +321,9 @@ func DecodePayload(payload []byte) (*Announcement, error) {
 			return nil, &ValidationError{Problems: []FieldError{{Path: path, Msg: msgInvalidUTF8}}}
 		}
 		return nil, fmt.Errorf("%w: payload: %v", ErrMalformed, err)
+	}
+	if err := checkNoNull(payload); err != nil {
+		return nil, err
 	}
 	return &a, nil
 }

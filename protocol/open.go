@@ -25,10 +25,9 @@ import (
 // out, gets OrgID of its payload and must be signed by its keys[0].
 // Errors wrap one of the package's sentinels.
 //
-// Every step works on one decoding: the protobuf is decoded once (into
-// go-libp2p's own envelope message, so it reads exactly what
-// record.ConsumeTypedEnvelope reads), the signature is verified once and
-// the JSON decoded once. An envelope in the canonical encoding, as every
+// Every step works on one decoding: the protobuf is decoded once, under
+// the stricter rules of decodeEnvelope (no repeated fields), the signature
+// is verified once and the JSON decoded once. An envelope in the canonical encoding, as every
 // writer sends it, is kept as received: Open does not copy data, so the
 // caller must not modify it afterwards. Any other encoding is re-encoded
 // canonically.
@@ -36,24 +35,12 @@ func Open(data []byte) (*Signed, error) {
 	if len(data) > MaxEnvelopeSize {
 		return nil, fmt.Errorf("%w: envelope is %d bytes, limit %d", ErrTooLarge, len(data), MaxEnvelopeSize)
 	}
-	var msg recordpb.Envelope
-	if err := proto.Unmarshal(data, &msg); err != nil {
-		return nil, fmt.Errorf("%w: envelope: %v", ErrMalformed, err)
-	}
-	key, err := crypto.PublicKeyFromProto(msg.PublicKey)
+	// Steps 2-5 (envelopewire.go): the cheap checks on the unverified
+	// envelope first, so a hostile peer cannot make us verify a foreign
+	// key type or decode a foreign payload.
+	msg, key, err := decodeEnvelope(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: envelope: %v", ErrMalformed, err)
-	}
-	// Cheap checks on the unverified envelope first, so a hostile peer
-	// cannot make us verify a foreign key type or decode a foreign payload.
-	if string(msg.PayloadType) != PayloadType {
-		return nil, fmt.Errorf("%w: %q", ErrPayloadType, truncate(string(msg.PayloadType), 40))
-	}
-	if key.Type() != crypto.Ed25519 {
-		return nil, ErrKeyType
-	}
-	if len(msg.Payload) > MaxPayloadSize {
-		return nil, fmt.Errorf("%w: payload is %d bytes, limit %d", ErrTooLarge, len(msg.Payload), MaxPayloadSize)
+		return nil, err
 	}
 	if ok, err := verify(key, msg.PayloadType, msg.Payload, msg.Signature); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadSignature, err)
@@ -75,8 +62,8 @@ func Open(data []byte) (*Signed, error) {
 		return nil, err
 	}
 	env := data
-	if !isCanonical(data, &msg) {
-		if env, err = canonicalEnvelope(&msg); err != nil {
+	if !isCanonical(data, msg) {
+		if env, err = canonicalEnvelope(msg); err != nil {
 			return nil, fmt.Errorf("%w: re-encode envelope: %v", ErrMalformed, err)
 		}
 	}

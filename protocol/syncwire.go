@@ -35,10 +35,22 @@ const (
 	FingerprintLen = 16
 )
 
+// SyncProtocolID2 is the libp2p stream protocol of catch-up sync that
+// covers every record, v1 and v2 (PROTOCOL.md 9.1). Its frames, HELLO
+// version included, and rules are those of SyncProtocolID
+// ("/khantara/sync/1"); a session on SyncProtocolID reconciles only v1
+// records (IsV1), so that a peer from before organisations never meets a
+// record it cannot check. An initiator offers SyncProtocolID2 first.
+const SyncProtocolID2 = "/khantara/sync/2"
+
+// SyncProtocols lists the sync stream protocols in the order an initiator
+// offers them: SyncProtocolID2, then SyncProtocolID.
+func SyncProtocols() []string { return []string{SyncProtocolID2, SyncProtocolID} }
+
 // FrameType is the first byte of every sync frame. Values only grow.
 type FrameType byte
 
-// Frame types of /khantara/sync/1.
+// Frame types of /khantara/sync/1 and /khantara/sync/2.
 const (
 	FrameHello    FrameType = 1
 	FrameRange    FrameType = 2

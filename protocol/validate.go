@@ -3,14 +3,11 @@ package protocol
 import (
 	"fmt"
 	"math"
-	"net/mail"
-	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/text/language"
 )
 
 var (
@@ -82,7 +79,7 @@ func (s *FactSheet) validateBody(p *problems, prefix string) {
 	at := func(f string) string { return prefix + f }
 	checkText(p, at("context"), s.Context, MaxTextLen)
 	checkText(p, at("challenges"), s.Challenges, MaxTextLen)
-	if strings.TrimSpace(s.Objective) == "" {
+	if s.Objective == "" {
 		p.add(at("objective"), "is required (the main aim, in a sentence or two)")
 	}
 	checkText(p, at("objective"), s.Objective, MaxTextLen)
@@ -190,7 +187,10 @@ func (pr *Profile) validate(p *problems, prefix string) {
 		p.add(prefix+"languages", "at most %d languages, got %d", MaxProfileLanguages, len(pr.Languages))
 	}
 	for i, l := range pr.Languages {
-		checkLang(p, fmt.Sprintf("%slanguages[%d]", prefix, i), l, true)
+		path := fmt.Sprintf("%slanguages[%d]", prefix, i)
+		if checkLang(p, path, l, true) && slices.Contains(pr.Languages[:i], l) {
+			p.add(path, "%q appears twice", l)
+		}
 	}
 	checkText(p, prefix+"description", pr.Description, MaxSummaryLen)
 }
@@ -225,10 +225,13 @@ func checkID(p *problems, path, id string) {
 	}
 }
 
-// checkText bounds a free-text field and refuses invalid UTF-8 and control
-// characters other than tab, CR and LF, in one pass over the bytes.
+// checkText enforces "text" (PROTOCOL.md section 5): valid UTF-8; no
+// control character (C0, DEL, C1: Unicode category Cc) other than tab, LF
+// and CR; at most max characters; and, unless empty (the same as absent),
+// at least one character that is not white space (Unicode White_Space).
+// One pass over the bytes.
 func checkText(p *problems, path, s string, max int) {
-	n := 0
+	n, blank := 0, true
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -236,6 +239,7 @@ func checkText(p *problems, path, s string, max int) {
 				p.add(path, "contains control character %U", rune(c))
 				return
 			}
+			blank = blank && (c == ' ' || c == '\t' || c == '\n' || c == '\r')
 			i++
 			n++
 			continue
@@ -249,86 +253,31 @@ func checkText(p *problems, path, s string, max int) {
 			p.add(path, "contains control character %U", r)
 			return
 		}
+		blank = blank && unicode.IsSpace(r)
 		i += size
 		n++
 	}
 	if n > max {
 		p.add(path, "at most %d characters, got %d", max, n)
 	}
+	if n > 0 && blank {
+		p.add(path, "is only white space: write something or leave it out")
+	}
 }
 
-// checkLine is checkText for one-line fields, optionally required.
+// checkLine enforces "line": a text without CR, LF, U+2028 or U+2029,
+// optionally required (then not empty).
 func checkLine(p *problems, path, s string, max int, required bool) {
-	if strings.TrimSpace(s) == "" {
+	if s == "" || required && strings.TrimSpace(s) == "" {
 		if required {
 			p.add(path, "is required")
 		}
 		return
 	}
-	if strings.ContainsAny(s, "\r\n") {
-		p.add(path, "must be a single line")
+	if strings.ContainsAny(s, "\r\n\u2028\u2029") {
+		p.add(path, "must be a single line (no CR, LF, U+2028 or U+2029)")
 	}
 	checkText(p, path, s, max)
-}
-
-func checkLang(p *problems, path, tag string, required bool) bool {
-	if tag == "" {
-		if required {
-			p.add(path, "is required: a BCP 47 language tag such as en, it or pt-BR")
-		}
-		return false
-	}
-	t, err := language.Parse(tag)
-	if err != nil {
-		p.add(path, "%q is not a BCP 47 language tag (examples: en, it, pt-BR)", truncate(tag, 40))
-		return false
-	}
-	if c := t.String(); c != tag {
-		p.add(path, "%q is not in canonical form; write %q", tag, c)
-		return false
-	}
-	return true
-}
-
-// countryHints are common non-ISO codes and the ISO code to use instead.
-var countryHints = map[string]string{"UK": "GB", "EL": "GR"}
-
-// CountryHint returns the ISO 3166-1 alpha-2 code to write instead of a
-// common non-ISO country code (UK for GB, EL for GR), matched in any case;
-// ok is false when code is not one of them.
-func CountryHint(code string) (iso string, ok bool) {
-	iso, ok = countryHints[strings.ToUpper(code)]
-	return iso, ok
-}
-
-func checkCountry(p *problems, path, code string, required bool) {
-	if code == "" {
-		if required {
-			p.add(path, "is required: an ISO 3166-1 alpha-2 code such as IT or FR")
-		}
-		return
-	}
-	if iso, ok := CountryHint(code); ok && strings.ToUpper(code) == code {
-		p.add(path, "%q is not ISO 3166-1; write %q", code, iso)
-		return
-	}
-	if up := strings.ToUpper(code); up != code && len(code) == 2 {
-		if isCountry(up) {
-			p.add(path, "%q: write country codes in upper case, %q", code, up)
-			return
-		}
-	}
-	if !isCountry(code) {
-		p.add(path, "%q is not an ISO 3166-1 alpha-2 country code (examples: IT, FR, DE)", truncate(code, 20))
-	}
-}
-
-func isCountry(code string) bool {
-	if len(code) != 2 || code[0] < 'A' || code[0] > 'Z' || code[1] < 'A' || code[1] > 'Z' {
-		return false
-	}
-	r, err := language.ParseRegion(code)
-	return err == nil && r.IsCountry() && r.String() == code
 }
 
 func checkYear(p *problems, path string, y int) {
@@ -364,37 +313,6 @@ func checkCodes(p *problems, path string, vs []string, vocab []string) {
 				break
 			}
 		}
-	}
-}
-
-func checkURL(p *problems, path, s string, required bool) {
-	if s == "" {
-		if required {
-			p.add(path, "is required: an http or https URL")
-		}
-		return
-	}
-	if len(s) > MaxURLLen {
-		p.add(path, "at most %d bytes, got %d", MaxURLLen, len(s))
-		return
-	}
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		p.add(path, "%q is not an absolute http or https URL", truncate(s, 80))
-	}
-}
-
-func checkEmail(p *problems, path, s string) {
-	if s == "" {
-		return
-	}
-	if len(s) > MaxEmailLen {
-		p.add(path, "at most %d bytes, got %d", MaxEmailLen, len(s))
-		return
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s {
-		p.add(path, "%q is not a plain e-mail address such as integration@city.example", truncate(s, 80))
 	}
 }
 

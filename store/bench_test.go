@@ -16,11 +16,20 @@ import (
 
 	"github.com/khantara/khantara/protocol"
 	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // benchEnvelopes returns n sealed envelopes of realistic size: the demo
 // sheets, renamed, from 50 publishers.
 func benchEnvelopes(b *testing.B, n int) [][]byte {
+	b.Helper()
+	return benchCatalogue(b, n, false)
+}
+
+// benchCatalogue is benchEnvelopes; with delegated, the 50 publishers are
+// organisations and each record is signed by the organisation's delegate
+// key (the organisations' genesis operations are not among the n).
+func benchCatalogue(b *testing.B, n int, delegated bool) [][]byte {
 	b.Helper()
 	files, _ := filepath.Glob("../demo/sheets/*.yaml")
 	if len(files) == 0 {
@@ -42,6 +51,12 @@ func benchEnvelopes(b *testing.B, n int) [][]byte {
 	for i := range keys {
 		keys[i], _, _ = crypto.GenerateEd25519Key(rand.Reader)
 	}
+	orgs := make([]*protocol.Signed, len(keys))
+	if delegated {
+		for i := range orgs {
+			orgs[i] = benchOrg(b, keys[i])
+		}
+	}
 	out := make([][]byte, n)
 	var wg sync.WaitGroup
 	workers := runtime.GOMAXPROCS(0)
@@ -51,6 +66,9 @@ func benchEnvelopes(b *testing.B, n int) [][]byte {
 				s := *sheets[i%len(sheets)]
 				s.ID = fmt.Sprintf("%.50s-%d", s.ID, i)
 				a := &protocol.Announcement{V: 1, Seq: uint64(i/len(keys) + 1), Time: t0, Kind: protocol.KindPractice, Practice: &s}
+				if g := orgs[i%len(keys)]; g != nil {
+					a.Publisher, a.Auth, a.Seq = g.Announcement().Publisher, g.Hash(), a.Seq+1
+				}
 				signed, err := protocol.Seal(a, keys[i%len(keys)])
 				if err != nil {
 					panic(err)
@@ -63,6 +81,27 @@ func benchEnvelopes(b *testing.B, n int) [][]byte {
 	return out
 }
 
+// benchOrg seals the genesis of an organisation that delegates every
+// kind to delegate (its rotation key is thrown away).
+func benchOrg(b *testing.B, delegate crypto.PrivKey) *protocol.Signed {
+	b.Helper()
+	rot, _, _ := crypto.GenerateEd25519Key(rand.Reader)
+	id, err := peer.IDFromPrivateKey(delegate)
+	if err != nil {
+		b.Fatal(err)
+	}
+	g, err := protocol.NewGenesis("Bench organisation", []crypto.PubKey{rot.GetPublic()}, t0,
+		protocol.Delegation{Key: id, May: []protocol.Kind{protocol.KindPractice, protocol.KindRetract, protocol.KindProfile}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sg, err := protocol.Seal(g, rot)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return sg
+}
+
 // ingestWorkers is how many announcements are in flight at once, as with
 // gossipsub validating concurrently (its default allows 1024 per topic).
 const ingestWorkers = 256
@@ -73,7 +112,9 @@ const ingestWorkers = 256
 // (Open + Apply with the shipped durability: every Apply returns fsynced,
 // concurrent calls share a group commit). It reports ingest rate divided
 // by the raw verify rate on all cores (x-verify-par) and on one core
-// (x-verify-1core).
+// (x-verify-1core), for plain publishers (open+apply) and for
+// organisations whose delegates sign (open+apply-delegated; the store
+// does not judge chains, the node does: see node's BenchmarkGossipIngest).
 func BenchmarkIngest(b *testing.B) {
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	pubKey := priv.Public().(ed25519.PublicKey)
@@ -118,53 +159,63 @@ func BenchmarkIngest(b *testing.B) {
 		openPar = float64(b.N) / time.Since(start).Seconds()
 		b.ReportMetric(openPar, "open/s")
 	})
-	b.Run("open+apply", func(b *testing.B) {
-		envs := benchEnvelopes(b, b.N)
-		s := openStore(b, "")
-		var size int
-		for _, e := range envs {
-			size += len(e)
+	for _, delegated := range []bool{false, true} {
+		name := "open+apply"
+		if delegated {
+			name = "open+apply-delegated"
 		}
-		b.SetBytes(int64(size / len(envs)))
-		b.ResetTimer()
-		start := time.Now()
-		// Workers each open one envelope and apply it, as gossip validators
-		// and sync sessions do; the store groups their commits.
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for range ingestWorkers {
-			wg.Go(func() {
-				for {
-					i := int(next.Add(1)) - 1
-					if i >= len(envs) {
-						return
-					}
-					signed, err := protocol.Open(envs[i])
-					if err != nil {
-						panic(err)
-					}
-					if _, err := s.Apply(context.Background(), Incoming{Signed: signed, From: "bench"}); err != nil {
-						panic(err)
-					}
+		b.Run(name, func(b *testing.B) { benchOpenApply(b, delegated, verify1, verifyPar, openPar) })
+	}
+}
+
+// benchOpenApply is BenchmarkIngest's open+apply: plain publishers, or
+// organisations whose delegates sign.
+func benchOpenApply(b *testing.B, delegated bool, verify1, verifyPar, openPar float64) {
+	envs := benchCatalogue(b, b.N, delegated)
+	s := openStore(b, "")
+	var size int
+	for _, e := range envs {
+		size += len(e)
+	}
+	b.SetBytes(int64(size / len(envs)))
+	b.ResetTimer()
+	start := time.Now()
+	// Workers each open one envelope and apply it, as gossip validators
+	// and sync sessions do; the store groups their commits.
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range ingestWorkers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(envs) {
+					return
 				}
-			})
-		}
-		wg.Wait()
-		elapsed := time.Since(start)
-		b.StopTimer()
-		rate := float64(b.N) / elapsed.Seconds()
-		b.ReportMetric(rate, "ingest/s")
-		ws := s.WriteStats()
-		b.ReportMetric(float64(ws.Announcements)/float64(max(ws.Syncs, 1)), "per-fsync")
-		if verifyPar > 0 {
-			b.ReportMetric(rate/verifyPar, "x-verify-par")
-			b.ReportMetric(rate/verify1, "x-verify-1core")
-			b.ReportMetric(rate/openPar, "x-open")
-		}
-		if c, _, _ := s.Counts(); c.Practices != uint64(b.N) {
-			b.Fatalf("stored %d practices, want %d", c.Practices, b.N)
-		}
-	})
+				signed, err := protocol.Open(envs[i])
+				if err != nil {
+					panic(err)
+				}
+				if _, err := s.Apply(context.Background(), Incoming{Signed: signed, From: "bench"}); err != nil {
+					panic(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	rate := float64(b.N) / elapsed.Seconds()
+	b.ReportMetric(rate, "ingest/s")
+	ws := s.WriteStats()
+	b.ReportMetric(float64(ws.Announcements)/float64(max(ws.Syncs, 1)), "per-fsync")
+	if verifyPar > 0 {
+		b.ReportMetric(rate/verifyPar, "x-verify-par")
+		b.ReportMetric(rate/verify1, "x-verify-1core")
+		b.ReportMetric(rate/openPar, "x-open")
+	}
+	if c, _, _ := s.Counts(); c.Practices != uint64(b.N) {
+		b.Fatalf("stored %d practices, want %d", c.Practices, b.N)
+	}
 }
 
 // BenchmarkApplySequential is the worst case: one caller, one announcement

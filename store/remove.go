@@ -23,7 +23,9 @@ import (
 // the best-ranked such evidence becomes the slot's state, as in a store
 // that never held the winner (its sender is not known: Record.From is
 // empty). Superseded records are not held, so a slot whose state goes
-// stays empty until a replica that holds an older version syncs it back.
+// stays empty until a replica that holds an older version syncs it back;
+// so that it can, the hashes of records below a removed one that are held
+// in no form are forgotten too (forgetSuperseded).
 // The content stays on disk until the next Compact.
 //
 // It runs in the writer, so Apply calls wait for it, and it calls drop
@@ -159,7 +161,11 @@ func (s *Store) removeChunk(pub peer.ID, vs []victim, heirs map[string]*candidat
 		signer peer.ID
 	}
 	affected := map[seqSigner]bool{}
+	var above uint64 // the highest sequence of a state record removed
 	for _, v := range vs {
+		if !v.evidence {
+			above = max(above, v.seq)
+		}
 		var heir *candidate
 		if !v.evidence {
 			heir = heirs[v.slot]
@@ -187,6 +193,11 @@ func (s *Store) removeChunk(pub peer.ID, vs []victim, heirs map[string]*candidat
 				return err
 			}
 			sum.equivocations--
+		}
+	}
+	if above > 0 {
+		if err := t.forgetSuperseded(pub, above); err != nil {
+			return err
 		}
 	}
 	if err := t.resummarise(pub, sum); err != nil {

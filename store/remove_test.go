@@ -194,3 +194,39 @@ func TestRemoveWhereOrg(t *testing.T) {
 	apply(t, ref, gone...)
 	sameStore(t, s, ref, "after the removed records came back")
 }
+
+// TestRemoveWhereForgetsSuperseded: a store that held W, then X in the
+// same slot (X superseded W), then removed X converges with a store that
+// only ever held W: W's hash is forgotten, so W applies again (as sync
+// would bring it from the other replica). A superseded record of another
+// slot, forgotten too, only loses again.
+func TestRemoveWhereForgetsSuperseded(t *testing.T) {
+	k, pub := key(t, 1)
+	w := practice(t, k, 1, "slot", "W")
+	old := practice(t, k, 2, "other", "Old")
+	cur := practice(t, k, 3, "other", "Current")
+	x := practice(t, k, 4, "slot", "X")
+	s := openStore(t, "")
+	apply(t, s, w, old, cur, x)
+	ref := openStore(t, "")
+	apply(t, ref, w, old, cur)
+	if n := removeWhere(t, s, x, func(sg *protocol.Signed) bool { return sg.Hash() == x.Hash() }); n != 1 {
+		t.Fatalf("RemoveWhere removed %d records, want 1", n)
+	}
+	if h := w.Hash(); func() bool { seen, _ := s.Seen(pub, 1, h[:8]); return seen }() {
+		t.Fatal("the hash of W, superseded by the removed X, is still in the seen log")
+	}
+	if res := apply(t, s, w); res[0].Outcome != Applied {
+		t.Fatalf("W again: %v, want Applied", res[0].Outcome)
+	}
+	if res := apply(t, s, old); res[0].Outcome == Applied {
+		t.Fatal("a superseded record of another slot came back")
+	}
+	apply(t, ref, old) // marks it seen in the reference too
+	sameStore(t, s, ref, "after W came back")
+	_, d1, _ := s.Counts()
+	_, d2, _ := ref.Counts()
+	if d1 != d2 {
+		t.Fatalf("digests differ: %+v vs %+v", d1, d2)
+	}
+}

@@ -301,3 +301,37 @@ func TestInterruptedRebuildFinishesOnOpen(t *testing.T) {
 	}
 	checkDerived(t, s2)
 }
+
+// TestEvidenceFollowsState: the evidence of an equivocation goes when its
+// slot moves to a higher sequence (PROTOCOL.md section 6), and only then:
+// a twin in another slot superseded does not take it, and the record of
+// the equivocation stays.
+func TestEvidenceFollowsState(t *testing.T) {
+	s := openStore(t, "")
+	k, pub := key(t, 5)
+	evidence := func() uint64 {
+		t.Helper()
+		d, err := s.EvidenceDigest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.Count
+	}
+	apply(t, s, practice(t, k, 1, "same-slot", "Version A"), practice(t, k, 1, "same-slot", "Version B"),
+		practice(t, k, 1, "other-slot", "Version C"))
+	if n := evidence(); n != 1 {
+		t.Fatalf("%d evidence records, want 1", n)
+	}
+	apply(t, s, practice(t, k, 2, "other-slot", "Version C2"))
+	if n := evidence(); n != 1 {
+		t.Fatalf("superseding the other slot left %d evidence records, want 1", n)
+	}
+	apply(t, s, practice(t, k, 3, "same-slot", "Version D"))
+	if n := evidence(); n != 0 {
+		t.Fatalf("superseding the slot left %d evidence records, want 0", n)
+	}
+	if p, _ := s.PublisherSummary(pub); p.Equivocations != 1 {
+		t.Fatalf("summary counts %d equivocations, want the record kept", p.Equivocations)
+	}
+	checkDerived(t, s)
+}

@@ -261,8 +261,12 @@ func (t *writeTx) markSeen(pub peer.ID, seq uint64, h [32]byte, signer peer.ID, 
 }
 
 // supersede retires the state f.cur of sg's slot, which sg outranks: a
-// displaced equivocating twin is kept as evidence, the old sequence
-// record goes, and the summary forgets it.
+// displaced equivocating twin is kept as evidence; a higher sequence
+// drops the evidence of the old one in this slot (PROTOCOL.md section 6:
+// evidence follows the state, so that every replica that received the
+// same announcements holds the same evidence whatever the order); the old
+// sequence record goes, and the summary forgets it. The seen log and the
+// equivocation record stay.
 func (t *writeTx) supersede(sg *protocol.Signed, sum *summary, f *slotFacts) error {
 	cur := f.cur
 	pub, slot := sg.Announcement().Publisher, sg.Slot()
@@ -285,12 +289,46 @@ func (t *writeTx) supersede(sg *protocol.Signed, sum *summary, f *slotFacts) err
 			return err
 		}
 	}
+	if cur.seq != sg.Announcement().Seq {
+		if err := t.dropEvidence(pub, slot, cur.seq); err != nil {
+			return err
+		}
+	}
 	if err := t.txn.Delete(seqKey(prefixSeq, pub, cur.seq, cur.hash)); err != nil {
 		return err
 	}
 	sum.remove(cur.kind, cur.hash, f.curSize)
 	// The superseded envelope stays on disk until Compact (purge.go).
 	return t.txn.Set(metaPurgePending, nil)
+}
+
+// dropEvidence deletes the evidence of (pub, seq) whose slot is slot.
+// Evidence at one sequence may belong to several slots only when the
+// publisher equivocated across them, so the envelopes are decoded to tell.
+func (t *writeTx) dropEvidence(pub peer.ID, slot string, seq uint64) error {
+	prefix := seqPrefix(prefixEvidence, pub, seq)
+	it := t.txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	defer it.Close()
+	var drop [][]byte
+	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+		env, err := it.Item().ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		sg, err := protocol.DecodeStored(env)
+		if err != nil {
+			return fmt.Errorf("evidence of %s at %d: %w", pub, seq, err)
+		}
+		if sg.Slot() == slot {
+			drop = append(drop, it.Item().KeyCopy(nil))
+		}
+	}
+	for _, k := range drop {
+		if err := t.txn.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // stateEnvelope returns a copy of the envelope of the state (pub, slot).

@@ -123,7 +123,7 @@ func TestDaemonConfigErrors(t *testing.T) {
 		{"sync interval", []string{"--sync-interval", "10ms"}, "sync_interval: 10ms is below the minimum of 1s"},
 		{"api", []string{"--api", "7118"}, `api: "7118" is not HOST:PORT`},
 		{"home", []string{"--home", ""}, "home: no data directory given"},
-		{"trust", []string{"--trust", "closed"}, `trust.mode: "closed" is neither "open" nor "allowlist"`},
+		{"trust", []string{"--trust", "closed"}, `trust.mode: "closed" is not one of "open", "allowlist", "lists"`},
 		{"deny", []string{"--deny", "nope"}, `trust.deny: "nope" is not a peer ID`},
 		{"log level", []string{"--log-level", "verbose"}, `log.level: "verbose" is not one of debug, info, warn, error`},
 		{"flag type", []string{"--sync-interval", "soon"}, `--sync-interval: "soon" is not a duration such as 30s`},
@@ -132,7 +132,7 @@ func TestDaemonConfigErrors(t *testing.T) {
 		{"config type", []string{"--config", conf("type.yaml", "sync_interval: soon\n")},
 			`type.yaml: line 1: sync_interval: "soon" is not a duration such as 30s`},
 		{"config value", []string{"--config", conf("value.yaml", "trust:\n  mode: closed\n")},
-			`value.yaml: line 2: trust.mode: "closed" is neither "open" nor "allowlist"`},
+			`value.yaml: line 2: trust.mode: "closed" is not one of "open", "allowlist", "lists"`},
 		{"config missing", []string{"--config", filepath.Join(confDir, "missing.yaml")}, `missing.yaml: no such file`},
 	}
 	for _, tc := range tests {

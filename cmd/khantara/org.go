@@ -197,7 +197,7 @@ func printOrgInit(w io.Writer, r orgInitResult) {
 	fmt.Fprintf(t, "  config:\t%s (org: %s)\n", r.Config, r.Org)
 	t.Flush()
 	if r.Adopted != nil {
-		fmt.Fprintf(w, "\nMoved %d practices into the organisation; their plain copies are retracted (\"moved to %s\").\n", r.Adopted.Moved, r.Org)
+		fmt.Fprintf(w, "\nMoved %s into the organisation; the plain copies are retracted (\"moved to %s\").\n", countText(uint64(r.Adopted.Moved), "practice"), r.Org)
 	}
 	fmt.Fprintf(w, "\nThis node publishes for the organisation from now on.\n")
 	fmt.Fprintf(w, "Back the key file up offline and remove it from this machine: it signs the\n")

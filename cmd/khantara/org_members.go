@@ -176,7 +176,7 @@ func orgAdoptCommand() *cli.Command {
 			if jsonOutput(c) {
 				return printJSON(c.App.Writer, ad)
 			}
-			fmt.Fprintf(c.App.Writer, "moved %d practices into %s\n", ad.Moved, ad.Org)
+			fmt.Fprintf(c.App.Writer, "moved %s into %s\n", countText(uint64(ad.Moved), "practice"), ad.Org)
 			return nil
 		},
 	}

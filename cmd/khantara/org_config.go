@@ -48,17 +48,24 @@ func openConfig(c *cli.Context) (*configFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &configFile{path: path, perm: 0o644}
-	f.raw, err = os.ReadFile(path)
+	perm := fs.FileMode(0o644)
+	raw, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
 		return nil, fmt.Errorf("read the config file: %w", err)
 	default:
 		if fi, err := os.Stat(path); err == nil {
-			f.perm = fi.Mode().Perm()
+			perm = fi.Mode().Perm()
 		}
 	}
+	return parseConfig(path, raw, perm)
+}
+
+// parseConfig parses the text of the config file at path, to be written
+// back with mode perm.
+func parseConfig(path string, raw []byte, perm fs.FileMode) (*configFile, error) {
+	f := &configFile{path: path, raw: raw, perm: perm}
 	if err := yaml.Unmarshal(f.raw, &f.doc); err != nil {
 		return nil, fmt.Errorf("%s is not valid YAML (%v); fix it first: the daemon would refuse it too", path, err)
 	}

@@ -159,7 +159,15 @@ func TestOrgEndToEnd(t *testing.T) {
 	expect(t, bin, 0, []string{"published list members"}, h1("org", "members", "publish", "--as-node", listFile)...)
 	expect(t, bin, 2, []string{"either --keys"}, h1("org", "members", "publish", listFile)...)
 	expect(t, bin, 2, []string{"not an organisation ID"}, h2("trust", "follow", d1.status.PeerID)...)
+	holdsPlain := func() bool {
+		var r api.Record
+		return d2.do(http.MethodGet, "/api/v1/practices/"+plain.Publisher+"/"+plain.ID, "", &r) == nil
+	}
+	waitFor(t, deadline, "node2 to hold node1's plain record", []*daemon{d1, d2}, holdsPlain)
 	expect(t, bin, 0, []string{"trust mode is now lists (was open)", "applies it now"}, h2("trust", "follow", org)...)
+	if holdsPlain() {
+		t.Fatal("node2 follows the organisation in lists mode, yet still holds node1's plain key's record")
+	}
 	var tr api.Trust
 	if err := d2.do(http.MethodGet, "/api/v1/trust", "", &tr); err != nil || tr.Mode != "lists" || !slices.Equal(tr.Follow, []string{org}) {
 		t.Fatalf("node2's trust after follow: %v %+v", err, tr)
@@ -178,4 +186,5 @@ func TestOrgEndToEnd(t *testing.T) {
 	if err := d2.do(http.MethodGet, "/api/v1/trust", "", &tr); err != nil || len(tr.Follow) != 0 || tr.Mode != "open" {
 		t.Fatalf("node2's trust after unfollow: %v %+v", err, tr)
 	}
+	waitFor(t, deadline, "node2 to hold node1's plain record again (open mode)", []*daemon{d1, d2}, holdsPlain)
 }

@@ -93,7 +93,7 @@ func TestOrgEndToEnd(t *testing.T) {
 	if err := d1.do(http.MethodGet, "/api/v1/practices/"+plain.Publisher+"/"+plain.ID, "", &rec); err != nil || rec.Kind != "retract" || rec.Retraction.Reason != "moved to "+org {
 		t.Fatalf("the plain copy: %v %+v", err, rec)
 	}
-	expect(t, bin, 0, []string{"Organisation:", "City of Testing", "Signed by:", d1.status.PeerID}, h1("show", org+"/"+plain.ID)...)
+	expect(t, bin, 0, []string{"Organisation:", "City of Testing", "Signed by:", d1.status.PeerID}, h1("show", plain.ID)...)
 	var pub []api.Published
 	out = expect(t, bin, 0, nil, h1("publish", "--json", sheets[1])...)
 	if err := json.Unmarshal([]byte(out), &pub); err != nil || len(pub) != 1 || pub[0].Publisher != org {

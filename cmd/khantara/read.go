@@ -155,7 +155,7 @@ func showCommand() *cli.Command {
 // resolvePractice turns show's argument into a publisher and an id. With
 // PUBLISHER/ID it takes both as given; with ID alone it asks the daemon
 // which publishers have a practice of that id (retracted ones included)
-// and picks this node's own, else the only one.
+// and picks this node's own (its organisation's first), else the only one.
 func resolvePractice(ctx context.Context, cl *api.Client, arg string) (publisher, id string, err error) {
 	if pub, id, ok := strings.Cut(arg, "/"); ok {
 		if pub == "" || id == "" || strings.Contains(id, "/") {
@@ -183,8 +183,12 @@ func resolvePractice(ctx context.Context, cl *api.Client, arg string) (publisher
 	if err != nil {
 		return "", "", err
 	}
-	if slices.Contains(pubs, st.PeerID) {
-		return st.PeerID, arg, nil
+	// The node's own: its organisation's first (its plain copy of an
+	// adopted practice is a retraction "moved to ORG-ID").
+	for _, own := range []string{st.Org, st.PeerID} {
+		if own != "" && slices.Contains(pubs, own) {
+			return own, arg, nil
+		}
 	}
 	slices.Sort(pubs)
 	return "", "", cli.Exit(fmt.Sprintf("%d publishers have a practice %s: %s; name one: khantara show PUBLISHER/%s",

@@ -43,7 +43,8 @@ type AdoptResult struct {
 // retract and profile): each current practice the node published as
 // itself is published again by the organisation, same ID and content,
 // then its plain copy is retracted with the reason MovedReason + the
-// organisation's ID; the plain profile is republished too. Each step is
+// organisation's ID; the plain profile is republished too, unless the
+// organisation has a profile already. Each step is
 // one durable write: after a crash, calling Adopt again finishes the job
 // (a practice already retracted as plain is not moved again). The
 // organisation's sequence numbers continue above the node's own.
@@ -66,6 +67,15 @@ func (n *Node) Adopt(ctx context.Context) (AdoptResult, error) {
 	for _, sg := range recs {
 		if err := ctx.Err(); err != nil {
 			return res, err
+		}
+		if sg.Announcement().Kind == protocol.KindProfile {
+			// The organisation's own profile, once it has one, stays.
+			switch _, err := n.store.Get(org, protocol.ProfileSlot); {
+			case err == nil:
+				continue
+			case !errors.Is(err, store.ErrNotFound):
+				return res, err
+			}
 		}
 		moved, err := n.adoptOne(ctx, org.String(), sg)
 		if err != nil {

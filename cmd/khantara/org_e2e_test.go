@@ -158,6 +158,16 @@ func TestOrgEndToEnd(t *testing.T) {
 	os.WriteFile(listFile, []byte("list: members\ntitle: Test network\nmembers:\n  - id: "+d2.status.PeerID+"\n    name: City B\n"), 0o644)
 	expect(t, bin, 0, []string{"published list members"}, h1("org", "members", "publish", "--as-node", listFile)...)
 	expect(t, bin, 2, []string{"either --keys"}, h1("org", "members", "publish", listFile)...)
+	expect(t, bin, 2, []string{"not delegated for members"}, h1("org", "members", "publish", "--keys", staff, listFile)...)
+	staffKeys, _ := os.ReadFile(staff)
+	staffID := strings.Fields(string(staffKeys[strings.Index(string(staffKeys), "\nkey 0 ")+1:]))[2]
+	expect(t, bin, 0, []string{"delegated"}, h1("org", "delegate", "--keys", keys2, "--may", "members", "--until", "2099-01-01", staffID)...)
+	staffList := filepath.Join(tmp, "staff-list.yaml")
+	os.WriteFile(staffList, []byte("list: staff\ntitle: Staff\nmembers: []\n"), 0o644)
+	expect(t, bin, 0, []string{"published list staff"}, h1("org", "members", "publish", "--keys", staff, staffList)...)
+	if o := d1.orgOf(t, org); len(o.Lists) != 2 || !slices.ContainsFunc(o.Lists, func(l api.MemberList) bool { return l.List == "staff" && l.Signer == staffID }) {
+		t.Fatalf("lists after the staff key's: %+v", o.Lists)
+	}
 	expect(t, bin, 2, []string{"not an organisation ID"}, h2("trust", "follow", d1.status.PeerID)...)
 	holdsPlain := func() bool {
 		var r api.Record
@@ -178,7 +188,7 @@ func TestOrgEndToEnd(t *testing.T) {
 	}
 	waitFor(t, deadline, "node2 to hold the list", []*daemon{d1, d2}, func() bool {
 		var tr api.Trust
-		return d2.do(http.MethodGet, "/api/v1/trust", "", &tr) == nil && len(tr.Lists) == 1
+		return d2.do(http.MethodGet, "/api/v1/trust", "", &tr) == nil && len(tr.Lists) == 2
 	})
 	expect(t, bin, 0, []string{"Test network", d2.status.PeerID, "City B", "kept"}, h2("trust", "lists")...)
 	expect(t, bin, 2, []string{"--mode open"}, h2("trust", "unfollow", org)...)

@@ -136,3 +136,22 @@ func TestConfigEdit(t *testing.T) {
 		})
 	}
 }
+
+// TestTrustFollowWithoutDaemon edits the config file when no daemon runs,
+// says the daemon applies it at start, and refuses what is not an
+// organisation ID.
+func TestTrustFollowWithoutDaemon(t *testing.T) {
+	home := t.TempDir()
+	org := protocol.OrgID([]byte("genesis")).String()
+	out, errOut, code := run(t, "trust", "follow", org, "--home", home)
+	if code != 0 || !strings.Contains(out, "applies the change when it starts") || !strings.Contains(out, "trust mode is now lists") {
+		t.Fatalf("trust follow: exit %d\n%s%s", code, out, errOut)
+	}
+	cfg, _ := os.ReadFile(filepath.Join(home, "config.yaml"))
+	if !strings.Contains(string(cfg), "mode: lists") || !strings.Contains(string(cfg), "- "+org) {
+		t.Fatalf("config after follow:\n%s", cfg)
+	}
+	if _, errOut, code := run(t, "trust", "follow", "nonsense", "--home", home); code != exitUsage || !strings.Contains(errOut, "not an organisation ID") {
+		t.Fatalf("trust follow nonsense: exit %d %s, want exit code %d", code, errOut, exitUsage)
+	}
+}

@@ -153,11 +153,11 @@ func modeAfter(c *cli.Context, was string, follow bool, left int) (string, error
 
 // applyTrust makes the same change in the running daemon's policy.
 func applyTrust(c *cli.Context, org string, follow bool, mode string) error {
+	var t api.Trust
 	cl, err := daemonClient(c)
-	if err != nil {
-		return err
+	if err == nil {
+		t, err = cl.Trust(c.Context)
 	}
-	t, err := cl.Trust(c.Context)
 	if errors.Is(err, api.ErrDaemonNotRunning) {
 		fmt.Fprintln(c.App.Writer, "no daemon is running: it applies the change when it starts")
 		return nil

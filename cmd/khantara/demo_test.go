@@ -32,7 +32,8 @@ func TestDemoOnce(t *testing.T) {
 	t.Run("dir", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "fed")
 		out := demoRun(t, 0, "demo", "--once", "--nodes", "2", "--dir", dir)
-		for _, want := range []string{fmt.Sprintf("Every node holds all %d practices and 2 profiles", len(all)), "node2-", "show ", "--once: the demo stops now."} {
+		for _, want := range []string{fmt.Sprintf("Every node holds all %d practices, 3 organisations", len(all)), "node2-", "show ",
+			"names the others", "a member of the network without a node", federation.KeysFile, "--once: the demo stops now."} {
 			if !strings.Contains(out, want) {
 				t.Fatalf("output lacks %q:\n%s", want, out)
 			}
@@ -54,8 +55,8 @@ func TestDemoOnce(t *testing.T) {
 			}
 			c, _, err := s.Counts()
 			s.Close()
-			if err != nil || c.Practices != uint64(len(all)) || c.Profiles != 2 {
-				t.Errorf("%s holds %+v (%v); want %d practices, 2 profiles", h, c, err, len(all))
+			if err != nil || c.Practices != uint64(len(all)) || c.Profiles != 3 || c.OrgOps != 3 || c.Lists != 1 {
+				t.Errorf("%s holds %+v (%v); want %d practices, 3 organisations with profiles, a list", h, c, err, len(all))
 			}
 		}
 	})

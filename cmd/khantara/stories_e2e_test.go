@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -16,30 +16,29 @@ import (
 
 	"github.com/khantara/khantara/api"
 	kdaemon "github.com/khantara/khantara/daemon"
-	"github.com/khantara/khantara/node"
 	"github.com/khantara/khantara/protocol"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // TestOrgStoriesEndToEnd runs the stories of issue 12 over loopback with
-// real `khantara daemon` processes (A: a city's server publishing through
-// the API as the city; X: a node in lists mode following the network)
-// beside in-process daemons (daemon.New, as the demo runs them) that stand
-// in where the CLI has no command yet: the operator, who holds the
-// rotation keys and submits the operations (khantara org
-// init|delegate|revoke) and is also the network's node (publishing for a
-// member, and the coordinator's lists); B, the city's second node, and A2,
-// the rebuilt server, whose retractions as the city go through the node
-// (the API retracts the node's own key's practices only).
+// real `khantara daemon` processes driven by the CLI (org init, org
+// delegate, org revoke, trust follow, org members publish, retract) and
+// the API (publish, to read the sequence numbers back): A and B, the
+// city's two nodes, then A2, the rebuilt server; X, a node in lists mode
+// following the network. The network's node O is a daemon in this
+// process (daemon.New, as the demo runs them), because publishing for a
+// member has no CLI command: O publishes the member's practice with
+// node.PublishAs; its lists go through the CLI like the rest.
 //
-// Stories: two nodes of one organisation publish, and B (delegated for
-// practices only) cannot retract; a network publishes for a member; a
-// coordinator's list update moves X from ignoring to keeping the
-// member's practices, and back; a leaked key (B's) is revoked: its later
-// record goes from every node, its earlier one stays; a rebuilt server
-// with a new key continues the city's practices: same organisation,
-// sequence continuing, an update and a retraction of old practices.
+// Stories: two nodes of one organisation publish on one sequence, and B
+// (delegated for practices only) cannot retract; a network publishes for
+// a member; the coordinator's list update moves X from ignoring to
+// keeping the member's practices, and back; a leaked key (B's) is
+// revoked: its later record goes from every node, its earlier one stays;
+// a rebuilt server with a new key continues the city's practices: same
+// organisation, sequence continuing, an update and a retraction of old
+// practices.
 func TestOrgStoriesEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs daemons")
@@ -49,76 +48,65 @@ func TestOrgStoriesEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	sheets := storySheets(t)
+	keysDir := t.TempDir()
+	cli := func(code int, args ...string) string { t.Helper(); return expect(t, bin, code, nil, args...) }
 
-	op := startInProcess(t, "operator", "")
-	city := newStoryOrg(t, "City of Story")
-	network := newStoryOrg(t, "Story Network", protocol.Delegation{Key: op.Node().ID(), May: []protocol.Kind{protocol.KindMembers, protocol.KindProfile}})
-	member := newStoryOrg(t, "Member Town", protocol.Delegation{Key: op.Node().ID(), May: []protocol.Kind{protocol.KindPractice}})
-	for _, o := range []*storyOrg{city, network, member} {
-		submitTo(t, op, o.head)
-	}
+	// The network: O creates it with org init and is its node.
+	op, homeO := startInProcess(t, "O", "")
 	boot := opAddr(t, op)
+	network := orgInit(t, bin, homeO, "Story Network", filepath.Join(keysDir, "network.keys"))
+	// The member has no node: its genesis, made here, delegates O.
+	member := newStoryOrg(t, "Member Town", protocol.Delegation{Key: op.Node().ID(), May: []protocol.Kind{protocol.KindPractice}})
+	submitTo(t, op, member.head)
 
-	homeA, homeX := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "x")
-	for h, conf := range map[string]string{
-		homeA: "org: " + city.id.String() + "\n",
-		homeX: "trust:\n  mode: lists\n  follow:\n    - " + network.id.String() + "\n",
-	} {
-		expect(t, bin, 0, nil, "init", "--home", h)
-		appendFile(t, filepath.Join(h, "config.yaml"), conf)
+	// The city: A creates it; B is delegated for practices only.
+	homeA, homeB, homeX := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b"), filepath.Join(t.TempDir(), "x")
+	for _, h := range []string{homeA, homeB, homeX} {
+		cli(0, "init", "--home", h)
 	}
 	a := startDaemon(t, bin, "A", homeA, deadline, boot)
+	cityKeys := filepath.Join(keysDir, "city.keys")
+	city := orgInit(t, bin, homeA, "City of Story", cityKeys)
+	appendFile(t, filepath.Join(homeB, "config.yaml"), "org: "+city.String()+"\n")
+	b := startDaemon(t, bin, "B", homeB, deadline, boot)
+	cli(0, "org", "delegate", "--may", "practice", "--keys", cityKeys, "--home", homeA, b.status.PeerID)
 	x := startDaemon(t, bin, "X", homeX, deadline, boot)
-	b := startInProcess(t, "B", city.id.String(), boot)
-	keyA, _ := peer.Decode(a.status.PeerID)
-	city.op(t, op, func(h *protocol.Signed) (*protocol.Announcement, error) {
-		return protocol.Delegate(h, 0, now(), protocol.Delegation{Key: keyA, May: []protocol.Kind{protocol.KindPractice, protocol.KindRetract, protocol.KindProfile}})
-	})
-	city.op(t, op, func(h *protocol.Signed) (*protocol.Announcement, error) {
-		return protocol.Delegate(h, 0, now(), protocol.Delegation{Key: b.Node().ID(), May: []protocol.Kind{protocol.KindPractice}})
-	})
-	list := func(members ...*storyOrg) {
+	cli(0, "trust", "follow", "--home", homeX, network.String())
+	all := []*daemon{a, b, x}
+	list := func(members ...peer.ID) {
 		t.Helper()
-		l := &protocol.MemberList{List: "members", Title: "Members of the Story Network"}
+		f := filepath.Join(t.TempDir(), "list.yaml")
+		text := "list: members\ntitle: Members of the Story Network\nmembers:\n"
 		for _, m := range members {
-			l.Members = append(l.Members, protocol.Member{ID: m.id, Name: m.name})
+			text += "  - id: " + m.String() + "\n    name: Member\n"
 		}
-		if _, err := op.Node().PublishAs(ctx, network.id, &protocol.Announcement{Kind: protocol.KindMembers, Members: l}); err != nil {
+		if err := os.WriteFile(f, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		cli(0, "org", "members", "publish", "--as-node", "--home", homeO, f)
 	}
 	list(city)
 
-	// Two nodes of one organisation: A (through the API) and B publish
-	// as the city, on one sequence; B may not retract.
-	var pa api.Published
-	waitFor(t, deadline, "A delegated", []*daemon{a, x}, func() bool {
-		return a.do(http.MethodPost, "/api/v1/practices", string(sheetYAML(t, sheets[0])), &pa) == nil
-	})
-	var pb *protocol.Signed
-	waitFor(t, deadline, "B delegated", []*daemon{a, x}, func() bool {
-		var err error
-		pb, err = b.Node().Publish(ctx, sheets[1])
-		return err == nil
+	// Two nodes of one organisation publish on one sequence; B may not
+	// retract.
+	pa := apiPublish(t, a, sheets[0])
+	var pb api.Published
+	waitFor(t, deadline, "B delegated", all, func() bool {
+		return b.do(http.MethodPost, "/api/v1/practices", string(sheetYAML(t, sheets[1])), &pb) == nil
 	})
 	// Concurrent delegates may share a sequence number (in different
 	// slots); once A holds B's practice, A's next one is above both.
-	waitFor(t, deadline, "B's practice at A", []*daemon{a}, func() bool { return heldSeq(a, city.id, sheets[1].ID) == pb.Announcement().Seq })
-	var pa2 api.Published
-	if err := a.do(http.MethodPost, "/api/v1/practices", string(sheetYAML(t, sheets[2])), &pa2); err != nil {
-		t.Fatal(err)
+	waitFor(t, deadline, "B's practice at A", all, func() bool { return heldSeq(a, city, sheets[1].ID) == pb.Seq })
+	pa2 := apiPublish(t, a, sheets[2])
+	if pa.Publisher != city.String() || pb.Publisher != city.String() || pa2.Seq <= max(pa.Seq, pb.Seq) {
+		t.Fatalf("A published %+v and %+v, B %+v: want the city %s on one rising sequence", pa, pa2, pb, city)
 	}
-	if pa.Publisher != city.id.String() || pb.Announcement().Publisher != city.id || pa2.Seq <= max(pa.Seq, pb.Announcement().Seq) {
-		t.Fatalf("A published %+v and %+v, B %s/%d: want the city %s on one rising sequence", pa, pa2, pb.Announcement().Publisher, pb.Announcement().Seq, city.id)
-	}
-	for _, d := range []*daemon{a, x} {
-		waitFor(t, deadline, d.name+" holds the city's three practices", []*daemon{a, x}, func() bool {
-			return heldSeq(d, city.id, sheets[0].ID) == pa.Seq && heldSeq(d, city.id, sheets[1].ID) == pb.Announcement().Seq && heldSeq(d, city.id, sheets[2].ID) == pa2.Seq
+	for _, d := range all {
+		waitFor(t, deadline, d.name+" holds the city's three practices", all, func() bool {
+			return heldSeq(d, city, sheets[0].ID) == pa.Seq && heldSeq(d, city, sheets[1].ID) == pb.Seq && heldSeq(d, city, sheets[2].ID) == pa2.Seq
 		})
 	}
-	if _, err := b.Node().Retract(ctx, sheets[0].ID, "not mine to retract"); !errors.Is(err, node.ErrNotDelegated) {
-		t.Fatalf("B retracting A's practice: %v, want ErrNotDelegated", err)
-	}
+	cli(1, "retract", "--reason", "not mine to retract", "--home", homeB, sheets[0].ID)
 
 	// A network publishes for a member; X keeps it only while the
 	// coordinator's list names the member.
@@ -126,61 +114,94 @@ func TestOrgStoriesEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, deadline, "the member's practice at A", []*daemon{a}, func() bool { return heldSeq(a, member.id, sheets[3].ID) == pm.Announcement().Seq })
+	waitFor(t, deadline, "the member's practice at A", all, func() bool { return heldSeq(a, member.id, sheets[3].ID) == pm.Announcement().Seq })
 	if heldSeq(x, member.id, sheets[3].ID) != 0 {
 		t.Fatal("X keeps a member no list names")
 	}
-	list(city, member)
-	waitFor(t, deadline, "X keeps the listed member", []*daemon{x}, func() bool { return heldSeq(x, member.id, sheets[3].ID) == pm.Announcement().Seq })
+	list(city, member.id)
+	waitFor(t, deadline, "X keeps the listed member", all, func() bool { return heldSeq(x, member.id, sheets[3].ID) == pm.Announcement().Seq })
 	list(city)
-	waitFor(t, deadline, "X drops the member taken off the list", []*daemon{x}, func() bool { return heldSeq(x, member.id, sheets[3].ID) == 0 })
+	waitFor(t, deadline, "X drops the member taken off the list", all, func() bool { return heldSeq(x, member.id, sheets[3].ID) == 0 })
 
-	// B's key leaks: the thief's record is dropped everywhere once the
-	// city revokes B; B's earlier practice stays.
-	thief := publishIn(t, b, sheets[4])
-	waitFor(t, deadline, "the thief's record at X", []*daemon{x}, func() bool { return heldSeq(x, city.id, sheets[4].ID) == thief.Announcement().Seq })
-	city.op(t, op, func(h *protocol.Signed) (*protocol.Announcement, error) {
-		return protocol.Revoke(h, 0, now(), b.Node().ID(), now().Add(time.Second), pb.Announcement().Seq)
+	// B's key leaks: the record signed from the leak on is dropped
+	// everywhere once the city revokes B; B's earlier practice stays.
+	time.Sleep(time.Until(now().Add(time.Second))) // records are dated to the second
+	leak := now()
+	thief := apiPublish(t, b, sheets[4])
+	waitFor(t, deadline, "the thief's record at A and X", all, func() bool {
+		return heldSeq(a, city, sheets[4].ID) == thief.Seq && heldSeq(x, city, sheets[4].ID) == thief.Seq
 	})
-	for _, d := range []*daemon{a, x} {
-		waitFor(t, deadline, d.name+" drops the revoked key's later record", []*daemon{a, x}, func() bool { return heldSeq(d, city.id, sheets[4].ID) == 0 })
-		if heldSeq(d, city.id, sheets[1].ID) != pb.Announcement().Seq {
+	cli(0, "org", "revoke", "--from", leak.Format(time.RFC3339), "--keys", cityKeys, "--home", homeA, b.status.PeerID)
+	for _, d := range all {
+		waitFor(t, deadline, d.name+" drops the revoked key's later record", all, func() bool { return heldSeq(d, city, sheets[4].ID) == 0 })
+		if heldSeq(d, city, sheets[1].ID) != pb.Seq {
 			t.Fatalf("%s lost B's practice from before the revocation", d.name)
 		}
 	}
-	if _, err := b.Node().Publish(ctx, sheets[5]); !errors.Is(err, node.ErrNotDelegated) {
-		t.Fatalf("the revoked key publishing: %v, want ErrNotDelegated", err)
-	}
+	cli(1, "publish", "--home", homeB, filepath.Join("../../demo/sheets", sheets[5].ID+".yaml"))
 
 	// A's server is rebuilt without its key: a new node with a new key is
-	// delegated and continues the city's practices.
+	// delegated (from B's daemon: the rotation keys are not on any node)
+	// and continues the city's practices.
 	a.kill(t)
-	a2 := startInProcess(t, "A2", city.id.String(), boot)
-	city.op(t, op, func(h *protocol.Signed) (*protocol.Announcement, error) {
-		return protocol.Delegate(h, 0, now(), protocol.Delegation{Key: a2.Node().ID(), May: []protocol.Kind{protocol.KindPractice, protocol.KindRetract}})
-	})
-	waitFor(t, deadline, "A2 holds the city's practices", []*daemon{x}, func() bool {
-		got, err := a2.Node().Store().Get(city.id, sheets[2].ID)
-		return err == nil && got.Announcement().Seq == pa2.Seq
-	})
-	updated := *sheets[0]
-	updated.Title += " (updated after the rebuild)"
-	var up, rt *protocol.Signed
-	waitFor(t, deadline, "A2 delegated", []*daemon{x}, func() bool {
-		up, err = a2.Node().Publish(ctx, &updated)
-		return err == nil
-	})
-	if rt, err = a2.Node().Retract(ctx, sheets[2].ID, "closed"); err != nil {
+	homeA2 := filepath.Join(t.TempDir(), "a2")
+	cli(0, "init", "--home", homeA2)
+	appendFile(t, filepath.Join(homeA2, "config.yaml"), "org: "+city.String()+"\n")
+	a2 := startDaemon(t, bin, "A2", homeA2, deadline, boot)
+	all = []*daemon{a2, b, x}
+	cli(0, "org", "delegate", "--may", "practice,retract,profile", "--keys", cityKeys, "--home", homeB, a2.status.PeerID)
+	waitFor(t, deadline, "A2 holds the city's practices", all, func() bool { return heldSeq(a2, city, sheets[2].ID) == pa2.Seq })
+	changed := *sheets[0]
+	changed.Title += " (updated after the rebuild)"
+	updated, err := json.Marshal(&changed)
+	if err != nil {
 		t.Fatal(err)
 	}
-	// The sequence continues above every record of the city A2 holds
-	// (the thief's, removed before A2 started, is not among them).
-	if up.Announcement().Publisher != city.id || up.Announcement().Seq <= pa2.Seq || rt.Announcement().Seq <= up.Announcement().Seq {
-		t.Fatalf("after the rebuild: %s/%d, then %d; want the city %s above seq %d", up.Announcement().Publisher, up.Announcement().Seq, rt.Announcement().Seq, city.id, pa2.Seq)
-	}
-	waitFor(t, deadline, "X holds the update and the retraction", []*daemon{x}, func() bool {
-		return heldSeq(x, city.id, sheets[0].ID) == up.Announcement().Seq && heldSeq(x, city.id, sheets[2].ID) == rt.Announcement().Seq
+	var up api.Published
+	var upErr error
+	defer func() {
+		if t.Failed() {
+			t.Logf("A2's last answer: %v", upErr)
+		}
+	}()
+	waitFor(t, deadline, "A2 delegated", all, func() bool {
+		upErr = a2.do(http.MethodPost, "/api/v1/practices", string(updated), &up)
+		return upErr == nil
 	})
+	cli(0, "retract", "--reason", "closed", "--home", homeA2, sheets[2].ID)
+	// The sequence continues above every record of the city A2 holds.
+	if up.Publisher != city.String() || up.Seq <= pa2.Seq {
+		t.Fatalf("after the rebuild: %+v; want the city %s above seq %d", up, city, pa2.Seq)
+	}
+	waitFor(t, deadline, "X holds the update and the retraction", all, func() bool {
+		return heldSeq(x, city, sheets[0].ID) == up.Seq && heldSeq(x, city, sheets[2].ID) > up.Seq
+	})
+}
+
+// orgInit runs khantara org init against the daemon of home and returns
+// the new organisation's ID.
+func orgInit(t *testing.T, bin, home, name, keys string) peer.ID {
+	t.Helper()
+	out := expect(t, bin, 0, nil, "org", "init", "--name", name, "--rotation-keys", "1", "--keys-out", keys, "--json", "--home", home)
+	var res orgInitResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("org init --json: %v\n%s", err, out)
+	}
+	id, err := protocol.DecodeID(res.Org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// apiPublish publishes s through d's API, as khantara publish does.
+func apiPublish(t *testing.T, d *daemon, s *protocol.FactSheet) api.Published {
+	t.Helper()
+	var p api.Published
+	if err := d.do(http.MethodPost, "/api/v1/practices", string(sheetYAML(t, s)), &p); err != nil {
+		t.Fatalf("%s: %v", d.name, err)
+	}
+	return p
 }
 
 // storyOrg is an organisation made in the test: its one rotation key and
@@ -210,19 +231,6 @@ func newStoryOrg(t *testing.T, name string, dels ...protocol.Delegation) *storyO
 	return o
 }
 
-// op seals the operation next makes from the head and submits it to d.
-func (o *storyOrg) op(t *testing.T, d *kdaemon.Daemon, next func(head *protocol.Signed) (*protocol.Announcement, error)) {
-	t.Helper()
-	ann, err := next(o.head)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o.head, err = protocol.Seal(ann, o.key); err != nil {
-		t.Fatal(err)
-	}
-	submitTo(t, d, o.head)
-}
-
 func submitTo(t *testing.T, d *kdaemon.Daemon, sg *protocol.Signed) {
 	t.Helper()
 	if _, err := d.Node().Submit(context.Background(), sg.Envelope()); err != nil {
@@ -232,7 +240,7 @@ func submitTo(t *testing.T, d *kdaemon.Daemon, sg *protocol.Signed) {
 
 // startInProcess starts a daemon in this process on loopback, with a new
 // home, publishing for org when it is not empty, bootstrapping from boot.
-func startInProcess(t *testing.T, name, org string, boot ...string) *kdaemon.Daemon {
+func startInProcess(t *testing.T, name, org string, boot ...string) (*kdaemon.Daemon, string) {
 	t.Helper()
 	home := filepath.Join(t.TempDir(), name)
 	cfg := kdaemon.DefaultConfig(home)
@@ -254,7 +262,7 @@ func startInProcess(t *testing.T, name, org string, boot ...string) *kdaemon.Dae
 	done := make(chan struct{})
 	go func() { defer close(done); d.Serve(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return d
+	return d, home
 }
 
 type testWriter struct {
@@ -275,15 +283,6 @@ func opAddr(t *testing.T, d *kdaemon.Daemon) string {
 		t.Fatalf("%v %v", addrs, err)
 	}
 	return addrs[0].String()
-}
-
-func publishIn(t *testing.T, d *kdaemon.Daemon, s *protocol.FactSheet) *protocol.Signed {
-	t.Helper()
-	sg, err := d.Node().Publish(context.Background(), s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sg
 }
 
 // heldSeq is the sequence number of the record d holds in (pub, id),

@@ -211,6 +211,7 @@ func printGuide(w io.Writer, f *federation.Federation, prog string, keep, once b
 	fmt.Fprintf(w, "  %s stats --by dimension\n", withHome(last))
 	fmt.Fprintf(w, "  %s status\n", withHome(last))
 	fmt.Fprintf(w, "  %s peers\n", withHome(nodes[1]))
+	fmt.Fprintf(w, "  %s org show      # %s's organisation: its keys and delegations\n", withHome(first), first.Name)
 	fmt.Fprintf(w, "  curl -s http://%s/api/v1/status\n", last.APIAddr())
 	fmt.Fprintf(w, "\nPublish at one end of the line, read at the other:\n\n")
 	fmt.Fprintf(w, "  %s publish %s\n", withHome(first), filepath.Join(f.Dir(), federation.TryFile))
@@ -257,5 +258,5 @@ func printOrgs(w io.Writer, f *federation.Federation) {
 		}
 	}
 	fmt.Fprintf(w, "\nTheir rotation keys are in %s (demo only: never in a node's home).\n",
-		filepath.Join(f.Dir(), federation.KeysFile))
+		filepath.Join(f.Dir(), federation.KeysDir))
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/khantara/khantara/demo"
@@ -17,9 +16,11 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
-// KeysFile is the file, in the demo directory, that holds the rotation
-// keys of the demo's organisations: demo only, never a node's home.
-const KeysFile = "rotation-keys.DEMO-ONLY.txt"
+// KeysDir is the directory, in the demo directory, that holds the
+// rotation keys of the demo's organisations, one key file each
+// (SLUG.keys, in the format of khantara org init's key files, under a
+// "demo only" header): never in a node's home.
+const KeysDir = "rotation-keys-DEMO-ONLY"
 
 // Org is one of the demo's organisations, created when the demo starts.
 type Org struct {
@@ -75,28 +76,41 @@ func (f *Federation) organise(ctx context.Context, pubs []demo.Publisher) error 
 	return f.writeKeys()
 }
 
-// writeKeys writes the rotation keys to KeysFile, readable by the user
-// only, under a header that says what they are.
+// writeKeys writes the rotation keys to KeysDir, readable by the user
+// only, one key file per organisation, each under a header that says
+// what it is.
 func (f *Federation) writeKeys() error {
-	var b strings.Builder
-	b.WriteString("# DEMO ONLY: the rotation keys of the made-up organisations of `khantara demo`.\n" +
-		"# They were generated for this demo and sit here unencrypted, in the demo's directory,\n" +
-		"# never in a node's home. Never use them, or this file, for a real organisation.\n" +
-		"# Each key is a libp2p private key (protobuf), base64 (standard encoding).\n")
+	dir := filepath.Join(f.dir, KeysDir)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return fmt.Errorf("write the demo's rotation keys: %w", err)
+	}
 	for _, o := range f.orgs {
 		raw, err := crypto.MarshalPrivateKey(o.key)
 		if err != nil {
 			return err
 		}
-		id, _ := peer.IDFromPrivateKey(o.key)
-		fmt.Fprintf(&b, "\n# %s\norganisation: %s\nrotation-key-id: %s\nrotation-key: %s\n",
-			o.Name(), o.ID, id, base64.StdEncoding.EncodeToString(raw))
-	}
-	if err := os.WriteFile(filepath.Join(f.dir, KeysFile), []byte(b.String()), 0o600); err != nil {
-		return fmt.Errorf("write the demo's rotation keys: %w", err)
+		id, err := peer.IDFromPrivateKey(o.key)
+		if err != nil {
+			return err
+		}
+		text := "# DEMO ONLY: the rotation key of a made-up organisation of `khantara demo`,\n" +
+			"# generated for this demo and left here unencrypted, in the demo's directory,\n" +
+			"# never in a node's home. Never use it, or this file, for a real organisation.\n" +
+			"# Organisation: " + o.Name() + "\n" +
+			"# The format is that of khantara org init's key files, so the org commands\n" +
+			"# take it (--keys): \"key PRIORITY PEER-ID PRIVATE-KEY\", the private key as\n" +
+			"# libp2p marshals it (crypto.MarshalPrivateKey, protobuf), in base64.\n" +
+			"khantara-keys 1\norganisation " + o.ID.String() + "\n" +
+			"key 0 " + id.String() + " " + base64.StdEncoding.EncodeToString(raw) + "\n"
+		if err := os.WriteFile(filepath.Join(dir, o.Slug+".keys"), []byte(text), 0o600); err != nil {
+			return fmt.Errorf("write the demo's rotation keys: %w", err)
+		}
 	}
 	return nil
 }
+
+// KeysFile is the key file of o, under KeysDir.
+func (f *Federation) KeysFile(o *Org) string { return filepath.Join(f.dir, KeysDir, o.Slug+".keys") }
 
 // Orgs are the demo's organisations, in the order of demo.Organisations.
 func (f *Federation) Orgs() []*Org { return f.orgs }

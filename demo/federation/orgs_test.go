@@ -2,7 +2,6 @@ package federation
 
 import (
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -18,7 +17,7 @@ import (
 // organisation; that the member's practices are published under the
 // member's ID by the network's node; that every node's records are
 // authorised by the chain it holds; and that the rotation keys are in
-// KeysFile, not in any home.
+// KeysDir, not in any home.
 func checkOrgs(t *testing.T, f *Federation) {
 	t.Helper()
 	nodes := f.Nodes()
@@ -66,12 +65,14 @@ func checkOrgs(t *testing.T, f *Federation) {
 			t.Errorf("the list is signed by %s, want the network's node %s", list.Signed.Signer(), last.Node().ID())
 		}
 	}
-	keys, err := os.ReadFile(filepath.Join(f.Dir(), KeysFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(string(keys), "# DEMO ONLY") || strings.Count(string(keys), "rotation-key: ") != len(f.Orgs()) {
-		t.Errorf("%s:\n%s", KeysFile, keys)
+	for _, o := range f.Orgs() {
+		keys, err := os.ReadFile(f.KeysFile(o))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(keys), "# DEMO ONLY") || !strings.Contains(string(keys), "\norganisation "+o.ID.String()+"\n") {
+			t.Errorf("%s:\n%s", f.KeysFile(o), keys)
+		}
 	}
 	for _, d := range nodes {
 		entries, _ := os.ReadDir(d.Home)

@@ -159,6 +159,8 @@ func (a *apiHandler) answer(w http.ResponseWriter, what string, s *protocol.Sign
 		invalid(w, "announcement", err)
 	case errors.Is(err, node.ErrClosed):
 		fail(w, http.StatusServiceUnavailable, "the node is shutting down")
+	case errors.Is(err, node.ErrNotDelegated):
+		fail(w, http.StatusConflict, "%s refused: %v", what, err)
 	case err != nil:
 		a.internal(w, what, err)
 	default:

@@ -170,7 +170,7 @@ func (tn *testNet) hostileV2(seed uint64, nodes ...*Node) (crypto.PrivKey, *pubs
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	tn.t.Cleanup(cancel)
-	name := TopicV2(protocol.DefaultNetwork)
+	name := protocol.TopicV2(protocol.DefaultNetwork)
 	ps, err := pubsub.NewGossipSub(ctx, h, PubsubOptions(name, false)...)
 	if err != nil {
 		tn.t.Fatal(err)

@@ -13,20 +13,9 @@ import (
 // reject every record they cannot check, which costs the peer that
 // delivers it score, so records of organisations and of the new kinds (v2
 // records, !protocol.IsV1) never reach them: v1 records travel on the v1
-// topic (protocol.Topic), v2 records on the v2 topic (TopicV2). A node
+// topic (protocol.Topic), v2 records on the v2 topic (protocol.TopicV2). A node
 // subscribes to both, with one validator each; a record on the other
 // topic is rejected (ReasonWrongTopic).
-
-// TopicV2 returns the gossipsub topic of a network's v2 records:
-// "khantara/v2/records" for the default network and
-// "khantara/v2/<network>/records" for any other. (protocol.Topic names
-// the v1 topic; this one lives here until the protocol package names it.)
-func TopicV2(network string) string {
-	if network == "" || network == protocol.DefaultNetwork {
-		return "khantara/v2/records"
-	}
-	return "khantara/v2/" + network + "/records"
-}
 
 // topicFor returns the topic a record is published on.
 func (n *Node) topicFor(sg *protocol.Signed) *pubsub.Topic {
@@ -48,7 +37,7 @@ func (n *Node) publish(ctx context.Context, sg *protocol.Signed) {
 // joinTopic starts gossipsub, registers a validator on each topic and
 // subscribes to both. Peer scoring covers both topics.
 func (n *Node) joinTopic(o *options, undo *undoList) (err error) {
-	v1, v2 := protocol.Topic(n.cfg.Network), TopicV2(n.cfg.Network)
+	v1, v2 := protocol.Topic(n.cfg.Network), protocol.TopicV2(n.cfg.Network)
 	opts := append(PubsubOptions(v1, true, v2), pubsub.WithLogger(o.log))
 	opts = append(append(opts, tracerOptions(n, []string{v1, v2}, o.log)...), o.psOpts...)
 	if n.ps, err = pubsub.NewGossipSub(n.ctx, n.host, opts...); err != nil {

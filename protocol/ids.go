@@ -32,3 +32,14 @@ func Topic(network string) string {
 	}
 	return "khantara/v1/" + network + "/practices"
 }
+
+// TopicV2 returns the gossipsub topic of a network's v2 records
+// (PROTOCOL.md 12.8: records of organisations and of the kinds they add):
+// "khantara/v2/records" for the default network, and
+// "khantara/v2/<network>/records" for any other.
+func TopicV2(network string) string {
+	if network == "" || network == DefaultNetwork {
+		return "khantara/v2/records"
+	}
+	return "khantara/v2/" + network + "/records"
+}

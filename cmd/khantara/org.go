@@ -26,7 +26,7 @@ func orgCommand() *cli.Command {
 		HideHelpCommand: true,
 		Subcommands: []*cli.Command{
 			orgInitCommand(), orgShowCommand(), orgDelegateCommand(), orgRevokeCommand(),
-			orgRotateCommand(), orgKeygenCommand(), orgMembersCommand(), orgAdoptCommand(),
+			orgRotateCommand(), orgKeygenCommand(), orgMembersCommand(), orgAdoptCommand(), orgJoinCommand(),
 		},
 	}
 }

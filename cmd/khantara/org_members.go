@@ -181,3 +181,44 @@ func orgAdoptCommand() *cli.Command {
 		},
 	}
 }
+
+func orgJoinCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "join",
+		Usage:     "publish for an organisation that delegates this node's key (a second node)",
+		ArgsUsage: "ORG-ID",
+		Description: "join writes org: ORG-ID into the config file and makes the running daemon\n" +
+			"publish for the organisation from now on. Its rotation keys must delegate\n" +
+			"this node's key first (khantara org delegate, on the machine that holds them).",
+		Flags:           withGlobals(),
+		HideHelpCommand: true,
+		OnUsageError:    usageError,
+		Action: func(c *cli.Context) error {
+			arg, err := oneArg(c, "ORG-ID to publish for")
+			if err != nil {
+				return err
+			}
+			org, err := parseOrgArg(arg)
+			if err != nil {
+				return err
+			}
+			cfg, err := openConfig(c)
+			if err != nil {
+				return err
+			}
+			cl, err := daemonClient(c)
+			if err != nil {
+				return err
+			}
+			if err := cl.SetOrg(c.Context, org); err != nil {
+				return err
+			}
+			setScalar(cfg.root(), "org", org)
+			if err := cfg.save(); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.App.Writer, "this node publishes for %s from now on (%s says org: %s)\n", org, cfg.path, org)
+			return nil
+		},
+	}
+}

@@ -195,7 +195,10 @@ func orgRevokeCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			from := time.Now().UTC().Truncate(time.Second)
+			// Now, rounded up to the next second: a record signed in this
+			// second was signed before the revocation (times are whole
+			// seconds), and through bounds what the key can add.
+			from := time.Now().UTC().Truncate(time.Second).Add(time.Second)
 			if c.IsSet("from") {
 				if from, err = parseTime("from", c.String("from")); err != nil {
 					return err

@@ -163,7 +163,9 @@ func printProvenance(f fields, rec api.Record, now time.Time) {
 		pub += " (no profile known here)"
 	}
 	f.add("Publisher", pub)
+	sig := "verified against the publisher's key"
 	if rec.Signer != "" && rec.Signer != rec.Publisher {
+		sig = "verified against the signing key"
 		f.add("Organisation", orText(rec.Organisation, "(its chain is not known here)")+", "+rec.Publisher)
 		f.add("Signed by", rec.Signer+" (a key the organisation delegates)")
 	}
@@ -173,7 +175,7 @@ func printProvenance(f fields, rec api.Record, now time.Time) {
 	}
 	f.add("Hash", rec.Hash)
 	if rec.SignatureVerified {
-		f.add("Signature", orText(map[bool]string{true: "verified against the signing key"}[rec.Signer != "" && rec.Signer != rec.Publisher], "verified against the publisher's key"))
+		f.add("Signature", sig)
 	} else {
 		f.add("Signature", "NOT verified")
 	}

@@ -7,8 +7,15 @@ import (
 	"slices"
 
 	"github.com/khantara/khantara/api"
-	"github.com/khantara/khantara/node"
 	"github.com/urfave/cli/v2"
+)
+
+// The trust modes (node.TrustOpen and friends; the CLI does not import
+// package node).
+const (
+	trustOpen      = "open"
+	trustAllowlist = "allowlist"
+	trustLists     = "lists"
 )
 
 // trustCommand is `khantara trust`: the organisations whose membership
@@ -24,7 +31,8 @@ func trustCommand() *cli.Command {
 		HideHelpCommand: true,
 		Subcommands: []*cli.Command{
 			trustEditCommand("follow", "follow an organisation's membership lists (turns trust mode lists on)", true),
-			trustEditCommand("unfollow", "stop following an organisation", false),
+			trustEditCommand("unfollow", "stop following an organisation (--mode for the last one)", false,
+				&cli.StringFlag{Name: "mode", Usage: "the trust `MODE` (open or allowlist) once no organisation is followed"}),
 			{
 				Name:            "lists",
 				Usage:           "show the followed organisations, their lists and members, and what is kept",
@@ -51,12 +59,12 @@ func trustCommand() *cli.Command {
 	}
 }
 
-func trustEditCommand(name, usage string, follow bool) *cli.Command {
+func trustEditCommand(name, usage string, follow bool, flags ...cli.Flag) *cli.Command {
 	return &cli.Command{
 		Name:            name,
 		Usage:           usage,
 		ArgsUsage:       "ORG-ID",
-		Flags:           withGlobals(),
+		Flags:           withGlobals(flags...),
 		HideHelpCommand: true,
 		OnUsageError:    usageError,
 		Action: func(c *cli.Context) error {
@@ -88,19 +96,25 @@ func runTrustEdit(c *cli.Context, org string, follow bool) error {
 		return cli.Exit(fmt.Sprintf("%s: %v; fix it first", cfg.path, err), exitUsage)
 	}
 	w := c.App.Writer
-	was := orText(scalar(tm, "mode"), node.TrustOpen)
+	was := orText(scalar(tm, "mode"), trustOpen)
 	list := stringList(tm, "follow")
 	changed := false
 	if follow {
 		list, changed = addUnique(list, org)
-		if was != node.TrustLists {
-			setScalar(tm, "mode", node.TrustLists)
+		if was != trustLists {
 			fmt.Fprintf(w, "trust mode is now lists (was %s): this node keeps only the followed organisations, the members of their lists, trust.allow and itself\n", was)
 		}
 	} else if i := slices.Index(list, org); i >= 0 {
 		list, changed = slices.Delete(list, i, i+1), true
 	}
-	if changed || (follow && was != node.TrustLists) {
+	mode, err := modeAfter(c, was, follow, len(list))
+	if err != nil {
+		return err
+	}
+	if mode != was {
+		setScalar(tm, "mode", mode)
+	}
+	if changed || mode != was {
 		setList(tm, "follow", list)
 		if err := cfg.save(); err != nil {
 			return err
@@ -111,14 +125,34 @@ func runTrustEdit(c *cli.Context, org string, follow bool) error {
 		verb = map[bool]string{true: "already follows", false: "did not follow"}[follow]
 	}
 	fmt.Fprintf(w, "%s %s %s\n", cfg.path, verb, org)
-	if !follow && len(list) == 0 && was == node.TrustLists {
-		fmt.Fprintf(w, "no organisation is followed any more: in lists mode this node keeps only trust.allow and itself; set trust.mode to open to keep everyone\n")
+	if !follow && mode != was {
+		fmt.Fprintf(w, "no organisation is followed any more: trust mode is now %s (was %s)\n", mode, was)
 	}
-	return applyTrust(c, org, follow)
+	return applyTrust(c, org, follow, mode)
+}
+
+// modeAfter is the trust mode after the edit: lists after a follow; after
+// an unfollow, --mode when no organisation is left in lists mode (which
+// needs one), else unchanged.
+func modeAfter(c *cli.Context, was string, follow bool, left int) (string, error) {
+	switch {
+	case follow:
+		return trustLists, nil
+	case was != trustLists || left > 0:
+		return was, nil
+	}
+	switch m := c.String("mode"); m {
+	case trustOpen, trustAllowlist:
+		return m, nil
+	case "":
+		return "", cli.Exit("that is the last organisation followed, and trust mode lists needs one: give --mode open or --mode allowlist", exitUsage)
+	default:
+		return "", cli.Exit(fmt.Sprintf("--mode %q: use open or allowlist", m), exitUsage)
+	}
 }
 
 // applyTrust makes the same change in the running daemon's policy.
-func applyTrust(c *cli.Context, org string, follow bool) error {
+func applyTrust(c *cli.Context, org string, follow bool, mode string) error {
 	cl, err := daemonClient(c)
 	if err != nil {
 		return err
@@ -133,9 +167,11 @@ func applyTrust(c *cli.Context, org string, follow bool) error {
 	}
 	if follow {
 		t.Follow, _ = addUnique(t.Follow, org)
-		t.Mode = node.TrustLists
 	} else {
 		t.Follow = slices.DeleteFunc(t.Follow, func(s string) bool { return s == org })
+	}
+	if follow || len(t.Follow) == 0 {
+		t.Mode = mode
 	}
 	if _, err := cl.SetTrust(c.Context, t); err != nil {
 		return err
@@ -157,7 +193,7 @@ func printTrust(w io.Writer, t api.Trust) {
 	for _, s := range t.Deny {
 		f.add("Denies", s)
 	}
-	if t.Mode != node.TrustLists {
+	if t.Mode != trustLists {
 		fmt.Fprintln(w, "\n(membership lists decide nothing outside trust mode lists)")
 		return
 	}

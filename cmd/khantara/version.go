@@ -14,10 +14,13 @@ type versionInfo struct {
 	Go      string `json:"go"`
 	OS      string `json:"os"`
 	Arch    string `json:"arch"`
-	// PayloadType, SyncProtocol and Topic name protocol v1 on the wire.
-	PayloadType  string `json:"payload_type"`
-	SyncProtocol string `json:"sync_protocol"`
-	Topic        string `json:"topic"`
+	// PayloadType, SyncProtocol and Topic name protocol v1 on the wire;
+	// SyncProtocol2 and Topic2 what organisations added (PROTOCOL.md 12.8).
+	PayloadType   string `json:"payload_type"`
+	SyncProtocol  string `json:"sync_protocol"`
+	SyncProtocol2 string `json:"sync_protocol_2"`
+	Topic         string `json:"topic"`
+	Topic2        string `json:"topic_2"`
 }
 
 func versionCommand() *cli.Command {
@@ -29,13 +32,14 @@ func versionCommand() *cli.Command {
 			v := versionInfo{
 				Version: buildVersion(), Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH,
 				PayloadType: string(protocol.PayloadType), SyncProtocol: string(protocol.SyncProtocolID),
-				Topic: protocol.Topic(protocol.DefaultNetwork),
+				SyncProtocol2: string(protocol.SyncProtocolID2),
+				Topic:         protocol.Topic(protocol.DefaultNetwork), Topic2: protocol.TopicV2(protocol.DefaultNetwork),
 			}
 			if jsonOutput(c) {
 				return printJSON(c.App.Writer, v)
 			}
-			fmt.Fprintf(c.App.Writer, "khantara %s (%s, %s/%s)\nprotocol: %s, %s, %s\n",
-				v.Version, v.Go, v.OS, v.Arch, v.PayloadType, v.SyncProtocol, v.Topic)
+			fmt.Fprintf(c.App.Writer, "khantara %s (%s, %s/%s)\nprotocol: %s, %s and %s, %s and %s\n",
+				v.Version, v.Go, v.OS, v.Arch, v.PayloadType, v.SyncProtocol2, v.SyncProtocol, v.Topic, v.Topic2)
 			return nil
 		},
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -67,9 +66,9 @@ func TestOrgStoriesEndToEnd(t *testing.T) {
 	a := startDaemon(t, bin, "A", homeA, deadline, boot)
 	cityKeys := filepath.Join(keysDir, "city.keys")
 	city := orgInit(t, bin, homeA, "City of Story", cityKeys)
-	appendFile(t, filepath.Join(homeB, "config.yaml"), "org: "+city.String()+"\n")
 	b := startDaemon(t, bin, "B", homeB, deadline, boot)
 	cli(0, "org", "delegate", "--may", "practice", "--keys", cityKeys, "--home", homeA, b.status.PeerID)
+	join(t, bin, b, city, deadline)
 	x := startDaemon(t, bin, "X", homeX, deadline, boot)
 	cli(0, "trust", "follow", "--home", homeX, network.String())
 	all := []*daemon{a, b, x}
@@ -146,10 +145,10 @@ func TestOrgStoriesEndToEnd(t *testing.T) {
 	a.kill(t)
 	homeA2 := filepath.Join(t.TempDir(), "a2")
 	cli(0, "init", "--home", homeA2)
-	appendFile(t, filepath.Join(homeA2, "config.yaml"), "org: "+city.String()+"\n")
 	a2 := startDaemon(t, bin, "A2", homeA2, deadline, boot)
 	all = []*daemon{a2, b, x}
 	cli(0, "org", "delegate", "--may", "practice,retract,profile", "--keys", cityKeys, "--home", homeB, a2.status.PeerID)
+	join(t, bin, a2, city, deadline)
 	waitFor(t, deadline, "A2 holds the city's practices", all, func() bool { return heldSeq(a2, city, sheets[2].ID) == pa2.Seq })
 	changed := *sheets[0]
 	changed.Title += " (updated after the rebuild)"
@@ -192,6 +191,16 @@ func orgInit(t *testing.T, bin, home, name, keys string) peer.ID {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// join runs khantara org join on d until it succeeds: d must first hold
+// the operation that delegates its key.
+func join(t *testing.T, bin string, d *daemon, org peer.ID, deadline time.Time) {
+	t.Helper()
+	waitFor(t, deadline, d.name+" joins "+org.String(), []*daemon{d}, func() bool {
+		_, _, code := runBin(t, bin, "org", "join", "--home", d.home, org.String())
+		return code == 0
+	})
 }
 
 // apiPublish publishes s through d's API, as khantara publish does.
@@ -332,20 +341,6 @@ func mustRead(t *testing.T, f string) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-func appendFile(t *testing.T, f, s string) {
-	t.Helper()
-	fh, err := os.OpenFile(f, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fmt.Fprint(fh, s); err != nil {
-		t.Fatal(err)
-	}
-	if err := fh.Close(); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // now is the time, to the second, as records carry it.

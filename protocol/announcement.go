@@ -59,6 +59,11 @@ type Announcement struct {
 	Time time.Time `json:"time"`
 	// Kind selects the payload.
 	Kind Kind `json:"kind"`
+	// Signer is the peer ID of the key that signs: set iff the publisher
+	// is an organisation and the announcement is not a genesis (whose
+	// signer is its first rotation key). Naming the signer in the payload
+	// makes the hash cover it, so two keys can never sign one hash.
+	Signer peer.ID `json:"signer,omitempty"`
 	// Auth is the hash of the organisation operation that delegates the
 	// signing key: set iff the publisher is an organisation and Kind is
 	// not KindOrg.

@@ -26,6 +26,26 @@ var (
 	ErrInvalid = errors.New("invalid")
 )
 
+// Sentinel errors of Chain.Authorise (PROTOCOL.md 12.6): whether an
+// organisation's chain, as a replica holds it, authorises a record.
+var (
+	// ErrChainPending: the chain cannot judge the record yet (its genesis,
+	// the operation the record's auth names, or an operation between them
+	// is not held). Hold the record and check it again when an operation
+	// of the organisation arrives; never accept it unchecked.
+	ErrChainPending = errors.New("organisation chain pending")
+	// ErrUnauthorised: the operation the record names can never authorise
+	// it (it does not delegate the signer for the record's kind, or can
+	// never link), or an operation can never link to its prev. A provable
+	// fault of the signer: gossip rejects it.
+	ErrUnauthorised = errors.New("not authorised by the organisation")
+	// ErrRevoked: the chain's head does not authorise the record now (the
+	// signer is revoked, its delegation expired or lies on an overturned
+	// branch). It may become valid again if the head changes: gossip
+	// ignores it and stores drop it.
+	ErrRevoked = errors.New("not authorised by the organisation's head")
+)
+
 // FieldError is one problem with one field.
 type FieldError struct {
 	// Path names the field: "funding.amount_eur", "links[2].url",

@@ -124,3 +124,23 @@ func orgSeeds(t testing.TB) []*Signed {
 		mustSeal(t, members, node),
 	}
 }
+
+func FuzzDecodeID(f *testing.F) {
+	f.Add(OrgID([]byte("x")).String())
+	f.Add(exampleAnnouncement(f).Announcement().Publisher.String())
+	f.Add("QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N")
+	f.Fuzz(func(t *testing.T, s string) {
+		id, err := DecodeID(s)
+		if err != nil {
+			return
+		}
+		// What decodes is a publisher form peer.Decode or DecodeID reads
+		// back from its text.
+		if back, err := DecodeID(id.String()); err != nil || back != id {
+			t.Fatalf("%q decodes to %x, whose text %q does not decode back: %v", s, []byte(id), id.String(), err)
+		}
+		if IsOrg(id) && id.String() != s {
+			t.Fatalf("organisation ID %q has a second text form %q", id.String(), s)
+		}
+	})
+}

@@ -197,3 +197,47 @@ func TestOpenOrgRejects(t *testing.T) {
 		})
 	}
 }
+
+// TestOpHelpers: the helpers derive operations that link, and refuse
+// what could never link.
+func TestOpHelpers(t *testing.T) {
+	f := newOrgFixture(t)
+	at := t0.Add(time.Hour)
+	if _, err := Delegate(f.g, 0, at, Delegation{Key: f.id(f.r1), May: []Kind{KindPractice}}); err == nil {
+		t.Error("a rotation key is delegated")
+	}
+	if _, err := Revoke(f.g, 0, at, f.id(f.d2), at, 1); err == nil {
+		t.Error("a key that is not a delegate is revoked")
+	}
+	if _, err := NextOp(f.g, 1, at); err == nil {
+		t.Error("NextOp accepts a seq not above the head's")
+	}
+	if _, err := NextOp(f.g, 0, t0.Add(-time.Second)); err == nil {
+		t.Error("NextOp accepts a time before the head's")
+	}
+	if _, err := Rotate(f.g, 0, at, nil); err == nil {
+		t.Error("Rotate accepts no keys")
+	}
+	rv, err := Revoke(f.g, 0, at, f.id(f.d1), at, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := mustSeal(t, rv, f.r0)
+	if _, err := Delegate(r, 0, at, Delegation{Key: f.id(f.d1), May: []Kind{KindPractice}}); err == nil {
+		t.Error("a revoked key is delegated again")
+	}
+	rot, err := Rotate(r, 0, at, []crypto.PubKey{f.r2.GetPublic(), f.r1.GetPublic()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro := mustSeal(t, rot, f.r1)
+	del, err := Delegate(ro, 0, at.Add(time.Hour), Delegation{Key: f.id(f.d2), May: []Kind{KindPractice}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := mustSeal(t, del, f.r2)
+	c := NewChain(f.org, []*Signed{f.g, r, ro, d})
+	if c.Head().Hash() != d.Hash() || len(c.Ops()) != 4 || c.Status(f.id(f.d2)).Role != KeyDelegated {
+		t.Fatalf("the helpers' chain does not link: %+v", c.Ops())
+	}
+}

@@ -115,7 +115,13 @@ func openPublisher(a *Announcement, payload []byte, signer peer.ID) error {
 		a.Publisher = OrgID(payload)
 		return genesisSigner(a, signer)
 	}
-	if IsOrg(a.Publisher) || a.Publisher == signer {
+	if IsOrg(a.Publisher) {
+		if a.Signer != signer {
+			return fmt.Errorf("%w: signer %s, key %s", ErrPublisherMismatch, truncate(a.Signer.String(), 60), signer)
+		}
+		return nil
+	}
+	if a.Publisher == signer {
 		return nil
 	}
 	return fmt.Errorf("%w: publisher %s, signer %s", ErrPublisherMismatch, truncate(a.Publisher.String(), 60), signer)
@@ -148,7 +154,16 @@ func sealPublisher(a *Announcement, signer peer.ID) error {
 	if a.Publisher == "" {
 		a.Publisher = signer
 	}
-	if IsOrg(a.Publisher) || a.Publisher == signer {
+	if IsOrg(a.Publisher) {
+		if a.Signer == "" {
+			a.Signer = signer
+		}
+		if a.Signer != signer {
+			return fmt.Errorf("%w: signer %s, key %s", ErrPublisherMismatch, a.Signer, signer)
+		}
+		return nil
+	}
+	if a.Publisher == signer {
 		return nil
 	}
 	return fmt.Errorf("%w: publisher %s, key %s", ErrPublisherMismatch, a.Publisher, signer)
@@ -159,12 +174,19 @@ func sealPublisher(a *Announcement, signer peer.ID) error {
 // organisation publishes anything but an operation.
 func (a *Announcement) validateOrigin(p *problems) {
 	genesis := a.isGenesis()
+	if a.Signer != "" && (genesis || !IsOrg(a.Publisher)) {
+		p.add("signer", "must be absent unless an organisation publishes (a genesis is signed by keys[0], a key publisher by itself)")
+	}
 	switch {
 	case a.Publisher == "":
 		if !genesis {
 			p.add("publisher", "is required")
 		}
 	case IsOrg(a.Publisher):
+		// A missing signer is Open's step 8 (openPublisher): Seal fills it in.
+		if a.Signer != "" && !IsKey(a.Signer) {
+			p.add("signer", "is not the peer ID of an Ed25519 key")
+		}
 		switch {
 		case a.Kind == KindOrg && a.Auth != Hash{}:
 			p.add("auth", "must be absent in an organisation operation (rotation keys sign operations)")

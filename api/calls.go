@@ -170,3 +170,67 @@ func (c *Client) Purge(ctx context.Context, publisher string) (Purged, error) {
 
 // long is c bounded by longTimeout.
 func (c *Client) long() *Client { return c.WithTimeout(longTimeout) }
+
+// Orgs fetches the organisations the daemon holds.
+func (c *Client) Orgs(ctx context.Context) ([]OrgSummary, error) {
+	var out []OrgSummary
+	return out, c.do(ctx, http.MethodGet, "/orgs", nil, nil, "", false, &out)
+}
+
+// Org fetches one organisation (an organisation ID).
+func (c *Client) Org(ctx context.Context, org string) (Organisation, error) {
+	var o Organisation
+	return o, c.do(ctx, http.MethodGet, "/orgs/"+url.PathEscape(org), nil, nil, "", false, &o)
+}
+
+// SetOrg makes the daemon publish for org from now on ("": as itself).
+func (c *Client) SetOrg(ctx context.Context, org string) error {
+	body, err := json.Marshal(OrgSetting{Org: org})
+	if err != nil {
+		return err
+	}
+	var out OrgSetting
+	return c.do(ctx, http.MethodPut, "/org", nil, body, "application/json", true, &out)
+}
+
+// Adopt moves the daemon's own plain records into its organisation
+// (bounded by an hour: one write per record).
+func (c *Client) Adopt(ctx context.Context) (Adopted, error) {
+	var out Adopted
+	return out, c.long().do(ctx, http.MethodPost, "/org/adopt", nil, nil, "", true, &out)
+}
+
+// Submit sends one envelope signed elsewhere (an organisation's
+// operation, a membership list) to be checked, stored and published.
+func (c *Client) Submit(ctx context.Context, envelope []byte) (Published, error) {
+	var p Published
+	return p, c.do(ctx, http.MethodPost, "/records", nil, envelope, "application/octet-stream", true, &p)
+}
+
+// PublishMembers publishes a membership list signed by the daemon's key
+// (list, title and members of l are sent).
+func (c *Client) PublishMembers(ctx context.Context, l MemberList) (Published, error) {
+	body, err := json.Marshal(MemberList{List: l.List, Title: l.Title, Members: l.Members})
+	if err != nil {
+		return Published{}, err
+	}
+	var p Published
+	return p, c.do(ctx, http.MethodPost, "/members", nil, body, "application/json", true, &p)
+}
+
+// Trust fetches the daemon's trust policy.
+func (c *Client) Trust(ctx context.Context) (Trust, error) {
+	var t Trust
+	return t, c.do(ctx, http.MethodGet, "/trust", nil, nil, "", false, &t)
+}
+
+// SetTrust applies a new trust policy (mode, allow, deny, follow of t) at
+// once and returns it as the daemon now holds it.
+func (c *Client) SetTrust(ctx context.Context, t Trust) (Trust, error) {
+	body, err := json.Marshal(Trust{Mode: t.Mode, Allow: nonNil(t.Allow), Deny: nonNil(t.Deny), Follow: nonNil(t.Follow)})
+	if err != nil {
+		return Trust{}, err
+	}
+	var out Trust
+	return out, c.do(ctx, http.MethodPut, "/trust", nil, body, "application/json", true, &out)
+}

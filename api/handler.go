@@ -33,6 +33,17 @@ const (
 //	GET  /api/v1/search                      search.Result: full text, filters, facets (search.go)
 //	GET  /api/v1/stats                       search.Stats: ?by=country|dimension|year|source
 //	GET  /api/v1/export                      ?format=csv|jsonl|dcat: the catalogue or a query, streamed
+//	GET  /api/v1/orgs                        []OrgSummary: the organisations this node holds
+//	GET  /api/v1/orgs/{org}                  Organisation: keys, delegations, revocations, head,
+//	                                         forks, lists; 404 without its genesis
+//	PUT  /api/v1/org                         OrgSetting: publish for this organisation from now on
+//	POST /api/v1/org/adopt                   move the node's own records into its organisation -> Adopted
+//	POST /api/v1/records                     one envelope signed elsewhere (an organisation's
+//	                                         operation, a membership list) -> Published
+//	POST /api/v1/members                     a membership list (JSON MemberList) signed by
+//	                                         this node's key -> Published
+//	GET  /api/v1/trust                       Trust: the trust policy, and in lists mode the lists
+//	PUT  /api/v1/trust                       Trust: apply a new trust policy at once -> Trust
 //	POST /api/v1/reindex                     rebuild the search index from the store -> Reindexed
 //	POST /api/v1/purge[?publisher=ID]        erase removed and superseded content from disk -> Purged
 //	GET  /oai, POST /oai                     OAI-PMH 2.0 data provider (package oai);
@@ -69,6 +80,14 @@ func NewHandler(n *node.Node, token string) http.Handler {
 	handle("GET /api/v1/search", a.search)
 	handle("GET /api/v1/stats", a.stats)
 	handle("GET /api/v1/export", a.export)
+	handle("GET /api/v1/orgs", a.orgs)
+	handle("GET /api/v1/orgs/{org}", a.org)
+	handle("PUT /api/v1/org", a.authorized(a.setOrg))
+	handle("POST /api/v1/org/adopt", a.authorized(a.adopt))
+	handle("POST /api/v1/records", a.authorized(a.submit))
+	handle("POST /api/v1/members", a.authorized(a.publishMembers))
+	handle("GET /api/v1/trust", a.trust)
+	handle("PUT /api/v1/trust", a.authorized(a.setTrust))
 	handle("POST /api/v1/reindex", a.authorized(a.reindex))
 	handle("POST /api/v1/purge", a.authorized(a.purge))
 	oaiPMH := oaiHandler(n)

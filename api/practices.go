@@ -12,7 +12,7 @@ import (
 )
 
 func (a *apiHandler) practices(w http.ResponseWriter, r *http.Request) {
-	q, err := parseListQuery(r.URL.RawQuery, a.n.ID())
+	q, err := parseListQuery(r.URL.RawQuery, a.self())
 	if err != nil {
 		fail(w, http.StatusBadRequest, "%v", err)
 		return
@@ -37,6 +37,7 @@ func (a *apiHandler) practices(w http.ResponseWriter, r *http.Request) {
 		recs = a.n.Store().List(opts)
 	}
 	page := PracticeList{Practices: []Practice{}}
+	names := map[peer.ID]string{} // organisation names, read once a page
 	var last *store.Record
 	for rec, err := range recs {
 		if err != nil {
@@ -47,7 +48,16 @@ func (a *apiHandler) practices(w http.ResponseWriter, r *http.Request) {
 			page.Next = encodeCursor(last)
 			break
 		}
-		page.Practices = append(page.Practices, practiceOf(rec))
+		p := practiceOf(rec)
+		if pub := rec.Announcement().Publisher; protocol.IsOrg(pub) {
+			name, ok := names[pub]
+			if !ok {
+				name = a.orgName(pub)
+				names[pub] = name
+			}
+			p.Organisation = name
+		}
+		page.Practices = append(page.Practices, p)
 		last = rec
 	}
 	writeJSON(w, http.StatusOK, page)
@@ -91,7 +101,7 @@ func (a *apiHandler) slotOfEach(q listQuery) iter.Seq2[*store.Record, error] {
 func practiceOf(rec *store.Record) Practice {
 	ann := rec.Announcement()
 	p := Practice{
-		Publisher: ann.Publisher.String(), ID: ann.Slot(), Seq: ann.Seq, Kind: ann.Kind,
+		Publisher: ann.Publisher.String(), ID: ann.Slot(), Seq: ann.Seq, Kind: ann.Kind, Signer: rec.Signed.Signer().String(),
 		Time: ann.Time.UTC(), ReceivedAt: rec.ReceivedAt.UTC(), From: rec.From,
 	}
 	if s := ann.Practice; s != nil {
@@ -101,7 +111,7 @@ func practiceOf(rec *store.Record) Practice {
 }
 
 func (a *apiHandler) record(w http.ResponseWriter, r *http.Request) {
-	pub, err := peer.Decode(r.PathValue("publisher"))
+	pub, err := protocol.DecodeID(r.PathValue("publisher"))
 	if err != nil {
 		fail(w, http.StatusBadRequest, "publisher %s is not a peer ID", quoteShort(r.PathValue("publisher")))
 		return
@@ -116,6 +126,7 @@ func (a *apiHandler) record(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := Record{Listing: practiceOf(rec), Hash: rec.Signed.Hash().String(), Envelope: rec.Signed.Envelope()}
+	out.Organisation = a.orgName(pub)
 	// Verify the stored bytes as if they came from the network, and show
 	// the content of the verified copy.
 	ann := rec.Announcement()
@@ -158,7 +169,7 @@ func (a *apiHandler) organisation(pub peer.ID) string {
 		a.n.Logger().Warn("Cannot read a publisher's profile.", "publisher", pub, "err", err)
 	}
 	if p == nil {
-		return ""
+		return a.orgName(pub)
 	}
 	return p.Name
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/khantara/khantara/node"
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/store"
-	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // publish serves POST /api/v1/practices. The body is parsed once, here
@@ -52,7 +51,7 @@ func (a *apiHandler) publish(w http.ResponseWriter, r *http.Request) {
 			a.answerDraft(w, "check the fact sheet", "fact sheet", nil, draft.Explain(err))
 			return
 		}
-		writeJSON(w, http.StatusOK, Published{Publisher: a.n.ID().String(), ID: sheet.ID, DryRun: true})
+		writeJSON(w, http.StatusOK, Published{Publisher: a.self().String(), ID: sheet.ID, DryRun: true})
 		return
 	}
 	signed, err := a.n.Publish(r.Context(), sheet)
@@ -88,7 +87,7 @@ func (a *apiHandler) retract(w http.ResponseWriter, r *http.Request) {
 	}
 	a.retractMu.Lock()
 	defer a.retractMu.Unlock()
-	rec, err := a.n.Store().Get(a.n.ID(), id)
+	rec, err := a.n.Store().Get(a.self(), id)
 	switch {
 	case errors.Is(err, store.ErrNotFound), err == nil && rec.Announcement().Kind == protocol.KindProfile:
 		fail(w, http.StatusNotFound, "this node has published no practice %s", quoteShort(id))
@@ -113,9 +112,9 @@ func (a *apiHandler) profile(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	pub := a.n.ID()
+	pub := a.self()
 	if s := q.Get("publisher"); s != "" {
-		p, err := peer.Decode(s)
+		p, err := protocol.DecodeID(s)
 		if err != nil {
 			fail(w, http.StatusBadRequest, "publisher %s is not a peer ID; give one as printed by khantara status or peers", quoteShort(s))
 			return
@@ -126,7 +125,7 @@ func (a *apiHandler) profile(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err != nil:
 		a.internal(w, "read a profile", err)
-	case prof == nil && pub == a.n.ID():
+	case prof == nil && pub == a.self():
 		fail(w, http.StatusNotFound, "this node has no profile yet; set one with PUT /api/v1/profile")
 	case prof == nil:
 		fail(w, http.StatusNotFound, "no profile of publisher %s is known here", pub)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/store"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
@@ -38,7 +39,7 @@ func (a *apiHandler) purge(w http.ResponseWriter, r *http.Request) {
 	}
 	var pub peer.ID
 	if s := q.Get("publisher"); s != "" {
-		id, err := peer.Decode(s)
+		id, err := protocol.DecodeID(s)
 		if err != nil {
 			fail(w, http.StatusBadRequest, "publisher: not a publisher ID (a peer ID such as 12D3KooW...)")
 			return

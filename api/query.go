@@ -42,7 +42,7 @@ func parseListQuery(raw string, self peer.ID) (listQuery, error) {
 		return lq, err
 	}
 	if s := q.Get("publisher"); s != "" {
-		p, err := peer.Decode(s)
+		p, err := protocol.DecodeID(s)
 		if err != nil {
 			return lq, fmt.Errorf("publisher %s is not a peer ID; give one as printed by khantara status or peers", quoteShort(s))
 		}
@@ -98,7 +98,7 @@ func decodeCursor(s string) (peer.ID, string, bool) {
 		return "", "", false
 	}
 	pubText, slot, ok := strings.Cut(string(b), "/")
-	pub, err := peer.Decode(pubText)
+	pub, err := protocol.DecodeID(pubText)
 	return pub, slot, ok && err == nil && slot != ""
 }
 

@@ -16,7 +16,6 @@ import (
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/search"
 	"github.com/khantara/khantara/store"
-	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // exportPage is how many hits an export reads from the index at a time.
@@ -203,7 +202,7 @@ func (a *apiHandler) matching(ctx context.Context, ix *search.Index, q search.Qu
 				return
 			}
 			for _, h := range res.Hits {
-				pub, err := peer.Decode(h.Publisher)
+				pub, err := protocol.DecodeID(h.Publisher)
 				if err != nil {
 					yield(nil, fmt.Errorf("index holds a bad publisher %q: %w", h.Publisher, err))
 					return

@@ -23,7 +23,7 @@ func (a *apiHandler) status(w http.ResponseWriter, r *http.Request) {
 		PeerID:        a.n.ID().String(),
 		Network:       a.n.Config().Network,
 		Addrs:         []string{},
-		Organisation:  a.organisation(a.n.ID()),
+		Organisation:  a.organisation(a.self()),
 		Peers:         len(a.n.Host().Network().Peers()),
 		Practices:     c.Practices,
 		Retracted:     c.Retracted,
@@ -35,6 +35,9 @@ func (a *apiHandler) status(w http.ResponseWriter, r *http.Request) {
 		Gossip:        Gossip{Accepted: stats.Accepted, Rejected: stats.Rejected, Ignored: stats.Ignored},
 		Syncs:         []Sync{},
 		Disk:          diskOf(a.n),
+	}
+	if org := a.n.Org(); org != "" {
+		st.Org = org.String()
 	}
 	if ix := a.n.Search(); ix != nil {
 		is := ix.Status()

@@ -20,6 +20,9 @@ type Status struct {
 	Addrs []string `json:"addrs"`
 	// Organisation is the name in this node's own profile, if it set one.
 	Organisation string `json:"organisation,omitempty"`
+	// Org is the organisation this node publishes for (its ID), empty
+	// when it publishes as itself.
+	Org string `json:"org,omitempty"`
 	// Peers is the number of connected peers.
 	Peers int `json:"peers"`
 	// Practices counts current practices; Retracted counts retracted
@@ -93,6 +96,12 @@ type Practice struct {
 	ID        string        `json:"id"`
 	Seq       uint64        `json:"seq"`
 	Kind      protocol.Kind `json:"kind"`
+	// Signer is the key that signed the record: the publisher itself for
+	// a plain publisher, a delegate's key for an organisation.
+	Signer string `json:"signer"`
+	// Organisation is the name of the publishing organisation, as its
+	// chain's head gives it; empty for a plain publisher.
+	Organisation string `json:"organisation,omitempty"`
 	// Title, Country and Organiser are empty for retractions.
 	Title     string `json:"title,omitempty"`
 	Country   string `json:"country,omitempty"`
@@ -124,7 +133,7 @@ type Record struct {
 	// Hash is the announcement's hash.
 	Hash string `json:"hash"`
 	// SignatureVerified reports that the stored envelope's signature was
-	// checked again, against the publisher's key, to answer this request.
+	// checked again, against the signer's key, to answer this request.
 	SignatureVerified bool `json:"signature_verified"`
 	// Profile is the publisher's organisation profile, if known here.
 	Profile *protocol.Profile `json:"profile,omitempty"`
@@ -204,3 +213,146 @@ type Disk struct {
 // units with one decimal, "12.3 MiB", as the daemon's logs do. It is
 // store.FormatBytes, so that a client needs no store to show them.
 func FormatBytes(n uint64) string { return store.FormatBytes(n) }
+
+// OrgSummary is one organisation in the body of GET /api/v1/orgs.
+type OrgSummary struct {
+	ID string `json:"id"`
+	// Name is the name its head gives; empty while its genesis is unknown.
+	Name string `json:"name,omitempty"`
+	// Practices counts its current practices held here.
+	Practices uint64 `json:"practices"`
+	// Ops counts its operations held here.
+	Ops uint64 `json:"ops"`
+}
+
+// Organisation is the body of GET /api/v1/orgs/{org}: an organisation's
+// key state at the head of its chain, as this node holds it.
+type Organisation struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Keys are the rotation keys, highest priority first.
+	Keys []string `json:"keys"`
+	// Delegations and Revocations are the head's.
+	Delegations []Delegation `json:"delegations"`
+	Revocations []Revocation `json:"revocations"`
+	// Head is the hash (hex) of the head operation, HeadSeq its sequence
+	// number; HeadEnvelope is its signed envelope, from which a client
+	// derives the next operation (protocol.NextOp).
+	Head         string `json:"head"`
+	HeadSeq      uint64 `json:"head_seq"`
+	HeadEnvelope []byte `json:"head_envelope"`
+	// MaxSeq is the highest sequence number of the organisation this
+	// node has seen, every signer's.
+	MaxSeq uint64 `json:"max_seq"`
+	// Ops counts the operations held; Forks lists operations off the
+	// canonical chain (abandoned, pending or broken).
+	Ops           int               `json:"ops"`
+	Forks         []OrgOp           `json:"forks"`
+	Equivocations []OrgEquivocation `json:"equivocations"`
+	// Adopts is the plain publisher the organisation continues, shown
+	// only when the adopted key is a delegate (or revoked delegate) of
+	// the head: its signatures prove consent (PROTOCOL.md 12).
+	Adopts string `json:"adopts,omitempty"`
+	// Lists are the membership lists the organisation publishes; MemberOf
+	// the lists held here that name it.
+	Lists    []MemberList `json:"lists"`
+	MemberOf []ListRef    `json:"member_of"`
+}
+
+// Delegation is a delegate of an organisation's head.
+type Delegation struct {
+	Key string          `json:"key"`
+	May []protocol.Kind `json:"may"`
+	// Until ends the delegation; absent: no end.
+	Until *time.Time `json:"until,omitempty"`
+	// MaxSeq is the highest sequence number of the key's records held
+	// here (the through of a revocation made now).
+	MaxSeq uint64 `json:"max_seq"`
+}
+
+// Revocation is a revoked delegate of an organisation's head: its records
+// with a time before From and a sequence number at most Through stay valid.
+type Revocation struct {
+	Key     string          `json:"key"`
+	May     []protocol.Kind `json:"may"`
+	From    time.Time       `json:"from"`
+	Through uint64          `json:"through"`
+}
+
+// OrgOp is one operation off the canonical chain.
+type OrgOp struct {
+	Hash   string `json:"hash"`
+	Seq    uint64 `json:"seq"`
+	Signer string `json:"signer"`
+	// State is abandoned, pending or broken (protocol.OpState).
+	State string `json:"state"`
+}
+
+// OrgEquivocation is an identity equivocation: two linked operations
+// with the same prev signed by the same key.
+type OrgEquivocation struct {
+	Prev   string   `json:"prev"`
+	Signer string   `json:"signer"`
+	Hashes []string `json:"hashes"`
+}
+
+// MemberList is a membership list as the API shows it.
+type MemberList struct {
+	// Publisher is the organisation that publishes it, PublisherName its
+	// name.
+	Publisher     string `json:"publisher"`
+	PublisherName string `json:"publisher_name,omitempty"`
+	List          string `json:"list"`
+	Title         string `json:"title"`
+	Seq           uint64 `json:"seq"`
+	// Signer is the key that signed this version.
+	Signer  string   `json:"signer"`
+	Members []Member `json:"members"`
+}
+
+// Member is one publisher on a membership list.
+type Member struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+	// Kept reports whether this node keeps the member's records (GET
+	// /api/v1/trust only).
+	Kept *bool `json:"kept,omitempty"`
+}
+
+// ListRef names a membership list.
+type ListRef struct {
+	Publisher     string `json:"publisher"`
+	PublisherName string `json:"publisher_name,omitempty"`
+	List          string `json:"list"`
+	Title         string `json:"title"`
+}
+
+// Trust is the body of GET and PUT /api/v1/trust: the node's trust policy
+// (mode open, allowlist or lists; publisher IDs) and, in answers, the
+// membership lists of the followed organisations that decide, in lists
+// mode, which members are kept.
+type Trust struct {
+	Mode   string   `json:"mode"`
+	Allow  []string `json:"allow"`
+	Deny   []string `json:"deny"`
+	Follow []string `json:"follow"`
+	// Lists are the followed organisations' membership lists held here,
+	// each member marked kept or not (answers only; ignored in a PUT).
+	Lists []MemberList `json:"lists,omitempty"`
+}
+
+// OrgSetting is the body of PUT /api/v1/org: the organisation this node
+// publishes for from now on (empty: as itself).
+type OrgSetting struct {
+	Org string `json:"org"`
+}
+
+// Adopted is the body answering POST /api/v1/org/adopt.
+type Adopted struct {
+	Org string `json:"org"`
+	// Moved counts the practices republished by the organisation and
+	// retracted as the node's own; Profile reports whether the profile
+	// was republished.
+	Moved   int  `json:"moved"`
+	Profile bool `json:"profile"`
+}

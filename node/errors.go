@@ -18,6 +18,20 @@ var (
 	// Err and Close return it wrapped, with the loop's name and error.
 	ErrLoopStopped = errors.New("a background loop of the node stopped")
 
+	// ErrNotDelegated means the node publishes for an organisation whose
+	// chain, as the node holds it, does not delegate the node's key for
+	// what it was asked to publish (or is not known here yet).
+	ErrNotDelegated = errors.New("this node's key is not delegated by its organisation")
+	// ErrNotKept means the trust policy does not keep the publisher of a
+	// submitted record.
+	ErrNotKept = errors.New("the trust policy does not keep this publisher")
+	// ErrFuture means a submitted record's time is more than MaxClockSkew
+	// ahead of the node's clock.
+	ErrFuture = errors.New("the record's time is in the future")
+	// ErrSuperseded means a newer record of the same publisher holds the
+	// slot of a submitted record.
+	ErrSuperseded = errors.New("the record is superseded")
+
 	// errEventsEnded: the host's event bus closed a subscription the
 	// node still reads.
 	errEventsEnded     = errors.New("the host's connection events ended")

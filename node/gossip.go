@@ -26,11 +26,12 @@ func messageID(m *pb.Message) string {
 //   - content-addressed message IDs (messageID);
 //   - the maximum message size of protocol v1 plus framing;
 //   - peer exchange on prune, so pruned peers learn other peers;
-//   - peer scoring (scoreParams) when scoring is true.
+//   - peer scoring (scoreParams) when scoring is true, on topic and on
+//     each of more (a node scores both its topics).
 //
 // The propagation benchmark builds its bare-gossipsub baseline from the
 // same options without the validator, storage and scoring.
-func PubsubOptions(topic string, scoring bool) []pubsub.Option {
+func PubsubOptions(topic string, scoring bool, more ...string) []pubsub.Option {
 	opts := []pubsub.Option{
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
 		pubsub.WithNoAuthor(),
@@ -40,14 +41,15 @@ func PubsubOptions(topic string, scoring bool) []pubsub.Option {
 		pubsub.WithFloodPublish(true),
 	}
 	if scoring {
-		params, thresholds := scoreParams(topic)
+		params, thresholds := scoreParams(append([]string{topic}, more...)...)
 		opts = append(opts, pubsub.WithPeerScore(params, thresholds))
 	}
 	return opts
 }
 
-// scoreParams are the peer-scoring parameters. Practices are published a
-// few a day per organisation, so the topic is quiet: nothing penalises a
+// scoreParams are the peer-scoring parameters, the same on every topic.
+// Practices are published a few a day per organisation, so the topics are
+// quiet: nothing penalises a
 // peer for delivering few messages (P3 and P3b off). What moves a score:
 //
 //   - P1 time in mesh: +0.01 per second, capped at +10 after about 17 min,
@@ -68,8 +70,8 @@ func PubsubOptions(topic string, scoring bool) []pubsub.Option {
 // stop publishing to it, below -400 its messages are dropped (graylist).
 // Peer exchange is accepted only from peers above +5, opportunistic
 // grafting starts below a mesh median of 1.
-func scoreParams(topic string) (*pubsub.PeerScoreParams, *pubsub.PeerScoreThresholds) {
-	tp := &pubsub.TopicScoreParams{
+func scoreParams(topics ...string) (*pubsub.PeerScoreParams, *pubsub.PeerScoreThresholds) {
+	tp := pubsub.TopicScoreParams{
 		TopicWeight:                     1,
 		TimeInMeshWeight:                0.01,
 		TimeInMeshQuantum:               time.Second,
@@ -87,7 +89,7 @@ func scoreParams(topic string) (*pubsub.PeerScoreParams, *pubsub.PeerScoreThresh
 		InvalidMessageDeliveriesDecay:   pubsub.ScoreParameterDecay(100 * time.Second),
 	}
 	params := &pubsub.PeerScoreParams{
-		Topics:                      map[string]*pubsub.TopicScoreParams{topic: tp},
+		Topics:                      make(map[string]*pubsub.TopicScoreParams, len(topics)),
 		TopicScoreCap:               100,
 		AppSpecificScore:            func(peer.ID) float64 { return 0 },
 		AppSpecificWeight:           1,
@@ -99,6 +101,10 @@ func scoreParams(topic string) (*pubsub.PeerScoreParams, *pubsub.PeerScoreThresh
 		DecayInterval:               time.Second,
 		DecayToZero:                 0.01,
 		RetainScore:                 10 * time.Minute,
+	}
+	for _, t := range topics {
+		p := tp
+		params.Topics[t] = &p
 	}
 	thresholds := &pubsub.PeerScoreThresholds{
 		GossipThreshold:             -100,

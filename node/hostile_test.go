@@ -142,7 +142,7 @@ func TestHostileGossip(t *testing.T) {
 	}
 	// (Within two minutes pubsub's seen cache drops it by message ID; after
 	// that the validator ignores it, a was its first receiver: a duplicate.)
-	if r := a.validate(ctx, h.ID(), &pubsub.Message{Message: &pb.Message{Data: first.Envelope()}, ReceivedFrom: h.ID()}); r != pubsub.ValidationIgnore || a.Stats().Ignored[ReasonDuplicate] != 1 {
+	if r := a.validate(ctx, h.ID(), &pubsub.Message{Message: &pb.Message{Data: first.Envelope()}, ReceivedFrom: h.ID()}, false); r != pubsub.ValidationIgnore || a.Stats().Ignored[ReasonDuplicate] != 1 {
 		t.Fatalf("replay: validator says %v, ignored %+v; want ignore as a duplicate", r, a.Stats().Ignored)
 	}
 	for _, msg := range [][]byte{forged, wrongPublisher, garbage, oversized} {
@@ -169,7 +169,7 @@ func TestHostileGossip(t *testing.T) {
 		reason string
 	}{{forged, ReasonBadSignature}, {wrongPublisher, ReasonPublisherMismatch}, {garbage, ReasonMalformed}, {oversized, ReasonTooLarge}} {
 		before := a.Stats().Rejected[c.reason]
-		if r := a.validate(ctx, h.ID(), &pubsub.Message{Message: &pb.Message{Data: c.data}, ReceivedFrom: h.ID()}); r != pubsub.ValidationReject {
+		if r := a.validate(ctx, h.ID(), &pubsub.Message{Message: &pb.Message{Data: c.data}, ReceivedFrom: h.ID()}, false); r != pubsub.ValidationReject {
 			t.Errorf("%s: validator says %v, want reject", c.reason, r)
 		}
 		if a.Stats().Rejected[c.reason] != before+1 {

@@ -8,7 +8,6 @@ import (
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/search"
 	"github.com/khantara/khantara/store"
-	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	libp2pproto "github.com/libp2p/go-libp2p/core/protocol"
 )
@@ -71,6 +70,15 @@ func (n *Node) openStorage(o *options, undo *undoList) (err error) {
 		return err
 	}
 	undo.add(func() { n.store.Close() })
+	n.orgs = newOrgs(n.store)
+	n.pending = newPendingPool(n.now, n.orgs.generation, func(k int) {
+		n.stats.ignored[reasonIndex(ReasonChainMissing)].Add(uint64(k))
+	})
+	r, err := buildRules(n.cfg.Trust, n.ownIDs(), n.store)
+	if err != nil {
+		return err
+	}
+	n.policy = newPolicy(r)
 	n.quotas = newQuotas(n.cfg.Quota, n.self, n.policy, n.store, n.now)
 	if err := n.enforcePolicy(n.ctx); err != nil {
 		return err
@@ -81,29 +89,6 @@ func (n *Node) openStorage(o *options, undo *undoList) (err error) {
 		}
 		undo.add(func() { n.index.Close() })
 	}
-	return nil
-}
-
-// joinTopic starts gossipsub, registers the validator and subscribes to
-// the network's topic.
-func (n *Node) joinTopic(o *options, undo *undoList) (err error) {
-	topic := protocol.Topic(n.cfg.Network)
-	opts := append(PubsubOptions(topic, true), pubsub.WithLogger(o.log))
-	opts = append(append(opts, tracerOptions(n, topic, o.log)...), o.psOpts...)
-	if n.ps, err = pubsub.NewGossipSub(n.ctx, n.host, opts...); err != nil {
-		return fmt.Errorf("start gossipsub: %w", err)
-	}
-	if err = n.ps.RegisterTopicValidator(topic, pubsub.ValidatorEx(n.validate)); err != nil {
-		return fmt.Errorf("register validator: %w", err)
-	}
-	if n.topic, err = n.ps.Join(topic); err != nil {
-		return fmt.Errorf("join topic %q: %w", topic, err)
-	}
-	undo.add(func() { n.topic.Close() })
-	if n.sub, err = n.topic.Subscribe(pubsub.WithBufferSize(1024)); err != nil {
-		return fmt.Errorf("subscribe to %q: %w", topic, err)
-	}
-	undo.add(n.sub.Cancel)
 	return nil
 }
 

@@ -12,7 +12,12 @@ import (
 
 // ignoreReasons are the reasons the topic validator ignores a message for
 // (see Node.validate).
-var ignoreReasons = []string{ReasonPolicy, ReasonFuture, ReasonDuplicate, ReasonStale, ReasonNoSpace}
+var ignoreReasons = []string{ReasonPolicy, ReasonFuture, ReasonDuplicate, ReasonStale, ReasonNoSpace,
+	ReasonQuota, ReasonPending, ReasonRevoked, ReasonChainMissing}
+
+// orgRejects are the reasons the validator rejects a message for besides
+// rejectReasons': the topic and the organisation's chain.
+var orgRejects = []string{ReasonWrongTopic, ReasonUnauthorised}
 
 // nodeCollector exposes a node's state, read at each scrape: connected
 // peers, the gossip validator's verdicts, sync totals and catalogue sizes.
@@ -23,6 +28,7 @@ type nodeCollector struct {
 	syncRounds, syncFailures, syncBytes         *prometheus.Desc
 	syncAdmission, syncInbound                  *prometheus.Desc
 	records, publishers, equivocations, started *prometheus.Desc
+	pending                                     *prometheus.Desc
 }
 
 func newNodeCollector(n *Node) *nodeCollector {
@@ -48,6 +54,7 @@ func newNodeCollector(n *Node) *nodeCollector {
 		publishers:    d("khantara_publishers", "Publishers with at least one announcement in the catalogue."),
 		equivocations: d("khantara_equivocations", "Recorded equivocations: sequence numbers at which a publisher signed two different announcements."),
 		started:       d("khantara_start_time_seconds", "When the node started, in seconds since the Unix epoch."),
+		pending:       d("khantara_pending_records", "Records of organisations held in memory until their chain can judge them."),
 	}
 }
 
@@ -55,7 +62,7 @@ func newNodeCollector(n *Node) *nodeCollector {
 func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.peers, c.gossip, c.applied, c.syncRounds, c.syncFailures, c.syncBytes, c.syncAdmission, c.syncInbound,
-		c.records, c.publishers, c.equivocations, c.started,
+		c.records, c.publishers, c.equivocations, c.started, c.pending,
 	} {
 		ch <- d
 	}
@@ -74,6 +81,7 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 
 	gauge(c.peers, float64(len(c.n.host.Network().Peers())))
 	gauge(c.started, float64(c.n.started.UnixNano())/1e9)
+	gauge(c.pending, float64(c.n.pending.size()))
 
 	st := c.n.Stats()
 	counter(c.gossip, st.Accepted, "accepted", "")
@@ -85,6 +93,9 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, r := range ignoreReasons {
 		ignored[r] = 0
+	}
+	for _, r := range orgRejects {
+		rejected[r] = 0
 	}
 	for _, r := range tracerRejects {
 		rejected[r] = 0

@@ -22,15 +22,20 @@ import (
 // Node is a running Khantara node. Create it with New, stop it with Close.
 // Its methods are safe for concurrent use.
 type Node struct {
-	cfg    Config
-	log    *slog.Logger
-	now    func() time.Time
-	key    crypto.PrivKey
-	self   peer.ID
-	host   host.Host
-	store  *store.Store
-	index  *search.Index // nil when cfg.NoSearch
-	policy *policy
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	key     crypto.PrivKey
+	self    peer.ID
+	host    host.Host
+	store   *store.Store
+	index   *search.Index // nil when cfg.NoSearch
+	policy  *policy       // the trust policy, swappable (policy.go)
+	orgs    *orgs         // organisations' chains (orgs.go)
+	pending *pendingPool  // records waiting for their chain (pending.go)
+	// org is the organisation this node publishes for, nil or empty for
+	// none (Config.Org, SetOrg).
+	org    atomic.Pointer[peer.ID]
 	space  *store.SpaceMonitor // nil when the free-space check is off (space.go)
 	quotas *quotas
 	// quotaMu makes a batch's quota check and its store write one step.
@@ -38,16 +43,21 @@ type Node struct {
 	// purgeMu runs purges one at a time; it is held for a whole purge.
 	purgeMu sync.Mutex
 
-	ps    *pubsub.PubSub
-	topic *pubsub.Topic
-	sub   *pubsub.Subscription
+	ps *pubsub.PubSub
+	// topic and sub are the v1 topic, topic2 and sub2 the v2 topic
+	// (topics.go).
+	topic, topic2 *pubsub.Topic
+	sub, sub2     *pubsub.Subscription
 
 	ingest chan ingestItem
 	sched  *scheduler
 	disc   *discovery
 
-	// pubMu serialises own announcements, so sequence numbers are unique.
-	pubMu sync.Mutex
+	// pubMu serialises own announcements, so sequence numbers are unique;
+	// it guards orgSeq, the highest sequence number this node used for
+	// its organisation (whose other delegates share the sequence).
+	pubMu  sync.Mutex
+	orgSeq uint64
 
 	stats  counters
 	scores atomic.Pointer[map[peer.ID]float64]
@@ -113,8 +123,12 @@ func New(cfg Config, opts ...Option) (n *Node, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	n = &Node{cfg: cfg, log: o.log, now: o.now, policy: newPolicy(cfg.Trust), ingest: make(chan ingestItem, 1024),
+	n = &Node{cfg: cfg, log: o.log, now: o.now, ingest: make(chan ingestItem, 1024),
 		started: o.now().UTC(), done: make(chan struct{})}
+	if cfg.Org != "" {
+		org, _ := protocol.DecodeID(cfg.Org) // Validate checked it
+		n.org.Store(&org)
+	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	var undo undoList
 	defer func() {
@@ -128,7 +142,9 @@ func New(cfg Config, opts ...Option) (n *Node, err error) {
 			return nil, err
 		}
 	}
-	n.goFunc("gossip reader", n.readGossip)
+	n.goFunc("gossip reader", n.readGossip(n.sub))
+	n.goFunc("gossip reader v2", n.readGossip(n.sub2))
+	n.goFunc("pending records", n.pendingLoop)
 	n.goFunc("ingest", n.applyLoop)
 	n.goFunc("space watcher", n.watchSpace)
 	n.goFunc("purge", n.purgeLoop)
@@ -147,6 +163,7 @@ func (n *Node) Close() error {
 		n.host.RemoveStreamHandler(libp2pproto.ID(protocol.SyncProtocolID))
 		n.stop(nil)
 		n.sub.Cancel()
+		n.sub2.Cancel()
 		n.wg.Wait() // the scheduler's loop waits for its sessions
 		n.sched.adm.close()
 		n.disc.close()
@@ -161,7 +178,8 @@ func (n *Node) Close() error {
 	return n.closeErr
 }
 
-// ID is the node's peer ID, which is also its publisher ID.
+// ID is the node's peer ID, which is also its publisher ID unless the
+// node publishes for an organisation (Org).
 func (n *Node) ID() peer.ID { return n.self }
 
 // Host is the node's libp2p host. Callers must not close it.
@@ -170,8 +188,17 @@ func (n *Node) Host() host.Host { return n.host }
 // Store is the node's store. Callers must not close it.
 func (n *Node) Store() *store.Store { return n.store }
 
-// Config returns the configuration the node runs with.
-func (n *Node) Config() Config { return n.cfg }
+// Config returns the configuration the node runs with, with the trust
+// policy SetTrust last applied and the organisation SetOrg last set.
+func (n *Node) Config() Config {
+	c := n.cfg
+	c.Trust = n.policy.load().trust
+	c.Org = ""
+	if org := n.Org(); org != "" {
+		c.Org = org.String()
+	}
+	return c
+}
 
 // PeerScores returns the latest gossipsub scores by peer (refreshed every
 // scoreRefresh), or nil before the first refresh.
@@ -183,12 +210,15 @@ func (n *Node) PeerScores() map[peer.ID]float64 {
 }
 
 // Publish announces a practice: it seals the sheet with the next sequence
-// number, stores it durably, then gossips it.
+// number, stores it durably, then gossips it. When the node publishes for
+// an organisation (Org), the organisation is the publisher (see
+// announceAs).
 func (n *Node) Publish(ctx context.Context, sheet *protocol.FactSheet) (*protocol.Signed, error) {
 	return n.announce(ctx, &protocol.Announcement{Kind: protocol.KindPractice, Practice: sheet})
 }
 
-// Retract announces the retraction of one of this node's practices.
+// Retract announces the retraction of one of this node's (or its
+// organisation's) practices.
 func (n *Node) Retract(ctx context.Context, id, reason string) (*protocol.Signed, error) {
 	return n.announce(ctx, &protocol.Announcement{Kind: protocol.KindRetract, Retract: &protocol.Retraction{ID: id, Reason: reason}})
 }
@@ -207,11 +237,11 @@ func (n *Node) announce(ctx context.Context, ann *protocol.Announcement) (*proto
 	}
 	n.pubMu.Lock()
 	defer n.pubMu.Unlock()
-	seq := uint64(1)
-	switch sum, err := n.store.PublisherSummary(n.self); {
-	case err == nil:
-		seq = sum.MaxSeenSeq + 1
-	case !errors.Is(err, store.ErrNotFound):
+	if org := n.Org(); org != "" {
+		return n.announceAs(ctx, org, ann)
+	}
+	seq, err := n.nextSeq(n.self)
+	if err != nil {
 		return nil, err
 	}
 	ann.V, ann.Publisher, ann.Seq = protocol.Version, n.self, seq
@@ -220,22 +250,43 @@ func (n *Node) announce(ctx context.Context, ann *protocol.Announcement) (*proto
 	if err != nil {
 		return nil, err
 	}
-	in := []store.Incoming{{Signed: signed}}
-	res, err := n.store.Apply(ctx, in...)
-	if err != nil {
-		return nil, fmt.Errorf("store announcement: %w", err)
+	if err := n.storeOwn(ctx, signed); err != nil {
+		return nil, err
 	}
-	n.indexApplied(in, res)
-	// Stored durably: a failure to gossip now is repaired by sync later.
-	if err := n.topic.Publish(ctx, signed.Envelope(), pubsub.WithValidatorData(signed)); err != nil {
-		n.log.Warn("Announcement stored but not gossiped; sync will carry it.", "seq", seq, "err", err)
-	}
+	n.publish(ctx, signed)
 	return signed, nil
 }
 
-// apply stores announcements received from peers (gossip or sync).
-// Announcements over their publisher's quota are skipped: their result
-// has no Outcome.
+// nextSeq returns 1 + the highest sequence number the store has seen of
+// pub.
+func (n *Node) nextSeq(pub peer.ID) (uint64, error) {
+	switch sum, err := n.store.PublisherSummary(pub); {
+	case err == nil:
+		return sum.MaxSeenSeq + 1, nil
+	case errors.Is(err, store.ErrNotFound):
+		return 1, nil
+	default:
+		return 0, err
+	}
+}
+
+// storeOwn stores one of the node's own announcements durably.
+func (n *Node) storeOwn(ctx context.Context, signed *protocol.Signed) error {
+	in := []store.Incoming{{Signed: signed}}
+	res, err := n.store.Apply(ctx, in...)
+	if err != nil {
+		return fmt.Errorf("store announcement: %w", err)
+	}
+	n.indexApplied(in, res)
+	return nil
+}
+
+// apply stores announcements received from peers (gossip or sync), as
+// orgapply.go describes: records of organisations are judged against
+// their chains first, pending ones wait in the pending pool, and the
+// pending records a new operation releases are stored and published too.
+// Announcements skipped (over quota, not authorised, pending, not kept
+// by the policy) have a result without Outcome.
 func (n *Node) apply(ctx context.Context, batch []store.Incoming) ([]store.Result, error) {
 	// Space first: a batch the disk cannot take spends no quota.
 	if n.space != nil {
@@ -243,10 +294,21 @@ func (n *Node) apply(ctx context.Context, batch []store.Incoming) ([]store.Resul
 			return nil, err
 		}
 	}
-	// One batch at a time is checked against the quotas and stored, so
-	// gossip and sync together cannot take a publisher past its quota.
+	// One batch at a time is checked against the quotas and the chains
+	// and stored, so gossip and sync together cannot take a publisher past
+	// its quota, nor store a record against a chain that changed.
 	n.quotaMu.Lock()
-	defer n.quotaMu.Unlock()
+	res, released, err := n.applyLocked(ctx, batch)
+	n.quotaMu.Unlock()
+	for _, sg := range released {
+		n.publish(ctx, sg)
+	}
+	return res, err
+}
+
+// storeBatch stores announcements that passed every other check, within
+// the publishers' quotas. The caller holds quotaMu.
+func (n *Node) storeBatch(ctx context.Context, batch []store.Incoming) ([]store.Result, error) {
 	keep := make([]bool, len(batch))
 	skipped := 0
 	counted := map[peer.ID]*quotaHeld{}
@@ -255,7 +317,7 @@ func (n *Node) apply(ctx context.Context, batch []store.Incoming) ([]store.Resul
 		if in.Prior.Current() {
 			prior = in.Prior // still what the store holds: no need to ask
 		}
-		ok, err := n.quotas.admit(in.Signed.Announcement(), len(in.Signed.Envelope()), true, counted, prior)
+		ok, err := n.quotas.admit(in.Signed, len(in.Signed.Envelope()), true, counted, prior)
 		if err != nil {
 			return nil, err
 		}

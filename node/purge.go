@@ -78,10 +78,13 @@ func (n *Node) purge(ctx context.Context, pub peer.ID, force bool) (PurgeResult,
 }
 
 // enforcePolicy removes the records of every stored publisher that the
-// trust policy no longer keeps (denied, or not allowed in allowlist
-// mode), so a policy change applies to the past too. It runs in New,
-// before the node serves anything; the purge loop then erases the
-// content from disk.
+// trust policy no longer keeps (denied, not allowed in allowlist mode, not
+// followed nor listed in lists mode), so a policy change applies to the
+// past too. It runs in New, before the node serves anything, and after a
+// policy change (SetTrust, a new membership list in lists mode), with
+// quotaMu held; the purge loop then erases the content from disk.
+// Removed records leave the seen log, so they come back if the policy
+// keeps their publisher again.
 func (n *Node) enforcePolicy(ctx context.Context) error {
 	var drop []peer.ID
 	for p, err := range n.store.Publishers() {
@@ -98,6 +101,10 @@ func (n *Node) enforcePolicy(ctx context.Context) error {
 			return fmt.Errorf("remove the records of %s, which the trust policy no longer keeps: %w", pub, err)
 		}
 		n.log.Info("Removed the records of a publisher the trust policy does not keep.", "publisher", pub, "records", k)
+		n.notifyIndex(pub)
+	}
+	if len(drop) > 0 {
+		n.orgs.invalidate(drop...)
 	}
 	return nil
 }

@@ -59,7 +59,8 @@ func newQuotas(q Quota, self peer.ID, p *policy, st *store.Store, now func() tim
 }
 
 func (qs *quotas) exempt(pub peer.ID) bool {
-	return pub == qs.self || qs.policy.allowlist || qs.policy.allow[pub]
+	r := qs.policy.load()
+	return pub == qs.self || r.own[pub] || r.selective() || r.allow[pub]
 }
 
 // quotaHeld is what a publisher holds here, as far as a quota check knows.
@@ -67,7 +68,7 @@ type quotaHeld struct {
 	records, bytes uint64
 }
 
-// admit reports whether an announcement of ann's publisher for its slot,
+// admit reports whether an announcement sg of its publisher for its slot,
 // of size bytes, is within quota. take consumes a token of the hourly
 // rate (the store path); without it admit only looks (the gossip
 // validator, which must not charge a message twice). batch, when not nil,
@@ -75,8 +76,8 @@ type quotaHeld struct {
 // has not counted them yet; admit updates it. prior, when not nil, is what
 // the store holds of the publisher and ann's slot (store.Lookup), and
 // admit asks the store nothing.
-func (qs *quotas) admit(ann *protocol.Announcement, size int, take bool, batch map[peer.ID]*quotaHeld, prior *store.Prior) (bool, error) {
-	pub := ann.Publisher
+func (qs *quotas) admit(sg *protocol.Signed, size int, take bool, batch map[peer.ID]*quotaHeld, prior *store.Prior) (bool, error) {
+	pub := sg.Announcement().Publisher
 	if qs.exempt(pub) {
 		return true, nil
 	}
@@ -120,7 +121,7 @@ func (qs *quotas) admit(ann *protocol.Announcement, size int, take bool, batch m
 		_, held := prior.Head()
 		return held, nil
 	}
-	_, err := qs.st.Head(pub, ann.Slot())
+	_, err := qs.st.Head(pub, sg.Slot())
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}

@@ -25,8 +25,11 @@ func (n *Node) indexApplied(batch []store.Incoming, res []store.Result) {
 	}
 	applied := make([]*protocol.Signed, 0, len(res))
 	for i, r := range res {
-		if sg := batch[i].Signed; r.Outcome == store.Applied && sg.Announcement().Kind != protocol.KindProfile {
-			applied = append(applied, sg) // profiles are not indexed
+		switch sg := batch[i].Signed; sg.Announcement().Kind {
+		case protocol.KindPractice, protocol.KindRetract:
+			if r.Outcome == store.Applied {
+				applied = append(applied, sg) // only practices are indexed
+			}
 		}
 	}
 	if len(applied) > 0 {

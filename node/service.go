@@ -28,13 +28,18 @@ func (n *Node) Logger() *slog.Logger { return n.log }
 func (n *Node) Keeps(pub peer.ID) bool { return n.policy.keeps(pub) }
 
 // CheckPractice checks a fact sheet as Publish would without storing or
-// sending anything: it seals it with the largest sequence number, so the
+// sending anything (whether the organisation delegates the node's key is
+// Publish's to check): it seals it with the largest sequence number, so the
 // size limits of the signed form hold for any real one. It returns nil,
 // or an error wrapping protocol.ErrInvalid or protocol.ErrTooLarge.
 func (n *Node) CheckPractice(sheet *protocol.FactSheet) error {
 	ann := &protocol.Announcement{
 		V: protocol.Version, Publisher: n.self, Seq: protocol.MaxSeq, Time: n.now().UTC(),
 		Kind: protocol.KindPractice, Practice: sheet,
+	}
+	if org := n.Org(); org != "" {
+		// As the organisation: auth takes room too (any hash has its size).
+		ann.Publisher, ann.Auth = org, protocol.Hash{1}
 	}
 	_, err := protocol.Seal(ann, n.key)
 	return err

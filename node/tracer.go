@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
@@ -41,17 +42,20 @@ import (
 // the score snapshot.
 type gossipTracer struct {
 	n         *Node
-	topic     string
+	topics    []string // the node's topics
 	graylist  float64
 	noopHooks // the hooks it does not need
 }
 
-func newGossipTracer(n *Node, topic string) *gossipTracer {
-	_, th := scoreParams(topic)
-	return &gossipTracer{n: n, topic: topic, graylist: th.GraylistThreshold}
+func newGossipTracer(n *Node, topics []string) *gossipTracer {
+	_, th := scoreParams(topics...)
+	return &gossipTracer{n: n, topics: topics, graylist: th.GraylistThreshold}
 }
 
-// RecvRPC counts the topic's messages in an RPC from a graylisted peer.
+// ours reports whether topic is one of the node's topics.
+func (t *gossipTracer) ours(topic string) bool { return slices.Contains(t.topics, topic) }
+
+// RecvRPC counts the node's topics' messages in an RPC from a graylisted peer.
 func (t *gossipTracer) RecvRPC(rpc *pubsub.RPC) {
 	if len(rpc.GetPublish()) == 0 {
 		return
@@ -62,7 +66,7 @@ func (t *gossipTracer) RecvRPC(rpc *pubsub.RPC) {
 	}
 	k := 0
 	for _, m := range rpc.GetPublish() {
-		if m.GetTopic() == t.topic {
+		if t.ours(m.GetTopic()) {
 			k++
 		}
 	}
@@ -72,7 +76,7 @@ func (t *gossipTracer) RecvRPC(rpc *pubsub.RPC) {
 // RejectMessage counts what pubsub refuses before or instead of the
 // validator.
 func (t *gossipTracer) RejectMessage(msg *pubsub.Message, reason string) {
-	if msg.GetTopic() != t.topic {
+	if !t.ours(msg.GetTopic()) {
 		return
 	}
 	switch reason {
@@ -160,11 +164,11 @@ const scoreRefresh = 250 * time.Millisecond
 // tracerOptions are the pubsub options that give the node its view of
 // pubsub: the raw tracer, the RPC logger (log's handler behind
 // rpcCounter) and the score snapshot.
-func tracerOptions(n *Node, topic string, log *slog.Logger) []pubsub.Option {
+func tracerOptions(n *Node, topics []string, log *slog.Logger) []pubsub.Option {
 	rpcLog := slog.New(&rpcCounter{n: n, next: log.Handler()}).With("system", "pubsub/rpc")
 	inspect := func(m map[peer.ID]float64) { n.scores.Store(&m) }
 	return []pubsub.Option{
-		pubsub.WithRawTracer(newGossipTracer(n, topic)),
+		pubsub.WithRawTracer(newGossipTracer(n, topics)),
 		pubsub.WithRPCLogger(rpcLog),
 		// The named type matters: pubsub switches on the inspector's type.
 		pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(inspect), scoreRefresh), //nolint:unconvert // see above

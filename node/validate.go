@@ -44,6 +44,21 @@ const (
 	ReasonMalformedRPC = "malformed_rpc"
 	ReasonPubsubRules  = "pubsub_rules"
 	ReasonOverload     = "overload"
+	// ReasonWrongTopic: a v1 record on the v2 topic or a v2 record on the
+	// v1 topic (a reject).
+	ReasonWrongTopic = "wrong_topic"
+	// ReasonUnauthorised: a record of an organisation that its chain can
+	// never authorise, or an operation that can never link (a reject).
+	ReasonUnauthorised = "unauthorised"
+	// ReasonPending: a record of an organisation whose chain cannot judge
+	// it yet; it waits in the pending pool (an ignore).
+	ReasonPending = "pending"
+	// ReasonRevoked: a record its organisation's head does not authorise
+	// now (revoked or expired signer, overturned delegation; an ignore).
+	ReasonRevoked = "revoked"
+	// ReasonChainMissing counts pending records dropped because the pool
+	// was full or their chain did not arrive in time (PendingTTL).
+	ReasonChainMissing = "chain_missing"
 )
 
 var rejectReasons = []struct {
@@ -87,6 +102,7 @@ var allReasons = [...]string{
 	ReasonPublisherMismatch, ReasonInvalid, ReasonPolicy, ReasonFuture, ReasonDuplicate,
 	ReasonStale, ReasonEquivocation, ReasonQuota, ReasonNoSpace,
 	ReasonGraylisted, ReasonRPCTooLarge, ReasonMalformedRPC, ReasonPubsubRules, ReasonOverload,
+	ReasonWrongTopic, ReasonUnauthorised, ReasonPending, ReasonRevoked, ReasonChainMissing,
 }
 
 func reasonIndex(r string) int {
@@ -146,11 +162,14 @@ func (n *Node) ignore(reason string) pubsub.ValidationResult {
 	return pubsub.ValidationIgnore
 }
 
-// validate is the topic validator. Invalid messages are rejected (which
-// costs the delivering peer score); valid ones this node does not want are
-// ignored; nothing is stored or forwarded before this returns Accept.
-// Pubsub runs it concurrently on every core.
-func (n *Node) validate(ctx context.Context, from peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
+// validate is the validator of both topics (v2 says which). Invalid
+// messages are rejected (which costs the delivering peer score); valid
+// ones this node does not want are ignored; nothing is stored or forwarded
+// before this returns Accept. Pubsub runs it concurrently on every core.
+// The order: decode and verify, topic, policy and space, freshness, what
+// the store holds (quota, duplicate, stale), the organisation's chain,
+// equivocation, sequence gap.
+func (n *Node) validate(ctx context.Context, from peer.ID, msg *pubsub.Message, v2 bool) pubsub.ValidationResult {
 	if from == n.self {
 		// Own publication: announce sealed and stored it already.
 		return pubsub.ValidationAccept
@@ -159,17 +178,12 @@ func (n *Node) validate(ctx context.Context, from peer.ID, msg *pubsub.Message) 
 	if err != nil {
 		return n.reject(rejectReason(err))
 	}
+	if protocol.IsV1(signed) == v2 {
+		return n.reject(ReasonWrongTopic)
+	}
 	ann := signed.Announcement()
-	if !n.policy.keeps(ann.Publisher) {
-		return n.ignore(ReasonPolicy)
-	}
-	if n.writesPaused() {
-		// Not the peer's fault: ignore, and let sync bring it once space
-		// returns.
-		return n.ignore(ReasonNoSpace)
-	}
-	if ann.Time.After(n.now().Add(MaxClockSkew)) {
-		return n.ignore(ReasonFuture)
+	if reason := n.unwanted(ann); reason != "" {
+		return n.ignore(reason)
 	}
 	// One snapshot answers every question below, and travels on with the
 	// announcement so that the write transaction need not ask again
@@ -180,7 +194,7 @@ func (n *Node) validate(ctx context.Context, from peer.ID, msg *pubsub.Message) 
 		n.log.Error("Cannot read the store while validating gossip.", "err", err)
 		return pubsub.ValidationIgnore
 	}
-	if ok, err := n.quotas.admit(ann, len(msg.Data), false, nil, prior); err != nil {
+	if ok, err := n.quotas.admit(signed, len(msg.Data), false, nil, prior); err != nil {
 		n.log.Error("Cannot read the store while validating gossip.", "err", err)
 		return pubsub.ValidationIgnore
 	} else if !ok {
@@ -189,16 +203,20 @@ func (n *Node) validate(ctx context.Context, from peer.ID, msg *pubsub.Message) 
 	if prior.Seen() {
 		return n.ignore(ReasonDuplicate)
 	}
-	if head, held := prior.Head(); held && !head.LosesTo(ann.Seq, signed.Hash()) {
-		if head.Seq != ann.Seq {
-			return n.ignore(ReasonStale)
-		}
+	head, held := prior.Head()
+	if held && !head.LosesTo(ann.Seq, signed.Hash()) && head.Seq != ann.Seq {
+		return n.ignore(ReasonStale)
+	}
+	if v, ok := n.judgeOrg(signed, from); !ok {
+		return v
+	}
+	msg.ValidatorData = &validated{signed: signed, prior: prior}
+	if held && !head.LosesTo(ann.Seq, signed.Hash()) {
 		// A second announcement with the same sequence, never seen here:
 		// evidence of equivocation. It loses, but it is stored (recording
 		// the equivocation) and forwarded once, so every replica records
 		// the same; the seen log stops it the second time.
 		n.stats.equivocations.Add(1)
-		msg.ValidatorData = &validated{signed: signed, prior: prior}
 		return pubsub.ValidationAccept
 	}
 	// A sequence gap means this node missed something: ask the peer that
@@ -207,8 +225,58 @@ func (n *Node) validate(ctx context.Context, from peer.ID, msg *pubsub.Message) 
 		n.sched.request(msg.ReceivedFrom, reasonGap)
 	}
 	n.stats.accepted.Add(1)
-	msg.ValidatorData = &validated{signed: signed, prior: prior}
 	return pubsub.ValidationAccept
+}
+
+// unwanted returns why the node does not want ann whatever it holds (the
+// trust policy, a full disk, a time too far ahead), or "".
+func (n *Node) unwanted(ann *protocol.Announcement) string {
+	switch {
+	case !n.policy.keeps(ann.Publisher):
+		return ReasonPolicy
+	case n.writesPaused():
+		// Not the peer's fault: sync brings it once space returns.
+		return ReasonNoSpace
+	case ann.Time.After(n.now().Add(MaxClockSkew)):
+		return ReasonFuture
+	}
+	return ""
+}
+
+// judgeOrg checks a record of an organisation against its chain for the
+// validator: ok when the chain authorises it (or the publisher is a
+// plain key); otherwise the verdict. A pending record is held in the
+// pending pool, to be applied (and published) when its chain arrives.
+func (n *Node) judgeOrg(sg *protocol.Signed, from peer.ID) (pubsub.ValidationResult, bool) {
+	if !protocol.IsOrg(sg.Announcement().Publisher) {
+		return pubsub.ValidationAccept, true
+	}
+	for range 3 {
+		gen := n.orgs.generation()
+		_, err := n.orgs.authorise(sg)
+		switch {
+		case err == nil:
+			return pubsub.ValidationAccept, true
+		case errors.Is(err, protocol.ErrChainPending):
+			switch n.pending.hold(sg, from, gen) {
+			case holdOK:
+				return n.ignore(ReasonPending), false
+			case holdFull:
+				return pubsub.ValidationIgnore, false // counted as chain_missing
+			}
+			// The chain changed meanwhile: judge again.
+		case errors.Is(err, protocol.ErrUnauthorised):
+			return n.reject(ReasonUnauthorised), false
+		case errors.Is(err, protocol.ErrRevoked):
+			return n.ignore(ReasonRevoked), false
+		case errors.Is(err, errOrgQuota):
+			return n.ignore(ReasonQuota), false
+		default:
+			n.log.Error("Cannot read the store while validating gossip.", "err", err)
+			return pubsub.ValidationIgnore, false
+		}
+	}
+	return n.ignore(ReasonPending), false // the chains keep changing: sync brings it later
 }
 
 // validated is what the validator hands on with an accepted message: the
@@ -230,26 +298,6 @@ func (n *Node) enqueue(ctx context.Context, it ingestItem) {
 	case n.ingest <- it:
 	case <-ctx.Done():
 	case <-n.ctx.Done():
-	}
-}
-
-// readGossip hands accepted messages from the subscription to applyLoop.
-// It fails if the subscription ends while ctx has not.
-func (n *Node) readGossip(ctx context.Context) error {
-	for {
-		msg, err := n.sub.Next(ctx)
-		if ctx.Err() != nil {
-			return nil //nolint:nilerr // the node is stopping: not a failure of the loop
-		}
-		if err != nil {
-			return err
-		}
-		if msg.ReceivedFrom == n.self {
-			continue // own publication, stored before it was published
-		}
-		if v, ok := msg.ValidatorData.(*validated); ok {
-			n.enqueue(ctx, ingestItem{signed: v.signed, prior: v.prior, from: msg.ReceivedFrom})
-		}
 	}
 }
 

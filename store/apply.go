@@ -96,7 +96,7 @@ func (s *Store) WriteStats() WriteStats {
 
 type applyReq struct {
 	// op, when set, runs alone inside the writer instead of applying
-	// items (Rebuild, RemovePublisher and Compact).
+	// items (Rebuild, RemovePublisher, RemoveWhere and Compact).
 	op      func() error
 	items   []Incoming
 	results []Result

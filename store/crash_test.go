@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -43,7 +44,7 @@ func TestCrash(t *testing.T) {
 	for round := range runs {
 		killAfter := rng.IntN(crashAnnouncements + 1)
 		t.Run(fmt.Sprintf("round-%02d-kill-after-%d", round, killAfter), func(t *testing.T) {
-			crashRound(t, killAfter, false)
+			crashRound(t, killAfter, crashApplyOnly)
 		})
 	}
 }
@@ -69,17 +70,108 @@ func TestCrashDuringCompact(t *testing.T) {
 	for round := range runs {
 		killAfter := rng.IntN(crashAnnouncements/5 + 1)
 		t.Run(fmt.Sprintf("round-%02d-kill-after-%d", round, killAfter), func(t *testing.T) {
-			crashRound(t, killAfter, true)
+			crashRound(t, killAfter, crashCompact)
 		})
 	}
 }
 
-func crashRound(t *testing.T, killAfter int, compact bool) {
+// TestCrashDuringRemove is TestCrash with the child removing records
+// (RemoveWhere: every practice whose ID starts with "r-") over and over
+// while it applies, so that the kill lands in removals: the store must
+// reopen with every acknowledged announcement that is not removable, and
+// with derived records that a Rebuild leaves unchanged.
+func TestCrashDuringRemove(t *testing.T) {
+	runs := 2
+	if v := os.Getenv("KHANTARA_CRASH_RUNS"); v != "" {
+		runs, _ = strconv.Atoi(v)
+		runs = max(1, runs/10)
+	}
+	if testing.Short() {
+		runs = 1
+	}
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := mrand.New(mrand.NewPCG(seed, 13))
+	for round := range runs {
+		killAfter := rng.IntN(crashAnnouncements/5 + 1)
+		t.Run(fmt.Sprintf("round-%02d-kill-after-%d", round, killAfter), func(t *testing.T) {
+			crashRound(t, killAfter, crashRemove)
+		})
+	}
+}
+
+// What the crash child does besides applying.
+const (
+	crashApplyOnly = iota
+	crashCompact
+	crashRemove
+)
+
+// removable is the practice-ID prefix of the records TestCrashDuringRemove's
+// child removes.
+const removable = "r-"
+
+// acked is what the crash child acknowledged: publisher and slot -> hash.
+type acked map[[2]string]string
+
+func crashRound(t *testing.T, killAfter int, mode int) {
 	dir := filepath.Join(t.TempDir(), "store")
+	ack := runCrashChild(t, dir, killAfter, mode)
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatalf("reopen after SIGKILL: %v", err)
+	}
+	defer s.Close()
+	kept := map[peer.ID]uint64{}
+	for k, hash := range ack {
+		pub, slot := peer.ID(k[0]), k[1]
+		if mode == crashRemove && strings.HasPrefix(slot, removable) {
+			continue
+		}
+		kept[pub]++
+		r, err := s.Get(pub, slot)
+		if err != nil {
+			t.Fatalf("acknowledged %s/%s lost: %v", pub, slot, err)
+		}
+		if r.Signed.Hash().String() != hash {
+			t.Fatalf("acknowledged %s/%s has hash %s, want %s", pub, slot, r.Signed.Hash(), hash)
+		}
+	}
+	checkDerived(t, s)
+	if mode == crashRemove {
+		// Whatever a removal cut short left must be what a rebuild derives.
+		before := dump(t, s)
+		if err := s.Rebuild(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if after := dump(t, s); after != before {
+			t.Fatalf("Rebuild after the crash changed the store:\n%s\nbefore:\n%s", after, before)
+		}
+	}
+	for _, left := range []string{dir + ".compact", dir + ".new", filepath.Join(dir, purgedMarker)} {
+		if _, err := os.Stat(left); err == nil {
+			t.Errorf("%s left after reopening", left)
+		}
+	}
+	for pub, n := range kept {
+		p, err := s.PublisherSummary(pub)
+		if err != nil || p.Digest.Count < n {
+			t.Fatalf("summary %+v (%v) counts fewer than the %d acknowledged", p, err, n)
+		}
+	}
+}
+
+// runCrashChild runs the crash child on dir, kills it with SIGKILL after
+// killAfter acknowledgements and returns what it acknowledged.
+func runCrashChild(t *testing.T, dir string, killAfter int, mode int) acked {
+	t.Helper()
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "KHANTARA_CRASH_DIR="+dir)
-	if compact {
+	switch mode {
+	case crashCompact:
 		cmd.Env = append(cmd.Env, "KHANTARA_CRASH_COMPACT=1")
+	case crashRemove:
+		cmd.Env = append(cmd.Env, "KHANTARA_CRASH_REMOVE=1")
 	}
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
@@ -96,65 +188,44 @@ func crashRound(t *testing.T, killAfter int, compact bool) {
 			cmd.Wait()
 		}
 	}()
-	var pub peer.ID
-	acked := map[string]string{} // slot -> hash
-	compactions := 0
+	ack := acked{}
+	chores, removed := 0, 0
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
 		switch {
-		case len(f) == 2 && f[0] == "pub":
-			if pub, err = peer.Decode(f[1]); err != nil {
+		case len(f) == 4 && f[0] == "ack":
+			pub, err := protocol.DecodeID(f[1])
+			if err != nil {
 				t.Fatal(err)
 			}
-		case len(f) == 3 && f[0] == "ack":
-			acked[f[1]] = f[2]
-		case len(f) == 1 && f[0] == "compacted":
-			compactions++
+			ack[[2]string{string(pub), f[2]}] = f[3]
+		case len(f) == 2 && f[0] == "chore":
+			chores++
+			removed, _ = strconv.Atoi(f[1])
 			continue
 		default:
 			continue
 		}
-		if !killed && pub != "" && len(acked) >= killAfter {
+		if !killed && len(ack) >= killAfter {
 			cmd.Process.Signal(syscall.SIGKILL)
 			killed = true
 		}
 	}
 	cmd.Wait()
-	if pub == "" {
-		t.Fatal("the child never started")
+	if len(ack) == 0 {
+		t.Fatal("the child acknowledged nothing")
 	}
 	if !killed {
-		t.Logf("the child finished all %d before the kill", len(acked))
+		t.Logf("the child finished all %d before the kill", len(ack))
 	}
-	if compact {
-		t.Logf("killed after %d acknowledgements and %d completed compactions", len(acked), compactions)
+	switch mode {
+	case crashCompact:
+		t.Logf("killed after %d acknowledgements and %d completed compactions", len(ack), chores)
+	case crashRemove:
+		t.Logf("killed after %d acknowledgements and %d completed removals (%d records)", len(ack), chores, removed)
 	}
-
-	s, err := Open(dir)
-	if err != nil {
-		t.Fatalf("reopen after SIGKILL: %v", err)
-	}
-	defer s.Close()
-	for slot, hash := range acked {
-		r, err := s.Get(pub, slot)
-		if err != nil {
-			t.Fatalf("acknowledged %s lost: %v", slot, err)
-		}
-		if r.Signed.Hash().String() != hash {
-			t.Fatalf("acknowledged %s has hash %s, want %s", slot, r.Signed.Hash(), hash)
-		}
-	}
-	checkDerived(t, s)
-	for _, left := range []string{dir + ".compact", dir + ".new", filepath.Join(dir, purgedMarker)} {
-		if _, err := os.Stat(left); err == nil {
-			t.Errorf("%s left after reopening", left)
-		}
-	}
-	p, err := s.PublisherSummary(pub)
-	if len(acked) > 0 && (err != nil || p.Practices < uint64(len(acked))) {
-		t.Fatalf("summary %+v (%v) counts fewer than the %d acknowledged", p, err, len(acked))
-	}
+	return ack
 }
 
 // TestMain runs the crash child instead of the tests when
@@ -174,29 +245,34 @@ func TestMain(m *testing.M) {
 // announcement per call (own publications), half apply batches of up to 32
 // (received from peers), all concurrently, so group commits of both kinds
 // are in flight when the kill comes. Each announcement is acknowledged on
-// stdout after its Apply returns.
+// stdout after its Apply returns. The announcements are a plain
+// publisher's and an organisation's (records its delegate signs, and
+// now and then an operation), mixed.
 func crashChild(dir string) error {
 	s, err := Open(dir)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	k, _, err := crypto.GenerateEd25519Key(rand.Reader)
-	if err != nil {
-		return err
-	}
-	pub, _ := peer.IDFromPrivateKey(k)
 	var mu sync.Mutex
 	say := func(format string, args ...any) {
 		mu.Lock()
 		defer mu.Unlock()
 		fmt.Fprintf(os.Stdout, format, args...)
 	}
-	say("pub %s\n", pub)
+	w, err := newCrashWorkload(os.Getenv("KHANTARA_CRASH_REMOVE") != "")
+	if err != nil {
+		return err
+	}
+	if _, err := s.Apply(context.Background(), Incoming{Signed: w.genesis}); err != nil {
+		return err
+	}
+	say("ack %s %s %s\n", w.org, w.genesis.Slot(), w.genesis.Hash())
 
 	next := make(chan int)
 	total := crashAnnouncements
-	if os.Getenv("KHANTARA_CRASH_COMPACT") != "" {
+	compact, remove := os.Getenv("KHANTARA_CRASH_COMPACT") != "", w.remove
+	if compact || remove {
 		total /= 5
 	}
 	go func() {
@@ -208,26 +284,35 @@ func crashChild(dir string) error {
 	var wg sync.WaitGroup
 	errs := make(chan error, 17)
 	stop := make(chan struct{})
-	var compactor sync.WaitGroup
-	if os.Getenv("KHANTARA_CRASH_COMPACT") != "" {
-		compactor.Go(func() {
+	var chores sync.WaitGroup
+	var removed atomic.Int64
+	if compact || remove {
+		chores.Go(func() {
 			for {
 				select {
 				case <-stop:
 					return
 				default:
 				}
-				if _, err := s.Compact(context.Background()); err != nil {
+				var err error
+				if compact {
+					_, err = s.Compact(context.Background())
+				} else {
+					var n int
+					n, err = w.removeSome(s)
+					removed.Add(int64(n))
+				}
+				if err != nil {
 					errs <- err
 					return
 				}
-				say("compacted\n")
+				say("chore %d\n", removed.Load())
 			}
 		})
 	}
-	for w := range 16 {
+	for wk := range 16 {
 		batch := 1
-		if w%2 == 1 {
+		if wk%2 == 1 {
 			batch = 32
 		}
 		wg.Go(func() {
@@ -238,9 +323,7 @@ func crashChild(dir string) error {
 					if !ok {
 						break
 					}
-					a := &protocol.Announcement{V: 1, Seq: uint64(i + 1), Time: time.Now().UTC(), Kind: protocol.KindPractice,
-						Practice: sheet("p-"+strconv.Itoa(i), "Practice "+strconv.Itoa(i))}
-					signed, err := protocol.Seal(a, k)
+					signed, err := w.record(i)
 					if err != nil {
 						errs <- err
 						return
@@ -255,14 +338,77 @@ func crashChild(dir string) error {
 					return
 				}
 				for _, it := range items {
-					say("ack %s %s\n", it.Signed.Announcement().Slot(), it.Signed.Hash())
+					say("ack %s %s %s\n", it.Signed.Announcement().Publisher, it.Signed.Slot(), it.Signed.Hash())
 				}
 			}
 		})
 	}
 	wg.Wait()
 	close(stop)
-	compactor.Wait()
+	chores.Wait()
 	close(errs)
 	return <-errs
+}
+
+// crashWorkload makes the crash child's announcements: record i is the
+// plain publisher's (the node key's) for even i and the organisation's
+// for odd i (signed by the node key as its delegate, or every 50th by
+// the rotation key: an operation). With remove, a third of the practices
+// are removable.
+type crashWorkload struct {
+	node, rot crypto.PrivKey
+	pub, org  peer.ID
+	genesis   *protocol.Signed
+	remove    bool
+}
+
+func newCrashWorkload(remove bool) (*crashWorkload, error) {
+	w := &crashWorkload{remove: remove}
+	var err error
+	if w.node, _, err = crypto.GenerateEd25519Key(rand.Reader); err != nil {
+		return nil, err
+	}
+	if w.rot, _, err = crypto.GenerateEd25519Key(rand.Reader); err != nil {
+		return nil, err
+	}
+	w.pub, _ = peer.IDFromPrivateKey(w.node)
+	rotID, _ := peer.IDFromPrivateKey(w.rot)
+	op := &protocol.OrgOp{Name: "Crash test", Keys: []peer.ID{rotID},
+		Delegates: []protocol.Delegation{{Key: w.pub, May: []protocol.Kind{protocol.KindPractice}}}}
+	g := &protocol.Announcement{V: 1, Seq: 1, Time: time.Now().UTC(), Kind: protocol.KindOrg, Org: op}
+	if w.genesis, err = protocol.Seal(g, w.rot); err != nil {
+		return nil, err
+	}
+	w.org = w.genesis.Announcement().Publisher
+	return w, nil
+}
+
+func (w *crashWorkload) record(i int) (*protocol.Signed, error) {
+	now := time.Now().UTC()
+	seq := uint64(i + 2) // the genesis has 1
+	if i%100 == 51 {
+		op := *w.genesis.Announcement().Org
+		op.Prev, op.Name = w.genesis.Hash(), "Crash test "+strconv.Itoa(i)
+		return protocol.Seal(&protocol.Announcement{V: 1, Publisher: w.org, Seq: seq, Time: now, Kind: protocol.KindOrg, Org: &op}, w.rot)
+	}
+	id := "p-" + strconv.Itoa(i)
+	if w.remove && i%3 == 0 {
+		id = removable + strconv.Itoa(i)
+	}
+	a := &protocol.Announcement{V: 1, Seq: seq, Time: now, Kind: protocol.KindPractice, Practice: sheet(id, "Practice "+strconv.Itoa(i))}
+	if i%2 == 1 {
+		a.Publisher, a.Auth = w.org, w.genesis.Hash()
+	}
+	return protocol.Seal(a, w.node)
+}
+
+// removeSome removes the removable records of both publishers.
+func (w *crashWorkload) removeSome(s *Store) (int, error) {
+	drop := func(sg *protocol.Signed) bool { return strings.HasPrefix(sg.Slot(), removable) }
+	n, err := s.RemoveWhere(context.Background(), w.pub, drop)
+	if err != nil {
+		return n, err
+	}
+	m, err := s.RemoveWhere(context.Background(), w.org, drop)
+	return n + m, err
 }

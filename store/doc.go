@@ -3,13 +3,26 @@
 //
 // The catalogue state is, for every (publisher, slot), the announcement
 // that ranks highest: the higher sequence number wins, and between two
-// different announcements with the same sequence (equivocation) the lower
-// hash wins. A retraction is an ordinary announcement in its slot, so it
-// beats every lower sequence forever and a replayed old version never comes
-// back. Superseded announcements are deleted, not kept. Because the state
-// is a maximum under a total order, Apply is idempotent and commutative:
-// every node that has received the same announcements, in any order, holds
-// the same state.
+// different announcements with the same sequence the lower hash wins. A
+// retraction is an ordinary announcement in its slot, so it beats every
+// lower sequence forever and a replayed old version never comes back.
+// Superseded announcements are deleted, not kept. Because the state is a
+// maximum under a total order, Apply is idempotent and commutative: every
+// node that has received the same announcements, in any order, holds the
+// same state. An organisation's operations have a slot each (protocol's
+// Signed.Slot), so they never supersede one another.
+//
+// Equivocation is two different announcements with the same publisher,
+// signer and sequence. A plain publisher signs its own records, so for it
+// that is the same publisher and sequence; an organisation's delegates
+// share its sequence, and two of them publishing the same number is no
+// equivocation (in one slot, the lower hash wins and the other is simply
+// superseded). Equivocations are recorded (Equivocations), and the loser
+// of one in a single slot is kept as evidence, synced like state.
+//
+// The store does not judge authority (protocol.Chain does, above it):
+// RemoveWhere takes out the records of a publisher that a caller's
+// predicate picks, seen hashes included, so that they can come back.
 //
 // Lifecycle: Open takes an exclusive lock on the directory and starts two
 // goroutines: a writer that owns all writes and a syncer that makes them
@@ -31,8 +44,8 @@
 // load, one fsync covers dozens. The crash test (SIGKILL at random moments)
 // checks that nothing acknowledged is lost.
 //
-// Records on disk (key prefixes in keys.go) are primary (state, the log of
-// seen announcement hashes) or derived (the sequence index, publisher
-// summaries, the equivocation index). Rebuild recreates every derived
-// record from the primary ones.
+// Records on disk (key prefixes in keys.go) are primary (state, evidence,
+// the log of seen announcement hashes with their signers) or derived (the
+// sequence index, publisher summaries, the equivocation index, the change
+// feed). Rebuild recreates every derived record from the primary ones.
 package store

@@ -95,20 +95,20 @@ func dump(t testing.TB, s *Store) string {
 			t.Fatal(err)
 		}
 		a := r.Announcement()
-		fmt.Fprintf(&b, "state %s %s seq=%d kind=%s hash=%s\n", a.Publisher, a.Slot(), a.Seq, a.Kind, r.Signed.Hash())
+		fmt.Fprintf(&b, "state %s %s seq=%d kind=%s signer=%s hash=%s\n", a.Publisher, r.Signed.Slot(), a.Seq, a.Kind, r.Signed.Signer(), r.Signed.Hash())
 	}
 	for e, err := range s.Equivocations() {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fmt.Fprintf(&b, "equivocation %s seq=%d hashes=%v\n", e.Publisher, e.Seq, e.Hashes)
+		fmt.Fprintf(&b, "equivocation %s signer=%s seq=%d hashes=%v\n", e.Publisher, e.Signer, e.Seq, e.Hashes)
 	}
 	for p, err := range s.Publishers() {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fmt.Fprintf(&b, "publisher %s practices=%d retracted=%d profiles=%d equivocations=%d maxseen=%d digest=%d/%d/%x\n",
-			p.ID, p.Practices, p.Retracted, p.Profiles, p.Equivocations, p.MaxSeenSeq, p.Digest.Count, p.Digest.MaxSeq, p.Digest.Fingerprint())
+		fmt.Fprintf(&b, "publisher %s practices=%d retracted=%d profiles=%d orgops=%d lists=%d equivocations=%d maxseen=%d bytes=%d digest=%d/%d/%x\n",
+			p.ID, p.Practices, p.Retracted, p.Profiles, p.OrgOps, p.Lists, p.Equivocations, p.MaxSeenSeq, p.Bytes, p.Digest.Count, p.Digest.MaxSeq, p.Digest.Fingerprint())
 	}
 	c, d, err := s.Counts()
 	if err != nil {

@@ -13,19 +13,26 @@ import (
 const (
 	// prefixState: 's' pub slot -> stateValue. Primary.
 	prefixState = 's'
-	// prefixSeen: 'h' pub seq(8) hash(32) -> empty. Primary: every
+	// prefixSeen: 'h' pub seq(8) hash(32) -> signer. Primary: every
 	// announcement ever applied, superseded ones included (hashes only).
+	// The value is empty when the publisher signed it (every plain
+	// publisher's records, so stores written before organisations need no
+	// change) and the signer's raw peer-ID bytes otherwise (a delegate or
+	// rotation key of an organisation): see seenValue.
 	prefixSeen = 'h'
 	// prefixSeq: 'q' pub seq(8) hash(32) -> pos(8) slot. Derived: the
 	// state by sequence, with its position in the change feed.
 	prefixSeq = 'q'
 	// prefixPublisher: 'p' pub -> summaryValue. Derived.
 	prefixPublisher = 'p'
-	// prefixEquivocation: 'x' pub seq(8) -> detectedAt(8). Derived from prefixSeen.
+	// prefixEquivocation: 'x' pub seq(8) signer -> detectedAt(8). Derived
+	// from prefixSeen: signer signed two announcements of pub with that
+	// sequence. The signer is left out when it is the publisher, as in
+	// the seen log (equivocationKey).
 	prefixEquivocation = 'x'
 	// prefixEvidence: 'e' pub seq(8) hash(32) -> envelope. Primary: the
-	// announcement that lost an equivocation (same publisher and sequence,
-	// same slot, higher hash), kept as proof and synced like state.
+	// announcement that lost an equivocation (same publisher, signer and
+	// sequence, same slot, higher hash), kept as proof and synced like state.
 	prefixEvidence = 'e'
 	// prefixMeta: 'm' name -> value. Schema version and the like.
 	prefixMeta = 'm'
@@ -72,6 +79,29 @@ func seqKey(prefix byte, pub peer.ID, seq uint64, h protocol.Hash) []byte {
 
 func seqPrefix(prefix byte, pub peer.ID, seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(pubKey(prefix, pub), seq)
+}
+
+// seenValue is the value of a seen-log entry of pub signed by signer:
+// empty when the publisher signed it, else the signer's raw bytes.
+func seenValue(pub, signer peer.ID) []byte {
+	if signer == pub || signer == "" {
+		return nil
+	}
+	return []byte(signer)
+}
+
+// seenSigner reads the signer back from a seen-log value of pub.
+func seenSigner(pub peer.ID, v []byte) peer.ID {
+	if len(v) == 0 {
+		return pub
+	}
+	return peer.ID(v)
+}
+
+// equivocationKey is the key of signer's equivocation at (pub, seq); the
+// signer is left out when it is the publisher.
+func equivocationKey(pub peer.ID, seq uint64, signer peer.ID) []byte {
+	return append(seqPrefix(prefixEquivocation, pub, seq), seenValue(pub, signer)...)
 }
 
 func changeKey(pos uint64) []byte {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"hash/maphash"
 	"sync/atomic"
 
@@ -18,14 +19,14 @@ import (
 // and its (publisher, slot)'s (the slot's state and its sequence record).
 // The writer adds one to every stripe a transaction wrote under, after
 // the commit and before it starts the next transaction, and to every
-// stripe after an operation (Rebuild, RemovePublisher, Compact). Lookup
-// loads the three versions before it opens its read transaction. So when
-// a version the writer sees inside its transaction equals the Prior's, no
-// commit writing under that stripe finished after Lookup loaded it, and
-// every commit before that is in Lookup's snapshot: what Lookup read
-// under it is what the transaction would read. Only the transaction's own
-// uncommitted writes are newer: a stripe it has already written under is
-// read again. Keys sharing a stripe only cost a re-read.
+// stripe after an operation (Rebuild, RemovePublisher, RemoveWhere,
+// Compact). Lookup loads the three versions before it opens its read
+// transaction. So when a version the writer sees inside its transaction
+// equals the Prior's, no commit writing under that stripe finished after
+// Lookup loaded it, and every commit before that is in Lookup's snapshot:
+// what Lookup read under it is what the transaction would read. Only the
+// transaction's own uncommitted writes are newer: a stripe it has already
+// written under is read again. Keys sharing a stripe only cost a re-read.
 
 // stripeCount is the number of stripes (a power of two): 128 KiB of
 // counters, enough that the stripes a burst of writes moves rarely hold
@@ -51,11 +52,12 @@ func stripeIndex(k stripeKey) int {
 	return int(maphash.Comparable(stripeSeed, k) & (stripeCount - 1))
 }
 
-func keysOf(ann *protocol.Announcement) stripeKeys {
+func keysOf(sg *protocol.Signed) stripeKeys {
+	ann := sg.Announcement()
 	return stripeKeys{
 		pub:  stripeIndex(stripeKey{pub: ann.Publisher}),
 		seq:  stripeIndex(stripeKey{pub: ann.Publisher, seq: ann.Seq}),
-		slot: stripeIndex(stripeKey{pub: ann.Publisher, slot: "/" + ann.Slot()}),
+		slot: stripeIndex(stripeKey{pub: ann.Publisher, slot: "/" + sg.Slot()}),
 	}
 }
 
@@ -75,7 +77,7 @@ func (s *stripes) bumpAll() {
 // besides the publisher's summary.
 type slotFacts struct {
 	seen    bool        // this very announcement was applied before
-	seenSeq bool        // another announcement with its sequence was
+	seenSeq bool        // another announcement with its publisher, signer and sequence was
 	cur     *stateValue // the slot's state, header only (no envelope); nil if empty
 	curSize int         // the size of cur's envelope
 	curPos  uint64      // the feed position kept in cur's sequence record
@@ -101,17 +103,17 @@ type Prior struct {
 // publisher's summary. Safe for concurrent use.
 func (s *Store) Lookup(sg *protocol.Signed) (*Prior, error) {
 	ann := sg.Announcement()
-	p := &Prior{store: s, hash: sg.Hash(), pub: ann.Publisher, keys: keysOf(ann)}
+	p := &Prior{store: s, hash: sg.Hash(), pub: ann.Publisher, keys: keysOf(sg)}
 	p.stamp = s.stripes.versions(p.keys)
 	err := s.view(func(txn *badger.Txn) error {
 		var err error
 		if p.sum, p.known, err = readSummary(txn, ann.Publisher); err != nil {
 			return err
 		}
-		if err := p.facts.readSeen(txn, ann, p.hash, p.sum.maxSeen); err != nil {
+		if err := p.facts.readSeen(txn, sg, p.sum.maxSeen); err != nil {
 			return err
 		}
-		return p.facts.readState(txn, ann.Publisher, ann.Slot())
+		return p.facts.readState(txn, ann.Publisher, sg.Slot())
 	})
 	if err != nil {
 		return nil, err
@@ -179,33 +181,61 @@ func readSummary(txn *badger.Txn, pub peer.ID) (s summary, found bool, err error
 	return s, err == nil, err
 }
 
-// readFacts reads in txn what applying ann (hash h) must know, given the
-// highest sequence seen from its publisher. The slot's state is not read
-// for an announcement seen before.
-func readFacts(txn *badger.Txn, ann *protocol.Announcement, h protocol.Hash, maxSeen uint64) (slotFacts, error) {
+// readFacts reads in txn what applying sg must know, given the highest
+// sequence seen from its publisher. The slot's state is not read for an
+// announcement seen before.
+func readFacts(txn *badger.Txn, sg *protocol.Signed, maxSeen uint64) (slotFacts, error) {
 	var f slotFacts
-	if err := f.readSeen(txn, ann, h, maxSeen); err != nil || f.seen {
+	if err := f.readSeen(txn, sg, maxSeen); err != nil || f.seen {
 		return f, err
 	}
-	return f, f.readState(txn, ann.Publisher, ann.Slot())
+	return f, f.readState(txn, sg.Announcement().Publisher, sg.Slot())
 }
 
-// readSeen sets f.seen and f.seenSeq.
-func (f *slotFacts) readSeen(txn *badger.Txn, ann *protocol.Announcement, h protocol.Hash, maxSeen uint64) error {
+// readSeen sets f.seen and f.seenSeq. An equivocation is another
+// announcement with the same publisher, signer and sequence: two delegates
+// of one organisation may publish the same sequence without one.
+func (f *slotFacts) readSeen(txn *badger.Txn, sg *protocol.Signed, maxSeen uint64) error {
+	ann := sg.Announcement()
 	pub, seq := ann.Publisher, ann.Seq
 	if seq > maxSeen {
 		return nil
 	}
 	// Not beyond the highest sequence seen: this announcement, or another
 	// with the same sequence, may have been seen before.
-	if _, err := txn.Get(seqKey(prefixSeen, pub, seq, h)); err == nil {
+	if _, err := txn.Get(seqKey(prefixSeen, pub, seq, sg.Hash())); err == nil {
 		f.seen = true
 		return nil
 	} else if !errors.Is(err, badger.ErrKeyNotFound) {
 		return err
 	}
-	f.seenSeq = hasAny(txn, seqPrefix(prefixSeen, pub, seq))
-	return nil
+	hs, err := signedAt(txn, pub, seq, sg.Signer())
+	f.seenSeq = len(hs) > 0
+	return err
+}
+
+// signedAt returns the hashes in the seen log at (pub, seq) that signer
+// signed, in ascending order.
+func signedAt(txn *badger.Txn, pub peer.ID, seq uint64, signer peer.ID) ([]protocol.Hash, error) {
+	prefix := seqPrefix(prefixSeen, pub, seq)
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	defer it.Close()
+	var hs []protocol.Hash
+	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+		item := it.Item()
+		k := item.Key()
+		if len(k) != len(prefix)+32 {
+			return nil, fmt.Errorf("%w: seen-log key %x", ErrCorrupt, k)
+		}
+		match := false
+		if err := item.Value(func(v []byte) error { match = seenSigner(pub, v) == signer; return nil }); err != nil {
+			return nil, err
+		}
+		if match {
+			hs = append(hs, protocol.Hash(k[len(prefix):]))
+		}
+	}
+	return hs, nil
 }
 
 // readState sets f.cur, f.curSize and f.curPos from the state of (pub, slot).

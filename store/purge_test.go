@@ -168,7 +168,7 @@ func TestRemovePublisher(t *testing.T) {
 			t.Fatal(err)
 		}
 		if r.Announcement().Publisher != id2 {
-			t.Fatalf("a record of the removed publisher is listed: %s", r.Announcement().Slot())
+			t.Fatalf("a record of the removed publisher is listed: %s", r.Signed.Slot())
 		}
 	}
 	for e, err := range s.Equivocations() {

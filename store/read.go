@@ -74,8 +74,7 @@ type ListOptions struct {
 
 // Cursor returns the opaque position of r in List order, for ListOptions.After.
 func Cursor(r *Record) string {
-	a := r.Announcement()
-	return string(stateKey(a.Publisher, a.Slot()))
+	return string(stateKey(r.Announcement().Publisher, r.Signed.Slot()))
 }
 
 // List returns the state records in (publisher, slot) order. Iteration
@@ -129,8 +128,11 @@ func (s *Store) List(opts ListOptions) iter.Seq2[*Record, error] {
 // Publisher summarises what the store holds of one publisher.
 type Publisher struct {
 	ID peer.ID
-	// Practices, Retracted and Profiles count the state records by kind.
+	// Practices, Retracted and Profiles count the state records by kind;
+	// OrgOps and Lists count an organisation's operations and membership
+	// lists.
 	Practices, Retracted, Profiles uint64
+	OrgOps, Lists                  uint64
 	// Equivocations counts the sequence numbers at which this publisher
 	// signed two different announcements.
 	Equivocations uint64
@@ -196,6 +198,7 @@ func (s *Store) PublisherSummary(pub peer.ID) (Publisher, error) {
 func publisherOf(pub peer.ID, s summary) Publisher {
 	return Publisher{
 		ID: pub, Practices: s.practices, Retracted: s.retracted, Profiles: s.profiles,
+		OrgOps: s.orgOps, Lists: s.lists,
 		Equivocations: s.equivocations, MaxSeenSeq: s.maxSeen,
 		Digest:  Digest{Count: s.items(), MaxSeq: s.maxSeq, Sum: s.sum},
 		Bytes:   s.bytes,
@@ -203,9 +206,10 @@ func publisherOf(pub peer.ID, s summary) Publisher {
 	}
 }
 
-// Counts are catalogue-wide totals.
+// Counts are catalogue-wide totals (Publisher's counts, summed).
 type Counts struct {
 	Publishers, Practices, Retracted, Profiles, Equivocations uint64
+	OrgOps, Lists                                             uint64
 }
 
 // Counts returns catalogue-wide totals and the root digest over every
@@ -221,6 +225,8 @@ func (s *Store) Counts() (Counts, Digest, error) {
 		c.Practices += p.Practices
 		c.Retracted += p.Retracted
 		c.Profiles += p.Profiles
+		c.OrgOps += p.OrgOps
+		c.Lists += p.Lists
 		c.Equivocations += p.Equivocations
 		d.Count += p.Digest.Count
 		d.MaxSeq = max(d.MaxSeq, p.Digest.MaxSeq)
@@ -270,11 +276,14 @@ func (s *Store) Items(pub peer.ID, from uint64) iter.Seq2[Item, error] {
 	}
 }
 
-// Equivocation records that a publisher signed more than one announcement
-// with the same sequence number.
+// Equivocation records that one key signed more than one announcement of
+// a publisher with the same sequence number.
 type Equivocation struct {
 	Publisher peer.ID
-	Seq       uint64
+	// Signer is the key that equivocated: the publisher itself for a
+	// plain publisher, a delegate or rotation key for an organisation.
+	Signer peer.ID
+	Seq    uint64
 	// Hashes of the conflicting announcements, in ascending order; the
 	// first is the one that wins when both claim the same slot.
 	Hashes []protocol.Hash
@@ -282,7 +291,8 @@ type Equivocation struct {
 	DetectedAt time.Time
 }
 
-// Equivocations returns every recorded equivocation, in (publisher, seq) order.
+// Equivocations returns every recorded equivocation, in (publisher, seq)
+// order (and by signer within one sequence, the publisher first).
 func (s *Store) Equivocations() iter.Seq2[Equivocation, error] {
 	return func(yield func(Equivocation, error) bool) {
 		err := s.view(func(txn *badger.Txn) error {
@@ -291,10 +301,10 @@ func (s *Store) Equivocations() iter.Seq2[Equivocation, error] {
 			defer it.Close()
 			for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
 				pub, rest, err := splitPub(it.Item().Key())
-				if err != nil || len(rest) != 8 {
+				if err != nil || len(rest) < 8 {
 					return errors.Join(ErrCorrupt, err)
 				}
-				e := Equivocation{Publisher: pub, Seq: binary.BigEndian.Uint64(rest)}
+				e := Equivocation{Publisher: pub, Signer: seenSigner(pub, rest[8:]), Seq: binary.BigEndian.Uint64(rest)}
 				if err := it.Item().Value(func(v []byte) error {
 					if len(v) == 8 {
 						e.DetectedAt = time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC()
@@ -303,7 +313,7 @@ func (s *Store) Equivocations() iter.Seq2[Equivocation, error] {
 				}); err != nil {
 					return err
 				}
-				if e.Hashes, err = seenHashes(txn, pub, e.Seq); err != nil {
+				if e.Hashes, err = signedAt(txn, pub, e.Seq, e.Signer); err != nil {
 					return err
 				}
 				if !yield(e, nil) {
@@ -318,19 +328,25 @@ func (s *Store) Equivocations() iter.Seq2[Equivocation, error] {
 	}
 }
 
-func seenHashes(txn *badger.Txn, pub peer.ID, seq uint64) ([]protocol.Hash, error) {
-	prefix := seqPrefix(prefixSeen, pub, seq)
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
-	defer it.Close()
-	var hs []protocol.Hash
-	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
-		k := it.Item().Key()
-		var h protocol.Hash
-		if len(k) != len(prefix)+32 {
-			return nil, ErrCorrupt
+// OrgOps returns every organisation operation of pub held in the state
+// (the records whose slot starts with "_org/"), decoded, in slot order
+// (that is, by hash). An organisation's operations never supersede one
+// another, so this is every operation of pub this node holds. Safe for
+// concurrent use.
+func (s *Store) OrgOps(pub peer.ID) ([]*protocol.Signed, error) {
+	var ops []*protocol.Signed
+	err := s.view(func(txn *badger.Txn) error {
+		prefix := stateKey(pub, protocol.OrgSlotPrefix)
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true})
+		defer it.Close()
+		for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+			rec, err := recordFromItem(it.Item())
+			if err != nil {
+				return err
+			}
+			ops = append(ops, rec.Signed)
 		}
-		copy(h[:], k[len(prefix):])
-		hs = append(hs, h)
-	}
-	return hs, nil
+		return nil
+	})
+	return ops, err
 }

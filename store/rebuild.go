@@ -119,14 +119,16 @@ func (r *rebuilder) states(txn *badger.Txn) error {
 }
 
 // seen scans the seen log for each publisher's highest sequence and its
-// equivocations.
+// equivocations: a signer with two hashes at one sequence. A seen entry
+// names its signer only when it is not the publisher (keys.go), so a
+// store written before organisations existed rebuilds as it always did.
 func (r *rebuilder) seen(txn *badger.Txn) error {
 	prefix := []byte{prefixSeen}
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 	defer it.Close()
 	var lastPub peer.ID
 	var lastSeq uint64
-	hashes := 0 // seen so far at (lastPub, lastSeq)
+	hashes := map[peer.ID]int{} // seen so far at (lastPub, lastSeq), by signer
 	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
 		pub, rest, err := splitPub(it.Item().Key())
 		if err != nil {
@@ -136,17 +138,22 @@ func (r *rebuilder) seen(txn *badger.Txn) error {
 		if err != nil {
 			return err
 		}
+		var signer peer.ID
+		if err := it.Item().Value(func(v []byte) error { signer = seenSigner(pub, v); return nil }); err != nil {
+			return err
+		}
 		sum := r.summary(pub)
 		sum.maxSeen = max(sum.maxSeen, seq)
 		if pub != lastPub || seq != lastSeq {
-			lastPub, lastSeq, hashes = pub, seq, 0
+			lastPub, lastSeq = pub, seq
+			clear(hashes)
 		}
-		hashes++
-		if hashes == 2 {
-			// A second hash at this sequence: one equivocation, however
-			// many more hashes follow. The detection time is lost; the
-			// rebuild time stands in for it.
-			xk := seqPrefix(prefixEquivocation, pub, seq)
+		hashes[signer]++
+		if hashes[signer] == 2 {
+			// A second hash by this signer at this sequence: one
+			// equivocation, however many more hashes follow. The
+			// detection time is lost; the rebuild time stands in for it.
+			xk := equivocationKey(pub, seq, signer)
 			if err := r.wb.Set(xk, binary.BigEndian.AppendUint64(nil, uint64(r.now.UnixNano()))); err != nil {
 				return err
 			}

@@ -82,7 +82,7 @@ func TestApplyAndRead(t *testing.T) {
 		if len(page) == 0 {
 			break
 		}
-		ids = append(ids, page[0].Announcement().Slot())
+		ids = append(ids, page[0].Signed.Slot())
 		after = Cursor(page[0])
 	}
 	if !slices.Equal(ids, []string{"job-desk", "language-cafe"}) {
@@ -199,7 +199,7 @@ func TestPropertyOrderIndependence(t *testing.T) {
 	consider := func(s *protocol.Signed) {
 		all = append(all, s)
 		a := s.Announcement()
-		k := a.Publisher.String() + "/" + a.Slot()
+		k := a.Publisher.String() + "/" + s.Slot()
 		if cur := model[k]; cur == nil || rankAbove(a.Seq, s.Hash(), cur.Announcement().Seq, cur.Hash()) {
 			model[k] = s
 		}
@@ -226,7 +226,7 @@ func TestPropertyOrderIndependence(t *testing.T) {
 	var want []string
 	for _, w := range model {
 		a := w.Announcement()
-		want = append(want, a.Publisher.String()+" "+a.Slot()+" "+w.Hash().String())
+		want = append(want, a.Publisher.String()+" "+w.Slot()+" "+w.Hash().String())
 	}
 	slices.Sort(want)
 
@@ -249,7 +249,7 @@ func TestPropertyOrderIndependence(t *testing.T) {
 				t.Fatal(err)
 			}
 			a := r.Announcement()
-			got = append(got, a.Publisher.String()+" "+a.Slot()+" "+r.Signed.Hash().String())
+			got = append(got, a.Publisher.String()+" "+r.Signed.Slot()+" "+r.Signed.Hash().String())
 		}
 		slices.Sort(got)
 		if !slices.Equal(got, want) {

@@ -21,7 +21,9 @@ type stateValue struct {
 	envelope   []byte
 }
 
-var kindCodes = []protocol.Kind{protocol.KindPractice, protocol.KindRetract, protocol.KindProfile}
+// kindCodes are the kinds' codes in a state value: their indexes. Only
+// append (stored values hold the codes).
+var kindCodes = []protocol.Kind{protocol.KindPractice, protocol.KindRetract, protocol.KindProfile, protocol.KindOrg, protocol.KindMembers}
 
 func kindCode(k protocol.Kind) byte {
 	for i, c := range kindCodes {
@@ -70,30 +72,36 @@ func rankAbove(seq uint64, h protocol.Hash, seq2 uint64, h2 protocol.Hash) bool 
 	return string(h[:]) < string(h2[:])
 }
 
-// summary is a publisher's derived record. Layout, version 2:
+// summary is a publisher's derived record. Layout, version 3:
 //
-//	version(1)=2 practices(8) retracted(8) profiles(8) maxSeq(8) maxSeen(8)
-//	equivocations(8) bytes(8) sum(32) updated(8)
+//	version(1)=3 practices(8) retracted(8) profiles(8) maxSeq(8) maxSeen(8)
+//	equivocations(8) bytes(8) orgOps(8) lists(8) sum(32) updated(8)
 //
 // maxSeq is the highest sequence in the state; maxSeen the highest ever
 // applied (stale ones included), which lets Apply skip the equivocation
 // lookup for the usual, growing sequence. bytes sums the envelope sizes
-// of the state records. Version 1 (no bytes) is upgraded by Open's
-// rebuild, so only version 2 decodes.
+// of the state records. Version 2 lacks orgOps and lists: it is read as
+// version 3 with both zero, which it is (no store held organisation
+// records before version 3), so no rebuild is needed; it is written back
+// as version 3. Version 1 (no bytes) is upgraded by Open's rebuild.
 type summary struct {
 	practices, retracted, profiles uint64
 	maxSeq, maxSeen                uint64
 	equivocations                  uint64
 	bytes                          uint64
+	orgOps, lists                  uint64
 	sum                            Accumulator
 	updated                        time.Time
 }
 
-const summaryLen = 1 + 8*7 + 32 + 8
+const (
+	summaryLen   = 1 + 8*9 + 32 + 8
+	summaryLenV2 = 1 + 8*7 + 32 + 8
+)
 
 func (s *summary) encode() []byte {
 	b := make([]byte, 0, summaryLen)
-	b = append(b, 2)
+	b = append(b, 3)
 	for _, n := range s.fields() {
 		b = binary.BigEndian.AppendUint64(b, *n)
 	}
@@ -102,15 +110,19 @@ func (s *summary) encode() []byte {
 }
 
 func (s *summary) fields() []*uint64 {
-	return []*uint64{&s.practices, &s.retracted, &s.profiles, &s.maxSeq, &s.maxSeen, &s.equivocations, &s.bytes}
+	return []*uint64{&s.practices, &s.retracted, &s.profiles, &s.maxSeq, &s.maxSeen, &s.equivocations, &s.bytes, &s.orgOps, &s.lists}
 }
 
 func decodeSummary(b []byte) (summary, error) {
 	var s summary
-	if len(b) != summaryLen || b[0] != 2 {
+	fs := s.fields()
+	switch {
+	case len(b) == summaryLen && b[0] == 3:
+	case len(b) == summaryLenV2 && b[0] == 2:
+		fs = fs[:7]
+	default:
 		return s, fmt.Errorf("%w: publisher summary", ErrCorrupt)
 	}
-	fs := s.fields()
 	for i, f := range fs {
 		*f = binary.BigEndian.Uint64(b[1+8*i:])
 	}
@@ -126,6 +138,10 @@ func (s *summary) count(k protocol.Kind) *uint64 {
 		return &s.retracted
 	case protocol.KindProfile:
 		return &s.profiles
+	case protocol.KindOrg:
+		return &s.orgOps
+	case protocol.KindMembers:
+		return &s.lists
 	}
 	return &s.practices
 }
@@ -145,4 +161,6 @@ func (s *summary) remove(k protocol.Kind, h protocol.Hash, size int) {
 	s.bytes -= min(s.bytes, uint64(size))
 }
 
-func (s *summary) items() uint64 { return s.practices + s.retracted + s.profiles }
+func (s *summary) items() uint64 {
+	return s.practices + s.retracted + s.profiles + s.orgOps + s.lists
+}

@@ -157,23 +157,29 @@ func (t *writeTx) apply(in *Incoming) (Result, error) {
 		return Result{Outcome: Duplicate}, nil
 	}
 	res := Result{Equivocation: f.seenSeq}
-	t.touch(ann, false)
-	if err := t.markSeen(pub, seq, h, sum, res.Equivocation); err != nil {
+	t.touch(in.Signed, false)
+	if err := t.markSeen(pub, seq, h, in.Signed.Signer(), sum, res.Equivocation); err != nil {
 		return Result{}, err
 	}
 	if f.cur != nil && !rankAbove(seq, h, f.cur.seq, f.cur.hash) {
 		res.Outcome = Stale
 		if res.Equivocation && f.cur.seq == seq {
-			// The loser of an equivocation is kept as proof.
+			// The loser of an equivocation is kept as proof; a record of
+			// another signer of the same organisation with the same
+			// sequence and slot is simply superseded.
+			twin, err := t.twin(in.Signed, f.cur)
+			if err != nil || !twin {
+				return res, err
+			}
 			if err := t.txn.Set(seqKey(prefixEvidence, pub, seq, h), in.Signed.Envelope()); err != nil {
 				return Result{}, err
 			}
 		}
 		return res, nil
 	}
-	t.touch(ann, true)
+	t.touch(in.Signed, true)
 	if f.cur != nil {
-		if err := t.supersede(pub, ann.Slot(), seq, sum, &f); err != nil {
+		if err := t.supersede(in.Signed, sum, &f); err != nil {
 			return Result{}, err
 		}
 	}
@@ -203,33 +209,47 @@ func (t *writeTx) facts(in *Incoming) (*summary, slotFacts, error) {
 		t.reused++
 		return sum, p.facts, nil
 	}
-	f, err := readFacts(t.txn, ann, in.Signed.Hash(), sum.maxSeen)
+	f, err := readFacts(t.txn, in.Signed, sum.maxSeen)
 	return sum, f, err
+}
+
+// twin reports whether the state cur of sg's slot, which has sg's
+// sequence, was signed by sg's signer: then the two equivocate. The seen
+// log holds cur's signer.
+func (t *writeTx) twin(sg *protocol.Signed, cur *stateValue) (bool, error) {
+	pub := sg.Announcement().Publisher
+	item, err := t.txn.Get(seqKey(prefixSeen, pub, cur.seq, cur.hash))
+	if err != nil {
+		return false, fmt.Errorf("%w: state %s/%d has no seen-log entry: %w", ErrCorrupt, pub, cur.seq, err)
+	}
+	twin := false
+	err = item.Value(func(v []byte) error { twin = seenSigner(pub, v) == sg.Signer(); return nil })
+	return twin, err
 }
 
 // touch marks the stripes of ann as written by t; commitWriteTx moves
 // them. A duplicate writes nothing; a stale announcement writes only the
 // seen log (and the summary), an applied one its slot too.
-func (t *writeTx) touch(ann *protocol.Announcement, slot bool) {
-	k := keysOf(ann)
+func (t *writeTx) touch(sg *protocol.Signed, slot bool) {
+	k := keysOf(sg)
 	t.touched[k.pub], t.touched[k.seq] = true, true
 	if slot {
 		t.touched[k.slot] = true
 	}
 }
 
-// markSeen adds (pub, seq, h) to the seen log and, for an equivocation,
-// records it once per sequence.
-func (t *writeTx) markSeen(pub peer.ID, seq uint64, h [32]byte, sum *summary, equivocation bool) error {
+// markSeen adds (pub, seq, h), signed by signer, to the seen log and, for
+// an equivocation, records it once per sequence and signer.
+func (t *writeTx) markSeen(pub peer.ID, seq uint64, h [32]byte, signer peer.ID, sum *summary, equivocation bool) error {
 	t.dirty[pub] = true
-	if err := t.txn.Set(seqKey(prefixSeen, pub, seq, h), nil); err != nil {
+	if err := t.txn.Set(seqKey(prefixSeen, pub, seq, h), seenValue(pub, signer)); err != nil {
 		return err
 	}
 	sum.maxSeen = max(sum.maxSeen, seq)
 	if !equivocation {
 		return nil
 	}
-	xk := seqPrefix(prefixEquivocation, pub, seq)
+	xk := equivocationKey(pub, seq, signer)
 	if _, err := t.txn.Get(xk); !errors.Is(err, badger.ErrKeyNotFound) {
 		return err
 	}
@@ -240,19 +260,28 @@ func (t *writeTx) markSeen(pub peer.ID, seq uint64, h [32]byte, sum *summary, eq
 	return nil
 }
 
-// supersede retires the state f.cur of (pub, slot), which an announcement
-// with sequence seq outranks: a displaced equivocating twin is kept as
-// evidence, the old sequence record goes, and the summary forgets it.
-func (t *writeTx) supersede(pub peer.ID, slot string, seq uint64, sum *summary, f *slotFacts) error {
+// supersede retires the state f.cur of sg's slot, which sg outranks: a
+// displaced equivocating twin is kept as evidence, the old sequence
+// record goes, and the summary forgets it.
+func (t *writeTx) supersede(sg *protocol.Signed, sum *summary, f *slotFacts) error {
 	cur := f.cur
-	if cur.seq == seq {
+	pub, slot := sg.Announcement().Publisher, sg.Slot()
+	twin := false
+	if cur.seq == sg.Announcement().Seq {
+		var err error
+		if twin, err = t.twin(sg, cur); err != nil {
+			return err
+		}
+	}
+	if twin {
 		// Displaced by an equivocating twin with a lower hash: keep the
-		// loser as proof.
+		// loser as proof. (The same sequence from another signer of an
+		// organisation is no equivocation: the loser just goes.)
 		env, err := t.stateEnvelope(pub, slot)
 		if err != nil {
 			return err
 		}
-		if err := t.txn.Set(seqKey(prefixEvidence, pub, seq, cur.hash), env); err != nil {
+		if err := t.txn.Set(seqKey(prefixEvidence, pub, cur.seq, cur.hash), env); err != nil {
 			return err
 		}
 	}
@@ -286,7 +315,7 @@ func (t *writeTx) stateEnvelope(pub peer.ID, slot string) ([]byte, error) {
 func (t *writeTx) setState(in *Incoming, sum *summary, oldPos uint64) error {
 	ann := in.Signed.Announcement()
 	h := in.Signed.Hash()
-	pub, seq, slot := ann.Publisher, ann.Seq, ann.Slot()
+	pub, seq, slot := ann.Publisher, ann.Seq, in.Signed.Slot()
 	v := stateValue{kind: ann.Kind, seq: seq, hash: h, receivedAt: t.now, from: in.From, envelope: in.Signed.Envelope()}
 	if err := t.txn.Set(stateKey(pub, slot), v.encode()); err != nil {
 		return err
@@ -301,14 +330,4 @@ func (t *writeTx) setState(in *Incoming, sum *summary, oldPos uint64) error {
 	sum.add(ann.Kind, seq, h, len(v.envelope))
 	sum.updated = t.now
 	return nil
-}
-
-// hasAny reports whether any key starts with p. Asked about a sequence's
-// seen hashes after the exact key was found missing, a yes means another
-// announcement with that sequence was seen.
-func hasAny(txn *badger.Txn, p []byte) bool {
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: p})
-	defer it.Close()
-	it.Seek(p)
-	return it.ValidForPrefix(p)
 }

@@ -25,6 +25,8 @@ func newApp() *cli.App {
 			importCommand(),
 			retractCommand(),
 			profileCommand(),
+			orgCommand(),
+			trustCommand(),
 			listCommand(),
 			showCommand(),
 			searchCommand(),

@@ -163,13 +163,17 @@ func printProvenance(f fields, rec api.Record, now time.Time) {
 		pub += " (no profile known here)"
 	}
 	f.add("Publisher", pub)
+	if rec.Signer != "" && rec.Signer != rec.Publisher {
+		f.add("Organisation", orText(rec.Organisation, "(its chain is not known here)")+", "+rec.Publisher)
+		f.add("Signed by", rec.Signer+" (a key the organisation delegates)")
+	}
 	f.add("Sequence", strconv.FormatUint(rec.Seq, 10))
 	if !rec.Time.IsZero() {
 		f.add("Signed at", whenText(rec.Time, now))
 	}
 	f.add("Hash", rec.Hash)
 	if rec.SignatureVerified {
-		f.add("Signature", "verified against the publisher's key")
+		f.add("Signature", orText(map[bool]string{true: "verified against the signing key"}[rec.Signer != "" && rec.Signer != rec.Publisher], "verified against the publisher's key"))
 	} else {
 		f.add("Signature", "NOT verified")
 	}

@@ -214,7 +214,7 @@ func TestBrowserOrganisation(t *testing.T) {
 		if !slices.Equal(cards, o.ids[:]) {
 			t.Errorf("the organisation's practices are %q, want %q", cards, o.ids)
 		}
-		if n := evalJS[int](t, b, `document.querySelectorAll("#org-equivocations").length`); n != 0 {
+		if n := evalJS[int](t, b, `document.querySelectorAll("#org-equivocations, #org-forks").length`); n != 0 {
 			t.Errorf("an organisation without conflicting operations shows %d warnings", n)
 		}
 		b.screenshot(t, "org")

@@ -38,15 +38,7 @@ export function kinds(may) {
 
 /** head reads the head operation of an organisation: { hash, seq }. */
 export function headOf(org) {
-  const hd = org.head;
-  if (!hd) return null;
-  if (typeof hd === 'string') return { hash: hd, seq: org.head_seq };
-  return hd;
-}
-
-/** equivocationsOf lists an organisation's identity equivocations. */
-export function equivocationsOf(org) {
-  return [...(org.equivocations ?? []), ...(org.forks ?? [])];
+  return org.head ? { hash: org.head, seq: org.head_seq } : null;
 }
 
 /**
@@ -60,16 +52,16 @@ export function keyStatus(org, key, at, seq) {
   if (rot >= 0) {
     return { role: 'rotation', text: [`rotation key ${rot + 1} of ${(org.keys ?? []).length}; rotation keys sign only the organisation's operations`] };
   }
-  const d = (org.delegates ?? []).find((x) => x.key === key);
+  const d = (org.delegations ?? []).find((x) => x.key === key);
   if (d) {
-    const until = d.until && !d.until.startsWith('0001-') ? d.until : null;
+    const until = d.until || null;
     if (until && at && new Date(at) >= new Date(until)) {
       return { role: 'expired', text: ['a delegate whose delegation ended on ', time(until), ', before this record was signed'] };
     }
     return { role: 'delegated', text: [`a current delegate of the organisation (may publish ${kinds(d.may)}`,
       until ? [', until ', time(until)] : null, ')'] };
   }
-  const r = (org.revoked ?? []).find((x) => x.key === key);
+  const r = (org.revocations ?? []).find((x) => x.key === key);
   if (r) {
     const kept = at && seq != null ? new Date(at) < new Date(r.from) && seq <= r.through : null;
     return { role: 'revoked', text: ['revoked from ', time(r.from), `: its records signed before then, up to sequence number ${num(r.through)}, stay valid`,

@@ -22,8 +22,7 @@ export async function render(main, route, ctx) {
       throw err;
     }),
   ]);
-  const orgList = (Array.isArray(orgs) ? orgs : orgs?.orgs ?? [])
-    .slice().sort((a, b) => (a.name || a.id).localeCompare(b.name || b.id));
+  const orgList = (orgs ?? []).slice().sort((a, b) => (a.name || a.id).localeCompare(b.name || b.id));
 
   const rejected = Object.entries(st.gossip?.rejected ?? {}).sort(([a], [b]) => a.localeCompare(b));
   const ignored = Object.entries(st.gossip?.ignored ?? {}).sort(([a], [b]) => a.localeCompare(b));

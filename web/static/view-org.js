@@ -8,7 +8,7 @@ import { get } from './api.js';
 import { h, replace, num, plural, time } from './dom.js';
 import { card } from './view-search.js';
 import { searchHash } from './query.js';
-import { loadOrg, kinds, headOf, equivocationsOf, idLink, orgHash } from './org.js';
+import { loadOrg, kinds, headOf, idLink, orgHash } from './org.js';
 
 // PRACTICES is the number of the organisation's practices shown here; the
 // rest are a link away, in the search view.
@@ -41,7 +41,8 @@ export async function render(main, route, ctx) {
   }
 
   const hd = headOf(org);
-  const equivocations = equivocationsOf(org);
+  const equivocations = org.equivocations ?? [];
+  const forks = org.forks ?? [];
   const facts = h('dl', { class: 'facts' },
     h('dt', {}, 'Organisation ID'), h('dd', { id: 'org-id' }, h('code', { class: 'peer' }, org.id ?? id)),
     org.adopts ? [h('dt', {}, 'Formerly'), h('dd', { id: 'org-adopts' }, h('code', { class: 'peer' }, org.adopts),
@@ -56,21 +57,38 @@ export async function render(main, route, ctx) {
     equivocations.length ? h('div', { id: 'org-equivocations', class: 'notice warn', role: 'note' },
       h('h2', {}, 'Warning: conflicting operations'),
       h('p', {}, 'A rotation key of this organisation signed more than one operation after the same one. ' +
-        'Every node picks the same branch by the keys\u2019 priority; the other is kept as evidence.'),
+        'Every node picks the same branch by the keys\u2019 priority; the others are kept as evidence.'),
       h('ul', {}, equivocations.map(equivocation))) : null,
+    forks.length ? h('div', { id: 'org-forks', class: 'notice warn', role: 'note' },
+      h('h2', {}, `Operations off the current chain (${num(forks.length)})`),
+      h('p', {}, 'These operations of the organisation are not part of its current key state: overturned by a ' +
+        'higher-priority rotation key, waiting for an operation they follow, or never valid.'),
+      h('ul', {}, forks.map(fork))) : null,
     h('section', { class: 'sheet-section', 'aria-labelledby': 'h-org-identity' },
       h('h2', { id: 'h-org-identity' }, 'Identity'), facts),
     keysSection(org.keys ?? []),
-    delegatesSection(org.delegates ?? []),
-    revokedSection(org.revoked ?? []),
+    delegatesSection(org.delegations ?? []),
+    revokedSection(org.revocations ?? []),
     listsSection(org.lists ?? []),
     memberOfSection(org.member_of ?? []),
     practicesSection(found, practicesQuery)));
   document.title = `${org.name || id} – Khantara`;
 }
 
+// forkStates explain protocol.OpState for people.
+const forkStates = {
+  abandoned: 'overturned by a higher-priority key',
+  pending: 'waiting for the operation it follows',
+  broken: 'can never be part of the chain',
+};
+
+function fork(op) {
+  return h('li', { dataset: { hash: op.hash, state: op.state } }, h('code', { class: 'hash' }, op.hash),
+    ` (sequence number ${num(op.seq)}, signed by `, h('code', { class: 'peer' }, op.signer), `): ${forkStates[op.state] ?? op.state}`);
+}
+
 function equivocation(e) {
-  const hashes = e.ops ?? e.hashes ?? [];
+  const hashes = e.hashes ?? [];
   return h('li', {}, 'Signed by ', h('code', { class: 'peer' }, e.signer ?? '?'),
     e.prev ? [' after ', h('code', { class: 'hash' }, e.prev)] : null,
     hashes.length ? [': ', hashes.map((x, i) => [i ? ', ' : '', h('code', { class: 'hash' }, x)])] : null);
@@ -91,7 +109,7 @@ function delegatesSection(list) {
     list.length ? table('org-delegates', 'h-org-delegates', ['Key', 'May publish', 'Until'], list.map((d) => h('tr', { dataset: { key: d.key } },
       h('td', {}, h('code', { class: 'peer' }, d.key)),
       h('td', {}, kinds(d.may)),
-      h('td', {}, d.until && !d.until.startsWith('0001-') ? time(d.until) : 'no end'))))
+      h('td', {}, d.until ? time(d.until) : 'no end'))))
       : h('p', { class: 'empty' }, 'No key may publish for this organisation now.'));
 }
 
@@ -121,11 +139,8 @@ function memberOfSection(entries) {
   if (!entries.length) return null;
   return h('section', { id: 'org-member-of', class: 'sheet-section', 'aria-labelledby': 'h-org-member-of' },
     h('h2', { id: 'h-org-member-of' }, 'Member of'),
-    h('ul', {}, entries.map((e) => {
-      const by = e.org ?? e.publisher ?? e.id;
-      return h('li', { dataset: { org: by, list: e.list } }, e.title || e.list, ', published by ',
-        h('a', { href: orgHash(by) }, e.org_name || e.name || by));
-    })));
+    h('ul', {}, entries.map((e) => h('li', { dataset: { org: e.publisher, list: e.list } }, e.title || e.list, ', published by ',
+      h('a', { href: orgHash(e.publisher) }, e.publisher_name || e.publisher)))));
 }
 
 function practicesSection(found, query) {

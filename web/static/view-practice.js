@@ -170,8 +170,7 @@ function isOrgRecord(rec) {
 // publisherName is the name to show for the publisher: an organisation's
 // own name, else its profile's.
 function publisherName(rec, org) {
-  const orgName = typeof rec.organisation === 'string' ? rec.organisation : rec.organisation?.name;
-  return org?.name || orgName || rec.profile?.name || '';
+  return org?.name || rec.organisation || rec.profile?.name || '';
 }
 
 function provenance(rec, org) {

@@ -29,13 +29,18 @@ type webOrg struct {
 	current, former peer.ID   // a delegate, and a delegate revoked after it published
 	ids             [2]string // the practice of current, the practice of former
 	revokedFrom     time.Time
-	records         []*protocol.Signed // genesis, the two practices, the revocation
+	list            *protocol.MemberList // its membership list: member and a plain publisher
+	member          peer.ID              // the organisation on the list
+	memberName      string
+	records         []*protocol.Signed // the member's genesis, the genesis, the two practices, the revocation, the list
 }
 
 // newWebOrg builds the organisation's records: a genesis with rotation key
-// R delegating practices to keys A and B, a practice signed by each
-// (an hour ago), and an operation signed by R revoking B from half an hour
-// ago, through B's sequence number, so B's practice stays valid.
+// R delegating practices (and lists, to A) to keys A and B, a practice
+// signed by each (an hour ago), an operation signed by R revoking B from
+// half an hour ago, through B's sequence number, so B's practice stays
+// valid, and a membership list signed by A naming a second organisation
+// (its genesis too) and a plain publisher.
 func newWebOrg(t *testing.T) *webOrg {
 	t.Helper()
 	key := func() (crypto.PrivKey, peer.ID) {
@@ -52,6 +57,8 @@ func newWebOrg(t *testing.T) *webOrg {
 	rk, r := key()
 	ak, a := key()
 	bk, b := key()
+	mk, _ := key()
+	_, plain := key()
 	now := time.Now().UTC().Truncate(time.Second)
 	o := &webOrg{name: "Città Metropolitana di Prova", rotation: r, current: a, former: b, revokedFrom: now.Add(-30 * time.Minute)}
 	seal := func(ann *protocol.Announcement, k crypto.PrivKey) *protocol.Signed {
@@ -63,9 +70,16 @@ func newWebOrg(t *testing.T) *webOrg {
 		o.records = append(o.records, sg)
 		return sg
 	}
+	o.memberName = "Comune Membro di Prova"
+	mgen, err := protocol.NewGenesis(o.memberName, []crypto.PubKey{mk.GetPublic()}, now.Add(-2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.member = seal(mgen, mk).Announcement().Publisher
 	may := []protocol.Kind{protocol.KindPractice}
 	gen, err := protocol.NewGenesis(o.name, []crypto.PubKey{rk.GetPublic()}, now.Add(-2*time.Hour),
-		protocol.Delegation{Key: a, May: may}, protocol.Delegation{Key: b, May: may})
+		protocol.Delegation{Key: a, May: []protocol.Kind{protocol.KindPractice, protocol.KindMembers}},
+		protocol.Delegation{Key: b, May: may})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,6 +97,10 @@ func newWebOrg(t *testing.T) *webOrg {
 		t.Fatal(err)
 	}
 	seal(rev, rk)
+	o.list = &protocol.MemberList{List: "network", Title: "Rete di prova", Members: []protocol.Member{
+		{ID: o.member, Name: o.memberName}, {ID: plain, Name: "Comune Semplice"}}}
+	seal(&protocol.Announcement{V: protocol.Version, Publisher: o.id, Seq: 5, Time: now,
+		Kind: protocol.KindMembers, Auth: genesis.Hash(), Members: o.list}, ak)
 	return o
 }
 
@@ -126,7 +144,9 @@ func (o *webOrg) submit(t *testing.T, d *daemon) {
 // page and the network view, on a real daemon that received the
 // organisation's records through its API: the page must name the
 // organisation and the signing key, say a revoked delegate's record stays
-// valid, and list the rotation key, the delegate and the revoked key.
+// valid, list the rotation key, the delegate and the revoked key, show
+// the organisation's membership list with links to its members, and on
+// the member organisation's page the list it is on.
 func TestBrowserOrganisation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary, runs a daemon and a browser")
@@ -217,19 +237,44 @@ func TestBrowserOrganisation(t *testing.T) {
 		if n := evalJS[int](t, b, `document.querySelectorAll("#org-equivocations, #org-forks").length`); n != 0 {
 			t.Errorf("an organisation without conflicting operations shows %d warnings", n)
 		}
+		list := `#org-lists .member-list[data-list="network"]`
+		if got := b.text(t, list+" h3"); !strings.Contains(got, o.list.Title) {
+			t.Errorf("the list's heading says %q, want its title %q", got, o.list.Title)
+		}
+		want := []string{o.member.String(), "#/org/" + o.member.String(),
+			o.list.Members[1].ID.String(), "#/search?publisher=" + o.list.Members[1].ID.String()}
+		if got := b.attrs(t, list+" li a", "data-id", "href"); !slices.Equal(got, want) {
+			t.Errorf("the list's members (data-id, href) are %q, want %q", got, want)
+		}
 		b.screenshot(t, "org")
+
+		b.interact(t, "click the member organisation", "org", chromedp.Click(chromedp.CSS(list+" li a")))
+		if got := b.text(t, "h1#org-name"); got != o.memberName {
+			t.Errorf("the member's page is titled %q, want %q", got, o.memberName)
+		}
+		if got := b.attrs(t, "#org-member-of li", "data-org", "data-list"); !slices.Equal(got, []string{o.id.String(), "network"}) {
+			t.Errorf("the member's page says it is on %q, want the list network of %s", got, o.id)
+		}
+		if got := b.text(t, "#org-member-of li"); !strings.Contains(got, o.list.Title) || !strings.Contains(got, o.name) {
+			t.Errorf("the member's list entry says %q, want %q by %q", got, o.list.Title, o.name)
+		}
 	})
 
 	t.Run("network lists organisations", func(t *testing.T) {
 		b.begin(t)
 		b.load(t, "#/network", "network")
-		if got := b.attrs(t, "table#orgs tbody tr", "data-org"); !slices.Equal(got, []string{o.id.String()}) {
-			t.Errorf("table#orgs lists %q, want %s", got, o.id)
+		got := b.attrs(t, "table#orgs tbody tr", "data-org")
+		slices.Sort(got)
+		want := []string{o.id.String(), o.member.String()}
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("table#orgs lists %q, want %q", got, want)
 		}
-		if got := b.text(t, "table#orgs tbody tr"); !strings.Contains(got, o.name) {
-			t.Errorf("the organisation's row says %q, want its name", got)
+		row := fmt.Sprintf("table#orgs tbody tr[data-org=%q]", o.id)
+		if got := b.text(t, row); !strings.Contains(got, o.name) || !strings.Contains(got, "2") {
+			t.Errorf("the organisation's row says %q, want its name and 2 practices", got)
 		}
-		b.interact(t, "click the organisation", "org", chromedp.Click(chromedp.CSS("table#orgs tbody tr a")))
+		b.interact(t, "click the organisation", "org", chromedp.Click(chromedp.CSS(row+" a")))
 		if got := b.text(t, "h1#org-name"); got != o.name {
 			t.Errorf("h1 says %q after the click, want %q", got, o.name)
 		}

@@ -166,7 +166,7 @@ func (a *apiHandler) export(w http.ResponseWriter, r *http.Request) {
 		recs = a.n.Store().List(store.ListOptions{Kinds: []protocol.Kind{protocol.KindPractice}})
 	}
 
-	opts := export.Options{Profiles: export.StoreProfiles(a.n.Store())}
+	opts := export.Options{Profiles: export.StoreProfiles(a.n.Store()), Chains: a.n.Chain}
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="khantara-%s.%s"`, a.n.Now().UTC().Format("20060102"), map[string]string{"csv": "csv", "jsonl": "jsonl", "dcat": "jsonld"}[format]))
 	w.Header().Set("Cache-Control", "no-store")
@@ -179,7 +179,7 @@ func (a *apiHandler) export(w http.ResponseWriter, r *http.Request) {
 		_, err = export.JSONL(w, recs, opts)
 	case "dcat":
 		_, err = export.DCAT(w, recs, export.Catalog{
-			NodeID: a.n.ID(), APIURL: "http://" + r.Host, Issued: a.n.Now().UTC(), Profiles: opts.Profiles,
+			NodeID: a.n.ID(), APIURL: "http://" + r.Host, Issued: a.n.Now().UTC(), Profiles: opts.Profiles, Chains: opts.Chains,
 		})
 	}
 	if err != nil {
@@ -235,5 +235,6 @@ func oaiHandler(n *node.Node) http.Handler {
 		NodeID:         n.ID().String(),
 		Now:            n.Now,
 		Logger:         n.Logger(),
+		Chains:         n.Chain,
 	})
 }

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"path"
 	"slices"
-	"strings"
 
 	"github.com/khantara/khantara/protocol"
 )
@@ -18,8 +17,9 @@ const (
 )
 
 // Publisher is one demo node's part of the demo: the region it speaks
-// for, its organisation profile and its share of the demo catalogue.
-// Every profile says plainly that it is demo data, not an organisation.
+// for, its share of the demo catalogue and the organisations it publishes
+// it for (Organisations, whose profiles say plainly that they are demo
+// data, not organisations).
 type Publisher struct {
 	// Slug names the region in file names: "italy", "nordics".
 	Slug string
@@ -27,8 +27,13 @@ type Publisher struct {
 	Region string
 	// Countries are the ISO codes of the region, sorted.
 	Countries []string
-	// Profile is the node's organisation profile (level "network").
-	Profile protocol.Profile
+	// Org is the organisation the node runs for (an index into
+	// Organisations): it publishes as that organisation.
+	Org int
+	// For is the organisation whose ID the node's share is published
+	// under: Org, except on the network's node, which publishes its
+	// share for a member.
+	For int
 	// Sheets are the practices the node publishes, sorted by ID.
 	Sheets []*protocol.FactSheet
 }
@@ -105,9 +110,7 @@ func split(n int, sheets []*protocol.FactSheet) []Publisher {
 		}
 		pubs[i].Sheets = append(pubs[i].Sheets, s)
 	}
-	for i := range pubs {
-		pubs[i].Profile = profile(&pubs[i])
-	}
+	assignOrgs(pubs)
 	return pubs
 }
 
@@ -132,39 +135,6 @@ func ParseAll() ([]*protocol.FactSheet, error) {
 	}
 	slices.SortFunc(out, func(a, b *protocol.FactSheet) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
-}
-
-// profile describes a demo publisher as what it is: a throwaway node
-// carrying demo data. Its country is the one with the most sheets in the
-// share (the first in alphabetical order on a tie).
-func profile(p *Publisher) protocol.Profile {
-	perCountry := map[string]int{}
-	langs := map[string]bool{}
-	for _, s := range p.Sheets {
-		perCountry[s.Country]++
-		langs[s.Language] = true
-	}
-	country := p.Countries[0]
-	for _, c := range p.Countries {
-		if perCountry[c] > perCountry[country] {
-			country = c
-		}
-	}
-	var languages []string
-	for l := range langs {
-		languages = append(languages, l)
-	}
-	slices.Sort(languages)
-	return protocol.Profile{
-		Name:      "Demo node: " + p.Region + " (not a real organisation)",
-		Country:   country,
-		Level:     "network",
-		Languages: languages,
-		Description: "A throwaway node started by `khantara demo`, with a fresh identity, on the separate " +
-			"network \"khantara-demo\". It republishes demo fact sheets on practices in " +
-			strings.Join(p.Countries, ", ") + ", written from the 2012 Committee of the Regions study " +
-			"and other public sources. It does not speak for the organisations that run them.",
-	}
 }
 
 // TrySheetID is the ID of TrySheet.

@@ -24,8 +24,9 @@ const bom = "\uFEFF"
 // (RFC 4180 with LF line ends): multi-line text stays in one quoted cell,
 // its line breaks written as LF.
 //
-// The columns, in order: publisher, publisher_name (from opts.Profiles),
-// then one column per field of the sheet, in the order of protocol.Fields
+// The columns, in order: publisher (a peer ID, or an organisation ID),
+// publisher_name (an organisation's name from opts.Chains, else the
+// profile's name from opts.Profiles), then one column per field of the sheet, in the order of protocol.Fields
 // (seq follows id): id, seq, title, language, translations (the
 // translations' language tags, comma-joined), country, region, city,
 // organiser, start_year, end_year, ongoing, duration_years, dimensions,
@@ -38,7 +39,9 @@ const bom = "\uFEFF"
 // lessons, evaluation_text, other_information, contact_organisation,
 // contact_unit, contact_email, website (the contact website), links (the
 // URLs), tags; then signed_at (the publisher's signed time), received_at,
-// received_from (empty for this node's own publications), hash. Lists are
+// received_from (empty for this node's own publications), hash, signer
+// (the peer ID of the key that signed: the publisher itself for a plain
+// publisher, a delegate of an organisation otherwise). Lists are
 // joined with "; ". A value the sheet does not give is an empty cell;
 // numbers are written plainly (1500000, 0.45), booleans as true or false
 // (ongoing is false when the sheet gives an end year, empty when it gives
@@ -102,7 +105,7 @@ var csvColumns = buildColumns()
 func buildColumns() []csvColumn {
 	cols := []csvColumn{
 		{"publisher", func(r *csvRow) string { return r.a.Publisher.String() }},
-		{"publisher_name", func(r *csvRow) string { return profileName(r.opts.Profiles, r.a.Publisher) }},
+		{"publisher_name", func(r *csvRow) string { return publisherName(r.opts.Profiles, r.opts.Chains, r.a.Publisher) }},
 	}
 	for _, f := range protocol.Fields {
 		cols = append(cols, csvColumn{f.CSV, func(r *csvRow) string { return cell(&f, r.s) }})
@@ -115,6 +118,7 @@ func buildColumns() []csvColumn {
 		csvColumn{"received_at", func(r *csvRow) string { return timestamp(r.rec.ReceivedAt) }},
 		csvColumn{"received_from", func(r *csvRow) string { return r.rec.From }},
 		csvColumn{"hash", func(r *csvRow) string { return r.rec.Signed.Hash().String() }},
+		csvColumn{"signer", func(r *csvRow) string { return r.rec.Signed.Signer().String() }},
 	)
 }
 

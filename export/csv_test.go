@@ -28,7 +28,7 @@ var wantColumns = []string{
 	"target_groups_text", "assistance", "activities", "staff_training", "funding_notes",
 	"partner_description", "beneficiaries_text", "outcomes", "lessons", "evaluation_text",
 	"other_information", "contact_organisation", "contact_unit", "contact_email", "website", "links",
-	"tags", "signed_at", "received_at", "received_from", "hash",
+	"tags", "signed_at", "received_at", "received_from", "hash", "signer",
 }
 
 var plainNumber = regexp.MustCompile(`^[+-]?[0-9]+(\.[0-9]+)?$`)
@@ -109,6 +109,7 @@ func wantRow(d sheetDoc, rec *store.Record, pubName string) map[string]string {
 		"received_at":                rec.ReceivedAt.UTC().Format(time.RFC3339Nano),
 		"received_from":              rec.From,
 		"hash":                       rec.Signed.Hash().String(),
+		"signer":                     a.Publisher.String(), // a plain publisher signs its own records
 	}
 	for k, v := range row {
 		row[k] = defused(strings.ReplaceAll(v, "\r\n", "\n"))

@@ -27,6 +27,7 @@ const (
 	nsFOAF  = "http://xmlns.com/foaf/0.1/"
 	nsXSD   = "http://www.w3.org/2001/XMLSchema#"
 	nsVCard = "http://www.w3.org/2006/vcard/ns#"
+	nsPROV  = "http://www.w3.org/ns/prov#"
 
 	// languageBase is the EU Language authority table (ISO 639-3 codes,
 	// upper case), which DCAT-AP uses for dct:language.
@@ -78,6 +79,9 @@ type Catalog struct {
 	// Options.Profiles does; it may be nil. Without a profile a dataset's
 	// publisher is named after the sheet's organiser.
 	Profiles func(pub peer.ID) *protocol.Profile
+	// Chains looks up organisations' chains for their names, as
+	// Options.Chains does; it may be nil.
+	Chains Chains
 }
 
 // DCAT writes the practices of recs to w as one DCAT-AP catalogue in
@@ -90,8 +94,13 @@ type Catalog struct {
 //   - dct:title, dct:description (summary, else objective): in the sheet's
 //     language and in each translation's, as {"@value", "@language"}
 //   - dct:language: the EU Language authority URIs of those languages
-//   - dct:publisher: a foaf:Agent named by the publisher's profile, or by
-//     the organiser when the profile is unknown
+//   - dct:publisher: a foaf:Agent, urn:khantara:{publisher}, named by the
+//     organisation's operations (an organisation, Catalog.Chains) or by
+//     the publisher's profile; without either, an agent without @id named
+//     by the organiser
+//   - prov:wasAttributedTo: urn:khantara:{signer}, the key that signed the
+//     record (the publisher itself for a plain publisher, a delegate of
+//     an organisation otherwise)
 //   - dcat:contactPoint: the sheet's organisation-level contact, as vcard
 //   - dct:spatial: the EU Country authority URI of the country (CountryURI)
 //   - dct:temporal: a dct:PeriodOfTime with dcat:startDate and
@@ -120,7 +129,7 @@ func DCAT(w io.Writer, recs Source, cat Catalog) (int, error) {
 	bw.WriteString(`,"dcat:dataset":[`)
 	sep := "\n"
 	n, err := eachPractice(recs, func(rec *store.Record, a *protocol.Announcement) error {
-		b, err := json.Marshal(cat.dataset(a), json.Deterministic(true))
+		b, err := json.Marshal(cat.dataset(rec.Signed.Signer(), a), json.Deterministic(true))
 		if err != nil {
 			return fmt.Errorf("write DCAT: practice %s/%s: %w", a.Publisher, a.Practice.ID, err)
 		}
@@ -172,6 +181,7 @@ type (
 		FOAF  string `json:"foaf"`
 		XSD   string `json:"xsd"`
 		VCard string `json:"vcard"`
+		PROV  string `json:"prov"`
 	}
 	// ref is a node reference, {"@id": IRI}.
 	ref struct {
@@ -213,6 +223,7 @@ type (
 		Description  []langString   `json:"dct:description,omitempty"`
 		Language     []ref          `json:"dct:language"`
 		Publisher    agent          `json:"dct:publisher"`
+		SignedBy     ref            `json:"prov:wasAttributedTo"`
 		ContactPoint *contactPoint  `json:"dcat:contactPoint,omitempty"`
 		Spatial      *ref           `json:"dct:spatial,omitempty"`
 		Temporal     *periodOfTime  `json:"dct:temporal,omitempty"`
@@ -254,7 +265,7 @@ func (c *Catalog) head() catalogHead {
 		home = optRef(p.Website)
 	}
 	h := catalogHead{
-		Context: dcatContext{DCAT: nsDCAT, DCT: nsDCT, FOAF: nsFOAF, XSD: nsXSD, VCard: nsVCard},
+		Context: dcatContext{DCAT: nsDCAT, DCT: nsDCT, FOAF: nsFOAF, XSD: nsXSD, VCard: nsVCard, PROV: nsPROV},
 		// "_catalog" cannot be a practice ID, so this never names a dataset.
 		ID:            "urn:khantara:" + c.NodeID.String() + ":_catalog",
 		Type:          "dcat:Catalog",
@@ -272,7 +283,7 @@ func (c *Catalog) head() catalogHead {
 }
 
 // dataset describes one practice.
-func (c *Catalog) dataset(a *protocol.Announcement) dataset {
+func (c *Catalog) dataset(signer peer.ID, a *protocol.Announcement) dataset {
 	s := a.Practice
 	urn := "urn:khantara:" + a.Publisher.String() + ":" + s.ID
 	d := dataset{
@@ -282,6 +293,7 @@ func (c *Catalog) dataset(a *protocol.Announcement) dataset {
 		Title:      []langString{{s.Title, s.Language}},
 		Theme:      ref{themeSociety},
 		Modified:   *dateTime(a.Time),
+		SignedBy:   ref{agentURN(signer)},
 	}
 	if desc := cmp.Or(s.Summary, s.Objective); desc != "" {
 		d.Description = append(d.Description, langString{desc, s.Language})
@@ -297,11 +309,7 @@ func (c *Catalog) dataset(a *protocol.Announcement) dataset {
 	}
 	d.Language = languageRefs(langs...)
 
-	if p := profile(c.Profiles, a.Publisher); p != nil {
-		d.Publisher = agent{ID: agentURN(a.Publisher), Type: "foaf:Agent", Name: p.Name, Homepage: optRef(p.Website)}
-	} else {
-		d.Publisher = agent{Type: "foaf:Agent", Name: s.Organiser}
-	}
+	d.Publisher = c.publisher(a.Publisher, s)
 	if ct := s.Contact; ct != nil {
 		cp := &contactPoint{Type: "vcard:Organization", Name: cmp.Or(ct.Organisation, ct.Unit, s.Organiser), URL: optRef(ct.Website)}
 		if ct.Unit != cp.Name {
@@ -335,6 +343,20 @@ func (c *Catalog) dataset(a *protocol.Announcement) dataset {
 	}
 	d.Distribution = []distribution{dist}
 	return d
+}
+
+// publisher is the dct:publisher of a practice of pub.
+func (c *Catalog) publisher(pub peer.ID, s *protocol.FactSheet) agent {
+	p := profile(c.Profiles, pub)
+	name := publisherName(c.Profiles, c.Chains, pub)
+	if name == "" {
+		return agent{Type: "foaf:Agent", Name: s.Organiser}
+	}
+	ag := agent{ID: agentURN(pub), Type: "foaf:Agent", Name: name}
+	if p != nil {
+		ag.Homepage = optRef(p.Website)
+	}
+	return ag
 }
 
 // keywords are the tags, then the dimension and issue codes, without repeats.

@@ -22,7 +22,7 @@ func TestDCATFields(t *testing.T) {
 	c := &Catalog{NodeID: pub}
 	property := func(s *protocol.FactSheet, name string) any {
 		t.Helper()
-		b, err := json.Marshal(c.dataset(&protocol.Announcement{Publisher: pub, Seq: 1, Time: time.Unix(1700000000, 0), Practice: s}))
+		b, err := json.Marshal(c.dataset(pub, &protocol.Announcement{Publisher: pub, Seq: 1, Time: time.Unix(1700000000, 0), Practice: s}))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -35,6 +35,7 @@ var wantContext = map[string]any{
 	"foaf":  "http://xmlns.com/foaf/0.1/",
 	"xsd":   "http://www.w3.org/2001/XMLSchema#",
 	"vcard": "http://www.w3.org/2006/vcard/ns#",
+	"prov":  "http://www.w3.org/ns/prov#",
 }
 
 func exportDCAT(t *testing.T, f *fixture, cat Catalog) (int, map[string]any) {
@@ -226,6 +227,9 @@ func TestDCAT(t *testing.T) {
 		}
 		if pubAgent["@type"] != "foaf:Agent" || pubAgent["foaf:name"] != wantName {
 			t.Errorf("%s: publisher %v, want foaf:Agent %q", k, pubAgent, wantName)
+		}
+		if got := ids(ds["prov:wasAttributedTo"]); !slices.Equal(got, []string{"urn:khantara:" + pub}) {
+			t.Errorf("%s: prov:wasAttributedTo %v, want the publisher's own key", k, got)
 		}
 
 		// Keywords, modified, landing page, distribution.

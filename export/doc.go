@@ -9,4 +9,11 @@
 // grow with the catalogue) and returns the number of practices written.
 // The package holds no state; its functions are safe for concurrent use
 // as long as the Source and the writer are.
+//
+// Every output names who published each practice and which key signed
+// it: the publisher is a plain publisher's peer ID or an organisation's
+// ID (PROTOCOL.md section 12), named by the organisation's operations
+// (Options.Chains) or else by the publisher's profile (Options.Profiles);
+// the signer is the key that signed the envelope, a delegate of the
+// organisation or the plain publisher itself.
 package export

@@ -26,7 +26,17 @@ type Options struct {
 	// (the publisher_name column and member). It may be nil, and may
 	// return nil for a publisher without a profile. See StoreProfiles.
 	Profiles func(pub peer.ID) *protocol.Profile
+	// Chains looks up an organisation's chain of operations, for its name
+	// (the publisher_name column and member of an organisation's
+	// practices: the name its operations give, else its profile's). It is
+	// called for organisation IDs only and may be nil; a chain that is
+	// unknown or an error reads as "no name". node.Node.Chain fits.
+	Chains Chains
 }
+
+// Chains looks up the chain of operations of an organisation, as the
+// node holds it. The chain it returns is read, never modified.
+type Chains func(org peer.ID) (*protocol.Chain, error)
 
 // StorePractices returns every practice in s, in (publisher, ID) order,
 // read from one consistent snapshot.
@@ -87,12 +97,30 @@ func eachPractice(recs Source, fn func(*store.Record, *protocol.Announcement) er
 	return n, nil
 }
 
-// profileName returns the publisher's organisation name, or "".
-func profileName(profiles func(peer.ID) *protocol.Profile, pub peer.ID) string {
+// publisherName returns the publisher's name, or "": for an organisation
+// the name its operations give (chains), else the name in the
+// publisher's profile.
+func publisherName(profiles func(peer.ID) *protocol.Profile, chains Chains, pub peer.ID) string {
+	if name := orgName(chains, pub); name != "" {
+		return name
+	}
 	if p := profile(profiles, pub); p != nil {
 		return p.Name
 	}
 	return ""
+}
+
+// orgName returns the name of organisation pub as its chain gives it, or
+// "" when pub is not an organisation or its chain is not known.
+func orgName(chains Chains, pub peer.ID) string {
+	if chains == nil || !protocol.IsOrg(pub) {
+		return ""
+	}
+	c, err := chains(pub)
+	if err != nil || c == nil || !c.Known() {
+		return ""
+	}
+	return c.Name()
 }
 
 func profile(profiles func(peer.ID) *protocol.Profile, pub peer.ID) *protocol.Profile {

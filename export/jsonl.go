@@ -18,6 +18,7 @@ type jsonlLine struct {
 	ID            string              `json:"id"`
 	Seq           uint64              `json:"seq"`
 	Hash          string              `json:"hash"`
+	Signer        string              `json:"signer"`
 	SignedAt      time.Time           `json:"signed_at"`
 	ReceivedAt    time.Time           `json:"received_at,omitzero"`
 	ReceivedFrom  string              `json:"received_from,omitempty"`
@@ -31,6 +32,7 @@ type jsonlLine struct {
 //
 //	{"publisher": "12D3KooW…", "publisher_name": "Comune di Palermo",
 //	 "id": "…", "seq": 7, "hash": "<hex SHA-256 of the payload>",
+//	 "signer": "12D3KooW…",
 //	 "signed_at": "<RFC 3339>", "received_at": "<RFC 3339>",
 //	 "received_from": "12D3KooW…", "practice": {<the fact sheet>},
 //	 "envelope": "<base64>"}
@@ -38,8 +40,11 @@ type jsonlLine struct {
 // practice has the members of the wire format (PROTOCOL.md section 5).
 // envelope is the signed envelope as stored, in standard base64: anyone can
 // check it with protocol.Open, which gives back the same publisher, seq,
-// hash and practice. publisher_name (from opts.Profiles) is absent when
-// unknown, received_from for this node's own publications; opts.NoBOM does
+// hash and practice. publisher is a peer ID or an organisation ID;
+// signer is the key that signed (the publisher itself for a plain
+// publisher, a delegate of an organisation otherwise). publisher_name (an
+// organisation's name from opts.Chains, else the profile's name from
+// opts.Profiles) is absent when unknown, received_from for this node's own publications; opts.NoBOM does
 // not apply (JSONL never has a BOM).
 //
 // Writes go through a buffer, flushed before JSONL returns. An error from
@@ -50,10 +55,11 @@ func JSONL(w io.Writer, recs Source, opts Options) (int, error) {
 	n, err := eachPractice(recs, func(rec *store.Record, a *protocol.Announcement) error {
 		line := jsonlLine{
 			Publisher:     a.Publisher.String(),
-			PublisherName: profileName(opts.Profiles, a.Publisher),
+			PublisherName: publisherName(opts.Profiles, opts.Chains, a.Publisher),
 			ID:            a.Practice.ID,
 			Seq:           a.Seq,
 			Hash:          rec.Signed.Hash().String(),
+			Signer:        rec.Signed.Signer().String(),
 			SignedAt:      a.Time.UTC(),
 			ReceivedAt:    rec.ReceivedAt.UTC(),
 			ReceivedFrom:  rec.From,

@@ -31,7 +31,7 @@ func TestJSONL(t *testing.T) {
 		if err := json.Unmarshal(sc.Bytes(), &members); err != nil {
 			t.Fatalf("line %d does not decode: %v", lines, err)
 		}
-		for _, m := range []string{"publisher", "id", "seq", "hash", "signed_at", "received_at", "practice", "envelope"} {
+		for _, m := range []string{"publisher", "id", "seq", "hash", "signer", "signed_at", "received_at", "practice", "envelope"} {
 			if _, ok := members[m]; !ok {
 				t.Errorf("line %d has no %q", lines, m)
 			}
@@ -42,6 +42,7 @@ func TestJSONL(t *testing.T) {
 			ID            string          `json:"id"`
 			Seq           uint64          `json:"seq"`
 			Hash          string          `json:"hash"`
+			Signer        string          `json:"signer"`
 			SignedAt      time.Time       `json:"signed_at"`
 			ReceivedAt    time.Time       `json:"received_at"`
 			ReceivedFrom  string          `json:"received_from"`
@@ -63,6 +64,9 @@ func TestJSONL(t *testing.T) {
 			t.Fatalf("%s: envelope does not verify: %v", k, err)
 		}
 		a := sg.Announcement()
+		if line.Signer != sg.Signer().String() || line.Signer != line.Publisher {
+			t.Errorf("%s: signer %q, want the publisher's key %s", k, line.Signer, sg.Signer())
+		}
 		if a.Publisher.String() != line.Publisher || a.Seq != line.Seq || sg.Hash().String() != line.Hash ||
 			a.Kind != protocol.KindPractice || a.Practice.ID != line.ID || !a.Time.Equal(line.SignedAt) {
 			t.Errorf("%s: line says %s seq %d hash %s at %v; envelope says %s seq %d hash %s at %v",

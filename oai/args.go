@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/khantara/khantara/protocol"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -108,7 +109,8 @@ func checkPrefix(prefix string) error {
 }
 
 // identifierScheme starts every item identifier:
-// oai:khantara:<publisher peer ID>:<practice id>.
+// oai:khantara:<publisher ID>:<practice id>, the publisher ID a plain
+// publisher's peer ID or an organisation's ID.
 const identifierScheme = "oai:khantara:"
 
 func identifierOf(pub peer.ID, practice string) string {
@@ -128,7 +130,7 @@ func parseIdentifier(s string) (pub peer.ID, practice string, ok bool) {
 	if !ok || !practiceIDPattern.MatchString(practice) {
 		return "", "", false
 	}
-	pub, err := peer.Decode(ps)
+	pub, err := protocol.DecodeID(ps)
 	if err != nil || pub.String() != ps {
 		return "", "", false
 	}
@@ -150,7 +152,7 @@ func setPublisher(set string) (pub peer.ID, ok bool) {
 	if !found {
 		return "", false
 	}
-	pub, err := peer.Decode(ps)
+	pub, err := protocol.DecodeID(ps)
 	if err != nil || pub.String() != ps {
 		return "", false
 	}

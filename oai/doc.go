@@ -50,7 +50,9 @@
 //
 //	dc:title        title (xml:lang = language); each translation's title
 //	dc:creator      organiser
-//	dc:publisher    the publisher's profile name, else the organiser
+//	dc:publisher    an organisation's name (from its operations,
+//	                Config.Chains), else the publisher's profile name, else
+//	                the organiser
 //	dc:contributor  partners.names
 //	dc:subject      dimensions, issues and tags (their codes)
 //	dc:description  summary and objective; each translation's summary and objective
@@ -67,8 +69,10 @@
 //
 // khantara (namespace urn:khantara:factsheet:1, XML Schema served at
 // <baseURL>/factsheet-1.xsd, also returned by Schema): the whole fact sheet.
-// The root element <factsheet> has attributes publisher (peer ID), seq and
-// announced (the announcement's time, RFC 3339). Every member of the JSON
+// The root element <factsheet> has attributes publisher (a peer ID, or an
+// organisation's ID), signer (the peer ID of the key that signed: the
+// publisher itself, or a delegate of the organisation), seq and announced
+// (the announcement's time, RFC 3339). Every member of the JSON
 // wire form (PROTOCOL.md) becomes an element of the same name, in the
 // order of protocol.FactSheet; absent members are omitted; arrays become a
 // wrapper element with one child per value, named in the singular

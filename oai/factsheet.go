@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/khantara/khantara/protocol"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // factSheet is the <factsheet> element of the khantara format: the fact
@@ -19,17 +20,19 @@ import (
 type factSheet struct {
 	SchemaLocation string
 	Publisher      string
+	Signer         string
 	Seq            uint64
 	Announced      string
 	sheet          *protocol.FactSheet
 }
 
-// sheetXML maps the practice of a to the khantara format; schemaURL is
-// where its XML Schema is served.
-func sheetXML(a *protocol.Announcement, schemaURL string) *factSheet {
+// sheetXML maps the practice of a, signed by signer, to the khantara
+// format; schemaURL is where its XML Schema is served.
+func sheetXML(a *protocol.Announcement, signer peer.ID, schemaURL string) *factSheet {
 	return &factSheet{
 		SchemaLocation: nsFactSheet + " " + schemaURL,
 		Publisher:      a.Publisher.String(),
+		Signer:         signer.String(),
 		Seq:            a.Seq,
 		Announced:      a.Time.UTC().Format(time.RFC3339Nano),
 		sheet:          a.Practice,
@@ -45,6 +48,7 @@ func (f *factSheet) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
 		xml.Attr{Name: xml.Name{Local: "xmlns:xsi"}, Value: nsXSI},
 		xml.Attr{Name: xml.Name{Local: "xsi:schemaLocation"}, Value: f.SchemaLocation},
 		xml.Attr{Name: xml.Name{Local: "publisher"}, Value: f.Publisher},
+		xml.Attr{Name: xml.Name{Local: "signer"}, Value: f.Signer},
 		xml.Attr{Name: xml.Name{Local: "seq"}, Value: strconv.FormatUint(f.Seq, 10)},
 		xml.Attr{Name: xml.Name{Local: "announced"}, Value: f.Announced})
 	if err := e.EncodeToken(start); err != nil {

@@ -53,6 +53,11 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives store failures (default: discard).
 	Logger *slog.Logger
+	// Chains looks up an organisation's chain of operations, for the name
+	// its operations give (dc:publisher, setName). It is called for
+	// organisation IDs only; nil, an unknown chain or an error means no
+	// name from it (the profile's name serves). node.Node.Chain fits.
+	Chains func(org peer.ID) (*protocol.Chain, error)
 }
 
 func (c Config) withDefaults() Config {

@@ -80,6 +80,7 @@ const factSheetXSD = `<?xml version="1.0" encoding="UTF-8"?>
       <xs:element name="tags" type="k:tagsType" minOccurs="0"/>
     </xs:sequence>
     <xs:attribute name="publisher" type="xs:string" use="required"/>
+    <xs:attribute name="signer" type="xs:string" use="required"/>
     <xs:attribute name="seq" type="xs:unsignedLong" use="required"/>
     <xs:attribute name="announced" type="xs:dateTime" use="required"/>
   </xs:complexType>

@@ -112,7 +112,7 @@ func TestFactSheetFields(t *testing.T) {
 	encode := func(s *protocol.FactSheet) []byte {
 		t.Helper()
 		out, err := xml.Marshal(&metadata{FactSheet: sheetXML(&protocol.Announcement{Publisher: pub, Seq: 1,
-			Time: time.Unix(1700000000, 0), Practice: s}, SchemaFile)})
+			Time: time.Unix(1700000000, 0), Practice: s}, pub, SchemaFile)})
 		if err != nil {
 			t.Fatal(err)
 		}

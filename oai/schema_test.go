@@ -49,7 +49,7 @@ func TestSchemaValidates(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		files = append(files, write(rec.Announcement().Practice.ID, sheetXML(rec.Announcement(), SchemaFile), "factsheet"))
+		files = append(files, write(rec.Announcement().Practice.ID, sheetXML(rec.Announcement(), rec.Signed.Signer(), SchemaFile), "factsheet"))
 	}
 	if len(files) < 40 {
 		t.Fatalf("only %d files", len(files))

@@ -94,9 +94,9 @@ func (c *call) listSets(token string) error {
 		if err != nil {
 			return err
 		}
-		s := set{Spec: setOf(p.ID), Name: p.ID.String()}
+		s := set{Spec: setOf(p.ID), Name: cmp.Or(c.orgName(p.ID), p.ID.String())}
 		if prof != nil {
-			s.Name = cmp.Or(prof.Name, s.Name)
+			s.Name = cmp.Or(c.orgName(p.ID), prof.Name, s.Name)
 			s.Description = []description{{DC: profileDC(prof)}}
 		}
 		sets = append(sets, s)
@@ -167,15 +167,33 @@ func (c *call) record(rec *store.Record, prefix string) (record, error) {
 		if err != nil {
 			return r, err
 		}
-		var name string
-		if prof != nil {
+		name := c.orgName(a.Publisher)
+		if name == "" && prof != nil {
 			name = prof.Name
 		}
 		r.Metadata = &metadata{DC: sheetDC(r.Header.Identifier, a.Practice, name)}
 	case prefixKhan:
-		r.Metadata = &metadata{FactSheet: sheetXML(a, c.schemaURL())}
+		r.Metadata = &metadata{FactSheet: sheetXML(a, rec.Signed.Signer(), c.schemaURL())}
 	}
 	return r, nil
+}
+
+// orgName returns the name an organisation's operations give it, or ""
+// for a plain publisher, an organisation whose chain is not known, or
+// without Config.Chains. A failed look-up is logged and reads as "".
+func (c *call) orgName(pub peer.ID) string {
+	if c.h.cfg.Chains == nil || !protocol.IsOrg(pub) {
+		return ""
+	}
+	ch, err := c.h.cfg.Chains(pub)
+	if err != nil {
+		c.h.cfg.Logger.Warn("Reading an organisation's chain failed.", "org", pub, "err", err)
+		return ""
+	}
+	if ch == nil || !ch.Known() {
+		return ""
+	}
+	return ch.Name()
 }
 
 // profile returns a publisher's profile, nil if it has none, looked up

@@ -1,6 +1,9 @@
 // Package web holds the read-only web page a node serves at its API
 // address: search with facets, one practice's fact sheet with its
-// provenance, charts of the catalogue and the node's network status.
+// provenance (the publisher, an organisation or a plain publisher, and
+// the key that signed, with what that key is to the organisation), a page
+// per organisation (its keys, delegations, revocations, membership lists
+// and practices), charts of the catalogue and the node's network status.
 //
 // The page is static: index.html, a few ES modules and a style sheet,
 // embedded in the binary. It reads only the node's own JSON API under

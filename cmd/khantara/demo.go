@@ -182,13 +182,15 @@ func printGuide(w io.Writer, f *federation.Federation, prog string, keep, once b
 	nodes := f.Nodes()
 	first, last := nodes[0], nodes[len(nodes)-1]
 	fmt.Fprintf(w, "\nThe demo federation is running: %d nodes linked in a line, %s.\n", len(nodes), f.Chain())
-	fmt.Fprintf(w, "Each node has a new, throwaway identity and says so in its profile; your own node is not involved.\n\n")
+	fmt.Fprintf(w, "Each node has a new, throwaway identity and publishes for a made-up organisation; your own node is not involved.\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  NODE\tPUBLISHES\tHOLDS\tPEER ID\tAPI")
+	fmt.Fprintln(tw, "  NODE\tPUBLISHES\tFOR\tHOLDS\tPEER ID\tAPI")
 	for _, d := range nodes {
-		fmt.Fprintf(tw, "  %s\t%d (%s)\t%d\t%s\thttp://%s\n", d.Name, len(d.Publisher.Sheets), strings.Join(d.Publisher.Countries, " "), d.Practices(), d.Node().ID(), d.APIAddr())
+		fmt.Fprintf(tw, "  %s\t%d (%s)\t%s\t%d\t%s\thttp://%s\n", d.Name, len(d.Publisher.Sheets), strings.Join(d.Publisher.Countries, " "),
+			d.For.Slug, d.Practices(), d.Node().ID(), d.APIAddr())
 	}
 	tw.Flush()
+	printOrgs(w, f)
 
 	example := first.Publisher.Sheets[0].ID
 	if slices.ContainsFunc(first.Publisher.Sheets, func(s *protocol.FactSheet) bool { return s.ID == "al-khantara-sicilia" }) {
@@ -203,16 +205,17 @@ func printGuide(w io.Writer, f *federation.Federation, prog string, keep, once b
 	fmt.Fprintf(w, "(every node serves one at its API address: search, facets, charts, each practice with its provenance, the network)\n")
 	fmt.Fprintf(w, "\nEach node's home (under %s) tells the CLI where its API is. Try, in another terminal:\n\n", f.Dir())
 	fmt.Fprintf(w, "  %s list\n", withHome(last))
-	fmt.Fprintf(w, "  %s show %s/%s\n", withHome(last), first.Node().ID(), example)
+	fmt.Fprintf(w, "  %s show %s/%s\n", withHome(last), first.For.ID, example)
 	fmt.Fprintf(w, "      # %s\n", via)
 	fmt.Fprintf(w, "  %s search integrazione lavoro      # Italian, stemmed\n", withHome(last))
 	fmt.Fprintf(w, "  %s stats --by dimension\n", withHome(last))
 	fmt.Fprintf(w, "  %s status\n", withHome(last))
 	fmt.Fprintf(w, "  %s peers\n", withHome(nodes[1]))
+	fmt.Fprintf(w, "  %s org show      # %s's organisation: its keys and delegations\n", withHome(first), first.Name)
 	fmt.Fprintf(w, "  curl -s http://%s/api/v1/status\n", last.APIAddr())
 	fmt.Fprintf(w, "\nPublish at one end of the line, read at the other:\n\n")
 	fmt.Fprintf(w, "  %s publish %s\n", withHome(first), filepath.Join(f.Dir(), federation.TryFile))
-	fmt.Fprintf(w, "  %s show %s/%s\n", withHome(last), first.Node().ID(), demo.TrySheetID)
+	fmt.Fprintf(w, "  %s show %s/%s\n", withHome(last), first.Org.ID, demo.TrySheetID)
 	fmt.Fprintf(w, "  %s retract %s --reason \"just trying\"\n", withHome(first), demo.TrySheetID)
 	fmt.Fprintf(w, "  %s list --retracted      # retracted on %s too\n", withHome(last), last.Name)
 	fmt.Fprintf(w, "\nAfter that, README.md's five-minute tour sets up a node of your own, with your own identity.\n")
@@ -224,4 +227,36 @@ func printGuide(w io.Writer, f *federation.Federation, prog string, keep, once b
 	default:
 		fmt.Fprintf(w, "Stop the demo with Ctrl-C; it then removes %s (--keep keeps it).\n", f.Dir())
 	}
+}
+
+// printOrgs lists the demo's organisations: who runs which node, the
+// network's list and the member it publishes for, and where the rotation
+// keys are.
+func printOrgs(w io.Writer, f *federation.Federation) {
+	fmt.Fprintf(w, "\nThe nodes publish for made-up organisations, each created by the demo with a rotation key of its own:\n\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  ORGANISATION\tID\tDELEGATES")
+	for _, o := range f.Orgs() {
+		var dels []string
+		for _, d := range o.Delegates {
+			var may []string
+			for _, k := range d.May {
+				may = append(may, string(k))
+			}
+			dels = append(dels, fmt.Sprintf("%s (%s)", f.Nodes()[d.Node].Name, strings.Join(may, ", ")))
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", o.Slug, o.ID, strings.Join(dels, "; "))
+	}
+	tw.Flush()
+	for _, o := range f.Orgs() {
+		switch {
+		case o.Network:
+			fmt.Fprintf(w, "  %s: its coordinator's list %q names the others.\n", o.Slug, demo.ListName)
+		case o.Member:
+			fmt.Fprintf(w, "  %s: a member of the network without a node; it delegated %s, which publishes for it.\n",
+				o.Slug, f.Nodes()[o.Delegates[0].Node].Name)
+		}
+	}
+	fmt.Fprintf(w, "\nTheir rotation keys are in %s (demo only: never in a node's home).\n",
+		filepath.Join(f.Dir(), federation.KeysDir))
 }

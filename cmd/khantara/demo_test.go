@@ -17,6 +17,7 @@ import (
 
 	"github.com/khantara/khantara/demo"
 	"github.com/khantara/khantara/demo/federation"
+	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/store"
 )
 
@@ -32,7 +33,8 @@ func TestDemoOnce(t *testing.T) {
 	t.Run("dir", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "fed")
 		out := demoRun(t, 0, "demo", "--once", "--nodes", "2", "--dir", dir)
-		for _, want := range []string{fmt.Sprintf("Every node holds all %d practices and 2 profiles", len(all)), "node2-", "show ", "--once: the demo stops now."} {
+		for _, want := range []string{fmt.Sprintf("Every node holds all %d practices, 3 organisations", len(all)), "node2-", "show ",
+			"names the others", "a member of the network without a node", federation.KeysDir, "--once: the demo stops now."} {
 			if !strings.Contains(out, want) {
 				t.Fatalf("output lacks %q:\n%s", want, out)
 			}
@@ -44,6 +46,20 @@ func TestDemoOnce(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, federation.TryFile)); err != nil {
 			t.Error(err)
 		}
+		// The demo's rotation keys are key files the org commands read.
+		keys, _ := filepath.Glob(filepath.Join(dir, federation.KeysDir, "*.keys"))
+		if len(keys) != 3 {
+			t.Fatalf("want 3 key files, got %v", keys)
+		}
+		for _, k := range keys {
+			raw, err := os.ReadFile(k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if kf, err := parseKeyFile(raw); err != nil || !protocol.IsOrg(kf.org) || len(kf.keys) != 1 || !strings.Contains(out, kf.org.String()) {
+				t.Errorf("%s: %v", k, err)
+			}
+		}
 		for _, h := range homes {
 			if _, err := os.Stat(filepath.Join(h, khome.APIFile)); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("%s/api is left behind: %v", h, err)
@@ -54,8 +70,8 @@ func TestDemoOnce(t *testing.T) {
 			}
 			c, _, err := s.Counts()
 			s.Close()
-			if err != nil || c.Practices != uint64(len(all)) || c.Profiles != 2 {
-				t.Errorf("%s holds %+v (%v); want %d practices, 2 profiles", h, c, err, len(all))
+			if err != nil || c.Practices != uint64(len(all)) || c.Profiles != 3 || c.OrgOps != 3 || c.Lists != 1 {
+				t.Errorf("%s holds %+v (%v); want %d practices, 3 organisations with profiles, a list", h, c, err, len(all))
 			}
 		}
 	})

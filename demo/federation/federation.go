@@ -39,6 +39,7 @@ const (
 type Federation struct {
 	dir   string
 	nodes []*Node
+	orgs  []*Org
 	total int // practices in the demo catalogue
 
 	stop context.CancelFunc // ends the nodes' Group
@@ -54,7 +55,11 @@ type Node struct {
 	Home string
 	// Publisher is what the node publishes.
 	Publisher demo.Publisher
-	d         *daemon.Daemon
+	// Org is the organisation the node publishes for; For is the one
+	// whose ID its share goes under (Org, except on the network's node,
+	// which publishes its share for a member).
+	Org, For *Org
+	d        *daemon.Daemon
 }
 
 // Node is the running node.
@@ -71,7 +76,10 @@ func (n *Node) Practices() uint64 {
 
 // Start starts one node per publisher, each in a new home under dir, each
 // bootstrapping from the one before, writes TryFile to dir, and returns
-// once every node is connected to its predecessor (or ctx ends). On error
+// once every node is connected to its predecessor (or ctx ends) and the
+// demo's organisations (demo.Organisations) exist: each created with a
+// rotation key of its own (written to KeysFile in dir), its genesis
+// delegating its nodes, which publish for it from then on. On error
 // nothing is left running.
 func Start(ctx context.Context, dir string, pubs []demo.Publisher, log *slog.Logger) (_ *Federation, err error) {
 	f := &Federation{dir: dir, done: make(chan struct{})}
@@ -103,6 +111,9 @@ func Start(ctx context.Context, dir string, pubs []demo.Publisher, log *slog.Log
 		if err := waitConnected(ctx, f.nodes[i].Node(), f.nodes[i-1].Node().ID()); err != nil {
 			return nil, errors.Join(fmt.Errorf("%s did not connect to %s: %w", f.nodes[i].Name, f.nodes[i-1].Name, err), f.Shutdown(context.Background()))
 		}
+	}
+	if err := f.organise(ctx, pubs); err != nil {
+		return nil, errors.Join(fmt.Errorf("create the demo's organisations: %w", err), f.Shutdown(context.Background()))
 	}
 	return f, nil
 }

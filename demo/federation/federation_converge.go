@@ -7,17 +7,21 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/khantara/khantara/protocol"
 )
 
-// Publish makes every node announce its profile, then its sheets.
+// Publish makes every organisation announce its profile and the network
+// its membership list, then every node its share of the sheets, under
+// the ID of the organisation it publishes them for (Node.For).
 func (f *Federation) Publish(ctx context.Context) error {
+	if err := f.publishOrgs(ctx); err != nil {
+		return err
+	}
 	for _, n := range f.nodes {
-		prof := n.Publisher.Profile
-		if _, err := n.Node().SetProfile(ctx, &prof); err != nil {
-			return fmt.Errorf("%s: publish the profile: %w", n.Name, err)
-		}
 		for _, s := range n.Publisher.Sheets {
-			if _, err := n.Node().Publish(ctx, s); err != nil {
+			ann := &protocol.Announcement{Kind: protocol.KindPractice, Practice: s}
+			if _, err := n.Node().PublishAs(ctx, n.For.ID, ann); err != nil {
 				return fmt.Errorf("%s: publish %s: %w", n.Name, s.ID, err)
 			}
 		}
@@ -25,7 +29,8 @@ func (f *Federation) Publish(ctx context.Context) error {
 	return nil
 }
 
-// Converge waits until every node holds every practice and profile and all
+// Converge waits until every node holds every practice, every
+// organisation's genesis and profile and the network's list, and all
 // digests agree, writing a line of progress to w as it changes. When ctx's
 // deadline passes first, the error says how far the nodes got.
 func (f *Federation) Converge(ctx context.Context, w io.Writer) error {
@@ -43,8 +48,8 @@ func (f *Federation) Converge(ctx context.Context, w io.Writer) error {
 			last = line
 		}
 		if done {
-			fmt.Fprintf(w, "Every node holds all %d practices and %d profiles, after %v.\n",
-				f.total, len(f.nodes), time.Since(start).Round(10*time.Millisecond))
+			fmt.Fprintf(w, "Every node holds all %d practices, %d organisations with their profiles and the network's list, after %v.\n",
+				f.total, len(f.orgs), time.Since(start).Round(10*time.Millisecond))
 			return nil
 		}
 		select {
@@ -76,7 +81,8 @@ func (f *Federation) progress() (line string, done bool, err error) {
 		}
 		parts[i] = fmt.Sprintf("%s %d/%d", n.Name, c.Practices, f.total)
 		digests[dg.Fingerprint()] = true
-		done = done && c.Practices == uint64(f.total) && c.Profiles == uint64(len(f.nodes))
+		done = done && c.Practices == uint64(f.total) && c.Profiles == uint64(len(f.orgs)) &&
+			c.OrgOps == uint64(len(f.orgs)) && c.Lists == 1
 	}
 	return strings.Join(parts, ", "), done && len(digests) == 1, nil
 }

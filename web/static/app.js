@@ -1,9 +1,10 @@
-// Khantara's web page: a hash router over four read-only views.
+// Khantara's web page: a hash router over five read-only views.
 //
 //   #/  or  #/search?<search params>   search (view-search.js)
 //   #/practice/<publisher>/<id>        one practice (view-practice.js)
 //   #/charts?<search filters>          charts (view-charts.js)
-//   #/network                          this node and its peers (view-network.js)
+//   #/network                          this node, its peers and the organisations (view-network.js)
+//   #/org/<organisation ID>            one organisation (view-org.js)
 //
 // <body data-view> names the view; <body data-state> is "loading" while a
 // view fetches, "ready" once it is fully rendered, "error" when a fetch
@@ -14,8 +15,9 @@ import { render as search } from './view-search.js';
 import { render as practice } from './view-practice.js';
 import { render as charts } from './view-charts.js';
 import { render as network } from './view-network.js';
+import { render as org } from './view-org.js';
 
-const views = { search, practice, charts, network, notfound };
+const views = { search, practice, charts, network, org, notfound };
 const body = document.body;
 const main = document.getElementById('main');
 const errorBox = document.getElementById('error');
@@ -41,6 +43,7 @@ function parse(hash) {
   if (head === 'practice' && rest.length === 2) return { view: 'practice', publisher: rest[0], id: rest[1] };
   if (head === 'charts' && !rest.length) return { view: 'charts', params };
   if (head === 'network' && !rest.length) return { view: 'network' };
+  if (head === 'org' && rest.length === 1) return { view: 'org', id: rest[0] };
   return { view: 'notfound' };
 }
 

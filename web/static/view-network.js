@@ -1,8 +1,10 @@
-// The network view: this node, its catalogue, gossip, peers and syncs
-// (GET /api/v1/status and GET /api/v1/peers).
+// The network view: this node, its catalogue, gossip, peers, syncs and
+// the organisations it holds (GET /api/v1/status, /api/v1/peers and
+// /api/v1/orgs).
 
-import { get } from './api.js';
+import { get, APIError } from './api.js';
 import { h, replace, num, plural, time } from './dom.js';
+import { orgHash } from './org.js';
 
 /** render shows the node's network status in main. */
 export async function render(main, route, ctx) {
@@ -11,10 +13,16 @@ export async function render(main, route, ctx) {
     h('div', { class: 'skeleton block', 'aria-hidden': 'true' })));
   document.title = 'Network – Khantara';
 
-  const [st, peers] = await Promise.all([
+  const [st, peers, orgs] = await Promise.all([
     get('status', null, 'load the node status', ctx.signal),
     get('peers', null, 'load the connected peers', ctx.signal),
+    get('orgs', null, 'load the organisations', ctx.signal).catch((err) => {
+      // A node without the organisations route answers 404: show none.
+      if (err instanceof APIError && err.status === 404) return [];
+      throw err;
+    }),
   ]);
+  const orgList = (orgs ?? []).slice().sort((a, b) => (a.name || a.id).localeCompare(b.name || b.id));
 
   const rejected = Object.entries(st.gossip?.rejected ?? {}).sort(([a], [b]) => a.localeCompare(b));
   const ignored = Object.entries(st.gossip?.ignored ?? {}).sort(([a], [b]) => a.localeCompare(b));
@@ -64,6 +72,13 @@ export async function render(main, route, ctx) {
             .map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', {}, peers.map(peerRow)))),
       peers.length ? null : h('p', { class: 'empty' }, 'No peer is connected. The node keeps dialling its bootstrap peers and the ones it knows.')),
+    h('section', { class: 'panel wide', 'aria-labelledby': 'h-orgs' },
+      h('h2', { id: 'h-orgs' }, `Organisations (${num(orgList.length)})`),
+      orgList.length ? h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': 'h-orgs' },
+        h('table', { id: 'orgs' },
+          h('thead', {}, h('tr', {}, ['Organisation', 'ID', 'Practices'].map((t) => h('th', { scope: 'col' }, t)))),
+          h('tbody', {}, orgList.map(orgRow))))
+        : h('p', { class: 'empty' }, 'This node holds no organisation: every publisher it knows publishes with its own key.')),
     st.syncs?.length ? h('section', { class: 'panel wide', 'aria-labelledby': 'h-syncs' },
       h('h2', { id: 'h-syncs' }, 'Last sync with each peer'),
       h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': 'h-syncs' },
@@ -94,6 +109,13 @@ function peerRow(p) {
     h('td', { class: s?.error ? 'warn' : null }, s
       ? [time(s.at), h('br'), `fetched ${num(s.fetched)}, served ${num(s.served)}`, s.error ? [h('br'), `failed: ${s.error}`] : null]
       : 'not yet'));
+}
+
+function orgRow(o) {
+  return h('tr', { dataset: { org: o.id } },
+    h('td', {}, h('a', { href: orgHash(o.id) }, o.name || o.id)),
+    h('td', {}, h('code', { class: 'peer' }, o.id)),
+    h('td', { class: 'num' }, o.practices != null ? num(o.practices) : '—'));
 }
 
 function syncRow(s) {

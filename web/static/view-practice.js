@@ -1,9 +1,11 @@
 // The practice view: one fact sheet laid out like the model fact sheet of
-// the 2012 CoR study, its translations, and its provenance.
+// the 2012 CoR study, its translations, and its provenance: the publisher
+// (an organisation or a plain publisher) and the key that signed.
 
 import { get } from './api.js';
 import { sections } from './fields.js';
 import { h, add, replace, num, eur, label, years, time, countryName, languageName, autonym, webURL } from './dom.js';
+import { loadOrg, keyStatus, orgHash } from './org.js';
 
 /** render shows the practice route.publisher/route.id in main. */
 export async function render(main, route, ctx) {
@@ -16,6 +18,10 @@ export async function render(main, route, ctx) {
 
   const rec = await get(`practices/${encodeURIComponent(publisher)}/${encodeURIComponent(id)}`, null,
     'load this practice', ctx.signal);
+  // An organisation's record is signed by a key other than the
+  // publisher: the organisation's page says what that key is to it.
+  const org = isOrgRecord(rec) ? await loadOrg(rec.publisher, ctx.signal) : null;
+  const who = publisherName(rec, org);
 
   const sheet = rec.practice;
   const article = h('article', { id: 'practice', class: 'practice', dataset: { publisher: rec.publisher, id: rec.id } });
@@ -28,11 +34,11 @@ export async function render(main, route, ctx) {
         ' Its content is no longer part of the catalogue.'),
     ]);
     document.title = `Retracted: ${rec.id} – Khantara`;
-    add(article, provenance(rec));
+    add(article, provenance(rec, org));
   } else {
-    const [header, identification, body] = factSheet(sheet, rec);
+    const [header, identification, body] = factSheet(sheet, who);
     identification.classList.add('practice-side');
-    const prov = provenance(rec);
+    const prov = provenance(rec, org);
     prov.classList.add('practice-side');
     add(article, [header, h('div', { class: 'practice-grid' }, identification, body, prov)]);
     document.title = `${sheet.title} – Khantara`;
@@ -44,7 +50,7 @@ export async function render(main, route, ctx) {
 
 // factSheet lays the sheet out by the sections of fields.js (generated
 // from protocol.Fields): the header, the identification column, the body.
-function factSheet(s, rec) {
+function factSheet(s, who) {
   const lang = s.language;
   const title = h('h1', { id: 'title', tabindex: '-1', lang }, s.title);
   const summary = h('p', { id: 'summary', class: 'summary', lang }, s.summary ?? '');
@@ -53,8 +59,7 @@ function factSheet(s, rec) {
   const note = h('p', { id: 'translation-note', class: 'note', 'aria-live': 'polite' });
   note.hidden = true;
 
-  const publishedBy = rec.profile?.name
-    ? h('p', { class: 'byline' }, 'Published by ', h('strong', {}, rec.profile.name)) : null;
+  const publishedBy = who ? h('p', { class: 'byline' }, 'Published by ', h('strong', {}, who)) : null;
 
   const part = (sec) => {
     if (sec.key === 'objective') {
@@ -156,15 +161,34 @@ function setText(el, value, lang) {
 
 // --- provenance ---
 
-function provenance(rec) {
+// isOrgRecord: the record's publisher is an organisation, whose records
+// its delegates sign (a plain publisher signs its own).
+function isOrgRecord(rec) {
+  return Boolean(rec.organisation) || Boolean(rec.signer && rec.signer !== rec.publisher);
+}
+
+// publisherName is the name to show for the publisher: an organisation's
+// own name, else its profile's.
+function publisherName(rec, org) {
+  return org?.name || rec.organisation || rec.profile?.name || '';
+}
+
+function provenance(rec, org) {
   const verified = rec.signature_verified;
   const row = (field, title, ...value) => [h('dt', {}, title), h('dd', { dataset: { field } }, ...value)];
+  const name = publisherName(rec, org);
   return h('section', { id: 'provenance', class: 'sheet-section provenance', 'aria-labelledby': 'h-provenance' },
     h('h2', { id: 'h-provenance' }, 'Provenance'),
     h('dl', { class: 'facts' },
-      row('publisher', 'Publisher',
-        rec.profile?.name ? [h('span', { class: 'org' }, rec.profile.name), ' '] : null,
-        h('code', { class: 'peer' }, rec.publisher)),
+      isOrgRecord(rec)
+        ? row('publisher', 'Organisation',
+          h('a', { class: 'org', href: orgHash(rec.publisher) }, name || 'this organisation\u2019s page'), ' ',
+          h('code', { class: 'peer' }, rec.publisher),
+          org?.adopts ? h('span', { class: 'formerly' }, 'formerly ', h('code', { class: 'peer' }, org.adopts)) : null)
+        : row('publisher', 'Publisher',
+          name ? [h('span', { class: 'org' }, name), ' '] : null,
+          h('code', { class: 'peer' }, rec.publisher)),
+      signerRow(rec, org),
       row('id', 'Practice ID', h('code', {}, rec.id)),
       row('seq', 'Sequence number', String(rec.seq)),
       row('hash', 'Announcement hash', h('code', { class: 'hash' }, rec.hash)),
@@ -176,6 +200,19 @@ function provenance(rec) {
     h('p', { class: 'note' }, verified
       ? 'The node checked the publisher\u2019s signature over this record again to answer this page.'
       : 'The stored copy failed the signature check: it may be damaged. Do not rely on its content.'));
+}
+
+// signerRow says which key signed and what that key is to the publisher.
+function signerRow(rec, org) {
+  const signer = rec.signer || rec.publisher;
+  let st;
+  if (!isOrgRecord(rec)) st = { role: 'publisher', text: ['the publisher\u2019s own key'] };
+  else if (org) st = keyStatus(org, signer, rec.time, rec.seq);
+  else st = { role: 'unknown', text: ['this node holds no operation of the organisation to say what the key is'] };
+  const warn = st.role === 'revoked' || st.role === 'expired' || st.role === 'unknown';
+  return [h('dt', {}, 'Signing key'),
+    h('dd', { dataset: { field: 'signer', role: st.role } }, h('code', { class: 'peer' }, signer),
+      h('span', { class: warn ? 'key-status warn' : 'key-status' }, st.text))];
 }
 
 // --- building blocks ---

@@ -147,7 +147,8 @@ function renderHits(params, result) {
   ui.toCharts.href = chartsHash(params);
 }
 
-function card(hit) {
+/** card is the result card of one search hit (also the organisation view's practices). */
+export function card(hit) {
   const fact = (name, title, ...value) => h('div', { dataset: { field: name } }, h('dt', {}, title), h('dd', {}, ...value));
   return h('li', { class: 'card', dataset: { publisher: hit.publisher, id: hit.id } },
     h('h3', {}, h('a', { href: practiceHash(hit.publisher, hit.id), lang: hit.language || null }, hit.title)),

@@ -288,6 +288,8 @@ func submitProblem(err error) (int, string) {
 		return http.StatusConflict, "the organisation's chain is not known here"
 	case errors.Is(err, node.ErrSuperseded):
 		return http.StatusConflict, "a newer record holds the slot"
+	case errors.Is(err, node.ErrOrgQuota):
+		return http.StatusConflict, "the organisation has the most operations this node keeps"
 	case errors.Is(err, node.ErrClosed):
 		return http.StatusServiceUnavailable, "the node is shutting down"
 	}

@@ -31,6 +31,10 @@ var (
 	// ErrSuperseded means a newer record of the same publisher holds the
 	// slot of a submitted record.
 	ErrSuperseded = errors.New("the record is superseded")
+	// ErrOrgQuota means an organisation already has protocol.MaxOrgOps
+	// operations here; more are not kept (gossip ignores them, reason
+	// quota).
+	ErrOrgQuota = errors.New("the organisation has the most operations a node keeps")
 
 	// errEventsEnded: the host's event bus closed a subscription the
 	// node still reads.

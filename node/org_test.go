@@ -380,7 +380,7 @@ func TestOrgOpsQuota(t *testing.T) {
 			head = op
 			continue
 		}
-		if _, err := a.Submit(context.Background(), op.Envelope()); !errors.Is(err, errOrgQuota) {
+		if _, err := a.Submit(context.Background(), op.Envelope()); !errors.Is(err, ErrOrgQuota) {
 			t.Fatalf("operation %d submitted: %v", i+2, err)
 		}
 		if r := gossipTo(a, b.ID(), op, true); r != pubsub.ValidationIgnore || a.Stats().Ignored[ReasonQuota] != 1 {

@@ -169,7 +169,7 @@ func (n *Node) storeJudged(ctx context.Context, items []store.Incoming, idx []in
 		if err == nil && c != nil && isOp(in.Signed) {
 			if _, stored := c.Op(in.Signed.Hash()); !stored {
 				if counted[a.Publisher]++; len(c.Ops())+counted[a.Publisher] > protocol.MaxOrgOps {
-					err = errOrgQuota
+					err = ErrOrgQuota
 				}
 			}
 		}
@@ -209,7 +209,7 @@ func (n *Node) judged(in store.Incoming, err error) (bool, error) {
 		n.stats.rejected[reasonIndex(ReasonUnauthorised)].Add(1)
 	case errors.Is(err, protocol.ErrRevoked):
 		n.stats.ignored[reasonIndex(ReasonRevoked)].Add(1)
-	case errors.Is(err, errOrgQuota):
+	case errors.Is(err, ErrOrgQuota):
 		n.stats.ignored[reasonIndex(ReasonQuota)].Add(1)
 	default:
 		return false, err

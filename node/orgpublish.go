@@ -160,7 +160,7 @@ func (n *Node) precheck(sg *protocol.Signed) error {
 	switch {
 	case errors.Is(err, protocol.ErrChainPending):
 		return fmt.Errorf("the chain is not known yet (%w); submit the operations it needs first", err)
-	case errors.Is(err, errOrgQuota):
+	case errors.Is(err, ErrOrgQuota):
 		return fmt.Errorf("%w (%d)", err, protocol.MaxOrgOps)
 	}
 	return err

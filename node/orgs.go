@@ -1,7 +1,6 @@
 package node
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 
@@ -15,10 +14,6 @@ import (
 // at most protocol.MaxOrgOps operations, cheap to rebuild, and hostile
 // gossip naming random organisations must not grow the cache.
 const maxChains = 4096
-
-// errOrgQuota: an organisation already has protocol.MaxOrgOps operations
-// here; more are ignored (ReasonQuota).
-var errOrgQuota = errors.New("the organisation has the most operations a node keeps")
 
 // orgs keeps a *protocol.Chain per organisation, built from the
 // operations the store holds (store.OrgOps) and cached. It is safe for
@@ -93,7 +88,7 @@ func (o *orgs) invalidate(orgIDs ...peer.ID) {
 // authorise judges a record against its organisation's chain: nil for a
 // record of a plain publisher or one the chain authorises; otherwise an
 // error wrapping protocol.ErrChainPending, protocol.ErrUnauthorised,
-// protocol.ErrRevoked or errOrgQuota (an operation beyond
+// protocol.ErrRevoked or ErrOrgQuota (an operation beyond
 // protocol.MaxOrgOps, unless the store holds it already). It also returns
 // the chain it used (nil for a plain publisher).
 func (o *orgs) authorise(sg *protocol.Signed) (*protocol.Chain, error) {
@@ -107,7 +102,7 @@ func (o *orgs) authorise(sg *protocol.Signed) (*protocol.Chain, error) {
 	}
 	if ann.Kind == protocol.KindOrg {
 		if _, held := c.Op(sg.Hash()); !held && len(c.Ops()) >= protocol.MaxOrgOps {
-			return c, fmt.Errorf("%w: %s holds %d", errOrgQuota, ann.Publisher, len(c.Ops()))
+			return c, fmt.Errorf("%w: %s holds %d", ErrOrgQuota, ann.Publisher, len(c.Ops()))
 		}
 	}
 	return c, c.Authorise(ann, sg.Signer())

@@ -269,7 +269,7 @@ func (n *Node) judgeOrg(sg *protocol.Signed, from peer.ID) (pubsub.ValidationRes
 			return n.reject(ReasonUnauthorised), false
 		case errors.Is(err, protocol.ErrRevoked):
 			return n.ignore(ReasonRevoked), false
-		case errors.Is(err, errOrgQuota):
+		case errors.Is(err, ErrOrgQuota):
 			return n.ignore(ReasonQuota), false
 		default:
 			n.log.Error("Cannot read the store while validating gossip.", "err", err)

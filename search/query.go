@@ -5,7 +5,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
-	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/khantara/khantara/protocol"
 )
 
 // titleBoost weighs a match in a title against one in the other text.
@@ -88,8 +88,8 @@ func (ix *Index) filterQuery(q *Query) query.Query {
 	pubs := make([]string, len(q.Publisher))
 	for i, p := range q.Publisher {
 		pubs[i] = p
-		if id, err := peer.Decode(p); err == nil {
-			pubs[i] = id.String() // any encoding of a peer ID finds it
+		if id, err := protocol.DecodeID(p); err == nil {
+			pubs[i] = id.String() // any encoding of a peer ID or organisation ID finds it
 		}
 	}
 	terms(fPublisher, pubs)

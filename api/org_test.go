@@ -77,8 +77,8 @@ func TestAPIOrganisations(t *testing.T) {
 	c.ok("PUT", "/api/v1/org", `{"org":"`+org+`"}`, true, &set)
 	var st Status
 	c.ok("GET", "/api/v1/status", "", false, &st)
-	if st.Org != org || st.Organisation != "City of Tests" {
-		t.Fatalf("status after PUT /org: org %q, organisation %q", st.Org, st.Organisation)
+	if st.Org != org || st.Organisation != "City of Tests" || st.OrgName != "City of Tests" || st.OrgKey != "delegated" || len(st.OrgMay) == 0 || st.Trust != "open" {
+		t.Fatalf("status after PUT /org: %+v", st)
 	}
 	var ad Adopted
 	c.ok("POST", "/api/v1/org/adopt", "", true, &ad)

@@ -36,8 +36,22 @@ func (a *apiHandler) status(w http.ResponseWriter, r *http.Request) {
 		Syncs:         []Sync{},
 		Disk:          diskOf(a.n),
 	}
+	st.Trust = a.n.Config().Trust.Mode
+	if st.Trust == "" {
+		st.Trust = node.TrustOpen
+	}
 	if org := a.n.Org(); org != "" {
 		st.Org = org.String()
+		c, err := a.n.Chain(org)
+		if err != nil {
+			a.internal(w, "read the organisation's chain", err)
+			return
+		}
+		ks := c.Status(a.n.ID())
+		st.OrgName, st.OrgKey = c.Name(), ks.Role.String()
+		for _, k := range ks.May {
+			st.OrgMay = append(st.OrgMay, string(k))
+		}
 	}
 	if ix := a.n.Search(); ix != nil {
 		is := ix.Status()

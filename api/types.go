@@ -23,6 +23,18 @@ type Status struct {
 	// Org is the organisation this node publishes for (its ID), empty
 	// when it publishes as itself.
 	Org string `json:"org,omitempty"`
+	// OrgName is the organisation's name at the head of its chain as
+	// this node holds it; empty while the chain is not held.
+	OrgName string `json:"org_name,omitempty"`
+	// OrgKey is what the organisation's head says of this node's key:
+	// "delegated", "revoked", "rotation", or "unknown" (the head does not
+	// name it, or the chain is not held yet). Empty without Org.
+	OrgKey string `json:"org_key,omitempty"`
+	// OrgMay lists the kinds this node's key may publish for the
+	// organisation (or could, before it was revoked).
+	OrgMay []string `json:"org_may,omitempty"`
+	// Trust is the trust mode: open, allowlist or lists.
+	Trust string `json:"trust"`
 	// Peers is the number of connected peers.
 	Peers int `json:"peers"`
 	// Practices counts current practices; Retracted counts retracted

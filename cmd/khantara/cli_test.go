@@ -325,9 +325,25 @@ func TestTables(t *testing.T) {
 		"Peers:             0 connected\n",
 		"Gossip:            9 accepted, 3 (bad_signature 2, too_large 1) rejected, 0 ignored\n",
 		"…therPeer  1 minute ago  4        4        0       0 B   2.0 KiB   0.25s  ok",
+		"Publishes as:      itself, its peer ID",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("status lacks %q:\n%s", want, b.String())
+		}
+	}
+	for _, c := range []struct {
+		st   api.Status
+		want string
+	}{
+		{api.Status{Org: "5ubP5Hx", OrgName: "Ville de Roubaix", OrgKey: "delegated", OrgMay: []string{"practice", "retract"}, Trust: "lists"},
+			"Publishes as:      Ville de Roubaix 5ubP5Hx; this node's key is delegated for practice, retract\nTrust:             lists\n"},
+		{api.Status{Org: "5ubP5Hx", OrgName: "Ville de Roubaix", OrgKey: "revoked"}, "this node's key is REVOKED"},
+		{api.Status{Org: "5ubP5Hx", OrgKey: "unknown"}, "organisation 5ubP5Hx; this node's key is not delegated (yet)"},
+	} {
+		b.Reset()
+		printStatus(&b, c.st, now, 200)
+		if !strings.Contains(b.String(), c.want) {
+			t.Errorf("status lacks %q:\n%s", c.want, b.String())
 		}
 	}
 }

@@ -160,12 +160,34 @@ func indexText(ix *search.Status) string {
 	return s
 }
 
+// publisherText says who this node publishes as: itself, or an
+// organisation, and what the organisation's chain says of the node's key.
+func publisherText(st api.Status) string {
+	if st.Org == "" {
+		return "itself, its peer ID (khantara org init makes an organisation the publisher)"
+	}
+	name := orText(st.OrgName, "organisation")
+	switch st.OrgKey {
+	case "delegated":
+		return fmt.Sprintf("%s %s; this node's key is delegated for %s", name, st.Org, strings.Join(st.OrgMay, ", "))
+	case "revoked":
+		return fmt.Sprintf("%s %s; this node's key is REVOKED: it cannot publish for the organisation", name, st.Org)
+	case "rotation":
+		return fmt.Sprintf("%s %s; this node's key is a rotation key, which signs operations only: delegate a key to publish", name, st.Org)
+	}
+	return fmt.Sprintf("%s %s; this node's key is not delegated (yet): its chain has not arrived here, or does not name the key", name, st.Org)
+}
+
 // printStatus writes status's human output.
 func printStatus(w io.Writer, st api.Status, now time.Time, width int) {
 	f := fields{w: w, width: width}
 	f.add("Peer ID", st.PeerID)
 	f.add("Network", st.Network)
 	f.add("Organisation", orText(st.Organisation, "(no profile yet: khantara profile FILE)"))
+	f.add("Publishes as", publisherText(st))
+	if st.Trust != "" {
+		f.add("Trust", st.Trust)
+	}
 	if !st.StartedAt.IsZero() {
 		f.add("Running since", whenText(st.StartedAt, now))
 	}

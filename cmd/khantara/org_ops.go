@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -213,9 +214,21 @@ func orgRevokeCommand() *cli.Command {
 				return cli.Exit(fmt.Sprintf("%s is not a delegate of %s (khantara org show lists them)", key, x.org.ID), exitUsage)
 			}
 			through := x.org.Delegations[i].MaxSeq
+			// What the revocation takes out of the catalogue, asked for
+			// before it does.
+			held, err := x.cl.Practices(c.Context, api.ListQuery{Publisher: x.org.ID, Retracted: true})
+			if err != nil {
+				return err
+			}
 			ann, err := protocol.Revoke(x.head, x.seq, x.now, key, from, through)
 			p, err := x.submit(c, ann, err)
-			return opDone(c, p, err, fmt.Sprintf("revoked %s from %s; its records up to seq %d stay valid", key, from.Format(time.RFC3339), through))
+			if err := opDone(c, p, err, fmt.Sprintf("revoked %s from %s; its records up to seq %d stay valid", key, from.Format(time.RFC3339), through)); err != nil {
+				return err
+			}
+			if !jsonOutput(c) {
+				printDropped(c.App.Writer, held, key, from)
+			}
+			return nil
 		},
 	}
 }
@@ -287,6 +300,27 @@ func runOrgRotate(c *cli.Context) error {
 		c.App.Writer = c.App.ErrWriter // stdout holds the keys
 	}
 	return opDone(c, p, err, msg)
+}
+
+// printDropped lists the records of held that a revocation of key from
+// from takes out of every replica's catalogue. A dropped record may have
+// replaced an earlier version of its practice, which replicas no longer
+// hold (PROTOCOL.md 12.11): the operator publishes it again.
+func printDropped(w io.Writer, held []api.Practice, key peer.ID, from time.Time) {
+	var gone []api.Practice
+	for _, p := range held {
+		if p.Signer == key.String() && !p.Time.Before(from) {
+			gone = append(gone, p)
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "Every node now drops %s that key signed from %s on:\n", countText(uint64(len(gone)), "record"), from.Format(time.RFC3339))
+	for _, p := range gone {
+		fmt.Fprintf(w, "  %s (seq %d, %s, %s)\n", p.ID, p.Seq, p.Kind, p.Time.Format(time.RFC3339))
+	}
+	fmt.Fprintln(w, "Each of these practices leaves the catalogue, with any earlier version it replaced: publish again those you want (khantara publish FILE).")
 }
 
 // opDone prints the outcome of a submitted operation.

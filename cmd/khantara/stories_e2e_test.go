@@ -130,7 +130,9 @@ func TestOrgStoriesEndToEnd(t *testing.T) {
 	waitFor(t, deadline, "the thief's record at A and X", all, func() bool {
 		return heldSeq(a, city, sheets[4].ID) == thief.Seq && heldSeq(x, city, sheets[4].ID) == thief.Seq
 	})
-	cli(0, "org", "revoke", "--from", leak.Format(time.RFC3339), "--keys", cityKeys, "--home", homeA, b.status.PeerID)
+	// The operator is told which records go (those to publish again).
+	expect(t, bin, 0, []string{"Every node now drops 1 record that key signed", "  " + sheets[4].ID + " (seq "},
+		"org", "revoke", "--from", leak.Format(time.RFC3339), "--keys", cityKeys, "--home", homeA, b.status.PeerID)
 	for _, d := range all {
 		waitFor(t, deadline, d.name+" drops the revoked key's later record", all, func() bool { return heldSeq(d, city, sheets[4].ID) == 0 })
 		if heldSeq(d, city, sheets[1].ID) != pb.Seq {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/khantara/khantara/protocol"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/crypto"
 )
 
 var allKinds = []protocol.Kind{protocol.KindPractice, protocol.KindRetract, protocol.KindProfile, protocol.KindMembers}
@@ -158,6 +159,29 @@ func TestOrgRotationOverturned(t *testing.T) {
 	p3 := org.record(d1, x1, 5, org.base.Add(5*time.Minute), practiceAnn(variant(sheets, 9)))
 	if r := gossipTo(a, b.ID(), p3, true); r != pubsub.ValidationIgnore || a.Stats().Ignored[ReasonRevoked] == 0 {
 		t.Fatalf("the overturned delegate's new record: %v %+v", r, a.Stats().Ignored)
+	}
+	// Outside the window: once the first key has signed, a later
+	// rotation by the second key on the genesis (taking the first key out)
+	// cannot overturn it; it is kept as an abandoned branch and the
+	// delegate it names publishes nothing.
+	d3 := testKey(t, 9205)
+	late, err := protocol.Rotate(org.gen, 6, org.base.Add(6*time.Minute), []crypto.PubKey{org.keys[1].GetPublic()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	late.Org.Delegates = append(late.Org.Delegates, delegation(keyID(t, d3), protocol.KindPractice))
+	x3 := org.by(org.keys[1])(late, nil)
+	submit(t, a, x3)
+	tn.eventually(10*time.Second, "the late rotation kept everywhere", allHold(tn.nodes, x3))
+	for _, n := range tn.nodes {
+		if c, err := n.Chain(org.id); err != nil || c.Head().Hash() != x2.Hash() {
+			t.Fatalf("a rotation by the second key after the first signed changed the head: %v", err)
+		}
+	}
+	p4 := org.record(d3, x3, 7, org.base.Add(7*time.Minute), practiceAnn(variant(sheets, 10)))
+	before := a.Stats().Ignored[ReasonRevoked]
+	if r := gossipTo(a, b.ID(), p4, true); r != pubsub.ValidationIgnore || a.Stats().Ignored[ReasonRevoked] != before+1 {
+		t.Fatalf("the late rotation's delegate: %v %+v", r, a.Stats().Ignored)
 	}
 }
 

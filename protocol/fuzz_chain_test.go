@@ -306,7 +306,7 @@ func sameChain(t *testing.T, c, d *Chain, ops []*Signed, ids []peer.ID) {
 		}
 	}
 	for i, s := range ops {
-		for _, signer := range ids[4:6] {
+		for _, signer := range ids {
 			a := delegatedPractice(c.Org(), s.Hash(), uint64(2+i), t0.Add(time.Duration(i)*time.Hour), "cric-roubaix")
 			ce, de := c.Authorise(a, signer), d.Authorise(a, signer)
 			if (ce == nil) != (de == nil) || (ce != nil && ce.Error() != de.Error()) {

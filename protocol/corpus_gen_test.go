@@ -37,6 +37,16 @@ func TestWriteFuzzCorpus(t *testing.T) {
 			"tabs":    []byte("id:\t\"x\"\n\t- y\n"),
 		},
 	}
+	// Records of organisations (orgSeeds): envelopes and their payloads.
+	for i, sg := range orgSeeds(t) {
+		name := fmt.Sprintf("org-%d-%s", i, sg.Announcement().Kind)
+		corpus["FuzzOpen"][name] = sg.Envelope()
+		b, err := EncodePayload(sg.Announcement())
+		if err != nil {
+			t.Fatal(err)
+		}
+		corpus["FuzzDecodePayload"][name] = b
+	}
 	for target, entries := range corpus {
 		for name, data := range entries {
 			path := filepath.Join("testdata", "fuzz", target, name)

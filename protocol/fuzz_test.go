@@ -2,10 +2,12 @@ package protocol
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 )
@@ -43,7 +45,48 @@ func FuzzOpen(f *testing.F) {
 		if err != nil || again.Hash() != got.Hash() {
 			t.Fatalf("canonical envelope does not reopen: %v", err)
 		}
+		checkOpened(t, got)
 	})
+}
+
+// checkOpened checks what Open says of a record's origin (PROTOCOL.md 3.1
+// step 8 and 12.3) against the envelope's own payload and key.
+func checkOpened(t *testing.T, s *Signed) {
+	t.Helper()
+	msg, _, err := decodeEnvelope(s.Envelope())
+	if err != nil {
+		t.Fatalf("canonical envelope does not decode: %v", err)
+	}
+	if s.Hash() != sha256.Sum256(msg.Payload) {
+		t.Fatal("hash is not the SHA-256 of the payload")
+	}
+	a := s.Announcement()
+	switch {
+	case a.isGenesis():
+		if a.Publisher != OrgID(msg.Payload) || !IsOrg(a.Publisher) || s.Signer() != a.Org.Keys[0] || a.Signer != "" {
+			t.Fatalf("genesis opened with publisher %s, signer %s; OrgID(payload) %s, keys[0] %s", a.Publisher, s.Signer(), OrgID(msg.Payload), a.Org.Keys[0])
+		}
+	case IsOrg(a.Publisher):
+		if a.Signer != s.Signer() || !IsKey(s.Signer()) || (a.Kind == KindOrg) != a.Auth.IsZero() {
+			t.Fatalf("record of organisation %s opened with signer %s (named %s), auth %s", a.Publisher, s.Signer(), a.Signer, a.Auth)
+		}
+	case IsKey(a.Publisher):
+		if a.Publisher != s.Signer() || a.Signer != "" || !a.Auth.IsZero() || a.Kind == KindOrg || a.Kind == KindMembers {
+			t.Fatalf("record of key %s opened with signer %s, kind %s", a.Publisher, s.Signer(), a.Kind)
+		}
+	default:
+		t.Fatalf("opened a record whose publisher %x is neither an organisation nor a key", []byte(a.Publisher))
+	}
+	want := a.Slot()
+	if a.Kind == KindOrg {
+		want = OrgSlotPrefix + s.Hash().String()
+	}
+	if s.Slot() != want {
+		t.Fatalf("slot %q, want %q", s.Slot(), want)
+	}
+	if a.Kind == KindMembers && s.Slot() != MembersSlotPrefix+a.Members.List {
+		t.Fatalf("membership list in slot %q", s.Slot())
+	}
 }
 
 func FuzzDecodePayload(f *testing.F) {
@@ -78,6 +121,20 @@ func FuzzDecodePayload(f *testing.F) {
 		if err := a2.Validate(); err != nil {
 			t.Fatalf("valid announcement invalid after a round trip: %v", err)
 		}
+		// A payload never carries a genesis's publisher: the ID is its
+		// hash's. Every other valid payload names an organisation or a key.
+		switch {
+		case a.isGenesis():
+			if a.Publisher != "" || !IsOrg(OrgID(b)) {
+				t.Fatalf("genesis decoded with publisher %q", a.Publisher)
+			}
+		case IsOrg(a.Publisher):
+			if (a.Kind == KindOrg) != a.Auth.IsZero() {
+				t.Fatalf("organisation record of kind %s with auth %s", a.Kind, a.Auth)
+			}
+		case !IsKey(a.Publisher) || a.Kind == KindOrg || a.Kind == KindMembers:
+			t.Fatalf("valid payload of kind %s with publisher %x", a.Kind, []byte(a.Publisher))
+		}
 	})
 }
 
@@ -107,21 +164,43 @@ func FuzzParseSheet(f *testing.F) {
 }
 
 // orgSeeds are records of organisations for the fuzz corpora: a genesis,
-// a rotation, a delegated practice and a membership list.
+// a rotation, a delegation, a revocation, a genesis that adopts a key,
+// records of delegates (practice, retraction, profile) and a membership
+// list. Every one opens.
 func orgSeeds(t testing.TB) []*Signed {
 	t.Helper()
-	r0, r1, node := testKey(t, 10), testKey(t, 11), testKey(t, 12)
+	r0, r1, node, staff := testKey(t, 10), testKey(t, 11), testKey(t, 12), testKey(t, 13)
 	g := mustSeal(t, genesisAnn("Org", []peer.ID{idOf(t, r0), idOf(t, r1)}, idOf(t, node)), r0)
 	org := g.Announcement().Publisher
 	rot := genesisAnn("Org", []peer.ID{idOf(t, r1)}, idOf(t, node))
 	rot.Publisher, rot.Seq, rot.Org.Prev = org, 2, g.Hash()
+	del, err := Delegate(g, 5, t0.Add(time.Hour), Delegation{Key: idOf(t, staff), May: []Kind{KindPractice, KindRetract}, Until: t0.Add(48 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdel := mustSeal(t, del, r0)
+	rev, err := Revoke(sdel, 0, t0.Add(2*time.Hour), idOf(t, staff), t0.Add(2*time.Hour), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adopts := genesisAnn("Adopter", []peer.ID{idOf(t, r1)}, idOf(t, node))
+	adopts.Org.Adopts = idOf(t, node)
 	members := &Announcement{V: Version, Publisher: org, Seq: 4, Time: t0, Kind: KindMembers, Auth: g.Hash(),
 		Members: &MemberList{List: "network", Title: "Members", Members: []Member{{ID: org, Name: "Org"}, {ID: idOf(t, node)}}}}
+	retract := &Announcement{V: Version, Publisher: org, Seq: 6, Time: t0.Add(time.Hour), Kind: KindRetract, Auth: sdel.Hash(),
+		Retract: &Retraction{ID: "cric-roubaix", Reason: "ended"}}
+	profile := &Announcement{V: Version, Publisher: org, Seq: 7, Time: t0, Kind: KindProfile, Auth: g.Hash(),
+		Profile: &Profile{Name: "Org", Country: "FR", Level: "municipality"}}
 	return []*Signed{
 		g,
 		mustSeal(t, rot, r0),
 		mustSeal(t, delegatedPractice(org, g.Hash(), 3, t0, "cric-roubaix"), node),
 		mustSeal(t, members, node),
+		sdel,
+		mustSeal(t, rev, r1),
+		mustSeal(t, adopts, r1),
+		mustSeal(t, retract, staff),
+		mustSeal(t, profile, node),
 	}
 }
 

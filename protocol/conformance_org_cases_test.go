@@ -60,7 +60,9 @@ func hashHex(payload string) string {
 }
 
 // opBody is orgBody following the genesis.
-func opBody(over ...string) string { return orgBody(append([]string{"prev", q(vecGenesisHash)}, over...)...) }
+func opBody(over ...string) string {
+	return orgBody(append([]string{"prev", q(vecGenesisHash)}, over...)...)
+}
 
 // orgOp writes the operation org after the genesis, signed by keys[0]
 // (seq 2); over changes the top-level members.
@@ -109,7 +111,9 @@ func revocationOf(over ...string) string {
 // organisation ID: a full sha2-256 multihash ("Qm...").
 var sha256PeerID = peer.ID("\x12\x20" + strings.Repeat("\x07", 32)).String()
 
-func okBy(seed byte, name, payload string) vcase { return vcase{name: name, payload: payload, seed: seed} }
+func okBy(seed byte, name, payload string) vcase {
+	return vcase{name: name, payload: payload, seed: seed}
+}
 
 func badBy(seed byte, name, payload, reason, field string) vcase {
 	return vcase{name: name, payload: payload, seed: seed, reason: reason, field: field}

@@ -17,10 +17,10 @@ import (
 // 12.4-12.6). Every expectation is written here by hand from the rules
 // of the document; the generator only signs and encodes.
 
-// chainSeeds are the keys of the scenarios: rotation keys r0, r1, r2
+// chainVectorKeys are the keys of the scenarios: rotation keys r0, r1, r2
 // (the genesis's keys, in priority order), delegates d (in the genesis)
 // and d2, and x, a key the organisation never names.
-var chainSeeds = []struct {
+var chainVectorKeys = []struct {
 	name string
 	seed byte
 }{{"r0", seedR0}, {"r1", seedR1}, {"d", seedDelegate}, {"r2", 0x24}, {"d2", 0x25}, {"x", 0x26}}
@@ -40,7 +40,7 @@ func ct(hour, minute, second int) time.Time {
 
 func newChainGen(t *testing.T) *chainGen {
 	g := &chainGen{t: t, keys: map[string]crypto.PrivKey{}, ops: map[string]*Signed{}}
-	for _, s := range chainSeeds {
+	for _, s := range chainVectorKeys {
 		g.keys[s.name] = testKey(t, s.seed)
 	}
 	gen := &Announcement{V: Version, Seq: 1, Time: ct(9, 0, 0), Kind: KindOrg, Org: &OrgOp{
@@ -130,7 +130,7 @@ func chainVectors(t *testing.T) chainFile {
 	g := newChainGen(t)
 	g.buildOps()
 	cf := chainFile{Topic: "organisation chains: 12.4-12.6"}
-	for _, s := range chainSeeds {
+	for _, s := range chainVectorKeys {
 		cf.Keys = append(cf.Keys, chainKey{Name: s.name, Seed: seedHex(s.seed), ID: g.id(s.name).String()})
 	}
 	for _, sp := range g.specs() {

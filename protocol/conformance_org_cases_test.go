@@ -173,6 +173,10 @@ func opCases() []vcase {
 		badBy(seedR0, "revoked-from-year-2101", orgOp(opBody("delegates", "-", "revoked", revocationOf("from", `"2101-01-01T00:00:00Z"`))), "invalid", "org.revoked[0].from"),
 		badBy(seedR0, "revoked-through-2-53", orgOp(opBody("delegates", "-", "revoked", revocationOf("through", "9007199254740992"))), "invalid", "org.revoked[0].through"),
 		badBy(seedR0, "revoked-through-negative", orgOp(opBody("delegates", "-", "revoked", revocationOf("through", "-1"))), "malformed", ""),
+		badBy(seedR0, "revoked-through-absent", orgOp(opBody("delegates", "-", "revoked", revocationOf("through", "-"))), "invalid", "org.revoked[0].through"),
+		okBy(seedR0, "op-revoked-through-0", orgOp(opBody("delegates", "-", "revoked", revocationOf("through", "0")))),
+		badBy(seedR0, "revoked-unknown-member", orgOp(opBody("delegates", "-", "revoked", revocationOf("reason", `"leaked"`))), "malformed", ""),
+		badBy(seedR0, "revoked-through-string", orgOp(opBody("delegates", "-", "revoked", revocationOf("through", `"2"`))), "malformed", ""),
 		badBy(seedR0, "revoked-may-empty", orgOp(opBody("delegates", "-", "revoked", revocationOf("may", `[]`))), "invalid", "org.revoked[0].may"),
 		badBy(seedR0, "key-delegated-and-revoked", orgOp(opBody("revoked", revocationOf())), "invalid", "org.revoked[0].key"),
 	}

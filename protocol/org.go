@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -72,6 +74,34 @@ type Revocation struct {
 	// Through is the highest sequence number of its records that stay
 	// valid (0: none).
 	Through uint64 `json:"through"`
+
+	// noThrough is set when a decoded revocation had no through member:
+	// required, though 0 is a value (Validate reports it).
+	noThrough bool
+}
+
+// revocationWire is a Revocation as the payload holds it: Through a
+// pointer, so that an absent through is told from 0.
+type revocationWire struct {
+	Key     peer.ID   `json:"key"`
+	May     []Kind    `json:"may"`
+	From    time.Time `json:"from"`
+	Through *uint64   `json:"through"`
+}
+
+// unmarshalRevocation decodes a revocation with the decoder's options
+// (payloadOptions: strict, peer IDs by DecodeID), noting an absent
+// through.
+func unmarshalRevocation(dec *jsontext.Decoder, r *Revocation) error {
+	var w revocationWire
+	if err := json.UnmarshalDecode(dec, &w); err != nil {
+		return err
+	}
+	*r = Revocation{Key: w.Key, May: w.May, From: w.From, noThrough: w.Through == nil}
+	if w.Through != nil {
+		r.Through = *w.Through
+	}
+	return nil
 }
 
 // Validate checks the operation's static rules; see FactSheet.Validate.
@@ -127,7 +157,9 @@ func (o *OrgOp) validate(p *problems, prefix string) {
 		} else {
 			checkTime(p, path+".from", r.From)
 		}
-		if r.Through > MaxSeq {
+		if r.noThrough {
+			p.add(path+".through", "is required (0 keeps none of the key's records)")
+		} else if r.Through > MaxSeq {
 			p.add(path+".through", "must be at most %d, got %d", uint64(MaxSeq), r.Through)
 		}
 	}

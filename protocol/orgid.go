@@ -80,21 +80,24 @@ func DecodeID(s string) (peer.ID, error) {
 // by DecodeID.
 var payloadOptions = json.JoinOptions(
 	json.RejectUnknownMembers(true),
-	json.WithUnmarshalers(json.UnmarshalFromFunc(func(dec *jsontext.Decoder, id *peer.ID) error {
-		if dec.PeekKind() != '"' {
-			return errors.ErrUnsupported // the default reports the type error
-		}
-		tok, err := dec.ReadToken()
-		if err != nil {
-			return err
-		}
-		v, err := DecodeID(tok.String())
-		if err != nil {
-			return err
-		}
-		*id = v
-		return nil
-	})),
+	json.WithUnmarshalers(json.JoinUnmarshalers(
+		json.UnmarshalFromFunc(func(dec *jsontext.Decoder, id *peer.ID) error {
+			if dec.PeekKind() != '"' {
+				return errors.ErrUnsupported // the default reports the type error
+			}
+			tok, err := dec.ReadToken()
+			if err != nil {
+				return err
+			}
+			v, err := DecodeID(tok.String())
+			if err != nil {
+				return err
+			}
+			*id = v
+			return nil
+		}),
+		json.UnmarshalFromFunc(unmarshalRevocation),
+	)),
 )
 
 // isGenesis reports whether a is the first operation of an organisation:

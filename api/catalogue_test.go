@@ -177,7 +177,7 @@ func TestAPIFederatedCatalogue(t *testing.T) {
 	t.Run("status", func(t *testing.T) {
 		var st Status
 		ca.ok("GET", "/api/v1/status", "", false, &st)
-		want := Status{PeerID: a.ID().String(), Network: a.Config().Network, Organisation: "Ville de Roubaix", Peers: 1,
+		want := Status{PeerID: a.ID().String(), Network: a.Config().Network, Organisation: "Ville de Roubaix", Trust: "open", Peers: 1,
 			Practices: 4, Retracted: 1, Profiles: 2, Publishers: 2}
 		got := st
 		got.Addrs, got.Digest, got.StartedAt, got.Gossip, got.Syncs = nil, "", time.Time{}, Gossip{}, nil

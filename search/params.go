@@ -57,13 +57,16 @@ const (
 	queryMinYear, queryMaxYear = 1900, 2100
 	// queryMaxPeerID bounds a publisher value, in bytes.
 	queryMaxPeerID = 128
+	// queryMaxCity bounds a city value, in bytes: a country code, '/'
+	// and a city of at most protocol.MaxPlaceLen characters.
+	queryMaxCity = 3 + 4*protocol.MaxPlaceLen
 )
 
 // queryParams are the URL names of a Query's fields, in the order of
 // the fields.
 var queryParams = []string{
 	"q", "country", "dimension", "target_group", "funding_source", "achievement",
-	"evaluation", "publisher", "language", "has_translation", "ongoing",
+	"evaluation", "publisher", "language", "city", "has_translation", "ongoing",
 	"funding_min", "funding_max", "year_from", "year_to", "sort", "offset", "limit",
 }
 
@@ -73,7 +76,8 @@ var querySorts = []string{"relevance", "year", "-year", "funding", "-funding", "
 // ParseQuery reads a Query from its URL form (see Values): q, the
 // filters country, dimension, target_group, funding_source, achievement,
 // evaluation, publisher and language (each repeatable and
-// comma-separated: country=IT,FR is country=IT&country=FR), the flags
+// comma-separated: country=IT,FR is country=IT&country=FR), city
+// (repeatable only: "IT/Palermo", see Query.City), the flags
 // has_translation and ongoing (1, 0, true or false), funding_min and
 // funding_max (whole euros), year_from, year_to, sort, offset and limit.
 // An empty value is the same as none. Country codes may be given in
@@ -103,6 +107,7 @@ func ParseQuery(v url.Values, extra ...string) (Query, error) {
 	q.Evaluation = v["evaluation"]
 	q.Publisher = v["publisher"]
 	q.Language = v["language"]
+	q.City = v["city"]
 	if q.HasTranslation, err = paramBool(v, "has_translation"); err != nil {
 		return Query{}, err
 	}
@@ -156,6 +161,9 @@ func (q Query) Values() url.Values {
 	set("evaluation", strings.Join(q.Evaluation, ","))
 	set("publisher", strings.Join(q.Publisher, ","))
 	set("language", strings.Join(q.Language, ","))
+	for _, c := range q.City {
+		v.Add("city", c)
+	}
 	for k, b := range map[string]*bool{"has_translation": q.HasTranslation, "ongoing": q.Ongoing} {
 		switch {
 		case b == nil:
@@ -204,8 +212,46 @@ func (q Query) Normalized() Query {
 		}
 		return s
 	})
+	q.City = normalizeCities(q.City)
 	q.Sort = strings.TrimSpace(q.Sort)
 	return q
+}
+
+// normalizeCities trims city values, upper-cases their country code and
+// drops empty ones; unlike other filters it does not split at commas.
+func normalizeCities(in []string) []string {
+	var out []string
+	for _, v := range in {
+		if v = strings.TrimSpace(v); v == "" {
+			continue
+		}
+		if cc, city, ok := strings.Cut(v, "/"); ok && utf8.RuneCountInString(cc) == 2 {
+			v = strings.ToUpper(cc) + "/" + strings.TrimSpace(city)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// CityValue is the city facet value of a sheet's country and city,
+// "<country>/<city>", or "" when the sheet gives no city.
+func CityValue(country, city string) string {
+	if strings.TrimSpace(city) == "" {
+		return ""
+	}
+	return country + "/" + city
+}
+
+// checkQueryCity returns what is wrong with a city value, or "".
+func checkQueryCity(v string) string {
+	cc, city, ok := strings.Cut(v, "/")
+	switch {
+	case !ok || city == "":
+		return fmt.Sprintf("%q is not <country>/<city>, as the city facet gives it (example: IT/Palermo)", clip(v))
+	case len(v) > queryMaxCity:
+		return fmt.Sprintf("%d bytes; at most %d", len(v), queryMaxCity)
+	}
+	return checkQueryCountry(cc)
 }
 
 func normalizeValues(in []string, norm func(string) string) []string {
@@ -255,6 +301,7 @@ func (q Query) Validate() error {
 		{"evaluation", q.Evaluation, vocabCheck(protocol.Evaluations)},
 		{"publisher", q.Publisher, checkQueryPeer},
 		{"language", q.Language, checkQueryLanguage},
+		{"city", q.City, checkQueryCity},
 	}
 	for _, l := range lists {
 		if len(l.values) > queryMaxValues {

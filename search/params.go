@@ -57,9 +57,6 @@ const (
 	queryMinYear, queryMaxYear = 1900, 2100
 	// queryMaxPeerID bounds a publisher value, in bytes.
 	queryMaxPeerID = 128
-	// queryMaxCity bounds a city value, in bytes: a country code, '/'
-	// and a city of at most protocol.MaxPlaceLen characters.
-	queryMaxCity = 3 + 4*protocol.MaxPlaceLen
 )
 
 // queryParams are the URL names of a Query's fields, in the order of
@@ -75,10 +72,9 @@ var querySorts = []string{"relevance", "year", "-year", "funding", "-funding", "
 
 // ParseQuery reads a Query from its URL form (see Values): q, the
 // filters country, dimension, target_group, funding_source, achievement,
-// evaluation, publisher and language (each repeatable and
-// comma-separated: country=IT,FR is country=IT&country=FR), city
-// (repeatable only: "IT/Palermo", see Query.City), the flags
-// has_translation and ongoing (1, 0, true or false), funding_min and
+// evaluation, publisher, language (each repeatable and comma-separated:
+// country=IT,FR is country=IT&country=FR) and city (repeatable only), the
+// flags has_translation and ongoing (1, 0, true or false), funding_min and
 // funding_max (whole euros), year_from, year_to, sort, offset and limit.
 // An empty value is the same as none. Country codes may be given in
 // lower case, vocabulary codes in any case, language tags in any
@@ -106,8 +102,7 @@ func ParseQuery(v url.Values, extra ...string) (Query, error) {
 	q.Achievement = v["achievement"]
 	q.Evaluation = v["evaluation"]
 	q.Publisher = v["publisher"]
-	q.Language = v["language"]
-	q.City = v["city"]
+	q.Language, q.City = v["language"], v["city"]
 	if q.HasTranslation, err = paramBool(v, "has_translation"); err != nil {
 		return Query{}, err
 	}
@@ -161,9 +156,7 @@ func (q Query) Values() url.Values {
 	set("evaluation", strings.Join(q.Evaluation, ","))
 	set("publisher", strings.Join(q.Publisher, ","))
 	set("language", strings.Join(q.Language, ","))
-	for _, c := range q.City {
-		v.Add("city", c)
-	}
+	addCities(v, q.City)
 	for k, b := range map[string]*bool{"has_translation": q.HasTranslation, "ongoing": q.Ongoing} {
 		switch {
 		case b == nil:
@@ -217,43 +210,6 @@ func (q Query) Normalized() Query {
 	return q
 }
 
-// normalizeCities trims city values, upper-cases their country code and
-// drops empty ones; unlike other filters it does not split at commas.
-func normalizeCities(in []string) []string {
-	var out []string
-	for _, v := range in {
-		if v = strings.TrimSpace(v); v == "" {
-			continue
-		}
-		if cc, city, ok := strings.Cut(v, "/"); ok && utf8.RuneCountInString(cc) == 2 {
-			v = strings.ToUpper(cc) + "/" + strings.TrimSpace(city)
-		}
-		out = append(out, v)
-	}
-	return out
-}
-
-// CityValue is the city facet value of a sheet's country and city,
-// "<country>/<city>", or "" when the sheet gives no city.
-func CityValue(country, city string) string {
-	if strings.TrimSpace(city) == "" {
-		return ""
-	}
-	return country + "/" + city
-}
-
-// checkQueryCity returns what is wrong with a city value, or "".
-func checkQueryCity(v string) string {
-	cc, city, ok := strings.Cut(v, "/")
-	switch {
-	case !ok || city == "":
-		return fmt.Sprintf("%q is not <country>/<city>, as the city facet gives it (example: IT/Palermo)", clip(v))
-	case len(v) > queryMaxCity:
-		return fmt.Sprintf("%d bytes; at most %d", len(v), queryMaxCity)
-	}
-	return checkQueryCountry(cc)
-}
-
 func normalizeValues(in []string, norm func(string) string) []string {
 	var out []string
 	for _, v := range in {
@@ -274,13 +230,13 @@ func normalizeValues(in []string, norm func(string) string) []string {
 // wrapping ErrBadQuery, naming the parameter by its URL name (offset for
 // Offset, year_from for YearFrom...). It checks: Text at most 1000
 // characters; at most 100 values per filter; country codes ISO 3166-1
-// alpha-2 in upper case; dimension, target_group, funding_source,
-// achievement and evaluation codes from the protocol's vocabularies;
-// publishers that look like peer IDs; language tags in canonical BCP 47
-// form; funding bounds >= 0 with min <= max; years from 1900 to 2100
-// with from <= to (0 is unbounded); a known Sort; Offset from 0 to
-// 2^30; Limit from 0 to 1000. Values as given by users may need
-// Normalized first.
+// alpha-2 in upper case, also in cities (<country>/<city>); dimension,
+// target_group, funding_source, achievement and evaluation codes from
+// the protocol's vocabularies; publishers that look like peer IDs;
+// language tags in canonical BCP 47 form; funding bounds >= 0 with min
+// <= max; years from 1900 to 2100 with from <= to (0 is unbounded); a
+// known Sort; Offset from 0 to 2^30; Limit from 0 to 1000. Values as
+// given by users may need Normalized first.
 func (q Query) Validate() error {
 	if n := utf8.RuneCountInString(q.Text); n > queryMaxText {
 		return badParam("q", "%d characters; at most %d", n, queryMaxText)

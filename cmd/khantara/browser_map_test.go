@@ -65,6 +65,14 @@ func TestBrowserMap(t *testing.T) {
 		if got := firstInt(t, b.text(t, "#result-count")); got != cc.Count {
 			t.Errorf("the search of %s shows %d practices, the API %d", cc.Value, got, cc.Count)
 		}
+		// The map in the navigation is now the map of that search.
+		b.interact(t, "follow the navigation's map", "map", chromedp.Click(chromedp.CSS(`a[data-nav="map"]`)))
+		if h := b.hash(t); h != "#/map?country="+cc.Value {
+			t.Errorf("the navigation's map went to %q, want the map of country %s", h, cc.Value)
+		}
+		if paths := b.attrs(t, "#map path.country.has", "data-code"); !slices.Equal(paths, []string{cc.Value}) {
+			t.Errorf("the map of country=%s colours %v", cc.Value, paths)
+		}
 	})
 
 	t.Run("enter on a place", func(t *testing.T) {
@@ -110,6 +118,7 @@ func TestBrowserMap(t *testing.T) {
 		if d := b.attrs(t, "#map path.arc", "d"); len(d) != len(arcs) || slices.Contains(d, "") {
 			t.Errorf("arc paths %q: want %d drawn", d, len(arcs))
 		}
+		b.saveShot(t, shots, "map-arcs")
 	})
 
 	t.Run("narrow", func(t *testing.T) {

@@ -161,7 +161,12 @@ export function drawMap(data, spec) {
     interactive(el, p, spec.onActivate);
     points.append(el);
   }
-  svg.append(shapes, s('g', { class: 'arcs' }), points);
+  const arrow = s('marker', { id: 'map-arrow', viewBox: '0 0 10 10', refX: 24, refY: 5, markerWidth: 9, markerHeight: 9,
+    orient: 'auto', markerUnits: 'userSpaceOnUse' });
+  arrow.append(s('path', { d: 'M0,1L10,5L0,9z', class: 'arrow' }));
+  const defs = s('defs');
+  defs.append(arrow);
+  svg.append(defs, shapes, s('g', { class: 'arcs' }), points);
   return svg;
 }
 
@@ -204,7 +209,8 @@ export function drawArcs(svg, arcs) {
     if (from.lat === to.lat && from.lon === to.lon) continue;
     const d = path({ type: 'LineString', coordinates: [[from.lon, from.lat], [to.lon, to.lat]] });
     if (!d) continue;
-    const el = s('path', { d, class: 'arc', 'data-from': `${from.country}/${from.city}`, 'data-to': `${to.country}/${to.city}` });
+    const el = s('path', { d, class: 'arc', 'marker-end': 'url(#map-arrow)',
+      'data-from': `${from.country}/${from.city}`, 'data-to': `${to.country}/${to.city}` });
     el.append(s('title', {}, `${from.city} (${from.country}) → ${to.city} (${to.country})`));
     layer.append(el);
     n++;

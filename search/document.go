@@ -54,7 +54,8 @@ func (b *docBuilder) build(a *protocol.Announcement) (*document.Document, error)
 		Dimensions: s.Dimensions, Beneficiaries: s.Beneficiaries,
 		Languages: append([]string{s.Language}, tags...),
 	}
-	sf := sheetFacets{targetGroups: s.TargetGroups, achievement: s.Achievement, evaluation: s.Evaluation}
+	sf := sheetFacets{targetGroups: s.TargetGroups, achievement: s.Achievement, evaluation: s.Evaluation,
+		city: CityValue(s.Country, s.City)}
 	if s.Funding != nil {
 		hit.FundingEUR = s.Funding.AmountEUR
 		sf.sources = s.Funding.Sources
@@ -68,6 +69,9 @@ func (b *docBuilder) build(a *protocol.Announcement) (*document.Document, error)
 	}
 	for _, l := range hit.Languages {
 		b.keyword(doc, fLanguage, l)
+	}
+	if sf.city != "" {
+		b.keyword(doc, fCity, sf.city)
 	}
 	for _, t := range rowTerms(&hit, sf) {
 		b.keyword(doc, fRow, t)

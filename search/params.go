@@ -63,7 +63,7 @@ const (
 // the fields.
 var queryParams = []string{
 	"q", "country", "dimension", "target_group", "funding_source", "achievement",
-	"evaluation", "publisher", "language", "has_translation", "ongoing",
+	"evaluation", "publisher", "language", "city", "has_translation", "ongoing",
 	"funding_min", "funding_max", "year_from", "year_to", "sort", "offset", "limit",
 }
 
@@ -72,9 +72,9 @@ var querySorts = []string{"relevance", "year", "-year", "funding", "-funding", "
 
 // ParseQuery reads a Query from its URL form (see Values): q, the
 // filters country, dimension, target_group, funding_source, achievement,
-// evaluation, publisher and language (each repeatable and
-// comma-separated: country=IT,FR is country=IT&country=FR), the flags
-// has_translation and ongoing (1, 0, true or false), funding_min and
+// evaluation, publisher, language (each repeatable and comma-separated:
+// country=IT,FR is country=IT&country=FR) and city (repeatable only), the
+// flags has_translation and ongoing (1, 0, true or false), funding_min and
 // funding_max (whole euros), year_from, year_to, sort, offset and limit.
 // An empty value is the same as none. Country codes may be given in
 // lower case, vocabulary codes in any case, language tags in any
@@ -102,7 +102,7 @@ func ParseQuery(v url.Values, extra ...string) (Query, error) {
 	q.Achievement = v["achievement"]
 	q.Evaluation = v["evaluation"]
 	q.Publisher = v["publisher"]
-	q.Language = v["language"]
+	q.Language, q.City = v["language"], v["city"]
 	if q.HasTranslation, err = paramBool(v, "has_translation"); err != nil {
 		return Query{}, err
 	}
@@ -156,6 +156,7 @@ func (q Query) Values() url.Values {
 	set("evaluation", strings.Join(q.Evaluation, ","))
 	set("publisher", strings.Join(q.Publisher, ","))
 	set("language", strings.Join(q.Language, ","))
+	addCities(v, q.City)
 	for k, b := range map[string]*bool{"has_translation": q.HasTranslation, "ongoing": q.Ongoing} {
 		switch {
 		case b == nil:
@@ -204,6 +205,7 @@ func (q Query) Normalized() Query {
 		}
 		return s
 	})
+	q.City = normalizeCities(q.City)
 	q.Sort = strings.TrimSpace(q.Sort)
 	return q
 }
@@ -228,13 +230,13 @@ func normalizeValues(in []string, norm func(string) string) []string {
 // wrapping ErrBadQuery, naming the parameter by its URL name (offset for
 // Offset, year_from for YearFrom...). It checks: Text at most 1000
 // characters; at most 100 values per filter; country codes ISO 3166-1
-// alpha-2 in upper case; dimension, target_group, funding_source,
-// achievement and evaluation codes from the protocol's vocabularies;
-// publishers that look like peer IDs; language tags in canonical BCP 47
-// form; funding bounds >= 0 with min <= max; years from 1900 to 2100
-// with from <= to (0 is unbounded); a known Sort; Offset from 0 to
-// 2^30; Limit from 0 to 1000. Values as given by users may need
-// Normalized first.
+// alpha-2 in upper case, also in cities (<country>/<city>); dimension,
+// target_group, funding_source, achievement and evaluation codes from
+// the protocol's vocabularies; publishers that look like peer IDs;
+// language tags in canonical BCP 47 form; funding bounds >= 0 with min
+// <= max; years from 1900 to 2100 with from <= to (0 is unbounded); a
+// known Sort; Offset from 0 to 2^30; Limit from 0 to 1000. Values as
+// given by users may need Normalized first.
 func (q Query) Validate() error {
 	if n := utf8.RuneCountInString(q.Text); n > queryMaxText {
 		return badParam("q", "%d characters; at most %d", n, queryMaxText)
@@ -255,6 +257,7 @@ func (q Query) Validate() error {
 		{"evaluation", q.Evaluation, vocabCheck(protocol.Evaluations)},
 		{"publisher", q.Publisher, checkQueryPeer},
 		{"language", q.Language, checkQueryLanguage},
+		{"city", q.City, checkQueryCity},
 	}
 	for _, l := range lists {
 		if len(l.values) > queryMaxValues {

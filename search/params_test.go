@@ -49,6 +49,8 @@ func TestParamParse(t *testing.T) {
 		{"one year", "year_from=2010&year_to=2010", Query{YearFrom: 2010, YearTo: 2010}},
 		{"sort", "sort=-funding", Query{Sort: "-funding"}},
 		{"paging", "offset=40&limit=20", Query{Offset: 40, Limit: 20}},
+		{"city repeated, not split at commas", "city=it/+Palermo,+Termini+Imerese+&city=DE/Hamburg",
+			Query{City: []string{"IT/Palermo, Termini Imerese", "DE/Hamburg"}}},
 		{"limit bounds", "offset=0&limit=1000", Query{Limit: 1000}},
 		{"everything", "q=x&country=IT&dimension=cultural&target_group=migrants&funding_source=eu&achievement=partially" +
 			"&evaluation=none&publisher=P1&language=it&has_translation=1&ongoing=0&funding_min=1&funding_max=2" +
@@ -131,6 +133,8 @@ func TestParamErrors(t *testing.T) {
 		{"funding_source=city", `funding_source: "city" is not one of local, regional, national, eu, private`},
 		{"achievement=yes", `achievement: "yes" is not one of fully, partially, not_achieved, unknown`},
 		{"evaluation=peer", `evaluation: "peer" is not one of internal, external, none, planned`},
+		{"city=Palermo", `city: "Palermo" is not <country>/<city>, as the city facet gives it (example: IT/Palermo)`},
+		{"city=UK/London", `city: "UK" is not ISO 3166-1; write "GB"`},
 		{"publisher=12D3+KooW", `publisher: "12D3 KooW" is not a peer ID; give one as printed by khantara status or peers`},
 		{"publisher=" + strings.Repeat("a", 129), `publisher: "` + strings.Repeat("a", 39) + `…" is not a peer ID`},
 		{"language=english!", `language: "english!" is not a BCP 47 language tag (examples: en, it, pt-BR)`},

@@ -85,6 +85,7 @@ func (ix *Index) filterQuery(q *Query) query.Query {
 	terms(fAchievement, q.Achievement)
 	terms(fEvaluation, q.Evaluation)
 	terms(fLanguage, q.Language)
+	terms(fCity, q.City)
 	pubs := make([]string, len(q.Publisher))
 	for i, p := range q.Publisher {
 		pubs[i] = p

@@ -12,8 +12,10 @@ import (
 // across the catalogue: "C<country>|<start year>",
 // "D<dimensions>|<funding sources>", "G<achievement>|<evaluation>|
 // <has translation>|<funding range>", "L<languages>", "p<publisher>",
-// and one "t<target group>" per value; parts are separated by '|',
-// values within a part by ','. A search counts whole terms (one map
+// one "t<target group>" per value, and "c<country>/<city>" when the
+// sheet gives a city; parts are separated by '|', values within a part
+// by ',', except in the city term, which is one value (a city may hold
+// both). A search counts whole terms (one map
 // lookup each, about 8 per practice instead of 20 for one term per
 // value) and splits the distinct ones into facet values at the end.
 // The row also holds the figures for sorting and Stats, 'F' funding and
@@ -30,7 +32,7 @@ import (
 // facetNames are the facets of every search.
 var facetNames = []string{
 	"country", "dimension", "target_group", "funding_source", "achievement",
-	"evaluation", "publisher", "language", "start_year", "funding_range", "has_translation",
+	"evaluation", "publisher", "language", "start_year", "funding_range", "has_translation", "city",
 }
 
 // rowGroups maps the code of each facet term of a row to the facets of
@@ -42,6 +44,7 @@ var rowGroups = map[byte][]string{
 	'L': {"language"},
 	'p': {"publisher"},
 	't': {"target_group"},
+	'c': {"city"},
 }
 
 // Codes of row terms read for sorting and Stats.
@@ -52,6 +55,7 @@ const (
 	codeFunding       = 'F'
 	codeBeneficiaries = 'B'
 	codeID            = 'i'
+	codeCity          = 'c'
 )
 
 // isFacetTerm tells the codes of facet terms.
@@ -89,11 +93,12 @@ func fundingRange(eur int64) string {
 type sheetFacets struct {
 	targetGroups, sources   []string
 	achievement, evaluation string
+	city                    string // the city facet value, "" without a city
 }
 
-// rowTerms returns the terms of a practice's row. No value contains '|'
-// or ',': codes, country codes, language tags, years, peer IDs and the
-// range names never do.
+// rowTerms returns the terms of a practice's row. No value but the city
+// contains '|' or ',': codes, country codes, language tags, years, peer
+// IDs and the range names never do.
 func rowTerms(h *Hit, s sheetFacets) []string {
 	term := func(code byte, parts ...string) string { return string(code) + strings.Join(parts, "|") }
 	fr := ""
@@ -111,6 +116,9 @@ func rowTerms(h *Hit, s sheetFacets) []string {
 	for _, v := range s.targetGroups {
 		out = append(out, term('t', v))
 	}
+	if s.city != "" {
+		out = append(out, string(codeCity)+s.city)
+	}
 	if h.FundingEUR != nil {
 		out = append(out, term(codeFunding, strconv.FormatInt(*h.FundingEUR, 10)))
 	}
@@ -122,6 +130,10 @@ func rowTerms(h *Hit, s sheetFacets) []string {
 
 // expandFacetTerm calls add for each facet value of a facet term.
 func expandFacetTerm(term string, add func(facet, value string)) {
+	if term[0] == codeCity {
+		add("city", term[1:])
+		return
+	}
 	facets := rowGroups[term[0]]
 	for i, part := range strings.SplitN(term[1:], "|", len(facets)) {
 		for v := range strings.SplitSeq(part, ",") {

@@ -13,14 +13,19 @@ type Query struct {
 	// assistance, activities, outcomes, transferability and translations.
 	Text string `json:"q,omitempty"`
 
-	Country        []string `json:"country,omitempty"`         // ISO 3166-1 alpha-2
-	Dimension      []string `json:"dimension,omitempty"`       // protocol.Dimensions
-	TargetGroup    []string `json:"target_group,omitempty"`    // protocol.TargetGroups
-	FundingSource  []string `json:"funding_source,omitempty"`  // protocol.FundingSources
-	Achievement    []string `json:"achievement,omitempty"`     // protocol.Achievements
-	Evaluation     []string `json:"evaluation,omitempty"`      // protocol.Evaluations
-	Publisher      []string `json:"publisher,omitempty"`       // peer IDs
-	Language       []string `json:"language,omitempty"`        // the sheet's language or any translation's
+	Country       []string `json:"country,omitempty"`        // ISO 3166-1 alpha-2
+	Dimension     []string `json:"dimension,omitempty"`      // protocol.Dimensions
+	TargetGroup   []string `json:"target_group,omitempty"`   // protocol.TargetGroups
+	FundingSource []string `json:"funding_source,omitempty"` // protocol.FundingSources
+	Achievement   []string `json:"achievement,omitempty"`    // protocol.Achievements
+	Evaluation    []string `json:"evaluation,omitempty"`     // protocol.Evaluations
+	Publisher     []string `json:"publisher,omitempty"`      // peer IDs
+	Language      []string `json:"language,omitempty"`       // the sheet's language or any translation's
+	// City filters by place, each value as the city facet gives it:
+	// "<country>/<city>", the sheet's country and its city exactly (so
+	// "IT/Palermo"). Its URL form is repeated, never comma-separated: a
+	// city may contain commas.
+	City           []string `json:"city,omitempty"`
 	HasTranslation *bool    `json:"has_translation,omitempty"` // has at least one translation
 
 	// FundingMin and FundingMax bound funding.amount_eur, inclusive; a
@@ -78,8 +83,9 @@ type Result struct {
 	Hits  []Hit `json:"hits"`
 	// Facets counts the matching practices per value, for each of
 	// country, dimension, target_group, funding_source, achievement,
-	// evaluation, publisher, language, start_year, funding_range and
-	// has_translation; values ordered by count, then value.
+	// evaluation, publisher, language, start_year, funding_range,
+	// has_translation and city ("<country>/<city>", for sheets that
+	// give a city); values ordered by count, then value.
 	Facets map[string][]FacetValue `json:"facets"`
 	// Took is how long the search took.
 	Took time.Duration `json:"took_ns"`

@@ -3,7 +3,8 @@
 // provenance (the publisher, an organisation or a plain publisher, and
 // the key that signed, with what that key is to the organisation), a page
 // per organisation (its keys, delegations, revocations, membership lists
-// and practices), charts of the catalogue and the node's network status.
+// and practices), charts of the catalogue, an offline map of where the
+// practices are and the node's network status.
 //
 // The page is static: index.html, a few ES modules and a style sheet,
 // embedded in the binary. It reads only the node's own JSON API under
@@ -14,6 +15,11 @@
 // Every answer carries a strict Content-Security-Policy (no inline script
 // or style, no other origin) and Cache-Control: no-cache with an ETag, so
 // a browser revalidates the page after an upgrade of the daemon.
+//
+// The map (static/map.js) draws with the vendored d3-geo and
+// topojson-client (static/vendor) from data embedded in static/map:
+// Natural Earth's countries and a GeoNames gazetteer, made by the program
+// in web/mapdata, run by hand (static/vendor/README.md).
 //
 // static/fields.js, the layout of the practice view, is generated from
 // protocol.Fields by go generate ./web; a test fails when it is stale.

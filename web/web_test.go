@@ -161,13 +161,15 @@ func TestRevalidation(t *testing.T) {
 var (
 	// urlAttr finds src and href attribute values.
 	urlAttr = regexp.MustCompile(`(?i)\b(?:src|href)\s*=\s*"([^"]*)"`)
-	// jsImport finds the module specifiers of static imports.
-	jsImport = regexp.MustCompile(`(?m)^\s*import\s[^'"]*['"]([^'"]+)['"]`)
+	// jsImport finds the module specifiers of static imports and
+	// re-exports ("export ... from").
+	jsImport = regexp.MustCompile(`(?m)^\s*(?:import\s[^'"]*|import|(?:import|export)\s[^'";]*?\bfrom\s*)['"]([^'"]+)['"]`)
 )
 
 // TestIndexReferencesOnlyAssets checks that the page loads nothing but
 // its own files: every src and href of index.html is an existing /assets/
-// file or an in-page link, and every module import resolves to a file.
+// file or an in-page link, and every module import is relative and
+// resolves to an embedded file.
 func TestIndexReferencesOnlyAssets(t *testing.T) {
 	present := map[string]bool{}
 	for _, name := range staticFiles(t) {
@@ -196,15 +198,16 @@ func TestIndexReferencesOnlyAssets(t *testing.T) {
 		}
 	}
 	for name := range present {
-		if path.Ext(name) != ".js" {
+		if ext := path.Ext(name); ext != ".js" && ext != ".mjs" {
 			continue
 		}
 		src, _ := staticFS.ReadFile("static/" + name)
 		for _, m := range jsImport.FindAllStringSubmatch(string(src), -1) {
 			spec := m[1]
-			target, ok := strings.CutPrefix(spec, "./")
-			if !ok || !present[target] {
-				t.Errorf("%s imports %q: want ./<an embedded file>", name, spec)
+			target := path.Join(path.Dir(name), spec)
+			relative := strings.HasPrefix(spec, "./") || strings.HasPrefix(spec, "../")
+			if !relative || strings.HasPrefix(target, "../") || !present[target] {
+				t.Errorf("%s imports %q: want ./ or ../ and an embedded file", name, spec)
 			}
 		}
 	}

@@ -1,8 +1,9 @@
-// Khantara's web page: a hash router over five read-only views.
+// Khantara's web page: a hash router over six read-only views.
 //
 //   #/  or  #/search?<search params>   search (view-search.js)
 //   #/practice/<publisher>/<id>        one practice (view-practice.js)
 //   #/charts?<search filters>          charts (view-charts.js)
+//   #/map?<search filters>             the map of practices (view-map.js)
 //   #/network                          this node, its peers and the organisations (view-network.js)
 //   #/org/<organisation ID>            one organisation (view-org.js)
 //
@@ -16,8 +17,9 @@ import { render as practice } from './view-practice.js';
 import { render as charts } from './view-charts.js';
 import { render as network } from './view-network.js';
 import { render as org } from './view-org.js';
+import { render as map, mapHash } from './view-map.js';
 
-const views = { search, practice, charts, network, org, notfound };
+const views = { search, practice, charts, map, network, org, notfound };
 const body = document.body;
 const main = document.getElementById('main');
 const errorBox = document.getElementById('error');
@@ -42,6 +44,7 @@ function parse(hash) {
   if (!head || (head === 'search' && !rest.length)) return { view: 'search', params };
   if (head === 'practice' && rest.length === 2) return { view: 'practice', publisher: rest[0], id: rest[1] };
   if (head === 'charts' && !rest.length) return { view: 'charts', params };
+  if (head === 'map' && !rest.length) return { view: 'map', params };
   if (head === 'network' && !rest.length) return { view: 'network' };
   if (head === 'org' && rest.length === 1) return { view: 'org', id: rest[0] };
   return { view: 'notfound' };
@@ -79,7 +82,12 @@ async function route() {
   shown = location.hash;
   const r = parse(location.hash);
   const changed = body.dataset.view !== r.view;
-  if (r.view === 'search') lastSearch = location.hash || '#/';
+  if (r.view === 'search') {
+    lastSearch = location.hash || '#/';
+    // The map in the navigation is the map of the last search.
+    const nav = document.querySelector('a[data-nav="map"]');
+    if (nav) nav.href = mapHash(r.params);
+  }
   body.dataset.view = r.view;
   body.dataset.state = 'loading';
   for (const a of document.querySelectorAll('a[data-nav]')) {

@@ -16,9 +16,12 @@ export const FACETS = [
   ['language', 'Language'],
 ];
 
-/** values gives a list parameter's values, repeated or comma-separated. */
+/**
+ * values gives a list parameter's values, repeated or comma-separated;
+ * city values are repeated only (a city may hold commas).
+ */
 export function values(params, name) {
-  const out = params.getAll(name).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const out = params.getAll(name).flatMap((v) => (name === 'city' ? [v] : v.split(','))).map((v) => v.trim()).filter(Boolean);
   return name === 'country' ? out.map((v) => v.toUpperCase()) : out;
 }
 

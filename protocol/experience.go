@@ -226,3 +226,20 @@ func checkRetractID(p *problems, path, id string) {
 		checkID(p, path, id)
 	}
 }
+
+// CompareExperiences orders experience records for display (PROTOCOL.md
+// 13.5), the same on every replica: by time (the instant), then by
+// publisher ID as sync orders them (ComparePublishers), then by slot. It
+// returns -1, 0 or +1. Answers are threaded under the record their
+// in_reply_to names by the reader (Experience.Subject), each level in
+// this order.
+func CompareExperiences(a, b *Signed) int {
+	x, y := a.Announcement(), b.Announcement()
+	if c := x.Time.Compare(y.Time); c != 0 {
+		return c
+	}
+	if c := ComparePublishers(x.Publisher, y.Publisher); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Slot(), b.Slot())
+}

@@ -89,6 +89,8 @@ func conformanceFiles(t *testing.T) map[string]vectorFile {
 		"text.json":     signVectors(t, "text and line (5)", textCases()),
 		"grammar.json":  signVectors(t, "language tags, countries, e-mail, URLs, IDs (5, 5.2, 5.3)", grammarCases()),
 		"time.json":     signVectors(t, "the time member (4)", timeCases()),
+
+		"experience.json": signVectors(t, "experience records: members by type, slots, retraction of experience slots (13)", experienceCases()),
 	}
 }
 

@@ -129,6 +129,7 @@ func TestExperienceInvalid(t *testing.T) {
 		{"id absent", ExperienceQuestion, func(e *Experience) { e.ID = "" }, "id", "is required in a question"},
 		{"id grammar", ExperienceLesson, func(e *Experience) { e.ID = "Exp_1" }, "id", "use 3-64 characters"},
 		{"id in endorsement", ExperienceEndorsement, func(e *Experience) { e.ID = "endorse-1" }, "id", "is not allowed in an endorsement"},
+		{"about absent", ExperienceLesson, func(e *Experience) { e.About = About{} }, "about", "is required"},
 		{"about publisher absent", ExperienceLesson, func(e *Experience) { e.About.Publisher = "" }, "about.publisher", "is required"},
 		{"about publisher other form", ExperienceLesson, func(e *Experience) { e.About.Publisher = rsa }, "about.publisher", "neither"},
 		{"about id absent", ExperienceLesson, func(e *Experience) { e.About.ID = "" }, "about.id", "is required"},

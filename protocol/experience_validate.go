@@ -99,7 +99,11 @@ func (e *Experience) validate(p *problems, prefix string) {
 	case !known:
 		p.add(prefix+"type", "%q is not one of %s", truncate(string(e.Type), 40), strings.Join(ExperienceTypes, ", "))
 	}
-	e.About.validate(p, prefix+"about.")
+	if e.About == (About{}) {
+		p.add(prefix+"about", "is required: the practice's publisher and ID")
+	} else {
+		e.About.validate(p, prefix+"about.")
+	}
 	checkLang(p, prefix+"language", e.Language, true)
 	for _, m := range expMembers {
 		path := prefix + m.name

@@ -1,9 +1,12 @@
 package protocol
 
 import (
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -150,5 +153,38 @@ func TestExperienceSubject(t *testing.T) {
 		case typ != ExperienceAnswer && (replyPub != "" || replySlot != ""):
 			t.Errorf("%s replies to %s %q", typ, replyPub, replySlot)
 		}
+	}
+}
+
+func TestCompareExperiences(t *testing.T) {
+	k1, k2 := testKey(t, 1), testKey(t, 2)
+	seal := func(k int, tm time.Time, id string) *Signed {
+		e := testExperience(t, ExperienceLesson, false)
+		e.ID = id
+		return mustSeal(t, &Announcement{V: Version, Seq: 1, Time: tm, Kind: KindExperience, Experience: e}, []crypto.PrivKey{k1, k2}[k])
+	}
+	low, high := 0, 1
+	if ComparePublishers(idOf(t, k1), idOf(t, k2)) > 0 {
+		low, high = 1, 0
+	}
+	later := t0.Add(time.Minute)
+	// The wanted order: time first, then publisher bytes, then slot; the
+	// same instant written with another offset is the same time.
+	want := []*Signed{
+		seal(high, t0, "zzz"),
+		seal(low, later, "bbb"),
+		seal(low, later.In(time.FixedZone("CET", 3600)), "ccc"),
+		seal(high, later, "aaa"),
+	}
+	got := slices.Clone(want)
+	slices.Reverse(got)
+	slices.SortFunc(got, CompareExperiences)
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("position %d: %s %s, want %s %s", i, got[i].Announcement().Publisher, got[i].Slot(), want[i].Announcement().Publisher, want[i].Slot())
+		}
+	}
+	if CompareExperiences(want[0], want[0]) != 0 {
+		t.Fatal("a record is not equal to itself")
 	}
 }

@@ -94,6 +94,8 @@ func experienceCommonCases() []vcase {
 		bad("language-absent", exp(ExperienceLesson, "language", "-"), "invalid", "experience.language"),
 		bad("language-not-canonical", exp(ExperienceLesson, "language", `"EN"`), "invalid", "experience.language"),
 		bad("text-null", exp(ExperienceLesson, "text", `null`), "malformed", ""),
+		bad("text-invalid-utf8", exp(ExperienceLesson, "text", "\"ferm\xe9\""), "invalid", "experience.text"),
+		bad("about-id-lone-surrogate", exp(ExperienceLesson, "about", `{"publisher":"`+vecPublisher+`","id":"cric\ud800"}`), "invalid", "experience.about.id"),
 		bad("unknown-member", exp(ExperienceLesson, "rating", `5`), "malformed", ""),
 		bad("body-absent", ann("experience", "-"), "invalid", "experience"),
 		bad("two-bodies", ann("experience", object(expBases[ExperienceLesson]), "retract", `{"id":"cric-roubaix"}`), "invalid", ""),

@@ -141,7 +141,7 @@ func (e *Experience) validateTranslations(p *problems, prefix string) {
 		}
 		switch {
 		case untitled && tr.Title != "":
-			p.add(path+".title", "is not allowed in an endorsement (adaptation, lesson, question, answer)")
+			p.add(path+".title", "is not allowed in an endorsement, which has no title")
 		default:
 			checkLine(p, path+".title", tr.Title, MaxTitleLen, titled)
 		}

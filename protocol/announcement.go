@@ -43,7 +43,7 @@ const ProfileSlot = "_profile"
 
 // Announcement is the signed unit of the protocol: one publisher's
 // statement at one point of its sequence. Exactly one of Practice,
-// Retract, Profile, Org and Members is set, matching Kind.
+// Retract, Profile, Org, Members and Experience is set, matching Kind.
 type Announcement struct {
 	// V is the protocol version, Version.
 	V int `json:"v"`
@@ -74,12 +74,16 @@ type Announcement struct {
 	Profile  *Profile    `json:"profile,omitempty"`
 	Org      *OrgOp      `json:"org,omitempty"`
 	Members  *MemberList `json:"members,omitempty"`
+	// Experience is the body of kind experience (PROTOCOL.md section 13).
+	Experience *Experience `json:"experience,omitempty"`
 }
 
 // Slot is the subject of the announcement in the catalogue state: the
-// practice ID for practices and retractions, ProfileSlot for profiles,
-// MembersSlotPrefix and the list's name for membership lists. It is ""
-// for KindOrg, whose slot depends on the hash: use Signed.Slot.
+// practice ID for practices, the retracted slot (a practice ID or an
+// experience record's slot) for retractions, ProfileSlot for profiles,
+// MembersSlotPrefix and the list's name for membership lists, and
+// Experience.Slot for experience records. It is "" for KindOrg, whose
+// slot depends on the hash: use Signed.Slot.
 func (a *Announcement) Slot() string {
 	switch {
 	case a.Kind == KindPractice && a.Practice != nil:
@@ -90,18 +94,24 @@ func (a *Announcement) Slot() string {
 		return ProfileSlot
 	case a.Kind == KindMembers && a.Members != nil:
 		return MembersSlotPrefix + a.Members.List
+	case a.Kind == KindExperience && a.Experience != nil:
+		return a.Experience.Slot()
 	}
 	return ""
 }
 
 // IsV1 reports whether the announcement is a v1 record (PROTOCOL.md
-// 12.8): its publisher is a key ID and its kind is practice, retract or
-// profile. Every other record is a v2 record, which v1 peers cannot check
-// and which therefore never reaches them.
+// 12.8): its publisher is a key ID and it is a practice, a profile or the
+// retraction of a practice (its id a practice ID, not an experience
+// record's slot). Every other record is a v2 record, experience records
+// and their retractions included, which v1 peers cannot check and which
+// therefore never reaches them.
 func (a *Announcement) IsV1() bool {
 	switch a.Kind {
-	case KindPractice, KindRetract, KindProfile:
+	case KindPractice, KindProfile:
 		return IsKey(a.Publisher)
+	case KindRetract:
+		return IsKey(a.Publisher) && a.Retract != nil && idPattern.MatchString(a.Retract.ID)
 	}
 	return false
 }
@@ -110,7 +120,8 @@ func (a *Announcement) IsV1() bool {
 func IsV1(s *Signed) bool { return s.ann.IsV1() }
 
 // Validate checks the announcement and its payload against every rule of
-// the protocol that needs no state (sections 4, 5 and 12 of PROTOCOL.md)
+// the protocol that needs no state (sections 4, 5, 12 and 13 of
+// PROTOCOL.md)
 // and returns nil or a *ValidationError.
 func (a *Announcement) Validate() error {
 	var p problems
@@ -134,13 +145,13 @@ func (a *Announcement) Validate() error {
 // payload.
 func (a *Announcement) validatePayload(p *problems) {
 	set := 0
-	for _, ok := range []bool{a.Practice != nil, a.Retract != nil, a.Profile != nil, a.Org != nil, a.Members != nil} {
+	for _, ok := range []bool{a.Practice != nil, a.Retract != nil, a.Profile != nil, a.Org != nil, a.Members != nil, a.Experience != nil} {
 		if ok {
 			set++
 		}
 	}
 	if set != 1 {
-		p.add("", "exactly one of practice, retract, profile, org and members must be set, got %d", set)
+		p.add("", "exactly one of practice, retract, profile, org, members and experience must be set, got %d", set)
 	}
 	switch a.Kind {
 	case KindPractice:
@@ -173,8 +184,14 @@ func (a *Announcement) validatePayload(p *problems) {
 		} else {
 			a.Members.validate(p, "members.")
 		}
+	case KindExperience:
+		if a.Experience == nil {
+			p.add("experience", "is required for kind %q", a.Kind)
+		} else {
+			a.Experience.validate(p, "experience.")
+		}
 	default:
-		p.add("kind", "%q is not one of practice, retract, profile, org, members", truncate(string(a.Kind), 40))
+		p.add("kind", "%q is not one of practice, retract, profile, org, members, experience", truncate(string(a.Kind), 40))
 	}
 }
 

@@ -1,7 +1,11 @@
 // Package protocol defines what a Khantara practice is on the wire: the v1
 // fact sheet, the signed announcement that carries it, their validation
 // rules and limits, and the versioned identifiers (envelope domain, payload
-// type, gossip topic, sync protocol) that peers must agree on.
+// type, gossip topic, sync protocol) that peers must agree on. Besides
+// practices it defines the other kinds of record: profiles, retractions,
+// organisations' operations and membership lists (org.go, members.go),
+// and experience records (experience.go: what one publisher says about a
+// practice, its own or another's).
 //
 // The package is pure: it performs no I/O, holds no state and imports no
 // storage or networking code of ours. Everything in it is safe for concurrent

@@ -155,9 +155,11 @@ type Profile struct {
 	Description string `json:"description,omitempty"`
 }
 
-// Retraction withdraws one practice of the publisher.
+// Retraction withdraws one practice of the publisher, or one of its
+// experience records.
 type Retraction struct {
-	// ID of the practice withdrawn.
+	// ID is the slot withdrawn: a practice ID, or an experience record's
+	// slot (ExperienceSlot, EndorsementSlot).
 	ID string `json:"id"`
 	// Reason is optional free text.
 	Reason string `json:"reason,omitempty"`

@@ -25,6 +25,9 @@ const (
 	MaxTextLen = 8000
 	// MaxReasonLen bounds the reason of a retraction.
 	MaxReasonLen = 1000
+	// MaxEndorsementTextLen bounds the text of an endorsement (an
+	// experience record of type endorsement) and of its translations.
+	MaxEndorsementTextLen = 500
 	// MaxURLLen bounds every URL.
 	MaxURLLen = 2048
 	// MaxEmailLen bounds the contact e-mail address.
@@ -42,6 +45,9 @@ const (
 	MaxTags = 30
 	// MaxProfileLanguages bounds a profile's languages.
 	MaxProfileLanguages = 30
+	// MaxExperienceTranslations bounds the translations of one
+	// experience record.
+	MaxExperienceTranslations = 30
 
 	// MinYear is the earliest year any year field may hold.
 	MinYear = 1900

@@ -28,8 +28,8 @@ const (
 )
 
 // DelegableKinds are the kinds a delegate may be allowed to publish, in
-// their canonical order.
-var DelegableKinds = []Kind{KindPractice, KindRetract, KindProfile, KindMembers}
+// their canonical order. Only append.
+var DelegableKinds = []Kind{KindPractice, KindRetract, KindProfile, KindMembers, KindExperience}
 
 // OrgOp is an operation of an organisation (kind org): the organisation's
 // whole key state after it. A genesis operation has no Prev.

@@ -15,6 +15,7 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/khantara/khantara/internal/suggest"
+	"github.com/libp2p/go-libp2p/core/peer"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -98,7 +99,7 @@ func parseDocument(data []byte, dst any) (map[string]int, []FieldError, error) {
 		return nil, nil, &ValidationError{Problems: []FieldError{{Msg: "the document must be a mapping of keys to values", Line: root.Line}}}
 	}
 	c.value(root, reflect.TypeOf(dst).Elem(), "")
-	if err := json.Unmarshal(c.buf.Bytes(), dst, json.RejectUnknownMembers(true)); err != nil {
+	if err := json.Unmarshal(c.buf.Bytes(), dst, payloadOptions); err != nil {
 		// The converter checked the shape, so this is a value the JSON
 		// decoder refuses for its own reasons (an integer overflow, say).
 		path := ""
@@ -142,6 +143,10 @@ func (c *converter) value(n *yaml.Node, t reflect.Type, path string) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	if t == peerIDType {
+		c.publisherID(n, path)
+		return
+	}
 	switch t.Kind() {
 	case reflect.Struct:
 		c.structValue(n, t, path)
@@ -166,10 +171,10 @@ func (c *converter) value(n *yaml.Node, t reflect.Type, path string) {
 			return
 		}
 		writeString(&c.buf, n.Value)
-	case reflect.Int, reflect.Int64:
+	case reflect.Int, reflect.Int64, reflect.Uint64:
 		var f float64
 		if n.Kind == yaml.ScalarNode && (n.ShortTag() == "!!int" || n.ShortTag() == "!!float") && n.Decode(&f) == nil &&
-			f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			f == math.Trunc(f) && math.Abs(f) < 1<<53 && (f >= 0 || t.Kind() != reflect.Uint64) {
 			c.buf.WriteString(strconv.FormatInt(int64(f), 10))
 			return
 		}
@@ -192,6 +197,21 @@ func (c *converter) value(n *yaml.Node, t reflect.Type, path string) {
 	default:
 		c.bad(n, path, "cannot be read from a sheet")
 	}
+}
+
+// peerIDType is the type of publisher IDs, which a document writes as
+// text.
+var peerIDType = reflect.TypeFor[peer.ID]()
+
+// publisherID converts a publisher ID: text that DecodeID reads.
+func (c *converter) publisherID(n *yaml.Node, path string) {
+	if n.Kind == yaml.ScalarNode && !isNull(n) {
+		if _, err := DecodeID(n.Value); err == nil {
+			writeString(&c.buf, n.Value)
+			return
+		}
+	}
+	c.bad(n, path, "must be a publisher ID (an organisation ID, or a key's ID such as 12D3KooW…), got %s", describe(n))
 }
 
 // structValue converts a mapping node to the struct type t.

@@ -203,7 +203,7 @@ func (r *Retraction) Validate() error {
 }
 
 func (r *Retraction) validate(p *problems, prefix string) {
-	checkID(p, prefix+"id", r.ID)
+	checkRetractID(p, prefix+"id", r.ID)
 	checkText(p, prefix+"reason", r.Reason, MaxReasonLen)
 }
 

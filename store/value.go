@@ -23,7 +23,7 @@ type stateValue struct {
 
 // kindCodes are the kinds' codes in a state value: their indexes. Only
 // append (stored values hold the codes).
-var kindCodes = []protocol.Kind{protocol.KindPractice, protocol.KindRetract, protocol.KindProfile, protocol.KindOrg, protocol.KindMembers}
+var kindCodes = []protocol.Kind{protocol.KindPractice, protocol.KindRetract, protocol.KindProfile, protocol.KindOrg, protocol.KindMembers, protocol.KindExperience}
 
 func kindCode(k protocol.Kind) byte {
 	for i, c := range kindCodes {

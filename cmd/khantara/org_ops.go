@@ -121,7 +121,11 @@ func parseMay(s string) ([]protocol.Kind, error) {
 	for _, part := range strings.Split(s, ",") {
 		k := protocol.Kind(strings.TrimSpace(part))
 		if !slices.Contains(protocol.DelegableKinds, k) {
-			return nil, cli.Exit(fmt.Sprintf("--may: %q is not a kind; use practice, retract, profile, members", part), exitUsage)
+			kinds := make([]string, len(protocol.DelegableKinds))
+			for i, d := range protocol.DelegableKinds {
+				kinds[i] = string(d)
+			}
+			return nil, cli.Exit(fmt.Sprintf("--may: %q is not a kind; use %s", part, strings.Join(kinds, ", ")), exitUsage)
 		}
 		if !slices.Contains(out, k) {
 			out = append(out, k)
@@ -140,7 +144,7 @@ func orgDelegateCommand() *cli.Command {
 			"lost node key is replaced this way: delegate the new node's key; the\n" +
 			"organisation's practices continue under the same ID.",
 		Flags: keysFlags(
-			&cli.StringFlag{Name: "may", Usage: "the kinds it may publish: `KINDS` from practice,retract,profile,members", Required: true},
+			&cli.StringFlag{Name: "may", Usage: "the kinds it may publish: `KINDS` from practice,retract,profile,members,experience", Required: true},
 			&cli.StringFlag{Name: "until", Usage: "end the delegation at `TIME` (RFC 3339 or a date)"},
 		),
 		HideHelpCommand: true,

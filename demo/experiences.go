@@ -35,9 +35,9 @@ const (
 	// key whose 32-byte seed is "khantara demo: placeholder key..", which
 	// publishes nothing.
 	PlaceholderID = "12D3KooWCqtxSfhR8CXN8DVxtPokr2dT2dj8woPaZ4QdWa63tfZs"
-	// AuthorNetwork, as an author in authors.yaml, is the demo network's
-	// coordinator (the Organisation with Network set), which publishes no
-	// sheets of its own.
+	// AuthorNetwork is the author, in authors.yaml, that names the demo
+	// network's coordinator (the Organisation with Network set), which
+	// publishes no sheets of its own.
 	AuthorNetwork = "network"
 	// authorsFile is the index of authors, in experiences/.
 	authorsFile = "authors.yaml"
@@ -287,9 +287,9 @@ func place(e Experience, network int, countryOrg, practiceOrg, authorOf map[stri
 	own := p.Author == p.About
 	switch {
 	case r.Type == protocol.ExperienceAnswer && !own:
-		return p, fmt.Errorf("an answer is written by the practice's publisher, not by %q", e.By)
+		return p, fmt.Errorf("an answer comes from the practice's own organisation; author %q is another one", e.By)
 	case r.Type != protocol.ExperienceAnswer && own:
-		return p, fmt.Errorf("%s about %q is written by another organisation than the practice's, not by %q", r.Type, r.About.ID, e.By)
+		return p, fmt.Errorf("%s about %q must come from another organisation than the practice's; author %q publishes the practice too", r.Type, r.About.ID, e.By)
 	}
 	return p, nil
 }

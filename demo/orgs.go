@@ -45,9 +45,9 @@ const (
 )
 
 var (
-	mayAll      = []protocol.Kind{protocol.KindPractice, protocol.KindRetract, protocol.KindProfile}
+	mayAll      = []protocol.Kind{protocol.KindPractice, protocol.KindRetract, protocol.KindProfile, protocol.KindExperience}
 	mayPractice = []protocol.Kind{protocol.KindPractice}
-	mayNetwork  = []protocol.Kind{protocol.KindPractice, protocol.KindRetract, protocol.KindProfile, protocol.KindMembers}
+	mayNetwork  = []protocol.Kind{protocol.KindPractice, protocol.KindRetract, protocol.KindProfile, protocol.KindMembers, protocol.KindExperience}
 )
 
 // Organisations lays the demo's organisations out over pubs (from

@@ -12,9 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"unicode"
 
-	"golang.org/x/text/unicode/norm"
+	"github.com/khantara/khantara/internal/placename"
 
 	"github.com/khantara/khantara/demo"
 	"github.com/khantara/khantara/protocol"
@@ -197,7 +196,7 @@ func readGazetteer(t *testing.T) map[string]map[string]mapPlace {
 			if err1 != nil || err2 != nil || math.Abs(lat) > 90 || math.Abs(lon) > 180 {
 				t.Fatalf("places.txt:%d: coordinates %q, %q", n, f[1], f[2])
 			}
-			key := normalName(f[0])
+			key := placename.Normal(f[0])
 			if _, dup := country[key]; dup {
 				t.Errorf("places.txt:%d: %q again in its country (the program keeps one per name)", n, f[0])
 				continue
@@ -211,38 +210,16 @@ func readGazetteer(t *testing.T) map[string]map[string]mapPlace {
 	return out
 }
 
-// normalName is map.js's normalName (and web/mapdata's): NFD without
-// combining marks, lower case, runs of other than letters and digits as
-// one space.
-func normalName(s string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range norm.NFD.String(s) {
-		switch {
-		case unicode.Is(unicode.Mn, r):
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			if space && b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			space = false
-			b.WriteRune(unicode.ToLower(r))
-		default:
-			space = true
-		}
-	}
-	return b.String()
-}
-
 // findPlaces is map.js's findPlaces: the whole name, or else the parts
 // of a list.
 func findPlaces(gaz map[string]map[string]mapPlace, country, city string) []mapPlace {
 	g := gaz[country]
-	if p, ok := g[normalName(city)]; ok {
+	if p, ok := g[placename.Normal(city)]; ok {
 		return []mapPlace{p}
 	}
 	var out []mapPlace
 	for _, part := range regexp.MustCompile(`[,;]`).Split(city, -1) {
-		if p, ok := g[normalName(part)]; ok && !slices.Contains(out, p) {
+		if p, ok := g[placename.Normal(part)]; ok && !slices.Contains(out, p) {
 			out = append(out, p)
 		}
 	}

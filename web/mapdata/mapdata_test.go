@@ -8,21 +8,6 @@ import (
 	"testing"
 )
 
-func TestNormalName(t *testing.T) {
-	for in, want := range map[string]string{
-		"Constanța":      "constanta", // comma below
-		"Constanţa":      "constanta", // cedilla
-		"Stoke-on-Trent": "stoke on trent",
-		" Pécs ":         "pecs",
-		"Göteborg":       "goteborg",
-		"L'Aquila":       "l aquila",
-	} {
-		if got := normalName(in); got != want {
-			t.Errorf("normalName(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestVendorFileRewritesBareImports(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "in.mjs")

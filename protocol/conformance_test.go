@@ -74,27 +74,7 @@ func reasonOf(err error) string {
 func TestConformanceVectors(t *testing.T) {
 	files := conformanceFiles(t)
 	for name, want := range files {
-		path := filepath.Join(conformanceDir, name)
-		b, err := json.MarshalIndent(want, "", "  ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		b = append(b, '\n')
-		if *updateConformance {
-			if err := os.MkdirAll(conformanceDir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		got, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (regenerate with -update)", err)
-		}
-		if !bytes.Equal(got, b) {
-			t.Errorf("%s differs from its generator (regenerate with -update)", path)
-		}
+		got := vectorFileBytes(t, name, want)
 		var vf vectorFile
 		if err := json.Unmarshal(got, &vf); err != nil {
 			t.Fatal(err)
@@ -111,6 +91,35 @@ func TestConformanceVectors(t *testing.T) {
 			t.Errorf("%s/%s has no generator", conformanceDir, e.Name())
 		}
 	}
+}
+
+// vectorFileBytes returns the committed bytes of the vector file name,
+// after writing want there under -update, and fails the test when they
+// are not want's (the file drifted from its generator).
+func vectorFileBytes(t *testing.T, name string, want any) []byte {
+	t.Helper()
+	path := filepath.Join(conformanceDir, name)
+	b, err := json.MarshalIndent(want, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = append(b, '\n')
+	if *updateConformance {
+		if err := os.MkdirAll(conformanceDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (regenerate with -update)", err)
+	}
+	if !bytes.Equal(got, b) {
+		t.Errorf("%s differs from its generator (regenerate with -update)", path)
+	}
+	return got
 }
 
 func checkVector(t *testing.T, v vector) {

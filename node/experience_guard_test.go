@@ -8,7 +8,6 @@ import (
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/store"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
-	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 )
 
 // Until the store can keep a key publisher's experience records apart
@@ -26,8 +25,7 @@ func TestExperienceNotYetKept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg := &pubsub.Message{Message: &pb.Message{Data: sg.Envelope()}, ReceivedFrom: b.ID()}
-	if r := a.validate(context.Background(), b.ID(), msg, true); r != pubsub.ValidationIgnore {
+	if r, _ := validateFrom(a, b.ID(), sg, true); r != pubsub.ValidationIgnore {
 		t.Fatalf("gossip: %v", r)
 	}
 	if _, err := a.apply(context.Background(), []store.Incoming{{Signed: sg, From: b.ID().String()}}); err != nil {

@@ -100,12 +100,23 @@ func submit(t testing.TB, n *Node, sg *protocol.Signed) {
 // the v1 or v2 topic, and hands an accepted message to the ingest loop as
 // the gossip reader does.
 func gossipTo(n *Node, from peer.ID, sg *protocol.Signed, v2 bool) pubsub.ValidationResult {
-	msg := &pubsub.Message{Message: &pb.Message{Data: sg.Envelope()}, ReceivedFrom: from}
-	r := n.validate(context.Background(), from, msg, v2)
-	if v, ok := msg.ValidatorData.(*validated); ok && r == pubsub.ValidationAccept {
+	r, v := validateFrom(n, from, sg, v2)
+	if v != nil {
 		n.enqueue(context.Background(), ingestItem{signed: v.signed, prior: v.prior, from: from})
 	}
 	return r
+}
+
+// validateFrom runs n's validator on sg as if peer from had delivered it
+// on the v1 or v2 topic; for an accepted message it also returns what the
+// validator hands on.
+func validateFrom(n *Node, from peer.ID, sg *protocol.Signed, v2 bool) (pubsub.ValidationResult, *validated) {
+	msg := &pubsub.Message{Message: &pb.Message{Data: sg.Envelope()}, ReceivedFrom: from}
+	r := n.validate(context.Background(), from, msg, v2)
+	if v, ok := msg.ValidatorData.(*validated); ok && r == pubsub.ValidationAccept {
+		return r, v
+	}
+	return r, nil
 }
 
 // waitTopics waits until every pair of connected nodes sees the other

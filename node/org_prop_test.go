@@ -11,8 +11,6 @@ import (
 
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/store"
-	pubsub "github.com/libp2p/go-libp2p-pubsub"
-	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
@@ -121,11 +119,10 @@ func gossipBatch(t *testing.T, replicas []*Node, ds []modelDelivery) {
 	for _, d := range ds {
 		n := replicas[d.to]
 		from := replicas[(d.to+1)%len(replicas)].ID()
-		msg := &pubsub.Message{Message: &pb.Message{Data: d.sg.Envelope()}, ReceivedFrom: from}
-		if n.validate(context.Background(), from, msg, !protocol.IsV1(d.sg)) != pubsub.ValidationAccept {
+		_, v := validateFrom(n, from, d.sg, !protocol.IsV1(d.sg))
+		if v == nil {
 			continue
 		}
-		v := msg.ValidatorData.(*validated)
 		batches[d.to] = append(batches[d.to], store.Incoming{Signed: v.signed, Prior: v.prior, From: from.String()})
 	}
 	for i, b := range batches {

@@ -149,16 +149,22 @@ func (t *writeTx) recordChange(pub peer.ID, slot string, oldPos uint64) (uint64,
 // seqPos returns the feed position kept in the 'q' record of the state
 // (pub, seq, h), or 0 when there is none.
 func seqPos(txn *badger.Txn, pub peer.ID, seq uint64, h [32]byte) (uint64, error) {
+	pos, _, err := seqEntry(txn, pub, seq, h)
+	return pos, err
+}
+
+// seqEntry returns the feed position and the v1 flag kept in the 'q'
+// record of the state (pub, seq, h), or 0 and false when there is none.
+func seqEntry(txn *badger.Txn, pub peer.ID, seq uint64, h [32]byte) (pos uint64, v1 bool, err error) {
 	item, err := txn.Get(seqKey(prefixSeq, pub, seq, h))
 	if errors.Is(err, badger.ErrKeyNotFound) {
-		return 0, nil
+		return 0, false, nil
 	}
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	var pos uint64
-	err = item.Value(func(v []byte) (err error) { pos, _, err = splitSeqValue(v); return })
-	return pos, err
+	err = item.Value(func(v []byte) (err error) { pos, v1, _, err = splitSeqValueV1(v); return })
+	return pos, v1, err
 }
 
 // newEpoch returns a fresh random feed epoch.

@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
+	badger "github.com/dgraph-io/badger/v4"
 	"github.com/khantara/khantara/protocol"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -107,8 +109,9 @@ func dump(t testing.TB, s *Store) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fmt.Fprintf(&b, "publisher %s practices=%d retracted=%d profiles=%d orgops=%d lists=%d equivocations=%d maxseen=%d bytes=%d digest=%d/%d/%x\n",
-			p.ID, p.Practices, p.Retracted, p.Profiles, p.OrgOps, p.Lists, p.Equivocations, p.MaxSeenSeq, p.Bytes, p.Digest.Count, p.Digest.MaxSeq, p.Digest.Fingerprint())
+		fmt.Fprintf(&b, "publisher %s practices=%d retracted=%d profiles=%d orgops=%d lists=%d experiences=%d/%d equivocations=%d maxseen=%d bytes=%d digest=%d/%d/%x v1=%d/%d/%x\n",
+			p.ID, p.Practices, p.Retracted, p.Profiles, p.OrgOps, p.Lists, p.Experiences, p.RetractedExperiences, p.Equivocations, p.MaxSeenSeq, p.Bytes,
+			p.Digest.Count, p.Digest.MaxSeq, p.Digest.Fingerprint(), p.V1.Count, p.V1.MaxSeq, p.V1.Fingerprint())
 	}
 	c, d, err := s.Counts()
 	if err != nil {
@@ -150,5 +153,132 @@ func checkDerived(t testing.TB, s *Store) {
 		if d != p.Digest || states != d.Count {
 			t.Fatalf("publisher %s: summary digest %+v, recomputed %+v, %d state records", p.ID, p.Digest, d, states)
 		}
+		checkV1Summary(t, s, p)
+	}
+	checkV1Keys(t, s)
+	checkExperienceIndex(t, s)
+}
+
+// checkV1Summary recomputes p's v1 digest and experience counts from its
+// state records, decoded.
+func checkV1Summary(t testing.TB, s *Store, p Publisher) {
+	t.Helper()
+	var v1 Digest
+	var exps, rexps uint64
+	for r, err := range s.List(ListOptions{Publisher: p.ID}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := r.Announcement()
+		if protocol.IsV1(r.Signed) {
+			v1.Count++
+			v1.MaxSeq = max(v1.MaxSeq, a.Seq)
+			v1.Sum.Add(r.Signed.Hash())
+		}
+		switch {
+		case a.Kind == protocol.KindExperience:
+			exps++
+		case a.Kind == protocol.KindRetract && protocol.IsExperienceSlot(r.Signed.Slot()):
+			rexps++
+		}
+	}
+	if v1 != p.V1 || exps != p.Experiences || rexps != p.RetractedExperiences {
+		t.Fatalf("publisher %s: V1 %+v, experiences %d/%d; recomputed %+v, %d/%d", p.ID, p.V1, p.Experiences, p.RetractedExperiences, v1, exps, rexps)
+	}
+}
+
+// checkV1Keys compares V1Keys and V1EvidenceDigest with Keys filtered by
+// decoding each envelope.
+func checkV1Keys(t testing.TB, s *Store) {
+	t.Helper()
+	var want []Key
+	var ev Digest
+	for k, err := range s.Keys() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		env, err := s.Envelope(k.Publisher, k.Seq, k.Hash[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		sg, err := protocol.DecodeStored(env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !protocol.IsV1(sg) {
+			continue
+		}
+		want = append(want, k)
+		if r, err := s.Get(k.Publisher, sg.Slot()); err != nil || r.Signed.Hash() != k.Hash {
+			ev.Count++ // not the state: evidence
+			ev.MaxSeq = max(ev.MaxSeq, k.Seq)
+			ev.Sum.Add(k.Hash)
+		}
+	}
+	var got []Key
+	for k, err := range s.V1Keys() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, k)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("V1Keys: %d keys, recomputed %d", len(got), len(want))
+	}
+	if d, err := s.V1EvidenceDigest(); err != nil || d != ev {
+		t.Fatalf("V1EvidenceDigest %+v, %v; recomputed %+v", d, err, ev)
+	}
+}
+
+// checkExperienceIndex checks that the experience index holds exactly the
+// live experience records, each under the practice it is about.
+func checkExperienceIndex(t testing.TB, s *Store) {
+	t.Helper()
+	want := map[string]ExperienceCounts{}
+	type practiceRef struct {
+		pub peer.ID
+		id  string
+	}
+	refs := map[string]practiceRef{}
+	var live uint64
+	for r, err := range s.List(ListOptions{Kinds: []protocol.Kind{protocol.KindExperience}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := r.Announcement().Experience
+		k := string(e.About.Publisher) + "/" + e.About.ID
+		c := want[k]
+		*c.counter(experienceTypeCode(e.Type))++
+		want[k] = c
+		refs[k] = practiceRef{e.About.Publisher, e.About.ID}
+		live++
+		found := false
+		for x, err := range s.Experiences(e.About.Publisher, e.About.ID) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			found = found || x.Signed.Hash() == r.Signed.Hash()
+		}
+		if !found {
+			t.Fatalf("experience %s/%s is not indexed under %s/%s", r.Announcement().Publisher, r.Signed.Slot(), e.About.Publisher, e.About.ID)
+		}
+	}
+	for k, c := range want {
+		got, err := s.ExperienceCounts(refs[k].pub, refs[k].id)
+		if err != nil || got != c {
+			t.Fatalf("ExperienceCounts(%s, %s) = %+v, %v; want %+v", refs[k].pub, refs[k].id, got, err, c)
+		}
+	}
+	var entries uint64
+	err := s.view(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixAbout}})
+		defer it.Close()
+		for it.Seek([]byte{prefixAbout}); it.ValidForPrefix([]byte{prefixAbout}); it.Next() {
+			entries++
+		}
+		return nil
+	})
+	if err != nil || entries != live {
+		t.Fatalf("experience index: %d entries, %d live experience records (%v)", entries, live, err)
 	}
 }

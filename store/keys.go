@@ -20,8 +20,9 @@ const (
 	// change) and the signer's raw peer-ID bytes otherwise (a delegate or
 	// rotation key of an organisation): see seenValue.
 	prefixSeen = 'h'
-	// prefixSeq: 'q' pub seq(8) hash(32) -> pos(8) slot. Derived: the
-	// state by sequence, with its position in the change feed.
+	// prefixSeq: 'q' pub seq(8) hash(32) -> pos(8) flags(1) slot.
+	// Derived: the state by sequence, with its position in the change
+	// feed and whether it is a v1 record (seqV1).
 	prefixSeq = 'q'
 	// prefixPublisher: 'p' pub -> summaryValue. Derived.
 	prefixPublisher = 'p'
@@ -40,12 +41,19 @@ const (
 	// change feed (feed.go), one entry per slot, at the position of the
 	// slot's last change.
 	prefixChange = 'c'
+	// prefixAbout: 'a' len(about)(1) about len(id)(1) id pub slot ->
+	// type(1). Derived: the live experience records (state records of
+	// kind experience) about the practice (about, id), by their
+	// publisher and slot (pub is written as pubKey writes it); the value
+	// is the record's experience type (experienceTypeCode).
+	prefixAbout = 'a'
 )
 
 // schemaVersion is stored under metaSchema. Open upgrades a version-1
-// store (no change feed, no byte counts) by rebuilding its derived
-// records, and refuses any other version.
-const schemaVersion = 2
+// store (no change feed, no byte counts) and a version-2 store (no v1
+// flags, no experience counts, v1 digests or experience index) by
+// rebuilding its derived records, and refuses any other version.
+const schemaVersion = 3
 
 var metaSchema = []byte{prefixMeta, 's', 'c', 'h', 'e', 'm', 'a'}
 
@@ -60,7 +68,7 @@ var (
 )
 
 // derivedPrefixes are dropped and recreated by Rebuild.
-var derivedPrefixes = [][]byte{{prefixSeq}, {prefixPublisher}, {prefixEquivocation}, {prefixChange}}
+var derivedPrefixes = [][]byte{{prefixSeq}, {prefixPublisher}, {prefixEquivocation}, {prefixChange}, {prefixAbout}}
 
 func pubKey(prefix byte, pub peer.ID) []byte {
 	b := make([]byte, 0, 2+len(pub)+8+32+16)
@@ -116,17 +124,52 @@ func changeValue(pub peer.ID, slot string) []byte {
 	return append(b, slot...)
 }
 
-// seqValue is the value of a 'q' record: pos(8) slot.
-func seqValue(pos uint64, slot string) []byte {
-	return append(binary.BigEndian.AppendUint64(nil, pos), slot...)
+// seqV1 is the flag of a 'q' record whose state is a v1 record
+// (protocol.IsV1), which a sync/1 session reconciles (V1Keys).
+const seqV1 = 1
+
+// seqValue is the value of a 'q' record: pos(8) flags(1) slot.
+func seqValue(pos uint64, v1 bool, slot string) []byte {
+	b := make([]byte, 0, 9+len(slot))
+	b = binary.BigEndian.AppendUint64(b, pos)
+	var flags byte
+	if v1 {
+		flags |= seqV1
+	}
+	return append(append(b, flags), slot...)
 }
 
 // splitSeqValue decodes a 'q' value into the feed position and the slot.
 func splitSeqValue(v []byte) (uint64, string, error) {
-	if len(v) < 8 {
-		return 0, "", fmt.Errorf("%w: sequence record of %d bytes", ErrCorrupt, len(v))
+	pos, _, slot, err := splitSeqValueV1(v)
+	return pos, slot, err
+}
+
+// splitSeqValueV1 decodes a 'q' value into the feed position, whether
+// the record is a v1 record, and the slot.
+func splitSeqValueV1(v []byte) (pos uint64, v1 bool, slot string, err error) {
+	if len(v) < 9 {
+		return 0, false, "", fmt.Errorf("%w: sequence record of %d bytes", ErrCorrupt, len(v))
 	}
-	return binary.BigEndian.Uint64(v), string(v[8:]), nil
+	return binary.BigEndian.Uint64(v), v[8]&seqV1 != 0, string(v[9:]), nil
+}
+
+// aboutPrefix is the prefix of the index entries of the experience
+// records about the practice (about, id).
+func aboutPrefix(about peer.ID, id string) []byte {
+	b := make([]byte, 0, 3+len(about)+len(id)+40+16)
+	b = append(b, prefixAbout, byte(len(about)))
+	b = append(b, about...)
+	b = append(b, byte(len(id)))
+	return append(b, id...)
+}
+
+// aboutKey is the index entry of the experience record (pub, slot) about
+// the practice (about, id).
+func aboutKey(about peer.ID, id string, pub peer.ID, slot string) []byte {
+	b := append(aboutPrefix(about, id), byte(len(pub)))
+	b = append(b, pub...)
+	return append(b, slot...)
 }
 
 // splitPub reads the publisher out of a key made by pubKey and returns the rest.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -206,28 +207,29 @@ func TestOrgSignersShareSequence(t *testing.T) {
 	}
 }
 
-// TestSummaryVersion2 reads a summary written before organisations: it
-// decodes with no operations and lists, and is written back as version 3.
-func TestSummaryVersion2(t *testing.T) {
+// TestSummaryVersion4 round-trips a summary and refuses the layouts of
+// earlier schemas (Open rebuilds every summary when it upgrades a store,
+// so a summary of another version is corruption).
+func TestSummaryVersion4(t *testing.T) {
 	want := summary{practices: 3, retracted: 1, profiles: 1, maxSeq: 9, maxSeen: 10, equivocations: 1, bytes: 4096,
-		updated: t0}
+		orgOps: 2, lists: 1, experiences: 5, retractedExp: 2, v1Count: 4, v1MaxSeq: 8, updated: t0}
 	want.sum.Add(protocol.Hash{1})
-	b := []byte{2}
-	for _, n := range want.fields()[:7] {
-		b = binary.BigEndian.AppendUint64(b, *n)
-	}
-	b = append(b, want.sum[:]...)
-	b = binary.BigEndian.AppendUint64(b, uint64(t0.UnixNano()))
-	got, err := decodeSummary(b)
-	if err != nil || got != want {
-		t.Fatalf("version 2 decodes as %+v, %v; want %+v", got, err, want)
-	}
-	want.orgOps, want.lists = 2, 1
-	if back, err := decodeSummary(want.encode()); err != nil || back != want || want.encode()[0] != 3 {
-		t.Fatalf("version 3 round trip: %+v, %v", back, err)
+	want.v1Sum.Add(protocol.Hash{2})
+	b := want.encode()
+	if back, err := decodeSummary(b); err != nil || back != want || b[0] != 4 {
+		t.Fatalf("version 4 round trip: %+v, %v", back, err)
 	}
 	if _, err := decodeSummary(b[:len(b)-1]); err == nil {
 		t.Fatal("a short summary decodes")
+	}
+	v3 := []byte{3}
+	for _, n := range want.fields()[:9] {
+		v3 = binary.BigEndian.AppendUint64(v3, *n)
+	}
+	v3 = append(v3, want.sum[:]...)
+	v3 = binary.BigEndian.AppendUint64(v3, uint64(t0.UnixNano()))
+	if _, err := decodeSummary(v3); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("a version-3 summary decodes: %v", err)
 	}
 }
 

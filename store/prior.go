@@ -81,6 +81,7 @@ type slotFacts struct {
 	cur     *stateValue // the slot's state, header only (no envelope); nil if empty
 	curSize int         // the size of cur's envelope
 	curPos  uint64      // the feed position kept in cur's sequence record
+	curV1   bool        // cur is a v1 record (the flag of its sequence record)
 }
 
 // Prior is what the store held about one announcement when Lookup read it:
@@ -258,6 +259,6 @@ func (f *slotFacts) readState(txn *badger.Txn, pub peer.ID, slot string) error {
 	if err != nil {
 		return err
 	}
-	f.curPos, err = seqPos(txn, pub, f.cur.seq, f.cur.hash)
+	f.curPos, f.curV1, err = seqEntry(txn, pub, f.cur.seq, f.cur.hash)
 	return err
 }

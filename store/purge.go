@@ -11,6 +11,7 @@ import (
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+	"github.com/khantara/khantara/protocol"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -138,6 +139,15 @@ func (s *Store) removePublisher(pub peer.ID) (int, error) {
 				switch p[0] {
 				case prefixState:
 					states++
+					// An experience record leaves the experience index too.
+					k, err := aboutKeyOf(pub, item)
+					if err != nil {
+						it.Close()
+						return err
+					}
+					if k != nil {
+						keys = append(keys, k)
+					}
 				case prefixSeq:
 					err := item.Value(func(v []byte) error {
 						pos, slot, err := splitSeqValue(v)
@@ -188,6 +198,31 @@ func (s *Store) removePublisher(pub peer.ID) (int, error) {
 		return 0, fmt.Errorf("remove publisher %s: %w", pub, err)
 	}
 	return states, nil
+}
+
+// aboutKeyOf returns the experience index entry of the state record
+// item of pub, nil when it is no experience record.
+func aboutKeyOf(pub peer.ID, item *badger.Item) ([]byte, error) {
+	_, slot, err := splitPub(item.Key())
+	if err != nil {
+		return nil, err
+	}
+	var k []byte
+	err = item.Value(func(b []byte) error {
+		v, err := decodeStateValue(b)
+		if err != nil || v.kind != protocol.KindExperience {
+			return err
+		}
+		sg, err := protocol.DecodeStored(v.envelope)
+		if err != nil {
+			return errors.Join(ErrCorrupt, err)
+		}
+		if e := experienceOf(sg); e != nil {
+			k = aboutKey(e.About.Publisher, e.About.ID, pub, string(slot))
+		}
+		return nil
+	})
+	return k, err
 }
 
 func (s *Store) compact() (CompactStats, error) {

@@ -66,8 +66,16 @@ func recordFromItem(item *badger.Item) (*Record, error) {
 type ListOptions struct {
 	// Publisher restricts the listing to one publisher when set.
 	Publisher peer.ID
-	// Kinds restricts the listing to these kinds when not empty.
+	// Kinds restricts the listing to these kinds when not empty. In it,
+	// KindRetract stands for the tombstones of practices only; the
+	// tombstones of experience slots (PROTOCOL.md 13.3) are listed with
+	// ExperienceRetractions. KindExperience lists the live experience
+	// records. Empty Kinds lists every state record, experience records
+	// and all tombstones included.
 	Kinds []protocol.Kind
+	// ExperienceRetractions adds the tombstones of experience slots to a
+	// listing restricted by Kinds.
+	ExperienceRetractions bool
 	// After resumes a listing after the record with this cursor (see Cursor).
 	After string
 }
@@ -105,7 +113,7 @@ func (s *Store) List(opts ListOptions) iter.Seq2[*Record, error] {
 					}); err != nil {
 						return err
 					}
-					if !slices.Contains(opts.Kinds, kind) {
+					if !opts.wants(kind, item.Key()) {
 						continue
 					}
 				}
@@ -125,14 +133,30 @@ func (s *Store) List(opts ListOptions) iter.Seq2[*Record, error] {
 	}
 }
 
+// wants reports whether a listing restricted by o.Kinds takes the state
+// record of kind k whose key is key.
+func (o *ListOptions) wants(k protocol.Kind, key []byte) bool {
+	if k == protocol.KindRetract {
+		_, slot, err := splitPub(key)
+		if err == nil && protocol.IsExperienceSlot(string(slot)) {
+			return o.ExperienceRetractions
+		}
+	}
+	return slices.Contains(o.Kinds, k)
+}
+
 // Publisher summarises what the store holds of one publisher.
 type Publisher struct {
 	ID peer.ID
-	// Practices, Retracted and Profiles count the state records by kind;
-	// OrgOps and Lists count an organisation's operations and membership
-	// lists.
+	// Practices, Retracted and Profiles count the state records by kind
+	// (Retracted the tombstones of practices); OrgOps and Lists count an
+	// organisation's operations and membership lists.
 	Practices, Retracted, Profiles uint64
 	OrgOps, Lists                  uint64
+	// Experiences counts the live experience records (state records of
+	// kind experience), RetractedExperiences the tombstones of
+	// experience slots (PROTOCOL.md 13.3).
+	Experiences, RetractedExperiences uint64
 	// Equivocations counts the sequence numbers at which this publisher
 	// signed two different announcements.
 	Equivocations uint64
@@ -140,6 +164,10 @@ type Publisher struct {
 	MaxSeenSeq uint64
 	// Digest covers the publisher's state records.
 	Digest Digest
+	// V1 covers the publisher's state records that are v1 records
+	// (protocol.IsV1, decided per record when it was stored): what a
+	// sync/1 session reconciles of them. Zero for an organisation.
+	V1 Digest
 	// Bytes is the sum of the envelope sizes of the publisher's state
 	// records (what its current records take, before storage overhead).
 	Bytes uint64
@@ -198,9 +226,10 @@ func (s *Store) PublisherSummary(pub peer.ID) (Publisher, error) {
 func publisherOf(pub peer.ID, s summary) Publisher {
 	return Publisher{
 		ID: pub, Practices: s.practices, Retracted: s.retracted, Profiles: s.profiles,
-		OrgOps: s.orgOps, Lists: s.lists,
+		OrgOps: s.orgOps, Lists: s.lists, Experiences: s.experiences, RetractedExperiences: s.retractedExp,
 		Equivocations: s.equivocations, MaxSeenSeq: s.maxSeen,
 		Digest:  Digest{Count: s.items(), MaxSeq: s.maxSeq, Sum: s.sum},
+		V1:      Digest{Count: s.v1Count, MaxSeq: s.v1MaxSeq, Sum: s.v1Sum},
 		Bytes:   s.bytes,
 		Updated: s.updated,
 	}
@@ -210,6 +239,7 @@ func publisherOf(pub peer.ID, s summary) Publisher {
 type Counts struct {
 	Publishers, Practices, Retracted, Profiles, Equivocations uint64
 	OrgOps, Lists                                             uint64
+	Experiences, RetractedExperiences                         uint64
 }
 
 // Counts returns catalogue-wide totals and the root digest over every
@@ -227,6 +257,8 @@ func (s *Store) Counts() (Counts, Digest, error) {
 		c.Profiles += p.Profiles
 		c.OrgOps += p.OrgOps
 		c.Lists += p.Lists
+		c.Experiences += p.Experiences
+		c.RetractedExperiences += p.RetractedExperiences
 		c.Equivocations += p.Equivocations
 		d.Count += p.Digest.Count
 		d.MaxSeq = max(d.MaxSeq, p.Digest.MaxSeq)

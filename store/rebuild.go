@@ -3,15 +3,18 @@ package store
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+	"github.com/khantara/khantara/protocol"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // Rebuild drops every derived record (the sequence index, publisher
-// summaries, the equivocation index, the change feed) and recreates them
+// summaries, the equivocation index, the change feed, the experience
+// index) and recreates them
 // from the primary records (state and seen log). The feed gets new
 // positions, one per slot in key order, and a new epoch. It runs inside
 // the writer, so Apply calls wait for it; reads during a rebuild may see
@@ -102,14 +105,25 @@ func (r *rebuilder) states(txn *badger.Txn) error {
 		if err := it.Item().Value(func(b []byte) (err error) { v, err = decodeStateValue(b); return }); err != nil {
 			return err
 		}
+		// The v1 flag and the experience index need the announcement.
+		sg, err := protocol.DecodeStored(v.envelope)
+		if err != nil {
+			return errors.Join(ErrCorrupt, fmt.Errorf("state %s/%s: %w", pub, slot, err))
+		}
+		v1 := protocol.IsV1(sg)
 		sum := r.summary(pub)
-		sum.add(v.kind, v.seq, v.hash, len(v.envelope))
+		sum.add(v.kind, string(slot), v1, v.seq, v.hash, len(v.envelope))
 		if v.receivedAt.After(sum.updated) {
 			sum.updated = v.receivedAt
 		}
 		r.pos++
-		if err := r.wb.Set(seqKey(prefixSeq, pub, v.seq, v.hash), seqValue(r.pos, string(slot))); err != nil {
+		if err := r.wb.Set(seqKey(prefixSeq, pub, v.seq, v.hash), seqValue(r.pos, v1, string(slot))); err != nil {
 			return err
+		}
+		if e := experienceOf(sg); e != nil {
+			if err := r.wb.Set(aboutKey(e.About.Publisher, e.About.ID, pub, string(slot)), []byte{experienceTypeCode(e.Type)}); err != nil {
+				return err
+			}
 		}
 		if err := r.wb.Set(changeKey(r.pos), changeValue(pub, string(slot))); err != nil {
 			return err

@@ -51,6 +51,8 @@ type victim struct {
 	hash     protocol.Hash
 	size     int
 	signer   peer.ID
+	// exp is the body of a state record of kind experience, nil otherwise.
+	exp *protocol.Experience
 }
 
 // removeWhereChunk bounds the records one transaction of RemoveWhere
@@ -143,6 +145,9 @@ func decodeCandidate(item *badger.Item, evidence bool) (candidate, error) {
 		return candidate{}, errors.Join(ErrCorrupt, err)
 	}
 	v.slot, v.seq, v.hash, v.signer = sg.Slot(), sg.Announcement().Seq, sg.Hash(), sg.Signer()
+	if !evidence {
+		v.exp = experienceOf(sg)
+	}
 	return candidate{signed: sg, victim: v}, nil
 }
 
@@ -220,14 +225,19 @@ func (t *writeTx) removeOne(pub peer.ID, v victim, sum *summary, heir *candidate
 		return t.txn.Delete(seqKey(prefixEvidence, pub, v.seq, v.hash))
 	}
 	qk := seqKey(prefixSeq, pub, v.seq, v.hash)
-	pos, err := seqPos(t.txn, pub, v.seq, v.hash)
+	pos, v1, err := seqEntry(t.txn, pub, v.seq, v.hash)
 	if err != nil {
 		return err
 	}
 	if err := t.txn.Delete(qk); err != nil {
 		return err
 	}
-	sum.remove(v.kind, v.hash, v.size)
+	if v.exp != nil {
+		if err := t.unindexExperience(pub, v.slot, v.exp); err != nil {
+			return err
+		}
+	}
+	sum.remove(v.kind, v.slot, v1, v.seq, v.hash, v.size)
 	if heir != nil {
 		return t.promote(pub, heir, sum, pos)
 	}

@@ -203,12 +203,13 @@ func (s *Store) Close() error {
 	return s.err
 }
 
-// checkSchema stamps a new store with schemaVersion, upgrades a
-// version-1 store in place and refuses any other version. The upgrade
+// checkSchema stamps a new store with schemaVersion, upgrades a store of
+// version 1 or 2 in place and refuses any other version. The upgrade
 // rebuilds the derived records (version 2 added the change feed and the
-// byte counts to them); the version is written only once the rebuild is
-// done, so a crash during it leaves a version-1 store that the next Open
-// upgrades again.
+// byte counts to them; version 3 the v1 flags and digests, the
+// experience counts and the experience index); the version is written
+// only once the rebuild is done, so a crash during it leaves a store of
+// the old version that the next Open upgrades again.
 func (s *Store) checkSchema() error {
 	var version uint32
 	err := s.db.Update(func(txn *badger.Txn) error {
@@ -233,12 +234,12 @@ func (s *Store) checkSchema() error {
 		return err
 	case version == schemaVersion:
 		return nil
-	case version != 1:
+	case version != 1 && version != 2:
 		return fmt.Errorf("%w: schema version %d, this build reads %d", ErrCorrupt, version, schemaVersion)
 	}
-	s.cfg.log.Info("Upgrading the store from schema version 1: rebuilding its derived records.")
+	s.cfg.log.Info("Upgrading the store: rebuilding its derived records.", "from", version, "to", schemaVersion)
 	if err := s.rebuild(); err != nil {
-		return fmt.Errorf("upgrade from schema version 1: %w", err)
+		return fmt.Errorf("upgrade from schema version %d: %w", version, err)
 	}
 	err = s.db.Update(func(txn *badger.Txn) error {
 		return txn.Set(metaSchema, binary.BigEndian.AppendUint32(nil, schemaVersion))

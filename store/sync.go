@@ -23,27 +23,48 @@ type Key struct {
 // reading keys only: the set sync reconciles. Publishers are ordered by the length of their raw
 // peer-ID bytes, then by those bytes; every Ed25519 peer ID is 38 bytes, so
 // in practice this is plain byte order.
-func (s *Store) Keys() iter.Seq2[Key, error] {
+func (s *Store) Keys() iter.Seq2[Key, error] { return s.keys(false) }
+
+// V1Keys returns the keys of Keys that are v1 records (protocol.IsV1):
+// the set a sync/1 session reconciles, in the same order. Whether a state
+// record is a v1 record was decided when it was stored and is kept beside
+// its key, so no state envelope is read; a piece of evidence (rare: only
+// an equivocating publisher has any) is decoded to tell.
+func (s *Store) V1Keys() iter.Seq2[Key, error] { return s.keys(true) }
+
+// keys returns the keys of Keys, or with v1 those of v1 records only.
+func (s *Store) keys(v1 bool) iter.Seq2[Key, error] {
 	return func(yield func(Key, error) bool) {
 		err := s.view(func(txn *badger.Txn) error {
 			// Two sorted streams, merged: state by sequence, and evidence.
+			// With v1, next skips the records that are not v1 records.
 			next := func(it *badger.Iterator, prefix []byte) (Key, bool, error) {
-				if !it.ValidForPrefix(prefix) {
-					return Key{}, false, nil
+				for ; it.ValidForPrefix(prefix); it.Next() {
+					item := it.Item()
+					if v1 {
+						ok, err := isV1Item(item, prefix[0] == prefixEvidence)
+						if err != nil {
+							return Key{}, false, err
+						}
+						if !ok {
+							continue
+						}
+					}
+					pub, rest, err := splitPub(item.Key())
+					if err != nil {
+						return Key{}, false, err
+					}
+					seq, h, err := splitSeqKey(rest)
+					if err != nil {
+						return Key{}, false, err
+					}
+					it.Next()
+					return Key{Publisher: peer.ID(bytes.Clone([]byte(pub))), Seq: seq, Hash: h}, true, nil
 				}
-				pub, rest, err := splitPub(it.Item().Key())
-				if err != nil {
-					return Key{}, false, err
-				}
-				seq, h, err := splitSeqKey(rest)
-				if err != nil {
-					return Key{}, false, err
-				}
-				it.Next()
-				return Key{Publisher: peer.ID(bytes.Clone([]byte(pub))), Seq: seq, Hash: h}, true, nil
+				return Key{}, false, nil
 			}
 			sp, ep := []byte{prefixSeq}, []byte{prefixEvidence}
-			si := txn.NewIterator(badger.IteratorOptions{Prefix: sp})
+			si := txn.NewIterator(badger.IteratorOptions{Prefix: sp, PrefetchValues: v1})
 			defer si.Close()
 			ei := txn.NewIterator(badger.IteratorOptions{Prefix: ep})
 			defer ei.Close()
@@ -79,6 +100,26 @@ func (s *Store) Keys() iter.Seq2[Key, error] {
 			yield(Key{}, err)
 		}
 	}
+}
+
+// isV1Item reports whether item, a sequence record or (evidence) a piece
+// of evidence, stands for a v1 record.
+func isV1Item(item *badger.Item, evidence bool) (bool, error) {
+	var v1 bool
+	err := item.Value(func(v []byte) error {
+		if !evidence {
+			var err error
+			_, v1, _, err = splitSeqValueV1(v)
+			return err
+		}
+		sg, err := protocol.DecodeStored(v)
+		if err != nil {
+			return errors.Join(ErrCorrupt, err)
+		}
+		v1 = protocol.IsV1(sg)
+		return nil
+	})
+	return v1, err
 }
 
 // Seen reports whether the announcement (pub, seq) whose hash starts with
@@ -200,13 +241,30 @@ func keyLess(a, b *Key) bool {
 // equivocations, which sync carries alongside the state so that every
 // replica records the same equivocations. The sync root digest is the
 // state digest of Counts merged with this one.
-func (s *Store) EvidenceDigest() (Digest, error) {
+func (s *Store) EvidenceDigest() (Digest, error) { return s.evidenceDigest(false) }
+
+// V1EvidenceDigest covers the evidence that is v1 records (protocol.IsV1):
+// what a sync/1 session reconciles of it. The sync/1 root digest is the
+// sum of the publishers' V1 digests merged with this one. It decodes each
+// piece of evidence (there is some only where a publisher equivocated).
+func (s *Store) V1EvidenceDigest() (Digest, error) { return s.evidenceDigest(true) }
+
+func (s *Store) evidenceDigest(v1 bool) (Digest, error) {
 	var d Digest
 	err := s.view(func(txn *badger.Txn) error {
 		prefix := []byte{prefixEvidence}
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: v1})
 		defer it.Close()
 		for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+			if v1 {
+				ok, err := isV1Item(it.Item(), true)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					continue
+				}
+			}
 			_, rest, err := splitPub(it.Item().Key())
 			if err != nil {
 				return err

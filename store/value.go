@@ -72,69 +72,80 @@ func rankAbove(seq uint64, h protocol.Hash, seq2 uint64, h2 protocol.Hash) bool 
 	return string(h[:]) < string(h2[:])
 }
 
-// summary is a publisher's derived record. Layout, version 3:
+// summary is a publisher's derived record. Layout, version 4:
 //
-//	version(1)=3 practices(8) retracted(8) profiles(8) maxSeq(8) maxSeen(8)
-//	equivocations(8) bytes(8) orgOps(8) lists(8) sum(32) updated(8)
+//	version(1)=4 practices(8) retracted(8) profiles(8) maxSeq(8) maxSeen(8)
+//	equivocations(8) bytes(8) orgOps(8) lists(8) experiences(8)
+//	retractedExperiences(8) v1Count(8) v1MaxSeq(8) sum(32) v1Sum(32)
+//	updated(8)
 //
 // maxSeq is the highest sequence in the state; maxSeen the highest ever
 // applied (stale ones included), which lets Apply skip the equivocation
 // lookup for the usual, growing sequence. bytes sums the envelope sizes
-// of the state records. Version 2 lacks orgOps and lists: it is read as
-// version 3 with both zero, which it is (no store held organisation
-// records before version 3), so no rebuild is needed; it is written back
-// as version 3. Version 1 (no bytes) is upgraded by Open's rebuild.
+// of the state records. retracted counts the tombstones of practices,
+// retractedExperiences those of experience slots. v1Count, v1MaxSeq and
+// v1Sum are the digest of the state records that are v1 records
+// (protocol.IsV1), which a sync/1 session reconciles. Earlier versions
+// lack the experience counts and the v1 digest: Open upgrades a store of
+// schema 2 or 1 by rebuilding every summary, so only version 4 is read.
 type summary struct {
 	practices, retracted, profiles uint64
 	maxSeq, maxSeen                uint64
 	equivocations                  uint64
 	bytes                          uint64
 	orgOps, lists                  uint64
-	sum                            Accumulator
+	experiences, retractedExp      uint64
+	v1Count, v1MaxSeq              uint64
+	sum, v1Sum                     Accumulator
 	updated                        time.Time
+
+	// v1Recount is set (in memory only) when a v1 record at v1MaxSeq
+	// left the state: the writer recomputes v1MaxSeq before it writes
+	// the summary back (writeTx.flushSummaries).
+	v1Recount bool
 }
 
-const (
-	summaryLen   = 1 + 8*9 + 32 + 8
-	summaryLenV2 = 1 + 8*7 + 32 + 8
-)
+const summaryLen = 1 + 8*13 + 32 + 32 + 8
 
 func (s *summary) encode() []byte {
 	b := make([]byte, 0, summaryLen)
-	b = append(b, 3)
+	b = append(b, 4)
 	for _, n := range s.fields() {
 		b = binary.BigEndian.AppendUint64(b, *n)
 	}
 	b = append(b, s.sum[:]...)
+	b = append(b, s.v1Sum[:]...)
 	return binary.BigEndian.AppendUint64(b, uint64(s.updated.UnixNano()))
 }
 
 func (s *summary) fields() []*uint64 {
-	return []*uint64{&s.practices, &s.retracted, &s.profiles, &s.maxSeq, &s.maxSeen, &s.equivocations, &s.bytes, &s.orgOps, &s.lists}
+	return []*uint64{&s.practices, &s.retracted, &s.profiles, &s.maxSeq, &s.maxSeen, &s.equivocations, &s.bytes,
+		&s.orgOps, &s.lists, &s.experiences, &s.retractedExp, &s.v1Count, &s.v1MaxSeq}
 }
 
 func decodeSummary(b []byte) (summary, error) {
 	var s summary
-	fs := s.fields()
-	switch {
-	case len(b) == summaryLen && b[0] == 3:
-	case len(b) == summaryLenV2 && b[0] == 2:
-		fs = fs[:7]
-	default:
+	if len(b) != summaryLen || b[0] != 4 {
 		return s, fmt.Errorf("%w: publisher summary", ErrCorrupt)
 	}
+	fs := s.fields()
 	for i, f := range fs {
 		*f = binary.BigEndian.Uint64(b[1+8*i:])
 	}
 	off := 1 + 8*len(fs)
 	copy(s.sum[:], b[off:off+32])
-	s.updated = time.Unix(0, int64(binary.BigEndian.Uint64(b[off+32:]))).UTC()
+	copy(s.v1Sum[:], b[off+32:off+64])
+	s.updated = time.Unix(0, int64(binary.BigEndian.Uint64(b[off+64:]))).UTC()
 	return s, nil
 }
 
-func (s *summary) count(k protocol.Kind) *uint64 {
+// count is the counter of a state record of kind k in slot.
+func (s *summary) count(k protocol.Kind, slot string) *uint64 {
 	switch k {
 	case protocol.KindRetract:
+		if protocol.IsExperienceSlot(slot) {
+			return &s.retractedExp
+		}
 		return &s.retracted
 	case protocol.KindProfile:
 		return &s.profiles
@@ -142,25 +153,41 @@ func (s *summary) count(k protocol.Kind) *uint64 {
 		return &s.orgOps
 	case protocol.KindMembers:
 		return &s.lists
+	case protocol.KindExperience:
+		return &s.experiences
 	}
 	return &s.practices
 }
 
-// add counts a state record of kind k whose envelope has size bytes.
-func (s *summary) add(k protocol.Kind, seq uint64, h protocol.Hash, size int) {
-	*s.count(k)++
+// add counts a state record of kind k in slot whose envelope has size
+// bytes; v1 says whether it is a v1 record.
+func (s *summary) add(k protocol.Kind, slot string, v1 bool, seq uint64, h protocol.Hash, size int) {
+	*s.count(k, slot)++
 	s.maxSeq = max(s.maxSeq, seq)
 	s.sum.Add(h)
 	s.bytes += uint64(size)
+	if v1 {
+		s.v1Count++
+		s.v1MaxSeq = max(s.v1MaxSeq, seq)
+		s.v1Sum.Add(h)
+	}
 }
 
-// remove uncounts a state record added with the same kind, hash and size.
-func (s *summary) remove(k protocol.Kind, h protocol.Hash, size int) {
-	*s.count(k)--
+// remove uncounts a state record added with the same kind, slot, v1 flag,
+// sequence, hash and size.
+func (s *summary) remove(k protocol.Kind, slot string, v1 bool, seq uint64, h protocol.Hash, size int) {
+	*s.count(k, slot)--
 	s.sum.Sub(h)
 	s.bytes -= min(s.bytes, uint64(size))
+	if v1 {
+		s.v1Count--
+		s.v1Sum.Sub(h)
+		if seq >= s.v1MaxSeq {
+			s.v1Recount = true
+		}
+	}
 }
 
 func (s *summary) items() uint64 {
-	return s.practices + s.retracted + s.profiles + s.orgOps + s.lists
+	return s.practices + s.retracted + s.profiles + s.orgOps + s.lists + s.experiences + s.retractedExp
 }

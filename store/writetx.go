@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -134,6 +135,13 @@ func (t *writeTx) summary(pub peer.ID) (*summary, error) {
 
 func (t *writeTx) flushSummaries() error {
 	for pub := range t.dirty {
+		if sum := t.sums[pub]; sum.v1Recount {
+			seq, err := lastV1Seq(t.txn, pub)
+			if err != nil {
+				return err
+			}
+			sum.v1MaxSeq, sum.v1Recount = seq, false
+		}
 		if err := t.txn.Set(pubKey(prefixPublisher, pub), t.sums[pub].encode()); err != nil {
 			return err
 		}
@@ -297,7 +305,16 @@ func (t *writeTx) supersede(sg *protocol.Signed, sum *summary, f *slotFacts) err
 	if err := t.txn.Delete(seqKey(prefixSeq, pub, cur.seq, cur.hash)); err != nil {
 		return err
 	}
-	sum.remove(cur.kind, cur.hash, f.curSize)
+	if cur.kind == protocol.KindExperience {
+		e, err := t.stateExperience(pub, slot)
+		if err != nil {
+			return err
+		}
+		if err := t.unindexExperience(pub, slot, e); err != nil {
+			return err
+		}
+	}
+	sum.remove(cur.kind, slot, f.curV1, cur.seq, cur.hash, f.curSize)
 	// The superseded envelope stays on disk until Compact (purge.go).
 	return t.txn.Set(metaPurgePending, nil)
 }
@@ -348,6 +365,28 @@ func (t *writeTx) stateEnvelope(pub peer.ID, slot string) ([]byte, error) {
 	return old.envelope, nil
 }
 
+// lastV1Seq returns the highest sequence of pub's v1 state records (0
+// when there is none), from the sequence index as txn sees it, its own
+// writes included. It runs when a v1 record at the highest v1 sequence
+// leaves the state, which is rare (a removal, or a v1 record superseded
+// by a v2 one), and reads from the top down.
+func lastV1Seq(txn *badger.Txn, pub peer.ID) (uint64, error) {
+	prefix := pubKey(prefixSeq, pub)
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, Reverse: true, PrefetchValues: true})
+	defer it.Close()
+	for it.Seek(append(bytes.Clone(prefix), bytes.Repeat([]byte{0xff}, 41)...)); it.ValidForPrefix(prefix); it.Next() {
+		var v1 bool
+		if err := it.Item().Value(func(v []byte) (err error) { _, v1, _, err = splitSeqValueV1(v); return }); err != nil {
+			return 0, err
+		}
+		if v1 {
+			seq, _, err := splitSeqKey(it.Item().Key()[len(prefix):])
+			return seq, err
+		}
+	}
+	return 0, nil
+}
+
 // setState makes in the state of its slot, with a new feed position
 // (replacing the slot's entry at oldPos, if any), and counts it in sum.
 func (t *writeTx) setState(in *Incoming, sum *summary, oldPos uint64) error {
@@ -362,10 +401,16 @@ func (t *writeTx) setState(in *Incoming, sum *summary, oldPos uint64) error {
 	if err != nil {
 		return err
 	}
-	if err := t.txn.Set(seqKey(prefixSeq, pub, seq, h), seqValue(pos, slot)); err != nil {
+	v1 := protocol.IsV1(in.Signed)
+	if err := t.txn.Set(seqKey(prefixSeq, pub, seq, h), seqValue(pos, v1, slot)); err != nil {
 		return err
 	}
-	sum.add(ann.Kind, seq, h, len(v.envelope))
+	if e := experienceOf(in.Signed); e != nil {
+		if err := t.indexExperience(pub, slot, e); err != nil {
+			return err
+		}
+	}
+	sum.add(ann.Kind, slot, v1, seq, h, len(v.envelope))
 	sum.updated = t.now
 	return nil
 }

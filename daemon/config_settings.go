@@ -126,6 +126,8 @@ var settings = []setting{
 		field: func(c *Config) any { return &c.Node.Quota.Megabytes }},
 	{key: "quota.per_hour", flag: "quota-per-hour", usage: "records (`N`) accepted per publisher per hour in open mode; 0 for no limit",
 		field: func(c *Config) any { return &c.Node.Quota.PerHour }},
+	{key: "quota.experiences", flag: "quota-experiences", usage: "live experience slots (`N`) one publisher may hold here in open mode; 0 for no limit",
+		field: func(c *Config) any { return &c.Node.Quota.Experiences }},
 	{key: "purge_interval", flag: "purge-interval", usage: "how often to erase retracted and superseded content from disk (`DURATION`)",
 		field: func(c *Config) any { return &c.Node.PurgeInterval }},
 	{key: "sync_interval", flag: "sync-interval", usage: "how often to reconcile with a random peer (`DURATION`, e.g. 30s)",

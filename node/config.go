@@ -141,8 +141,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("org: %q is not an organisation ID; `khantara org show` prints this node's", c.Org)
 		}
 	}
-	if c.Quota.Records < 0 || c.Quota.Megabytes < 0 || c.Quota.PerHour < 0 {
-		return fmt.Errorf("quota: records %d, megabytes %d, per_hour %d: none may be negative (0 means no limit)", c.Quota.Records, c.Quota.Megabytes, c.Quota.PerHour)
+	if c.Quota.Records < 0 || c.Quota.Megabytes < 0 || c.Quota.PerHour < 0 || c.Quota.Experiences < 0 {
+		return fmt.Errorf("quota: records %d, megabytes %d, per_hour %d, experiences %d: none may be negative (0 means no limit)",
+			c.Quota.Records, c.Quota.Megabytes, c.Quota.PerHour, c.Quota.Experiences)
 	}
 	if c.PurgeInterval < time.Minute {
 		return fmt.Errorf("purge_interval: %v is below the minimum of 1m", c.PurgeInterval)

@@ -219,7 +219,9 @@ func (n *Node) Publish(ctx context.Context, sheet *protocol.FactSheet) (*protoco
 }
 
 // Retract announces the retraction of one of this node's (or its
-// organisation's) practices.
+// organisation's) slots: a practice ID, or the slot of one of its
+// experience records (protocol.Experience.Slot: "_exp/<id>" or
+// "_endorse/<publisher>/<practice id>", PROTOCOL.md 13.3).
 func (n *Node) Retract(ctx context.Context, id, reason string) (*protocol.Signed, error) {
 	return n.announce(ctx, &protocol.Announcement{Kind: protocol.KindRetract, Retract: &protocol.Retraction{ID: id, Reason: reason}})
 }

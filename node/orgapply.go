@@ -156,7 +156,7 @@ func (n *Node) storeJudged(ctx context.Context, items []store.Incoming, idx []in
 	for _, i := range idx {
 		in := items[i]
 		a := in.Signed.Announcement()
-		if !rules.keeps(a.Publisher) || notYetKept(a) {
+		if !rules.keeps(a.Publisher) {
 			n.stats.ignored[reasonIndex(ReasonPolicy)].Add(1)
 			continue
 		}

@@ -11,8 +11,8 @@ import (
 // PublishAs announces ann for org, which need not be the organisation the
 // node publishes for (Org): a network's node publishing a member's
 // practices under the member's ID, once the member delegated the node's
-// key. ann names the kind and its body (practice, retract, profile or
-// members); PublishAs fills in the publisher, sequence number, time and
+// key. ann names the kind and its body (practice, retract, profile,
+// members or experience); PublishAs fills in the publisher, sequence number, time and
 // auth, seals it with the node's key, stores and publishes it. The head
 // of org's chain, as this node holds it, must delegate the node's key
 // for ann's kind: otherwise the error wraps ErrNotDelegated.
@@ -21,9 +21,9 @@ func (n *Node) PublishAs(ctx context.Context, org peer.ID, ann *protocol.Announc
 		return nil, fmt.Errorf("publish as %s: not an organisation ID", org)
 	}
 	switch ann.Kind {
-	case protocol.KindPractice, protocol.KindRetract, protocol.KindProfile, protocol.KindMembers:
+	case protocol.KindPractice, protocol.KindRetract, protocol.KindProfile, protocol.KindMembers, protocol.KindExperience:
 	default:
-		return nil, fmt.Errorf("publish as %s: a delegate publishes practices, retractions, profiles and membership lists, not %q", org, ann.Kind)
+		return nil, fmt.Errorf("publish as %s: a delegate publishes practices, retractions, profiles, membership lists and experience records, not %q", org, ann.Kind)
 	}
 	if n.ctx.Err() != nil {
 		return nil, ErrClosed

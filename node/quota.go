@@ -19,10 +19,12 @@ import (
 // arrive again once the publisher is under quota. A zero field means no
 // limit.
 type Quota struct {
-	// Records bounds the state records (practices, retractions and the
-	// profile) held per publisher. An update of a slot already held is
-	// always taken. Default 5,000: the largest real catalogues (a national
-	// network's members) hold a few hundred practices each.
+	// Records bounds the state records (practices, retractions, the
+	// tombstones of experience slots included, and the profile) held per
+	// publisher; live experience records count against Experiences
+	// instead. An update of a slot already held is always taken. Default
+	// 5,000: the largest real catalogues (a national network's members)
+	// hold a few hundred practices each.
 	Records int `yaml:"records"`
 	// Megabytes bounds the envelope bytes held per publisher, in MiB.
 	// Default 64: 5,000 sheets of about 13 KiB, far above the typical
@@ -33,10 +35,16 @@ type Quota struct {
 	// a whole catalogue passes at once. Default 1,000: LRAs publish a few
 	// a day.
 	PerHour int `yaml:"per_hour"`
+	// Experiences bounds the live experience slots held per publisher
+	// (PROTOCOL.md 13.4): slots whose state is an experience record. An
+	// update of a slot already held is always taken; a record that would
+	// open a slot beyond the bound is ignored. Default 1,000, so 10,000
+	// endorsements from one key cost at most 1,000 slots.
+	Experiences int `yaml:"experiences"`
 }
 
 // DefaultQuota returns the defaults documented on Quota.
-func DefaultQuota() Quota { return Quota{Records: 5000, Megabytes: 64, PerHour: 1000} }
+func DefaultQuota() Quota { return Quota{Records: 5000, Megabytes: 64, PerHour: 1000, Experiences: 1000} }
 
 // maxBuckets bounds the publishers whose rate is tracked; past it, full
 // buckets (which say nothing a fresh bucket would not) are forgotten.
@@ -65,7 +73,7 @@ func (qs *quotas) exempt(pub peer.ID) bool {
 
 // quotaHeld is what a publisher holds here, as far as a quota check knows.
 type quotaHeld struct {
-	records, bytes uint64
+	records, experiences, bytes uint64
 }
 
 // admit reports whether an announcement sg of its publisher for its slot,
@@ -84,7 +92,7 @@ func (qs *quotas) admit(sg *protocol.Signed, size int, take bool, batch map[peer
 	if qs.q.PerHour > 0 && !qs.rate(pub, take) {
 		return false, nil
 	}
-	if qs.q.Records <= 0 && qs.q.Megabytes <= 0 {
+	if qs.q.Records <= 0 && qs.q.Megabytes <= 0 && qs.q.Experiences <= 0 {
 		return true, nil
 	}
 	h := batch[pub]
@@ -93,7 +101,8 @@ func (qs *quotas) admit(sg *protocol.Signed, size int, take bool, batch map[peer
 		sum, err := qs.summary(pub, prior)
 		switch {
 		case err == nil:
-			h.records, h.bytes = sum.Practices+sum.Retracted+sum.Profiles, sum.Bytes
+			h.records = sum.Practices + sum.Retracted + sum.Profiles + sum.RetractedExperiences
+			h.experiences, h.bytes = sum.Experiences, sum.Bytes
 		case !errors.Is(err, store.ErrNotFound):
 			return false, err
 		}
@@ -101,31 +110,43 @@ func (qs *quotas) admit(sg *protocol.Signed, size int, take bool, batch map[peer
 			batch[pub] = h
 		}
 	}
+	// An experience record counts against the live experience slots,
+	// every other record against the records.
+	exp := sg.Announcement().Kind == protocol.KindExperience
+	count, bound := &h.records, qs.q.Records
+	if exp {
+		count, bound = &h.experiences, qs.q.Experiences
+	}
 	limit := uint64(qs.q.Megabytes) << 20
-	recordsFull := qs.q.Records > 0 && h.records >= uint64(qs.q.Records)
+	countFull := bound > 0 && *count >= uint64(bound)
 	bytesFull := qs.q.Megabytes > 0 && h.bytes+uint64(size) > limit
-	if !recordsFull && !bytesFull {
+	if !countFull && !bytesFull {
 		// Counted as a new record: an update overcounts, which only
 		// makes the rest of the batch stricter.
-		h.records++
+		*count++
 		h.bytes += uint64(size)
 		return true, nil
 	}
 	// Full: only an update of a slot already held, which replaces a
 	// record rather than adding one, is taken; held bytes may then exceed
-	// the limit by at most one envelope.
+	// the limit by at most one envelope. At the experience bound, the slot
+	// must hold an experience record: a tombstone is no live slot.
 	if bytesFull && h.bytes > limit+protocol.MaxEnvelopeSize {
 		return false, nil
 	}
+	var head store.Head
+	held := false
 	if prior != nil {
-		_, held := prior.Head()
-		return held, nil
+		head, held = prior.Head()
+	} else {
+		var err error
+		head, err = qs.st.Head(pub, sg.Slot())
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return false, err
+		}
+		held = err == nil
 	}
-	_, err := qs.st.Head(pub, sg.Slot())
-	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
-	}
-	return err == nil, err
+	return held && (!exp || !countFull || head.Kind == protocol.KindExperience), nil
 }
 
 // summary returns pub's summary from prior, or from the store when prior

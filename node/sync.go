@@ -187,18 +187,19 @@ func isTimeout(err error) bool {
 }
 
 // loadSnapshot reads the keys a session reconciles: every key, or with v1
-// only those of v1 records. A v1 record is one whose publisher is a key ID
-// (a key publisher can only publish v1 kinds, and every record of an
-// organisation is a v2 record); organisation IDs are shorter and sort
-// first, so the v1 keys are a suffix of the key order.
+// only those of v1 records (protocol.IsV1, per record: a key publisher's
+// experience records and the retractions of its experience slots are v2
+// records, and so is every record of an organisation), which the store
+// keeps apart (store.V1Keys).
 func loadSnapshot(st *store.Store, v1 bool) (*snapshot, error) {
+	keys := st.Keys()
+	if v1 {
+		keys = st.V1Keys()
+	}
 	s := &snapshot{}
-	for k, err := range st.Keys() {
+	for k, err := range keys {
 		if err != nil {
 			return nil, err
-		}
-		if v1 && !protocol.IsKey(k.Publisher) {
-			continue
 		}
 		s.keys = append(s.keys, k)
 	}
@@ -207,33 +208,32 @@ func loadSnapshot(st *store.Store, v1 bool) (*snapshot, error) {
 
 // syncDigest is the root digest of the set sync reconciles: the state,
 // from the store's running per-publisher digests, plus the equivocation
-// evidence. With v1 it covers v1 records only: the digests of key
-// publishers, plus the evidence if no organisation holds any (exact: a
-// publisher without a recorded equivocation has no evidence); otherwise
-// ok is false and the caller digests a v1 snapshot instead.
-func syncDigest(st *store.Store, v1 bool) (d store.Digest, ok bool, err error) {
-	orgEvidence := false
+// evidence. With v1 it covers v1 records only, exactly the keys of
+// loadSnapshot: the publishers' running V1 digests (of their v1 state
+// records) plus the evidence that is a v1 record (store.V1EvidenceDigest;
+// a key publisher's evidence may be v2 records, its experience records).
+func syncDigest(st *store.Store, v1 bool) (d store.Digest, err error) {
 	for p, err := range st.Publishers() {
 		if err != nil {
-			return d, false, err
+			return d, err
 		}
-		if v1 && !protocol.IsKey(p.ID) {
-			orgEvidence = orgEvidence || p.Equivocations > 0
-			continue
+		pd := p.Digest
+		if v1 {
+			pd = p.V1
 		}
-		d.Count += p.Digest.Count
-		d.MaxSeq = max(d.MaxSeq, p.Digest.MaxSeq)
-		d.Sum.Merge(p.Digest.Sum)
+		d.Count += pd.Count
+		d.MaxSeq = max(d.MaxSeq, pd.MaxSeq)
+		d.Sum.Merge(pd.Sum)
 	}
 	ev, err := st.EvidenceDigest()
-	if err != nil {
-		return d, false, err
+	if v1 {
+		ev, err = st.V1EvidenceDigest()
 	}
-	if ev.Count > 0 && orgEvidence {
-		return d, false, nil
+	if err != nil {
+		return d, err
 	}
 	d.Count += ev.Count
 	d.MaxSeq = max(d.MaxSeq, ev.MaxSeq)
 	d.Sum.Merge(ev.Sum)
-	return d, true, nil
+	return d, nil
 }

@@ -328,6 +328,18 @@ func (ss *session) write(m *message) error {
 		if err != nil {
 			return err
 		}
+		if ss.v1 {
+			// A second guard: a key publisher's v2 records are never
+			// listed in a sync/1 session either (V1Keys), but a peer may
+			// ask for one by its ID, or the slot may hold one by now.
+			sg, err := protocol.DecodeStored(env)
+			if err != nil {
+				return err
+			}
+			if !protocol.IsV1(sg) {
+				continue
+			}
+		}
 		if err := ss.fw.Envelope(env); err != nil {
 			return err
 		}
@@ -347,18 +359,10 @@ func (ss *session) loadSnapshot() error {
 	return err
 }
 
-// rootDigest is the digest of the initiator's first message: from the
-// store's running digests, or, when those cannot single out the v1
-// records of a sync/1 session, from the session's snapshot.
+// rootDigest is the digest of the initiator's first message, from the
+// store's running digests (syncDigest).
 func (ss *session) rootDigest() (store.Digest, error) {
-	d, ok, err := syncDigest(ss.n.store, ss.v1)
-	if err != nil || ok {
-		return d, err
-	}
-	if err := ss.loadSnapshot(); err != nil {
-		return d, err
-	}
-	return digestOf(ss.snap.keys), nil
+	return syncDigest(ss.n.store, ss.v1)
 }
 
 // v2Listed returns a violation if a LIST or HAVE range of a sync/1 peer

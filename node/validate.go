@@ -232,7 +232,7 @@ func (n *Node) validate(ctx context.Context, from peer.ID, msg *pubsub.Message, 
 // trust policy, a full disk, a time too far ahead), or "".
 func (n *Node) unwanted(ann *protocol.Announcement) string {
 	switch {
-	case !n.policy.keeps(ann.Publisher), notYetKept(ann):
+	case !n.policy.keeps(ann.Publisher):
 		return ReasonPolicy
 	case n.writesPaused():
 		// Not the peer's fault: sync brings it once space returns.
@@ -343,13 +343,4 @@ func (n *Node) countApplied(res []store.Result) int {
 	}
 	n.stats.applied.Add(uint64(applied))
 	return applied
-}
-
-// notYetKept reports whether ann is an experience record or the
-// retraction of an experience slot (PROTOCOL.md 13), which this node
-// does not store yet: its store cannot yet tell a key publisher's
-// experience records (v2) from its v1 records, so a sync/1 session would
-// offer them to v1 peers. They are ignored (reason policy) until it can.
-func notYetKept(ann *protocol.Announcement) bool {
-	return ann.Kind == protocol.KindExperience || ann.Kind == protocol.KindRetract && protocol.IsExperienceSlot(ann.Slot())
 }

@@ -191,3 +191,31 @@ func TestLoad(t *testing.T) {
 		t.Errorf("without a file: %+v, %v", cfg, err)
 	}
 }
+
+// TestQuotaExperiences: quota.experiences defaults to 1000, is read from
+// the file, a flag (an override) beats the file, and a negative value is
+// refused naming the key.
+func TestQuotaExperiences(t *testing.T) {
+	s, ok := SettingByFlag("quota-experiences")
+	if !ok || s.Key != "quota.experiences" || s.Default != 1000 || !strings.Contains(strings.Join(s.Env, " "), "KHANTARA_QUOTA_EXPERIENCES") {
+		t.Fatalf("setting %+v, %v", s, ok)
+	}
+	if cfg, err := Load(Sources{Home: t.TempDir()}); err != nil || cfg.Node.Quota.Experiences != 1000 {
+		t.Fatalf("default: %d, %v", cfg.Node.Quota.Experiences, err)
+	}
+	home := t.TempDir()
+	file := filepath.Join(home, "config.yaml")
+	if err := os.WriteFile(file, []byte("quota:\n  experiences: 250\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err := Load(Sources{Home: home}); err != nil || cfg.Node.Quota.Experiences != 250 || cfg.Node.Quota.Records != 5000 {
+		t.Fatalf("from the file: %+v, %v", cfg.Node.Quota, err)
+	}
+	if cfg, err := Load(Sources{Home: home, Overrides: map[string]any{"quota.experiences": 40}}); err != nil || cfg.Node.Quota.Experiences != 40 {
+		t.Fatalf("flag over the file: %+v, %v", cfg.Node.Quota, err)
+	}
+	_, err := Load(Sources{Home: home, Overrides: map[string]any{"quota.experiences": -1}})
+	if err == nil || !strings.Contains(err.Error(), "experiences -1") {
+		t.Fatalf("a negative bound: %v", err)
+	}
+}

@@ -44,7 +44,9 @@ type Quota struct {
 }
 
 // DefaultQuota returns the defaults documented on Quota.
-func DefaultQuota() Quota { return Quota{Records: 5000, Megabytes: 64, PerHour: 1000, Experiences: 1000} }
+func DefaultQuota() Quota {
+	return Quota{Records: 5000, Megabytes: 64, PerHour: 1000, Experiences: 1000}
+}
 
 // maxBuckets bounds the publishers whose rate is tracked; past it, full
 // buckets (which say nothing a fresh bucket would not) are forgotten.

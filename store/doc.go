@@ -47,5 +47,16 @@
 // Records on disk (key prefixes in keys.go) are primary (state, evidence,
 // the log of seen announcement hashes with their signers) or derived (the
 // sequence index, publisher summaries, the equivocation index, the change
-// feed). Rebuild recreates every derived record from the primary ones.
+// feed, the experience index). Rebuild recreates every derived record from
+// the primary ones.
+//
+// Experience records (PROTOCOL.md 13) are state like any other; besides,
+// the experience index lists the live ones about each practice
+// (Experiences, ExperienceCounts), and the summaries count them apart
+// (Publisher.Experiences, RetractedExperiences). Whether a state record
+// is a v1 record (protocol.IsV1, what a sync/1 session reconciles) is
+// decided when it is stored and kept beside its key and in its
+// publisher's V1 digest (V1Keys, Publisher.V1, V1EvidenceDigest): a key
+// publisher's experience records are v2 records, and one slot may hold a
+// v1 record and later a v2 one.
 package store

@@ -23,6 +23,10 @@ type FactSheet struct {
 	// Region and City locate the practice; both optional.
 	Region string `json:"region,omitempty"`
 	City   string `json:"city,omitempty"`
+	// Location is the practice's place as a point, nil when not given. A
+	// sheet that carries it is a v2 record (PROTOCOL.md 12.8), which v1
+	// peers never receive.
+	Location *Location `json:"location,omitempty"`
 	// Organiser is the organisation that initiated or runs the practice.
 	Organiser string `json:"organiser"`
 

@@ -143,9 +143,18 @@ func (c *converter) value(n *yaml.Node, t reflect.Type, path string) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if t == peerIDType {
+	switch t {
+	case peerIDType:
 		c.publisherID(n, path)
 		return
+	case degreesType:
+		c.degrees(n, path)
+		return
+	case locationType:
+		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
+			c.locationText(n, path)
+			return
+		}
 	}
 	switch t.Kind() {
 	case reflect.Struct:

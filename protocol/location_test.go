@@ -1,0 +1,128 @@
+package protocol
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestLocationIsV1 checks PROTOCOL.md 12.8: a key publisher's practice is
+// a v1 record only without a location member (even the empty {} is one a
+// v1 peer refuses), sealed or opened.
+func TestLocationIsV1(t *testing.T) {
+	k := testKey(t, 7)
+	key, org := idOf(t, k), OrgID([]byte("org"))
+	with := func(l *Location) *FactSheet { s := fullSheet(); s.Location = l; return s }
+	milan := &Location{Lat: DegreesOf(45.4642), Lon: DegreesOf(9.19)}
+	for _, c := range []struct {
+		name string
+		a    *Announcement
+		v1   bool
+	}{
+		{"key practice without location", &Announcement{Publisher: key, Kind: KindPractice, Practice: with(nil)}, true},
+		{"key practice with location", &Announcement{Publisher: key, Kind: KindPractice, Practice: with(milan)}, false},
+		{"key practice with empty location", &Announcement{Publisher: key, Kind: KindPractice, Practice: with(&Location{})}, false},
+		{"organisation practice with location", &Announcement{Publisher: org, Kind: KindPractice, Practice: with(milan)}, false},
+		{"key retracts a practice that had a location", &Announcement{Publisher: key, Kind: KindRetract, Retract: &Retraction{ID: "cric-roubaix"}}, true},
+	} {
+		if got := c.a.IsV1(); got != c.v1 {
+			t.Errorf("%s: IsV1 %v, want %v", c.name, got, c.v1)
+		}
+	}
+	sg := mustSeal(t, practiceAnn(1, with(milan)), k)
+	opened, err := Open(sg.Envelope())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if IsV1(sg) || IsV1(opened) {
+		t.Fatalf("a key publisher's practice with a location is v1: sealed %v, opened %v", IsV1(sg), IsV1(opened))
+	}
+	// The empty value on the wire: valid, no location to show, still v2.
+	env := sealRaw(t, k, EnvelopeDomain, PayloadType, []byte(strings.Replace(string(mustPayload(t, practiceAnn(2, with(nil)))),
+		`"city":"Roubaix",`, `"city":"Roubaix","location":{},`, 1)))
+	empty, err := Open(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if IsV1(empty) || !empty.Announcement().Practice.Location.IsZero() {
+		t.Fatalf("location {}: v1 %v, location %+v", IsV1(empty), empty.Announcement().Practice.Location)
+	}
+	if plain := mustSeal(t, practiceAnn(3, with(nil)), k); !IsV1(plain) {
+		t.Fatal("a key publisher's practice without a location is not v1")
+	}
+}
+
+func mustPayload(t *testing.T, a *Announcement) []byte {
+	t.Helper()
+	a.Publisher = idOf(t, testKey(t, 7))
+	b, err := EncodePayload(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte(`"city":"Roubaix",`)) {
+		t.Fatalf("payload has no city to anchor on: %s", b)
+	}
+	return b
+}
+
+// TestDegreesOf checks the reference writer's form of a coordinate
+// (PROTOCOL.md 5.2): shortest, no exponent, no sign on zero.
+func TestDegreesOf(t *testing.T) {
+	for _, c := range []struct {
+		in   float64
+		want string
+	}{
+		{45.4642, "45.4642"}, {45.46420, "45.4642"}, {9, "9"}, {-0.0, "0"}, {0, "0"},
+		{-33.86882, "-33.86882"}, {180, "180"}, {-90, "-90"}, {0.000001, "0.000001"},
+		{1e-7, "0.0000001"}, {123.456789, "123.456789"},
+	} {
+		if got := DegreesOf(c.in).String(); got != c.want {
+			t.Errorf("DegreesOf(%v) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestLocationValidate checks each rule's field path and message.
+func TestLocationValidate(t *testing.T) {
+	d := func(s string) Degrees { return Degrees{s} }
+	for _, c := range []struct {
+		name     string
+		loc      Location
+		path     string
+		msg      string
+		lat, lon float64
+	}{
+		{"valid", Location{d("45.4642"), d("9.19")}, "", "", 45.4642, 9.19},
+		{"equator and meridian", Location{d("0"), d("0")}, "", "", 0, 0},
+		{"lat absent", Location{Lon: d("9.19")}, "location.lat", "is required", 0, 9.19},
+		{"lon absent", Location{Lat: d("45")}, "location.lon", "is required", 45, 0},
+		{"seven digits", Location{d("45.4642001"), d("9.19")}, "location.lat", "7 digits after the point; round it to at most 6", 0, 0},
+		{"exponent", Location{d("45"), d("9.19e0")}, "location.lon", "has an exponent", 0, 0},
+		{"negative zero", Location{d("-0.0"), d("9")}, "location.lat", "zero with a minus sign", 0, 0},
+		{"lat range", Location{d("90.000001"), d("9")}, "location.lat", "between -90 and 90", 0, 0},
+		{"lon range", Location{d("45"), d("-180.5")}, "location.lon", "between -180 and 180", 0, 0},
+		{"four digits", Location{d("45"), d("1000")}, "location.lon", "not a decimal number of degrees", 0, 0},
+		{"leading zero", Location{d("045"), d("9")}, "location.lat", "not a decimal number of degrees", 0, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := fullSheet()
+			s.Location = &c.loc
+			err := s.Validate()
+			if c.path == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s.Location.Lat.Float() != c.lat || s.Location.Lon.Float() != c.lon {
+					t.Fatalf("Float: %v %v", s.Location.Lat.Float(), s.Location.Lon.Float())
+				}
+				return
+			}
+			wantProblem(t, err, c.path, c.msg)
+		})
+	}
+	s := fullSheet()
+	s.Location = &Location{}
+	if err := s.Validate(); err != nil {
+		t.Fatalf("the empty location: %v", err)
+	}
+}

@@ -25,8 +25,10 @@ type Location struct {
 	Lon Degrees `json:"lon,omitzero"`
 }
 
-// IsZero reports whether l gives neither coordinate (the empty value).
-func (l *Location) IsZero() bool { return l == nil || l.Lat.IsZero() && l.Lon.IsZero() }
+// Empty reports whether l gives neither coordinate: nil, or the empty
+// value {}. (Not IsZero: a Location that is not nil is written, {} too,
+// so that a sheet encodes as it decoded and IsV1 agrees with its bytes.)
+func (l *Location) Empty() bool { return l == nil || l.Lat.IsZero() && l.Lon.IsZero() }
 
 // Degrees is one coordinate of a Location, kept as the JSON number it was
 // written as, so that Validate judges the number's form as PROTOCOL.md 5.2
@@ -69,9 +71,16 @@ func (d Degrees) MarshalJSONTo(enc *jsontext.Encoder) error {
 }
 
 // UnmarshalJSONFrom reads a JSON number and keeps its text; any other
-// JSON type is an error (a malformed payload, 4.1).
+// JSON type is an error (a malformed payload, 4.1), except null, which
+// leaves d unchanged as it does other types (DecodePayload refuses null
+// anywhere by itself).
 func (d *Degrees) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	if k := dec.PeekKind(); k != '0' {
+	switch k := dec.PeekKind(); k {
+	case '0':
+	case 'n':
+		_, err := dec.ReadValue()
+		return err
+	default:
 		if _, err := dec.ReadValue(); err != nil {
 			return err
 		}
@@ -97,7 +106,7 @@ var degreesPattern = regexp.MustCompile(`^-?(0|[1-9][0-9]{0,2})(\.[0-9]{1,6})?$`
 // validate checks l (not nil) at path: both coordinates, their form and
 // their ranges. The empty value is accepted as absent.
 func (l *Location) validate(p *problems, path string) {
-	if l.IsZero() {
+	if l.Empty() {
 		return
 	}
 	checkDegrees(p, path+".lat", l.Lat, 90)
@@ -131,7 +140,8 @@ func checkDegrees(p *problems, path string, d Degrees, limit int) {
 // staff document is read (parse.go).
 var (
 	degreesType  = reflect.TypeFor[Degrees]()
-	locationType = reflect.TypeFor[Location]()
+	locationType    = reflect.TypeFor[Location]()
+	locationPtrType = reflect.TypeFor[*Location]()
 )
 
 // degrees converts a coordinate written by staff: a YAML number, written
@@ -151,7 +161,10 @@ func (c *converter) degrees(n *yaml.Node, path string) {
 // YAML, "45.4642, 9.19": latitude, a comma, longitude, each a plain
 // decimal (the order and form in which map applications copy a point).
 func (c *converter) locationText(n *yaml.Node, path string) {
-	m := locationTextPattern.FindStringSubmatch(n.Value)
+	var m []string
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
+		m = locationTextPattern.FindStringSubmatch(n.Value)
+	}
 	if m == nil {
 		c.bad(n, path, "must be lat and lon such as {lat: 45.4642, lon: 9.19} or \"45.4642, 9.19\", got %s", describe(n))
 		return

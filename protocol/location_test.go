@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -44,7 +45,7 @@ func TestLocationIsV1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if IsV1(empty) || !empty.Announcement().Practice.Location.IsZero() {
+	if IsV1(empty) || !empty.Announcement().Practice.Location.Empty() {
 		t.Fatalf("location {}: v1 %v, location %+v", IsV1(empty), empty.Announcement().Practice.Location)
 	}
 	if plain := mustSeal(t, practiceAnn(3, with(nil)), k); !IsV1(plain) {
@@ -124,5 +125,74 @@ func TestLocationValidate(t *testing.T) {
 	s.Location = &Location{}
 	if err := s.Validate(); err != nil {
 		t.Fatalf("the empty location: %v", err)
+	}
+}
+
+// TestParseSheetLocation checks the location forms staff may write and
+// that the sheet carries them in the reference writer's form.
+func TestParseSheetLocation(t *testing.T) {
+	for _, c := range []struct{ name, doc, lat, lon string }{
+		{"mapping", "location: {lat: 45.4642, lon: 9.19}\n", "45.4642", "9.19"},
+		{"block mapping", "location:\n  lon: -9.1393\n  lat: 38.7223\n", "38.7223", "-9.1393"},
+		{"trailing zeros and whole numbers", "location: {lat: 45.464200, lon: 9}\n", "45.4642", "9"},
+		{"negative zero", "location: {lat: -0.0, lon: 0}\n", "0", "0"},
+		{"text", "location: \"45.4642, 9.19\"\n", "45.4642", "9.19"},
+		{"text without space", "location: '-33.86882,151.209296'\n", "-33.86882", "151.209296"},
+		{"json", "", "45.4642", "9.19"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			doc := goodYAML + c.doc
+			if c.doc == "" {
+				doc = `{"id":"test-sheet","title":"T","language":"en","country":"IT","organiser":"O","start_year":2011,"objective":"O.","dimensions":["cultural"],"location":{"lat":45.46420,"lon":9.19}}`
+			}
+			s, err := ParseSheet([]byte(doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Location.Lat.String() != c.lat || s.Location.Lon.String() != c.lon {
+				t.Fatalf("location %q, %q; want %q, %q", s.Location.Lat, s.Location.Lon, c.lat, c.lon)
+			}
+			b, err := EncodePayload(practiceAnn(1, s))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := `"location":{"lat":` + c.lat + `,"lon":` + c.lon + `}`; !bytes.Contains(b, []byte(want)) {
+				t.Fatalf("payload lacks %s:\n%s", want, b)
+			}
+		})
+	}
+	s, err := ParseSheet([]byte(goodYAML + "location: {}\n"))
+	if err != nil || s.Location != nil {
+		t.Fatalf("an empty location is not left out: %v, %+v", err, s.Location)
+	}
+}
+
+// TestParseSheetLocationProblems checks that every problem of a location
+// names its field and line.
+func TestParseSheetLocationProblems(t *testing.T) {
+	for _, c := range []struct{ name, doc, want string }{
+		{"seven digits", "location: {lat: 45.4642123, lon: 9.19}\n", "location.lat: 45.4642123 has 7 digits after the point; round it to at most 6"},
+		{"lat out of range", "location: {lat: 95, lon: 9.19}\n", "location.lat: must be between -90 and 90 degrees, got 95"},
+		{"lon out of range", "location:\n  lat: 45\n  lon: 190.5\n", "location.lon: must be between -180 and 180 degrees, got 190.5"},
+		{"lon absent", "location: {lat: 45.4642}\n", "location.lon: is required: a location gives both lat and lon"},
+		{"text coordinate", "location: {lat: north, lon: 9.19}\n", `location.lat: must be a number of degrees such as 45.4642, got "north"`},
+		{"infinite", "location: {lat: .inf, lon: 9.19}\n", "location.lat: must be a number of degrees"},
+		{"tiny", "location: {lat: 1e-7, lon: 9.19}\n", "location.lat: 0.0000001 has 7 digits after the point"},
+		{"text with one number", "location: \"45.4642\"\n", `location: must be lat and lon such as {lat: 45.4642, lon: 9.19} or "45.4642, 9.19"`},
+		{"text with degrees sign", "location: \"45.4642° N, 9.19° E\"\n", "location: must be lat and lon"},
+		{"text out of range", "location: \"95, 9.19\"\n", "location.lat: must be between -90 and 90"},
+		{"list", "location: [45.4642, 9.19]\n", "location: must be lat and lon such as"},
+		{"unknown member", "location: {lat: 45, lon: 9, alt: 120}\n", `location.alt: unknown field`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseSheet([]byte(goodYAML + c.doc))
+			var ve *ValidationError
+			if !errors.As(err, &ve) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want a problem %q", err, c.want)
+			}
+			if len(ve.Problems) != 1 || ve.Problems[0].Line < 22 {
+				t.Fatalf("want one problem on line 22 or later, got %+v", ve.Problems)
+			}
+		})
 	}
 }

@@ -151,7 +151,7 @@ func (c *converter) value(n *yaml.Node, t reflect.Type, path string) {
 		c.degrees(n, path)
 		return
 	case locationType:
-		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
+		if n.Kind != yaml.MappingNode {
 			c.locationText(n, path)
 			return
 		}
@@ -246,7 +246,9 @@ func (c *converter) structValue(n *yaml.Node, t reflect.Type, path string) {
 			c.fail(k, kp, "unknown field%s", didYouMean(k.Value, fields.names))
 			continue
 		}
-		if isNull(v) {
+		if isNull(v) || f == locationPtrType && v.Kind == yaml.MappingNode && len(v.Content) == 0 {
+			// Absent, or a location written empty: left out, so the
+			// sheet stays a v1 record (PROTOCOL.md 4.1, 12.8).
 			c.lines[kp] = v.Line
 			continue
 		}

@@ -139,7 +139,7 @@ func checkDegrees(p *problems, path string, d Degrees, limit int) {
 // degreesType and locationType are converted by their own rules when a
 // staff document is read (parse.go).
 var (
-	degreesType  = reflect.TypeFor[Degrees]()
+	degreesType     = reflect.TypeFor[Degrees]()
 	locationType    = reflect.TypeFor[Location]()
 	locationPtrType = reflect.TypeFor[*Location]()
 )

@@ -63,7 +63,7 @@ const (
 // the fields.
 var queryParams = []string{
 	"q", "country", "dimension", "target_group", "funding_source", "achievement",
-	"evaluation", "publisher", "language", "city", "has_translation", "ongoing",
+	"evaluation", "publisher", "language", "city", "place", "has_translation", "ongoing",
 	"funding_min", "funding_max", "year_from", "year_to", "sort", "offset", "limit",
 }
 
@@ -102,7 +102,7 @@ func ParseQuery(v url.Values, extra ...string) (Query, error) {
 	q.Achievement = v["achievement"]
 	q.Evaluation = v["evaluation"]
 	q.Publisher = v["publisher"]
-	q.Language, q.City = v["language"], v["city"]
+	q.Language, q.City, q.Place = v["language"], v["city"], v["place"]
 	if q.HasTranslation, err = paramBool(v, "has_translation"); err != nil {
 		return Query{}, err
 	}
@@ -157,6 +157,7 @@ func (q Query) Values() url.Values {
 	set("publisher", strings.Join(q.Publisher, ","))
 	set("language", strings.Join(q.Language, ","))
 	addCities(v, q.City)
+	addPlaces(v, q.Place)
 	for k, b := range map[string]*bool{"has_translation": q.HasTranslation, "ongoing": q.Ongoing} {
 		switch {
 		case b == nil:
@@ -206,6 +207,7 @@ func (q Query) Normalized() Query {
 		return s
 	})
 	q.City = normalizeCities(q.City)
+	q.Place = normalizeCities(q.Place)
 	q.Sort = strings.TrimSpace(q.Sort)
 	return q
 }
@@ -258,6 +260,7 @@ func (q Query) Validate() error {
 		{"publisher", q.Publisher, checkQueryPeer},
 		{"language", q.Language, checkQueryLanguage},
 		{"city", q.City, checkQueryCity},
+		{"place", q.Place, checkQueryPlace},
 	}
 	for _, l := range lists {
 		if len(l.values) > queryMaxValues {

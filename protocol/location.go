@@ -94,6 +94,26 @@ func (d *Degrees) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	return nil
 }
 
+// MarshalJSON is MarshalJSONTo for encoding/json (the API's responses).
+func (d Degrees) MarshalJSON() ([]byte, error) {
+	if d.text == "" {
+		return []byte("null"), nil
+	}
+	return []byte(d.text), nil
+}
+
+// UnmarshalJSON is UnmarshalJSONFrom for encoding/json (the API's client).
+func (d *Degrees) UnmarshalJSON(b []byte) error {
+	switch {
+	case string(b) == "null":
+		return nil
+	case len(b) > 0 && (b[0] == '-' || b[0] >= '0' && b[0] <= '9'):
+		d.text = string(b)
+		return nil
+	}
+	return fmt.Errorf("degrees must be a number, got %.20s", b)
+}
+
 // MaxDegreesDigits bounds the digits after the point of a coordinate: six
 // decimal places are about 0.1 m, finer than any practice's place.
 const MaxDegreesDigits = 6

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bytes"
+	stdjson "encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -194,5 +195,33 @@ func TestParseSheetLocationProblems(t *testing.T) {
 				t.Fatalf("want one problem on line 22 or later, got %+v", ve.Problems)
 			}
 		})
+	}
+}
+
+// TestLocationEncodingJSON checks that encoding/json, which the API
+// speaks, writes and reads a location as the wire does.
+func TestLocationEncodingJSON(t *testing.T) {
+	s := fullSheet()
+	s.Location = &Location{Lat: Degrees{"45.464200"}, Lon: DegreesOf(-9.19)}
+	b, err := stdjson.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte(`"location":{"lat":45.464200,"lon":-9.19}`)) {
+		t.Fatalf("encoding/json writes %s", b)
+	}
+	var back FactSheet
+	if err := stdjson.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if *back.Location != *s.Location {
+		t.Fatalf("read back %+v, want %+v", back.Location, s.Location)
+	}
+	if err := stdjson.Unmarshal([]byte(`{"location":{"lat":"45"}}`), &back); err == nil {
+		t.Fatal("a string as degrees is read")
+	}
+	s.Location = nil
+	if b, _ := stdjson.Marshal(s); bytes.Contains(b, []byte("location")) {
+		t.Fatalf("no location, but encoding/json writes %s", b)
 	}
 }

@@ -297,9 +297,16 @@ func (s *Signed) Slot() string {
 //     derived ID, is set to OrgID of the payload.
 //
 // Any other publisher is ErrPublisherMismatch.
+//
+// A writer omits an optional member that has no value (PROTOCOL.md 4.1):
+// Seal sets a practice's empty Location ({}) to nil, so the payload and
+// IsV1 agree that the sheet gives none.
 func Seal(ann *Announcement, key crypto.PrivKey) (*Signed, error) {
 	if key.Type() != crypto.Ed25519 {
 		return nil, ErrKeyType
+	}
+	if ann.Practice != nil && ann.Practice.Location != nil && ann.Practice.Location.Empty() {
+		ann.Practice.Location = nil
 	}
 	id, err := peer.IDFromPrivateKey(key)
 	if err != nil {

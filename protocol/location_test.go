@@ -53,6 +53,11 @@ func TestLocationIsV1(t *testing.T) {
 	if plain := mustSeal(t, practiceAnn(3, with(nil)), k); !IsV1(plain) {
 		t.Fatal("a key publisher's practice without a location is not v1")
 	}
+	// Seal, a writer, leaves an empty location out (4.1): a v1 record.
+	sealed := mustSeal(t, practiceAnn(4, with(&Location{})), k)
+	if !IsV1(sealed) || bytes.Contains(sealed.Envelope(), []byte(`"location"`)) {
+		t.Fatalf("Seal of an empty location: v1 %v, envelope %q", IsV1(sealed), sealed.Envelope())
+	}
 }
 
 func mustPayload(t *testing.T, a *Announcement) []byte {

@@ -29,6 +29,7 @@ const bom = "\uFEFF"
 // profile's name from opts.Profiles), then one column per field of the sheet, in the order of protocol.Fields
 // (seq follows id): id, seq, title, language, translations (the
 // translations' language tags, comma-joined), country, region, city,
+// lat and lon (the location's degrees as the sheet writes them),
 // organiser, start_year, end_year, ongoing, duration_years, dimensions,
 // issues, target_groups, funding_eur, funding_period_years,
 // funding_sources, partner_types, partner_names, beneficiaries,
@@ -133,6 +134,8 @@ func cell(f *protocol.Field, s *protocol.FactSheet) string {
 		return year(v)
 	case float64:
 		return years(v)
+	case protocol.Degrees:
+		return v.String()
 	case *int64:
 		if v == nil {
 			return ""

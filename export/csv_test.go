@@ -20,7 +20,7 @@ import (
 // wantColumns is the CSV header, as documented.
 var wantColumns = []string{
 	"publisher", "publisher_name", "id", "seq", "title", "language", "translations",
-	"country", "region", "city", "organiser", "start_year", "end_year", "ongoing",
+	"country", "region", "city", "lat", "lon", "organiser", "start_year", "end_year", "ongoing",
 	"duration_years", "dimensions", "issues", "target_groups", "funding_eur",
 	"funding_period_years", "funding_sources", "partner_types", "partner_names",
 	"beneficiaries", "achievement", "evaluation", "part_of_national_programme",
@@ -65,6 +65,8 @@ func wantRow(d sheetDoc, rec *store.Record, pubName string) map[string]string {
 		"country":                    str(raw, "country"),
 		"region":                     str(raw, "region"),
 		"city":                       str(raw, "city"),
+		"lat":                        str(raw, "location", "lat"),
+		"lon":                        str(raw, "location", "lon"),
 		"organiser":                  str(raw, "organiser"),
 		"start_year":                 str(raw, "start_year"),
 		"end_year":                   str(raw, "end_year"),

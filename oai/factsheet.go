@@ -132,6 +132,10 @@ func writeField(e *xml.Encoder, fd *protocol.Field, name string, v any) error {
 		if v != 0 {
 			return e.EncodeElement(decimal(v), el(name))
 		}
+	case protocol.Degrees:
+		if !v.IsZero() {
+			return e.EncodeElement(v.String(), el(name))
+		}
 	case *int64:
 		if v != nil {
 			return e.EncodeElement(*v, el(name))

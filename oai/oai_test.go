@@ -312,7 +312,7 @@ func xmlToJSON(t *testing.T, n *tNode, name string) any {
 			out[lang] = xmlToJSON(t, c, "translation")
 		}
 		return out
-	case "start_year", "end_year", "duration_years", "beneficiaries", "amount_eur", "period_years":
+	case "start_year", "end_year", "duration_years", "beneficiaries", "amount_eur", "period_years", "lat", "lon":
 		v, err := strconv.ParseFloat(n.Text, 64)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)

@@ -48,6 +48,7 @@ const factSheetXSD = `<?xml version="1.0" encoding="UTF-8"?>
       <xs:element name="country" type="xs:string"/>
       <xs:element name="region" type="xs:string" minOccurs="0"/>
       <xs:element name="city" type="xs:string" minOccurs="0"/>
+      <xs:element name="location" type="k:locationType" minOccurs="0"/>
       <xs:element name="organiser" type="xs:string"/>
       <xs:element name="start_year" type="xs:int"/>
       <xs:element name="end_year" type="xs:int" minOccurs="0"/>
@@ -109,6 +110,13 @@ const factSheetXSD = `<?xml version="1.0" encoding="UTF-8"?>
   <xs:complexType name="targetGroupsType">
     <xs:sequence>
       <xs:element name="target_group" type="xs:string" maxOccurs="unbounded"/>
+    </xs:sequence>
+  </xs:complexType>
+
+  <xs:complexType name="locationType">
+    <xs:sequence>
+      <xs:element name="lat" type="xs:decimal" minOccurs="0"/>
+      <xs:element name="lon" type="xs:decimal" minOccurs="0"/>
     </xs:sequence>
   </xs:complexType>
 

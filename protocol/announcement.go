@@ -101,14 +101,18 @@ func (a *Announcement) Slot() string {
 }
 
 // IsV1 reports whether the announcement is a v1 record (PROTOCOL.md
-// 12.8): its publisher is a key ID and it is a practice, a profile or the
-// retraction of a practice (its id a practice ID, not an experience
-// record's slot). Every other record is a v2 record, experience records
-// and their retractions included, which v1 peers cannot check and which
+// 12.8): its publisher is a key ID and it is a practice whose sheet has
+// no location member, a profile, or the retraction of a practice (its id
+// a practice ID, not an experience record's slot). Every other record is
+// a v2 record, experience records and their retractions and sheets with
+// a location (even the empty {}, which v1's strict JSON refuses as an
+// unknown member) included, which v1 peers cannot check and which
 // therefore never reaches them.
 func (a *Announcement) IsV1() bool {
 	switch a.Kind {
-	case KindPractice, KindProfile:
+	case KindPractice:
+		return IsKey(a.Publisher) && (a.Practice == nil || a.Practice.Location == nil)
+	case KindProfile:
 		return IsKey(a.Publisher)
 	case KindRetract:
 		return IsKey(a.Publisher) && a.Retract != nil && idPattern.MatchString(a.Retract.ID)
@@ -293,9 +297,16 @@ func (s *Signed) Slot() string {
 //     derived ID, is set to OrgID of the payload.
 //
 // Any other publisher is ErrPublisherMismatch.
+//
+// A writer omits an optional member that has no value (PROTOCOL.md 4.1):
+// Seal sets a practice's empty Location ({}) to nil, so the payload and
+// IsV1 agree that the sheet gives none.
 func Seal(ann *Announcement, key crypto.PrivKey) (*Signed, error) {
 	if key.Type() != crypto.Ed25519 {
 		return nil, ErrKeyType
+	}
+	if ann.Practice != nil && ann.Practice.Location != nil && ann.Practice.Location.Empty() {
+		ann.Practice.Location = nil
 	}
 	id, err := peer.IDFromPrivateKey(key)
 	if err != nil {

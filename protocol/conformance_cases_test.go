@@ -89,6 +89,7 @@ func conformanceFiles(t *testing.T) map[string]vectorFile {
 		"text.json":     signVectors(t, "text and line (5)", textCases()),
 		"grammar.json":  signVectors(t, "language tags, countries, e-mail, URLs, IDs (5, 5.2, 5.3)", grammarCases()),
 		"time.json":     signVectors(t, "the time member (4)", timeCases()),
+		"location.json": signVectors(t, "the sheet's location: members, number forms, ranges (5, 5.2)", locationCases()),
 		"org.json":      signVectors(t, "organisation records: 12.1-12.3, 12.7", orgCases()),
 
 		"experience.json": signVectors(t, "experience records: members by type, slots, retraction of experience slots (13)", experienceCases()),

@@ -23,6 +23,11 @@ type FactSheet struct {
 	// Region and City locate the practice; both optional.
 	Region string `json:"region,omitempty"`
 	City   string `json:"city,omitempty"`
+	// Location is the practice's place as a point, nil when not given. A
+	// sheet that carries it, even empty, is a v2 record (PROTOCOL.md
+	// 12.8), which v1 peers never receive; a writer leaves an empty
+	// location out (nil), as ParseSheet does.
+	Location *Location `json:"location,omitzero"`
 	// Organiser is the organisation that initiated or runs the practice.
 	Organiser string `json:"organiser"`
 

@@ -27,6 +27,7 @@ const (
 	TypeYear         FieldType = "year"         // int: a year, 0 when not given
 	TypeCount        FieldType = "count"        // *int64: a whole number, nil when not given
 	TypeDecimal      FieldType = "decimal"      // float64: 0 when not given
+	TypeDegrees      FieldType = "degrees"      // Degrees: a coordinate, zero when not given
 	TypeBool         FieldType = "bool"         // *bool: nil when not given
 	TypeFlag         FieldType = "flag"         // bool: false when not given
 	TypeTranslations FieldType = "translations" // map[string]Translation
@@ -156,7 +157,7 @@ var WebSections = []WebSection{
 
 func en(label string) map[string]string { return map[string]string{"en": label} }
 
-// funding, partners, transfer and contact return a sheet's sub-structs,
+// funding, partners, transfer, location and contact return a sheet's sub-structs,
 // the zero value when not given, for the getters.
 func funding(s *FactSheet) *Funding {
 	if s.Funding == nil {
@@ -177,6 +178,13 @@ func transfer(s *FactSheet) *Transferability {
 		return &Transferability{}
 	}
 	return s.Transferability
+}
+
+func location(s *FactSheet) *Location {
+	if s.Location == nil {
+		return &Location{}
+	}
+	return s.Location
 }
 
 func contact(s *FactSheet) *Contact {

@@ -43,7 +43,8 @@ var goTypes = map[protocol.FieldType]reflect.Type{
 	protocol.TypeEmail: reflect.TypeFor[string](), protocol.TypeURL: reflect.TypeFor[string](), protocol.TypeCode: reflect.TypeFor[string](),
 	protocol.TypeCodes: reflect.TypeFor[[]string](), protocol.TypeNames: reflect.TypeFor[[]string](), protocol.TypeTags: reflect.TypeFor[[]string](),
 	protocol.TypeYear: reflect.TypeFor[int](), protocol.TypeCount: reflect.TypeFor[*int64](), protocol.TypeDecimal: reflect.TypeFor[float64](),
-	protocol.TypeBool: reflect.TypeFor[*bool](), protocol.TypeFlag: reflect.TypeFor[bool](),
+	protocol.TypeDegrees: reflect.TypeFor[protocol.Degrees](),
+	protocol.TypeBool:    reflect.TypeFor[*bool](), protocol.TypeFlag: reflect.TypeFor[bool](),
 	protocol.TypeTranslations: reflect.TypeFor[map[string]protocol.Translation](), protocol.TypeLinks: reflect.TypeFor[[]protocol.Link](),
 }
 

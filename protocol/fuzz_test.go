@@ -99,6 +99,9 @@ func FuzzDecodePayload(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(`{"v":1,"v":1}`))
+	for _, c := range locationCases() {
+		f.Add([]byte(c.payload))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a, err := DecodePayload(data)
 		if err != nil || a.Validate() != nil {
@@ -148,6 +151,9 @@ func FuzzParseSheet(f *testing.F) {
 	}
 	f.Add([]byte("a: &x [*x]\n"))
 	f.Add([]byte("{\"id\": 1e400}"))
+	f.Add([]byte(goodYAML + "location: {lat: 45.4642, lon: 9.19}\n"))
+	f.Add([]byte(goodYAML + "location: \"45.4642, -9.19\"\n"))
+	f.Add([]byte(goodYAML + "location: {lat: 1e-7, lon: .inf}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := ParseSheet(data)
 		if err != nil {

@@ -143,9 +143,18 @@ func (c *converter) value(n *yaml.Node, t reflect.Type, path string) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if t == peerIDType {
+	switch t {
+	case peerIDType:
 		c.publisherID(n, path)
 		return
+	case degreesType:
+		c.degrees(n, path)
+		return
+	case locationType:
+		if n.Kind != yaml.MappingNode {
+			c.locationText(n, path)
+			return
+		}
 	}
 	switch t.Kind() {
 	case reflect.Struct:
@@ -237,7 +246,9 @@ func (c *converter) structValue(n *yaml.Node, t reflect.Type, path string) {
 			c.fail(k, kp, "unknown field%s", didYouMean(k.Value, fields.names))
 			continue
 		}
-		if isNull(v) {
+		if isNull(v) || f == locationPtrType && v.Kind == yaml.MappingNode && len(v.Content) == 0 {
+			// Absent, or a location written empty: left out, so the
+			// sheet stays a v1 record (PROTOCOL.md 4.1, 12.8).
 			c.lines[kp] = v.Line
 			continue
 		}

@@ -54,6 +54,9 @@ func (s *FactSheet) validateHead(p *problems, prefix string) {
 	checkCountry(p, at("country"), s.Country, true)
 	checkLine(p, at("region"), s.Region, MaxPlaceLen, false)
 	checkLine(p, at("city"), s.City, MaxPlaceLen, false)
+	if s.Location != nil {
+		s.Location.validate(p, at("location"))
+	}
 	checkLine(p, at("organiser"), s.Organiser, MaxNameLen, true)
 
 	switch {

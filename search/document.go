@@ -55,7 +55,10 @@ func (b *docBuilder) build(a *protocol.Announcement) (*document.Document, error)
 		Languages: append([]string{s.Language}, tags...),
 	}
 	sf := sheetFacets{targetGroups: s.TargetGroups, achievement: s.Achievement, evaluation: s.Evaluation,
-		city: CityValue(s.Country, s.City)}
+		city: CityValue(s.Country, s.City), place: PlaceValue(s)}
+	if !s.Location.Empty() {
+		hit.Location = &Point{Lat: s.Location.Lat.Float(), Lon: s.Location.Lon.Float()}
+	}
 	if s.Funding != nil {
 		hit.FundingEUR = s.Funding.AmountEUR
 		sf.sources = s.Funding.Sources
@@ -72,6 +75,9 @@ func (b *docBuilder) build(a *protocol.Announcement) (*document.Document, error)
 	}
 	if sf.city != "" {
 		b.keyword(doc, fCity, sf.city)
+	}
+	if sf.place != "" {
+		b.keyword(doc, fPlace, sf.place)
 	}
 	for _, t := range rowTerms(&hit, sf) {
 		b.keyword(doc, fRow, t)

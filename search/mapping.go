@@ -36,7 +36,7 @@ import (
 // (document.go, row.go, indexingOptions). Bump it when that changes; a
 // change of the mapping itself is detected from its JSON. Either makes
 // Open rebuild the index.
-const docFormat = 2 // 2: the city facet and filter
+const docFormat = 3 // 2: the city facet and filter; 3: the place facet and filter, the hit's location
 
 // greekAnalyzer is our name for Greek text: bleve ships Greek stop words
 // but no Greek analyzer or stemmer, so it is Unicode word breaks, lower
@@ -103,6 +103,7 @@ const (
 	fEvaluation     = "evaluation"      // keyword
 	fLanguage       = "language"        // keyword: the sheet's and its translations' tags
 	fCity           = "city"            // keyword: "<country>/<city>", when the sheet gives a city
+	fPlace          = "place"           // keyword: PlaceValue, when the sheet gives a location or a city
 	fHasTranslation = "has_translation" // boolean
 	fOngoing        = "ongoing"         // boolean
 	fOpenEnd        = "open_end"        // boolean: ongoing, or no end_year given
@@ -117,7 +118,7 @@ const (
 // keywordFields are every keyword field, and whether it has doc values.
 var keywordFields = map[string]bool{
 	fPublisher: false, fCountry: false, fDimension: false, fTargetGroup: false,
-	fSource: false, fAchievement: false, fEvaluation: false, fLanguage: false, fCity: false, fRow: true,
+	fSource: false, fAchievement: false, fEvaluation: false, fLanguage: false, fCity: false, fPlace: false, fRow: true,
 }
 
 // numericFields are every numeric field, and whether it has doc values.

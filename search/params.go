@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"net/url"
 	"slices"
 	"strconv"
@@ -63,7 +62,7 @@ const (
 // the fields.
 var queryParams = []string{
 	"q", "country", "dimension", "target_group", "funding_source", "achievement",
-	"evaluation", "publisher", "language", "city", "has_translation", "ongoing",
+	"evaluation", "publisher", "language", "city", "place", "has_translation", "ongoing",
 	"funding_min", "funding_max", "year_from", "year_to", "sort", "offset", "limit",
 }
 
@@ -102,7 +101,7 @@ func ParseQuery(v url.Values, extra ...string) (Query, error) {
 	q.Achievement = v["achievement"]
 	q.Evaluation = v["evaluation"]
 	q.Publisher = v["publisher"]
-	q.Language, q.City = v["language"], v["city"]
+	q.Language, q.City, q.Place = v["language"], v["city"], v["place"]
 	if q.HasTranslation, err = paramBool(v, "has_translation"); err != nil {
 		return Query{}, err
 	}
@@ -157,6 +156,7 @@ func (q Query) Values() url.Values {
 	set("publisher", strings.Join(q.Publisher, ","))
 	set("language", strings.Join(q.Language, ","))
 	addCities(v, q.City)
+	addPlaces(v, q.Place)
 	for k, b := range map[string]*bool{"has_translation": q.HasTranslation, "ongoing": q.Ongoing} {
 		switch {
 		case b == nil:
@@ -206,6 +206,7 @@ func (q Query) Normalized() Query {
 		return s
 	})
 	q.City = normalizeCities(q.City)
+	q.Place = normalizeCities(q.Place)
 	q.Sort = strings.TrimSpace(q.Sort)
 	return q
 }
@@ -258,6 +259,7 @@ func (q Query) Validate() error {
 		{"publisher", q.Publisher, checkQueryPeer},
 		{"language", q.Language, checkQueryLanguage},
 		{"city", q.City, checkQueryCity},
+		{"place", q.Place, checkQueryPlace},
 	}
 	for _, l := range lists {
 		if len(l.values) > queryMaxValues {
@@ -367,72 +369,6 @@ func clip(s string) string {
 		return s
 	}
 	return string([]rune(s)[:39]) + "…"
-}
-
-// paramOne returns the value of a parameter that may be given once.
-func paramOne(v url.Values, name string) (string, error) {
-	switch vs := v[name]; len(vs) {
-	case 0:
-		return "", nil
-	case 1:
-		return vs[0], nil
-	default:
-		return "", badParam(name, "given %d times; give it once", len(vs))
-	}
-}
-
-// paramBool reads an optional flag: 1 or true, 0 or false; absent or
-// empty is nil.
-func paramBool(v url.Values, name string) (*bool, error) {
-	s, err := paramOne(v, name)
-	if err != nil {
-		return nil, err
-	}
-	var b bool
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "":
-		return nil, nil
-	case "1", "true":
-		b = true
-	case "0", "false":
-	default:
-		return nil, badParam(name, "%q must be 1 or 0 (or true or false)", clip(s))
-	}
-	return &b, nil
-}
-
-// paramEuros reads an optional whole number of euros; absent or empty
-// is nil.
-func paramEuros(v url.Values, name string) (*int64, error) {
-	s, err := paramOne(v, name)
-	if err != nil || strings.TrimSpace(s) == "" {
-		return nil, err
-	}
-	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-	if errors.Is(err, strconv.ErrRange) {
-		return nil, badParam(name, "%s is out of range", clip(s))
-	}
-	if err != nil {
-		return nil, badParam(name, "%q is not a whole number of euros", clip(s))
-	}
-	return &n, nil
-}
-
-// paramInt reads an optional whole number; absent or empty is 0. what
-// ends the error message.
-func paramInt(v url.Values, name, what string) (int, error) {
-	s, err := paramOne(v, name)
-	if err != nil || strings.TrimSpace(s) == "" {
-		return 0, err
-	}
-	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-	if err != nil && !errors.Is(err, strconv.ErrRange) {
-		return 0, badParam(name, "%q %s", clip(s), what)
-	}
-	if err != nil || n < math.MinInt32 || n > math.MaxInt32 {
-		return 0, badParam(name, "%s is out of range", clip(s))
-	}
-	return int(n), nil
 }
 
 // unknownParam refuses parameter k, suggesting the nearest known one.

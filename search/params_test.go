@@ -51,6 +51,8 @@ func TestParamParse(t *testing.T) {
 		{"paging", "offset=40&limit=20", Query{Offset: 40, Limit: 20}},
 		{"city repeated, not split at commas", "city=it/+Palermo,+Termini+Imerese+&city=DE/Hamburg",
 			Query{City: []string{"IT/Palermo, Termini Imerese", "DE/Hamburg"}}},
+		{"place repeated, not split at commas", "place=IT@45.4642,9.19&place=it/Milano&place=IT/Palermo,+Termini+Imerese",
+			Query{Place: []string{"IT@45.4642,9.19", "IT/Milano", "IT/Palermo, Termini Imerese"}}},
 		{"limit bounds", "offset=0&limit=1000", Query{Limit: 1000}},
 		{"everything", "q=x&country=IT&dimension=cultural&target_group=migrants&funding_source=eu&achievement=partially" +
 			"&evaluation=none&publisher=P1&language=it&has_translation=1&ongoing=0&funding_min=1&funding_max=2" +
@@ -135,6 +137,10 @@ func TestParamErrors(t *testing.T) {
 		{"evaluation=peer", `evaluation: "peer" is not one of internal, external, none, planned`},
 		{"city=Palermo", `city: "Palermo" is not <country>/<city>, as the city facet gives it (example: IT/Palermo)`},
 		{"city=UK/London", `city: "UK" is not ISO 3166-1; write "GB"`},
+		{"place=IT@45.4642", `place: "IT@45.4642" is not <country>@<lat>,<lon>, as the place facet gives it (example: IT@45.4642,9.19)`},
+		{"place=IT@45.4642,9.19e0", `place: "IT@45.4642,9.19e0" is not <country>@<lat>,<lon>`},
+		{"place=UK@51.5,-0.12", `place: "UK" is not ISO 3166-1; write "GB"`},
+		{"place=Milano", `place: "Milano" is not <country>/<city>, as the place facet gives it (example: IT/Palermo or IT@45.4642,9.19)`},
 		{"publisher=12D3+KooW", `publisher: "12D3 KooW" is not a peer ID; give one as printed by khantara status or peers`},
 		{"publisher=" + strings.Repeat("a", 129), `publisher: "` + strings.Repeat("a", 39) + `…" is not a peer ID`},
 		{"language=english!", `language: "english!" is not a BCP 47 language tag (examples: en, it, pt-BR)`},

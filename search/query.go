@@ -86,6 +86,7 @@ func (ix *Index) filterQuery(q *Query) query.Query {
 	terms(fEvaluation, q.Evaluation)
 	terms(fLanguage, q.Language)
 	terms(fCity, q.City)
+	terms(fPlace, q.Place)
 	pubs := make([]string, len(q.Publisher))
 	for i, p := range q.Publisher {
 		pubs[i] = p

@@ -12,10 +12,11 @@ import (
 // across the catalogue: "C<country>|<start year>",
 // "D<dimensions>|<funding sources>", "G<achievement>|<evaluation>|
 // <has translation>|<funding range>", "L<languages>", "p<publisher>",
-// one "t<target group>" per value, and "c<country>/<city>" when the
-// sheet gives a city; parts are separated by '|', values within a part
-// by ',', except in the city term, which is one value (a city may hold
-// both). A search counts whole terms (one map
+// one "t<target group>" per value, "c<country>/<city>" when the
+// sheet gives a city and "P<place>" when it has a place (PlaceValue);
+// parts are separated by '|', values within a part by ',', except in
+// the city and place terms, which are one value each (a city may hold
+// both, a location holds ','). A search counts whole terms (one map
 // lookup each, about 8 per practice instead of 20 for one term per
 // value) and splits the distinct ones into facet values at the end.
 // The row also holds the figures for sorting and Stats, 'F' funding and
@@ -32,7 +33,7 @@ import (
 // facetNames are the facets of every search.
 var facetNames = []string{
 	"country", "dimension", "target_group", "funding_source", "achievement",
-	"evaluation", "publisher", "language", "start_year", "funding_range", "has_translation", "city",
+	"evaluation", "publisher", "language", "start_year", "funding_range", "has_translation", "city", "place",
 }
 
 // rowGroups maps the code of each facet term of a row to the facets of
@@ -45,6 +46,7 @@ var rowGroups = map[byte][]string{
 	'p': {"publisher"},
 	't': {"target_group"},
 	'c': {"city"},
+	'P': {"place"},
 }
 
 // Codes of row terms read for sorting and Stats.
@@ -56,6 +58,7 @@ const (
 	codeBeneficiaries = 'B'
 	codeID            = 'i'
 	codeCity          = 'c'
+	codePlace         = 'P'
 )
 
 // isFacetTerm tells the codes of facet terms.
@@ -94,10 +97,11 @@ type sheetFacets struct {
 	targetGroups, sources   []string
 	achievement, evaluation string
 	city                    string // the city facet value, "" without a city
+	place                   string // the place facet value, "" without a place
 }
 
 // rowTerms returns the terms of a practice's row. No value but the city
-// contains '|' or ',': codes, country codes, language tags, years, peer
+// and the place contains '|' or ',': codes, country codes, language tags, years, peer
 // IDs and the range names never do.
 func rowTerms(h *Hit, s sheetFacets) []string {
 	term := func(code byte, parts ...string) string { return string(code) + strings.Join(parts, "|") }
@@ -119,6 +123,9 @@ func rowTerms(h *Hit, s sheetFacets) []string {
 	if s.city != "" {
 		out = append(out, string(codeCity)+s.city)
 	}
+	if s.place != "" {
+		out = append(out, string(codePlace)+s.place)
+	}
 	if h.FundingEUR != nil {
 		out = append(out, term(codeFunding, strconv.FormatInt(*h.FundingEUR, 10)))
 	}
@@ -130,8 +137,12 @@ func rowTerms(h *Hit, s sheetFacets) []string {
 
 // expandFacetTerm calls add for each facet value of a facet term.
 func expandFacetTerm(term string, add func(facet, value string)) {
-	if term[0] == codeCity {
+	switch term[0] {
+	case codeCity:
 		add("city", term[1:])
+		return
+	case codePlace:
+		add("place", term[1:])
 		return
 	}
 	facets := rowGroups[term[0]]

@@ -106,6 +106,11 @@ func TestSearchDemo(t *testing.T) {
 				return s.Country == "DE" && s.City == "Hamburg" || s.Country == "IT" && s.City == "Palermo, Termini Imerese, Mazara del Vallo"
 			}},
 			{"city of another country", Query{City: []string{"IT/Hamburg", "DE/Milano"}}, func(s *protocol.FactSheet) bool { return false }},
+			{"place by location", Query{Place: []string{"IT@45.43713,12.33265"}}, func(s *protocol.FactSheet) bool { return s.ID == "re-lab-venezia" }},
+			{"place by city leaves out sheets with a location", Query{Place: []string{"IT/Venezia", "IT/Milano"}}, func(s *protocol.FactSheet) bool {
+				return s.Country == "IT" && (s.City == "Venezia" || s.City == "Milano") && s.Location == nil
+			}},
+			{"city keeps sheets with a location", Query{City: []string{"IT/Venezia"}}, func(s *protocol.FactSheet) bool { return s.City == "Venezia" }},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -294,7 +299,8 @@ func TestSearchDemo(t *testing.T) {
 	})
 
 	t.Run("hits", func(t *testing.T) {
-		for _, h := range mustSearch(t, ix, Query{}).Hits {
+		located := 0
+		for _, h := range mustSearch(t, ix, Query{Limit: 1000}).Hits {
 			e := c.cur[h.Publisher+"/"+h.ID]
 			if e == nil {
 				t.Fatalf("hit %s/%s is not in the catalogue", h.Publisher, h.ID)
@@ -304,9 +310,18 @@ func TestSearchDemo(t *testing.T) {
 				Organiser: s.Organiser, Country: s.Country, StartYear: s.StartYear, EndYear: s.EndYear,
 				Ongoing: s.Ongoing, Dimensions: s.Dimensions, FundingEUR: fundingOf(s), Beneficiaries: s.Beneficiaries,
 				Languages: append([]string{s.Language}, slices.Sorted(mapsKeys(s.Translations))...)}
+			if s.Location != nil {
+				located++
+				lat, _ := strconv.ParseFloat(s.Location.Lat.String(), 64)
+				lon, _ := strconv.ParseFloat(s.Location.Lon.String(), 64)
+				want.Location = &Point{Lat: lat, Lon: lon}
+			}
 			if !hitEqual(h, want) {
 				t.Errorf("hit\n%+v\nwant\n%+v", h, want)
 			}
+		}
+		if located == 0 {
+			t.Error("no demo sheet has a location: the hit's location is not tested")
 		}
 	})
 
@@ -404,6 +419,12 @@ func scanFacets(es []*entry) map[string][]FacetValue {
 		if s.City != "" {
 			inc("city", s.Country+"/"+s.City)
 		}
+		switch {
+		case s.Location != nil:
+			inc("place", s.Country+"@"+s.Location.Lat.String()+","+s.Location.Lon.String())
+		case s.City != "":
+			inc("place", s.Country+"/"+s.City)
+		}
 		if f := fundingOf(s); f != nil {
 			switch {
 			case *f < 10_000:
@@ -421,7 +442,7 @@ func scanFacets(es []*entry) map[string][]FacetValue {
 	}
 	out := map[string][]FacetValue{}
 	for _, name := range []string{"country", "dimension", "target_group", "funding_source", "achievement",
-		"evaluation", "publisher", "language", "start_year", "funding_range", "has_translation", "city"} {
+		"evaluation", "publisher", "language", "start_year", "funding_range", "has_translation", "city", "place"} {
 		vs := []FacetValue{}
 		for v, n := range counts[name] {
 			vs = append(vs, FacetValue{Value: v, Count: n})
@@ -458,5 +479,6 @@ func hitEqual(a, b Hit) bool {
 		a.Language == b.Language && a.Organiser == b.Organiser && a.Country == b.Country &&
 		a.StartYear == b.StartYear && a.EndYear == b.EndYear && a.Ongoing == b.Ongoing &&
 		slices.Equal(a.Dimensions, b.Dimensions) && eqPtr(a.FundingEUR, b.FundingEUR) &&
-		eqPtr(a.Beneficiaries, b.Beneficiaries) && slices.Equal(a.Languages, b.Languages)
+		eqPtr(a.Beneficiaries, b.Beneficiaries) && slices.Equal(a.Languages, b.Languages) &&
+		(a.Location == nil) == (b.Location == nil) && (a.Location == nil || *a.Location == *b.Location)
 }

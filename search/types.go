@@ -25,7 +25,12 @@ type Query struct {
 	// "<country>/<city>", the sheet's country and its city exactly (so
 	// "IT/Palermo"). Its URL form is repeated, never comma-separated: a
 	// city may contain commas.
-	City           []string `json:"city,omitempty"`
+	City []string `json:"city,omitempty"`
+	// Place filters by where the map places a practice, each value as
+	// the place facet gives it: "<country>@<lat>,<lon>" for a sheet with
+	// a location, else "<country>/<city>" (see PlaceValue). Repeated,
+	// never comma-separated.
+	Place          []string `json:"place,omitempty"`
 	HasTranslation *bool    `json:"has_translation,omitempty"` // has at least one translation
 
 	// FundingMin and FundingMax bound funding.amount_eur, inclusive; a
@@ -68,6 +73,14 @@ type Hit struct {
 	Beneficiaries *int64 `json:"beneficiaries,omitempty"`
 	// Languages are the sheet's language then its translations'.
 	Languages []string `json:"languages"`
+	// Location is the sheet's location, when it gives one.
+	Location *Point `json:"location,omitempty"`
+}
+
+// Point is a place in decimal degrees (WGS 84).
+type Point struct {
+	Lat float64 `json:"lat"`
+	Lon float64 `json:"lon"`
 }
 
 // FacetValue is one value of a facet and how many hits have it.
@@ -84,8 +97,9 @@ type Result struct {
 	// Facets counts the matching practices per value, for each of
 	// country, dimension, target_group, funding_source, achievement,
 	// evaluation, publisher, language, start_year, funding_range,
-	// has_translation and city ("<country>/<city>", for sheets that
-	// give a city); values ordered by count, then value.
+	// has_translation, city ("<country>/<city>", for sheets that
+	// give a city) and place (PlaceValue: where the map places a
+	// practice); values ordered by count, then value.
 	Facets map[string][]FacetValue `json:"facets"`
 	// Took is how long the search took.
 	Took time.Duration `json:"took_ns"`

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,8 +22,9 @@ import (
 // TestBrowserMap drives the map view in a headless Chromium against a
 // real daemon holding the demo catalogue: the counts per country and per
 // place (from the API's facets, not written here), the data table and the
-// legend, a click on a country and Enter on a place (each filters the
-// search), the arc hook with arcs the test builds from the API's places
+// legend with its count of practices placed each way, the point of a
+// sheet's location (drawn there, not at its city), a click on a country
+// and Enter on a place (each filters the search), the arc hook with arcs the test builds from the API's places
 // and the served gazetteer, and no request beyond the daemon. It saves a
 // screenshot at desktop width and one at 360 px.
 func TestBrowserMap(t *testing.T) {
@@ -40,8 +42,9 @@ func TestBrowserMap(t *testing.T) {
 	waitFor(t, deadline, "the index to hold the catalogue", []*daemon{d}, func() bool {
 		return d.do(http.MethodGet, "/api/v1/search?limit=1", "", &all) == nil && all.Total == len(sheets)
 	})
-	if len(all.Facets["country"]) < 5 || len(all.Facets["city"]) < 5 {
-		t.Fatalf("the demo catalogue has %d countries and %d cities; the test needs more", len(all.Facets["country"]), len(all.Facets["city"]))
+	if len(all.Facets["country"]) < 5 || len(all.Facets["city"]) < 5 || len(all.Facets["place"]) < 5 {
+		t.Fatalf("the demo catalogue has %d countries, %d cities and %d places; the test needs more",
+			len(all.Facets["country"]), len(all.Facets["city"]), len(all.Facets["place"]))
 	}
 	b := startBrowser(t, chrome, "http://"+d.api)
 	shots := t.TempDir()
@@ -51,6 +54,12 @@ func TestBrowserMap(t *testing.T) {
 		b.load(t, "#/map", "map")
 		checkMapCounts(t, b, all)
 		b.saveShot(t, shots, "map-desktop")
+	})
+
+	t.Run("location", func(t *testing.T) {
+		b.begin(t)
+		b.load(t, "#/map", "map")
+		checkMapLocation(t, b, d, all)
 	})
 
 	t.Run("click a country", func(t *testing.T) {
@@ -85,7 +94,7 @@ func TestBrowserMap(t *testing.T) {
 		if paths := b.attrs(t, "#map path.country.has", "data-code"); !slices.Equal(paths, []string{"DE"}) {
 			t.Errorf("the map of country=DE colours %v, want [DE]", paths)
 		}
-		city := de.Facets["city"][0]
+		city := de.Facets["place"][0]
 		key := city.Value
 		b.interact(t, "press Enter on "+key, "search",
 			chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector('#map circle.point[data-key=%s]').focus()`, jsString(key))),
@@ -93,8 +102,8 @@ func TestBrowserMap(t *testing.T) {
 		if got := firstInt(t, b.text(t, "#result-count")); got != city.Count {
 			t.Errorf("the search of %s shows %d practices, the API %d", key, got, city.Count)
 		}
-		if h := b.hash(t); !strings.Contains(h, "city=") {
-			t.Errorf("Enter on %s went to %q, not a search by city", key, h)
+		if h := b.hash(t); !strings.Contains(h, "place=") {
+			t.Errorf("Enter on %s went to %q, not a search by place", key, h)
 		}
 	})
 
@@ -172,11 +181,29 @@ func checkMapCounts(t *testing.T, b *browser, all search.Result) {
 		t.Errorf("the map colours %d countries, the API has %d", len(got), len(want))
 	}
 	sum := 0
-	for _, reason := range []string{"placed", "no-city", "not-in-gazetteer", "country-not-drawn"} {
-		sum += firstInt(t, b.text(t, fmt.Sprintf(`#map-placement li[data-reason="%s"]`, reason)))
+	legend := map[string]int{}
+	for _, reason := range []string{"location", "city", "no-city", "not-in-gazetteer", "country-not-drawn", "off-map"} {
+		legend[reason] = firstInt(t, b.text(t, fmt.Sprintf(`#map-placement li[data-reason="%s"]`, reason)))
+		sum += legend[reason]
 	}
 	if sum != all.Total {
 		t.Errorf("the legend accounts for %d practices, the catalogue has %d", sum, all.Total)
+	}
+	// The API's place facet says how many sheets give a location, and how
+	// many of those give a city too (counted by location, not city).
+	located := 0
+	for _, fv := range all.Facets["place"] {
+		if fv.Value[2] == '@' {
+			located += fv.Count
+		}
+	}
+	if legend["location"]+legend["off-map"] < located || legend["location"] == 0 && located > 0 {
+		t.Errorf("the legend places %d practices at their location (%d off the map), the API has %d with a location",
+			legend["location"], legend["off-map"], located)
+	}
+	if legend["location"]+legend["city"]+legend["off-map"]+legend["not-in-gazetteer"] != placeTotal(all) {
+		t.Errorf("the legend places %d by location, %d by city, %d off the map and misses %d; the place facet counts %d",
+			legend["location"], legend["city"], legend["off-map"], legend["not-in-gazetteer"], placeTotal(all))
 	}
 	points := b.attrs(t, "#map circle.point", "data-key", "data-count", "role")
 	if len(points) < 3*5 {
@@ -189,10 +216,75 @@ func checkMapCounts(t *testing.T, b *browser, all search.Result) {
 			t.Errorf("place %s has role %q, want link", points[i], points[i+2])
 		}
 	}
-	for _, fv := range all.Facets["city"] {
+	for _, fv := range all.Facets["place"] {
 		if n, ok := count[fv.Value]; ok && n < fv.Count {
-			t.Errorf("place %s shows %d practices, the API counts %d with that city", fv.Value, n, fv.Count)
+			t.Errorf("place %s shows %d practices, the API counts %d there", fv.Value, n, fv.Count)
 		}
+	}
+}
+
+// placeTotal is the number of practices the API's place facet counts.
+func placeTotal(all search.Result) int {
+	n := 0
+	for _, fv := range all.Facets["place"] {
+		n += fv.Count
+	}
+	return n
+}
+
+// checkMapLocation checks the points of sheets that give a location: one
+// circle per location value of the place facet, ringed (class located),
+// where the projection puts the location, not its sheet's city; its
+// label names the coordinates; Enter on it searches that place and finds
+// the practices the API counts there.
+func checkMapLocation(t *testing.T, b *browser, d *daemon, all search.Result) {
+	t.Helper()
+	var loc search.FacetValue
+	for _, fv := range all.Facets["place"] {
+		if fv.Value[2] == '@' {
+			loc = fv
+			break
+		}
+	}
+	if loc.Value == "" {
+		t.Fatal("no demo sheet gives a location (demo/sheets/re-lab-venezia.yaml should)")
+	}
+	sel := fmt.Sprintf(`#map circle.point[data-key=%s]`, jsString(loc.Value))
+	got := b.attrs(t, sel, "class", "data-by", "data-count", "aria-label")
+	coords := strings.Replace(loc.Value[3:], ",", ", ", 1)
+	if len(got) != 4 || got[0] != "point located" || got[1] != "location" || got[2] != strconv.Itoa(loc.Count) ||
+		!strings.Contains(got[3], "Location "+coords) {
+		t.Fatalf("the point of %s: %q", loc.Value, got)
+	}
+	if n := len(b.attrs(t, `#map circle.point.located`, "data-key")); n != 1 {
+		t.Errorf("%d ringed points, want the one location of the demo", n)
+	}
+	// Drawn where the projection puts the location: compare with map.js's
+	// own projection of it, through drawMap of a one-point map.
+	lat, lon, _ := strings.Cut(loc.Value[3:], ",")
+	js := fmt.Sprintf(`import('/assets/map.js').then(async m => {
+		const data = await m.loadMapData();
+		const svg = m.drawMap(data, {title: 't', countries: {}, points: [{key: 'k', lat: %s, lon: %s, count: 1, label: 'k', hash: '#', by: 'location'}], classOf: () => 'q0', onActivate: () => {}});
+		const c = svg.querySelector('circle.point');
+		return [c.getAttribute('cx'), c.getAttribute('cy')];
+	})`, lat, lon)
+	want, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if xy := b.attrs(t, sel, "cx", "cy"); !slices.Equal(xy, want) {
+		t.Errorf("the point of %s is at %v, its location projects to %v", loc.Value, xy, want)
+	}
+	// The sheet's city is not also a point of its own practice.
+	var placed search.Result
+	if err := d.do(http.MethodGet, "/api/v1/search?limit=1&place="+url.QueryEscape(loc.Value), "", &placed); err != nil || placed.Total != loc.Count {
+		t.Fatalf("search of place %s: %d, %v", loc.Value, placed.Total, err)
+	}
+	b.interact(t, "press Enter on "+loc.Value, "search",
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%s).focus()`, jsString(sel))),
+		chromedp.KeyEvent("\r"))
+	if got := firstInt(t, b.text(t, "#result-count")); got != loc.Count {
+		t.Errorf("the search of %s shows %d practices, the API %d", loc.Value, got, loc.Count)
 	}
 }
 

@@ -147,6 +147,8 @@ func showValue(fd *protocol.Field, s *protocol.FactSheet) string {
 		return groupDigits(*v)
 	case *bool:
 		return yesNo(v)
+	case protocol.Degrees:
+		return v.String()
 	case map[string]protocol.Translation:
 		return strings.Join(slices.Sorted(maps.Keys(v)), ", ")
 	}

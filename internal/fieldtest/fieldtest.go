@@ -49,7 +49,7 @@ func Marker(path string) string {
 
 // Sheet returns a sheet with a distinct value in every leaf: Marker(path)
 // in text and in lists, 1000+n in whole numbers (n the leaf's position),
-// n+0.5 in decimals, true in booleans. The language is "en" and the
+// n+0.5 in decimals and coordinates, true in booleans. The language is "en" and the
 // country "GR", so outputs that look them up find them.
 func Sheet() *protocol.FactSheet {
 	s := &protocol.FactSheet{}
@@ -95,6 +95,8 @@ func set(v reflect.Value, path string, n int) {
 		*x = 1000 + n
 	case *float64:
 		*x = float64(n) + 0.5
+	case *protocol.Degrees:
+		*x = protocol.DegreesOf(float64(n) + 0.5)
 	case *bool:
 		*x = true
 	case **bool:

@@ -6,5 +6,5 @@
 // DIR holds one unpacked package per directory, named <name>@<version>.
 // It writes web/static/vendor/<name>@<version>/ (vendor.go),
 // web/static/map/countries.json (topo.go) and web/static/map/places.txt
-// (places.go). It runs by hand, with update.sh; make test never runs it.
+// (places.go, with the alternate names of aliases.txt: aliases.go). It runs by hand, with update.sh; make test never runs it.
 package main

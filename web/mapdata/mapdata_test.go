@@ -79,3 +79,58 @@ func TestReadPlaces(t *testing.T) {
 		t.Error("a truncated file reads without error")
 	}
 }
+
+// TestAliases checks aliases.txt and that the committed gazetteer holds
+// each alias as writePlaces writes it: after its country's places, with
+// the coordinates of the place it names.
+func TestAliases(t *testing.T) {
+	aliases, err := readAliases(aliasesFile)
+	if err != nil || len(aliases) < 3 {
+		t.Fatalf("aliases.txt: %v, %d aliases", err, len(aliases))
+	}
+	raw, err := os.ReadFile(filepath.Join("..", "static", "map", "places.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sections := map[string][]string{}
+	country := ""
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		switch {
+		case line == "" || strings.HasPrefix(line, "#"):
+		case strings.HasPrefix(line, "="):
+			country = line[1:]
+		default:
+			sections[country] = append(sections[country], line)
+		}
+	}
+	byCountry := map[string][]alias{}
+	for _, a := range aliases {
+		byCountry[a.country] = append(byCountry[a.country], a)
+	}
+	for cc, as := range byCountry {
+		lines := sections[cc]
+		tail := lines[len(lines)-len(as):]
+		for i, a := range as {
+			var target string
+			for _, l := range lines[:len(lines)-len(as)] {
+				if strings.HasPrefix(l, a.target+"\t") {
+					target = l
+					break
+				}
+			}
+			if want := a.name + strings.TrimPrefix(target, a.target); target == "" || tail[i] != want {
+				t.Errorf("%s: alias line %q, want %q (its place: %q); rerun update.sh", cc, tail[i], want, target)
+			}
+		}
+	}
+	// A missing place and a name the gazetteer has are refused.
+	if _, err := aliasPlaces([]alias{{country: "IT", name: "Milano", target: "Milano"}}, []place{{name: "Milan", country: "IT"}}); err == nil {
+		t.Error("an alias of a place the gazetteer lacks is accepted")
+	}
+	if _, err := aliasPlaces([]alias{{country: "IT", name: "Milán", target: "Milan"}}, []place{{name: "Milan", country: "IT"}}); err == nil {
+		t.Error("an alias that is already a place's name is accepted")
+	}
+	if _, err := readAliases([]byte("IT\tMilano\tMilan\tx\tit\n")); err == nil {
+		t.Error("a GeoNames ID that is not a number is accepted")
+	}
+}

@@ -101,7 +101,8 @@ func readPlaces(data []byte) ([]place, error) {
 
 // writePlaces writes the gazetteer: a text file of one "=CC" line per
 // country followed by its places, "name<TAB>latitude<TAB>longitude",
-// most populous first.
+// most populous first, then the names aliases.txt adds (aliases.go), each
+// with its place's coordinates.
 func writePlaces(dir, source, out string) error {
 	raw, err := os.ReadFile(filepath.Join(dir, citiesFile))
 	if err != nil {
@@ -135,6 +136,14 @@ func writePlaces(dir, source, out string) error {
 	slices.SortFunc(kept, func(a, b place) int {
 		return cmp.Or(cmp.Compare(a.country, b.country), cmp.Compare(b.population, a.population), cmp.Compare(a.name, b.name))
 	})
+	aliases, err := readAliases(aliasesFile)
+	if err != nil {
+		return err
+	}
+	extra, err := aliasPlaces(aliases, kept)
+	if err != nil {
+		return err
+	}
 	f, err := os.Create(out)
 	if err != nil {
 		return err
@@ -143,13 +152,22 @@ func writePlaces(dir, source, out string) error {
 	fmt.Fprintf(w, "# Khantara's map gazetteer: %d places of the map's region with at least %d inhabitants.\n", len(kept), minPopulation)
 	fmt.Fprintf(w, "# Data: GeoNames (geonames.org), licensed under CC BY 4.0, from the npm package %s; reduced by web/mapdata.\n", source)
 	fmt.Fprintf(w, "# A line \"=CC\" starts the places of country CC; then one per line: name, latitude, longitude (tab-separated).\n")
+	fmt.Fprintf(w, "# After a country's places come its names from web/mapdata/aliases.txt (%d in all): alternate names GeoNames records for a place above, with its coordinates.\n", len(aliases))
+	line := func(p place) {
+		fmt.Fprintf(w, "%s\t%s\t%s\n", p.name, strconv.FormatFloat(p.lat, 'f', 2, 64), strconv.FormatFloat(p.lon, 'f', 2, 64))
+	}
 	country := ""
-	for _, p := range kept {
+	for i, p := range kept {
 		if p.country != country {
 			country = p.country
 			fmt.Fprintf(w, "=%s\n", country)
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\n", p.name, strconv.FormatFloat(p.lat, 'f', 2, 64), strconv.FormatFloat(p.lon, 'f', 2, 64))
+		line(p)
+		if i+1 == len(kept) || kept[i+1].country != country {
+			for _, a := range extra[country] {
+				line(a)
+			}
+		}
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()

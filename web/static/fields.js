@@ -14,6 +14,7 @@ export const sections = [
     {"label":"Country","as":"country","paths":["country"],"types":["country"]},
     {"label":"Region","as":"plain","paths":["region"],"types":["line"]},
     {"label":"City","as":"plain","paths":["city"],"types":["line"]},
+    {"label":"Location","as":"location","paths":["location.lat","location.lon"],"types":["degrees","degrees"]},
     {"label":"Organiser","as":"plain","paths":["organiser"],"types":["line"]},
     {"label":"Years","as":"years","paths":["start_year","end_year"],"types":["year","year"]},
     {"label":"Ongoing","as":"yes","paths":["ongoing"],"types":["flag"]},

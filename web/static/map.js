@@ -114,10 +114,31 @@ export function findPlaces(data, country, city) {
 // One projection per drawn map, for drawArcs.
 const projections = new WeakMap();
 
+// newProjection is the map's projection, fitted to EXTENT and clipped to
+// the viewBox.
+function newProjection() {
+  return geoConicConformal().parallels([35, 65]).rotate([-10, 0])
+    .fitExtent([[10, 10], [WIDTH - 10, HEIGHT - 10]], EXTENT)
+    .clipExtent([[0, 0], [WIDTH, HEIGHT]]);
+}
+
+let frameProjection = null;
+
+/**
+ * inFrame reports whether a point (degrees) falls inside the map's
+ * viewBox: drawMap draws no point outside it, so the legend counts them.
+ */
+export function inFrame(lat, lon) {
+  frameProjection ??= newProjection();
+  const xy = frameProjection([lon, lat]);
+  return !!xy && xy[0] >= 0 && xy[0] <= WIDTH && xy[1] >= 0 && xy[1] <= HEIGHT;
+}
+
 /**
  * drawMap draws the map into a new <svg> and returns it. spec:
  *   countries: {code: {count, label, hash}} (codes not listed are grey),
- *   points: [{key, lat, lon, count, label, hash}],
+ *   points: [{key, lat, lon, count, label, hash, by}] (by: "location" or
+ *   "city", the point's data-by; points outside the viewBox are not drawn),
  *   classOf(count): the CSS class of a country's colour,
  *   onActivate(hash): called on a click, Enter or Space on a country or
  *   point with a count.
@@ -125,9 +146,7 @@ const projections = new WeakMap();
  * accessible name.
  */
 export function drawMap(data, spec) {
-  const projection = geoConicConformal().parallels([35, 65]).rotate([-10, 0])
-    .fitExtent([[10, 10], [WIDTH - 10, HEIGHT - 10]], EXTENT)
-    .clipExtent([[0, 0], [WIDTH, HEIGHT]]);
+  const projection = newProjection();
   const path = geoPath(projection);
   const svg = s('svg', { class: 'map-svg', viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'group',
     'aria-label': spec.title });
@@ -154,10 +173,10 @@ export function drawMap(data, spec) {
   }
   const points = s('g', { class: 'points' });
   for (const p of [...spec.points].sort((a, b) => b.count - a.count)) {
+    if (!inFrame(p.lat, p.lon)) continue;
     const xy = projection([p.lon, p.lat]);
-    if (!xy) continue;
     const el = s('circle', { cx: xy[0].toFixed(1), cy: xy[1].toFixed(1), r: radius(p.count).toFixed(1),
-      class: 'point', 'data-key': p.key, 'data-count': p.count });
+      class: `point ${p.by === 'location' ? 'located' : ''}`.trim(), 'data-key': p.key, 'data-count': p.count, 'data-by': p.by });
     interactive(el, p, spec.onActivate);
     points.append(el);
   }

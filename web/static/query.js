@@ -18,10 +18,12 @@ export const FACETS = [
 
 /**
  * values gives a list parameter's values, repeated or comma-separated;
- * city values are repeated only (a city may hold commas).
+ * city and place values are repeated only (a city may hold commas, a
+ * location does).
  */
 export function values(params, name) {
-  const out = params.getAll(name).flatMap((v) => (name === 'city' ? [v] : v.split(','))).map((v) => v.trim()).filter(Boolean);
+  const out = params.getAll(name).flatMap((v) => (name === 'city' || name === 'place' ? [v] : v.split(',')))
+    .map((v) => v.trim()).filter(Boolean);
   return name === 'country' ? out.map((v) => v.toUpperCase()) : out;
 }
 
@@ -98,7 +100,14 @@ export function describe(params) {
     if (k === 'q') out.push(`“${p.get('q')}”`);
     else if (k === 'year_from') out.push(from === to ? `running in ${from}` : to ? `running between ${from} and ${to}` : `running in or after ${from}`);
     else if (k === 'year_to') { if (!from) out.push(`running in or before ${to}`); }
+    else if (k === 'place') out.push(`placed at ${values(p, k).map(placeText).join(' or ')}`);
     else out.push(`${k.replaceAll('_', ' ')} ${values(p, k).join(' or ')}`);
   }
   return out;
+}
+
+// placeText is a place facet value for people: "45.43713, 12.33265 (IT)"
+// for a location, "Venezia (IT)" for a city.
+function placeText(v) {
+  return v[2] === '@' ? `${v.slice(3).replace(',', ', ')} (${v.slice(0, 2)})` : `${v.slice(3)} (${v.slice(0, 2)})`;
 }

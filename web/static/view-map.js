@@ -1,9 +1,11 @@
 // The map view: where the practices of the catalogue, or of a search,
-// are. Counts come from the search API's country and city facets, so
-// they follow the query; the map itself is map.js.
+// are. Counts come from the search API's country and place facets, so
+// they follow the query; the map itself is map.js. A practice is placed
+// at its sheet's location when it gives one, else at its city when the
+// gazetteer finds it, else only its country is coloured.
 
 import { get } from './api.js';
-import { loadMapData, drawMap, findPlaces } from './map.js';
+import { loadMapData, drawMap, findPlaces, inFrame } from './map.js';
 import { h, replace, num, plural, countryName } from './dom.js';
 import { filtersOnly, searchHash, describe } from './query.js';
 
@@ -34,37 +36,60 @@ function filtered(params, name, values) {
 }
 
 /**
- * place sorts the city facet into points and reasons. It returns
- * {points: [{key, lat, lon, count, label, hash, values}], placed: {CC:
- * practices placed}, missing: [{value, count}] (a city the gazetteer
- * lacks)}.
+ * place sorts the place facet (API.md: "CC@lat,lon" for a sheet with a
+ * location, "CC/city" for one with a city only) into points and reasons.
+ * It returns {points: [{key, lat, lon, count, label, hash, values, by}],
+ * placed: {CC: practices placed at a point}, byLocation and byCity: the
+ * practices placed each way, missing: [{value, country, city, count}] (a
+ * city the gazetteer lacks), off: {CC: practices whose location or city
+ * lies outside the map's frame}}.
  */
-export function place(data, params, cityFacet) {
+export function place(data, params, placeFacet) {
   const points = new Map();
   const placed = {};
   const missing = [];
-  for (const { value, count } of cityFacet) {
-    const cut = value.indexOf('/');
-    const [country, city] = [value.slice(0, cut), value.slice(cut + 1)];
-    const found = findPlaces(data, country, city);
-    if (!found.length) {
+  const off = {};
+  let byLocation = 0;
+  let byCity = 0;
+  const add = (key, at, country, name, by, value, count) => {
+    const pt = points.get(key) ?? { key, lat: at.lat, lon: at.lon, name, country, count: 0, values: [], by };
+    pt.count += count;
+    pt.values.push(value);
+    points.set(key, pt);
+  };
+  for (const { value, count } of placeFacet) {
+    const country = value.slice(0, 2);
+    if (value[2] === '@') {
+      const [lat, lon] = value.slice(3).split(',').map(Number);
+      if (!inFrame(lat, lon)) {
+        off[country] = (off[country] ?? 0) + count;
+        continue;
+      }
+      add(value, { lat, lon }, country, `${lat}, ${lon}`, 'location', value, count);
+      byLocation += count;
+      placed[country] = (placed[country] ?? 0) + count;
+      continue;
+    }
+    const city = value.slice(3);
+    const all = findPlaces(data, country, city);
+    const found = all.filter((p) => inFrame(p.lat, p.lon));
+    if (!all.length) {
       missing.push({ value, country, city, count });
       continue;
     }
-    placed[country] = (placed[country] ?? 0) + count;
-    for (const p of found) {
-      const key = `${country}/${p.name}`;
-      const pt = points.get(key) ?? { key, lat: p.lat, lon: p.lon, name: p.name, country, count: 0, values: [] };
-      pt.count += count;
-      pt.values.push(value);
-      points.set(key, pt);
+    if (!found.length) {
+      off[country] = (off[country] ?? 0) + count;
+      continue;
     }
+    byCity += count;
+    placed[country] = (placed[country] ?? 0) + count;
+    for (const p of found) add(`${country}/${p.name}`, p, country, p.name, 'city', value, count);
   }
   for (const pt of points.values()) {
-    pt.label = `${pt.name} (${countryName(pt.country)}): ${plural(pt.count, 'practice')}`;
-    pt.hash = filtered(params, 'city', pt.values);
+    pt.label = `${pt.by === 'location' ? 'Location ' : ''}${pt.name} (${countryName(pt.country)}): ${plural(pt.count, 'practice')}`;
+    pt.hash = filtered(params, 'place', pt.values);
   }
-  return { points: [...points.values()], placed, missing };
+  return { points: [...points.values()], placed, byLocation, byCity, missing, off };
 }
 
 /** render shows the map of route.params' filters in main. */
@@ -92,31 +117,32 @@ export async function render(main, route, ctx) {
     : [`All ${plural(total, 'practice')} this node holds. `, h('a', { href: '#/' }, 'Search them')]);
 
   const byCountry = result.facets?.country ?? [];
-  const { points, placed, missing } = place(data, params, result.facets?.city ?? []);
+  const placement = place(data, params, result.facets?.place ?? []);
+  const { points, placed } = placement;
   const drawn = new Set(data.countries.map((f) => f.properties.code));
   const countries = {};
   for (const { value, count } of byCountry) {
     countries[value] = { count, hash: filtered(params, 'country', [value]),
-      label: `${countryName(value)}: ${plural(count, 'practice')}, ${num(placed[value] ?? 0)} placed at their city` };
+      label: `${countryName(value)}: ${plural(count, 'practice')}, ${num(placed[value] ?? 0)} placed at their location or city` };
   }
-  const title = `Map of ${plural(total, 'practice')} by country and city`;
+  const title = `Map of ${plural(total, 'practice')} by country, location and city`;
   const svg = drawMap(data, { title, countries, points, classOf, onActivate: ctx.navigate });
   figure.replaceChildren(svg, h('figcaption', { class: 'visually-hidden' }, title));
-  replace(side, legend(data, byCountry, points, placed, missing, drawn, total), table(byCountry, placed, drawn, countries));
+  replace(side, legend(data, byCountry, placement, drawn, total), table(byCountry, placed, drawn, countries));
 }
 
 // legend explains the colours and the points, and says honestly how many
 // practices the map could not place, and why.
-function legend(data, byCountry, points, placed, missing, drawn, total) {
-  const placedTotal = Object.values(placed).reduce((a, b) => a + b, 0);
+function legend(data, byCountry, { points, placed, byLocation, byCity, missing, off }, drawn, total) {
   const withCity = {};
   for (const m of missing) withCity[m.country] = (withCity[m.country] ?? 0) + m.count;
+  const offMap = Object.values(off).reduce((a, b) => a + b, 0);
   let noCity = 0;
   let notDrawn = 0;
   let missingDrawn = 0;
   const notDrawnList = [];
   for (const { value, count } of byCountry) {
-    const unplaced = count - (placed[value] ?? 0);
+    const unplaced = count - (placed[value] ?? 0) - (off[value] ?? 0);
     if (!drawn.has(value)) {
       notDrawn += unplaced;
       if (unplaced) notDrawnList.push(`${countryName(value)} (${value}, ${num(unplaced)}): ${data.region.not_drawn[value] ?? 'outside the map’s region'}`);
@@ -136,16 +162,20 @@ function legend(data, byCountry, points, placed, missing, drawn, total) {
     h('h2', { id: 'map-legend-title' }, 'Legend'),
     h('ul', { class: 'swatches', 'aria-label': 'Practices per country' }, h('li', {}, swatch('q0'), ' none'), classes),
     h('p', {}, h('span', { class: 'dot', 'aria-hidden': 'true' }),
-      ` A circle is a city with practices; its area grows with their number (${plural(points.length, 'place')} on this map).`),
+      ` A circle is a place with practices: the location a sheet gives, or else its city; its area grows with their number `,
+      `(${plural(points.length, 'place')} on this map). `, h('span', { class: 'dot located', 'aria-hidden': 'true' }),
+      ' A ringed circle is a location.'),
     h('ul', { id: 'map-placement', class: 'placement' },
-      h('li', { dataset: { reason: 'placed' } }, `${num(placedTotal)} of ${plural(total, 'practice')} placed at their city.`),
-      h('li', { dataset: { reason: 'no-city' } }, `${num(noCity)} shown by country only: the sheet gives no city.`),
+      h('li', { dataset: { reason: 'location' } }, `${num(byLocation)} of ${plural(total, 'practice')} placed at their location (the sheet’s lat and lon).`),
+      h('li', { dataset: { reason: 'city' } }, `${num(byCity)} placed at their city (no location given).`),
+      h('li', { dataset: { reason: 'no-city' } }, `${num(noCity)} shown by country only: the sheet gives neither a location nor a city.`),
       h('li', { dataset: { reason: 'not-in-gazetteer' } }, `${num(missingDrawn)} shown by country only: the gazetteer has no place of that name`,
         missingNames.length ? `: ${missingNames.join('; ')}.` : '.'),
       h('li', { dataset: { reason: 'country-not-drawn' } }, `${num(notDrawn)} not on the map: the map draws no shape for their country`,
-        notDrawnList.length ? `: ${notDrawnList.join('; ')}.` : '.')),
+        notDrawnList.length ? `: ${notDrawnList.join('; ')}.` : '.'),
+      h('li', { dataset: { reason: 'off-map' } }, `${num(offMap)} not placed: their location or city lies outside the map’s frame (their country is still coloured).`)),
     h('p', { class: 'note' }, 'The gazetteer holds places with at least 5,000 inhabitants under their GeoNames name ',
-      '(e.g. Milan, not Milano). Country shapes: Natural Earth (public domain). Places: GeoNames (geonames.org), ',
+      'and a few local names (Milano, Venezia, Gothenburg: see web/mapdata/aliases.txt). Country shapes: Natural Earth (public domain). Places: GeoNames (geonames.org), ',
       'licensed under CC BY 4.0. Drawn with d3-geo and topojson-client; ',
       h('a', { href: '/assets/vendor/README.md' }, 'sources and licences'), '.'));
 }

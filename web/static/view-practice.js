@@ -90,6 +90,7 @@ function at(s, path) {
 const renderers = {
   text: (v, s) => text(v, s.language),
   plain: (v) => v,
+  location: (_, s) => s.location?.lat != null && s.location?.lon != null && `${s.location.lat}, ${s.location.lon}`,
   country: (v) => v && `${countryName(v)} (${v})`,
   language: (v) => v && `${languageName(v)} (${v})`,
   years: (_, s) => years(s),

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -195,7 +196,7 @@ func compareExperienceModel(t *testing.T, s *Store, m expModel, pubs []peer.ID, 
 			}
 		}
 		p, err := s.PublisherSummary(pub)
-		if err != nil && err != ErrNotFound {
+		if err != nil && !errors.Is(err, ErrNotFound) {
 			t.Fatal(err)
 		}
 		if p.Experiences != exps || p.RetractedExperiences != rexps {

@@ -146,13 +146,6 @@ func (t *writeTx) recordChange(pub peer.ID, slot string, oldPos uint64) (uint64,
 	return t.pos, nil
 }
 
-// seqPos returns the feed position kept in the 'q' record of the state
-// (pub, seq, h), or 0 when there is none.
-func seqPos(txn *badger.Txn, pub peer.ID, seq uint64, h [32]byte) (uint64, error) {
-	pos, _, err := seqEntry(txn, pub, seq, h)
-	return pos, err
-}
-
 // seqEntry returns the feed position and the v1 flag kept in the 'q'
 // record of the state (pub, seq, h), or 0 and false when there is none.
 func seqEntry(txn *badger.Txn, pub peer.ID, seq uint64, h [32]byte) (pos uint64, v1 bool, err error) {

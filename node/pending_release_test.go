@@ -1,0 +1,71 @@
+package node
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/khantara/khantara/protocol"
+	"github.com/khantara/khantara/store"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+)
+
+// An operation and the operations it makes linkable, which waited in the
+// pending pool, are stored in one write: no reader of the store (a sync
+// peer, a convergence check) ever sees the operation without the ones
+// this node already held after it. Two writes left a window in which
+// three replicas had equal digests while one of them was about to store
+// more of the chain (the TestOrgReplicasModel/5 flake).
+func TestPendingOpsStoredWithTheirPrev(t *testing.T) {
+	tn := newTestNet(t, 131)
+	a, b := tn.add(), tn.add() // not connected: each one's writes are its own
+	from := keyID(t, testKey(t, 9901))
+	org := newTestOrg(t, "One Write", []uint64{9902})
+	at := func(m int) time.Time { return org.base.Add(time.Duration(m) * time.Minute) }
+	del := func(seed uint64) protocol.Delegation {
+		return delegation(keyID(t, testKey(t, seed)), protocol.KindPractice)
+	}
+	by := org.by(org.keys[0])
+	p := by(protocol.Delegate(org.gen, 0, at(1), del(9903)))
+	x := by(protocol.Delegate(p, 0, at(2), del(9904)))
+	y := by(protocol.Delegate(x, 0, at(3), del(9905)))
+	submit(t, a, org.gen)
+	submit(t, b, org.gen)
+
+	// y, then x reach a by gossip before p: both wait.
+	for _, sg := range []*protocol.Signed{y, x} {
+		if r, _ := validateFrom(a, from, sg, true); r != pubsub.ValidationIgnore {
+			t.Fatalf("operation seq %d without its prev: %v", sg.Announcement().Seq, r)
+		}
+	}
+	if a.Pending() != 2 {
+		t.Fatalf("%d records pending, want 2", a.Pending())
+	}
+	// p reaches both; b has nothing waiting: what b writes is what
+	// storing p alone costs (p, and judging again the records of the
+	// organisation when its head moves).
+	writes := func(n *Node) uint64 {
+		t.Helper()
+		before := n.Store().WriteStats().Syncs
+		res, err := n.apply(context.Background(), []store.Incoming{{Signed: p, From: from.String()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res) != 1 || res[0].Outcome != store.Applied {
+			t.Fatalf("p: %+v", res)
+		}
+		return n.Store().WriteStats().Syncs - before
+	}
+	alone, with := writes(b), writes(a)
+	for _, sg := range []*protocol.Signed{org.gen, p, x, y} {
+		if !holds(a, sg) {
+			t.Errorf("operation seq %d not stored", sg.Announcement().Seq)
+		}
+	}
+	if a.Pending() != 0 {
+		t.Errorf("%d records still pending", a.Pending())
+	}
+	if with != alone {
+		t.Errorf("p and the two operations it made linkable took %d writes; p alone %d", with, alone)
+	}
+}

@@ -18,8 +18,8 @@ import (
 //
 //  1. the batch's operations, with the pending operations they make
 //     linkable (taken out of the pool), are judged together (opJudge)
-//     and stored first, in one write, then the chains of their
-//     organisations are rebuilt;
+//     and stored first, in one write (released operations are published
+//     as in step 5), then the chains of their organisations are rebuilt;
 //  2. the other records are judged against those chains and stored;
 //  3. when an organisation's head changed, its stored records are judged
 //     again and those the new head no longer authorises are removed

@@ -38,7 +38,9 @@ type heldRecord struct {
 // (protocol.ErrChainPending): in memory only, never stored or forwarded
 // until checked again. The apply path takes an organisation's records
 // whenever it has stored operations of that organisation and judges them
-// again. Safe for concurrent use.
+// again; before it stores an organisation's operations, it also takes the
+// held operations they make linkable, to store them in the same write
+// (orgapply.go, withLinkableOps). Safe for concurrent use.
 type pendingPool struct {
 	now     func() time.Time
 	gen     func() uint64 // the chain cache's generation (orgs.generation)

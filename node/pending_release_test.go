@@ -69,3 +69,38 @@ func TestPendingOpsStoredWithTheirPrev(t *testing.T) {
 		t.Errorf("p and the two operations it made linkable took %d writes; p alone %d", with, alone)
 	}
 }
+
+// The pool gives out the operations it holds and, by hash, the records
+// asked for: those still in time, dropping (and counting) the late ones
+// and keeping the others.
+func TestPendingPoolTakeHashes(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	dropped := 0
+	p := newPendingPool(func() time.Time { return now }, func() uint64 { return 0 }, func(k int) { dropped += k })
+	staff := testKey(t, 9911)
+	org := newTestOrg(t, "Take", []uint64{9912}, delegation(keyID(t, staff), protocol.KindPractice))
+	by := org.by(org.keys[0])
+	x := by(protocol.Delegate(org.gen, 0, org.base.Add(time.Minute), delegation(keyID(t, testKey(t, 9913)), protocol.KindPractice)))
+	y := by(protocol.Delegate(x, 0, org.base.Add(2*time.Minute), delegation(keyID(t, testKey(t, 9914)), protocol.KindPractice)))
+	r := org.record(staff, org.gen, 4, org.base.Add(3*time.Minute), practiceAnn(variant(demoSheets(t), 1)))
+	for _, sg := range []*protocol.Signed{x, r} {
+		if got := p.hold(sg, "", 0); got != holdOK {
+			t.Fatalf("hold: %v", got)
+		}
+	}
+	now = now.Add(PendingTTL / 2)
+	if got := p.hold(y, "", 0); got != holdOK {
+		t.Fatalf("hold: %v", got)
+	}
+	if ops := p.ops(org.id); len(ops) != 2 || ops[0] != x || ops[1] != y {
+		t.Fatalf("ops: %d", len(ops))
+	}
+	now = now.Add(PendingTTL/2 + time.Second) // x's time is up, not y's
+	got := p.takeHashes(org.id, map[protocol.Hash]bool{x.Hash(): true, y.Hash(): true})
+	if len(got) != 1 || got[0].sg != y || dropped != 1 {
+		t.Fatalf("took %d, dropped %d", len(got), dropped)
+	}
+	if p.size() != 1 || len(p.ops(org.id)) != 0 || p.hold(x, "", 0) != holdOK || p.size() != 2 {
+		t.Fatalf("after taking: size %d", p.size())
+	}
+}

@@ -315,7 +315,18 @@ func (n *Node) storeBatch(ctx context.Context, batch []store.Incoming) ([]store.
 	keep := make([]bool, len(batch))
 	skipped := 0
 	counted := map[peer.ID]*quotaHeld{}
+	unstored := map[protocol.Hash]bool{} // operations of batch left out
 	for i, in := range batch {
+		if isOp(in.Signed) && unstored[in.Signed.Announcement().Org.Prev] {
+			// Its prev, judged in the same round, is over quota: it waits
+			// for it in the pending pool (orgapply.go, opJudge).
+			if _, err := n.judged(in, fmt.Errorf("%w: prev %s is not stored", protocol.ErrChainPending, in.Signed.Announcement().Org.Prev)); err != nil {
+				return nil, err
+			}
+			unstored[in.Signed.Hash()] = true
+			skipped++
+			continue
+		}
 		var prior *store.Prior
 		if in.Prior.Current() {
 			prior = in.Prior // still what the store holds: no need to ask
@@ -327,6 +338,9 @@ func (n *Node) storeBatch(ctx context.Context, batch []store.Incoming) ([]store.
 		if keep[i] = ok; !ok {
 			n.stats.ignored[reasonIndex(ReasonQuota)].Add(1)
 			skipped++
+			if isOp(in.Signed) {
+				unstored[in.Signed.Hash()] = true
+			}
 		}
 	}
 	kept := batch

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,8 +16,10 @@ import (
 // Submit, the pending pool), it is stored by apply, which holds quotaMu,
 // so one batch at a time is judged against the chains and written:
 //
-//  1. the batch's operations are judged (orgs.authorise) and stored
-//     first, then the chains of their organisations are rebuilt;
+//  1. the batch's operations, with the pending operations they make
+//     linkable (taken out of the pool), are judged together (opJudge)
+//     and stored first, in one write (released operations are published
+//     as in step 5), then the chains of their organisations are rebuilt;
 //  2. the other records are judged against those chains and stored;
 //  3. when an organisation's head changed, its stored records are judged
 //     again and those the new head no longer authorises are removed
@@ -45,28 +48,77 @@ type roundResult struct {
 // The caller holds quotaMu.
 func (n *Node) applyLocked(ctx context.Context, batch []store.Incoming) ([]store.Result, []*protocol.Signed, error) {
 	var released []*protocol.Signed
-	items, first := batch, true
 	var out []store.Result
+	items, own := batch, len(batch) // the first own items are the caller's
 	for rounds := 0; len(items) > 0 && rounds <= MaxPending; rounds++ {
+		items = n.withLinkableOps(items)
 		rr, err := n.applyRound(ctx, items)
 		if err != nil {
 			return nil, nil, err
 		}
-		if first {
-			out, first = rr.res, false
-		} else {
-			for i, r := range rr.res {
-				if r.Outcome == store.Applied || r.Equivocation {
-					released = append(released, items[i].Signed)
-				}
+		if rounds == 0 {
+			out = rr.res[:own:own]
+		}
+		for i := own; i < len(items); i++ {
+			if r := rr.res[i]; r.Outcome == store.Applied || r.Equivocation {
+				released = append(released, items[i].Signed)
 			}
 		}
+		own = 0
 		if err := n.afterRound(ctx, rr); err != nil {
 			return nil, nil, err
 		}
 		items = n.releasePending(rr.newOps)
 	}
 	return out, released, nil
+}
+
+// withLinkableOps returns items followed by the operations the pending
+// pool holds that the operations among items make linkable, taken out of
+// the pool: an operation and those that waited for it are judged
+// together and stored in one write, so that no reader of the store (a
+// sync peer, the search index) sees a chain stop at an operation whose
+// successors this node already holds. An operation released here is
+// judged again by opJudge; one that turns out pending after all (its
+// prev was refused) goes back to the pool.
+func (n *Node) withLinkableOps(items []store.Incoming) []store.Incoming {
+	round := map[peer.ID][]*protocol.Signed{}
+	var orgIDs []peer.ID
+	in := map[protocol.Hash]bool{}
+	for _, it := range items {
+		if isOp(it.Signed) {
+			org := it.Signed.Announcement().Publisher
+			if round[org] == nil {
+				orgIDs = append(orgIDs, org)
+			}
+			round[org] = append(round[org], it.Signed)
+			in[it.Signed.Hash()] = true
+		}
+	}
+	out := slices.Clip(items)
+	for _, org := range orgIDs {
+		held := n.pending.ops(org)
+		if len(held) == 0 {
+			continue
+		}
+		c, err := n.orgs.chain(org)
+		if err != nil {
+			continue // the round reports it
+		}
+		next := withOps(c, org, append(round[org], held...))
+		pick := map[protocol.Hash]bool{}
+		for _, sg := range held {
+			if op, ok := next.Op(sg.Hash()); ok && op.State.Linked() || in[sg.Hash()] {
+				pick[sg.Hash()] = true
+			}
+		}
+		for _, h := range n.pending.takeHashes(org, pick) {
+			if !in[h.sg.Hash()] {
+				out = append(out, store.Incoming{Signed: h.sg, From: fromString(h.from)})
+			}
+		}
+	}
+	return out
 }
 
 // releasePending takes the pending records of orgs and returns those their
@@ -106,8 +158,8 @@ func (n *Node) applyRound(ctx context.Context, items []store.Incoming) (roundRes
 			rest = append(rest, i)
 		}
 	}
-	before := map[peer.ID]protocol.Hash{}
-	if err := n.storeJudged(ctx, items, ops, rr.res, before); err != nil {
+	oj := n.newOpJudge(items, ops)
+	if err := n.storeJudged(ctx, items, ops, rr.res, oj.judge); err != nil {
 		return rr, err
 	}
 	for _, i := range ops {
@@ -123,12 +175,12 @@ func (n *Node) applyRound(ctx context.Context, items []store.Incoming) (roundRes
 				return rr, err
 			}
 			// A chain that was unknown held no record to judge again.
-			if b := before[org]; !b.IsZero() && headHash(c) != b {
+			if b := oj.heads[org]; !b.IsZero() && headHash(c) != b {
 				rr.newHeads = append(rr.newHeads, org)
 			}
 		}
 	}
-	if err := n.storeJudged(ctx, items, rest, rr.res, nil); err != nil {
+	if err := n.storeJudged(ctx, items, rest, rr.res, n.authorised); err != nil {
 		return rr, err
 	}
 	rules := n.policy.load()
@@ -141,39 +193,29 @@ func (n *Node) applyRound(ctx context.Context, items []store.Incoming) (roundRes
 	return rr, nil
 }
 
-// storeJudged judges items[idx...] against the policy and the chains,
-// holds the pending ones, and stores those that pass, writing their
-// results into res. When heads is not nil, it records there the head of
-// each organisation judged before anything is stored.
-func (n *Node) storeJudged(ctx context.Context, items []store.Incoming, idx []int, res []store.Result, heads map[peer.ID]protocol.Hash) error {
+// authorised is the verdict of orgs.authorise on sg.
+func (n *Node) authorised(sg *protocol.Signed) error {
+	_, err := n.orgs.authorise(sg)
+	return err
+}
+
+// storeJudged judges items[idx...] against the policy and by judge, holds
+// the pending ones, and stores those that pass in one write, in the order
+// of idx, writing their results into res.
+func (n *Node) storeJudged(ctx context.Context, items []store.Incoming, idx []int, res []store.Result, judge func(*protocol.Signed) error) error {
 	if len(idx) == 0 {
 		return nil
 	}
 	rules := n.policy.load()
-	counted := map[peer.ID]int{} // operations per organisation in this round
 	var keep []store.Incoming
 	var at []int
 	for _, i := range idx {
 		in := items[i]
-		a := in.Signed.Announcement()
-		if !rules.keeps(a.Publisher) {
+		if !rules.keeps(in.Signed.Announcement().Publisher) {
 			n.stats.ignored[reasonIndex(ReasonPolicy)].Add(1)
 			continue
 		}
-		c, err := n.orgs.authorise(in.Signed)
-		if heads != nil && c != nil {
-			if _, ok := heads[a.Publisher]; !ok {
-				heads[a.Publisher] = headHash(c)
-			}
-		}
-		if err == nil && c != nil && isOp(in.Signed) {
-			if _, stored := c.Op(in.Signed.Hash()); !stored {
-				if counted[a.Publisher]++; len(c.Ops())+counted[a.Publisher] > protocol.MaxOrgOps {
-					err = ErrOrgQuota
-				}
-			}
-		}
-		if ok, ferr := n.judged(in, err); ferr != nil {
+		if ok, ferr := n.judged(in, judge(in.Signed)); ferr != nil {
 			return ferr
 		} else if ok {
 			keep = append(keep, in)
@@ -268,4 +310,71 @@ func (n *Node) notifyIndex(pub peer.ID) {
 	if n.index != nil {
 		n.index.Notify(pub, "")
 	}
+}
+
+// opJudge judges the operations of one round (applyRound) against the
+// chain of the operations stored and those of the round, so that an
+// operation whose prev comes in the same round (from the batch or from
+// the pending pool, withLinkableOps) links, and both are stored in one
+// write. The operations are judged in seq order, as a prev always has
+// the lower seq (PROTOCOL.md 12.4), and one is stored only if its prev is
+// stored already or is judged storable before it: whatever refuses a
+// prev (policy, quota), no operation is stored without it (12.10).
+type opJudge struct {
+	n      *Node
+	round  map[peer.ID][]*protocol.Signed // the round's operations, by organisation
+	chains map[peer.ID]*opChains
+	// heads holds the head of each organisation judged, before the round.
+	heads map[peer.ID]protocol.Hash
+}
+
+// opChains is what opJudge knows of one organisation.
+type opChains struct {
+	held *protocol.Chain        // as stored
+	next *protocol.Chain        // held's operations and the round's
+	kept map[protocol.Hash]bool // the round's operations judged storable
+}
+
+// newOpJudge returns the judge of items[ops...] and sorts ops by seq.
+func (n *Node) newOpJudge(items []store.Incoming, ops []int) *opJudge {
+	slices.SortStableFunc(ops, func(x, y int) int {
+		return cmp.Compare(items[x].Signed.Announcement().Seq, items[y].Signed.Announcement().Seq)
+	})
+	j := &opJudge{n: n, round: map[peer.ID][]*protocol.Signed{}, chains: map[peer.ID]*opChains{}, heads: map[peer.ID]protocol.Hash{}}
+	for _, i := range ops {
+		sg := items[i].Signed
+		j.round[sg.Announcement().Publisher] = append(j.round[sg.Announcement().Publisher], sg)
+	}
+	return j
+}
+
+// judge is the verdict on operation sg, as orgs.authorise gives it (the
+// same errors), against the chain with the round's operations.
+func (j *opJudge) judge(sg *protocol.Signed) error {
+	a := sg.Announcement()
+	oc := j.chains[a.Publisher]
+	if oc == nil {
+		held, err := j.n.orgs.chain(a.Publisher)
+		if err != nil {
+			return err
+		}
+		oc = &opChains{held: held, next: withOps(held, a.Publisher, j.round[a.Publisher]), kept: map[protocol.Hash]bool{}}
+		j.chains[a.Publisher], j.heads[a.Publisher] = oc, headHash(held)
+	}
+	if _, stored := oc.held.Op(sg.Hash()); stored {
+		return oc.held.Authorise(a, sg.Signer()) // the store finds it a duplicate
+	}
+	if k := len(oc.held.Ops()) + len(oc.kept); k >= protocol.MaxOrgOps {
+		return fmt.Errorf("%w: %s holds %d", ErrOrgQuota, a.Publisher, k)
+	}
+	if err := oc.next.Authorise(a, sg.Signer()); err != nil {
+		return err
+	}
+	if p := a.Org.Prev; !p.IsZero() && !oc.kept[p] {
+		if _, stored := oc.held.Op(p); !stored {
+			return fmt.Errorf("%w: prev %s is not stored", protocol.ErrChainPending, p)
+		}
+	}
+	oc.kept[sg.Hash()] = true
+	return nil
 }

@@ -38,7 +38,9 @@ type heldRecord struct {
 // (protocol.ErrChainPending): in memory only, never stored or forwarded
 // until checked again. The apply path takes an organisation's records
 // whenever it has stored operations of that organisation and judges them
-// again. Safe for concurrent use.
+// again; before it stores an organisation's operations, it also takes the
+// held operations they make linkable, to store them in the same write
+// (orgapply.go, withLinkableOps). Safe for concurrent use.
 type pendingPool struct {
 	now     func() time.Time
 	gen     func() uint64 // the chain cache's generation (orgs.generation)
@@ -130,6 +132,51 @@ func (p *pendingPool) take(org peer.ID) []heldRecord {
 		p.dropped(k)
 	}
 	return live
+}
+
+// ops returns the operations held for org.
+func (p *pendingPool) ops(org peer.ID) []*protocol.Signed {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []*protocol.Signed
+	for _, r := range p.byOrg[org] {
+		if isOp(r.sg) {
+			out = append(out, r.sg)
+		}
+	}
+	return out
+}
+
+// takeHashes removes the records of org whose hashes are in hs and
+// returns those still in time, dropping (and counting) the others.
+func (p *pendingPool) takeHashes(org peer.ID, hs map[protocol.Hash]bool) []heldRecord {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []heldRecord
+	kept := p.byOrg[org][:0]
+	now, late := p.now(), 0
+	for _, r := range p.byOrg[org] {
+		switch {
+		case !hs[r.sg.Hash()]:
+			kept = append(kept, r)
+			continue
+		case now.Before(r.until):
+			out = append(out, r)
+		default:
+			late++
+		}
+		delete(p.hashes, r.sg.Hash())
+		p.total--
+	}
+	if len(kept) == 0 {
+		delete(p.byOrg, org)
+	} else {
+		p.byOrg[org] = kept
+	}
+	if late > 0 {
+		p.dropped(late)
+	}
+	return out
 }
 
 // expire drops (and counts) the records whose time ran out.

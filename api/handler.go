@@ -34,6 +34,12 @@ const (
 //	                                         ?dry_run=1 validates only
 //	POST /api/v1/practices/{id}/retract      retract an own practice ({"reason": "..."} body,
 //	                                         optional) -> Published; 409 if already retracted
+//	POST /api/v1/experiences                 publish an experience record (YAML or JSON
+//	                                         body) -> Published; ?dry_run=1 validates only
+//	POST /api/v1/experiences/{id}/retract    retract an own adaptation, lesson, question or
+//	                                         answer -> Published; 404 if none, 409 if retracted
+//	POST /api/v1/endorsements/{publisher}/{id}/retract
+//	                                         retract the own endorsement of that practice
 //	GET  /api/v1/profile                     Profile of this node, or of ?publisher=
 //	PUT  /api/v1/profile                     set this node's profile (YAML or JSON body) -> Published
 //	GET  /api/v1/search                      search.Result: full text, filters, facets (search.go)
@@ -81,6 +87,9 @@ func NewHandler(n *node.Node, token string) http.Handler {
 	handle("GET /api/v1/practices/{publisher}/{id}", a.record)
 	handle("GET /api/v1/practices/{publisher}/{id}/experiences", a.practiceExperiences)
 	handle("GET /api/v1/experiences", a.experiences)
+	handle("POST /api/v1/experiences", a.authorized(a.publishExperience))
+	handle("POST /api/v1/experiences/{id}/retract", a.authorized(a.retractExperience))
+	handle("POST /api/v1/endorsements/{publisher}/{id}/retract", a.authorized(a.retractEndorsement))
 	handle("POST /api/v1/practices", a.authorized(a.publish))
 	handle("POST /api/v1/practices/{id}/retract", a.authorized(a.retract))
 	handle("GET /api/v1/profile", a.profile)

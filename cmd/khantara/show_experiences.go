@@ -114,7 +114,10 @@ func printExperience(w io.Writer, e api.Experience, depth int, now time.Time, wi
 	if x.ID != "" {
 		head += " " + x.ID
 	}
-	head += " by " + authorText(e.AuthorName, e.Publisher, 60) + ", " + agoShort(e.Time, now)
+	head += " by " + authorText(e.AuthorName, e.Publisher, 60)
+	if !e.Time.IsZero() {
+		head += ", " + ago(e.Time, now)
+	}
 	if e.AuthorName != "" {
 		head += " (" + e.Publisher + ")"
 	}

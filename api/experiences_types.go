@@ -1,10 +1,14 @@
 package api
 
 import (
+	"errors"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/store"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // The JSON bodies of the experience routes (PROTOCOL.md 13; API.md,
@@ -45,6 +49,28 @@ type Experience struct {
 	// Experience is the record's body, as signed.
 	Experience *protocol.Experience `json:"experience"`
 }
+
+// UnmarshalJSON reads an Experience as the API writes it. The record's
+// publisher IDs (about, in_reply_to, practice) may be organisation IDs,
+// which peer.ID's own UnmarshalJSON refuses; they are read with
+// protocol.DecodeID, as a receiver reads them.
+func (e *Experience) UnmarshalJSON(data []byte) error {
+	type plain Experience // without this method
+	return jsonv2.Unmarshal(data, (*plain)(e), publisherIDs)
+}
+
+// publisherIDs reads every peer.ID with protocol.DecodeID.
+var publisherIDs = jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, id *peer.ID) error {
+	if dec.PeekKind() != '"' {
+		return errors.ErrUnsupported // the default reports the type error
+	}
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return err
+	}
+	*id, err = protocol.DecodeID(tok.String())
+	return err
+}))
 
 // ExperienceList is the body of GET /api/v1/experiences: one page.
 type ExperienceList struct {

@@ -166,6 +166,13 @@ func TestAPIExperienceOrg(t *testing.T) {
 		list.Experiences[0].AuthorName != "Ville de Lille" || list.Experiences[0].AboutState != AboutNotHeld {
 		t.Fatalf("mine=1 of the organisation's node: %+v", list.Experiences)
 	}
+	// An answer naming the organisation reads back through the Client's
+	// types (peer.ID's own UnmarshalJSON refuses organisation IDs).
+	ca.ok("POST", "/api/v1/experiences", "type: answer\nid: answer-org\nabout: {publisher: "+about+", id: cric-roubaix}\nlanguage: en\ntext: Yes.\nin_reply_to: {publisher: "+orgA+", id: lesson-org}\n", true, &pub)
+	ca.ok("GET", "/api/v1/experiences?mine=1&type=answer", "", false, &list)
+	if len(list.Experiences) != 1 || list.Experiences[0].Experience.InReplyTo.Publisher.String() != orgA {
+		t.Fatalf("the answer to the organisation reads back as %+v", list.Experiences)
+	}
 	ca.ok("POST", "/api/v1/experiences", endorsementFile(about, "cric-roubaix"), true, &pub)
 	ca.ok("POST", "/api/v1/endorsements/"+about+"/cric-roubaix/retract", "", true, &pub)
 	if pub.Publisher != orgA || pub.ID != "_endorse/"+about+"/cric-roubaix" {

@@ -47,11 +47,11 @@ func countsText(c api.ExperienceCounts) string {
 }
 
 // adaptationText is one "Adapted in" line: where, from when, by whom, and
-// the practice that resulted as show's argument.
+// the practice that resulted, written as show's argument.
 func adaptationText(ad api.Adaptation) string {
 	s := placeText(ad.City, ad.Region, ad.Country) + " (" + strconv.Itoa(ad.StartYear) + "), by " + authorText(ad.AuthorName, ad.Author, 60)
 	if ad.Practice != nil {
-		s += "; resulting practice: khantara show " + ad.Practice.Publisher + "/" + ad.Practice.ID
+		s += "; resulting practice (show it with khantara show): " + ad.Practice.Publisher + "/" + ad.Practice.ID
 	}
 	return s
 }

@@ -262,7 +262,7 @@ func TestPrintPracticeExperiences(t *testing.T) {
 	for _, want := range []string{
 		"\nExperiences\n-----------\n",
 		"Records:           1 adaptation, 1 question, 1 answer\n",
-		"Adapted in:        Lille, FR (2019), by Ville de Lille; resulting practice (show it with khantara show): " + testOther + "/conseil-lille\n",
+		"Adapted in:        Lille, FR (2019), by Ville de Lille; resulting practice " + testOther + "/conseil-lille\n",
 		"\nAdaptation adapt-lille by Ville de Lille, 2 hours ago (" + testOther + ")\n  A council in Lille\n  Where: Lille, FR, 2019–ongoing\n  Changes: Smaller.\n  Result: achievement partially, evaluation internal\n",
 		"\nQuestion ask by Ville de Lille, 1 hour ago (" + testOther + ")\n  Who chairs it?\n  Is the chair elected?\n",
 		"\n    Answer yes by …3H4FvT3h\n      Answer yes\n",

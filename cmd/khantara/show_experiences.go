@@ -51,7 +51,7 @@ func countsText(c api.ExperienceCounts) string {
 func adaptationText(ad api.Adaptation) string {
 	s := placeText(ad.City, ad.Region, ad.Country) + " (" + strconv.Itoa(ad.StartYear) + "), by " + authorText(ad.AuthorName, ad.Author, 60)
 	if ad.Practice != nil {
-		s += "; resulting practice (show it with khantara show): " + ad.Practice.Publisher + "/" + ad.Practice.ID
+		s += "; resulting practice " + ad.Practice.Publisher + "/" + ad.Practice.ID
 	}
 	return s
 }
@@ -121,7 +121,7 @@ func printExperience(w io.Writer, e api.Experience, depth int, now time.Time, wi
 	if e.AuthorName != "" {
 		head += " (" + e.Publisher + ")"
 	}
-	fmt.Fprintf(w, "\n%s%s\n", indent, head)
+	fmt.Fprint(w, "\n"+wrapText(head, max(20, width-len(indent)), indent))
 	body := indent + "  "
 	para := func(label, text string) {
 		if strings.TrimSpace(text) == "" {

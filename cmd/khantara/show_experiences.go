@@ -49,7 +49,7 @@ func countsText(c api.ExperienceCounts) string {
 // adaptationText is one "Adapted in" line: where, from when, by whom, and
 // the practice that resulted, written as show's argument.
 func adaptationText(ad api.Adaptation) string {
-	s := placeText(ad.City, ad.Region, ad.Country) + " (" + strconv.Itoa(ad.StartYear) + "), by " + authorText(ad.AuthorName, ad.Author, 60)
+	s := placeText(ad.City, ad.Region, ad.Country) + " (" + strconv.Itoa(ad.StartYear) + "), by " + authorText(ad.AuthorName, ad.Author, 300)
 	if ad.Practice != nil {
 		s += "; resulting practice " + ad.Practice.Publisher + "/" + ad.Practice.ID
 	}
@@ -114,7 +114,7 @@ func printExperience(w io.Writer, e api.Experience, depth int, now time.Time, wi
 	if x.ID != "" {
 		head += " " + x.ID
 	}
-	head += " by " + authorText(e.AuthorName, e.Publisher, 60)
+	head += " by " + authorText(e.AuthorName, e.Publisher, 300)
 	if !e.Time.IsZero() {
 		head += ", " + ago(e.Time, now)
 	}

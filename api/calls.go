@@ -101,14 +101,7 @@ func (c *Client) Publish(ctx context.Context, sheet []byte, dryRun bool) (Publis
 
 // Retract withdraws an own practice.
 func (c *Client) Retract(ctx context.Context, id, reason string) (Published, error) {
-	body, err := json.Marshal(struct {
-		Reason string `json:"reason,omitempty"`
-	}{reason})
-	if err != nil {
-		return Published{}, err
-	}
-	var p Published
-	return p, c.do(ctx, http.MethodPost, "/practices/"+url.PathEscape(id)+"/retract", nil, body, "application/json", true, &p)
+	return c.retractPath(ctx, "/practices/"+url.PathEscape(id)+"/retract", reason)
 }
 
 // PutProfile publishes the node's organisation profile (YAML or JSON).

@@ -2,8 +2,8 @@
 // with. API.md documents every route with examples.
 //
 // The server side is NewHandler: the routes under /api/v1 (status, peers,
-// the catalogue, publishing, profiles, search, statistics, export,
-// reindex, purge), the OAI-PMH provider (package oai), the web page
+// the catalogue, publishing, profiles, experience records, search,
+// statistics, export, reindex, purge), the OAI-PMH provider (package oai), the web page
 // (package web) and GET /metrics, behind the Host, Origin and bearer-token
 // guards (auth.go; LoadToken reads or makes HOME/api.token). Every error
 // is the JSON body Error. The handler reaches the node only through its
@@ -12,10 +12,11 @@
 // serving it, and stops answering writes once the node is closed.
 //
 // The request and response bodies are the types of types.go (Status,
-// Practice, Record, Published, ...), shared by both sides, so the JSON
-// each side reads is the JSON the other writes.
+// Practice, Record, Published, ...) and experiences_types.go (Experience,
+// PracticeExperiences, ...), shared by both sides, so the JSON each side
+// reads is the JSON the other writes.
 //
-// The client side is Client (client.go, calls.go): NewClient finds the
+// The client side is Client (client.go, calls.go, experiences_client.go): NewClient finds the
 // daemon of a home directory through HOME/api; each method is one request.
 // An error answer is a *ResponseError; a daemon that is not running is an
 // error matching ErrDaemonNotRunning (errors.go). A Client is safe for

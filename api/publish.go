@@ -71,6 +71,19 @@ func (a *apiHandler) answerDraft(w http.ResponseWriter, doing, what string, s *p
 
 func (a *apiHandler) retract(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	if protocol.IsExperienceSlot(id) {
+		// Experience slots have their own routes (experiences_write.go).
+		fail(w, http.StatusNotFound, "this node has published no practice %s", quoteShort(id))
+		return
+	}
+	a.retractSlot(w, r, id, "practice "+quoteShort(id), func(k protocol.Kind) bool { return k == protocol.KindPractice })
+}
+
+// retractSlot retracts the node's own slot, what names it in answers and
+// live reports whether a record of that kind in the slot is what the
+// route retracts: 404 when the slot holds no such record (or nothing),
+// 409 when it holds a retraction. The body is an optional {"reason"}.
+func (a *apiHandler) retractSlot(w http.ResponseWriter, r *http.Request, slot, what string, live func(protocol.Kind) bool) {
 	body, ok := readBody(w, r, maxRetractBody, "request body")
 	if !ok {
 		return
@@ -87,19 +100,19 @@ func (a *apiHandler) retract(w http.ResponseWriter, r *http.Request) {
 	}
 	a.retractMu.Lock()
 	defer a.retractMu.Unlock()
-	rec, err := a.n.Store().Get(a.self(), id)
+	rec, err := a.n.Store().Get(a.self(), slot)
 	switch {
-	case errors.Is(err, store.ErrNotFound), err == nil && rec.Announcement().Kind == protocol.KindProfile:
-		fail(w, http.StatusNotFound, "this node has published no practice %s", quoteShort(id))
+	case errors.Is(err, store.ErrNotFound), err == nil && rec.Announcement().Kind != protocol.KindRetract && !live(rec.Announcement().Kind):
+		fail(w, http.StatusNotFound, "this node has published no %s", what)
 		return
 	case err != nil:
 		a.internal(w, "read a record", err)
 		return
 	case rec.Announcement().Kind == protocol.KindRetract:
-		fail(w, http.StatusConflict, "practice %q is already retracted (sequence %d); publish it again to bring it back", id, rec.Announcement().Seq)
+		fail(w, http.StatusConflict, "%s is already retracted (sequence %d); publish it again to bring it back", what, rec.Announcement().Seq)
 		return
 	}
-	signed, err := a.n.Retract(r.Context(), id, reason)
+	signed, err := a.n.Retract(r.Context(), slot, reason)
 	a.answer(w, "retract", signed, err)
 }
 

@@ -24,6 +24,7 @@ func newApp() *cli.App {
 			publishCommand(),
 			importCommand(),
 			retractCommand(),
+			experienceCommand(),
 			profileCommand(),
 			orgCommand(),
 			trustCommand(),

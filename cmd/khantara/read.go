@@ -113,13 +113,14 @@ func printPractices(w io.Writer, ps []api.Practice, width int) {
 func showCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "show",
-		Usage:     "print one practice in full, with its provenance",
+		Usage:     "print one practice in full, with its provenance and experience records",
 		ArgsUsage: "ID|PUBLISHER/ID",
 		Description: "show prints a practice's fact sheet and where it comes from: publisher,\n" +
 			"sequence number, hash, whether the signature verifies, when and from which\n" +
-			"peer it arrived. With ID alone it picks this node's own practice of that id,\n" +
-			"else the only one; when several publishers use the id, name one as\n" +
-			"PUBLISHER/ID (khantara list shows them).",
+			"peer it arrived; then the experience records about it (counts by type, where it\n" +
+			"was adapted, each record, answers under what they answer). With ID alone it\n" +
+			"picks this node's own practice of that id, else the only one; when several\n" +
+			"publishers use the id, name one as PUBLISHER/ID (khantara list shows them).",
 		Flags:           withGlobals(),
 		HideHelpCommand: true,
 		OnUsageError:    usageError,
@@ -146,7 +147,16 @@ func showCommand() *cli.Command {
 			if jsonOutput(c) {
 				return printJSON(c.App.Writer, rec)
 			}
-			printRecord(c.App.Writer, rec, time.Now(), termWidth())
+			now := time.Now()
+			printRecord(c.App.Writer, rec, now, termWidth())
+			if rec.Kind != protocol.KindPractice && rec.Kind != protocol.KindRetract {
+				return nil
+			}
+			pe, err := cl.PracticeExperiences(c.Context, pub, id)
+			if err != nil {
+				return err
+			}
+			printPracticeExperiences(c.App.Writer, pe, now, termWidth())
 			return nil
 		},
 	}
@@ -157,9 +167,15 @@ func showCommand() *cli.Command {
 // which publishers have a practice of that id (retracted ones included)
 // and picks this node's own (its organisation's first), else the only one.
 func resolvePractice(ctx context.Context, cl *api.Client, arg string) (publisher, id string, err error) {
+	return resolvePracticeFor(ctx, cl, "show", arg)
+}
+
+// resolvePracticeFor is resolvePractice for the command cmd ("show",
+// "experience list"), which its messages name.
+func resolvePracticeFor(ctx context.Context, cl *api.Client, cmd, arg string) (publisher, id string, err error) {
 	if pub, id, ok := strings.Cut(arg, "/"); ok {
 		if pub == "" || id == "" || strings.Contains(id, "/") {
-			return "", "", cli.Exit(fmt.Sprintf("show: %q is neither ID nor PUBLISHER/ID", arg), exitUsage)
+			return "", "", cli.Exit(fmt.Sprintf("%s: %q is neither ID nor PUBLISHER/ID", cmd, arg), exitUsage)
 		}
 		return pub, id, nil
 	}
@@ -191,6 +207,6 @@ func resolvePractice(ctx context.Context, cl *api.Client, arg string) (publisher
 		}
 	}
 	slices.Sort(pubs)
-	return "", "", cli.Exit(fmt.Sprintf("%d publishers have a practice %s: %s; name one: khantara show PUBLISHER/%s",
-		len(pubs), arg, strings.Join(pubs, ", "), arg), exitFailed)
+	return "", "", cli.Exit(fmt.Sprintf("%d publishers have a practice %s: %s; name one: khantara %s PUBLISHER/%s",
+		len(pubs), arg, strings.Join(pubs, ", "), cmd, arg), exitFailed)
 }

@@ -28,7 +28,7 @@ import (
 //     adapted (the record's about), its status (held, retracted or
 //     not_held here) and, when held, its title and place.
 //   - adapter, adapter_name: the record's publisher and its name;
-//     id, slot: the record's ID and slot (_exp/<id>).
+//     experience_id, slot: the record's ID and slot (_exp/<id>).
 //   - language, title, translations (the languages, comma-joined),
 //     country, region, city, start_year, end_year, ongoing: the
 //     adaptation, where and when.
@@ -88,7 +88,7 @@ var adaptationColumns = []adaptationColumn{
 	{"from_city", func(ad *adaptation, _ *Options) string { return ad.from.city() }},
 	{"adapter", func(ad *adaptation, _ *Options) string { return ad.a.Publisher.String() }},
 	{"adapter_name", func(ad *adaptation, o *Options) string { return publisherName(o.Profiles, o.Chains, ad.a.Publisher) }},
-	{"id", func(ad *adaptation, _ *Options) string { return ad.e.ID }},
+	{"experience_id", func(ad *adaptation, _ *Options) string { return ad.e.ID }},
 	{"slot", func(ad *adaptation, _ *Options) string { return ad.rec.Signed.Slot() }},
 	{"language", func(ad *adaptation, _ *Options) string { return ad.e.Language }},
 	{"title", func(ad *adaptation, _ *Options) string { return text(ad.e.Title) }},

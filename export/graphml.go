@@ -32,14 +32,15 @@ const (
 //	kind            "practice" or "adaptation"
 //	publisher       the practice's publisher; an adaptation's author
 //	publisher_name  its name (opts.Chains, else opts.Profiles)
-//	id              the practice ID; the adaptation's experience ID
+//	practice_id     a practice's ID
+//	experience_id   an adaptation's ID (an adaptation node's only)
 //	title, country, region, city
 //	                a practice's, when held here; an adaptation's own
 //	status          held, retracted or not_held for a practice (held
 //	                for an adaptation: its record is held here)
 //
 // Edge attributes (for="edge"): label (the title), adapter,
-// adapter_name, id, slot, language, title, country, region, city,
+// adapter_name, experience_id, slot, language, title, country, region, city,
 // start_year and end_year (int), ongoing (boolean), achievement,
 // evaluation, changes, outcomes, about_seq and seq (long), signed_at,
 // received_at (RFC 3339), received_from, hash, signer: the columns of
@@ -79,7 +80,7 @@ func GraphML(w io.Writer, recs Source, opts Options) (int, error) {
 type graphNode struct {
 	id, kind                     string
 	pub                          peer.ID
-	practiceID                   string
+	practiceID, experienceID     string
 	title, country, region, city string
 	status                       string
 }
@@ -95,11 +96,12 @@ type graphKey struct {
 // elements.
 var (
 	nodeKeys = []graphKey{
-		{name: "label", typ: "string", node: func(n *graphNode, _ *Options) string { return cmp.Or(n.title, n.practiceID) }},
+		{name: "label", typ: "string", node: func(n *graphNode, _ *Options) string { return cmp.Or(n.title, n.practiceID, n.experienceID) }},
 		{name: "kind", typ: "string", node: func(n *graphNode, _ *Options) string { return n.kind }},
 		{name: "publisher", typ: "string", node: func(n *graphNode, _ *Options) string { return n.pub.String() }},
 		{name: "publisher_name", typ: "string", node: func(n *graphNode, o *Options) string { return publisherName(o.Profiles, o.Chains, n.pub) }},
-		{name: "id", typ: "string", node: func(n *graphNode, _ *Options) string { return n.practiceID }},
+		{name: "practice_id", typ: "string", node: func(n *graphNode, _ *Options) string { return n.practiceID }},
+		{name: "experience_id", typ: "string", node: func(n *graphNode, _ *Options) string { return n.experienceID }},
 		{name: "title", typ: "string", node: func(n *graphNode, _ *Options) string { return n.title }},
 		{name: "country", typ: "string", node: func(n *graphNode, _ *Options) string { return n.country }},
 		{name: "region", typ: "string", node: func(n *graphNode, _ *Options) string { return n.region }},
@@ -114,7 +116,7 @@ var (
 func buildEdgeKeys() []graphKey {
 	keys := []graphKey{{name: "label", typ: "string", edge: func(ad *adaptation, _ *Options) string { return ad.e.Title }}}
 	types := map[string]string{"start_year": "int", "end_year": "int", "ongoing": "boolean", "about_seq": "long", "seq": "long"}
-	names := []string{"adapter", "adapter_name", "id", "slot", "language", "title", "country", "region", "city",
+	names := []string{"adapter", "adapter_name", "experience_id", "slot", "language", "title", "country", "region", "city",
 		"start_year", "end_year", "ongoing", "achievement", "evaluation", "changes", "outcomes",
 		"about_seq", "seq", "signed_at", "received_at", "received_from", "hash", "signer"}
 	for _, name := range names {
@@ -192,7 +194,7 @@ func (g *graphWriter) adaptation(ad *adaptation) error {
 	if ad.to != nil {
 		nodes = append(nodes, practiceGraphNode(ad.to))
 	} else {
-		nodes = append(nodes, &graphNode{id: ad.target(), kind: "adaptation", pub: ad.a.Publisher, practiceID: ad.e.ID,
+		nodes = append(nodes, &graphNode{id: ad.target(), kind: "adaptation", pub: ad.a.Publisher, experienceID: ad.e.ID,
 			title: ad.e.Title, country: ad.e.Country, region: ad.e.Region, city: ad.e.City, status: StatusHeld})
 	}
 	for _, n := range nodes {

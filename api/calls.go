@@ -134,11 +134,22 @@ func (c *Client) Stats(ctx context.Context, q search.Query, by string) (search.S
 	return st, c.do(ctx, http.MethodGet, "/stats", v, nil, "", false, &st)
 }
 
-// Export streams q's practices in format (csv, jsonl or dcat) to w and
+// Export streams q's practices in format (csv, jsonl or dcat), or the
+// adaptation graph of q's practices (adaptations-csv, graphml), to w and
 // returns the bytes written. Only ctx bounds it.
 func (c *Client) Export(ctx context.Context, q search.Query, format string, w io.Writer) (int64, error) {
+	return c.ExportKind(ctx, q, format, "", w)
+}
+
+// ExportKind is Export with the kind of records a jsonl export holds:
+// practice, experience or all ("" leaves the server's default,
+// practice).
+func (c *Client) ExportKind(ctx context.Context, q search.Query, format, kind string, w io.Writer) (int64, error) {
 	v := q.Values()
 	v.Set("format", format)
+	if kind != "" {
+		v.Set("kind", kind)
+	}
 	return c.stream(ctx, "/export", v, w)
 }
 

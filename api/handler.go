@@ -44,7 +44,8 @@ const (
 //	PUT  /api/v1/profile                     set this node's profile (YAML or JSON body) -> Published
 //	GET  /api/v1/search                      search.Result: full text, filters, facets (search.go)
 //	GET  /api/v1/stats                       search.Stats: ?by=country|dimension|year|source
-//	GET  /api/v1/export                      ?format=csv|jsonl|dcat: the catalogue or a query, streamed
+//	GET  /api/v1/export                      ?format=csv|jsonl|dcat|adaptations-csv|graphml (&kind= for
+//	                                         jsonl): the catalogue or a query, streamed
 //	GET  /api/v1/orgs                        []OrgSummary: the organisations this node holds
 //	GET  /api/v1/orgs/{org}                  Organisation: keys, delegations, revocations, head,
 //	                                         forks, lists; 404 without its genesis

@@ -7,7 +7,9 @@ import (
 	"iter"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/khantara/khantara/export"
@@ -21,12 +23,22 @@ import (
 // exportPage is how many hits an export reads from the index at a time.
 const exportPage = 1000
 
-// exportFormats maps export's format= values to their content types.
-var exportFormats = map[string]string{
-	"csv":   "text/csv; charset=utf-8",
-	"jsonl": "application/x-ndjson",
-	"dcat":  "application/ld+json",
-}
+// exportFormats maps export's format= values to their content types and
+// file names' endings; exportFormatList lists them for messages.
+var (
+	exportFormats = map[string][2]string{
+		"csv":             {"text/csv; charset=utf-8", ".csv"},
+		"jsonl":           {"application/x-ndjson", ".jsonl"},
+		"dcat":            {"application/ld+json", ".jsonld"},
+		"adaptations-csv": {"text/csv; charset=utf-8", "-adaptations.csv"},
+		"graphml":         {"application/graphml+xml", "-adaptations.graphml"},
+	}
+	exportFormatList = "csv, jsonl, dcat, adaptations-csv, graphml"
+)
+
+// exportKinds are the values of export's kind=, which only format=jsonl
+// takes: practices (the default), experience records, or both.
+var exportKinds = []string{"practice", "experience", "all"}
 
 // index returns the search index, answering 503 itself when it is off.
 func (a *apiHandler) index(w http.ResponseWriter) *search.Index {
@@ -136,39 +148,32 @@ func filtered(q search.Query) bool {
 }
 
 func (a *apiHandler) export(w http.ResponseWriter, r *http.Request) {
-	q, ok := a.query(w, r, "format")
+	q, ok := a.query(w, r, "format", "kind")
 	if !ok {
 		return
 	}
-	format := r.URL.Query().Get("format")
-	ctype, known := exportFormats[format]
-	if !known {
-		fail(w, http.StatusBadRequest, "format: %s is not one of csv, jsonl, dcat", quoteShort(format))
+	format, kind := r.URL.Query().Get("format"), r.URL.Query().Get("kind")
+	ftype, known := exportFormats[format]
+	switch {
+	case !known:
+		fail(w, http.StatusBadRequest, "format: %s is not one of %s", quoteShort(format), exportFormatList)
+		return
+	case kind != "" && format != "jsonl":
+		fail(w, http.StatusBadRequest, "kind: only format=jsonl takes it (csv and dcat hold practices, adaptations-csv and graphml adaptations)")
+		return
+	case kind != "" && !slices.Contains(exportKinds, kind):
+		fail(w, http.StatusBadRequest, "kind: %s is not one of %s", quoteShort(kind), strings.Join(exportKinds, ", "))
 		return
 	}
-	// The whole catalogue comes straight from the store; a query needs the
-	// index.
-	var recs export.Source
-	if filtered(q) {
-		ix := a.index(w)
-		if ix == nil {
-			return
-		}
-		// Check the query before the first byte goes out.
-		first := q
-		first.Offset, first.Limit = 0, 1
-		if _, err := ix.Search(r.Context(), first); err != nil {
-			a.searchFailed(w, "export", err)
-			return
-		}
-		recs = a.matching(r.Context(), ix, q)
-	} else {
-		recs = a.n.Store().List(store.ListOptions{Kinds: []protocol.Kind{protocol.KindPractice}})
+	recs, ok := a.exportSource(w, r, q, format, kind)
+	if !ok {
+		return
 	}
 
-	opts := export.Options{Profiles: export.StoreProfiles(a.n.Store()), Chains: a.n.Chain}
-	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="khantara-%s.%s"`, a.n.Now().UTC().Format("20060102"), map[string]string{"csv": "csv", "jsonl": "jsonl", "dcat": "jsonld"}[format]))
+	st := a.n.Store()
+	opts := export.Options{Profiles: export.StoreProfiles(st), Chains: a.n.Chain, Practices: st.Get}
+	w.Header().Set("Content-Type", ftype[0])
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="khantara-%s%s"`, a.n.Now().UTC().Format("20060102"), ftype[1]))
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	var err error
@@ -181,6 +186,10 @@ func (a *apiHandler) export(w http.ResponseWriter, r *http.Request) {
 		_, err = export.DCAT(w, recs, export.Catalog{
 			NodeID: a.n.ID(), APIURL: "http://" + r.Host, Issued: a.n.Now().UTC(), Profiles: opts.Profiles, Chains: opts.Chains,
 		})
+	case "adaptations-csv":
+		_, err = export.AdaptationsCSV(w, recs, opts)
+	case "graphml":
+		_, err = export.GraphML(w, recs, opts)
 	}
 	if err != nil {
 		// The status line is gone: cut the response short so the client
@@ -188,6 +197,44 @@ func (a *apiHandler) export(w http.ResponseWriter, r *http.Request) {
 		a.n.Logger().Warn("Export failed midway.", "format", format, "err", err)
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// exportSource returns the records an export of format (and, for jsonl,
+// kind) reads, answering itself when it cannot. The whole catalogue
+// comes straight from the store; a query needs the index, and selects
+// practices: the experience records exported with it are those about
+// the practices it matches.
+func (a *apiHandler) exportSource(w http.ResponseWriter, r *http.Request, q search.Query, format, kind string) (export.Source, bool) {
+	st := a.n.Store()
+	experiences := format == "adaptations-csv" || format == "graphml" || kind == "experience"
+	if !filtered(q) {
+		switch {
+		case experiences:
+			return export.StoreExperiences(st), true
+		case kind == "all":
+			return export.StoreRecords(st), true
+		}
+		return export.StorePractices(st), true
+	}
+	ix := a.index(w)
+	if ix == nil {
+		return nil, false
+	}
+	// Check the query before the first byte goes out.
+	first := q
+	first.Offset, first.Limit = 0, 1
+	if _, err := ix.Search(r.Context(), first); err != nil {
+		a.searchFailed(w, "export", err)
+		return nil, false
+	}
+	practices := a.matching(r.Context(), ix, q)
+	switch {
+	case experiences:
+		return export.ExperiencesAbout(st, practices, false), true
+	case kind == "all":
+		return export.ExperiencesAbout(st, practices, true), true
+	}
+	return practices, true
 }
 
 // matching yields the current record of every practice q matches, in the

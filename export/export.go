@@ -16,7 +16,8 @@ import (
 // from the iterator aborts the export with that error.
 type Source = iter.Seq2[*store.Record, error]
 
-// Options tune CSV and JSONL. The zero value is ready to use.
+// Options tune CSV, JSONL and the adaptation graph. The zero value is
+// ready to use.
 type Options struct {
 	// NoBOM leaves out the UTF-8 byte order mark that CSV writes first by
 	// default, so that spreadsheet tools (Excel) read the file as UTF-8.
@@ -32,6 +33,13 @@ type Options struct {
 	// called for organisation IDs only and may be nil; a chain that is
 	// unknown or an error reads as "no name". node.Node.Chain fits.
 	Chains Chains
+	// Practices looks up the state of a practice, for the adaptation
+	// graph (AdaptationsCSV, GraphML): the original's and the resulting
+	// practice's title, country and city, and whether this replica holds
+	// them. store.Store.Get fits. store.ErrNotFound reads as "not held";
+	// any other error aborts the export. It may be nil: then every
+	// practice reads as not held. JSONL, CSV and DCAT do not call it.
+	Practices func(pub peer.ID, id string) (*store.Record, error)
 }
 
 // Chains looks up the chain of operations of an organisation, as the

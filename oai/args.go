@@ -109,54 +109,92 @@ func checkPrefix(prefix string) error {
 }
 
 // identifierScheme starts every item identifier:
-// oai:khantara:<publisher ID>:<practice id>, the publisher ID a plain
-// publisher's peer ID or an organisation's ID.
+// oai:khantara:<publisher ID>:<slot>, the publisher ID a plain
+// publisher's peer ID or an organisation's ID, the slot a practice ID or
+// an experience record's slot (_exp/<id>, _endorse/<publisher>/<id>).
 const identifierScheme = "oai:khantara:"
 
-func identifierOf(pub peer.ID, practice string) string {
-	return identifierScheme + pub.String() + ":" + practice
+func identifierOf(pub peer.ID, slot string) string {
+	return identifierScheme + pub.String() + ":" + slot
 }
 
 var practiceIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{2,63}$`)
 
 // parseIdentifier reads an item identifier; ok is false for anything that
 // is not the canonical form of one.
-func parseIdentifier(s string) (pub peer.ID, practice string, ok bool) {
+func parseIdentifier(s string) (pub peer.ID, slot string, ok bool) {
 	rest, ok := strings.CutPrefix(s, identifierScheme)
 	if !ok {
 		return "", "", false
 	}
-	ps, practice, ok := strings.Cut(rest, ":")
-	if !ok || !practiceIDPattern.MatchString(practice) {
+	ps, slot, ok := strings.Cut(rest, ":")
+	if !ok || !itemSlot(slot) {
 		return "", "", false
 	}
 	pub, err := protocol.DecodeID(ps)
 	if err != nil || pub.String() != ps {
 		return "", "", false
 	}
-	return pub, practice, true
+	return pub, slot, true
 }
 
-// Sets: setAll holds every item, setAll:<peer ID> one publisher's.
-const setAll = "publisher"
+// itemSlot reports whether slot is the slot of an item: a practice ID, or
+// an experience record's slot in its canonical form.
+func itemSlot(slot string) bool {
+	if id, ok := strings.CutPrefix(slot, protocol.ExperienceSlotPrefix); ok {
+		return practiceIDPattern.MatchString(id)
+	}
+	if strings.HasPrefix(slot, protocol.EndorsementSlotPrefix) {
+		_, _, ok := protocol.ParseEndorsementSlot(slot)
+		return ok
+	}
+	return practiceIDPattern.MatchString(slot)
+}
+
+// The sets (doc.go): setAll holds every practice item, setAll:<peer ID>
+// one publisher's; setExperiences every experience item,
+// setExperiences:<type> those of one type.
+const (
+	setAll         = "publisher"
+	setExperiences = "experiences"
+)
 
 func setOf(pub peer.ID) string { return setAll + ":" + pub.String() }
 
-// setPublisher returns the publisher a set selects ("" for all); ok is
-// false for a set this repository does not have.
-func setPublisher(set string) (pub peer.ID, ok bool) {
-	if set == "" || set == setAll {
-		return "", true
+func typeSet(t protocol.ExperienceType) string { return setExperiences + ":" + string(t) }
+
+// selection is what a list selects: practice items (of one publisher, or
+// all), or experience items (of one type, or all).
+type selection struct {
+	experiences bool
+	pub         peer.ID                 // practices: "" for every publisher
+	typ         protocol.ExperienceType // experiences: "" for every type
+}
+
+// parseSet returns the selection of a set ("" selects every practice
+// item); ok is false for a set this repository does not have.
+func parseSet(set string) (sel selection, ok bool) {
+	switch {
+	case set == "" || set == setAll:
+		return sel, true
+	case set == setExperiences:
+		return selection{experiences: true}, true
+	}
+	if t, found := strings.CutPrefix(set, setExperiences+":"); found {
+		if !slices.Contains(protocol.ExperienceTypes, t) {
+			return sel, false
+		}
+		return selection{experiences: true, typ: protocol.ExperienceType(t)}, true
 	}
 	ps, found := strings.CutPrefix(set, setAll+":")
 	if !found {
-		return "", false
+		return sel, false
 	}
 	pub, err := protocol.DecodeID(ps)
 	if err != nil || pub.String() != ps {
-		return "", false
+		return sel, false
 	}
-	return pub, true
+	return selection{pub: pub}, true
 }
 
 // window selects datestamps for from and until; a zero bound is open.

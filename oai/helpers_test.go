@@ -52,6 +52,11 @@ type fixture struct {
 	pubs    [2]peer.ID
 	// items maps every item identifier to what the fixture expects of it.
 	items map[string]*item
+	// announce seals an announcement of publisher i with its next
+	// sequence number; apply stores a batch at a moment, every record
+	// applied (newExpFixture adds to the store with them).
+	announce func(i int, a *protocol.Announcement) *protocol.Signed
+	apply    func(at time.Time, signed []*protocol.Signed)
 }
 
 type item struct {
@@ -159,6 +164,8 @@ func newFixture(t testing.TB, cfg Config) *fixture {
 		f.items[identifierOf(f.pubs[i], sheets[n].ID)] = &item{pub: f.pubs[i], seq: signed.Announcement().Seq, stamp: batch2, deleted: true}
 	}
 	apply(batch2, b2)
+
+	f.announce, f.apply = announce, apply
 
 	mux := http.NewServeMux()
 	f.srv = httptest.NewServer(mux)
@@ -281,8 +288,9 @@ type tIdentify struct {
 type tRecord struct {
 	Header   tHeader `xml:"http://www.openarchives.org/OAI/2.0/ header"`
 	Metadata *struct {
-		DC        *tDC   `xml:"http://www.openarchives.org/OAI/2.0/oai_dc/ dc"`
-		FactSheet *tNode `xml:"urn:khantara:factsheet:1 factsheet"`
+		DC         *tDC   `xml:"http://www.openarchives.org/OAI/2.0/oai_dc/ dc"`
+		FactSheet  *tNode `xml:"urn:khantara:factsheet:1 factsheet"`
+		Experience *tNode `xml:"urn:khantara:factsheet:1 experience"`
 	} `xml:"http://www.openarchives.org/OAI/2.0/ metadata"`
 }
 

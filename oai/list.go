@@ -3,9 +3,10 @@ package oai
 import (
 	"errors"
 	"net/url"
+	"strings"
 
+	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/store"
-	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // list answers ListIdentifiers (records false) and ListRecords.
@@ -32,17 +33,17 @@ func (c *call) list(form url.Values, records bool) error {
 		return err
 	}
 	noMatch := errorf(codeNoRecordsMatch, "No item matches the request.")
-	pub, ok := setPublisher(q.set)
+	sel, ok := parseSet(q.set)
 	if !ok {
 		return noMatch
 	}
 	if !resumed && win.open() {
-		if q.total, err = c.count(pub); err != nil {
+		if q.total, err = c.count(sel); err != nil {
 			return err
 		}
 	}
 
-	page, next, err := c.page(q, win, pub)
+	page, next, err := c.page(q, win, sel)
 	if err != nil {
 		return err
 	}
@@ -81,18 +82,22 @@ func (c *call) list(form url.Values, records bool) error {
 
 // page returns the next items of q's list (at most PageSize) and the
 // store cursor to resume after, "" when no item of the list follows. It
-// walks the store from q.after, skipping items outside win, and looks one
-// item ahead so that the last page is known to be the last; the cursor it
-// returns is that of the item before the look-ahead, so skipped items are
-// not walked twice.
-func (c *call) page(q listQuery, win window, pub peer.ID) ([]*store.Record, string, error) {
+// walks the store from q.after, skipping items outside win or sel, and
+// looks one item ahead so that the last page is known to be the last;
+// the cursor it returns is that of the item before the look-ahead, so
+// skipped items are not walked twice.
+func (c *call) page(q listQuery, win window, sel selection) ([]*store.Record, string, error) {
 	var page []*store.Record
 	prev := q.after
-	for rec, err := range c.h.st.List(store.ListOptions{Publisher: pub, Kinds: itemKinds, After: q.after}) {
+	opts := store.ListOptions{Publisher: sel.pub, Kinds: itemKinds, After: q.after}
+	if sel.experiences {
+		opts = store.ListOptions{Kinds: experienceKinds, ExperienceRetractions: true, After: q.after}
+	}
+	for rec, err := range c.h.st.List(opts) {
 		if err != nil {
 			return nil, "", err
 		}
-		if win.contains(datestamp(rec.ReceivedAt)) {
+		if win.contains(datestamp(rec.ReceivedAt)) && sel.takes(rec) {
 			if len(page) == c.h.cfg.PageSize {
 				return page, prev, nil
 			}
@@ -103,14 +108,36 @@ func (c *call) page(q listQuery, win window, pub peer.ID) ([]*store.Record, stri
 	return page, "", nil
 }
 
-// count returns the number of items of a publisher ("" for all) from the
-// store's counters.
-func (c *call) count(pub peer.ID) (int, error) {
-	if pub == "" {
+// takes reports whether an item the store listed for sel is in sel: for
+// a type's set, an experience record of that type or a tombstone that
+// may have been one (a tombstone keeps no type: that of an endorsement's
+// slot was an endorsement, that of an _exp/ slot any other type).
+func (sel selection) takes(rec *store.Record) bool {
+	if !sel.experiences || sel.typ == "" {
+		return true
+	}
+	a := rec.Announcement()
+	if a.Kind == protocol.KindExperience {
+		return a.Experience.Type == sel.typ
+	}
+	endorsement := strings.HasPrefix(rec.Signed.Slot(), protocol.EndorsementSlotPrefix)
+	return endorsement == (sel.typ == protocol.ExperienceEndorsement)
+}
+
+// count returns the number of items sel selects from the store's
+// counters, 0 when they cannot tell (the items of one experience type).
+func (c *call) count(sel selection) (int, error) {
+	switch {
+	case sel.experiences && sel.typ != "":
+		return 0, nil
+	case sel.experiences:
+		n, _, err := c.h.st.Counts()
+		return int(n.Experiences + n.RetractedExperiences), err
+	case sel.pub == "":
 		n, _, err := c.h.st.Counts()
 		return int(n.Practices + n.Retracted), err
 	}
-	p, err := c.h.st.PublisherSummary(pub)
+	p, err := c.h.st.PublisherSummary(sel.pub)
 	if errors.Is(err, store.ErrNotFound) {
 		return 0, nil
 	}

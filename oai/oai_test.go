@@ -38,7 +38,7 @@ func TestIdentify(t *testing.T) {
 		}
 		if len(id.Descriptions) != 1 || id.Descriptions[0].Repository == nil ||
 			id.Descriptions[0].Repository.Node != "12D3KooWnode" ||
-			id.Descriptions[0].Repository.IdentifierFormat != "oai:khantara:<publisher peer ID>:<practice id>" {
+			id.Descriptions[0].Repository.IdentifierFormat != "oai:khantara:<publisher ID>:<practice id, or experience slot>" {
 			t.Errorf("description %+v", id.Descriptions)
 		}
 		if r.Request.attr("verb") != "Identify" || len(r.Request.Attrs) != 1 {

@@ -6,10 +6,13 @@ package oai
 // handler too (mount it at "/oai/" as well as "/oai").
 const SchemaFile = "factsheet-1.xsd"
 
-// Schema returns the XML Schema of namespace urn:khantara:factsheet:1.
+// Schema returns the XML Schema of namespace urn:khantara:factsheet:1:
+// the fact sheet (<factsheet>), the experience record (<experience>) and
+// the repository description.
 func Schema() string { return factSheetXSD }
 
-// factSheetXSD follows protocol.FactSheet and PROTOCOL.md field by field.
+// factSheetXSD follows protocol.FactSheet, protocol.Experience and
+// PROTOCOL.md field by field.
 // Vocabulary fields are plain strings: the protocol's vocabularies only
 // grow, and an old schema must not reject a newer node's records.
 const factSheetXSD = `<?xml version="1.0" encoding="UTF-8"?>
@@ -21,15 +24,17 @@ const factSheetXSD = `<?xml version="1.0" encoding="UTF-8"?>
 
   <xs:annotation>
     <xs:documentation>
-      Khantara practice fact sheet, protocol v1, as served by the OAI-PMH
-      metadata format "khantara". Each element carries the JSON member of
-      the same name (see PROTOCOL.md); arrays are a wrapper element with one
-      child per value. The repository element describes a Khantara node in
-      OAI-PMH Identify.
+      Khantara practice fact sheet, protocol v1, and experience record
+      (PROTOCOL.md section 13), as served by the OAI-PMH metadata format
+      "khantara". Each element carries the JSON member of the same name
+      (see PROTOCOL.md); arrays are a wrapper element with one child per
+      value. The repository element describes a Khantara node in OAI-PMH
+      Identify.
     </xs:documentation>
   </xs:annotation>
 
   <xs:element name="factsheet" type="k:factsheetType"/>
+  <xs:element name="experience" type="k:experienceType"/>
   <xs:element name="repository" type="k:repositoryType"/>
 
   <xs:complexType name="factsheetType">
@@ -188,6 +193,67 @@ const factSheetXSD = `<?xml version="1.0" encoding="UTF-8"?>
     <xs:sequence>
       <xs:element name="tag" type="xs:string" maxOccurs="unbounded"/>
     </xs:sequence>
+  </xs:complexType>
+
+  <xs:complexType name="experienceType">
+    <xs:sequence>
+      <xs:element name="type" type="xs:string"/>
+      <xs:element name="id" type="xs:string" minOccurs="0"/>
+      <xs:element name="about" type="k:aboutType"/>
+      <xs:element name="language" type="xs:string"/>
+      <xs:element name="title" type="xs:string" minOccurs="0"/>
+      <xs:element name="text" type="xs:string" minOccurs="0"/>
+      <xs:element name="in_reply_to" type="k:refType" minOccurs="0"/>
+      <xs:element name="country" type="xs:string" minOccurs="0"/>
+      <xs:element name="region" type="xs:string" minOccurs="0"/>
+      <xs:element name="city" type="xs:string" minOccurs="0"/>
+      <xs:element name="start_year" type="xs:int" minOccurs="0"/>
+      <xs:element name="end_year" type="xs:int" minOccurs="0"/>
+      <xs:element name="ongoing" type="xs:boolean" minOccurs="0"/>
+      <xs:element name="changes" type="xs:string" minOccurs="0"/>
+      <xs:element name="achievement" type="xs:string" minOccurs="0"/>
+      <xs:element name="evaluation" type="xs:string" minOccurs="0"/>
+      <xs:element name="outcomes" type="xs:string" minOccurs="0"/>
+      <xs:element name="practice" type="k:refType" minOccurs="0"/>
+      <xs:element name="worked" type="xs:string" minOccurs="0"/>
+      <xs:element name="did_not_work" type="xs:string" minOccurs="0"/>
+      <xs:element name="for_whom" type="xs:string" minOccurs="0"/>
+      <xs:element name="translations" minOccurs="0">
+        <xs:complexType>
+          <xs:sequence>
+            <xs:element name="translation" type="k:experienceTranslationType" maxOccurs="unbounded"/>
+          </xs:sequence>
+        </xs:complexType>
+      </xs:element>
+    </xs:sequence>
+    <xs:attribute name="publisher" type="xs:string" use="required"/>
+    <xs:attribute name="signer" type="xs:string" use="required"/>
+    <xs:attribute name="seq" type="xs:unsignedLong" use="required"/>
+    <xs:attribute name="announced" type="xs:dateTime" use="required"/>
+    <xs:attribute name="slot" type="xs:string" use="required"/>
+  </xs:complexType>
+
+  <xs:complexType name="aboutType">
+    <xs:sequence>
+      <xs:element name="publisher" type="xs:string"/>
+      <xs:element name="id" type="xs:string"/>
+      <xs:element name="seq" type="xs:unsignedLong" minOccurs="0"/>
+    </xs:sequence>
+  </xs:complexType>
+
+  <xs:complexType name="refType">
+    <xs:sequence>
+      <xs:element name="publisher" type="xs:string"/>
+      <xs:element name="id" type="xs:string"/>
+    </xs:sequence>
+  </xs:complexType>
+
+  <xs:complexType name="experienceTranslationType">
+    <xs:sequence>
+      <xs:element name="title" type="xs:string" minOccurs="0"/>
+      <xs:element name="text" type="xs:string" minOccurs="0"/>
+    </xs:sequence>
+    <xs:attribute name="language" type="xs:string" use="required"/>
   </xs:complexType>
 
   <xs:complexType name="repositoryType">

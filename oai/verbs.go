@@ -3,6 +3,8 @@ package oai
 import (
 	"cmp"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/khantara/khantara/protocol"
@@ -10,9 +12,14 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
-// itemKinds are the kinds of announcement that are items: a practice, or
-// its tombstone.
-var itemKinds = []protocol.Kind{protocol.KindPractice, protocol.KindRetract}
+// itemKinds are the kinds of announcement that are practice items: a
+// practice, or its tombstone. experienceKinds, with
+// store.ListOptions.ExperienceRetractions, list the experience items: an
+// experience record, or the tombstone of its slot.
+var (
+	itemKinds       = []protocol.Kind{protocol.KindPractice, protocol.KindRetract}
+	experienceKinds = []protocol.Kind{protocol.KindExperience}
+)
 
 func (c *call) identify() error {
 	earliest, err := c.h.earliestDatestamp(c.now)
@@ -32,7 +39,7 @@ func (c *call) identify() error {
 			XmlnsXSI:         nsXSI,
 			SchemaLocation:   nsFactSheet + " " + c.schemaURL(),
 			Node:             c.h.cfg.NodeID,
-			IdentifierFormat: identifierScheme + "<publisher peer ID>:<practice id>",
+			IdentifierFormat: identifierScheme + "<publisher ID>:<practice id, or experience slot>",
 		}}},
 	}
 	return nil
@@ -48,7 +55,8 @@ func (h *handler) earliestDatestamp(now time.Time) (time.Time, error) {
 	if !e.IsZero() {
 		return e, nil
 	}
-	for rec, err := range h.st.List(store.ListOptions{Kinds: itemKinds}) {
+	all := store.ListOptions{Kinds: append(slices.Clone(itemKinds), experienceKinds...), ExperienceRetractions: true}
+	for rec, err := range h.st.List(all) {
 		if err != nil {
 			return time.Time{}, err
 		}
@@ -83,10 +91,12 @@ func (c *call) listSets(token string) error {
 		return errorf(codeBadResumptionToken, "ListSets answers in one response; this repository issued no resumption token for it.")
 	}
 	sets := []set{{Spec: setAll, Name: "All publishers"}}
+	experiences := false
 	for p, err := range c.h.st.Publishers() {
 		if err != nil {
 			return err
 		}
+		experiences = experiences || p.Experiences+p.RetractedExperiences > 0
 		if p.Practices+p.Retracted == 0 {
 			continue
 		}
@@ -101,8 +111,23 @@ func (c *call) listSets(token string) error {
 		}
 		sets = append(sets, s)
 	}
+	if experiences {
+		sets = append(sets, set{Spec: setExperiences, Name: "Experience records: adaptations, lessons, questions, answers and endorsements"})
+		for _, t := range protocol.ExperienceTypes {
+			sets = append(sets, set{Spec: typeSet(protocol.ExperienceType(t)), Name: "Experience records: " + typeNames[t]})
+		}
+	}
 	c.resp.ListSets = &listSets{Sets: sets}
 	return nil
+}
+
+// typeNames names the experience types' sets.
+var typeNames = map[string]string{
+	string(protocol.ExperienceAdaptation):  "adaptations",
+	string(protocol.ExperienceLesson):      "lessons",
+	string(protocol.ExperienceQuestion):    "questions",
+	string(protocol.ExperienceAnswer):      "answers",
+	string(protocol.ExperienceEndorsement): "endorsements",
 }
 
 func (c *call) getRecord(identifier, prefix string) error {
@@ -124,29 +149,46 @@ func (c *call) getRecord(identifier, prefix string) error {
 // item returns the record of an item, or idDoesNotExist.
 func (c *call) item(identifier string) (*store.Record, error) {
 	missing := errorf(codeIDDoesNotExist, "No item has the identifier %s.", quote(identifier))
-	pub, practice, ok := parseIdentifier(identifier)
+	pub, slot, ok := parseIdentifier(identifier)
 	if !ok {
 		return nil, missing
 	}
-	rec, err := c.h.st.Get(pub, practice)
+	rec, err := c.h.st.Get(pub, slot)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, missing
 	}
 	if err != nil {
 		return nil, err
 	}
-	if k := rec.Announcement().Kind; k != protocol.KindPractice && k != protocol.KindRetract {
+	want := protocol.KindPractice
+	if protocol.IsExperienceSlot(slot) {
+		want = protocol.KindExperience
+	}
+	if k := rec.Announcement().Kind; k != want && k != protocol.KindRetract {
 		return nil, missing
 	}
 	return rec, nil
 }
 
+// headerOf is an item's header. Its set is the leaf set that holds it:
+// publisher:<ID> for a practice, experiences:<type> for an experience
+// record, experiences for the tombstone of an _exp/ slot (it keeps no
+// type) and experiences:endorsement for that of an endorsement's slot.
 func headerOf(rec *store.Record) header {
 	a := rec.Announcement()
+	slot := rec.Signed.Slot()
 	h := header{
-		Identifier: identifierOf(a.Publisher, a.Slot()),
+		Identifier: identifierOf(a.Publisher, slot),
 		Datestamp:  datestamp(rec.ReceivedAt).Format(timeLayout),
 		SetSpecs:   []string{setOf(a.Publisher)},
+	}
+	switch {
+	case a.Kind == protocol.KindExperience:
+		h.SetSpecs = []string{typeSet(a.Experience.Type)}
+	case strings.HasPrefix(slot, protocol.EndorsementSlotPrefix):
+		h.SetSpecs = []string{typeSet(protocol.ExperienceEndorsement)}
+	case protocol.IsExperienceSlot(slot):
+		h.SetSpecs = []string{setExperiences}
 	}
 	if a.Kind == protocol.KindRetract {
 		h.Status = "deleted"
@@ -158,24 +200,37 @@ func headerOf(rec *store.Record) header {
 func (c *call) record(rec *store.Record, prefix string) (record, error) {
 	r := record{Header: headerOf(rec)}
 	a := rec.Announcement()
+	if a.Kind == protocol.KindExperience && a.Experience != nil {
+		return c.experienceRecord(r, rec, prefix)
+	}
 	if a.Kind != protocol.KindPractice || a.Practice == nil {
 		return r, nil
 	}
 	switch prefix {
 	case prefixOAIDC:
-		prof, err := c.profile(a.Publisher)
+		name, err := c.publisherName(a.Publisher)
 		if err != nil {
 			return r, err
-		}
-		name := c.orgName(a.Publisher)
-		if name == "" && prof != nil {
-			name = prof.Name
 		}
 		r.Metadata = &metadata{DC: sheetDC(r.Header.Identifier, a.Practice, name)}
 	case prefixKhan:
 		r.Metadata = &metadata{FactSheet: sheetXML(a, rec.Signed.Signer(), c.schemaURL())}
 	}
 	return r, nil
+}
+
+// publisherName is the name of a publisher: its organisation's, else its
+// profile's, else "".
+func (c *call) publisherName(pub peer.ID) (string, error) {
+	prof, err := c.profile(pub)
+	if err != nil {
+		return "", err
+	}
+	name := c.orgName(pub)
+	if name == "" && prof != nil {
+		name = prof.Name
+	}
+	return name, nil
 }
 
 // orgName returns the name an organisation's operations give it, or ""

@@ -134,8 +134,9 @@ type header struct {
 
 // metadata holds exactly one of its fields.
 type metadata struct {
-	DC        *dcRecord  `xml:"oai_dc:dc,omitempty"`
-	FactSheet *factSheet `xml:"factsheet,omitempty"`
+	DC         *dcRecord      `xml:"oai_dc:dc,omitempty"`
+	FactSheet  *factSheet     `xml:"factsheet,omitempty"`
+	Experience *experienceXML `xml:"experience,omitempty"`
 }
 
 type resumptionToken struct {

@@ -18,13 +18,17 @@ import (
 
 // export and reindex: the catalogue out of the daemon, and its index rebuilt.
 
-// exportFormats are the values of export --format.
-var exportFormats = []string{"csv", "jsonl", "dcat"}
+// exportFormats are the values of export --format; exportKinds those
+// of --kind, which only jsonl takes.
+var (
+	exportFormats = []string{"csv", "jsonl", "dcat", "adaptations-csv", "graphml"}
+	exportKinds   = []string{"practice", "experience", "all"}
+)
 
 func exportCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "export",
-		Usage:     "write the practices matching a query, or the whole catalogue, as CSV, JSON Lines or DCAT",
+		Usage:     "write the practices matching a query, or the whole catalogue, as CSV, JSON Lines or DCAT, or the adaptation graph",
 		ArgsUsage: "[QUERY...]",
 		Description: "export streams every practice matching QUERY and the filters (the whole\n" +
 			"catalogue by default; there is no paging) to standard output, or with -o to\n" +
@@ -32,10 +36,18 @@ func exportCommand() *cli.Command {
 			"it refuses to overwrite FILE unless --force. --format is csv (one row per\n" +
 			"practice, flattened), jsonl (one practice with its signed provenance per line)\n" +
 			"or dcat (a DCAT catalogue in JSON-LD); without it, -o FILE's extension decides\n" +
-			"(.csv, .jsonl, .ndjson, .jsonld), else csv. With -o, a summary goes to\n" +
-			"standard error.\n\n" + queryHelp,
+			"(.csv, .jsonl, .ndjson, .jsonld, .graphml), else csv. With -o, a summary goes\n" +
+			"to standard error.\n\n" +
+			"Experience records: --format jsonl --kind experience writes the experience\n" +
+			"records (adaptations, lessons, questions, answers, endorsements) with their\n" +
+			"signed envelopes, --kind all practices and experience records. The adaptation\n" +
+			"graph, one edge per adaptation from the practice adapted to the practice that\n" +
+			"resulted (or to the adaptation itself), is --format adaptations-csv (an edge\n" +
+			"list) or graphml (for networkx, Gephi). A query selects practices; the\n" +
+			"experience records exported are those about the practices it matches.\n\n" + queryHelp,
 		Flags: withGlobals(append(queryFlags(),
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "`FORMAT`: " + strings.Join(exportFormats, ", ")},
+			&cli.StringFlag{Name: "kind", Usage: "with --format jsonl, the records: `KIND`, one of " + strings.Join(exportKinds, ", ") + " (default practice)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` instead of standard output (- is standard output)"},
 			&cli.BoolFlag{Name: "force", Usage: "overwrite FILE if it exists"})...),
 		HideHelpCommand: true,
@@ -59,8 +71,51 @@ func exportFormat(flag, out string) (string, error) {
 		return "jsonl", nil
 	case ".jsonld":
 		return "dcat", nil
+	case ".graphml":
+		return "graphml", nil
 	}
 	return "csv", nil
+}
+
+// exportKind checks --kind against the format: "" (the default,
+// practices) or one of exportKinds, with jsonl only.
+func exportKind(flag, format string) (string, error) {
+	if flag == "" {
+		return "", nil
+	}
+	k := strings.ToLower(strings.TrimSpace(flag))
+	switch {
+	case !slices.Contains(exportKinds, k):
+		return "", cli.Exit(fmt.Sprintf("--kind: %q is not one of %s", flag, strings.Join(exportKinds, ", ")), exitUsage)
+	case format != "jsonl":
+		return "", cli.Exit(fmt.Sprintf("--kind: only --format jsonl takes it, not %s (csv and dcat hold practices, adaptations-csv and graphml adaptations)", format), exitUsage)
+	}
+	return k, nil
+}
+
+// exportWhat says what an export to a file wrote, from the records its
+// counter saw.
+func exportWhat(format, kind, out string, rc *recordCounter) string {
+	n := rc.records()
+	switch {
+	case format == "dcat" || format == "graphml":
+		return out
+	case format == "adaptations-csv":
+		return recordsText(n, "adaptation") + " to " + out
+	case kind == "experience":
+		return recordsText(n, "experience record") + " to " + out
+	case kind == "all":
+		return recordsText(n, "record") + " to " + out
+	}
+	return practicesText(n) + " to " + out
+}
+
+// recordsText is n with its noun: "1 record", "1,200 records".
+func recordsText(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return groupDigits(n) + " " + noun + "s"
 }
 
 func runExport(c *cli.Context) error {
@@ -73,6 +128,10 @@ func runExport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	kind, err := exportKind(c.String("kind"), format)
+	if err != nil {
+		return err
+	}
 	q, err := queryFromFlags(c, args)
 	if err != nil {
 		return err
@@ -82,7 +141,7 @@ func runExport(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		_, err = cl.Export(c.Context, q, format, c.App.Writer)
+		_, err = cl.ExportKind(c.Context, q, format, kind, c.App.Writer)
 		return err
 	}
 	force := c.Bool("force")
@@ -93,21 +152,17 @@ func runExport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	rc, err := exportToFile(c.Context, cl, q, format, out, force)
+	rc, err := exportToFile(c.Context, cl, q, format, kind, out, force)
 	if err != nil {
 		return err
 	}
-	what := out
-	if format != "dcat" {
-		what = practicesText(rc.records()) + " to " + out
-	}
-	fmt.Fprintf(c.App.ErrWriter, "wrote %s (%s, %s)\n", what, format, bytesText(rc.n))
+	fmt.Fprintf(c.App.ErrWriter, "wrote %s (%s, %s)\n", exportWhat(format, kind, out, rc), format, bytesText(rc.n))
 	return nil
 }
 
 // exportToFile writes the export to out.tmp, syncs it and renames it to
 // out; on failure it removes out.tmp and leaves out as it was.
-func exportToFile(ctx context.Context, cl *api.Client, q search.Query, format, out string, force bool) (_ *recordCounter, err error) {
+func exportToFile(ctx context.Context, cl *api.Client, q search.Query, format, kind, out string, force bool) (_ *recordCounter, err error) {
 	tmp := out + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if errors.Is(err, fs.ErrExist) {
@@ -122,8 +177,8 @@ func exportToFile(ctx context.Context, cl *api.Client, q search.Query, format, o
 			os.Remove(tmp)
 		}
 	}()
-	rc := &recordCounter{w: f, csv: format == "csv"}
-	if _, err := cl.Export(ctx, q, format, rc); err != nil {
+	rc := &recordCounter{w: f, csv: format == "csv" || format == "adaptations-csv"}
+	if _, err := cl.ExportKind(ctx, q, format, kind, rc); err != nil {
 		return nil, err
 	}
 	if err := f.Sync(); err != nil {

@@ -23,7 +23,13 @@ const (
 //	GET  /api/v1/peers                       []Peer: connected peers, by peer ID
 //	GET  /api/v1/practices                   PracticeList: one page; query publisher, mine,
 //	                                         id, retracted, limit (default 100, max 1000), after
-//	GET  /api/v1/practices/{publisher}/{id}  Record, its signature verified again
+//	GET  /api/v1/practices/{publisher}/{id}  Record, its signature verified again, with
+//	                                         its experience_counts
+//	GET  /api/v1/practices/{publisher}/{id}/experiences
+//	                                         PracticeExperiences: the experience records
+//	                                         about it (held or not), counts, adapted_in
+//	GET  /api/v1/experiences                 ExperienceList: one page; query publisher and
+//	                                         id (together), author, type, mine, limit, after
 //	POST /api/v1/practices                   publish a fact sheet (YAML or JSON body) -> Published;
 //	                                         ?dry_run=1 validates only
 //	POST /api/v1/practices/{id}/retract      retract an own practice ({"reason": "..."} body,
@@ -73,6 +79,8 @@ func NewHandler(n *node.Node, token string) http.Handler {
 	handle("GET /api/v1/peers", a.peers)
 	handle("GET /api/v1/practices", a.practices)
 	handle("GET /api/v1/practices/{publisher}/{id}", a.record)
+	handle("GET /api/v1/practices/{publisher}/{id}/experiences", a.practiceExperiences)
+	handle("GET /api/v1/experiences", a.experiences)
 	handle("POST /api/v1/practices", a.authorized(a.publish))
 	handle("POST /api/v1/practices/{id}/retract", a.authorized(a.retract))
 	handle("GET /api/v1/profile", a.profile)

@@ -136,6 +136,12 @@ func (a *apiHandler) record(w http.ResponseWriter, r *http.Request) {
 		out.SignatureVerified, ann = true, opened.Announcement()
 	}
 	out.Practice, out.Retraction, out.Profile = ann.Practice, ann.Retract, ann.Profile
+	if ann.Kind == protocol.KindPractice || ann.Kind == protocol.KindRetract {
+		if out.ExperienceCounts, err = a.experienceCounts(pub, r.PathValue("id")); err != nil {
+			a.internal(w, "count the experience records", err)
+			return
+		}
+	}
 	if out.Profile == nil {
 		if _, out.Profile, err = a.profileOf(pub); err != nil {
 			a.internal(w, "read a profile", err)

@@ -153,6 +153,9 @@ type Record struct {
 	Practice *protocol.FactSheet `json:"practice,omitempty"`
 	// Retraction is set for kind retract.
 	Retraction *protocol.Retraction `json:"retraction,omitempty"`
+	// ExperienceCounts counts the experience records about the practice
+	// held here, by type (kinds practice and retract only).
+	ExperienceCounts *ExperienceCounts `json:"experience_counts,omitempty"`
 	// Envelope is the signed envelope as stored, base64: anyone can
 	// verify it independently (PROTOCOL.md section 4).
 	Envelope []byte `json:"envelope"`

@@ -42,13 +42,14 @@ export function experiencesSection(data, titles, seq) {
     : null;
   const items = (render) => (xs) => h('ol', { class: 'exp-list' }, xs.map((x) => h('li', {}, render(x))));
   const threads = thread(list).filter((n) => n.exp.experience.type === 'question' || n.exp.experience.type === 'answer');
-  return add(section,
+  return add(section, [
     part('adaptations', 'Where it was adapted', of('adaptation'), items((x) => article(x, adaptationBody(x.experience, ctx), ctx))),
     part('lessons', 'Lessons learned', of('lesson'), items((x) => article(x, lessonBody(x.experience), ctx))),
     part('questions', 'Questions and answers', threads,
       (ns) => h('ol', { class: 'exp-list thread' }, ns.map((n) => threadItem(n, ctx)))),
     part('endorsements', 'Endorsed by', of('endorsement'),
-      (xs) => h('ul', { class: 'endorsements' }, xs.map((x) => endorsement(x)))));
+      (xs) => h('ul', { class: 'endorsements' }, xs.map((x) => endorsement(x)))),
+  ]);
 }
 
 // threadItem is a question or an answer with its replies under it.
@@ -135,7 +136,7 @@ export function adaptedFrom(adaptations, titles) {
     h('ul', {}, adaptations.map((x) => {
       const e = x.experience;
       return h('li', { dataset: { original: refKey(e.about), author: x.publisher, slot: x.slot } },
-        'Adapted from ', h('a', { href: practiceHash(e.about.publisher, e.about.id) }, titles.get(refKey(e.about)) || e.about.id),
+        'Adapted from ', h('a', { class: 'original', href: practiceHash(e.about.publisher, e.about.id) }, titles.get(refKey(e.about)) || e.about.id),
         x.about_state === 'retracted' ? ' (since retracted)' : x.about_state === 'not_held' ? ' (not held here)' : '',
         ': ', h('span', { lang: e.language }, e.title), ', by ', idLink(x.publisher, x.author_name),
         e.start_year ? ` (${years(e)})` : '');

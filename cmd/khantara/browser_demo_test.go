@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -226,6 +227,11 @@ func TestBrowserExperiences(t *testing.T) {
 		b.saveShot(t, shots, "practice-experiences")
 	})
 
+	t.Run("every experience", func(t *testing.T) {
+		b.begin(t)
+		checkEveryExperience(t, b, w)
+	})
+
 	t.Run("adapted from", func(t *testing.T) {
 		b.begin(t)
 		checkAdaptedFrom(t, b, w)
@@ -246,6 +252,12 @@ func TestBrowserExperiences(t *testing.T) {
 		}
 		if evalJS[bool](t, b, `Array.from(document.querySelectorAll('#experiences a')).some(a => a.tabIndex < 0)`) {
 			t.Error("a link of the experiences is out of the tab order")
+		}
+		b.do(t, "press Enter on the summary's button",
+			chromedp.Evaluate[chromedp.Void](`document.querySelector('#experience-summary button').focus()`),
+			chromedp.KeyEvent("\r"))
+		if got := evalJS[string](t, b, `document.activeElement?.id ?? ""`); got != "h-experiences" {
+			t.Errorf("after Enter on the summary's button the focus is on #%s, want #h-experiences", got)
 		}
 	})
 
@@ -398,5 +410,48 @@ func checkAdaptedFrom(t *testing.T, b *browser, w *webDemo) {
 	}
 	if n == 0 {
 		t.Fatal("no demo adaptation names the practice it resulted in")
+	}
+}
+
+// checkEveryExperience loads the page of every practice the node's
+// experience records are about and checks that each record is shown in
+// the part of its type, and the counts.
+func checkEveryExperience(t *testing.T, b *browser, w *webDemo) {
+	t.Helper()
+	var all []webExperience
+	for after := ""; ; {
+		var page webExpList
+		w.get(t, "/api/v1/experiences?limit=10&after="+url.QueryEscape(after), &page)
+		all = append(all, page.Experiences...)
+		if after = page.Next; after == "" {
+			break
+		}
+	}
+	about := map[string]bool{}
+	for _, x := range all {
+		about[x.Experience.About.Publisher+"/"+x.Experience.About.ID] = true
+	}
+	if len(all) != w.f.Experiences() || len(about) < 10 {
+		t.Fatalf("the API lists %d experiences about %d practices; the demo published %d", len(all), len(about), w.f.Experiences())
+	}
+	part := map[string]string{"adaptation": "#exp-adaptations", "lesson": "#exp-lessons", "question": "#exp-questions",
+		"answer": "#exp-questions", "endorsement": "#exp-endorsements"}
+	for _, path := range slices.Sorted(maps.Keys(about)) {
+		var exps webPracticeExps
+		w.get(t, "/api/v1/practices/"+path+"/experiences", &exps)
+		b.load(t, practicePage(path), "practice")
+		checkExperienceCounts(t, b, exps.Counts)
+		for _, x := range exps.Experiences {
+			sel := fmt.Sprintf(`%s [data-author="%s"][data-slot="%s"]`, part[x.Experience.Type], x.Publisher, x.Slot)
+			got := b.text(t, sel)
+			for _, want := range []string{x.Experience.Title, x.Experience.Text} {
+				if !strings.Contains(got, normalSpace(want)) {
+					t.Errorf("on %s, %s reads %q, without %q", path, x.Slot, got, want)
+				}
+			}
+		}
+		if !strings.HasPrefix(b.text(t, "#experience-summary"), "Experiences of other organisations: ") {
+			t.Errorf("on %s, the summary reads %q", path, b.text(t, "#experience-summary"))
+		}
 	}
 }

@@ -18,7 +18,7 @@ export function experiencesSection(data, titles, seq) {
   const list = data.experiences ?? [];
   const of = (type) => list.filter((x) => x.experience.type === type);
   const section = h('section', { id: 'experiences', class: 'sheet-section experiences', 'aria-labelledby': 'h-experiences',
-    dataset: { state: data.state } }, h('h2', { id: 'h-experiences' }, 'Experiences of this practice'));
+    dataset: { state: data.state } }, h('h2', { id: 'h-experiences', tabindex: '-1' }, 'Experiences of this practice'));
   if (data.state === 'retracted') {
     add(section, h('p', { class: 'notice warn', id: 'experiences-retracted' },
       h('strong', {}, 'These experiences are about a retracted practice. '),
@@ -50,6 +50,23 @@ export function experiencesSection(data, titles, seq) {
     part('endorsements', 'Endorsed by', of('endorsement'),
       (xs) => h('ul', { class: 'endorsements' }, xs.map((x) => endorsement(x)))),
   ]);
+}
+
+/**
+ * experienceSummary is the p#experience-summary of a practice's header:
+ * the counts of its experiences and a button that moves to them; null
+ * when it has none.
+ */
+export function experienceSummary(data) {
+  if (!data.experiences?.length) return null;
+  const counts = TYPES.filter((t) => countOf(data.counts, t)).map((t) => countText(data.counts, t));
+  return h('p', { id: 'experience-summary', class: 'exp-summary' },
+    `Experiences of other organisations: ${counts.join(', ')}. `,
+    h('button', { type: 'button', class: 'link-button', onclick: () => {
+      const heading = document.getElementById('h-experiences');
+      heading?.scrollIntoView({ block: 'start' });
+      heading?.focus({ preventScroll: true });
+    } }, 'Read them'));
 }
 
 // threadItem is a question or an answer with its replies under it.

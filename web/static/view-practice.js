@@ -8,7 +8,7 @@ import { sections } from './fields.js';
 import { h, add, replace, num, eur, label, years, time, countryName, languageName, autonym, webURL } from './dom.js';
 import { loadOrg, keyStatus, orgHash } from './org.js';
 import { loadPracticeExperiences, loadAdaptations, loadRecords } from './experiences.js';
-import { experiencesSection, adaptedFrom } from './view-experiences.js';
+import { experiencesSection, experienceSummary, adaptedFrom } from './view-experiences.js';
 
 /** render shows the practice route.publisher/route.id in main. */
 export async function render(main, route, ctx) {
@@ -60,7 +60,7 @@ export async function render(main, route, ctx) {
     add(article, provenance(held, org));
   } else {
     const [header, identification, body] = factSheet(sheet, who);
-    add(header, adaptedFrom(from, titles));
+    add(header, [adaptedFrom(from, titles), experienceSummary(exps)]);
     identification.classList.add('practice-side');
     const prov = provenance(held, org);
     prov.classList.add('practice-side');

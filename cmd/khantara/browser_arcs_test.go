@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 )
 
 // webPractice is what the arcs test reads of a practice's record.
@@ -26,8 +28,8 @@ type webPractice struct {
 // countries the API names) for every adaptation to another country than
 // its original's, none for one in the original's very place, as many
 // arcs as rows marked drawn and the legend's counts; then the map of one
-// country, whose rows are the adaptations of that country's practices.
-// It saves screenshots of the map with its arcs.
+// country, whose rows are the adaptations of that country's practices;
+// then a 360 px window. It saves screenshots of the map with its arcs.
 func checkDemoArcs(t *testing.T, chrome, shots string) {
 	w := startWebDemo(t, 2)
 	b := startBrowser(t, chrome, w.base)
@@ -128,4 +130,11 @@ func checkDemoArcs(t *testing.T, chrome, shots string) {
 		t.Errorf("the map of %s draws %d arcs for %d adaptations", cc, n, len(want))
 	}
 	b.saveShot(t, shots, "map-arcs-"+cc)
+
+	b.do(t, "narrow the window", chromedp.EmulateViewport(360, 800))
+	b.load(t, "#/map", "map")
+	if got := evalJS[float64](t, b, `document.documentElement.scrollWidth`); got > 360 {
+		t.Errorf("the map with its arcs and their table is %v px wide in a 360 px window", got)
+	}
+	b.saveShot(t, shots, "map-arcs-360")
 }

@@ -13,20 +13,23 @@ import { loadRecords, refKey } from './experiences.js';
 export const SEARCH_MAX = 10000;
 
 /**
- * REASONS say why an adaptation has no arc, by the data-arc of its row:
- * "drawn" has one.
+ * REASONS say why an adaptation has no arc, by the data-arc of its row
+ * ("drawn" has one): a short text for the table, a longer one for the
+ * legend.
  */
 export const REASONS = {
-  'same-place': 'adapted in the same place as the original, as far as the records say',
-  'off-map': 'an end lies outside the map, or in a country it does not draw',
-  'not-held': 'the original practice is not held here, or was retracted',
+  'same-place': ['same place', 'adapted in the same place as the original, as far as the map can place them'],
+  'one-country': ['within one country', 'adapted in the original’s country, with an end known only by its country'],
+  'off-map': ['off the map', 'an end lies outside the map, or in a country it does not draw'],
+  'not-held': ['original not held', 'the original practice is not held here, or was retracted'],
 };
 
 /**
  * end places one end of an arc: at the location given, else at the first
  * place of city in the gazetteer of country, else at the centre of the
  * country (by: "location", "city" or "country"). It returns {country,
- * city, lat, lon, by, label}, or null when the country is not drawn.
+ * city, lat, lon, by, label, missing (the city the gazetteer lacks, for
+ * an end placed by its country)}, or null when the country is not drawn.
  */
 export function end(data, country, city, location) {
   if (location?.lat != null && location?.lon != null) {
@@ -36,7 +39,7 @@ export function end(data, country, city, location) {
   const [place] = findPlaces(data, country, city);
   if (place) return { country, city: place.name, lat: place.lat, lon: place.lon, by: 'city', label: `${place.name} (${country})` };
   const c = countryCentre(data, country);
-  return c && { country, city: '', lat: c.lat, lon: c.lon, by: 'country', label: countryName(country) };
+  return c && { country, city: '', lat: c.lat, lon: c.lon, by: 'country', label: countryName(country), missing: city || '' };
 }
 
 /**
@@ -82,6 +85,9 @@ export async function arcsFor(data, params, { adaptations, complete }, signal) {
     let arc = 'drawn';
     if (!from || !to || !inFrame(from.lat, from.lon) || !inFrame(to.lat, to.lon)) arc = 'off-map';
     else if (from.lat === to.lat && from.lon === to.lon) arc = 'same-place';
+    // An arc from or to the middle of the very country it stays in
+    // would say more than the records do.
+    else if (from.country === to.country && (from.by === 'country' || to.by === 'country')) arc = 'one-country';
     return { exp: x, original, from, to, arc };
   });
   return { rows, complete: complete && search.complete };

@@ -137,7 +137,8 @@ export async function render(main, route, ctx) {
   figure.replaceChildren(svg, h('figcaption', { class: 'visually-hidden' }, title));
   const key = legend(data, byCountry, placement, drawn, total);
   key.querySelector('.note').before(arcLegend(arcs, filters.length > 0));
-  replace(side, key, table(byCountry, placed, drawn, countries), arcTable(arcs));
+  replace(side, key, table(byCountry, placed, drawn, countries));
+  main.querySelector('.map-view').append(arcTable(arcs));
 }
 
 // legend explains the colours and the points, and says honestly how many

@@ -46,11 +46,14 @@ export function end(data, country, city, location) {
  * searchKeys resolves to {keys, complete}: the refKeys of the practices
  * the filters of params match (paging through the search, up to
  * SEARCH_MAX), or keys null when params has no filter (every practice
- * held matches).
+ * held matches). When the index can filter by adaptations (its answer
+ * has the facet "adapted", adaptable says so), only practices adapted at
+ * least once are read.
  */
-async function searchKeys(params, signal) {
+async function searchKeys(params, adaptable, signal) {
   const p = filtersOnly(params);
   if (![...p.keys()].length) return { keys: null, complete: true };
+  if (adaptable && !p.has('adapted') && !p.has('adapted_max')) p.set('adapted', '1');
   const keys = new Set();
   p.set('limit', '1000');
   for (let offset = 0; offset < SEARCH_MAX; offset += 1000) {
@@ -65,14 +68,15 @@ async function searchKeys(params, signal) {
 /**
  * arcsFor resolves to {rows, complete}: one row per adaptation in
  * adaptations (API Experiences) whose original practice the search of
- * params matches, in their order: {exp, original (the practice's record,
+ * params matches (result is that search's answer, for its facets), in
+ * their order: {exp, original (the practice's record,
  * null when not held), from, to (ends, see end), arc: "drawn" or a key of
  * REASONS}. Without filters, adaptations of practices not held here (or
  * retracted) are rows too, without an arc. complete is false when the
  * adaptations or the search were read only in part.
  */
-export async function arcsFor(data, params, { adaptations, complete }, signal) {
-  const search = await searchKeys(params, signal);
+export async function arcsFor(data, params, result, { adaptations, complete }, signal) {
+  const search = await searchKeys(params, Boolean(result.facets?.adapted), signal);
   const kept = adaptations.filter((x) => (search.keys ? search.keys.has(refKey(x.experience.about)) : true));
   const records = await loadRecords(kept.filter((x) => x.about_state === 'held').map((x) => x.experience.about), signal);
   const rows = kept.map((x) => {

@@ -115,7 +115,7 @@ export async function render(main, route, ctx) {
     get('search', p, 'count the practices by country and city', ctx.signal),
     loadAdaptations(ctx.signal),
   ]);
-  const arcs = await arcsFor(data, params, adaptations, ctx.signal);
+  const arcs = await arcsFor(data, params, result, adaptations, ctx.signal);
   const total = result.total;
   replace(scope, filters.length
     ? [`${plural(total, 'practice')} matching: ${filters.join('; ')}. `,

@@ -82,7 +82,7 @@ func startWebDemo(t *testing.T, n int) *webDemo {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
 	f, err := federation.Start(ctx, t.TempDir(), pubs, log)
 	if err != nil {
 		t.Fatal(err)

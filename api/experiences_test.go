@@ -256,7 +256,7 @@ func sortedSlots(es []Experience) []string {
 func listingOrder(es []Experience) []string {
 	es = slices.Clone(es)
 	slices.SortFunc(es, func(x, y Experience) int {
-		px, py := peer.ID(mustDecode(x.Publisher)), peer.ID(mustDecode(y.Publisher))
+		px, py := mustDecode(x.Publisher), mustDecode(y.Publisher)
 		if len(px) != len(py) {
 			return len(px) - len(py)
 		}
@@ -345,7 +345,7 @@ func TestAPIExperienceBadQueries(t *testing.T) {
 		{"/api/v1/experiences?after=" + cursorOf(self, "cric-roubaix"), "after", 400},
 		{"/api/v1/experiences?after=" + cursorOf(self, "_exp/gone"), "does not hold", 400},
 		{"/api/v1/experiences?author=" + other + "&after=" + cursorOf(self, "_exp/gone"), "other filters", 400},
-		{"/api/v1/experiences?autor=" + other, "unknown query parameter", 400},
+		{"/api/v1/experiences?writer=" + other, "unknown query parameter", 400},
 		{"/api/v1/practices/nobody/cric-roubaix/experiences", "publisher", 400},
 		{"/api/v1/practices/" + self + "/_profile/experiences", "practice ID", 400},
 		// Right values of the same parameters.

@@ -1,10 +1,14 @@
 // Package web holds the read-only web page a node serves at its API
 // address: search with facets, one practice's fact sheet with its
 // provenance (the publisher, an organisation or a plain publisher, and
-// the key that signed, with what that key is to the organisation), a page
-// per organisation (its keys, delegations, revocations, membership lists
-// and practices), charts of the catalogue, an offline map of where the
-// practices are and the node's network status.
+// the key that signed, with what that key is to the organisation) and
+// the experience records of other organisations about it (adaptations
+// and their outcomes, lessons, questions with their answers threaded,
+// endorsements, the links between an original and the practices adapted
+// from it), a page per organisation (its keys, delegations, revocations,
+// membership lists and practices), charts of the catalogue, an offline
+// map of where the practices are and of where they were adapted (arcs),
+// and the node's network status.
 //
 // The page is static: index.html, a few ES modules and a style sheet,
 // embedded in the binary. It reads only the node's own JSON API under

@@ -25,8 +25,9 @@ import (
 // legend with its count of practices placed each way, the point of a
 // sheet's location (drawn there, not at its city), a click on a country
 // and Enter on a place (each filters the search), the arc hook with arcs the test builds from the API's places
-// and the served gazetteer, and no request beyond the daemon. It saves a
-// screenshot at desktop width and one at 360 px.
+// and the served gazetteer, the arcs of a demo federation's adaptations
+// (checkDemoArcs, a browser of its own), and no request beyond the
+// daemon. It saves a screenshot at desktop width and one at 360 px.
 func TestBrowserMap(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary, runs a daemon and a browser")
@@ -128,6 +129,10 @@ func TestBrowserMap(t *testing.T) {
 			t.Errorf("arc paths %q: want %d drawn", d, len(arcs))
 		}
 		b.saveShot(t, shots, "map-arcs")
+	})
+
+	t.Run("demo arcs", func(t *testing.T) {
+		checkDemoArcs(t, chrome, shots)
 	})
 
 	t.Run("narrow", func(t *testing.T) {

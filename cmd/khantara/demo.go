@@ -202,7 +202,8 @@ func printGuide(w io.Writer, f *federation.Federation, prog string, keep, once b
 	}
 	withHome := func(d *federation.Node) string { return prog + " --home " + d.Home }
 	fmt.Fprintf(w, "\nOpen the web page of %s in a browser: http://%s/\n", last.Name, last.APIAddr())
-	fmt.Fprintf(w, "(every node serves one at its API address: search, facets, charts, each practice with its provenance, the network)\n")
+	fmt.Fprintf(w, "(every node serves one at its API address: search, facets, charts, the map with the adaptations as arcs,\n")
+	fmt.Fprintf(w, "each practice with its provenance and its experiences, the network)\n")
 	fmt.Fprintf(w, "\nEach node's home (under %s) tells the CLI where its API is. Try, in another terminal:\n\n", f.Dir())
 	fmt.Fprintf(w, "  %s list\n", withHome(last))
 	fmt.Fprintf(w, "  %s show %s/%s\n", withHome(last), first.For.ID, example)
@@ -213,6 +214,7 @@ func printGuide(w io.Writer, f *federation.Federation, prog string, keep, once b
 	fmt.Fprintf(w, "  %s peers\n", withHome(nodes[1]))
 	fmt.Fprintf(w, "  %s org show      # %s's organisation: its keys and delegations\n", withHome(first), first.Name)
 	fmt.Fprintf(w, "  curl -s http://%s/api/v1/status\n", last.APIAddr())
+	printExperiences(w, f, withHome(last), last.APIAddr())
 	fmt.Fprintf(w, "\nPublish at one end of the line, read at the other:\n\n")
 	fmt.Fprintf(w, "  %s publish %s\n", withHome(first), filepath.Join(f.Dir(), federation.TryFile))
 	fmt.Fprintf(w, "  %s show %s/%s\n", withHome(last), first.Org.ID, demo.TrySheetID)
@@ -259,4 +261,25 @@ func printOrgs(w io.Writer, f *federation.Federation) {
 	}
 	fmt.Fprintf(w, "\nTheir rotation keys are in %s (demo only: never in a node's home).\n",
 		filepath.Join(f.Dir(), federation.KeysDir))
+}
+
+// experienceExample is the demo practice the guide shows experiences of:
+// an adaptation, a question and its answer are about it.
+const experienceExample = "where-the-rivers-meet"
+
+// printExperiences says what the demo's experience records are and where
+// to read them; cli is the CLI command of a node's home, api its API
+// address.
+func printExperiences(w io.Writer, f *federation.Federation, cli, api string) {
+	org := f.PracticeOrg(experienceExample)
+	if org == nil || f.Experiences() == 0 {
+		return
+	}
+	path := org.ID.String() + "/" + experienceExample
+	fmt.Fprintf(w, "\nThe organisations also published %d experience records about each other's practices:\n", f.Experiences())
+	fmt.Fprintf(w, "adaptations with their outcomes, lessons, questions with their answers, endorsements. Read them:\n\n")
+	fmt.Fprintf(w, "  %s show %s      # its adaptations, and a question with its answer\n", cli, path)
+	fmt.Fprintf(w, "  curl -s http://%s/api/v1/practices/%s/experiences\n", api, path)
+	fmt.Fprintf(w, "  http://%s/#/practice/%s      # the same on the web page\n", api, path)
+	fmt.Fprintf(w, "  http://%s/#/map      # where the practices are, and arcs to where they were adapted\n", api)
 }

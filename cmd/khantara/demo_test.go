@@ -30,11 +30,15 @@ func TestDemoOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	exps, err := demo.Experiences()
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Run("dir", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "fed")
 		out := demoRun(t, 0, "demo", "--once", "--nodes", "2", "--dir", dir)
-		for _, want := range []string{fmt.Sprintf("Every node holds all %d practices, 3 organisations", len(all)), "node2-", "show ",
-			"names the others", "a member of the network without a node", federation.KeysDir, "--once: the demo stops now."} {
+		for _, want := range []string{fmt.Sprintf("Every node holds all %d practices, %d experience records, 3 organisations", len(all), len(exps)), "node2-", "show ",
+			"names the others", "a member of the network without a node", "/where-the-rivers-meet/experiences", federation.KeysDir, "--once: the demo stops now."} {
 			if !strings.Contains(out, want) {
 				t.Fatalf("output lacks %q:\n%s", want, out)
 			}
@@ -70,8 +74,8 @@ func TestDemoOnce(t *testing.T) {
 			}
 			c, _, err := s.Counts()
 			s.Close()
-			if err != nil || c.Practices != uint64(len(all)) || c.Profiles != 3 || c.OrgOps != 3 || c.Lists != 1 {
-				t.Errorf("%s holds %+v (%v); want %d practices, 3 organisations with profiles, a list", h, c, err, len(all))
+			if err != nil || c.Practices != uint64(len(all)) || c.Experiences != uint64(len(exps)) || c.Profiles != 3 || c.OrgOps != 3 || c.Lists != 1 {
+				t.Errorf("%s holds %+v (%v); want %d practices, %d experience records, 3 organisations with profiles, a list", h, c, err, len(all), len(exps))
 			}
 		}
 	})

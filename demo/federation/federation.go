@@ -37,10 +37,11 @@ const (
 // store and API server, linked in a line. Its methods other than Done,
 // Err and Shutdown are for the one goroutine that owns it.
 type Federation struct {
-	dir   string
-	nodes []*Node
-	orgs  []*Org
-	total int // practices in the demo catalogue
+	dir         string
+	nodes       []*Node
+	orgs        []*Org
+	total       int // practices in the demo catalogue
+	experiences int // experience records published (Publish sets it)
 
 	stop context.CancelFunc // ends the nodes' Group
 	done chan struct{}      // closed when the Group has returned

@@ -27,6 +27,7 @@ import (
 // every node's HOME/api points at its live API, every publisher's profile
 // says it is demo data, a practice of node 1 reached node 3 through node 2,
 // the organisations are as demo.Organisations describes them (checkOrgs),
+// every node holds the demo's experience records (checkExperiences),
 // and shutting down removes each HOME/api.
 func TestFederation(t *testing.T) {
 	pubs, err := demo.Publishers(3)
@@ -104,6 +105,7 @@ func TestFederation(t *testing.T) {
 		t.Errorf("on %s, %s is signed by %s, want %s", last.Name, id, rec.Signed.Signer(), first.Node().ID())
 	}
 	checkOrgs(t, f)
+	checkExperiences(t, f)
 	if n := len(last.Node().Host().Network().Peers()); n != 1 {
 		t.Errorf("%s has %d peers, want only %s", last.Name, n, mid.Name)
 	}

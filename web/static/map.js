@@ -4,11 +4,11 @@
 // tile server, no request beyond this node.
 //
 // loadMapData fetches the shapes and the gazetteer once; drawMap draws a
-// choropleth of counts by country and points sized by count; drawArcs is
-// the hook for arcs between places (adaptations of a practice, from the
-// place of the original to the place it was adapted in).
+// choropleth of counts by country and points sized by count; drawArcs
+// draws arcs between places (adaptations of a practice, from the place
+// of the original to the place it was adapted in: arcs.js).
 
-import { geoConicConformal, geoPath } from './vendor/d3-geo@3.1.2/d3-geo.mjs';
+import { geoArea, geoCentroid, geoConicConformal, geoPath } from './vendor/d3-geo@3.1.2/d3-geo.mjs';
 import { feature } from './vendor/topojson-client@3.1.0/index.js';
 
 // The SVG namespace, as the HTML parser assigns it to an <svg> element.
@@ -111,6 +111,34 @@ export function findPlaces(data, country, city) {
   return found;
 }
 
+// centres caches countryCentre by map data, then code.
+const centres = new WeakMap();
+
+/**
+ * countryCentre is where the map puts what is known only by its
+ * country: the spherical centroid of the country's largest polygon (so
+ * France's is in Europe, not between it and its overseas regions), as
+ * {lat, lon}; null for a country the map does not draw.
+ */
+export function countryCentre(data, code) {
+  let byCode = centres.get(data);
+  if (!byCode) centres.set(data, byCode = new Map());
+  if (byCode.has(code)) return byCode.get(code);
+  const f = data.countries.find((c) => c.properties.code === code);
+  let centre = null;
+  if (f?.geometry) {
+    let g = f.geometry;
+    if (g.type === 'MultiPolygon') {
+      const polygons = g.coordinates.map((coordinates) => ({ type: 'Polygon', coordinates }));
+      g = polygons.reduce((a, b) => (geoArea(b) > geoArea(a) ? b : a));
+    }
+    const [lon, lat] = geoCentroid(g);
+    centre = Number.isFinite(lat) && Number.isFinite(lon) ? { lat, lon } : null;
+  }
+  byCode.set(code, centre);
+  return centre;
+}
+
 // One projection per drawn map, for drawArcs.
 const projections = new WeakMap();
 
@@ -209,13 +237,15 @@ function interactive(el, item, onActivate) {
 }
 
 /**
- * drawArcs is the hook for adaptations: it draws, on a map drawMap made,
- * one great-circle arc per item of arcs, [{from: {country, city, lat,
- * lon}, to: {country, city, lat, lon}}], from the place of the original
- * practice to the place it was adapted in, replacing the arcs drawn
- * before. Each arc is a <path class="arc"> with a <title> "from → to".
- * It returns the number of arcs drawn (an arc whose ends are the same
- * place, or off the map, is not).
+ * drawArcs draws, on a map drawMap made, one great-circle arc per item of
+ * arcs, [{from: {country, city, lat, lon, by, label}, to: {…}, key}],
+ * from the place of the original practice to the place it was adapted
+ * in, replacing the arcs drawn before. Each arc is a <path class="arc">
+ * with a <title> "from → to" (each end's label, else its city and
+ * country), data-from and data-to "country/city" and data-key the item's
+ * key; it is dashed (class "approx") when an end is placed by its country
+ * only (by: "country"). It returns the number of arcs drawn (an arc
+ * whose ends are the same place, or off the map, is not).
  */
 export function drawArcs(svg, arcs) {
   const projection = projections.get(svg);
@@ -224,13 +254,15 @@ export function drawArcs(svg, arcs) {
   const path = geoPath(projection);
   layer.replaceChildren();
   let n = 0;
-  for (const { from, to } of arcs) {
+  const name = (e) => e.label ?? `${e.city} (${e.country})`;
+  for (const { from, to, key } of arcs) {
     if (from.lat === to.lat && from.lon === to.lon) continue;
     const d = path({ type: 'LineString', coordinates: [[from.lon, from.lat], [to.lon, to.lat]] });
     if (!d) continue;
-    const el = s('path', { d, class: 'arc', 'marker-end': 'url(#map-arrow)',
-      'data-from': `${from.country}/${from.city}`, 'data-to': `${to.country}/${to.city}` });
-    el.append(s('title', {}, `${from.city} (${from.country}) → ${to.city} (${to.country})`));
+    const approx = from.by === 'country' || to.by === 'country';
+    const el = s('path', { d, class: approx ? 'arc approx' : 'arc', 'marker-end': 'url(#map-arrow)',
+      'data-from': `${from.country}/${from.city}`, 'data-to': `${to.country}/${to.city}`, 'data-key': key });
+    el.append(s('title', {}, `${name(from)} → ${name(to)}`));
     layer.append(el);
     n++;
   }

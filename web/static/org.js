@@ -32,7 +32,7 @@ export async function loadOrg(id, signal) {
 
 /** kinds lists record kinds for people: "practices, retractions". */
 export function kinds(may) {
-  const names = { practice: 'practices', retract: 'retractions', profile: 'profile', members: 'membership lists' };
+  const names = { practice: 'practices', retract: 'retractions', profile: 'profile', members: 'membership lists', experience: 'experience records' };
   return (may ?? []).map((k) => names[k] ?? label(k)).join(', ');
 }
 

@@ -2,12 +2,16 @@
 // are. Counts come from the search API's country and place facets, so
 // they follow the query; the map itself is map.js. A practice is placed
 // at its sheet's location when it gives one, else at its city when the
-// gazetteer finds it, else only its country is coloured.
+// gazetteer finds it, else only its country is coloured. The adaptations
+// of the practices shown are arcs (arcs.js), listed in a table too.
 
 import { get } from './api.js';
-import { loadMapData, drawMap, findPlaces, inFrame } from './map.js';
+import { loadMapData, drawMap, drawArcs, findPlaces, inFrame } from './map.js';
 import { h, replace, num, plural, countryName } from './dom.js';
 import { filtersOnly, searchHash, describe } from './query.js';
+import { loadAdaptations } from './experiences.js';
+import { arcsFor } from './arcs.js';
+import { arcLegend, arcTable, arcKey } from './view-arcs.js';
 
 // CLASSES are the colour classes of the choropleth, by the least count
 // each stands for; q0 is a country without practices.
@@ -106,10 +110,12 @@ export async function render(main, route, ctx) {
 
   const p = new URLSearchParams(params);
   p.set('limit', '1');
-  const [data, result] = await Promise.all([
+  const [data, result, adaptations] = await Promise.all([
     loadMapData(),
     get('search', p, 'count the practices by country and city', ctx.signal),
+    loadAdaptations(ctx.signal),
   ]);
+  const arcs = await arcsFor(data, params, result, adaptations, ctx.signal);
   const total = result.total;
   replace(scope, filters.length
     ? [`${plural(total, 'practice')} matching: ${filters.join('; ')}. `,
@@ -127,8 +133,12 @@ export async function render(main, route, ctx) {
   }
   const title = `Map of ${plural(total, 'practice')} by country, location and city`;
   const svg = drawMap(data, { title, countries, points, classOf, onActivate: ctx.navigate });
+  drawArcs(svg, arcs.rows.filter((r) => r.arc === 'drawn').map((r) => ({ from: r.from, to: r.to, key: arcKey(r.exp) })));
   figure.replaceChildren(svg, h('figcaption', { class: 'visually-hidden' }, title));
-  replace(side, legend(data, byCountry, placement, drawn, total), table(byCountry, placed, drawn, countries));
+  const key = legend(data, byCountry, placement, drawn, total);
+  key.querySelector('.note').before(arcLegend(arcs, filters.length > 0));
+  replace(side, key, table(byCountry, placed, drawn, countries));
+  main.querySelector('.map-view').append(arcTable(arcs));
 }
 
 // legend explains the colours and the points, and says honestly how many

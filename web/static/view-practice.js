@@ -1,11 +1,14 @@
 // The practice view: one fact sheet laid out like the model fact sheet of
-// the 2012 CoR study, its translations, and its provenance: the publisher
-// (an organisation or a plain publisher) and the key that signed.
+// the 2012 CoR study, its translations, its provenance (the publisher, an
+// organisation or a plain publisher, and the key that signed) and the
+// experiences of other organisations with it (view-experiences.js).
 
-import { get } from './api.js';
+import { get, APIError } from './api.js';
 import { sections } from './fields.js';
 import { h, add, replace, num, eur, label, years, time, countryName, languageName, autonym, webURL } from './dom.js';
 import { loadOrg, keyStatus, orgHash } from './org.js';
+import { loadPracticeExperiences, loadAdaptations, loadRecords } from './experiences.js';
+import { experiencesSection, experienceSummary, adaptedFrom } from './view-experiences.js';
 
 /** render shows the practice route.publisher/route.id in main. */
 export async function render(main, route, ctx) {
@@ -16,34 +19,73 @@ export async function render(main, route, ctx) {
     h('div', { class: 'skeleton block', 'aria-hidden': 'true' })));
   document.title = `${id} – Khantara`;
 
-  const rec = await get(`practices/${encodeURIComponent(publisher)}/${encodeURIComponent(id)}`, null,
-    'load this practice', ctx.signal);
+  const [rec, exps, links] = await Promise.all([
+    get(`practices/${encodeURIComponent(publisher)}/${encodeURIComponent(id)}`, null, 'load this practice', ctx.signal)
+      .catch((err) => (err instanceof APIError && err.status === 404 ? err : Promise.reject(err))),
+    loadPracticeExperiences(publisher, id, ctx.signal),
+    experienceLinks(ctx.signal),
+  ]);
+  // A practice not held here still shows the experiences held about it.
+  if (rec instanceof APIError && !exps.experiences.length) throw rec;
+  const held = rec instanceof APIError ? null : rec;
+  const from = links.resultOf(exps.about);
+  const titles = await practiceTitles([
+    ...from.map((x) => x.experience.about),
+    ...exps.experiences.map((x) => x.experience.practice).filter((r) => r?.id),
+  ], ctx.signal);
   // An organisation's record is signed by a key other than the
   // publisher: the organisation's page says what that key is to it.
-  const org = isOrgRecord(rec) ? await loadOrg(rec.publisher, ctx.signal) : null;
-  const who = publisherName(rec, org);
+  const org = held && isOrgRecord(held) ? await loadOrg(held.publisher, ctx.signal) : null;
+  const who = held ? publisherName(held, org) : '';
 
-  const sheet = rec.practice;
-  const article = h('article', { id: 'practice', class: 'practice', dataset: { publisher: rec.publisher, id: rec.id } });
-  if (rec.kind === 'retract' || !sheet) {
+  const sheet = held?.practice;
+  const article = h('article', { id: 'practice', class: 'practice', dataset: { publisher: exps.about.publisher, id: exps.about.id } });
+  const experiences = experiencesSection(exps, titles, held?.kind === 'practice' ? held.seq : 0);
+  if (!held) {
     add(article, [
-      h('h1', { id: 'title', tabindex: '-1' }, `Retracted practice: ${rec.id}`),
-      h('p', { class: 'notice warn', id: 'retracted' },
-        h('strong', {}, 'This practice was retracted by its publisher'), ' on ', time(rec.time), '. ',
-        rec.retraction?.reason ? `Reason given: “${rec.retraction.reason}”.` : 'No reason was given.',
-        ' Its content is no longer part of the catalogue.'),
+      h('h1', { id: 'title', tabindex: '-1' }, `Practice not held here: ${id}`),
+      adaptedFrom(from, titles), experiences,
     ]);
-    document.title = `Retracted: ${rec.id} – Khantara`;
-    add(article, provenance(rec, org));
+    document.title = `Not held: ${id} – Khantara`;
+  } else if (held.kind === 'retract' || !sheet) {
+    add(article, [
+      h('h1', { id: 'title', tabindex: '-1' }, `Retracted practice: ${held.id}`),
+      h('p', { class: 'notice warn', id: 'retracted' },
+        h('strong', {}, 'This practice was retracted by its publisher'), ' on ', time(held.time), '. ',
+        held.retraction?.reason ? `Reason given: “${held.retraction.reason}”.` : 'No reason was given.',
+        ' Its content is no longer part of the catalogue.'),
+      adaptedFrom(from, titles), experiences,
+    ]);
+    document.title = `Retracted: ${held.id} – Khantara`;
+    add(article, provenance(held, org));
   } else {
     const [header, identification, body] = factSheet(sheet, who);
+    add(header, [adaptedFrom(from, titles), experienceSummary(exps)]);
     identification.classList.add('practice-side');
-    const prov = provenance(rec, org);
+    const prov = provenance(held, org);
     prov.classList.add('practice-side');
-    add(article, [header, h('div', { class: 'practice-grid' }, identification, body, prov)]);
+    add(article, [header, h('div', { class: 'practice-grid' }, identification, body, prov), experiences]);
     document.title = `${sheet.title} – Khantara`;
   }
   replace(main, back, article);
+}
+
+// experienceLinks loads every adaptation held here and resolves to
+// {resultOf(ref)}: the adaptations that name the practice ref as the
+// practice they resulted in (the other direction of adapted_in).
+async function experienceLinks(signal) {
+  const { adaptations } = await loadAdaptations(signal);
+  return {
+    resultOf: (ref) => adaptations.filter((x) => x.experience.practice?.id === ref.id &&
+      x.experience.practice.publisher === ref.publisher),
+  };
+}
+
+// practiceTitles maps the refKey of each practice refs name to its title,
+// for those this node holds.
+async function practiceTitles(refs, signal) {
+  const recs = await loadRecords(refs, signal);
+  return new Map([...recs].filter(([, r]) => r?.practice?.title).map(([k, r]) => [k, r.practice.title]));
 }
 
 // --- the fact sheet ---

@@ -214,7 +214,7 @@ func printGuide(w io.Writer, f *federation.Federation, prog string, keep, once b
 	fmt.Fprintf(w, "  %s peers\n", withHome(nodes[1]))
 	fmt.Fprintf(w, "  %s org show      # %s's organisation: its keys and delegations\n", withHome(first), first.Name)
 	fmt.Fprintf(w, "  curl -s http://%s/api/v1/status\n", last.APIAddr())
-	printExperiences(w, f, withHome(last), last.APIAddr())
+	printDemoExperiences(w, f, withHome(last), last.APIAddr())
 	fmt.Fprintf(w, "\nPublish at one end of the line, read at the other:\n\n")
 	fmt.Fprintf(w, "  %s publish %s\n", withHome(first), filepath.Join(f.Dir(), federation.TryFile))
 	fmt.Fprintf(w, "  %s show %s/%s\n", withHome(last), first.Org.ID, demo.TrySheetID)
@@ -267,10 +267,10 @@ func printOrgs(w io.Writer, f *federation.Federation) {
 // an adaptation, a question and its answer are about it.
 const experienceExample = "where-the-rivers-meet"
 
-// printExperiences says what the demo's experience records are and where
+// printDemoExperiences says what the demo's experience records are and where
 // to read them; cli is the CLI command of a node's home, api its API
 // address.
-func printExperiences(w io.Writer, f *federation.Federation, cli, api string) {
+func printDemoExperiences(w io.Writer, f *federation.Federation, cli, api string) {
 	org := f.PracticeOrg(experienceExample)
 	if org == nil || f.Experiences() == 0 {
 		return

@@ -9,14 +9,16 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/store"
 )
 
-// Rebuild indexes every current practice of the store into a new index
-// beside the live one, then switches to it and deletes the old one. It
-// returns the number of practices in the new index.
+// Rebuild indexes every current practice and live experience record of
+// the store into a new index beside the live one, then switches to it and
+// deletes the old one. It returns the number of practices in the new
+// index.
 //
 // The new index records the store's feed position taken before the store
 // was read, so the follower replays, on the new index, every change made
@@ -51,7 +53,7 @@ func (ix *Index) Rebuild(ctx context.Context) (int, error) {
 	}
 	ix.setState(func(s *Status) {
 		if !s.Ready {
-			s.State, s.Done, s.Total = StateRebuilding, 0, counts.Practices
+			s.State, s.Done, s.Total = StateRebuilding, 0, counts.Practices+counts.Experiences
 		}
 	})
 
@@ -83,7 +85,7 @@ func (ix *Index) Rebuild(ctx context.Context) (int, error) {
 	if err := ix.switchTo(idx, name, epoch, from); err != nil {
 		return fail(err)
 	}
-	n, err := idx.DocCount()
+	n, err := countKind(idx, KindPractice)
 	if err != nil {
 		return 0, err
 	}
@@ -195,7 +197,9 @@ func (ix *Index) waitGate(ctx context.Context) error {
 	}
 }
 
-// read lists the store's practices and sends them to out in batches.
+// read lists the store's practices, each with the experience records
+// about it, then its experience records, and sends their documents to
+// out in batches.
 func (ix *Index) read(ctx context.Context, idx bleve.Index, out chan<- *bleve.Batch) error {
 	b := idx.NewBatch()
 	send := func() error {
@@ -207,21 +211,39 @@ func (ix *Index) read(ctx context.Context, idx bleve.Index, out chan<- *bleve.Ba
 			return ctx.Err()
 		}
 	}
+	add := func(doc *document.Document, err error) error {
+		if err == nil {
+			err = b.IndexAdvanced(doc)
+		}
+		if err == nil && b.Size() >= ix.cfg.batchSize {
+			err = send()
+		}
+		return err
+	}
 	for rec, err := range ix.st.List(store.ListOptions{Kinds: []protocol.Kind{protocol.KindPractice}}) {
 		if err != nil {
 			return fmt.Errorf("list practices: %w", err)
 		}
-		doc, err := ix.docs.build(rec.Announcement())
+		a := rec.Announcement()
+		recs, err := ix.experiences(docKey{a.Publisher, a.Practice.ID})
 		if err != nil {
 			return err
 		}
-		if err := b.IndexAdvanced(doc); err != nil {
+		if err := add(ix.docs.build(a, collectExps(recs))); err != nil {
 			return err
 		}
-		if b.Size() >= ix.cfg.batchSize {
-			if err := send(); err != nil {
-				return err
-			}
+	}
+	for rec, err := range ix.st.List(store.ListOptions{Kinds: []protocol.Kind{protocol.KindExperience}}) {
+		if err != nil {
+			return fmt.Errorf("list experience records: %w", err)
+		}
+		a := rec.Announcement()
+		state, err := ix.aboutState(keyOfAbout(a.Experience))
+		if err != nil {
+			return err
+		}
+		if err := add(ix.docs.buildExperience(a, state)); err != nil {
+			return err
 		}
 	}
 	if b.Size() > 0 {

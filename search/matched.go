@@ -1,0 +1,146 @@
+package search
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
+)
+
+// maxMatchedExperiences bounds Hit.MatchedExperiences.
+const maxMatchedExperiences = 10
+
+// matchExperiences sets, on each hit of a page of practices found with
+// text, the experience records about it that match text by themselves:
+// one more search, of the experience documents about the page's
+// practices (those with records), whose rows say which practice each is
+// about. The caller holds idxMu.
+func (ix *Index) matchExperiences(ctx context.Context, text string, hits []Hit) error {
+	at := map[string]int{} // about docID → index in hits
+	var abouts []query.Query
+	for i, h := range hits {
+		if h.ExperienceCounts.Total() == 0 {
+			continue
+		}
+		id := h.Publisher + "/" + h.ID
+		at[id] = i
+		tq := bleve.NewTermQuery(id)
+		tq.SetField(fxAbout)
+		abouts = append(abouts, tq)
+	}
+	if len(abouts) == 0 {
+		return nil
+	}
+	m := &matchCollector{kept: map[string][]matchedExp{}}
+	q := bleve.NewConjunctionQuery(bleve.NewDisjunctionQuery(abouts...), textQuery(text, expTitleField, expTextField))
+	req := bleve.NewSearchRequestOptions(q, 0, 0, false)
+	ctx = context.WithValue(ctx, search.MakeDocumentMatchHandlerKey, search.MakeDocumentMatchHandler(m.handler))
+	if _, err := ix.cur.SearchInContext(ctx, req); err != nil {
+		return fmt.Errorf("search: experiences matched: %w", err)
+	}
+	for about, kept := range m.kept {
+		i, ok := at[about]
+		if !ok {
+			continue
+		}
+		for _, k := range kept {
+			hits[i].MatchedExperiences = append(hits[i].MatchedExperiences, k.ref)
+		}
+	}
+	return nil
+}
+
+// matchedExp is one experience record kept by a matchCollector.
+type matchedExp struct {
+	score float64
+	id    string // docID
+	ref   ExperienceRef
+}
+
+// matchCollector keeps, of the experience documents matched, the best
+// maxMatchedExperiences about each practice (by score, then docID), then
+// loads their stored hits. It runs on the search's goroutine only.
+type matchCollector struct {
+	kept map[string][]matchedExp // by about docID
+}
+
+// handler makes the bleve document match handler that feeds m.
+func (m *matchCollector) handler(sctx *search.SearchContext) (search.DocumentMatchHandler, bool, error) {
+	dv, err := sctx.IndexReader.DocValueReader([]string{fRow})
+	if err != nil {
+		return nil, false, err
+	}
+	var about, pub, slot []byte
+	visit := func(_ string, term []byte) {
+		if len(term) == 0 {
+			return
+		}
+		switch term[0] {
+		case codeAbout:
+			about = term[1:]
+		case codePublisher:
+			pub = term[1:]
+		case codeID:
+			slot = term[1:]
+		}
+	}
+	return func(d *search.DocumentMatch) error {
+		if d == nil {
+			return m.load(sctx.IndexReader)
+		}
+		about, pub, slot = nil, nil, nil
+		if err := dv.VisitDocValues(d.IndexInternalID, visit); err != nil {
+			return err
+		}
+		if about != nil {
+			m.offer(string(about), d.Score, string(pub)+"/"+string(slot))
+		}
+		sctx.DocumentMatchPool.Put(d)
+		return nil
+	}, false, nil
+}
+
+// offer keeps the record id about a practice if it ranks among its best.
+func (m *matchCollector) offer(about string, score float64, id string) {
+	kept := append(m.kept[about], matchedExp{score: score, id: id})
+	slices.SortFunc(kept, func(a, b matchedExp) int {
+		return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(a.id, b.id))
+	})
+	m.kept[about] = kept[:min(len(kept), maxMatchedExperiences)]
+}
+
+// load reads the stored hits of the records kept.
+func (m *matchCollector) load(r index.IndexReader) error {
+	for _, kept := range m.kept {
+		for i := range kept {
+			doc, err := r.Document(kept[i].id)
+			if err != nil {
+				return fmt.Errorf("load %s: %w", kept[i].id, err)
+			}
+			var raw []byte
+			if doc != nil {
+				doc.VisitFields(func(f index.Field) {
+					if f.Name() == fHit {
+						raw = bytes.Clone(f.Value())
+					}
+				})
+			}
+			var h ExperienceHit
+			if raw == nil {
+				return fmt.Errorf("load %s: no stored hit", kept[i].id)
+			}
+			if err := json.Unmarshal(raw, &h); err != nil {
+				return fmt.Errorf("load %s: %w", kept[i].id, err)
+			}
+			kept[i].ref = ExperienceRef{Publisher: h.Publisher, Slot: h.Slot, Type: h.Type, Title: h.Title}
+		}
+	}
+	return nil
+}

@@ -39,7 +39,9 @@ func (ix *Index) matchExperiences(ctx context.Context, text string, hits []Hit) 
 		return nil
 	}
 	m := &matchCollector{kept: map[string][]matchedExp{}}
-	q := bleve.NewConjunctionQuery(bleve.NewDisjunctionQuery(abouts...), textQuery(text, expTitleField, expTextField))
+	// A record's text field holds its title too: one field per language
+	// is enough to know whether it matches, and half the lookups.
+	q := bleve.NewConjunctionQuery(bleve.NewDisjunctionQuery(abouts...), textQuery(text, nil, expTextField))
 	req := bleve.NewSearchRequestOptions(q, 0, 0, false)
 	ctx = context.WithValue(ctx, search.MakeDocumentMatchHandlerKey, search.MakeDocumentMatchHandler(m.handler))
 	if _, err := ix.cur.SearchInContext(ctx, req); err != nil {
@@ -132,14 +134,13 @@ func (m *matchCollector) load(r index.IndexReader) error {
 					}
 				})
 			}
-			var h ExperienceHit
 			if raw == nil {
 				return fmt.Errorf("load %s: no stored hit", kept[i].id)
 			}
-			if err := json.Unmarshal(raw, &h); err != nil {
+			// An ExperienceRef's members are named as the ExperienceHit's.
+			if err := json.Unmarshal(raw, &kept[i].ref); err != nil {
 				return fmt.Errorf("load %s: %w", kept[i].id, err)
 			}
-			kept[i].ref = ExperienceRef{Publisher: h.Publisher, Slot: h.Slot, Type: h.Type, Title: h.Title}
 		}
 	}
 	return nil

@@ -58,23 +58,25 @@ func kindQuery(kind string) query.Query {
 }
 
 // textQuery matches text against the title and text fields of every
-// language (named by title and body), each analysed by its own field's
-// analyzer: a document matches when all the words of the query, as that
-// language analyses them, appear in its text in one language.
+// language (named by title and body; title nil for none), each analysed
+// by its own field's analyzer: a document matches when all the words of
+// the query, as that language analyses them, appear in its text in one
+// language.
 func textQuery(text string, title, body func(suffix string) string) query.Query {
 	qs := make([]query.Query, 0, 2*len(textSuffixes))
+	match := func(field, suffix string, boost float64) {
+		mq := bleve.NewMatchQuery(text)
+		mq.SetField(field)
+		mq.Analyzer = analyzerOf(suffix)
+		mq.SetOperator(query.MatchQueryOperatorAnd)
+		mq.SetBoost(boost)
+		qs = append(qs, mq)
+	}
 	for _, s := range textSuffixes {
-		for _, f := range []struct {
-			field string
-			boost float64
-		}{{title(s), titleBoost}, {body(s), 1}} {
-			mq := bleve.NewMatchQuery(text)
-			mq.SetField(f.field)
-			mq.Analyzer = analyzerOf(s)
-			mq.SetOperator(query.MatchQueryOperatorAnd)
-			mq.SetBoost(f.boost)
-			qs = append(qs, mq)
+		if title != nil {
+			match(title(s), s, titleBoost)
 		}
+		match(body(s), s, 1)
 	}
 	return bleve.NewDisjunctionQuery(qs...)
 }

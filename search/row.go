@@ -23,13 +23,16 @@ import (
 // 'B' beneficiaries in decimal, and the practice ID, 'i'.
 //
 // The live experience records about a practice add, when it has an
-// adaptation or a lesson, "X<adaptations>|<has lessons>|<adaptation
-// countries>" (facets adapted, has_lessons and adapted_in; the sort key
-// adapted; the flows of Stats by adaptation) and one "e<publisher>" per
-// endorsement (facet endorsed_by; their number is the sort key
-// endorsements). A practice without them has no such term: the facets'
-// "0" and "false" values are what is left of the matches (collect.go),
-// so rows of practices that nobody wrote about cost nothing more.
+// adaptation or a lesson, "X<adaptations>|<has lessons>" (facets adapted
+// and has_lessons; the sort key adapted; the groups of Stats by
+// adaptation), one "A<country>|<adaptations there>" per country it was
+// adapted in (facet adapted_in; the flows of Stats by adaptation) and
+// one "e<publisher>" per endorsement (facet endorsed_by; their number is
+// the sort key endorsements). A practice without them has no such term:
+// the facets' "0" and "false" values are what is left of the matches
+// (collect.go), so rows of practices that nobody wrote about cost
+// nothing more. Each of these terms takes few distinct values across the
+// catalogue, as facet terms must.
 // Experience documents have rows too (expdoc.go): 'p' author, 'i' slot,
 // 'T' time, 'L' languages, 'a' the docID of the practice it is about and
 // "Y<type>|<about state>|<country>".
@@ -63,7 +66,8 @@ var rowGroups = map[byte][]string{
 	't': {"target_group"},
 	'c': {"city"},
 	'P': {"place"},
-	'X': {"adapted", "has_lessons", "adapted_in"},
+	'X': {"adapted", "has_lessons"},
+	'A': {"adapted_in"},
 	'e': {"endorsed_by"},
 	'Y': {"type", "about_state", "country"},
 }
@@ -80,6 +84,7 @@ const (
 	codePlace         = 'P'
 	codeLanguages     = 'L'
 	codeAdapted       = 'X'
+	codeAdaptedIn     = 'A'
 	codeEndorser      = 'e'
 	codeExpFacets     = 'Y'
 	codeTime          = 'T'
@@ -180,7 +185,15 @@ func rowTerms(h *Hit, s sheetFacets) []string {
 		out = append(out, term(codeBeneficiaries, strconv.FormatInt(*h.Beneficiaries, 10)))
 	}
 	if c := h.ExperienceCounts; c.Adaptations > 0 || c.Lessons > 0 {
-		out = append(out, term(codeAdapted, strconv.Itoa(c.Adaptations), strconv.FormatBool(c.Lessons > 0), joinValues(s.adaptedIn)))
+		out = append(out, term(codeAdapted, strconv.Itoa(c.Adaptations), strconv.FormatBool(c.Lessons > 0)))
+	}
+	for i := 0; i < len(s.adaptedIn); { // sorted
+		j := i + 1
+		for j < len(s.adaptedIn) && s.adaptedIn[j] == s.adaptedIn[i] {
+			j++
+		}
+		out = append(out, term(codeAdaptedIn, s.adaptedIn[i], strconv.Itoa(j-i)))
+		i = j
 	}
 	for _, p := range s.endorsers {
 		out = append(out, term(codeEndorser, p))
@@ -198,16 +211,13 @@ func expandFacetTerm(term string, add func(facet, value string)) {
 		add("place", term[1:])
 		return
 	case codeAdapted:
-		n, lessons, countries := splitAdapted([]byte(term))
+		n, lessons := splitAdapted(term)
 		add("adapted", adaptedBucket(n))
 		add("has_lessons", lessons)
-		var prev string
-		for c := range strings.SplitSeq(countries, ",") { // sorted: count each country once
-			if c != "" && c != prev {
-				add("adapted_in", c)
-			}
-			prev = c
-		}
+		return
+	case codeAdaptedIn:
+		country, _ := splitAdaptedIn(term)
+		add("adapted_in", country)
 		return
 	}
 	facets := rowGroups[term[0]]
@@ -220,15 +230,26 @@ func expandFacetTerm(term string, add func(facet, value string)) {
 	}
 }
 
-// splitAdapted reads an 'X' term: the number of adaptations, "true" or
-// "false" for lessons, and the adaptation countries.
-func splitAdapted(term []byte) (n int64, lessons, countries string) {
-	parts := strings.SplitN(string(term[1:]), "|", 3)
-	n, _ = parseDecimal([]byte(parts[0]))
-	if len(parts) == 3 {
-		lessons, countries = parts[1], parts[2]
+// splitAdapted reads an 'X' term: the number of adaptations, and "true"
+// or "false" for lessons.
+func splitAdapted(term string) (n int64, lessons string) {
+	count, lessons, _ := strings.Cut(term[1:], "|")
+	return digits(count), lessons
+}
+
+// splitAdaptedIn reads an 'A' term: a country, and the number of
+// adaptations there.
+func splitAdaptedIn(term string) (country string, n int64) {
+	country, count, _ := strings.Cut(term[1:], "|")
+	return country, digits(count)
+}
+
+// digits reads a number the row wrote: decimal digits only.
+func digits(s string) (n int64) {
+	for _, c := range []byte(s) {
+		n = n*10 + int64(c-'0')
 	}
-	return n, lessons, countries
+	return n
 }
 
 // rowValues are the sort keys of one row.

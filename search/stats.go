@@ -84,7 +84,7 @@ func (ix *Index) Stats(ctx context.Context, q Query, by string) (*Stats, error) 
 	for term, t := range acc.terms {
 		values := func(add func(facet, value string)) { expandFacetTerm(term, add) }
 		if by == "adaptation" {
-			n, _, _ := splitAdapted([]byte(term))
+			n, _ := splitAdapted(term)
 			values = func(add func(facet, value string)) { add("adapted", strconv.FormatInt(n, 10)) }
 		}
 		values(func(facet, value string) {
@@ -153,22 +153,16 @@ func (acc *statsAcc) flows() []Flow {
 	type edge struct{ from, to string }
 	by := map[edge]*Flow{}
 	for pair, practices := range acc.pairs {
-		cterm, xterm, _ := strings.Cut(pair, "\x00")
-		country, _, _ := strings.Cut(cterm[1:], "|")
-		_, _, countries := splitAdapted([]byte(xterm))
-		prev := ""
-		for to := range strings.SplitSeq(countries, ",") { // sorted
-			f := by[edge{country, to}]
-			if f == nil {
-				f = &Flow{From: country, To: to}
-				by[edge{country, to}] = f
-			}
-			f.Adaptations += practices
-			if to != prev {
-				f.Practices += practices
-			}
-			prev = to
+		cterm, aterm, _ := strings.Cut(pair, "\x00")
+		from, _, _ := strings.Cut(cterm[1:], "|")
+		to, n := splitAdaptedIn(aterm)
+		f := by[edge{from, to}]
+		if f == nil {
+			f = &Flow{From: from, To: to}
+			by[edge{from, to}] = f
 		}
+		f.Adaptations += practices * int(n)
+		f.Practices += practices
 	}
 	out := make([]Flow, 0, len(by))
 	for _, f := range by {
@@ -187,8 +181,8 @@ type statsAcc struct {
 	code  byte
 	total Group
 	terms map[string]*Group
-	// pairs, by adaptation only, counts the practices adapted by their
-	// country term and 'X' term, joined by a zero byte.
+	// pairs, by adaptation only, counts the practices by their country
+	// term and one of their 'A' terms, joined by a zero byte.
 	pairs map[string]int
 }
 
@@ -200,8 +194,9 @@ func (acc *statsAcc) handler(sctx *search.SearchContext) (search.DocumentMatchHa
 		return nil, false, err
 	}
 	var (
-		key                  []byte // the row term holding the key
-		country              []byte // the 'C' term, for pairs
+		key                  []byte   // the row term holding the key
+		country              []byte   // the 'C' term, for pairs
+		adaptedIn            [][]byte // the 'A' terms, for pairs
 		funding, benef       int64
 		hasFunding, hasBenef bool
 	)
@@ -212,6 +207,8 @@ func (acc *statsAcc) handler(sctx *search.SearchContext) (search.DocumentMatchHa
 			key = term
 		case term[0] == codeCountryYear:
 			country = term
+		case term[0] == codeAdaptedIn:
+			adaptedIn = append(adaptedIn, term)
 		case term[0] == codeFunding:
 			funding, hasFunding = parseDecimal(term[1:])
 		case term[0] == codeBeneficiaries:
@@ -222,13 +219,13 @@ func (acc *statsAcc) handler(sctx *search.SearchContext) (search.DocumentMatchHa
 		if d == nil {
 			return nil
 		}
-		key, country, hasFunding, hasBenef = nil, nil, false, false
+		key, country, adaptedIn, hasFunding, hasBenef = nil, nil, adaptedIn[:0], false, false
 		if err := dv.VisitDocValues(d.IndexInternalID, visit); err != nil {
 			return err
 		}
-		if acc.pairs != nil && key != nil && country != nil {
-			if n, _, _ := splitAdapted(key); n > 0 {
-				acc.pairs[string(country)+"\x00"+string(key)]++
+		if acc.pairs != nil && country != nil {
+			for _, a := range adaptedIn {
+				acc.pairs[string(country)+"\x00"+string(a)]++
 			}
 		}
 		gs := []*Group{&acc.total}

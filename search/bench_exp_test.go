@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,19 +45,24 @@ func benchExpStore(b testing.TB, n int) *store.Store {
 		}
 		pubs[i] = id
 	}
-	ids := make([]string, n) // the practices' IDs, filled as they are sealed (first)
+	// The practices' IDs, made when the first record needs them.
+	ids := sync.OnceValue(func() []string {
+		ids := make([]string, n)
+		for i := range ids {
+			ids[i] = genSheet(i).ID
+		}
+		return ids
+	})
 	dir := filepath.Join(os.TempDir(), fmt.Sprintf("khantara-search-bench-exp-%s-%s-%d", genVersion, genExpVersion, n), "store")
 	return cachedStore(b, dir, 2*n, func(i int) (*protocol.Signed, error) {
 		if i < n {
-			s := genSheet(i)
-			ids[i] = s.ID
 			a := &protocol.Announcement{V: protocol.Version, Seq: uint64(i/genPublishers + 1),
-				Time: testNow.Add(time.Duration(i) * time.Second), Kind: protocol.KindPractice, Practice: s}
+				Time: testNow.Add(time.Duration(i) * time.Second), Kind: protocol.KindPractice, Practice: genSheet(i)}
 			return protocol.Seal(a, keys[i%genPublishers])
 		}
 		k := i - n
 		a := &protocol.Announcement{V: protocol.Version, Seq: uint64(1_000_000 + k/genPublishers + 1),
-			Time: testNow.Add(time.Duration(i) * time.Second), Kind: protocol.KindExperience, Experience: genExperience(k, pubs, ids)}
+			Time: testNow.Add(time.Duration(i) * time.Second), Kind: protocol.KindExperience, Experience: genExperience(k, pubs, ids())}
 		return protocol.Seal(a, keys[k%genPublishers])
 	})
 }

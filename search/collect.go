@@ -101,8 +101,9 @@ type collector struct {
 	probe cand
 	row   rowValues
 
-	counts  map[string]*int // facet term → count; nil for no facets
-	matches int             // documents offered
+	counts   map[string]*int // facet term → count; nil for no facets
+	matches  int             // documents offered
+	rowField string          // fRow, or fxRow for experience records
 
 	page []pageHit // the result, after the last match
 }
@@ -114,8 +115,8 @@ type pageHit struct {
 	hit     []byte // JSON; nil unless load
 }
 
-func newCollector(o order, offset, limit int, facets, load bool) *collector {
-	c := &collector{order: o, offset: offset, keep: offset + limit, load: load}
+func newCollector(o order, offset, limit int, facets, load bool, rowField string) *collector {
+	c := &collector{order: o, offset: offset, keep: offset + limit, load: load, rowField: rowField}
 	if facets {
 		c.counts = map[string]*int{}
 	}
@@ -125,7 +126,7 @@ func newCollector(o order, offset, limit int, facets, load bool) *collector {
 // handler makes the bleve document match handler (see
 // search.MakeDocumentMatchHandlerKey) that feeds c.
 func (c *collector) handler(sctx *search.SearchContext) (search.DocumentMatchHandler, bool, error) {
-	dv, err := sctx.IndexReader.DocValueReader([]string{fRow})
+	dv, err := sctx.IndexReader.DocValueReader([]string{c.rowField})
 	if err != nil {
 		return nil, false, err
 	}

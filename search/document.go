@@ -101,7 +101,7 @@ func (b *docBuilder) build(a *protocol.Announcement, x *practiceExps) (*document
 	}
 	b.texts(doc, s, tags, x)
 
-	raw, err := json.Marshal(&hit)
+	raw, err := json.Marshal(&storedHit{Hit: hit, ExpSuffixes: x.suffixes()})
 	if err != nil {
 		return nil, fmt.Errorf("encode hit of %s: %w", doc.ID(), err)
 	}

@@ -73,6 +73,29 @@ func collectExps(anns []*protocol.Announcement) *practiceExps {
 	return x
 }
 
+// storedHit is what a practice's document stores: its Hit, and the text
+// field suffixes of the languages of the records about it, so that
+// Hit.MatchedExperiences looks for them in those languages only. Decoded
+// into a Hit, the suffixes are left out.
+type storedHit struct {
+	Hit
+	ExpSuffixes []string `json:"x_suffixes,omitempty"`
+}
+
+// suffixes returns the text field suffixes of the records' languages and
+// their translations', sorted.
+func (x *practiceExps) suffixes() []string {
+	var out []string
+	for _, e := range x.records {
+		out = append(out, textSuffix(e.Language))
+		for tag := range e.Translations {
+			out = append(out, textSuffix(tag))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // addExpTexts adds the texts of the records to t: each record's own
 // texts to the text field of its language, its translations' to theirs.
 func addExpTexts(t *texts, x *practiceExps, field func(suffix string) string) {
@@ -123,7 +146,7 @@ func (b *docBuilder) buildExperience(a *protocol.Announcement, aboutState string
 	b.keyword(doc, fxAbout, aboutDocID(e))
 	b.keyword(doc, fxAboutState, aboutState)
 	for _, t := range expRowTerms(&h) {
-		b.keyword(doc, fRow, t)
+		b.keyword(doc, fxRow, t)
 	}
 	var t texts
 	own := textSuffix(e.Language)

@@ -101,8 +101,9 @@ func expTitleField(suffix string) string { return "xtitle_" + suffix }
 func expTextField(suffix string) string  { return "xtext_" + suffix }
 
 // Field names. Keyword, number and boolean fields serve filters; the
-// one field with doc values, fRow, holds what a search reads for every
-// match (see row.go).
+// field with doc values of each kind of document, fRow (practices) or
+// fxRow (experience records), holds what a search reads for every match
+// (see row.go).
 const (
 	fPublisher      = "publisher"       // keyword
 	fCountry        = "country"         // keyword
@@ -140,6 +141,7 @@ const (
 	fxCountry    = "x_country"     // keyword: an adaptation's country
 	fxAbout      = "x_about"       // keyword: "<publisher>/<practice ID>" of the practice it is about
 	fxAboutState = "x_about_state" // keyword: AboutHeld, AboutRetracted or AboutNotHeld
+	fxRow        = "x_row"         // keyword, doc values: the row of an experience document (row.go)
 )
 
 // keywordFields are every keyword field, and whether it has doc values.
@@ -148,6 +150,7 @@ var keywordFields = map[string]bool{
 	fSource: false, fAchievement: false, fEvaluation: false, fLanguage: false, fCity: false, fPlace: false, fRow: true,
 	fKind: false, fEndorsedBy: false, fExpSlots: false,
 	fxPublisher: false, fxType: false, fxLanguage: false, fxCountry: false, fxAbout: false, fxAboutState: false,
+	fxRow: true,
 }
 
 // numericFields are every numeric field, and whether it has doc values.

@@ -20,9 +20,10 @@ const maxMatchedExperiences = 10
 // matchExperiences sets, on each hit of a page of practices found with
 // text, the experience records about it that match text by themselves:
 // one more search, of the experience documents about the page's
-// practices (those with records), whose rows say which practice each is
-// about. The caller holds idxMu.
-func (ix *Index) matchExperiences(ctx context.Context, text string, hits []Hit) error {
+// practices (those with records), in the text fields of suffixes (the
+// records' languages) only, whose rows say which practice each is about.
+// The caller holds idxMu.
+func (ix *Index) matchExperiences(ctx context.Context, text string, hits []Hit, suffixes []string) error {
 	at := map[string]int{} // about docID → index in hits
 	var abouts []query.Query
 	for i, h := range hits {
@@ -35,13 +36,14 @@ func (ix *Index) matchExperiences(ctx context.Context, text string, hits []Hit) 
 		tq.SetField(fxAbout)
 		abouts = append(abouts, tq)
 	}
-	if len(abouts) == 0 {
+	if len(abouts) == 0 || len(suffixes) == 0 {
 		return nil
 	}
 	m := &matchCollector{kept: map[string][]matchedExp{}}
 	// A record's text field holds its title too: one field per language
-	// is enough to know whether it matches, and half the lookups.
-	q := bleve.NewConjunctionQuery(bleve.NewDisjunctionQuery(abouts...), textQuery(text, nil, expTextField))
+	// is enough to know whether it matches.
+	slices.Sort(suffixes)
+	q := bleve.NewConjunctionQuery(bleve.NewDisjunctionQuery(abouts...), textQueryIn(text, suffixes, nil, expTextField))
 	req := bleve.NewSearchRequestOptions(q, 0, 0, false)
 	ctx = context.WithValue(ctx, search.MakeDocumentMatchHandlerKey, search.MakeDocumentMatchHandler(m.handler))
 	if _, err := ix.cur.SearchInContext(ctx, req); err != nil {
@@ -75,7 +77,7 @@ type matchCollector struct {
 
 // handler makes the bleve document match handler that feeds m.
 func (m *matchCollector) handler(sctx *search.SearchContext) (search.DocumentMatchHandler, bool, error) {
-	dv, err := sctx.IndexReader.DocValueReader([]string{fRow})
+	dv, err := sctx.IndexReader.DocValueReader([]string{fxRow})
 	if err != nil {
 		return nil, false, err
 	}

@@ -63,7 +63,12 @@ func kindQuery(kind string) query.Query {
 // the query, as that language analyses them, appear in its text in one
 // language.
 func textQuery(text string, title, body func(suffix string) string) query.Query {
-	qs := make([]query.Query, 0, 2*len(textSuffixes))
+	return textQueryIn(text, textSuffixes, title, body)
+}
+
+// textQueryIn is textQuery in the languages of suffixes only.
+func textQueryIn(text string, suffixes []string, title, body func(suffix string) string) query.Query {
+	qs := make([]query.Query, 0, 2*len(suffixes))
 	match := func(field, suffix string, boost float64) {
 		mq := bleve.NewMatchQuery(text)
 		mq.SetField(field)
@@ -72,7 +77,7 @@ func textQuery(text string, title, body func(suffix string) string) query.Query 
 		mq.SetBoost(boost)
 		qs = append(qs, mq)
 	}
-	for _, s := range textSuffixes {
+	for _, s := range suffixes {
 		if title != nil {
 			match(title(s), s, titleBoost)
 		}

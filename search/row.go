@@ -33,7 +33,9 @@ import (
 // (collect.go), so rows of practices that nobody wrote about cost
 // nothing more. Each of these terms takes few distinct values across the
 // catalogue, as facet terms must.
-// Experience documents have rows too (expdoc.go): 'p' author, 'i' slot,
+// Experience documents have rows too (expdoc.go), in a column of their
+// own, fxRow, so the practices' column is as compact as without them and
+// a search of practices reads nothing more: 'p' author, 'i' slot,
 // 'T' time, 'L' languages, 'a' the docID of the practice it is about and
 // "Y<type>|<about state>|<country>".
 //
@@ -85,6 +87,7 @@ const (
 	codeLanguages     = 'L'
 	codeAdapted       = 'X'
 	codeAdaptedIn     = 'A'
+	codeTargetGroup   = 't'
 	codeEndorser      = 'e'
 	codeExpFacets     = 'Y'
 	codeTime          = 'T'
@@ -209,6 +212,9 @@ func expandFacetTerm(term string, add func(facet, value string)) {
 		return
 	case codePlace:
 		add("place", term[1:])
+		return
+	case codePublisher, codeEndorser, codeTargetGroup: // one value each
+		add(rowGroups[term[0]][0], term[1:])
 		return
 	case codeAdapted:
 		n, lessons := splitAdapted(term)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -35,7 +36,11 @@ func (ix *Index) search(ctx context.Context, q Query, facets, load bool) (*Resul
 		limit = defaultLimit
 	}
 	o := orderOf(&q)
-	c := newCollector(o, q.Offset, limit, facets, load)
+	rowField := fRow
+	if q.Kind == KindExperience {
+		rowField = fxRow
+	}
+	c := newCollector(o, q.Offset, limit, facets, load, rowField)
 	// bleve finds the matches (and scores them for relevance); the
 	// collector does the rest, so bleve is asked for no hits.
 	req := bleve.NewSearchRequestOptions(ix.query(&q), 0, 0, false)
@@ -57,9 +62,10 @@ func (ix *Index) search(ctx context.Context, q Query, facets, load bool) (*Resul
 	if q.Kind == KindExperience {
 		err = out.addExperiences(c.page, o.key == byScore)
 	} else {
-		err = out.addHits(c.page, o.key == byScore)
+		var suffixes []string
+		suffixes, err = out.addHits(c.page, o.key == byScore)
 		if err == nil && load && q.Text != "" {
-			err = ix.matchExperiences(ctx, q.Text, out.Hits)
+			err = ix.matchExperiences(ctx, q.Text, out.Hits, suffixes)
 		}
 	}
 	if err != nil {
@@ -76,22 +82,30 @@ func (ix *Index) search(ctx context.Context, q Query, facets, load bool) (*Resul
 	return out, nil
 }
 
-// addHits adds the collected page of practices to r.
-func (r *Result) addHits(page []pageHit, scored bool) error {
+// addHits adds the collected page of practices to r, and returns the
+// text field suffixes of the languages of the experience records about
+// them (storedHit).
+func (r *Result) addHits(page []pageHit, scored bool) ([]string, error) {
 	r.Hits = make([]Hit, 0, len(page))
+	var suffixes []string
 	for _, p := range page {
-		h := Hit{Publisher: p.pub, ID: p.id}
+		h := storedHit{Hit: Hit{Publisher: p.pub, ID: p.id}}
 		if p.hit != nil {
 			if err := json.Unmarshal(p.hit, &h); err != nil {
-				return fmt.Errorf("search: stored hit of %s/%s: %w", p.pub, p.id, err)
+				return nil, fmt.Errorf("search: stored hit of %s/%s: %w", p.pub, p.id, err)
 			}
 		}
 		if scored {
 			h.Score = p.score
 		}
-		r.Hits = append(r.Hits, h)
+		r.Hits = append(r.Hits, h.Hit)
+		for _, s := range h.ExpSuffixes {
+			if !slices.Contains(suffixes, s) {
+				suffixes = append(suffixes, s)
+			}
+		}
 	}
-	return nil
+	return suffixes, nil
 }
 
 // addExperiences adds the collected page of experience records to r.

@@ -53,7 +53,7 @@ func (ix *Index) Rebuild(ctx context.Context) (int, error) {
 	}
 	ix.setState(func(s *Status) {
 		if !s.Ready {
-			s.State, s.Done, s.Total = StateRebuilding, 0, counts.Practices+counts.Experiences
+			s.State, s.Done, s.Total = StateRebuilding, 0, counts.Practices
 		}
 	})
 
@@ -150,18 +150,18 @@ func (ix *Index) switchTo(idx bleve.Index, name, epoch string, from uint64) erro
 func (ix *Index) fill(ctx context.Context, idx bleve.Index) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan *bleve.Batch, 1)
+	batches := make(chan filled, 1)
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(batches)
 		readErr <- ix.read(ctx, idx, batches)
 	}()
 	var err error
-	for b := range batches {
+	for f := range batches {
 		if err == nil {
-			n := uint64(b.Size())
+			n := uint64(f.practices)
 			if err = ix.waitGate(ctx); err == nil {
-				err = ix.safeBatch(idx, b, nil)
+				err = ix.safeBatch(idx, f.b, nil)
 			}
 			if err != nil {
 				cancel() // stop the reader; keep draining until it closes batches
@@ -197,15 +197,23 @@ func (ix *Index) waitGate(ctx context.Context) error {
 	}
 }
 
+// filled is a batch of read, and how many practices it holds: Status
+// counts the progress of a rebuild in practices (the experience records,
+// indexed after them, keep it at its total).
+type filled struct {
+	b         *bleve.Batch
+	practices int
+}
+
 // read lists the store's practices, each with the experience records
 // about it, then its experience records, and sends their documents to
 // out in batches.
-func (ix *Index) read(ctx context.Context, idx bleve.Index, out chan<- *bleve.Batch) error {
-	b := idx.NewBatch()
+func (ix *Index) read(ctx context.Context, idx bleve.Index, out chan<- filled) error {
+	b, practices := idx.NewBatch(), 0
 	send := func() error {
 		select {
-		case out <- b:
-			b = idx.NewBatch()
+		case out <- filled{b, practices}:
+			b, practices = idx.NewBatch(), 0
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
@@ -229,6 +237,7 @@ func (ix *Index) read(ctx context.Context, idx bleve.Index, out chan<- *bleve.Ba
 		if err != nil {
 			return err
 		}
+		practices++
 		if err := add(ix.docs.build(a, collectExps(recs))); err != nil {
 			return err
 		}

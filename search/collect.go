@@ -245,7 +245,8 @@ func (c *collector) facets(names []string) map[string][]FacetValue {
 					n -= k
 				}
 			}
-			if delete(m, value); n > 0 {
+			delete(m, value)
+			if n > 0 {
 				m[value] = n
 			}
 		}

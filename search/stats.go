@@ -103,7 +103,8 @@ func (ix *Index) Stats(ctx context.Context, q Query, by string) (*Stats, error) 
 				zero.sub(*g)
 			}
 		}
-		if delete(groups, "0"); zero.Practices > 0 {
+		delete(groups, "0")
+		if zero.Practices > 0 {
 			zero.Key = "0"
 			groups["0"] = &zero
 		}

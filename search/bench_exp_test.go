@@ -29,7 +29,7 @@ const genExpVersion = "v1"
 // on each index; a query's latency is the median of its runs, which
 // keeps a scheduling hiccup of a shared machine from being one query's
 // latency.
-const expRuns = 3
+const expRuns = 5
 
 // benchExpStore returns a store holding the first n practices of the
 // benchmark catalogue (the very records of benchStore) and n experience

@@ -113,6 +113,7 @@ type pageHit struct {
 	pub, id string
 	score   float64
 	hit     []byte // JSON; nil unless load
+	terms   []byte // the stored expTerms, when load and the document has them
 }
 
 func newCollector(o order, offset, limit int, facets, load bool, rowField string) *collector {
@@ -208,8 +209,11 @@ func (c *collector) finish(r index.IndexReader) error {
 			}
 			if doc != nil {
 				doc.VisitFields(func(f index.Field) {
-					if f.Name() == fHit {
+					switch f.Name() {
+					case fHit:
 						h.hit = bytes.Clone(f.Value())
+					case fExpTerms:
+						h.terms = bytes.Clone(f.Value())
 					}
 				})
 			}

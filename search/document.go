@@ -106,6 +106,15 @@ func (b *docBuilder) build(a *protocol.Announcement, x *practiceExps) (*document
 		return nil, fmt.Errorf("encode hit of %s: %w", doc.ID(), err)
 	}
 	doc.AddField(document.NewTextFieldCustom(fHit, nil, raw, b.opts[fHit], nil))
+	if len(x.records) > 0 {
+		terms, err := b.expTermsOf(x)
+		if err != nil {
+			return nil, fmt.Errorf("encode the experience terms of %s: %w", doc.ID(), err)
+		}
+		if terms != nil {
+			doc.AddField(document.NewTextFieldCustom(fExpTerms, nil, terms, b.opts[fExpTerms], nil))
+		}
+	}
 	return doc, nil
 }
 

@@ -40,6 +40,7 @@ type practiceExps struct {
 	endorsers []string // publisher IDs, sorted
 	adaptedIn []string // each adaptation's country, sorted
 	records   []*protocol.Experience
+	authors   []string // of records, as text
 }
 
 // collectExps sums up the experience records about a practice, given in
@@ -53,6 +54,7 @@ func collectExps(anns []*protocol.Announcement) *practiceExps {
 		}
 		x.holds = append(x.holds, docID(a.Publisher, e.Slot()))
 		x.records = append(x.records, e)
+		x.authors = append(x.authors, a.Publisher.String())
 		switch e.Type {
 		case protocol.ExperienceAdaptation:
 			x.counts.Adaptations++

@@ -3,7 +3,9 @@ package search
 import (
 	"cmp"
 	"context"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/khantara/khantara/protocol"
@@ -303,5 +305,41 @@ func TestExperienceKindFacets(t *testing.T) {
 	}
 	if _, err := ix.Stats(context.Background(), Query{Kind: KindExperience}, "country"); err == nil {
 		t.Error("stats of experience records: no error")
+	}
+}
+
+// TestMatchedWithoutTerms: the records a practice matched through are
+// the same whether its document stores their terms (exptokens.go) or
+// not, when a search of the records' documents finds them.
+func TestMatchedWithoutTerms(t *testing.T) {
+	c, ix := expFixture(t)
+	old := maxExpTerms
+	maxExpTerms = 0 // every practice with a word in its records stores none
+	without := openIndex(t, t.TempDir(), c.st)
+	maxExpTerms = old
+
+	var queries []string
+	for _, a := range c.exps {
+		if e := a.Experience; e.Title != "" {
+			queries = append(queries, e.Title)
+		}
+		if e := a.Experience; e.Text != "" {
+			queries = append(queries, strings.Join(strings.Fields(e.Text)[:min(2, len(strings.Fields(e.Text)))], " "))
+		}
+	}
+	slices.Sort(queries)
+	found := 0
+	for _, text := range queries {
+		a, b := mustSearch(t, ix, Query{Text: text}), mustSearch(t, without, Query{Text: text})
+		if !reflect.DeepEqual(a.Hits, b.Hits) {
+			t.Errorf("%q: with stored terms %+v\nwithout %+v", text, a.Hits, b.Hits)
+			continue
+		}
+		for _, h := range a.Hits {
+			found += len(h.MatchedExperiences)
+		}
+	}
+	if found < len(queries) {
+		t.Errorf("%d queries found only %d matched records", len(queries), found)
 	}
 }

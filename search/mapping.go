@@ -142,6 +142,7 @@ const (
 	fxAbout      = "x_about"       // keyword: "<publisher>/<practice ID>" of the practice it is about
 	fxAboutState = "x_about_state" // keyword: AboutHeld, AboutRetracted or AboutNotHeld
 	fxRow        = "x_row"         // keyword, doc values: the row of an experience document (row.go)
+	fExpTerms    = "x_terms"       // stored only, in a practice's document: its records' terms (exptokens.go)
 )
 
 // keywordFields are every keyword field, and whether it has doc values.
@@ -200,6 +201,7 @@ func newMapping() (*mapping.IndexMappingImpl, string, error) {
 		add(name, "boolean", "", true, false, dv, true)
 	}
 	add(fHit, "text", keyword.Name, false, true, false, true)
+	add(fExpTerms, "text", keyword.Name, false, true, false, true)
 	im.DefaultMapping = dm
 	if err := im.Validate(); err != nil {
 		return nil, "", fmt.Errorf("index mapping: %w", err)

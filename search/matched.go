@@ -18,18 +18,46 @@ import (
 const maxMatchedExperiences = 10
 
 // matchExperiences sets, on each hit of a page of practices found with
-// text, the experience records about it that match text by themselves:
-// one more search, of the experience documents about the page's
-// practices (those with records), in the text fields of suffixes (the
-// records' languages) only, whose rows say which practice each is about.
-// The caller holds idxMu.
-func (ix *Index) matchExperiences(ctx context.Context, text string, hits []Hit, suffixes []string) error {
+// text, the experience records about it that match text by themselves,
+// at most maxMatchedExperiences in docID order: from the terms its
+// document stores (exptokens.go), or, for a practice whose document
+// stores none, by a search of the records' documents. page and suffixes
+// (the suffixes of the languages of each hit's records) are hits'. The
+// caller holds idxMu.
+func (ix *Index) matchExperiences(ctx context.Context, text string, hits []Hit, page []pageHit, suffixes [][]string) error {
+	m := newTermMatcher(ix.docs, text)
+	var rest []int
+	var restSuffixes []string
+	for i := range hits {
+		switch {
+		case hits[i].ExperienceCounts.Total() == 0:
+		case page[i].terms == nil:
+			rest = append(rest, i)
+			for _, s := range suffixes[i] {
+				if !slices.Contains(restSuffixes, s) {
+					restSuffixes = append(restSuffixes, s)
+				}
+			}
+		default:
+			refs, err := m.match(page[i].terms)
+			if err != nil {
+				return fmt.Errorf("search: experience terms of %s/%s: %w", hits[i].Publisher, hits[i].ID, err)
+			}
+			hits[i].MatchedExperiences = refs
+		}
+	}
+	return ix.searchMatched(ctx, text, hits, rest, restSuffixes)
+}
+
+// searchMatched sets the matched records of hits[i], i in which, by one
+// more search: of the records' documents about those practices, in the
+// text fields of suffixes (their languages) only, whose rows say which
+// practice each is about.
+func (ix *Index) searchMatched(ctx context.Context, text string, hits []Hit, which []int, suffixes []string) error {
 	at := map[string]int{} // about docID → index in hits
 	var abouts []query.Query
-	for i, h := range hits {
-		if h.ExperienceCounts.Total() == 0 {
-			continue
-		}
+	for _, i := range which {
+		h := hits[i]
 		id := h.Publisher + "/" + h.ID
 		at[id] = i
 		tq := bleve.NewTermQuery(id)
@@ -45,6 +73,7 @@ func (ix *Index) matchExperiences(ctx context.Context, text string, hits []Hit, 
 	slices.Sort(suffixes)
 	q := bleve.NewConjunctionQuery(bleve.NewDisjunctionQuery(abouts...), textQueryIn(text, suffixes, nil, expTextField))
 	req := bleve.NewSearchRequestOptions(q, 0, 0, false)
+	req.Score = bleve.ScoreNone
 	ctx = context.WithValue(ctx, search.MakeDocumentMatchHandlerKey, search.MakeDocumentMatchHandler(m.handler))
 	if _, err := ix.cur.SearchInContext(ctx, req); err != nil {
 		return fmt.Errorf("search: experiences matched: %w", err)
@@ -63,14 +92,13 @@ func (ix *Index) matchExperiences(ctx context.Context, text string, hits []Hit, 
 
 // matchedExp is one experience record kept by a matchCollector.
 type matchedExp struct {
-	score float64
-	id    string // docID
-	ref   ExperienceRef
+	id  string // docID
+	ref ExperienceRef
 }
 
-// matchCollector keeps, of the experience documents matched, the best
-// maxMatchedExperiences about each practice (by score, then docID), then
-// loads their stored hits. It runs on the search's goroutine only.
+// matchCollector keeps, of the experience documents matched, the first
+// maxMatchedExperiences about each practice by docID, then loads their
+// stored hits. It runs on the search's goroutine only.
 type matchCollector struct {
 	kept map[string][]matchedExp // by about docID
 }
@@ -104,19 +132,17 @@ func (m *matchCollector) handler(sctx *search.SearchContext) (search.DocumentMat
 			return err
 		}
 		if about != nil {
-			m.offer(string(about), d.Score, string(pub)+"/"+string(slot))
+			m.offer(string(about), string(pub)+"/"+string(slot))
 		}
 		sctx.DocumentMatchPool.Put(d)
 		return nil
 	}, false, nil
 }
 
-// offer keeps the record id about a practice if it ranks among its best.
-func (m *matchCollector) offer(about string, score float64, id string) {
-	kept := append(m.kept[about], matchedExp{score: score, id: id})
-	slices.SortFunc(kept, func(a, b matchedExp) int {
-		return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(a.id, b.id))
-	})
+// offer keeps the record id about a practice if it is among its first.
+func (m *matchCollector) offer(about string, id string) {
+	kept := append(m.kept[about], matchedExp{id: id})
+	slices.SortFunc(kept, func(a, b matchedExp) int { return cmp.Compare(a.id, b.id) })
 	m.kept[about] = kept[:min(len(kept), maxMatchedExperiences)]
 }
 

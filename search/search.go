@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -62,10 +61,10 @@ func (ix *Index) search(ctx context.Context, q Query, facets, load bool) (*Resul
 	if q.Kind == KindExperience {
 		err = out.addExperiences(c.page, o.key == byScore)
 	} else {
-		var suffixes []string
+		var suffixes [][]string
 		suffixes, err = out.addHits(c.page, o.key == byScore)
 		if err == nil && load && q.Text != "" {
-			err = ix.matchExperiences(ctx, q.Text, out.Hits, suffixes)
+			err = ix.matchExperiences(ctx, q.Text, out.Hits, c.page, suffixes)
 		}
 	}
 	if err != nil {
@@ -82,12 +81,12 @@ func (ix *Index) search(ctx context.Context, q Query, facets, load bool) (*Resul
 	return out, nil
 }
 
-// addHits adds the collected page of practices to r, and returns the
-// text field suffixes of the languages of the experience records about
-// them (storedHit).
-func (r *Result) addHits(page []pageHit, scored bool) ([]string, error) {
+// addHits adds the collected page of practices to r, and returns, for
+// each, the text field suffixes of the languages of the experience
+// records about it (storedHit).
+func (r *Result) addHits(page []pageHit, scored bool) ([][]string, error) {
 	r.Hits = make([]Hit, 0, len(page))
-	var suffixes []string
+	suffixes := make([][]string, 0, len(page))
 	for _, p := range page {
 		h := storedHit{Hit: Hit{Publisher: p.pub, ID: p.id}}
 		if p.hit != nil {
@@ -99,11 +98,7 @@ func (r *Result) addHits(page []pageHit, scored bool) ([]string, error) {
 			h.Score = p.score
 		}
 		r.Hits = append(r.Hits, h.Hit)
-		for _, s := range h.ExpSuffixes {
-			if !slices.Contains(suffixes, s) {
-				suffixes = append(suffixes, s)
-			}
-		}
+		suffixes = append(suffixes, h.ExpSuffixes)
 	}
 	return suffixes, nil
 }

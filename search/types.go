@@ -113,8 +113,8 @@ type Hit struct {
 	ExperienceCounts ExperienceCounts `json:"experience_counts"`
 	// MatchedExperiences are, for a text query, the experience records
 	// about the practice whose own text matches it (at most
-	// maxMatchedExperiences, best first; empty when the practice matches
-	// by its own text alone).
+	// maxMatchedExperiences, by author then slot; empty when the
+	// practice matches by its own text alone).
 	MatchedExperiences []ExperienceRef `json:"matched_experiences,omitempty"`
 }
 

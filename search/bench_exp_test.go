@@ -143,10 +143,10 @@ func genExperience(k int, pubs []peer.ID, ids []string) *protocol.Experience {
 type expComparison struct {
 	without, with   []latencies // by kind of query, each query's fastest run
 	withoutM, withM []latencies // the same with each query's median run
-	rebuildRate   float64     // documents (practices and records) per second
-	rebuild       time.Duration
-	records       uint64
-	expText       latencies // kind=experience text queries on the index with records
+	rebuildRate     float64     // documents (practices and records) per second
+	rebuild         time.Duration
+	records         uint64
+	expText         latencies // kind=experience text queries on the index with records
 }
 
 // compareWithExperiences builds the index of benchExpStore(n) and runs

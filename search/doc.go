@@ -22,7 +22,8 @@
 // live records about a held practice go into its document: their text,
 // each in its own language's fields, so a practice matches through what
 // other organisations wrote about it (Hit.MatchedExperiences names the
-// records that match by themselves); their counts by type in its Hit;
+// records that match by themselves, from their terms stored in the
+// practice's document: exptokens.go); their counts by type in its Hit;
 // facets, filters and sort keys (adapted, has_lessons, endorsed_by,
 // adapted_in) in its row. And each record has a document of its own,
 // "<author>/<slot>", with fields apart from the practices', which a Query
@@ -55,11 +56,12 @@
 // is now about and every practice whose document holds it, which the
 // index itself finds (fExpSlots), since an update may have moved the
 // record to another practice, and the store keeps no old version. So
-// replaying a change twice is harmless, and a change's feed entry is only ever replaced by a later one; so once the
-// index has applied the feed up to the store's position, it equals the
-// store. A write that fails (or panics inside bleve, as after ENOSPC)
-// leaves the stored position where it was and is retried with backoff;
-// the write gate (WithWriteGate) can hold writes back. Rebuild builds a
-// new index beside the live one from a snapshot taken after noting the
-// feed position, and replays what changed meanwhile before switching.
+// replaying a change twice is harmless, and a change's feed entry is
+// only ever replaced by a later one; so once the index has applied the
+// feed up to the store's position, it equals the store. A write that
+// fails (or panics inside bleve, as after ENOSPC) leaves the stored
+// position where it was and is retried with backoff; the write gate
+// (WithWriteGate) can hold writes back. Rebuild builds a new index
+// beside the live one from a snapshot taken after noting the feed
+// position, and replays what changed meanwhile before switching.
 package search

@@ -50,8 +50,11 @@ func benchN(b *testing.B) int {
 // Metrics: rebuild practices/s (and the rate of merely listing and
 // decoding the store); p50/p99 latency in ms of text, filter and
 // combined queries, with facets, and of the scan; the cost of facets;
-// Stats; filling hits from the index's stored copy or from Badger; and
-// the process's RSS after indexing.
+// Stats; filling hits from the index's stored copy or from Badger; the
+// process's RSS after indexing; and "experiences": the same text, filter
+// and combined queries side by side on this index and on one over the
+// same practices with as many experience records about them (a second
+// cached store, benchExpStore), p99 with and without and their ratio.
 func BenchmarkSearch(b *testing.B) {
 	n := benchN(b)
 	st := benchStore(b, n)
@@ -138,6 +141,7 @@ func BenchmarkSearch(b *testing.B) {
 	}
 	stored := measure(pages, func(p []Hit) { hitsFromIndex(b, ix, p) })
 	badger := measure(pages, func(p []Hit) { hitsFromStore(b, st, p) })
+	withExp := compareWithExperiences(b, n, ix, [][]Query{kinds[0].queries, kinds[1].queries, kinds[2].queries})
 
 	corpus := loadCorpus(b, st)
 	for i := range kinds {
@@ -174,6 +178,7 @@ func BenchmarkSearch(b *testing.B) {
 		b.ReportMetric(kinds[1].scan.p50-filterScanWithout.p50, "filter-scan-facet-cost-ms")
 	})
 	b.Run("stats", func(b *testing.B) { report(b, stats, statsScan) })
+	b.Run("experiences", func(b *testing.B) { withExp.report(b, []string{kinds[0].name, kinds[1].name, kinds[2].name}) })
 	b.Run("hits", func(b *testing.B) {
 		// Filling a page of 20 hits from the stored copies in the index,
 		// or from the store (Get and decode each practice).

@@ -20,7 +20,16 @@ const (
 	byYear
 	byFunding
 	byBeneficiaries
+	byAdapted
+	byEndorsements
+	byTime // experience records
 )
+
+// sortKeys maps the keys of Query.Sort, without '-', to theirs.
+var sortKeys = map[string]sortKey{
+	"year": byYear, "funding": byFunding, "beneficiaries": byBeneficiaries,
+	"adapted": byAdapted, "endorsements": byEndorsements, "time": byTime,
+}
 
 // order is the order of hits: by key, then publisher, then ID, ascending.
 type order struct {
@@ -29,7 +38,8 @@ type order struct {
 }
 
 // orderOf returns q's order (q valid): relevance is the score with text,
-// and the start year, descending, without.
+// and without it the start year, descending (the time, descending, for
+// experience records).
 func orderOf(q *Query) order {
 	key := q.Sort
 	if key == "" || key == "relevance" {
@@ -37,17 +47,11 @@ func orderOf(q *Query) order {
 			return order{key: byScore}
 		}
 		key = "-year"
+		if q.Kind == KindExperience {
+			key = "-time"
+		}
 	}
-	o := order{desc: strings.HasPrefix(key, "-")}
-	switch strings.TrimPrefix(key, "-") {
-	case "year":
-		o.key = byYear
-	case "funding":
-		o.key = byFunding
-	default:
-		o.key = byBeneficiaries
-	}
-	return o
+	return order{key: sortKeys[strings.TrimPrefix(key, "-")], desc: strings.HasPrefix(key, "-")}
 }
 
 // cand is a hit the collector keeps.
@@ -97,7 +101,9 @@ type collector struct {
 	probe cand
 	row   rowValues
 
-	counts map[string]*int // facet term → count; nil for no facets
+	counts   map[string]*int // facet term → count; nil for no facets
+	matches  int             // documents offered
+	rowField string          // fRow, or fxRow for experience records
 
 	page []pageHit // the result, after the last match
 }
@@ -107,10 +113,11 @@ type pageHit struct {
 	pub, id string
 	score   float64
 	hit     []byte // JSON; nil unless load
+	terms   []byte // the stored expTerms, when load and the document has them
 }
 
-func newCollector(o order, offset, limit int, facets, load bool) *collector {
-	c := &collector{order: o, offset: offset, keep: offset + limit, load: load}
+func newCollector(o order, offset, limit int, facets, load bool, rowField string) *collector {
+	c := &collector{order: o, offset: offset, keep: offset + limit, load: load, rowField: rowField}
 	if facets {
 		c.counts = map[string]*int{}
 	}
@@ -120,7 +127,7 @@ func newCollector(o order, offset, limit int, facets, load bool) *collector {
 // handler makes the bleve document match handler (see
 // search.MakeDocumentMatchHandlerKey) that feeds c.
 func (c *collector) handler(sctx *search.SearchContext) (search.DocumentMatchHandler, bool, error) {
-	dv, err := sctx.IndexReader.DocValueReader([]string{fRow})
+	dv, err := sctx.IndexReader.DocValueReader([]string{c.rowField})
 	if err != nil {
 		return nil, false, err
 	}
@@ -146,6 +153,7 @@ func (c *collector) handler(sctx *search.SearchContext) (search.DocumentMatchHan
 		if err := dv.VisitDocValues(d.IndexInternalID, visit); err != nil {
 			return err
 		}
+		c.matches++
 		c.offer(d.Score)
 		sctx.DocumentMatchPool.Put(d)
 		return nil
@@ -166,6 +174,12 @@ func (c *collector) offer(score float64) {
 		p.key, p.hasKey = c.row.funding, c.row.hasFunding
 	case byBeneficiaries:
 		p.key, p.hasKey = c.row.beneficiaries, c.row.hasBenef
+	case byAdapted:
+		p.key, p.hasKey = c.row.adapted, true
+	case byEndorsements:
+		p.key, p.hasKey = c.row.endorsements, true
+	case byTime:
+		p.key, p.hasKey = c.row.time, true
 	}
 	if len(c.kept) < c.keep {
 		k := *p
@@ -195,8 +209,11 @@ func (c *collector) finish(r index.IndexReader) error {
 			}
 			if doc != nil {
 				doc.VisitFields(func(f index.Field) {
-					if f.Name() == fHit {
+					switch f.Name() {
+					case fHit:
 						h.hit = bytes.Clone(f.Value())
+					case fExpTerms:
+						h.terms = bytes.Clone(f.Value())
 					}
 				})
 			}
@@ -209,16 +226,38 @@ func (c *collector) finish(r index.IndexReader) error {
 	return nil
 }
 
-// facets returns every facet, values by count, then value.
-func (c *collector) facets() map[string][]FacetValue {
-	counts := make(map[string]map[string]int, len(facetNames))
-	for _, f := range facetNames {
+// facets returns every facet of names, values by count, then value.
+// With the practices' facets, the matches that have no 'X' term (row.go)
+// count as adapted 0 and has_lessons false.
+func (c *collector) facets(names []string) map[string][]FacetValue {
+	counts := make(map[string]map[string]int, len(names))
+	for _, f := range names {
 		counts[f] = map[string]int{}
 	}
 	for term, n := range c.counts {
-		expandFacetTerm(term, func(facet, value string) { counts[facet][value] += *n })
+		expandFacetTerm(term, func(facet, value string) {
+			if m := counts[facet]; m != nil {
+				m[value] += *n
+			}
+		})
 	}
-	out := make(map[string][]FacetValue, len(facetNames))
+	if a, l := counts["adapted"], counts["has_lessons"]; a != nil && l != nil {
+		rest := func(m map[string]int, value string) {
+			n := c.matches
+			for v, k := range m {
+				if v != value {
+					n -= k
+				}
+			}
+			delete(m, value)
+			if n > 0 {
+				m[value] = n
+			}
+		}
+		rest(a, adaptedBuckets[0].name)
+		rest(l, "false")
+	}
+	out := make(map[string][]FacetValue, len(names))
 	for facet, m := range counts {
 		vs := make([]FacetValue, 0, len(m))
 		for v, n := range m {

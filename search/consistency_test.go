@@ -3,12 +3,17 @@ package search
 import (
 	"context"
 	"fmt"
+	"maps"
+	"math/rand/v2"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/khantara/khantara/protocol"
+	"github.com/khantara/khantara/store"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // TestUpdateAndRetract: a new version replaces the old one in the index,
@@ -241,5 +246,259 @@ func TestRebuildKeepsServing(t *testing.T) {
 	}
 	if got, want := ids(mustSearch(t, ix, Query{}).Hits), c.scan(func(*protocol.FactSheet) bool { return true }); !slices.Equal(got, want) {
 		t.Errorf("index %v\nstore %v", got, want)
+	}
+}
+
+// TestRebuildEqualsIncrementalExperiences: practices and experience
+// records published, updated (a record moved to another practice),
+// retracted and re-delivered in random order, records arriving before
+// their practice or about one never published, and the index closed and
+// reopened midway (it replays what it missed): the index that followed
+// it all answers exactly as one rebuilt from the store at the end, and
+// both agree with the catalogue's own count of the records.
+func TestRebuildEqualsIncrementalExperiences(t *testing.T) {
+	for seed := range uint64(2) {
+		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
+			st := openStore(t, t.TempDir())
+			c := newCatalogue(t, st, 4)
+			dir := t.TempDir()
+			ix := openIndex(t, dir, st, WithBatchSize(5))
+			r := rand.New(rand.NewPCG(seed, 13))
+			g := newExpChurn(c, r)
+			for step := range 160 {
+				g.step()
+				if step%7 == 0 {
+					ix.Notify(c.pubs[0], "")
+				}
+				if step == 80 { // the index misses some changes, then replays them
+					if err := ix.Close(); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if step == 120 {
+					ix = openIndexAsync(t, dir, st, WithBatchSize(5))
+				}
+			}
+			g.tail()
+			flush(t, ix)
+			rebuilt := openIndex(t, t.TempDir(), st)
+			if g.before == 0 || g.moved == 0 || g.redelivered == 0 || len(c.exps) < 10 {
+				t.Fatalf("the churn shows too little: %d records before their practice, %d moved, %d re-delivered, %d live",
+					g.before, g.moved, g.redelivered, len(c.exps))
+			}
+			compareIndexes(t, ix, rebuilt, g.queries())
+			checkAgainstCatalogue(t, rebuilt, c, g.retracted)
+		})
+	}
+}
+
+// expChurn makes random changes to a catalogue: practices (a few demo
+// sheets) and experience records about them and about practices never
+// published.
+type expChurn struct {
+	c         *catalogue
+	r         *rand.Rand
+	sheets    []*protocol.FactSheet
+	pubOf     map[string]int // practice ID → its publisher
+	retracted map[string]bool
+	words     []string
+	stale     []*protocol.Signed // older versions, delivered later
+	// What happened, so the test knows it tested something.
+	before, moved, redelivered int
+}
+
+func newExpChurn(c *catalogue, r *rand.Rand) *expChurn {
+	g := &expChurn{c: c, r: r, sheets: demoSheets(c.t)[:12], pubOf: map[string]int{}, retracted: map[string]bool{},
+		words: []string{"kiwi", "mango", "papaya", "quince", "durian"}}
+	for i, s := range g.sheets {
+		g.pubOf[s.ID] = i % len(c.pubs)
+	}
+	return g
+}
+
+// about picks a practice to write about: a demo sheet's, or one nobody
+// publishes.
+func (g *expChurn) about() (int, string) {
+	if g.r.IntN(8) == 0 {
+		return 3, "never-published"
+	}
+	s := g.sheets[g.r.IntN(len(g.sheets))]
+	return g.pubOf[s.ID], s.ID
+}
+
+func (g *expChurn) step() {
+	c, r := g.c, g.r
+	switch op := r.IntN(10); {
+	case op < 2: // a practice: a new version, or its retraction
+		s := *g.sheets[r.IntN(len(g.sheets))]
+		p := g.pubOf[s.ID]
+		if r.IntN(4) == 0 && c.cur[docID(c.pubs[p], s.ID)] != nil {
+			c.retract(p, s.ID)
+			g.retracted[docID(c.pubs[p], s.ID)] = true
+			return
+		}
+		if !g.retracted[docID(c.pubs[p], s.ID)] {
+			s.Title = fmt.Sprintf("%s (%s)", s.Title, g.words[r.IntN(len(g.words))])
+			c.publish(p, &s)
+		}
+	case op < 8: // a record: new, or a new version of one, maybe about another practice
+		author := r.IntN(len(c.pubs))
+		p, id := g.about()
+		e := g.record(author, c.pubs[p], id)
+		if c.cur[docID(c.pubs[p], id)] == nil {
+			g.before++
+		}
+		if old := c.exps[docID(c.pubs[author], e.Slot())]; old != nil && old.Experience.About.ID != id {
+			g.moved++
+		}
+		sg := c.sealExperience(author, e)
+		if r.IntN(3) == 0 { // a newer version comes first; this one later
+			g.stale = append(g.stale, sg)
+			newer := *e
+			newer.Text = e.Text + " Updated."
+			c.experience(author, &newer)
+			return
+		}
+		c.apply([]store.Incoming{{Signed: sg, From: "test"}})
+	case op < 9: // a retraction of a record
+		keys := slices.Sorted(maps.Keys(c.exps))
+		if len(keys) == 0 {
+			return
+		}
+		a := c.exps[keys[r.IntN(len(keys))]]
+		c.retract(c.pubIndex(a.Publisher), a.Experience.Slot())
+	default: // old versions delivered again: the store keeps the newer state
+		if len(g.stale) == 0 {
+			return
+		}
+		var in []store.Incoming
+		for _, sg := range g.stale {
+			in = append(in, store.Incoming{Signed: sg, From: "test"})
+		}
+		r.Shuffle(len(in), func(i, j int) { in[i], in[j] = in[j], in[i] })
+		if _, err := c.st.Apply(context.Background(), in...); err != nil {
+			c.t.Fatal(err)
+		}
+		g.redelivered += len(in)
+		g.stale = nil
+	}
+}
+
+// tail ends the churn with changes that leave practices without the
+// records they held and touch them no more: the last live record about
+// a held practice moves to a practice nobody publishes, the one before
+// it is retracted.
+func (g *expChurn) tail() {
+	c := g.c
+	var held []*protocol.Announcement
+	for _, k := range slices.Sorted(maps.Keys(c.exps)) {
+		a := c.exps[k]
+		if e := a.Experience; c.cur[docID(e.About.Publisher, e.About.ID)] != nil && e.Type != protocol.ExperienceEndorsement {
+			held = append(held, a)
+		}
+	}
+	if len(held) < 2 {
+		c.t.Fatalf("%d records about held practices at the end", len(held))
+	}
+	last, prev := held[len(held)-1], held[len(held)-2]
+	moved := *last.Experience
+	moved.About = protocol.About{Publisher: c.pubs[3], ID: "never-published"}
+	c.experience(c.pubIndex(last.Publisher), &moved)
+	c.retract(c.pubIndex(prev.Publisher), prev.Experience.Slot())
+	g.moved++
+}
+
+// record returns a random record by author about (pub, id), with one of
+// a few IDs so that later ones update earlier ones.
+func (g *expChurn) record(author int, pub peer.ID, id string) *protocol.Experience {
+	word := g.words[g.r.IntN(len(g.words))]
+	expID := fmt.Sprintf("rec-%d", g.r.IntN(12))
+	switch g.r.IntN(5) {
+	case 0:
+		countries := []string{"FR", "IT", "PL"}
+		return adaptation(expID, pub, id, countries[g.r.IntN(3)], word)
+	case 1:
+		return lesson(expID, pub, id, word)
+	case 2:
+		return question(expID, pub, id, word)
+	case 3:
+		return &protocol.Experience{Type: protocol.ExperienceAnswer, ID: expID, Language: "it",
+			About: protocol.About{Publisher: pub, ID: id}, Text: "Sì, con il " + word + ".",
+			InReplyTo: protocol.Ref{Publisher: g.c.pubs[author], ID: "rec-0"}}
+	}
+	return endorsement(pub, id, word)
+}
+
+// queries are what the test asks both indexes.
+func (g *expChurn) queries() []Query {
+	qs := []Query{{}, {Sort: "-adapted"}, {Sort: "endorsements"}, {Adapted: 1}, {AdaptedMax: ptr(0)},
+		{HasLessons: ptr(true)}, {EndorsedBy: []string{g.c.pubs[1].String()}},
+		{Kind: KindExperience}, {Kind: KindExperience, Sort: "time"},
+		{Kind: KindExperience, AboutState: []string{AboutNotHeld, AboutRetracted}}}
+	for _, w := range g.words {
+		qs = append(qs, Query{Text: w}, Query{Kind: KindExperience, Text: w}, Query{Text: w, Sort: "adapted"})
+	}
+	return qs
+}
+
+// compareIndexes fails when a and b answer one of qs differently: hits
+// in order with every field but the score, totals and facets.
+func compareIndexes(t *testing.T, a, b *Index, qs []Query) {
+	t.Helper()
+	for _, q := range qs {
+		ra, rb := mustSearch(t, a, q), mustSearch(t, b, q)
+		for _, r := range []*Result{ra, rb} {
+			for i := range r.Hits {
+				r.Hits[i].Score = 0
+			}
+			for i := range r.Experiences {
+				r.Experiences[i].Score = 0
+			}
+			r.Took = 0
+		}
+		if !reflect.DeepEqual(ra, rb) {
+			t.Errorf("%+v:\nincremental %+v\nrebuilt     %+v", q, ra, rb)
+		}
+	}
+}
+
+// checkAgainstCatalogue compares an index with the catalogue: the
+// practices, their counts, the live records and how their practices
+// stand.
+func checkAgainstCatalogue(t *testing.T, ix *Index, c *catalogue, retracted map[string]bool) {
+	t.Helper()
+	res := mustSearch(t, ix, Query{})
+	if got, want := ids(res.Hits), c.scan(func(*protocol.FactSheet) bool { return true }); !slices.Equal(got, want) {
+		t.Errorf("practices %v\nwant      %v", got, want)
+	}
+	for _, h := range res.Hits {
+		e := c.cur[h.Publisher+"/"+h.ID]
+		if want := c.countsOf(e.pub, e.sheet.ID); h.ExperienceCounts != want {
+			t.Errorf("%s: counts %+v, want %+v", h.ID, h.ExperienceCounts, want)
+		}
+	}
+	exps := mustSearch(t, ix, Query{Kind: KindExperience})
+	var got []string
+	for _, h := range exps.Experiences {
+		id := h.Publisher + "/" + h.Slot
+		got = append(got, id)
+		about := h.About.Publisher + "/" + h.About.ID
+		want := AboutNotHeld
+		switch {
+		case c.cur[about] != nil:
+			want = AboutHeld
+		case retracted[about]:
+			want = AboutRetracted
+		}
+		if h.AboutState != want {
+			t.Errorf("%s: about %s is %s, want %s", id, about, h.AboutState, want)
+		}
+		if a := c.exps[id]; a == nil || a.Seq != h.Seq {
+			t.Errorf("%s: seq %d, the catalogue's live record %v", id, h.Seq, a)
+		}
+	}
+	slices.Sort(got)
+	if want := slices.Sorted(maps.Keys(c.exps)); !slices.Equal(got, want) {
+		t.Errorf("records %v\nwant    %v", got, want)
 	}
 }

@@ -38,12 +38,17 @@ func newDocBuilder(im *mapping.IndexMappingImpl) (*docBuilder, error) {
 	return b, nil
 }
 
-// build returns the document of a practice announcement. The facets and
+// build returns the document of a practice announcement, with what the
+// live experience records about it add (x; nil for none). The facets and
 // texts of the sheet are those protocol.Fields gives an index use: the
 // text of the sheet's own language goes to that language's fields, each
 // translation's to its language's fields, and the issue and target-group
-// codes, as English words, to the English fields.
-func (b *docBuilder) build(a *protocol.Announcement) (*document.Document, error) {
+// codes, as English words, to the English fields; the records' texts go
+// to the text fields of their languages (expdoc.go).
+func (b *docBuilder) build(a *protocol.Announcement, x *practiceExps) (*document.Document, error) {
+	if x == nil {
+		x = &practiceExps{}
+	}
 	s := a.Practice
 	doc := document.NewDocument(docID(a.Publisher, s.ID))
 	tags := slices.Sorted(maps.Keys(s.Translations))
@@ -52,10 +57,11 @@ func (b *docBuilder) build(a *protocol.Announcement) (*document.Document, error)
 		Language: s.Language, Organiser: s.Organiser, Country: s.Country,
 		StartYear: s.StartYear, EndYear: s.EndYear, Ongoing: s.Ongoing,
 		Dimensions: s.Dimensions, Beneficiaries: s.Beneficiaries,
-		Languages: append([]string{s.Language}, tags...),
+		Languages:        append([]string{s.Language}, tags...),
+		ExperienceCounts: x.counts,
 	}
 	sf := sheetFacets{targetGroups: s.TargetGroups, achievement: s.Achievement, evaluation: s.Evaluation,
-		city: CityValue(s.Country, s.City), place: PlaceValue(s)}
+		city: CityValue(s.Country, s.City), place: PlaceValue(s), endorsers: x.endorsers, adaptedIn: x.adaptedIn}
 	if !s.Location.Empty() {
 		hit.Location = &Point{Lat: s.Location.Lat.Float(), Lon: s.Location.Lon.Float()}
 	}
@@ -64,6 +70,7 @@ func (b *docBuilder) build(a *protocol.Announcement) (*document.Document, error)
 		sf.sources = s.Funding.Sources
 	}
 
+	b.keyword(doc, fKind, KindPractice)
 	b.keyword(doc, fPublisher, hit.Publisher)
 	for _, f := range protocol.Fields {
 		if f.Facet != "" {
@@ -84,13 +91,30 @@ func (b *docBuilder) build(a *protocol.Announcement) (*document.Document, error)
 	}
 	b.boolean(doc, fHasTranslation, len(tags) > 0)
 	b.boolean(doc, fOpenEnd, s.EndYear == 0)
-	b.texts(doc, s, tags)
+	b.number(doc, fAdapted, int64(x.counts.Adaptations))
+	b.boolean(doc, fHasLessons, x.counts.Lessons > 0)
+	for _, p := range slices.Compact(slices.Clone(x.endorsers)) {
+		b.keyword(doc, fEndorsedBy, p)
+	}
+	for _, id := range x.holds {
+		b.keyword(doc, fExpSlots, id)
+	}
+	b.texts(doc, s, tags, x)
 
-	raw, err := json.Marshal(&hit)
+	raw, err := json.Marshal(&storedHit{Hit: hit, ExpSuffixes: x.suffixes()})
 	if err != nil {
 		return nil, fmt.Errorf("encode hit of %s: %w", doc.ID(), err)
 	}
 	doc.AddField(document.NewTextFieldCustom(fHit, nil, raw, b.opts[fHit], nil))
+	if len(x.records) > 0 {
+		terms, err := b.expTermsOf(x)
+		if err != nil {
+			return nil, fmt.Errorf("encode the experience terms of %s: %w", doc.ID(), err)
+		}
+		if terms != nil {
+			doc.AddField(document.NewTextFieldCustom(fExpTerms, nil, terms, b.opts[fExpTerms], nil))
+		}
+	}
 	return doc, nil
 }
 
@@ -135,8 +159,9 @@ func (b *docBuilder) facet(doc *document.Document, name string, v any) {
 }
 
 // texts adds the text fields of s: its title and texts in its language
-// first, then its codes as English words, then its translations.
-func (b *docBuilder) texts(doc *document.Document, s *protocol.FactSheet, tags []string) {
+// first, then its codes as English words, then its translations, then
+// the texts of the experience records about it.
+func (b *docBuilder) texts(doc *document.Document, s *protocol.FactSheet, tags []string, x *practiceExps) {
 	var t texts
 	own := textSuffix(s.Language)
 	for _, f := range protocol.Fields {
@@ -159,6 +184,13 @@ func (b *docBuilder) texts(doc *document.Document, s *protocol.FactSheet, tags [
 		t.add(titleField(suffix), tr.Title)
 		t.add(textField(suffix), tr.Title, tr.Summary, tr.Objective)
 	}
+	addExpTexts(&t, x, textField)
+	b.addTexts(doc, &t)
+}
+
+// addTexts adds the text fields gathered in t to doc, each analysed by
+// its language's analyzer.
+func (b *docBuilder) addTexts(doc *document.Document, t *texts) {
 	for _, f := range t.fields {
 		suffix := f.name[strings.IndexByte(f.name, '_')+1:]
 		doc.AddField(document.NewTextFieldCustom(f.name, nil, []byte(f.b.String()), b.opts[f.name], b.analyzers[suffix]))

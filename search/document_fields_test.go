@@ -31,7 +31,7 @@ func TestDocumentFields(t *testing.T) {
 	// fields renders a document as "name=value" lines, the hit left out.
 	fields := func(s *protocol.FactSheet) map[string]string {
 		t.Helper()
-		doc, err := db.build(&protocol.Announcement{Publisher: pub, Seq: 1, Practice: s})
+		doc, err := db.build(&protocol.Announcement{Publisher: pub, Seq: 1, Practice: s}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

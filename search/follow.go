@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/khantara/khantara/protocol"
-	"github.com/khantara/khantara/store"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -209,65 +207,6 @@ func (ix *Index) gate() error {
 		return fmt.Errorf("%w: %w", errGate, err)
 	}
 	return nil
-}
-
-// batchOf reads the store's state of keys into a new batch of the live
-// index's kind: the practice there, or a deletion when the slot holds a
-// retraction or nothing.
-func (ix *Index) batchOf(idx bleve.Index, keys []docKey) (*bleve.Batch, error) {
-	b := idx.NewBatch()
-	for _, k := range keys {
-		if k.slot == "" || k.slot == protocol.ProfileSlot {
-			continue
-		}
-		id := docID(k.pub, k.slot)
-		ann, err := ix.practice(k)
-		switch {
-		case err != nil:
-			return nil, fmt.Errorf("read %s from the store: %w", id, err)
-		case ann == nil:
-			b.Delete(id)
-		default:
-			doc, err := ix.docs.build(ann)
-			if err != nil {
-				return nil, err
-			}
-			if err := b.IndexAdvanced(doc); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return b, nil
-}
-
-// practice returns the practice that is the state of k in the store, or
-// nil when the slot holds a retraction or nothing. The state's header
-// says which announcement it is: the one handed over by Applied, used as
-// it is, or another, decoded from the store.
-func (ix *Index) practice(k docKey) (*protocol.Announcement, error) {
-	sg := ix.handed.take(k)
-	head, err := ix.st.Head(k.pub, k.slot)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, nil
-	case err != nil:
-		return nil, err
-	case head.Kind != protocol.KindPractice:
-		return nil, nil
-	case sg != nil && sg.Hash() == head.Hash:
-		ix.handed.used.Add(1)
-		return sg.Announcement(), nil
-	}
-	rec, err := ix.st.Get(k.pub, k.slot)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, nil
-	case err != nil:
-		return nil, err
-	case rec.Announcement().Kind != protocol.KindPractice:
-		return nil, nil
-	}
-	return rec.Announcement(), nil
 }
 
 // live returns the live index.

@@ -292,15 +292,35 @@ func genKey(p int) crypto.PrivKey {
 // reused by later runs; only one process can use it at a time.
 func benchStore(b testing.TB, n int) *store.Store {
 	b.Helper()
-	dir := filepath.Dir(benchStoreDir(n))
-	done := filepath.Join(dir, "complete")
+	keys := genKeys()
+	return cachedStore(b, benchStoreDir(n), n, func(i int) (*protocol.Signed, error) {
+		a := &protocol.Announcement{V: protocol.Version, Seq: uint64(i/genPublishers + 1),
+			Time: testNow.Add(time.Duration(i) * time.Second), Kind: protocol.KindPractice, Practice: genSheet(i)}
+		return protocol.Seal(a, keys[i%genPublishers])
+	})
+}
+
+// genKeys returns the keys of the generator's publishers.
+func genKeys() []crypto.PrivKey {
+	keys := make([]crypto.PrivKey, genPublishers)
+	for p := range keys {
+		keys[p] = genKey(p)
+	}
+	return keys
+}
+
+// cachedStore returns the store in dir holding the records seal(0) to
+// seal(n-1), which it makes (sealing on every core) and applies in
+// chunks unless a previous run left the store complete.
+func cachedStore(b testing.TB, dir string, n int, seal func(i int) (*protocol.Signed, error)) *store.Store {
+	b.Helper()
+	done := filepath.Join(filepath.Dir(dir), "complete")
 	if _, err := os.Stat(done); err != nil {
-		if err := os.RemoveAll(dir); err != nil {
+		if err := os.RemoveAll(filepath.Dir(dir)); err != nil {
 			b.Fatal(err)
 		}
 	}
-	st, err := store.Open(benchStoreDir(n)) // the node's defaults
-
+	st, err := store.Open(dir) // the node's defaults
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -309,10 +329,6 @@ func benchStore(b testing.TB, n int) *store.Store {
 		return st
 	}
 	start := time.Now()
-	keys := make([]crypto.PrivKey, genPublishers)
-	for p := range keys {
-		keys[p] = genKey(p)
-	}
 	const chunk = 2000
 	for lo := 0; lo < n; lo += chunk {
 		hi := min(lo+chunk, n)
@@ -323,11 +339,9 @@ func benchStore(b testing.TB, n int) *store.Store {
 		for w := range workers {
 			wg.Go(func() {
 				for i := lo + w; i < hi; i += workers {
-					a := &protocol.Announcement{V: protocol.Version, Seq: uint64(i/genPublishers + 1),
-						Time: testNow.Add(time.Duration(i) * time.Second), Kind: protocol.KindPractice, Practice: genSheet(i)}
-					signed, err := protocol.Seal(a, keys[i%genPublishers])
+					signed, err := seal(i)
 					if err != nil {
-						errs[w] = fmt.Errorf("practice %d: %w", i, err)
+						errs[w] = fmt.Errorf("record %d: %w", i, err)
 						return
 					}
 					in[i-lo] = store.Incoming{Signed: signed}
@@ -347,7 +361,7 @@ func benchStore(b testing.TB, n int) *store.Store {
 	if err := os.WriteFile(done, nil, 0o600); err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("generated and stored %d practices in %v (cached in %s)", n, time.Since(start).Round(time.Millisecond), dir)
+	b.Logf("generated and stored %d records in %v (cached in %s)", n, time.Since(start).Round(time.Millisecond), filepath.Dir(dir))
 	return st
 }
 

@@ -101,6 +101,9 @@ type catalogue struct {
 	pubs []peer.ID
 	seq  map[peer.ID]uint64
 	cur  map[string]*entry // by docID
+	// exps are the live experience records, by docID of author and slot
+	// (exp_helpers_test.go).
+	exps map[string]*protocol.Announcement
 }
 
 func newCatalogue(t testing.TB, st *store.Store, publishers int) *catalogue {
@@ -148,6 +151,7 @@ func (c *catalogue) retract(p int, id string) {
 		c.t.Fatal(err)
 	}
 	delete(c.cur, docID(pub, id))
+	delete(c.exps, docID(pub, id))
 	c.apply([]store.Incoming{{Signed: signed, From: "test"}})
 }
 
@@ -247,8 +251,12 @@ func mustSearch(t testing.TB, ix *Index, q Query) *Result {
 	if err != nil {
 		t.Fatalf("search %+v: %v", q, err)
 	}
-	if res.Total != len(res.Hits) && q.Offset == 0 && q.Limit >= res.Total {
-		t.Fatalf("search %+v: total %d, %d hits", q, res.Total, len(res.Hits))
+	n := len(res.Hits)
+	if q.Kind == KindExperience {
+		n = len(res.Experiences)
+	}
+	if res.Total != n && q.Offset == 0 && q.Limit >= res.Total {
+		t.Fatalf("search %+v: total %d, %d hits", q, res.Total, n)
 	}
 	return res
 }

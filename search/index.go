@@ -247,7 +247,18 @@ func (ix *Index) Count() (uint64, error) {
 	if err := ix.usable(); err != nil {
 		return 0, err
 	}
-	return ix.cur.DocCount()
+	return countKind(ix.cur, KindPractice)
+}
+
+// countKind returns the number of documents of a kind in idx.
+func countKind(idx bleve.Index, kind string) (uint64, error) {
+	req := bleve.NewSearchRequestOptions(kindQuery(kind), 0, 0, false)
+	req.Score = bleve.ScoreNone
+	res, err := idx.Search(req)
+	if err != nil {
+		return 0, fmt.Errorf("count %s documents: %w", kind, err)
+	}
+	return res.Total, nil
 }
 
 // readCurrent returns the name of the live index, or "" when there is none.

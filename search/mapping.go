@@ -36,7 +36,11 @@ import (
 // (document.go, row.go, indexingOptions). Bump it when that changes; a
 // change of the mapping itself is detected from its JSON. Either makes
 // Open rebuild the index.
-const docFormat = 3 // 2: the city facet and filter; 3: the place facet and filter, the hit's location
+//
+// 2: the city facet and filter; 3: the place facet and filter, the hit's
+// location; 4: experience records (their own documents, and in the
+// practice's: their text, counts, facets and sort keys).
+const docFormat = 4
 
 // greekAnalyzer is our name for Greek text: bleve ships Greek stop words
 // but no Greek analyzer or stemmer, so it is Unicode word breaks, lower
@@ -90,9 +94,16 @@ func analyzerOf(suffix string) string {
 func titleField(suffix string) string { return "title_" + suffix }
 func textField(suffix string) string  { return "text_" + suffix }
 
+// The text fields of experience documents: an experience's own title
+// and text, apart from the practices' (whose text_ fields also hold the
+// text of their experiences, see expdoc.go).
+func expTitleField(suffix string) string { return "xtitle_" + suffix }
+func expTextField(suffix string) string  { return "xtext_" + suffix }
+
 // Field names. Keyword, number and boolean fields serve filters; the
-// one field with doc values, fRow, holds what a search reads for every
-// match (see row.go).
+// field with doc values of each kind of document, fRow (practices) or
+// fxRow (experience records), holds what a search reads for every match
+// (see row.go).
 const (
 	fPublisher      = "publisher"       // keyword
 	fCountry        = "country"         // keyword
@@ -112,20 +123,42 @@ const (
 	fFunding        = "funding"         // number: funding.amount_eur, when given
 	fBeneficiaries  = "beneficiaries"   // number, when given
 	fRow            = "row"             // keyword, doc values: see row.go
-	fHit            = "hit"             // stored only: the Hit as JSON
+	fHit            = "hit"             // stored only: the Hit (or ExperienceHit) as JSON
+
+	// Both kinds of document.
+	fKind = "kind" // keyword: kindPractice or kindExperience
+
+	// Practices: what their experiences add.
+	fEndorsedBy = "endorsed_by" // keyword: the publishers of its live endorsements
+	fAdapted    = "adapted"     // number: its live adaptations, 0 too
+	fHasLessons = "has_lessons" // boolean: it has a live lesson
+	fExpSlots   = "exp_slots"   // keyword: docID of each experience it holds (findExpHolders)
+
+	// Experience documents (expdoc.go).
+	fxPublisher  = "x_publisher"   // keyword: its author
+	fxType       = "x_type"        // keyword: its type
+	fxLanguage   = "x_language"    // keyword: its language and its translations'
+	fxCountry    = "x_country"     // keyword: an adaptation's country
+	fxAbout      = "x_about"       // keyword: "<publisher>/<practice ID>" of the practice it is about
+	fxAboutState = "x_about_state" // keyword: AboutHeld, AboutRetracted or AboutNotHeld
+	fxRow        = "x_row"         // keyword, doc values: the row of an experience document (row.go)
+	fExpTerms    = "x_terms"       // stored only, in a practice's document: its records' terms (exptokens.go)
 )
 
 // keywordFields are every keyword field, and whether it has doc values.
 var keywordFields = map[string]bool{
 	fPublisher: false, fCountry: false, fDimension: false, fTargetGroup: false,
 	fSource: false, fAchievement: false, fEvaluation: false, fLanguage: false, fCity: false, fPlace: false, fRow: true,
+	fKind: false, fEndorsedBy: false, fExpSlots: false,
+	fxPublisher: false, fxType: false, fxLanguage: false, fxCountry: false, fxAbout: false, fxAboutState: false,
+	fxRow: true,
 }
 
 // numericFields are every numeric field, and whether it has doc values.
-var numericFields = map[string]bool{fYear: false, fEndYear: false, fFunding: false, fBeneficiaries: false}
+var numericFields = map[string]bool{fYear: false, fEndYear: false, fFunding: false, fBeneficiaries: false, fAdapted: false}
 
 // booleanFields are every boolean field, and whether it has doc values.
-var booleanFields = map[string]bool{fHasTranslation: false, fOngoing: false, fOpenEnd: false}
+var booleanFields = map[string]bool{fHasTranslation: false, fOngoing: false, fOpenEnd: false, fHasLessons: false}
 
 // newMapping returns the index mapping and its version. Nothing is
 // dynamic and nothing goes to _all: documents are built field by field
@@ -155,6 +188,8 @@ func newMapping() (*mapping.IndexMappingImpl, string, error) {
 	for _, s := range textSuffixes {
 		add(titleField(s), "text", analyzerOf(s), true, false, false, false)
 		add(textField(s), "text", analyzerOf(s), true, false, false, false)
+		add(expTitleField(s), "text", analyzerOf(s), true, false, false, false)
+		add(expTextField(s), "text", analyzerOf(s), true, false, false, false)
 	}
 	for name, dv := range keywordFields {
 		add(name, "text", keyword.Name, true, false, dv, true)
@@ -166,6 +201,7 @@ func newMapping() (*mapping.IndexMappingImpl, string, error) {
 		add(name, "boolean", "", true, false, dv, true)
 	}
 	add(fHit, "text", keyword.Name, false, true, false, true)
+	add(fExpTerms, "text", keyword.Name, false, true, false, true)
 	im.DefaultMapping = dm
 	if err := im.Validate(); err != nil {
 		return nil, "", fmt.Errorf("index mapping: %w", err)

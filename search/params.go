@@ -63,18 +63,24 @@ const (
 var queryParams = []string{
 	"q", "country", "dimension", "target_group", "funding_source", "achievement",
 	"evaluation", "publisher", "language", "city", "place", "has_translation", "ongoing",
-	"funding_min", "funding_max", "year_from", "year_to", "sort", "offset", "limit",
+	"funding_min", "funding_max", "year_from", "year_to",
+	"adapted", "adapted_max", "has_lessons", "endorsed_by", "kind", "type", "about", "about_state",
+	"sort", "offset", "limit",
 }
 
-// querySorts are the values of Query.Sort ("" means relevance).
-var querySorts = []string{"relevance", "year", "-year", "funding", "-funding", "beneficiaries", "-beneficiaries"}
+// querySorts are the values of Query.Sort for practices ("" means
+// relevance); expSorts those for experience records.
+var querySorts = []string{"relevance", "year", "-year", "funding", "-funding", "beneficiaries", "-beneficiaries",
+	"adapted", "-adapted", "endorsements", "-endorsements"}
 
-// ParseQuery reads a Query from its URL form (see Values): q, the
+// ParseQuery reads a Query from its URL form (see Values): kind, q, the
 // filters country, dimension, target_group, funding_source, achievement,
-// evaluation, publisher, language (each repeatable and comma-separated:
-// country=IT,FR is country=IT&country=FR) and city (repeatable only), the
-// flags has_translation and ongoing (1, 0, true or false), funding_min and
-// funding_max (whole euros), year_from, year_to, sort, offset and limit.
+// evaluation, publisher, language, endorsed_by, type, about, about_state
+// (each repeatable and comma-separated: country=IT,FR is
+// country=IT&country=FR), city and place (repeatable only), the flags
+// has_translation, ongoing and has_lessons (1, 0, true or false),
+// funding_min and funding_max (whole euros), year_from, year_to, adapted
+// and adapted_max (whole numbers), sort, offset and limit.
 // An empty value is the same as none. Country codes may be given in
 // lower case, vocabulary codes in any case, language tags in any
 // BCP 47 spelling: the Query holds them normalised (see Normalized).
@@ -91,6 +97,9 @@ func ParseQuery(v url.Values, extra ...string) (Query, error) {
 	}
 	var q Query
 	var err error
+	if err := parseExpParams(v, &q); err != nil {
+		return Query{}, err
+	}
 	if q.Text, err = paramOne(v, "q"); err != nil {
 		return Query{}, err
 	}
@@ -177,6 +186,7 @@ func (q Query) Values() url.Values {
 		}
 	}
 	set("sort", q.Sort)
+	q.addExpValues(v)
 	return v
 }
 
@@ -208,7 +218,7 @@ func (q Query) Normalized() Query {
 	q.City = normalizeCities(q.City)
 	q.Place = normalizeCities(q.Place)
 	q.Sort = strings.TrimSpace(q.Sort)
-	return q
+	return q.normalizeExp()
 }
 
 func normalizeValues(in []string, norm func(string) string) []string {
@@ -236,8 +246,12 @@ func normalizeValues(in []string, norm func(string) string) []string {
 // the protocol's vocabularies; publishers that look like peer IDs;
 // language tags in canonical BCP 47 form; funding bounds >= 0 with min
 // <= max; years from 1900 to 2100 with from <= to (0 is unbounded); a
-// known Sort; Offset from 0 to 2^30; Limit from 0 to 1000. Values as
-// given by users may need Normalized first.
+// known Sort; Offset from 0 to 2^30; Limit from 0 to 1000; a known Kind,
+// with only its own filters and sorts; adapted and adapted_max >= 0 with
+// adapted <= adapted_max; endorsing publishers that look like peer IDs;
+// experience types of protocol.ExperienceTypes; about values of the form
+// <publisher>/<practice id>; about states held, retracted, not_held.
+// Values as given by users may need Normalized first.
 func (q Query) Validate() error {
 	if n := utf8.RuneCountInString(q.Text); n > queryMaxText {
 		return badParam("q", "%d characters; at most %d", n, queryMaxText)
@@ -245,11 +259,7 @@ func (q Query) Validate() error {
 	if !utf8.ValidString(q.Text) {
 		return badParam("q", "is not valid UTF-8")
 	}
-	lists := []struct {
-		param  string
-		values []string
-		check  func(string) string
-	}{
+	lists := []listParam{
 		{"country", q.Country, checkQueryCountry},
 		{"dimension", q.Dimension, vocabCheck(protocol.Dimensions)},
 		{"target_group", q.TargetGroup, vocabCheck(protocol.TargetGroups)},
@@ -261,7 +271,7 @@ func (q Query) Validate() error {
 		{"city", q.City, checkQueryCity},
 		{"place", q.Place, checkQueryPlace},
 	}
-	for _, l := range lists {
+	for _, l := range append(lists, q.expLists()...) {
 		if len(l.values) > queryMaxValues {
 			return badParam(l.param, "%d values; at most %d", len(l.values), queryMaxValues)
 		}
@@ -296,8 +306,8 @@ func (q Query) Validate() error {
 	if q.YearFrom != 0 && q.YearTo != 0 && q.YearFrom > q.YearTo {
 		return badParam("year_from", "%d is after year_to %d", q.YearFrom, q.YearTo)
 	}
-	if q.Sort != "" && !slices.Contains(querySorts, q.Sort) {
-		return badParam("sort", "%q is not one of %s", clip(q.Sort), strings.Join(querySorts, ", "))
+	if err := q.validateExp(); err != nil {
+		return err
 	}
 	switch {
 	case q.Offset < 0:
@@ -310,6 +320,13 @@ func (q Query) Validate() error {
 		return badParam("limit", "%d is over the maximum of %d", q.Limit, queryMaxLimit)
 	}
 	return nil
+}
+
+// listParam is a list parameter of a Query, with the check of each value.
+type listParam struct {
+	param  string
+	values []string
+	check  func(string) string
 }
 
 // checkQueryCountry returns what is wrong with a country code, or "".

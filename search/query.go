@@ -20,64 +20,134 @@ const defaultLimit = 20
 // two a conjunction, so that the more selective leads, measured slower,
 // and filter clauses with boost 0 score NaN); without text nothing is
 // scored.
+//
+// A query of practices never matches an experience record's document,
+// nor the reverse: each kind has fields of its own, and the query of
+// everything is the kind's term.
 func (ix *Index) query(q *Query) query.Query {
-	filter := ix.filterQuery(q)
-	text := strings.TrimSpace(q.Text)
+	filter, text := ix.filterQuery(q), strings.TrimSpace(q.Text)
+	var tq query.Query
+	if text != "" {
+		tq = textQuery(text, titleField, textField)
+		if q.Kind == KindExperience {
+			tq = textQuery(text, expTitleField, expTextField)
+		}
+	}
 	switch {
-	case text == "" && filter == nil:
-		return bleve.NewMatchAllQuery()
-	case text == "":
+	case tq == nil && filter == nil:
+		return kindQuery(q.Kind)
+	case tq == nil:
 		return filter
 	case filter == nil:
-		return textQuery(text)
+		return tq
 	}
 	bq := bleve.NewBooleanQuery()
-	bq.AddMust(textQuery(text))
+	bq.AddMust(tq)
 	bq.AddFilter(filter)
 	return bq
 }
 
+// kindQuery matches every document of a kind ("" is KindPractice).
+func kindQuery(kind string) query.Query {
+	if kind == "" {
+		kind = KindPractice
+	}
+	tq := bleve.NewTermQuery(kind)
+	tq.SetField(fKind)
+	return tq
+}
+
 // textQuery matches text against the title and text fields of every
-// language, each analysed by its own field's analyzer: a practice
-// matches when all the words of the query, as that language analyses
-// them, appear in its text in one language.
-func textQuery(text string) query.Query {
-	qs := make([]query.Query, 0, 2*len(textSuffixes))
-	for _, s := range textSuffixes {
-		for _, f := range []struct {
-			field string
-			boost float64
-		}{{titleField(s), titleBoost}, {textField(s), 1}} {
-			mq := bleve.NewMatchQuery(text)
-			mq.SetField(f.field)
-			mq.Analyzer = analyzerOf(s)
-			mq.SetOperator(query.MatchQueryOperatorAnd)
-			mq.SetBoost(f.boost)
-			qs = append(qs, mq)
+// language (named by title and body; title nil for none), each analysed
+// by its own field's analyzer: a document matches when all the words of
+// the query, as that language analyses them, appear in its text in one
+// language.
+func textQuery(text string, title, body func(suffix string) string) query.Query {
+	return textQueryIn(text, textSuffixes, title, body)
+}
+
+// textQueryIn is textQuery in the languages of suffixes only.
+func textQueryIn(text string, suffixes []string, title, body func(suffix string) string) query.Query {
+	qs := make([]query.Query, 0, 2*len(suffixes))
+	match := func(field, suffix string, boost float64) {
+		mq := bleve.NewMatchQuery(text)
+		mq.SetField(field)
+		mq.Analyzer = analyzerOf(suffix)
+		mq.SetOperator(query.MatchQueryOperatorAnd)
+		mq.SetBoost(boost)
+		qs = append(qs, mq)
+	}
+	for _, s := range suffixes {
+		if title != nil {
+			match(title(s), s, titleBoost)
 		}
+		match(body(s), s, 1)
 	}
 	return bleve.NewDisjunctionQuery(qs...)
 }
 
-// filterQuery returns the conjunction of q's filters, or nil.
-func (ix *Index) filterQuery(q *Query) query.Query {
-	var fs []query.Query
-	terms := func(field string, values []string) {
-		if len(values) == 0 {
-			return
-		}
-		qs := make([]query.Query, len(values))
-		for i, v := range values {
-			tq := bleve.NewTermQuery(v)
-			tq.SetField(field)
-			qs[i] = tq
-		}
-		if len(qs) == 1 {
-			fs = append(fs, qs[0])
-		} else {
-			fs = append(fs, bleve.NewDisjunctionQuery(qs...))
+// filters gathers the filter clauses of a query.
+type filters []query.Query
+
+// terms adds a clause that field holds one of values (none for no
+// values).
+func (fs *filters) terms(field string, values []string) {
+	if len(values) == 0 {
+		return
+	}
+	qs := make([]query.Query, len(values))
+	for i, v := range values {
+		tq := bleve.NewTermQuery(v)
+		tq.SetField(field)
+		qs[i] = tq
+	}
+	if len(qs) == 1 {
+		*fs = append(*fs, qs[0])
+	} else {
+		*fs = append(*fs, bleve.NewDisjunctionQuery(qs...))
+	}
+}
+
+// boolean adds a clause that field is *v, if v is set.
+func (fs *filters) boolean(field string, v *bool) {
+	if v != nil {
+		bq := bleve.NewBoolFieldQuery(*v)
+		bq.SetField(field)
+		*fs = append(*fs, bq)
+	}
+}
+
+// query returns the conjunction of the clauses, or nil.
+func (fs filters) query() query.Query {
+	switch len(fs) {
+	case 0:
+		return nil
+	case 1:
+		return fs[0]
+	}
+	return bleve.NewConjunctionQuery(fs...)
+}
+
+// publisherIDs returns publisher values in the form the index holds:
+// any encoding of a peer ID or organisation ID finds it.
+func publisherIDs(values []string) []string {
+	out := make([]string, len(values))
+	for i, p := range values {
+		out[i] = p
+		if id, err := protocol.DecodeID(p); err == nil {
+			out[i] = id.String()
 		}
 	}
+	return out
+}
+
+// filterQuery returns the conjunction of q's filters, or nil.
+func (ix *Index) filterQuery(q *Query) query.Query {
+	if q.Kind == KindExperience {
+		return expFilterQuery(q)
+	}
+	var fs filters
+	terms, boolean := fs.terms, fs.boolean
 	terms(fCountry, q.Country)
 	terms(fDimension, q.Dimension)
 	terms(fTargetGroup, q.TargetGroup)
@@ -87,23 +157,21 @@ func (ix *Index) filterQuery(q *Query) query.Query {
 	terms(fLanguage, q.Language)
 	terms(fCity, q.City)
 	terms(fPlace, q.Place)
-	pubs := make([]string, len(q.Publisher))
-	for i, p := range q.Publisher {
-		pubs[i] = p
-		if id, err := protocol.DecodeID(p); err == nil {
-			pubs[i] = id.String() // any encoding of a peer ID or organisation ID finds it
-		}
-	}
-	terms(fPublisher, pubs)
-	boolean := func(field string, v *bool) {
-		if v != nil {
-			bq := bleve.NewBoolFieldQuery(*v)
-			bq.SetField(field)
-			fs = append(fs, bq)
-		}
-	}
+	terms(fPublisher, publisherIDs(q.Publisher))
+	terms(fEndorsedBy, publisherIDs(q.EndorsedBy))
 	boolean(fHasTranslation, q.HasTranslation)
 	boolean(fOngoing, q.Ongoing)
+	boolean(fHasLessons, q.HasLessons)
+	if q.Adapted > 0 || q.AdaptedMax != nil {
+		var lo, hi *int64
+		if q.Adapted > 0 {
+			lo = ptrTo(int64(q.Adapted))
+		}
+		if q.AdaptedMax != nil {
+			hi = ptrTo(int64(*q.AdaptedMax))
+		}
+		fs = append(fs, numberRange(fAdapted, lo, hi))
+	}
 	if q.FundingMin != nil || q.FundingMax != nil {
 		fs = append(fs, numberRange(fFunding, q.FundingMin, q.FundingMax))
 	}
@@ -122,13 +190,25 @@ func (ix *Index) filterQuery(q *Query) query.Query {
 		}
 		fs = append(fs, bleve.NewDisjunctionQuery(numberRange(fEndYear, from, nil), openEnded))
 	}
-	switch len(fs) {
-	case 0:
-		return nil
-	case 1:
-		return fs[0]
+	return fs.query()
+}
+
+// expFilterQuery returns the conjunction of the filters of a query of
+// experience records, or nil.
+func expFilterQuery(q *Query) query.Query {
+	var fs filters
+	fs.terms(fxType, q.Type)
+	fs.terms(fxPublisher, publisherIDs(q.Publisher))
+	fs.terms(fxLanguage, q.Language)
+	fs.terms(fxCountry, q.Country)
+	fs.terms(fxAboutState, q.AboutState)
+	about := make([]string, len(q.About))
+	for i, a := range q.About {
+		pub, id, _ := strings.Cut(a, "/")
+		about[i] = publisherIDs([]string{pub})[0] + "/" + id
 	}
-	return bleve.NewConjunctionQuery(fs...)
+	fs.terms(fxAbout, about)
+	return fs.query()
 }
 
 // numberRange matches a numeric field in [min, max]; nil is unbounded.

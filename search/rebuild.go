@@ -9,14 +9,16 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/store"
 )
 
-// Rebuild indexes every current practice of the store into a new index
-// beside the live one, then switches to it and deletes the old one. It
-// returns the number of practices in the new index.
+// Rebuild indexes every current practice and live experience record of
+// the store into a new index beside the live one, then switches to it and
+// deletes the old one. It returns the number of practices in the new
+// index.
 //
 // The new index records the store's feed position taken before the store
 // was read, so the follower replays, on the new index, every change made
@@ -83,7 +85,7 @@ func (ix *Index) Rebuild(ctx context.Context) (int, error) {
 	if err := ix.switchTo(idx, name, epoch, from); err != nil {
 		return fail(err)
 	}
-	n, err := idx.DocCount()
+	n, err := countKind(idx, KindPractice)
 	if err != nil {
 		return 0, err
 	}
@@ -148,18 +150,18 @@ func (ix *Index) switchTo(idx bleve.Index, name, epoch string, from uint64) erro
 func (ix *Index) fill(ctx context.Context, idx bleve.Index) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan *bleve.Batch, 1)
+	batches := make(chan filled, 1)
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(batches)
 		readErr <- ix.read(ctx, idx, batches)
 	}()
 	var err error
-	for b := range batches {
+	for f := range batches {
 		if err == nil {
-			n := uint64(b.Size())
+			n := uint64(f.practices)
 			if err = ix.waitGate(ctx); err == nil {
-				err = ix.safeBatch(idx, b, nil)
+				err = ix.safeBatch(idx, f.b, nil)
 			}
 			if err != nil {
 				cancel() // stop the reader; keep draining until it closes batches
@@ -195,33 +197,62 @@ func (ix *Index) waitGate(ctx context.Context) error {
 	}
 }
 
-// read lists the store's practices and sends them to out in batches.
-func (ix *Index) read(ctx context.Context, idx bleve.Index, out chan<- *bleve.Batch) error {
-	b := idx.NewBatch()
+// filled is a batch of read, and how many practices it holds: Status
+// counts the progress of a rebuild in practices (the experience records,
+// indexed after them, keep it at its total).
+type filled struct {
+	b         *bleve.Batch
+	practices int
+}
+
+// read lists the store's practices, each with the experience records
+// about it, then its experience records, and sends their documents to
+// out in batches.
+func (ix *Index) read(ctx context.Context, idx bleve.Index, out chan<- filled) error {
+	b, practices := idx.NewBatch(), 0
 	send := func() error {
 		select {
-		case out <- b:
-			b = idx.NewBatch()
+		case out <- filled{b, practices}:
+			b, practices = idx.NewBatch(), 0
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
+	add := func(doc *document.Document, err error) error {
+		if err == nil {
+			err = b.IndexAdvanced(doc)
+		}
+		if err == nil && b.Size() >= ix.cfg.batchSize {
+			err = send()
+		}
+		return err
+	}
 	for rec, err := range ix.st.List(store.ListOptions{Kinds: []protocol.Kind{protocol.KindPractice}}) {
 		if err != nil {
 			return fmt.Errorf("list practices: %w", err)
 		}
-		doc, err := ix.docs.build(rec.Announcement())
+		a := rec.Announcement()
+		recs, err := ix.experiences(docKey{a.Publisher, a.Practice.ID})
 		if err != nil {
 			return err
 		}
-		if err := b.IndexAdvanced(doc); err != nil {
+		practices++
+		if err := add(ix.docs.build(a, collectExps(recs))); err != nil {
 			return err
 		}
-		if b.Size() >= ix.cfg.batchSize {
-			if err := send(); err != nil {
-				return err
-			}
+	}
+	for rec, err := range ix.st.List(store.ListOptions{Kinds: []protocol.Kind{protocol.KindExperience}}) {
+		if err != nil {
+			return fmt.Errorf("list experience records: %w", err)
+		}
+		a := rec.Announcement()
+		state, err := ix.aboutState(keyOfAbout(a.Experience))
+		if err != nil {
+			return err
+		}
+		if err := add(ix.docs.buildExperience(a, state)); err != nil {
+			return err
 		}
 	}
 	if b.Size() > 0 {

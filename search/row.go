@@ -22,6 +22,23 @@ import (
 // The row also holds the figures for sorting and Stats, 'F' funding and
 // 'B' beneficiaries in decimal, and the practice ID, 'i'.
 //
+// The live experience records about a practice add, when it has an
+// adaptation or a lesson, "X<adaptations>|<has lessons>" (facets adapted
+// and has_lessons; the sort key adapted; the groups of Stats by
+// adaptation), one "A<country>|<adaptations there>" per country it was
+// adapted in (facet adapted_in; the flows of Stats by adaptation) and
+// one "e<publisher>" per endorsement (facet endorsed_by; their number is
+// the sort key endorsements). A practice without them has no such term:
+// the facets' "0" and "false" values are what is left of the matches
+// (collect.go), so rows of practices that nobody wrote about cost
+// nothing more. Each of these terms takes few distinct values across the
+// catalogue, as facet terms must.
+// Experience documents have rows too (expdoc.go), in a column of their
+// own, fxRow, so the practices' column is as compact as without them and
+// a search of practices reads nothing more: 'p' author, 'i' slot,
+// 'T' time, 'L' languages, 'a' the docID of the practice it is about and
+// "Y<type>|<about state>|<country>".
+//
 // A search visits the row of each match once and, in that one pass,
 // counts the facets and keeps the top hits (collect.go). bleve's own
 // facet requests and sorting visit one column per facet and per sort
@@ -30,11 +47,15 @@ import (
 // search over all of 100,000 generated practices, which takes about
 // 35 ms this way (BenchmarkSearch/facets).
 
-// facetNames are the facets of every search.
+// facetNames are the facets of every search of practices.
 var facetNames = []string{
 	"country", "dimension", "target_group", "funding_source", "achievement",
 	"evaluation", "publisher", "language", "start_year", "funding_range", "has_translation", "city", "place",
+	"adapted", "has_lessons", "endorsed_by", "adapted_in",
 }
+
+// expFacetNames are the facets of every search of experience records.
+var expFacetNames = []string{"type", "about_state", "country", "language", "publisher"}
 
 // rowGroups maps the code of each facet term of a row to the facets of
 // its parts.
@@ -47,6 +68,10 @@ var rowGroups = map[byte][]string{
 	't': {"target_group"},
 	'c': {"city"},
 	'P': {"place"},
+	'X': {"adapted", "has_lessons"},
+	'A': {"adapted_in"},
+	'e': {"endorsed_by"},
+	'Y': {"type", "about_state", "country"},
 }
 
 // Codes of row terms read for sorting and Stats.
@@ -59,7 +84,32 @@ const (
 	codeID            = 'i'
 	codeCity          = 'c'
 	codePlace         = 'P'
+	codeLanguages     = 'L'
+	codeAdapted       = 'X'
+	codeAdaptedIn     = 'A'
+	codeTargetGroup   = 't'
+	codeEndorser      = 'e'
+	codeExpFacets     = 'Y'
+	codeTime          = 'T'
+	codeAbout         = 'a'
 )
+
+// adaptedBuckets are the values of the adapted facet: live adaptations,
+// from inclusive, to inclusive (0: unbounded).
+var adaptedBuckets = []struct {
+	name     string
+	from, to int64
+}{{"0", 0, 0}, {"1", 1, 1}, {"2-4", 2, 4}, {"5+", 5, 0}}
+
+// adaptedBucket returns the adapted facet value of a count.
+func adaptedBucket(n int64) string {
+	for _, b := range adaptedBuckets[1:] {
+		if n >= b.from && (b.to == 0 || n <= b.to) {
+			return b.name
+		}
+	}
+	return adaptedBuckets[0].name
+}
 
 // isFacetTerm tells the codes of facet terms.
 var isFacetTerm = func() (t [256]bool) {
@@ -96,9 +146,14 @@ func fundingRange(eur int64) string {
 type sheetFacets struct {
 	targetGroups, sources   []string
 	achievement, evaluation string
-	city                    string // the city facet value, "" without a city
-	place                   string // the place facet value, "" without a place
+	city                    string   // the city facet value, "" without a city
+	place                   string   // the place facet value, "" without a place
+	endorsers               []string // the publishers of its live endorsements
+	adaptedIn               []string // the country of each live adaptation, sorted
 }
+
+// joinValues joins the values of one part of a row term.
+func joinValues(vs []string) string { return strings.Join(vs, ",") }
 
 // rowTerms returns the terms of a practice's row. No value but the city
 // and the place contains '|' or ',': codes, country codes, language tags, years, peer
@@ -132,6 +187,20 @@ func rowTerms(h *Hit, s sheetFacets) []string {
 	if h.Beneficiaries != nil {
 		out = append(out, term(codeBeneficiaries, strconv.FormatInt(*h.Beneficiaries, 10)))
 	}
+	if c := h.ExperienceCounts; c.Adaptations > 0 || c.Lessons > 0 {
+		out = append(out, term(codeAdapted, strconv.Itoa(c.Adaptations), strconv.FormatBool(c.Lessons > 0)))
+	}
+	for i := 0; i < len(s.adaptedIn); { // sorted
+		j := i + 1
+		for j < len(s.adaptedIn) && s.adaptedIn[j] == s.adaptedIn[i] {
+			j++
+		}
+		out = append(out, term(codeAdaptedIn, s.adaptedIn[i], strconv.Itoa(j-i)))
+		i = j
+	}
+	for _, p := range s.endorsers {
+		out = append(out, term(codeEndorser, p))
+	}
 	return out
 }
 
@@ -144,6 +213,18 @@ func expandFacetTerm(term string, add func(facet, value string)) {
 	case codePlace:
 		add("place", term[1:])
 		return
+	case codePublisher, codeEndorser, codeTargetGroup: // one value each
+		add(rowGroups[term[0]][0], term[1:])
+		return
+	case codeAdapted:
+		n, lessons := splitAdapted(term)
+		add("adapted", adaptedBucket(n))
+		add("has_lessons", lessons)
+		return
+	case codeAdaptedIn:
+		country, _ := splitAdaptedIn(term)
+		add("adapted_in", country)
+		return
 	}
 	facets := rowGroups[term[0]]
 	for i, part := range strings.SplitN(term[1:], "|", len(facets)) {
@@ -155,11 +236,35 @@ func expandFacetTerm(term string, add func(facet, value string)) {
 	}
 }
 
+// splitAdapted reads an 'X' term: the number of adaptations, and "true"
+// or "false" for lessons.
+func splitAdapted(term string) (n int64, lessons string) {
+	count, lessons, _ := strings.Cut(term[1:], "|")
+	return digits(count), lessons
+}
+
+// splitAdaptedIn reads an 'A' term: a country, and the number of
+// adaptations there.
+func splitAdaptedIn(term string) (country string, n int64) {
+	country, count, _ := strings.Cut(term[1:], "|")
+	return country, digits(count)
+}
+
+// digits reads a number the row wrote: decimal digits only.
+func digits(s string) (n int64) {
+	for _, c := range []byte(s) {
+		n = n*10 + int64(c-'0')
+	}
+	return n
+}
+
 // rowValues are the sort keys of one row.
 type rowValues struct {
 	year                   int64
 	funding, beneficiaries int64
 	hasFunding, hasBenef   bool
+	adapted, endorsements  int64
+	time                   int64
 	pub, id                []byte // valid only while the row is visited
 }
 
@@ -176,6 +281,16 @@ func (v *rowValues) read(term []byte) {
 		v.pub = term[1:]
 	case codeID:
 		v.id = term[1:]
+	case codeAdapted:
+		end := 1
+		for end < len(term) && term[end] != '|' {
+			end++
+		}
+		v.adapted, _ = parseDecimal(term[1:end])
+	case codeEndorser:
+		v.endorsements++
+	case codeTime:
+		v.time, _ = parseDecimal(term[1:])
 	}
 }
 

@@ -214,7 +214,7 @@ func TestSearchDemo(t *testing.T) {
 					matched = append(matched, e)
 				}
 			}
-			want := scanFacets(matched)
+			want := scanFacets(matched, nil)
 			if len(res.Facets) != len(want) {
 				t.Errorf("%+v: facets %v, want %d of them", q, slices.Sorted(mapsKeys(res.Facets)), len(want))
 			}
@@ -383,7 +383,7 @@ func TestBadQuery(t *testing.T) {
 
 // scanFacets counts the facets of a set of practices, as Result.Facets
 // should.
-func scanFacets(es []*entry) map[string][]FacetValue {
+func scanFacets(es []*entry, c *catalogue) map[string][]FacetValue {
 	counts := map[string]map[string]int{}
 	inc := func(facet, v string) {
 		if counts[facet] == nil {
@@ -414,6 +414,7 @@ func scanFacets(es []*entry) map[string][]FacetValue {
 		for tag := range s.Translations {
 			inc("language", tag)
 		}
+		scanExpFacets(c, e, inc)
 		inc("start_year", strconv.Itoa(s.StartYear))
 		inc("has_translation", strconv.FormatBool(len(s.Translations) > 0))
 		if s.City != "" {
@@ -442,15 +443,9 @@ func scanFacets(es []*entry) map[string][]FacetValue {
 	}
 	out := map[string][]FacetValue{}
 	for _, name := range []string{"country", "dimension", "target_group", "funding_source", "achievement",
-		"evaluation", "publisher", "language", "start_year", "funding_range", "has_translation", "city", "place"} {
-		vs := []FacetValue{}
-		for v, n := range counts[name] {
-			vs = append(vs, FacetValue{Value: v, Count: n})
-		}
-		slices.SortFunc(vs, func(a, b FacetValue) int {
-			return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Value, b.Value))
-		})
-		out[name] = vs
+		"evaluation", "publisher", "language", "start_year", "funding_range", "has_translation", "city", "place",
+		"adapted", "has_lessons", "endorsed_by", "adapted_in"} {
+		out[name] = sortedFacet(counts[name])
 	}
 	return out
 }

@@ -34,8 +34,9 @@ type Status struct {
 	// (searches use the live index until the switch).
 	Ready bool `json:"ready"`
 	// Done and Total measure the current phase: practices indexed of
-	// those to index while rebuilding, changes replayed of those to
-	// replay while catching up. Both are 0 when ready.
+	// those to index while rebuilding (the experience records come after
+	// them, with Done at Total), changes replayed of those to replay
+	// while catching up. Both are 0 when ready.
 	Done  uint64 `json:"done"`
 	Total uint64 `json:"total"`
 	// Position is the store's feed position the index holds;

@@ -41,7 +41,7 @@ var queryFlagNames = map[string]string{
 // queryFlags returns fresh copies of the filters that search, stats and
 // export share.
 func queryFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringSliceFlag{Name: "country", Usage: "only practices in country `CODE` (ISO 3166-1: IT, FR...)"},
 		&cli.StringSliceFlag{Name: "dimension", Usage: "only practices of dimension `DIM`: " + strings.Join(protocol.Dimensions, ", ")},
 		&cli.StringSliceFlag{Name: "target-group", Usage: "only practices serving `GROUP` (migrants, refugees, women, youth...)"},
@@ -56,7 +56,7 @@ func queryFlags() []cli.Flag {
 		&cli.Int64Flag{Name: "funding-max", DefaultText: "none", Usage: "only practices funded with at most `EUR` whole euros"},
 		&cli.IntFlag{Name: "year-from", DefaultText: "none", Usage: "only practices running in `YEAR` or later"},
 		&cli.IntFlag{Name: "year-to", DefaultText: "none", Usage: "only practices running in `YEAR` or earlier"},
-	}
+	}, expQueryFlags()...)
 }
 
 // queryHelp ends the descriptions of the commands that take queryFlags.
@@ -84,6 +84,7 @@ func queryFromFlags(c *cli.Context, args []string) (search.Query, error) {
 		Sort:          c.String("sort"),
 		Limit:         c.Int("limit"),
 	}
+	expQueryFromFlags(c, &q)
 	for name, dst := range map[string]**bool{"has-translation": &q.HasTranslation, "ongoing": &q.Ongoing} {
 		if c.IsSet(name) {
 			b := c.Bool(name)
@@ -132,24 +133,31 @@ func flagError(err error) error {
 	}
 	name := queryFlagNames[pe.Param]
 	if name == "" {
+		name = expQueryFlagNames[pe.Param]
+	}
+	if name == "" {
 		name = pe.Param
 	}
 	msg := pe.Msg
-	for param, flag := range queryFlagNames { // "funding_max 5" reads "--funding-max 5"
-		if strings.Contains(param, "_") {
-			msg = strings.ReplaceAll(msg, " "+param+" ", " "+flag+" ")
+	for _, names := range []map[string]string{queryFlagNames, expQueryFlagNames} {
+		for param, flag := range names { // "funding_max 5" reads "--funding-max 5"
+			if strings.Contains(param, "_") {
+				msg = strings.ReplaceAll(msg, " "+param+" ", " "+flag+" ")
+			}
 		}
 	}
+	msg = strings.ReplaceAll(msg, "kind="+search.KindExperience, "--kind "+search.KindExperience)
 	return cli.Exit(name+": "+msg, exitUsage)
 }
 
 func searchCommand() *cli.Command {
 	flags := append(queryFlags(),
-		&cli.StringFlag{Name: "sort", Usage: "order by `KEY`: relevance (default; year without QUERY), year, funding, beneficiaries; -year etc. descending"},
+		&cli.StringFlag{Name: "sort", Usage: "order by `KEY`: relevance (default; year without QUERY), year, funding, beneficiaries, adapted, endorsements; -year etc. descending; records: relevance, time, -time"},
 		&cli.IntFlag{Name: "limit", DefaultText: strconv.Itoa(searchDefaultLimit), Usage: "`N` practices per page, at most 1000"},
 		&cli.IntFlag{Name: "page", Value: 1, Usage: "print page `N` of the results, counting from 1"},
 		&cli.BoolFlag{Name: "facets", Usage: "also count the matching practices per country, dimension, ..."},
 	)
+	flags = append(flags, expSearchFlags()...)
 	return &cli.Command{
 		Name:      "search",
 		Usage:     "search the whole federated catalogue: free text, filters, facets",
@@ -194,6 +202,13 @@ func runSearch(c *cli.Context) error {
 	width := 0 // piped: whole titles
 	if isTerminal(c.App.Writer) {
 		width = termWidth()
+	}
+	if q.Kind == search.KindExperience {
+		printExperienceHits(c.App.Writer, res, q, width)
+		if c.Bool("facets") {
+			printFacets(c.App.Writer, res.Facets)
+		}
+		return nil
 	}
 	printSearch(c.App.Writer, res, q, width, c.Bool("facets"))
 	return nil
@@ -241,6 +256,7 @@ func printSearch(w io.Writer, res search.Result, q search.Query, width int, face
 		}
 	}
 	printColumns(w, rows, map[int]bool{4: true})
+	printMatched(w, res.Hits)
 	if q.Offset+len(res.Hits) < res.Total {
 		fmt.Fprintf(w, "more: add --page %d\n", page+1)
 	}
@@ -251,7 +267,8 @@ func printSearch(w io.Writer, res search.Result, q search.Query, width int, face
 
 // facetOrder is the order facets are printed in; others follow by name.
 var facetOrder = []string{"country", "dimension", "target_group", "funding_source", "achievement",
-	"evaluation", "publisher", "language", "start_year", "funding_range", "has_translation"}
+	"evaluation", "publisher", "language", "start_year", "funding_range", "has_translation",
+	"adapted", "has_lessons", "endorsed_by", "adapted_in", "type", "about_state"}
 
 // printFacets writes one line per facet: "  country: IT 9, DE 5, FR 2".
 func printFacets(w io.Writer, facets map[string][]search.FacetValue) {
@@ -279,7 +296,7 @@ func printFacets(w io.Writer, facets map[string][]search.FacetValue) {
 		var parts []string
 		for _, v := range vals[:min(len(vals), facetValues)] {
 			value := orText(v.Value, "(none)")
-			if name == "publisher" {
+			if name == "publisher" || name == "endorsed_by" {
 				value = shortPeer(value)
 			}
 			parts = append(parts, fmt.Sprintf("%s %d", value, v.Count))
@@ -354,84 +371,5 @@ func printColumns(w io.Writer, rows [][]string, right map[int]bool) {
 			}
 		}
 		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
-	}
-}
-
-// statsKeys are the values of stats --by.
-var statsKeys = []string{"country", "dimension", "year", "source"}
-
-func statsCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "stats",
-		Usage:     "count practices, funding and beneficiaries by country, dimension, year or funding source",
-		ArgsUsage: "[QUERY...]",
-		Description: "stats groups the practices matching QUERY and the filters (all of them by\n" +
-			"default) by one key and prints, per group, the practices, how many of them give\n" +
-			"a funding amount, the sum of those amounts in euros and the sum of the\n" +
-			"beneficiaries, then the totals. A practice of several dimensions or funding\n" +
-			"sources counts in each of their groups, and once in the total.\n\n" + queryHelp,
-		Flags: withGlobals(append(queryFlags(),
-			&cli.StringFlag{Name: "by", Value: "country", Usage: "group by `KEY`: " + strings.Join(statsKeys, ", ")})...),
-		HideHelpCommand: true,
-		OnUsageError:    usageError,
-		Action:          runStats,
-	}
-}
-
-func runStats(c *cli.Context) error {
-	args, err := positionals(c)
-	if err != nil {
-		return err
-	}
-	by := strings.ToLower(strings.TrimSpace(c.String("by")))
-	if !slices.Contains(statsKeys, by) {
-		return cli.Exit(fmt.Sprintf("--by: %q is not one of %s", c.String("by"), strings.Join(statsKeys, ", ")), exitUsage)
-	}
-	q, err := queryFromFlags(c, args)
-	if err != nil {
-		return err
-	}
-	cl, err := daemonClient(c)
-	if err != nil {
-		return err
-	}
-	st, err := cl.Stats(c.Context, q, by)
-	if err != nil {
-		return err
-	}
-	if st.Groups == nil {
-		st.Groups = []search.Group{}
-	}
-	if jsonOutput(c) {
-		return printJSON(c.App.Writer, st)
-	}
-	printStats(c.App.Writer, st)
-	return nil
-}
-
-// printStats writes stats' human output: one row per group, then the
-// total.
-func printStats(w io.Writer, st search.Stats) {
-	if st.Total.Practices == 0 && len(st.Groups) == 0 {
-		fmt.Fprintln(w, "no practices match")
-		return
-	}
-	row := func(g search.Group, key string) []string {
-		eur := "-"
-		if g.Funded > 0 {
-			eur = groupDigits(g.FundingEUR)
-		}
-		return []string{key, groupDigits(int64(g.Practices)), groupDigits(int64(g.Funded)), eur, groupDigits(g.Beneficiaries)}
-	}
-	rows := [][]string{{strings.ToUpper(orText(st.By, "key")), "PRACTICES", "FUNDED", "EUR", "BENEFICIARIES"}}
-	sum := 0
-	for _, g := range st.Groups {
-		rows = append(rows, row(g, orText(g.Key, "(none)")))
-		sum += g.Practices
-	}
-	rows = append(rows, row(st.Total, "total"))
-	printColumns(w, rows, map[int]bool{1: true, 2: true, 3: true, 4: true})
-	if sum > st.Total.Practices {
-		fmt.Fprintf(w, "(a practice with several values of %s counts in each of their rows, and once in the total)\n", orText(st.By, "the key"))
 	}
 }

@@ -528,3 +528,99 @@ func TestReindexFakeDaemon(t *testing.T) {
 		t.Fatalf("wrong token: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// TestSearchExperienceFlags: the flags experience records bring make
+// their query parameters.
+func TestSearchExperienceFlags(t *testing.T) {
+	pub := "12D3KooWAbc"
+	tests := []struct {
+		name string
+		args []string
+		want search.Query
+	}{
+		{"practice filters", []string{"search", "--adapted", "2", "--adapted-max", "4", "--has-lessons", "--endorsed-by", pub, "--sort", "-adapted"},
+			search.Query{Adapted: 2, AdaptedMax: ptrTo(4), HasLessons: ptrTo(true), EndorsedBy: []string{pub}, Sort: "-adapted"}},
+		{"never adapted", []string{"stats", "--by", "adaptation", "--adapted-max", "0"}, search.Query{AdaptedMax: ptrTo(0)}},
+		{"records", []string{"search", "café", "--kind", "experience", "--type", "lesson,answer", "--about", pub + "/cric-roubaix",
+			"--about-state", "not_held", "--sort", "-time"},
+			search.Query{Kind: "experience", Text: "café", Type: []string{"lesson", "answer"}, About: []string{pub + "/cric-roubaix"},
+				AboutState: []string{"not_held"}, Sort: "-time"}},
+		{"export", []string{"export", "--has-lessons=false"}, search.Query{HasLessons: ptrTo(false)}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parsedQuery(t, tc.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("khantara %q\n got %+v\nwant %+v", tc.args, got, tc.want)
+			}
+		})
+	}
+	home := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"search", "--adapted", "-1"}, "--adapted: must be 0 or more, got -1"},
+		{[]string{"search", "--adapted", "3", "--adapted-max", "1"}, "--adapted: 3 is more than --adapted-max 1"},
+		{[]string{"search", "--kind", "records"}, `--kind: "records" is not one of practice, experience`},
+		{[]string{"search", "--type", "lesson"}, "--type: filters experience records; add --kind experience"},
+		{[]string{"search", "--kind", "experience", "--dimension", "cultural"}, "--dimension: filters practices; not with --kind experience"},
+		{[]string{"search", "--kind", "experience", "--about", "cric"}, `--about: "cric" is not <publisher>/<practice id>`},
+		{[]string{"stats", "--kind", "experience"}, "flag provided but not defined: -kind"},
+	} {
+		_, errOut, code := run(t, append(tc.args, "--home", home)...)
+		if code != exitUsage || !strings.Contains(errOut, tc.want) || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("khantara %q: exit %d, stderr %q; want %d and one line with %q", tc.args, code, errOut, exitUsage, tc.want)
+		}
+	}
+}
+
+// TestSearchExperienceOutput: a page of experience records, the records
+// a practice matched through, and the flows of stats --by adaptation.
+func TestSearchExperienceOutput(t *testing.T) {
+	var b strings.Builder
+	res := search.Result{Total: 2, Took: 1500 * time.Microsecond, Experiences: []search.ExperienceHit{
+		{Publisher: "12D3KooWAbcdefghijklmnop", Slot: "_exp/conseil-lille", ID: "conseil-lille", Type: "adaptation",
+			Title: "A council in Lille", About: search.PracticeRef{Publisher: "12D3KooWQrstuvwxyz123456", ID: "cric-roubaix"}, AboutState: "held"},
+		{Publisher: "P", Slot: "_endorse/X/y", Type: "endorsement", Excerpt: "We recommend it.",
+			About: search.PracticeRef{Publisher: "X", ID: "y"}, AboutState: "not_held"},
+	}}
+	printExperienceHits(&b, res, search.Query{Kind: "experience"}, 0)
+	want := `2 experience records (took 1.5 ms)
+AUTHOR     TYPE         ID             ABOUT                   STATE     TITLE
+…ijklmnop  adaptation   conseil-lille  …yz123456/cric-roubaix  held      A council in Lille
+P          endorsement  -              X/y                     not_held  We recommend it.
+`
+	if b.String() != want {
+		t.Errorf("records:\n%s\nwant:\n%s", b.String(), want)
+	}
+
+	b.Reset()
+	page := sampleResult()
+	page.Hits[1].MatchedExperiences = []search.ExperienceRef{{Publisher: "12D3KooWAbcdefghijklmnop", Slot: "_exp/l", Type: "lesson", Title: "Start small"}}
+	printSearch(&b, page, search.Query{Text: "small"}, 0, false)
+	if !strings.Contains(b.String(), "\npolo-sociale matched in: lesson \"Start small\" by …ijklmnop\n") {
+		t.Errorf("matched records:\n%s", b.String())
+	}
+
+	b.Reset()
+	printStats(&b, search.Stats{By: "adaptation", Total: search.Group{Practices: 3},
+		Groups: []search.Group{{Key: "0", Practices: 2}, {Key: "3", Practices: 1}},
+		Flows:  []search.Flow{{From: "FR", To: "BE", Adaptations: 2, Practices: 1}, {From: "FR", To: "IT", Adaptations: 1, Practices: 1}}})
+	want = `ADAPTED (TIMES)  PRACTICES  FUNDED  EUR  BENEFICIARIES
+0                        2       0    -              0
+3                        1       0    -              0
+total                    3       0    -              0
+
+Adaptations by the practice's country and the adaptation's:
+FROM  TO  ADAPTATIONS  PRACTICES
+FR    BE            2          1
+FR    IT            1          1
+`
+	if b.String() != want {
+		t.Errorf("stats by adaptation:\n%s\nwant:\n%s", b.String(), want)
+	}
+}

@@ -171,9 +171,11 @@ func (bn *bareNet) replay(t testing.TB, pubs []*churnPub, deadline time.Duration
 }
 
 // memPeak samples the Go runtime's memory every period until stop is
-// called, keeping the peaks of HeapInuse and Sys.
+// called, keeping the peaks of HeapInuse and Sys and every HeapInuse
+// sample (for its median).
 type memPeak struct {
 	heapInuse, sys uint64
+	heapSamples    []time.Duration // HeapInuse in bytes, typed for quantile
 	stop           func()
 }
 
@@ -185,6 +187,7 @@ func sampleMemory(period time.Duration) *memPeak {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		m.heapInuse, m.sys = max(m.heapInuse, ms.HeapInuse), max(m.sys, ms.Sys)
+		m.heapSamples = append(m.heapSamples, time.Duration(ms.HeapInuse))
 	}
 	go func() {
 		defer close(done)

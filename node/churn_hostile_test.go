@@ -31,7 +31,7 @@ type churnHostile struct {
 	cp    *churnPeer
 	h     host.Host
 	topic *pubsub.Topic
-	rng   *rand.Rand // used by flood only
+	rng   *rand.Rand // used by flood's goroutine only
 	// mu guards seen, the latest honest envelopes received (for replays).
 	mu   sync.Mutex
 	seen [][]byte
@@ -91,13 +91,13 @@ func startHostile(ctx context.Context, wg *sync.WaitGroup, cn *churnNet, i int) 
 }
 
 // replayable returns a random envelope the peer received, or nil.
-func (hs *churnHostile) replayable() []byte {
+func (hs *churnHostile) replayable(rng *rand.Rand) []byte {
 	hs.mu.Lock()
 	defer hs.mu.Unlock()
 	if len(hs.seen) == 0 {
 		return nil
 	}
-	return hs.seen[hs.rng.IntN(len(hs.seen))]
+	return hs.seen[rng.IntN(len(hs.seen))]
 }
 
 // flood publishes one hostile message every every until ctx ends, cycling
@@ -142,7 +142,7 @@ func (hs *churnHostile) message(k int, key crypto.PrivKey, sheets []*protocol.Fa
 		hs.forged.Add(1)
 		return forged, nil
 	case 1: // an honest record under a higher sequence, signed by this key
-		env := hs.replayable()
+		env := hs.replayable(hs.rng)
 		if env == nil {
 			return nil, nil
 		}
@@ -163,7 +163,7 @@ func (hs *churnHostile) message(k int, key crypto.PrivKey, sheets []*protocol.Fa
 		hs.misattributed.Add(1)
 		return e.Marshal()
 	case 2:
-		env := hs.replayable()
+		env := hs.replayable(hs.rng)
 		if env != nil {
 			hs.replays.Add(1)
 		}
@@ -216,7 +216,7 @@ func (hs *churnHostile) attackSync(ctx context.Context, cn *churnNet, every time
 				if err := fw.Hello(hello); err != nil {
 					return err
 				}
-				if env := hs.replayable(); env != nil {
+				if env := hs.replayable(rng); env != nil {
 					if err := fw.Envelope(env); err != nil {
 						return err
 					}

@@ -182,6 +182,8 @@ func (r *churnRun) startAll() {
 	}
 	close(next)
 	wg.Wait()
+	r.errMu.Lock()
+	defer r.errMu.Unlock()
 	if len(r.errs) > 0 {
 		r.t.Fatal(errors.Join(r.errs...))
 	}
@@ -518,6 +520,7 @@ func BenchmarkChurn(b *testing.B) {
 	b.ReportMetric(q(rep.bareLat, 0.99), "bare-p99-ms")
 	b.ReportMetric(q(rep.lat, 0.50)/q(rep.bareLat, 0.50), "p50-ratio")
 	b.ReportMetric(q(rep.lat, 0.99)/q(rep.bareLat, 0.99), "p99-ratio")
+	b.ReportMetric(q(rep.afterHeal, 1), "heal-max-ms")
 	b.ReportMetric(q(rep.catchUp, 0.50), "catchup-p50-ms")
 	b.ReportMetric(q(rep.catchUp, 0.99), "catchup-p99-ms")
 	b.ReportMetric(100*float64(rep.delivered)/float64(rep.pairs), "gossip-delivered-%")
@@ -542,6 +545,8 @@ func (r *churnRun) logReport(rep *churnReport) {
 			q(rep.bareLat, 0.5), q(rep.bareLat, 0.99), len(rep.bareLat), q(rep.lat, 0.5)/q(rep.bareLat, 0.5), q(rep.lat, 0.99)/q(rep.bareLat, 0.99))
 	}
 	r.t.Logf("pairs left out: %d cut off by the partition, %d whose node went down before storing", rep.separated, rep.interrupted)
+	r.t.Logf("after the heal, the publications of the split reached the other half in p50 %.0f ms, max %.0f ms (%d pairs)",
+		q(rep.afterHeal, 0.5), q(rep.afterHeal, 1), len(rep.afterHeal))
 	r.t.Logf("catch-up after restart: p50 %.0f ms, p99 %.0f ms over %d restarts (%d went down again before catching up)",
 		q(rep.catchUp, 0.5), q(rep.catchUp, 0.99), len(rep.catchUp), rep.incomplete)
 	r.t.Logf("under attack: %d of %d pairs (%.2f%%) delivered by gossip within %v; hostile peers sent %d gossip messages and opened %d sync sessions; honest nodes rejected %d messages and cut %d sync sessions; 0 forged records stored",

@@ -202,8 +202,11 @@ type churnFigures struct {
 	delivered   int             // of which gossip delivered within the bound
 	interrupted int             // eligible but down before stored
 	separated   int             // pairs the partition kept apart
-	catchUp     []time.Duration
-	incomplete  int // restarts that went down again before catching up
+	// afterHeal holds, for separated pairs whose node was up from the heal
+	// until it stored the publication, the time from the heal.
+	afterHeal  []time.Duration
+	catchUp    []time.Duration
+	incomplete int // restarts that went down again before catching up
 }
 
 // downBetween reports whether node v was down at any time in [from, to].
@@ -238,6 +241,9 @@ func (l *churnLedger) figures(cn *churnNet, bound time.Duration) churnFigures {
 			}
 			if split && cn.crosses(p.publisher, v) {
 				f.separated++
+				if st := p.stored[v].Load(); st > l.healAt.UnixNano() && !l.healAt.IsZero() && !l.downBetween(v, l.healAt, time.Unix(0, st)) {
+					f.afterHeal = append(f.afterHeal, time.Unix(0, st).Sub(l.healAt))
+				}
 				continue
 			}
 			st := time.Unix(0, p.stored[v].Load())

@@ -126,8 +126,10 @@ func runChurn(t testing.TB, cfg churnConfig) *churnRun {
 	r.waitMeshes()
 
 	r.mem = sampleMemory(250 * time.Millisecond)
+	defer r.mem.stop() // on failure; a second stop only samples again
 	w := newChurnWatcher(r.cn, r.l)
 	wctx, wstop := context.WithCancel(context.Background())
+	defer wstop()
 	wdone := make(chan struct{})
 	go func() {
 		defer close(wdone)
@@ -361,6 +363,12 @@ func (r *churnRun) publishOn(v int, sheet *protocol.FactSheet, up []bool) bool {
 // the same, then stops the watcher after a last full round.
 func (r *churnRun) settle(w *churnWatcher, wstop func(), wdone <-chan struct{}) {
 	start := time.Now()
+	r.errMu.Lock()
+	err := errors.Join(r.errs...)
+	r.errMu.Unlock()
+	if err != nil {
+		r.t.Fatal(err)
+	}
 	nodes := make([]*Node, r.cfg.nodes)
 	for i := range nodes {
 		if nodes[i] = r.cn.up(i); nodes[i] == nil {

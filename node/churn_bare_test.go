@@ -170,17 +170,17 @@ func (bn *bareNet) replay(t testing.TB, pubs []*churnPub, deadline time.Duration
 	return lat
 }
 
-// memPeak samples the Go runtime's memory every period until stop is
+// churnMem samples the Go runtime's memory every period until stop is
 // called, keeping the peaks of HeapInuse and Sys and every HeapInuse
 // sample (for its median).
-type memPeak struct {
+type churnMem struct {
 	heapInuse, sys uint64
 	heapSamples    []time.Duration // HeapInuse in bytes, typed for quantile
 	stop           func()
 }
 
-func sampleMemory(period time.Duration) *memPeak {
-	m := &memPeak{}
+func sampleChurnMemory(period time.Duration) *churnMem {
+	m := &churnMem{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	sample := func() {
@@ -206,9 +206,9 @@ func sampleMemory(period time.Duration) *memPeak {
 	return m
 }
 
-// vmHWM returns the process's peak resident set size (VmHWM in
+// churnVmHWM returns the process's peak resident set size (VmHWM in
 // /proc/self/status) in bytes, or 0 where that cannot be read.
-func vmHWM() uint64 {
+func churnVmHWM() uint64 {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		return 0

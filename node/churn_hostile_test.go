@@ -228,13 +228,13 @@ func (hs *churnHostile) attackSync(ctx context.Context, cn *churnNet, every time
 				return fw.Hello(protocol.Hello{Version: protocol.SyncVersion, Network: string(bytes.Repeat([]byte{'x'}, 100))})
 			})
 		}
-		drain(sctx, s)
+		churnDrain(sctx, s)
 		cancel()
 	}
 }
 
-// drain reads s until the other side ends it or ctx ends, then resets it.
-func drain(ctx context.Context, s network.Stream) {
+// churnDrain reads s until the other side ends it or ctx ends, then resets it.
+func churnDrain(ctx context.Context, s network.Stream) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

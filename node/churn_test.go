@@ -91,7 +91,7 @@ type churnRun struct {
 	errs  []error
 
 	settled time.Duration // from the end of the churn until digests were equal
-	mem     *memPeak
+	mem     *churnMem
 	hwm     uint64
 	wall    time.Duration // from the first publication to the end of the churn
 }
@@ -125,7 +125,7 @@ func runChurn(t testing.TB, cfg churnConfig) *churnRun {
 	}
 	r.waitMeshes()
 
-	r.mem = sampleMemory(250 * time.Millisecond)
+	r.mem = sampleChurnMemory(250 * time.Millisecond)
 	defer r.mem.stop() // on failure; a second stop only samples again
 	w := newChurnWatcher(r.cn, r.l)
 	wctx, wstop := context.WithCancel(context.Background())
@@ -153,7 +153,7 @@ func runChurn(t testing.TB, cfg churnConfig) *churnRun {
 	r.churn()
 	r.wall = time.Since(start)
 	r.settle(w, wstop, wdone)
-	r.hwm = vmHWM()
+	r.hwm = churnVmHWM()
 	r.mem.stop()
 	r.checkStores()
 	cancel()
@@ -486,8 +486,8 @@ func (r *churnRun) report() *churnReport {
 	return rep
 }
 
-// q returns the q-quantile of ds in milliseconds, or NaN for none.
-func q(ds []time.Duration, f float64) float64 {
+// churnMs returns the f-quantile of ds in milliseconds, or NaN for none.
+func churnMs(ds []time.Duration, f float64) float64 {
 	if len(ds) == 0 {
 		return math.NaN()
 	}
@@ -522,15 +522,15 @@ func BenchmarkChurn(b *testing.B) {
 	}
 	nodes := float64(cfg.nodes)
 	const mib = 1 << 20
-	b.ReportMetric(q(rep.lat, 0.50), "node-p50-ms")
-	b.ReportMetric(q(rep.lat, 0.99), "node-p99-ms")
-	b.ReportMetric(q(rep.bareLat, 0.50), "bare-p50-ms")
-	b.ReportMetric(q(rep.bareLat, 0.99), "bare-p99-ms")
-	b.ReportMetric(q(rep.lat, 0.50)/q(rep.bareLat, 0.50), "p50-ratio")
-	b.ReportMetric(q(rep.lat, 0.99)/q(rep.bareLat, 0.99), "p99-ratio")
-	b.ReportMetric(q(rep.afterHeal, 1), "heal-max-ms")
-	b.ReportMetric(q(rep.catchUp, 0.50), "catchup-p50-ms")
-	b.ReportMetric(q(rep.catchUp, 0.99), "catchup-p99-ms")
+	b.ReportMetric(churnMs(rep.lat, 0.50), "node-p50-ms")
+	b.ReportMetric(churnMs(rep.lat, 0.99), "node-p99-ms")
+	b.ReportMetric(churnMs(rep.bareLat, 0.50), "bare-p50-ms")
+	b.ReportMetric(churnMs(rep.bareLat, 0.99), "bare-p99-ms")
+	b.ReportMetric(churnMs(rep.lat, 0.50)/churnMs(rep.bareLat, 0.50), "p50-ratio")
+	b.ReportMetric(churnMs(rep.lat, 0.99)/churnMs(rep.bareLat, 0.99), "p99-ratio")
+	b.ReportMetric(churnMs(rep.afterHeal, 1), "heal-max-ms")
+	b.ReportMetric(churnMs(rep.catchUp, 0.50), "catchup-p50-ms")
+	b.ReportMetric(churnMs(rep.catchUp, 0.99), "catchup-p99-ms")
 	b.ReportMetric(100*float64(rep.delivered)/float64(rep.pairs), "gossip-delivered-%")
 	b.ReportMetric(0, "forged-stored") // runChurn fails on any
 	b.ReportMetric(run.settled.Seconds(), "settle-s")
@@ -547,16 +547,16 @@ func (r *churnRun) logReport(rep *churnReport) {
 	r.t.Logf("%d honest nodes + %d hostile, %d links of %v-%v and %.0f-%.0f Mbit/s; %d simulated minutes of %v (%.1f s wall); %d publications, %d restarts, split at minute %d, healed at %d",
 		cfg.nodes, cfg.hostiles, len(r.cn.opts), cfg.minLatency, cfg.maxLatency, cfg.minMbit, cfg.maxMbit,
 		cfg.minutes, cfg.minute, r.wall.Seconds(), rep.pubs, rep.restarts, cfg.splitAt, cfg.healAt)
-	r.t.Logf("publish to stored: p50 %.0f ms, p99 %.0f ms over %d pairs", q(rep.lat, 0.5), q(rep.lat, 0.99), len(rep.lat))
+	r.t.Logf("publish to stored: p50 %.0f ms, p99 %.0f ms over %d pairs", churnMs(rep.lat, 0.5), churnMs(rep.lat, 0.99), len(rep.lat))
 	if len(rep.bareLat) > 0 {
 		r.t.Logf("bare gossipsub on the same links, same envelopes and schedule: p50 %.0f ms, p99 %.0f ms over %d pairs (node/bare %.2fx / %.2fx)",
-			q(rep.bareLat, 0.5), q(rep.bareLat, 0.99), len(rep.bareLat), q(rep.lat, 0.5)/q(rep.bareLat, 0.5), q(rep.lat, 0.99)/q(rep.bareLat, 0.99))
+			churnMs(rep.bareLat, 0.5), churnMs(rep.bareLat, 0.99), len(rep.bareLat), churnMs(rep.lat, 0.5)/churnMs(rep.bareLat, 0.5), churnMs(rep.lat, 0.99)/churnMs(rep.bareLat, 0.99))
 	}
 	r.t.Logf("pairs left out: %d cut off by the partition, %d whose node went down before storing", rep.separated, rep.interrupted)
 	r.t.Logf("after the heal, the publications of the split reached the other half in p50 %.0f ms, max %.0f ms (%d pairs)",
-		q(rep.afterHeal, 0.5), q(rep.afterHeal, 1), len(rep.afterHeal))
+		churnMs(rep.afterHeal, 0.5), churnMs(rep.afterHeal, 1), len(rep.afterHeal))
 	r.t.Logf("catch-up after restart: p50 %.0f ms, p99 %.0f ms over %d restarts (%d went down again before catching up)",
-		q(rep.catchUp, 0.5), q(rep.catchUp, 0.99), len(rep.catchUp), rep.incomplete)
+		churnMs(rep.catchUp, 0.5), churnMs(rep.catchUp, 0.99), len(rep.catchUp), rep.incomplete)
 	r.t.Logf("under attack: %d of %d pairs (%.2f%%) delivered by gossip within %v; hostile peers sent %d gossip messages and opened %d sync sessions; honest nodes rejected %d messages and cut %d sync sessions; 0 forged records stored",
 		rep.delivered, rep.pairs, 100*float64(rep.delivered)/float64(rep.pairs), cfg.deliveryBound,
 		rep.hostileSent, rep.syncAttacks, rep.rejected, rep.syncFailures)

@@ -280,7 +280,7 @@ func (l *churnLedger) catchUps(f *churnFigures) {
 				ok = false
 				break
 			}
-			done = later(done, time.Unix(0, s))
+			done = churnLater(done, time.Unix(0, s))
 		}
 		if ok && l.downBetween(r.peer, r.upAt.Add(time.Nanosecond), done) {
 			ok = false // down again before it caught up
@@ -293,7 +293,7 @@ func (l *churnLedger) catchUps(f *churnFigures) {
 	}
 }
 
-func later(a, b time.Time) time.Time {
+func churnLater(a, b time.Time) time.Time {
 	if b.After(a) {
 		return b
 	}

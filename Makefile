@@ -8,7 +8,7 @@ GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lin
 # Crash-test rounds: 20 in `make test`, more in `make test-long`.
 CRASH_RUNS ?= 20
 
-.PHONY: run build test test-long bench fuzz lint clean
+.PHONY: run build test test-long bench bench-net fuzz lint clean
 
 # A small federation of throwaway nodes on loopback, carrying the demo
 # catalogue, until Ctrl-C. make run DEMO_FLAGS="--nodes 6 --keep" passes flags.
@@ -35,6 +35,15 @@ bench:
 	$(GO) test -run '^$$' -bench '^BenchmarkGossipIngest$$' -benchtime 20000x -timeout 20m ./node
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./search
 	$(GO) test -run '^$$' -bench . ./export
+	$(MAKE) bench-net
+
+# The churn simulation (node/churn_test.go): CHURN_NODES full nodes
+# (default 100) and 5 hostile peers on mocknet links with latency and
+# bandwidth, restarts, a partition, attacks; one run, under 10 minutes on
+# 2 cores at 100 nodes.
+CHURN_NODES ?= 100
+bench-net:
+	KHANTARA_CHURN_NODES=$(CHURN_NODES) $(GO) test -run '^$$' -bench '^BenchmarkChurn$$' -benchtime 1x -timeout 30m ./node
 
 # Each fuzz target for FUZZTIME (default 30s).
 FUZZTIME ?= 30s

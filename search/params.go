@@ -87,12 +87,19 @@ var querySorts = []string{"relevance", "year", "-year", "funding", "-funding", "
 //
 // Parameters not in that list are refused unless named in extra (the
 // API's own, such as "by" or "format"), which ParseQuery leaves to the
-// caller. Every error is a *ParamError wrapping ErrBadQuery; the Query
+// caller, even where the name is one of its own (export's "kind" is not
+// search's). Every error is a *ParamError wrapping ErrBadQuery; the Query
 // returned is valid (see Validate).
 func ParseQuery(v url.Values, extra ...string) (Query, error) {
 	for _, k := range slices.Sorted(maps.Keys(v)) {
 		if !slices.Contains(queryParams, k) && !slices.Contains(extra, k) {
 			return Query{}, unknownParam(k, extra)
+		}
+	}
+	if len(extra) > 0 {
+		v = maps.Clone(v)
+		for _, k := range extra {
+			delete(v, k)
 		}
 	}
 	var q Query

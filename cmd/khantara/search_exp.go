@@ -60,7 +60,10 @@ func expQueryFromFlags(c *cli.Context, q *search.Query) {
 		q.HasLessons = &b
 	}
 	q.EndorsedBy = c.StringSlice("endorsed-by")
-	if commandFlag(c.Command, "kind") != nil {
+	// --about stands for expSearchFlags: export has a --kind of its own
+	// (practice, experience, all: which records a jsonl export holds),
+	// which is not search's and stays out of the query.
+	if commandFlag(c.Command, "about") != nil {
 		q.Kind = c.String("kind")
 		q.Type, q.About, q.AboutState = c.StringSlice("type"), c.StringSlice("about"), c.StringSlice("about-state")
 	}

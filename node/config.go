@@ -37,8 +37,11 @@ type Config struct {
 	Bootstrap []string `yaml:"bootstrap"`
 	// MDNS turns on local-network discovery.
 	MDNS bool `yaml:"mdns"`
-	// NAT turns on UPnP/NAT-PMP port mapping and hole punching.
+	// NAT turns on UPnP/NAT-PMP port mapping on the local router.
 	NAT bool `yaml:"nat"`
+	// Reach configures reachability: AutoNAT, relays, hole punching, the
+	// DHT and the announced addresses (reach.go, PROTOCOL.md 10).
+	Reach `yaml:",inline"`
 	// Trust is the publisher policy, applied to gossip and sync alike.
 	Trust Trust `yaml:"trust"`
 	// Quota bounds what one publisher may take of this node in open mode.
@@ -85,8 +88,9 @@ type Trust struct {
 const DefaultPort = 7117
 
 // DefaultConfig returns the defaults: network "khantara", TCP and QUIC on
-// port 7117 on every IPv4 and IPv6 interface, mDNS and NAT traversal on,
-// open trust, sync every minute, 32..96 connections.
+// port 7117 on every IPv4 and IPv6 interface, mDNS and port mapping on,
+// the reachability defaults of DefaultReach, open trust, sync every
+// minute, 32..96 connections.
 func DefaultConfig(home string) Config {
 	return Config{
 		Home:    home,
@@ -99,6 +103,7 @@ func DefaultConfig(home string) Config {
 		},
 		MDNS:          true,
 		NAT:           true,
+		Reach:         DefaultReach(),
 		Trust:         Trust{Mode: TrustOpen},
 		Quota:         DefaultQuota(),
 		PurgeInterval: DefaultPurgeInterval,
@@ -131,6 +136,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if _, err := c.bootstrapPeers(); err != nil {
+		return err
+	}
+	if err := c.Reach.validate(); err != nil {
 		return err
 	}
 	if err := c.Trust.validate(); err != nil {

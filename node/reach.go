@@ -56,10 +56,11 @@ type reach struct {
 	natUDP       network.NATDeviceType
 	reachable    []ma.Multiaddr
 	unreachable  []ma.Multiaddr
-	// relays are the relays this node holds a reservation with, by the
-	// relay addresses autorelay announces: relay ID to when it first
-	// appeared and its circuit addresses.
-	relays map[peer.ID]*Reservation
+	// relays are the relays this node holds a reservation with, and
+	// when each was first seen (refreshRelays); circuits the relay
+	// addresses autorelay announces.
+	relays   map[peer.ID]*Reservation
+	circuits []ma.Multiaddr
 }
 
 func newReach(cfg Reach) *reach {
@@ -91,10 +92,14 @@ func (r *reach) subscribe(h host.Host) (event.Subscription, error) {
 // ends, an error if the subscription ends under it.
 func (r *reach) run(ctx context.Context, sub event.Subscription) error {
 	defer sub.Close()
+	tick := time.NewTicker(relayCheck)
+	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-tick.C:
+			r.refreshRelays(time.Now())
 		case ev, ok := <-sub.Out():
 			if !ok {
 				return errEventsEnded
@@ -120,33 +125,40 @@ func (r *reach) apply(ev any) {
 	case event.EvtHostReachableAddrsChanged:
 		r.reachable, r.unreachable = slices.Clone(e.Reachable), slices.Clone(e.Unreachable)
 	case event.EvtAutoRelayAddrsUpdated:
-		r.setRelays(e.RelayAddrs, time.Now())
+		r.circuits = slices.Clone(e.RelayAddrs)
 	}
 }
 
-// setRelays replaces the reservations by those the relay addresses name,
-// keeping the time each relay was first seen. The caller holds mu.
-func (r *reach) setRelays(addrs []ma.Multiaddr, now time.Time) {
-	seen := map[peer.ID]bool{}
-	for _, a := range addrs {
-		relay, ok := circuitRelay(a)
-		if !ok {
-			continue
+// autorelayTag is the tag go-libp2p's autorelay protects the connection
+// to each relay it holds a reservation with by (relay_finder.go): the
+// reservations are read from the connection manager, since autorelay
+// announces circuit addresses only through relays with public addresses.
+const autorelayTag = "autorelay"
+
+// relayCheck is how often the monitor reads the reservations, so Since is
+// right within it.
+const relayCheck = 10 * time.Second
+
+// refreshRelays records the relays autorelay holds a reservation with,
+// keeping the time each was first seen.
+func (r *reach) refreshRelays(now time.Time) {
+	current := map[peer.ID]bool{}
+	cm := r.h.ConnManager()
+	for _, p := range r.h.Network().Peers() {
+		if cm.IsProtected(p, autorelayTag) {
+			current[p] = true
 		}
-		res := r.relays[relay]
-		if res == nil {
-			res = &Reservation{Relay: relay, Since: now}
-			r.relays[relay] = res
-		}
-		if !seen[relay] {
-			res.Addrs = res.Addrs[:0]
-		}
-		seen[relay] = true
-		res.Addrs = append(res.Addrs, a.String())
 	}
-	for id := range r.relays {
-		if !seen[id] {
-			delete(r.relays, id)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for p := range current {
+		if r.relays[p] == nil {
+			r.relays[p] = &Reservation{Relay: p, Since: now}
+		}
+	}
+	for p := range r.relays {
+		if !current[p] {
+			delete(r.relays, p)
 		}
 	}
 }
@@ -274,7 +286,9 @@ func (r *reach) peerSource(ctx context.Context, num int) <-chan peer.AddrInfo {
 // through Relay at Addrs.
 type Reservation struct {
 	Relay peer.ID
-	// Addrs are the circuit addresses announced through this relay.
+	// Addrs are the circuit addresses announced through this relay:
+	// none when the relay has no public address (autorelay announces
+	// only public ones).
 	Addrs []string
 	// Since is when this node first announced the relay's addresses.
 	// go-libp2p's autorelay does not expose a reservation's expiry; it
@@ -356,6 +370,9 @@ func (r *reach) status() ReachStatus {
 		},
 		Reachable: []string{}, Unreachable: []string{}, Reservations: []Reservation{},
 	}
+	if r.h != nil {
+		r.refreshRelays(time.Now())
+	}
 	r.mu.Lock()
 	reach := r.reachability
 	st.Reachability = reachabilityName(reach)
@@ -367,7 +384,13 @@ func (r *reach) status() ReachStatus {
 		st.Unreachable = append(st.Unreachable, a.String())
 	}
 	for _, res := range r.relays {
-		st.Reservations = append(st.Reservations, Reservation{Relay: res.Relay, Addrs: slices.Clone(res.Addrs), Since: res.Since})
+		out := Reservation{Relay: res.Relay, Addrs: []string{}, Since: res.Since}
+		for _, a := range r.circuits {
+			if relay, ok := circuitRelay(a); ok && relay == res.Relay {
+				out.Addrs = append(out.Addrs, a.String())
+			}
+		}
+		st.Reservations = append(st.Reservations, out)
 	}
 	r.mu.Unlock()
 	slices.SortFunc(st.Reservations, func(a, b Reservation) int { return strings.Compare(a.Relay.String(), b.Relay.String()) })
@@ -386,5 +409,13 @@ func (r *reach) status() ReachStatus {
 			}
 		}
 	}
+	return st
+}
+
+// ReachStatus returns how the node is reached now, with its DHT. Safe for
+// concurrent use.
+func (n *Node) ReachStatus() ReachStatus {
+	st := n.reach.status()
+	st.DHT = n.dht.status(n.cfg.DHT)
 	return st
 }

@@ -30,7 +30,8 @@ type Config struct {
 	// Network names the federation; nodes only talk to nodes of the same
 	// network. Lower-case letters, digits and '-', at most 32 characters.
 	Network string `yaml:"network"`
-	// Listen are the multiaddrs the host listens on.
+	// Listen are the multiaddrs the host listens on; none: it listens
+	// nowhere and is reached through relays only.
 	Listen []string `yaml:"listen"`
 	// Bootstrap are multiaddrs ending in /p2p/<peer ID> to dial at start
 	// and whenever the node has fewer than ConnLow peers.

@@ -26,12 +26,13 @@ import (
 // records only: no values, no IPFS validators, and no bootstrap peers but
 // the network's own.
 
+// rendezvousInterval is how often a node provides the rendezvous key and
+// looks for other providers (jittered by ±20%). Provider records live
+// 48 h on DHT servers; the interval bounds how long a newcomer may wait
+// to be found by a lookup. A variable for tests.
+var rendezvousInterval = 10 * time.Minute
+
 const (
-	// rendezvousInterval is how often a node provides the rendezvous key
-	// and looks for other providers (jittered by ±20%). Provider records
-	// live 48 h on DHT servers; the interval is what bounds how long a
-	// newcomer may wait to be found by a lookup.
-	rendezvousInterval = 10 * time.Minute
 	// rendezvousRetry is the first wait before another rendezvous while
 	// the routing table is empty; it doubles up to rendezvousInterval.
 	rendezvousRetry = 2 * time.Second
@@ -221,6 +222,10 @@ func (d *dhtService) findPeer(ctx context.Context, p peer.ID) (peer.AddrInfo, er
 	}
 	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 	defer cancel()
+	if err := d.waitRoutingTable(ctx); err != nil {
+		d.forget(p) // not a lookup: the next redial may ask
+		return peer.AddrInfo{}, err
+	}
 	d.lookups.Add(1)
 	ai, err := d.kad.FindPeer(ctx, p)
 	if err != nil || len(ai.Addrs) == 0 {
@@ -228,6 +233,32 @@ func (d *dhtService) findPeer(ctx context.Context, p peer.ID) (peer.AddrInfo, er
 	}
 	d.found.Add(1)
 	return ai, nil
+}
+
+// routingWait is how often waitRoutingTable looks at the routing table.
+const routingWait = 100 * time.Millisecond
+
+// waitRoutingTable waits until the routing table holds a peer: a lookup
+// right after start, when a remembered peer's dial fails before the
+// bootstrap peers are identified, would otherwise find nothing.
+func (d *dhtService) waitRoutingTable(ctx context.Context) error {
+	tick := time.NewTicker(routingWait)
+	defer tick.Stop()
+	for d.kad.RoutingTable().Size() == 0 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the DHT's routing table is empty: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
+// forget clears p's lookup time.
+func (d *dhtService) forget(p peer.ID) {
+	d.mu.Lock()
+	delete(d.asked, p)
+	d.mu.Unlock()
 }
 
 // status reads the DHT's state.

@@ -53,9 +53,13 @@ func newHost(cfg *Config, key crypto.PrivKey, r *reach) (host.Host, error) {
 		rm.Close()
 		return nil, fmt.Errorf("connection manager: %w", err)
 	}
+	listen := libp2p.ListenAddrStrings(cfg.Listen...)
+	if len(cfg.Listen) == 0 {
+		listen = libp2p.NoListenAddrs // else libp2p listens on its defaults
+	}
 	opts := []libp2p.Option{
 		libp2p.Identity(key),
-		libp2p.ListenAddrStrings(cfg.Listen...),
+		listen,
 		libp2p.ResourceManager(rm),
 		libp2p.ConnectionManager(cm),
 		libp2p.UserAgent(agentPrefix),

@@ -77,7 +77,12 @@ func checkNoPublicDHT(t *testing.T, nodes ...*Node) {
 // B restarts on a new port, so C's dial of B's remembered address fails
 // and C finds B's new address by ID through the DHT that A and B serve.
 func TestDHTFindsRestartedPeerByID(t *testing.T) {
-	a := startLoop(t, loopConfig(t.TempDir()))
+	// On loopback AutoNAT finds every node private (it has no public
+	// address to test), so auto mode would make every DHT a client: A
+	// is a server, as a network's well-connected node is told to be.
+	acfg := loopConfig(t.TempDir())
+	acfg.DHT = DHTServer
+	a := startLoop(t, acfg)
 	bHome, cHome := t.TempDir(), t.TempDir()
 	b := startLoop(t, loopConfig(bHome, a))
 	c := startLoop(t, loopConfig(cHome, a))
@@ -100,13 +105,21 @@ func TestDHTFindsRestartedPeerByID(t *testing.T) {
 	}
 	eventually(t, 10*time.Second, "A to hold B in its routing table", func() bool { return a.ReachStatus().DHT.RoutingTable >= 1 && connected(a, b) })
 	c = startLoop(t, loopConfig(cHome, a))
-	eventually(t, 40*time.Second, "C to reach B at its new address", func() bool { return connected(c, b) })
-	st := c.ReachStatus().DHT
-	if st.Lookups < 1 || st.Found < 1 {
-		t.Errorf("C's DHT status %+v: want a lookup that found B", st)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := c.dht.waitRoutingTable(ctx); err != nil {
+		t.Fatal(err)
 	}
-	if st.Mode != DHTServer || st.Configured != ModeAuto {
-		t.Errorf("C's DHT runs as %q (configured %q); want server in auto mode while reachability is unknown", st.Mode, st.Configured)
+	found, err := c.dht.kad.FindPeer(ctx, bID)
+	if err != nil {
+		t.Fatalf("C's DHT lookup of B: %v", err)
+	}
+	if !slices.ContainsFunc(found.Addrs, func(m ma.Multiaddr) bool { return m.Equal(b.Host().Addrs()[0]) }) {
+		t.Fatalf("C's DHT lookup of B gave %v; want B's new address %s", found.Addrs, b.Host().Addrs()[0])
+	}
+	eventually(t, 40*time.Second, "C to reach B at its new address", func() bool { return connected(c, b) })
+	if st := a.ReachStatus().DHT; st.Mode != DHTServer || st.RoutingTable < 2 {
+		t.Errorf("A's DHT: %+v; want a server holding B and C", st)
 	}
 	checkNoPublicDHT(t, a, b, c)
 }
@@ -124,9 +137,12 @@ func knows(n *Node, p peer.ID) bool {
 // A newcomer that bootstraps from A alone finds B, another member, by
 // the network's rendezvous key.
 func TestRendezvousFindsMemberBeyondBootstrap(t *testing.T) {
-	defer func(d time.Duration) { rendezvousInterval = d }(rendezvousInterval)
+	// Restored after the nodes close (cleanups run last first).
+	t.Cleanup(func(d time.Duration) func() { return func() { rendezvousInterval = d } }(rendezvousInterval))
 	rendezvousInterval = 500 * time.Millisecond
-	a := startLoop(t, loopConfig(t.TempDir()))
+	acfg := loopConfig(t.TempDir())
+	acfg.DHT = DHTServer // see TestDHTFindsRestartedPeerByID
+	a := startLoop(t, acfg)
 	b := startLoop(t, loopConfig(t.TempDir(), a))
 	d := startLoop(t, loopConfig(t.TempDir(), a))
 	eventually(t, 30*time.Second, "the newcomer's rendezvous to find A and B", func() bool {

@@ -108,6 +108,9 @@ const (
 	// relayCount is how many relays a private node keeps a reservation
 	// with, so that losing one relay leaves it reachable.
 	relayCount = 2
+	// autorelayInterval is the least time between two requests of
+	// autorelay for relay candidates.
+	autorelayInterval = 5 * time.Second
 )
 
 // relayResources are the relay service's limits.
@@ -136,6 +139,7 @@ func relayOptions(r *reach) []relayv2.Option {
 // and the announced addresses.
 func reachOptions(c *Reach, r *reach) []libp2p.Option {
 	opts := []libp2p.Option{
+		libp2p.EnableRelay(), // the circuit transport: libp2p's default, but not with NoListenAddrs
 		libp2p.EnableAutoNATv2(),
 		libp2p.EnableNATService(),
 		libp2p.AutoNATServiceRateLimit(30, 3, time.Minute),
@@ -155,7 +159,9 @@ func reachOptions(c *Reach, r *reach) []libp2p.Option {
 			autorelay.WithMinCandidates(1),
 			autorelay.WithMaxCandidates(8),
 			autorelay.WithBootDelay(0),
-			autorelay.WithBackoff(5*time.Minute)))
+			autorelay.WithBackoff(5*time.Minute),
+			// The source reads only local state: ask it often.
+			autorelay.WithMinInterval(autorelayInterval)))
 	}
 	if c.HolePunching {
 		opts = append(opts, libp2p.EnableHolePunching(holepunch.WithTracer(r)))

@@ -142,9 +142,10 @@ func New(cfg Config, opts ...Option) (n *Node, err error) {
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	var undo undoList
+	cancel := n.cancel // n is nil once a step's error is returned
 	defer func() {
 		if err != nil {
-			n.cancel()
+			cancel()
 			undo.run()
 		}
 	}()

@@ -38,8 +38,9 @@ const memberWait = 5 * time.Second
 // concurrent use.
 type reach struct {
 	cfg Reach
-	// h is the host, set once by attach before any event is read.
-	h host.Host
+	// hp is the host, set by subscribe once libp2p.New returned (autorelay
+	// may ask peerSource for candidates before); h reads it.
+	hp atomic.Pointer[host.Host]
 	// candidates returns the relay candidates of the address book; nil
 	// until the node's store is open (setCandidates).
 	candidates atomic.Pointer[func(ctx context.Context, num int) []peer.AddrInfo]
@@ -77,7 +78,7 @@ func newReach(cfg Reach) *reach {
 // subscribe subscribes to the events the monitor follows. Call it once the
 // host is built, before the node starts dialling.
 func (r *reach) subscribe(h host.Host) (event.Subscription, error) {
-	r.h = h
+	r.hp.Store(&h)
 	sub, err := h.EventBus().Subscribe([]any{
 		new(event.EvtLocalReachabilityChanged), new(event.EvtNATDeviceTypeChanged),
 		new(event.EvtHostReachableAddrsChanged), new(event.EvtAutoRelayAddrsUpdated),
@@ -86,6 +87,14 @@ func (r *reach) subscribe(h host.Host) (event.Subscription, error) {
 		return nil, fmt.Errorf("watch reachability: %w", err)
 	}
 	return sub, nil
+}
+
+// h returns the host, nil before subscribe.
+func (r *reach) h() host.Host {
+	if p := r.hp.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // run follows the events of sub until ctx ends. It returns nil when ctx
@@ -143,8 +152,8 @@ const relayCheck = 10 * time.Second
 // keeping the time each was first seen.
 func (r *reach) refreshRelays(now time.Time) {
 	current := map[peer.ID]bool{}
-	cm := r.h.ConnManager()
-	for _, p := range r.h.Network().Peers() {
+	cm := r.h().ConnManager()
+	for _, p := range r.h().Network().Peers() {
 		if cm.IsProtected(p, autorelayTag) {
 			current[p] = true
 		}
@@ -219,13 +228,13 @@ func (r *reach) member(p peer.ID) bool {
 	if r.isKhantara(p) {
 		return true
 	}
-	ids, ok := r.h.(interface{ IDService() identify.IDService })
+	ids, ok := r.h().(interface{ IDService() identify.IDService })
 	if !ok {
 		return false
 	}
 	timeout := time.NewTimer(memberWait)
 	defer timeout.Stop()
-	for _, c := range r.h.Network().ConnsToPeer(p) {
+	for _, c := range r.h().Network().ConnsToPeer(p) {
 		select {
 		case <-ids.IDService().IdentifyWait(c):
 		case <-timeout.C:
@@ -239,7 +248,7 @@ func (r *reach) member(p peer.ID) bool {
 }
 
 func (r *reach) isKhantara(p peer.ID) bool {
-	v, err := r.h.Peerstore().Get(p, "AgentVersion")
+	v, err := r.h().Peerstore().Get(p, "AgentVersion")
 	s, _ := v.(string)
 	return err == nil && strings.HasPrefix(s, agentPrefix)
 }
@@ -262,16 +271,19 @@ const relayHop = "/libp2p/circuit/relay/0.2.0/hop"
 func (r *reach) peerSource(ctx context.Context, num int) <-chan peer.AddrInfo {
 	out := make(chan peer.AddrInfo, max(num, 0))
 	defer close(out)
-	seen := map[peer.ID]bool{r.h.ID(): true}
+	if r.h() == nil {
+		return out // autorelay asks again after autorelayInterval
+	}
+	seen := map[peer.ID]bool{r.h().ID(): true}
 	add := func(ai peer.AddrInfo) {
 		if len(out) < cap(out) && !seen[ai.ID] {
 			seen[ai.ID] = true
 			out <- ai
 		}
 	}
-	for _, p := range r.h.Network().Peers() {
-		if ok, _ := r.h.Peerstore().SupportsProtocols(p, relayHop); len(ok) > 0 {
-			add(peer.AddrInfo{ID: p, Addrs: r.h.Peerstore().Addrs(p)})
+	for _, p := range r.h().Network().Peers() {
+		if ok, _ := r.h().Peerstore().SupportsProtocols(p, relayHop); len(ok) > 0 {
+			add(peer.AddrInfo{ID: p, Addrs: r.h().Peerstore().Addrs(p)})
 		}
 	}
 	if f := r.candidates.Load(); f != nil {
@@ -370,7 +382,7 @@ func (r *reach) status() ReachStatus {
 		},
 		Reachable: []string{}, Unreachable: []string{}, Reservations: []Reservation{},
 	}
-	if r.h != nil {
+	if r.h() != nil {
 		r.refreshRelays(time.Now())
 	}
 	r.mu.Lock()
@@ -400,8 +412,8 @@ func (r *reach) status() ReachStatus {
 	case ModeAuto:
 		st.Relaying = reach == network.ReachabilityPublic
 	}
-	if r.h != nil {
-		for _, c := range r.h.Network().Conns() {
+	if r.h() != nil {
+		for _, c := range r.h().Network().Conns() {
 			if isRelayed(c) {
 				st.Relayed++
 			} else {

@@ -229,9 +229,9 @@ func TestRelayedLinkCarriesSync(t *testing.T) {
 	if st := b.ReachStatus(); st.Reachability != ReachPrivate || !st.Forced || len(b.Host().Addrs()) != 0 {
 		t.Fatalf("B: reachability %q forced %v, addresses %v; want private, forced, none", st.Reachability, st.Forced, b.Host().Addrs())
 	}
-	acfg := loopConfig(t.TempDir())
-	acfg.DHT = ModeOff
-	a := startLoop(t, acfg)
+	// A listens nowhere either, so B cannot replace the relayed link by
+	// dialling A back (DCUtR's connection reversal).
+	a := startLoop(t, privateConfig(t.TempDir(), relayAddr))
 	sg := publish(t, a, variant(demoSheets(t), 0))
 	ctx := network.WithAllowLimitedConn(context.Background(), "test")
 	if err := a.Host().Connect(ctx, circuitTo(t, relay, b.ID())); err != nil {
@@ -265,7 +265,7 @@ func TestPrivateNodeReachedThroughKhantaraRelay(t *testing.T) {
 	rcfg.RelayService, rcfg.Reachability = ModeOn, ReachPublic
 	r := startLoop(t, rcfg)
 	b := startLoop(t, privateConfig(t.TempDir(), p2pAddr(r)))
-	a := startLoop(t, loopConfig(t.TempDir(), r))
+	a := startLoop(t, privateConfig(t.TempDir(), p2pAddr(r))) // see TestRelayedLinkCarriesSync
 	eventually(t, 30*time.Second, "B to reserve a slot on R", func() bool {
 		rs := b.ReachStatus().Reservations
 		return len(rs) == 1 && rs[0].Relay == r.ID()
@@ -287,4 +287,39 @@ func TestPrivateNodeReachedThroughKhantaraRelay(t *testing.T) {
 	sg := publish(t, a, variant(demoSheets(t), 1))
 	id, seq := sg.Announcement().Practice.ID, sg.Announcement().Seq
 	eventually(t, 20*time.Second, "the practice to reach B", func() bool { return has(b, a.ID(), id, seq) })
+}
+
+// Each bad reachability setting gives one line naming its key.
+func TestReachConfigErrors(t *testing.T) {
+	for _, tc := range []struct {
+		set  func(*Config)
+		want string
+	}{
+		{func(c *Config) { c.Reachability = "maybe" }, `reachability: "maybe" is not one of auto, public, private`},
+		{func(c *Config) { c.RelayService = "yes" }, `relay_service: "yes" is not one of auto, on, off`},
+		{func(c *Config) { c.DHT = "full" }, `dht: "full" is not one of auto, server, client, off`},
+		{func(c *Config) { c.Announce = []string{"1.2.3.4:7117"} }, `announce: "1.2.3.4:7117" is not a multiaddr`},
+		{func(c *Config) { c.Announce = []string{"/ip4/203.0.113.7/tcp/7117/p2p/" + testPeerID(t)} }, "ends in /p2p/<peer ID>"},
+	} {
+		cfg := DefaultConfig(t.TempDir())
+		tc.set(&cfg)
+		err := cfg.Validate()
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want[:strings.IndexByte(tc.want, ':')+1]) ||
+			!strings.Contains(err.Error(), tc.want[strings.IndexByte(tc.want, ':')+2:]) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("Validate = %v; want one line like %q", err, tc.want)
+		}
+	}
+	cfg := DefaultConfig(t.TempDir())
+	cfg.Announce = []string{"/ip4/203.0.113.7/tcp/7117"}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("a valid announce address: %v", err)
+	}
+}
+
+func testPeerID(t *testing.T) string {
+	id, err := peer.IDFromPrivateKey(testKey(t, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id.String()
 }

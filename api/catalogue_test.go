@@ -181,9 +181,13 @@ func TestAPIFederatedCatalogue(t *testing.T) {
 			Practices: 4, Retracted: 1, Profiles: 2, Publishers: 2}
 		got := st
 		got.Addrs, got.Digest, got.StartedAt, got.Gossip, got.Syncs = nil, "", time.Time{}, Gossip{}, nil
-		got.Disk, got.Index = nil, nil
+		got.Disk, got.Index, got.Reach = nil, nil, nil
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("status %+v, want %+v", got, want)
+		}
+		if r := st.Reach; r == nil || r.Reachability != "unknown" || r.Connections != (Connections{Direct: 1}) ||
+			r.RelayService != "auto" || !r.HolePunching || r.Reservations == nil || r.DHT.Configured != a.Config().DHT {
+			t.Errorf("status reach %+v, want unknown reachability (mocknet runs no AutoNAT), 1 direct connection, the defaults", r)
 		}
 		if st.Disk == nil || st.Disk.WritesPaused || st.Disk.FreeBytes == 0 {
 			t.Errorf("status disk %+v, want free space and no pause", st.Disk)
@@ -257,6 +261,13 @@ func TestAPIFederatedCatalogue(t *testing.T) {
 			{"khantara_gossip_messages_total", []string{"verdict", "rejected", "reason", node.ReasonBadSignature}, 0},
 			{"khantara_gossip_messages_total", []string{"verdict", "ignored", "reason", node.ReasonDuplicate}, float64(st.Ignored[node.ReasonDuplicate])},
 			{"khantara_sync_failures_total", nil, float64(st.SyncFailures)},
+			{"khantara_connections", []string{"kind", "direct"}, 1},
+			{"khantara_connections", []string{"kind", "relayed"}, 0},
+			{"khantara_relay_reservations", nil, 0},
+			{"khantara_relay_service_active", nil, 0},
+			{"khantara_holepunch_total", []string{"result", "success"}, 0},
+			{"khantara_reachability", []string{"state", "unknown"}, 1}, // mocknet: no AutoNAT
+			{"khantara_nat_type", []string{"transport", "tcp", "type", "unknown"}, 1},
 		}
 		for _, m := range exact {
 			if got, ok := value(m.name, m.labels...); !ok || got != m.want {
@@ -277,6 +288,7 @@ func TestAPIFederatedCatalogue(t *testing.T) {
 			{"khantara_api_request_duration_seconds", []string{"route", "GET /api/v1/practices", "method", "GET", "code", "200"}, 10},
 			{"khantara_api_request_duration_seconds", []string{"route", "GET /api/v1/practices/{publisher}/{id}", "code", "404"}, 1},
 			{"khantara_api_request_duration_seconds", []string{"route", "POST /api/v1/practices/{id}/retract", "method", "POST", "code", "200"}, 1},
+			{"khantara_dht_routing_table_size", nil, 0},
 			{"go_goroutines", nil, 1},
 			{"process_start_time_seconds", nil, 1},
 		}

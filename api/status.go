@@ -35,6 +35,7 @@ func (a *apiHandler) status(w http.ResponseWriter, r *http.Request) {
 		Gossip:        Gossip{Accepted: stats.Accepted, Rejected: stats.Rejected, Ignored: stats.Ignored},
 		Syncs:         []Sync{},
 		Disk:          diskOf(a.n),
+		Reach:         reachOf(a.n.ReachStatus()),
 	}
 	st.Trust = a.n.Config().Trust.Mode
 	if st.Trust == "" {

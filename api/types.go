@@ -59,6 +59,9 @@ type Status struct {
 	// Index is the search index's state and progress; absent when search
 	// is turned off.
 	Index *search.Status `json:"index,omitempty"`
+	// Reach is how the node is reached: reachability, NAT type, relays,
+	// connections by kind, hole punches, the DHT (status_reach.go).
+	Reach *Reach `json:"reach,omitempty"`
 }
 
 // Gossip counts gossip messages by verdict, and by reason for the

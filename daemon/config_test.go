@@ -87,6 +87,10 @@ func TestSettingsCoverNodeConfig(t *testing.T) {
 				t.Errorf("node.Config field %s has no yaml tag", f.Name)
 				continue
 			}
+			if tag == ",inline" { // node.Reach: its keys are top-level ones
+				out = append(out, keys(f.Type, prefix)...)
+				continue
+			}
 			if f.Type.Kind() == reflect.Struct {
 				out = append(out, keys(f.Type, prefix+tag+".")...)
 				continue

@@ -505,12 +505,12 @@ func parallelRate(n int, f func(i int) bool) float64 {
 	return float64(n) / time.Since(start).Seconds()
 }
 
-// tcpConfig is a node configuration on loopback TCP, without discovery,
-// NAT traversal or periodic sync.
+// tcpConfig is a node configuration on loopback TCP, without discovery
+// (mDNS, DHT), port mapping or periodic sync.
 func tcpConfig(b *testing.B) Config {
 	cfg := DefaultConfig(b.TempDir())
 	cfg.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
-	cfg.MDNS, cfg.NAT = false, false
+	cfg.MDNS, cfg.NAT, cfg.DHT = false, false, ModeOff
 	cfg.SyncInterval = time.Hour
 	return cfg
 }
@@ -543,7 +543,7 @@ func rawStream(b *testing.B, envs [][]byte) time.Duration {
 	var hosts [2]host.Host
 	for i := range hosts {
 		cfg := tcpConfig(b)
-		h, err := newHost(&cfg, benchKey(b, 0x4a30, i))
+		h, err := newHost(&cfg, benchKey(b, 0x4a30, i), newReach(cfg.Reach))
 		if err != nil {
 			b.Fatal(err)
 		}

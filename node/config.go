@@ -30,15 +30,19 @@ type Config struct {
 	// Network names the federation; nodes only talk to nodes of the same
 	// network. Lower-case letters, digits and '-', at most 32 characters.
 	Network string `yaml:"network"`
-	// Listen are the multiaddrs the host listens on.
+	// Listen are the multiaddrs the host listens on; none: it listens
+	// nowhere and is reached through relays only.
 	Listen []string `yaml:"listen"`
 	// Bootstrap are multiaddrs ending in /p2p/<peer ID> to dial at start
 	// and whenever the node has fewer than ConnLow peers.
 	Bootstrap []string `yaml:"bootstrap"`
 	// MDNS turns on local-network discovery.
 	MDNS bool `yaml:"mdns"`
-	// NAT turns on UPnP/NAT-PMP port mapping and hole punching.
+	// NAT turns on UPnP/NAT-PMP port mapping on the local router.
 	NAT bool `yaml:"nat"`
+	// Reach configures reachability: AutoNAT, relays, hole punching, the
+	// DHT and the announced addresses (reach.go, PROTOCOL.md 10).
+	Reach `yaml:",inline"`
 	// Trust is the publisher policy, applied to gossip and sync alike.
 	Trust Trust `yaml:"trust"`
 	// Quota bounds what one publisher may take of this node in open mode.
@@ -85,8 +89,9 @@ type Trust struct {
 const DefaultPort = 7117
 
 // DefaultConfig returns the defaults: network "khantara", TCP and QUIC on
-// port 7117 on every IPv4 and IPv6 interface, mDNS and NAT traversal on,
-// open trust, sync every minute, 32..96 connections.
+// port 7117 on every IPv4 and IPv6 interface, mDNS and port mapping on,
+// the reachability defaults of DefaultReach, open trust, sync every
+// minute, 32..96 connections.
 func DefaultConfig(home string) Config {
 	return Config{
 		Home:    home,
@@ -99,6 +104,7 @@ func DefaultConfig(home string) Config {
 		},
 		MDNS:          true,
 		NAT:           true,
+		Reach:         DefaultReach(),
 		Trust:         Trust{Mode: TrustOpen},
 		Quota:         DefaultQuota(),
 		PurgeInterval: DefaultPurgeInterval,
@@ -131,6 +137,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if _, err := c.bootstrapPeers(); err != nil {
+		return err
+	}
+	if err := c.Reach.validate(); err != nil {
 		return err
 	}
 	if err := c.Trust.validate(); err != nil {

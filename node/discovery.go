@@ -68,22 +68,48 @@ func (d *discovery) HandlePeerFound(ai peer.AddrInfo) {
 	if ai.ID == d.n.self {
 		return
 	}
-	d.dial(d.n.ctx, ai)
+	d.dial(d.n.ctx, ai, false)
 }
 
-func (d *discovery) dial(ctx context.Context, ai peer.AddrInfo) {
-	if ctx.Err() != nil || d.n.host.Network().Connectedness(ai.ID) == network.Connected {
+// dial connects to ai in the background, through a relay if that is the
+// only way (the connection is then limited until hole punching replaces
+// it). When the dial fails and lookup is set, the peer's current
+// addresses are looked up by ID in the DHT and dialled.
+func (d *discovery) dial(ctx context.Context, ai peer.AddrInfo, lookup bool) {
+	if ctx.Err() != nil || d.n.host.Network().Connectedness(ai.ID) != network.NotConnected {
 		return
 	}
 	d.dials.Add(1)
 	go func() {
 		defer d.dials.Done()
-		ctx, cancel := context.WithTimeout(ctx, dialTimeout)
-		defer cancel()
-		if err := d.n.host.Connect(ctx, ai); err != nil {
-			d.n.log.Debug("Dial failed.", "peer", ai.ID, "err", err)
+		err := d.connect(ctx, ai)
+		if err == nil {
+			return
 		}
+		d.n.log.Debug("Dial failed.", "peer", ai.ID, "err", err)
+		if !lookup || d.n.dht == nil {
+			return
+		}
+		found, err := d.n.dht.findPeer(ctx, ai.ID)
+		if err != nil {
+			d.n.log.Debug("The DHT did not find the peer.", "peer", ai.ID, "err", err)
+			return
+		}
+		d.n.host.Peerstore().AddAddrs(found.ID, found.Addrs, peerstore.AddressTTL)
+		if err := d.connect(ctx, found); err != nil {
+			d.n.log.Debug("Dial of the addresses the DHT found failed.", "peer", ai.ID, "addrs", found.Addrs, "err", err)
+			return
+		}
+		d.n.log.Info("Found a peer at new addresses through the DHT.", "peer", ai.ID, "addrs", found.Addrs)
 	}()
+}
+
+// connect dials ai once, within dialTimeout, accepting a relayed
+// connection.
+func (d *discovery) connect(ctx context.Context, ai peer.AddrInfo) error {
+	ctx, cancel := context.WithTimeout(network.WithAllowLimitedConn(ctx, "khantara discovery"), dialTimeout)
+	defer cancel()
+	return d.n.host.Connect(ctx, ai)
 }
 
 // run dials at start and whenever the node is short of peers, and
@@ -120,7 +146,7 @@ func (d *discovery) run(ctx context.Context) error {
 func (d *discovery) dialAll(ctx context.Context) {
 	for _, ai := range d.boot {
 		d.n.host.Peerstore().AddAddrs(ai.ID, ai.Addrs, peerstore.PermanentAddrTTL)
-		d.dial(ctx, ai)
+		d.dial(ctx, ai, true)
 	}
 	var known []store.KnownPeer
 	for kp, err := range d.n.store.KnownPeers() {
@@ -141,9 +167,36 @@ func (d *discovery) dialAll(ctx context.Context) {
 			}
 		}
 		if len(ai.Addrs) > 0 {
-			d.dial(ctx, ai)
+			d.dial(ctx, ai, true)
 		}
 	}
+}
+
+// relayCandidates returns up to num peers of the address book that are
+// not connected, most recently seen first: autorelay dials them and keeps
+// those that serve the relay protocol.
+func (d *discovery) relayCandidates(_ context.Context, num int) []peer.AddrInfo {
+	var known []store.KnownPeer
+	for kp, err := range d.n.store.KnownPeers() {
+		if err != nil {
+			break
+		}
+		if kp.ID != d.n.self && d.n.host.Network().Connectedness(kp.ID) == network.NotConnected {
+			known = append(known, kp)
+		}
+	}
+	sort.Slice(known, func(i, j int) bool { return known[i].LastSeen.After(known[j].LastSeen) })
+	var out []peer.AddrInfo
+	for _, kp := range known[:min(len(known), max(num, 0))] {
+		ai := peer.AddrInfo{ID: kp.ID}
+		for _, b := range kp.Addrs {
+			if a, err := ma.NewMultiaddrBytes(b); err == nil {
+				ai.Addrs = append(ai.Addrs, a)
+			}
+		}
+		out = append(out, ai)
+	}
+	return out
 }
 
 func (d *discovery) remember(p peer.ID) {

@@ -64,6 +64,7 @@ func (tn *testNet) add(mut ...func(*Config)) *Node {
 	}
 	cfg := DefaultConfig(tn.t.TempDir())
 	cfg.Listen, cfg.MDNS, cfg.NAT = nil, false, false
+	cfg.DHT = ModeOff            // the DHT's tests run real hosts on loopback (reach_test.go)
 	cfg.SyncInterval = time.Hour // tests trigger sync by connecting
 	cfg.NoSearch = true          // most tests run many nodes; the API tests turn it on
 	for _, m := range mut {

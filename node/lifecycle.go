@@ -8,6 +8,7 @@ import (
 	"github.com/khantara/khantara/search"
 	"github.com/khantara/khantara/store"
 	"github.com/libp2p/go-libp2p/core/crypto"
+	relayv2 "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 )
 
 // Every long-lived goroutine of a node is a loop started by goFunc, which
@@ -45,12 +46,34 @@ func (n *Node) openHost(o *options, undo *undoList) (err error) {
 		if n.key, err = LoadIdentity(n.cfg.identityPath()); err != nil {
 			return err
 		}
-		if n.host, err = newHost(&n.cfg, n.key); err != nil {
+		if n.host, err = newHost(&n.cfg, n.key, n.reach); err != nil {
 			return err
 		}
 	}
 	undo.add(func() { n.host.Close() })
 	n.self = n.host.ID()
+	if n.reachSub, err = n.reach.subscribe(n.host); err != nil {
+		return err
+	}
+	undo.add(func() { n.reachSub.Close() })
+	if n.cfg.RelayService == ModeOn {
+		if n.relay, err = relayv2.New(n.host, relayOptions(n.reach)...); err != nil {
+			return fmt.Errorf("start the relay service: %w", err)
+		}
+		undo.add(func() { n.relay.Close() })
+	}
+	return nil
+}
+
+// startDHT starts the network's DHT (nil when dht is off) and gives
+// autorelay the address book as a source of relay candidates.
+func (n *Node) startDHT(_ *options, undo *undoList) (err error) {
+	candidates := n.disc.relayCandidates
+	n.reach.candidates.Store(&candidates)
+	if n.dht, err = newDHT(n, n.disc.boot); err != nil {
+		return err
+	}
+	undo.add(func() { n.dht.close() })
 	return nil
 }
 

@@ -14,8 +14,10 @@ import (
 	"github.com/khantara/khantara/store"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
+	relayv2 "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 )
 
 // Node is a running Khantara node. Create it with New, stop it with Close.
@@ -51,6 +53,14 @@ type Node struct {
 	ingest chan ingestItem
 	sched  *scheduler
 	disc   *discovery
+	// reach follows how the node is reached (reach.go); reachSub is its
+	// subscription, relay the relay service when relay_service is on
+	// (else nil: libp2p runs it in auto mode), dht the network's DHT
+	// (nil when off).
+	reach    *reach
+	reachSub event.Subscription
+	relay    *relayv2.Relay
+	dht      *dhtService
 
 	// pubMu serialises own announcements, so sequence numbers are unique;
 	// it guards orgSeq, the highest sequence number this node used for
@@ -125,20 +135,21 @@ func New(cfg Config, opts ...Option) (n *Node, err error) {
 		return nil, err
 	}
 	n = &Node{cfg: cfg, log: o.log, now: o.now, ingest: make(chan ingestItem, 1024),
-		started: o.now().UTC(), done: make(chan struct{})}
+		started: o.now().UTC(), done: make(chan struct{}), reach: newReach(cfg.Reach)}
 	if cfg.Org != "" {
 		org, _ := protocol.DecodeID(cfg.Org) // Validate checked it
 		n.org.Store(&org)
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	var undo undoList
+	cancel := n.cancel // n is nil once a step's error is returned
 	defer func() {
 		if err != nil {
-			n.cancel()
+			cancel()
 			undo.run()
 		}
 	}()
-	for _, step := range []func(*options, *undoList) error{n.openHost, n.openStorage, n.joinTopic, n.startSync} {
+	for _, step := range []func(*options, *undoList) error{n.openHost, n.openStorage, n.joinTopic, n.startSync, n.startDHT} {
 		if err := step(&o, &undo); err != nil {
 			return nil, err
 		}
@@ -151,6 +162,10 @@ func New(cfg Config, opts ...Option) (n *Node, err error) {
 	n.goFunc("purge", n.purgeLoop)
 	n.goFunc("sync scheduler", n.sched.run)
 	n.goFunc("discovery", n.disc.run)
+	n.goFunc("reachability", func(ctx context.Context) error { return n.reach.run(ctx, n.reachSub) })
+	if n.dht != nil {
+		n.goFunc("dht", n.dht.run)
+	}
 	n.log.Info("Node started.", "peer", n.self, "network", cfg.Network, "addrs", n.host.Addrs())
 	return n, nil
 }
@@ -168,12 +183,16 @@ func (n *Node) Close() error {
 		n.wg.Wait() // the scheduler's loop waits for its sessions
 		n.sched.adm.close()
 		n.disc.close()
+		derr := n.dht.close()
+		if n.relay != nil {
+			derr = errors.Join(derr, n.relay.Close())
+		}
 		// Pubsub stops with the context; the topic needs no separate close.
 		var ierr error
 		if n.index != nil {
 			ierr = n.index.Close()
 		}
-		n.closeErr = errors.Join(n.failure, n.host.Close(), ierr, n.store.Close())
+		n.closeErr = errors.Join(n.failure, derr, n.host.Close(), ierr, n.store.Close())
 		n.log.Info("Node stopped.", "peer", n.self)
 	})
 	return n.closeErr

@@ -47,9 +47,10 @@ func (n *Node) CheckPractice(sheet *protocol.FactSheet) error {
 
 // Collectors returns the node's Prometheus collectors, read at each
 // scrape: connected peers, the gossip validator's verdicts, sync totals,
-// admission, catalogue sizes and the free disk space. Each call makes new
+// admission, catalogue sizes, the free disk space and reachability
+// (reach_metrics.go). Each call makes new
 // collectors; register them in one registry (never the global one, since
 // several nodes may run in one process).
 func (n *Node) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{newNodeCollector(n), newSpaceCollector(n)}
+	return []prometheus.Collector{newNodeCollector(n), newSpaceCollector(n), newReachCollector(n)}
 }

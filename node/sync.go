@@ -107,7 +107,11 @@ func (n *Node) SyncWith(ctx context.Context, p peer.ID) (SyncResult, error) {
 		return SyncResult{Peer: p}, err
 	}
 	defer release()
-	s, err := n.host.NewStream(ctx, p, n.sched.protocols...)
+	// A relayed link carries the session within the relay's limits
+	// (host.go): a session that outgrows them is cut, keeps what it
+	// stored, and the next one (direct once hole punching succeeds)
+	// continues from the difference.
+	s, err := n.host.NewStream(network.WithAllowLimitedConn(ctx, "khantara sync"), p, n.sched.protocols...)
 	if err != nil {
 		return SyncResult{Peer: p}, fmt.Errorf("open sync stream to %s: %w", p, err)
 	}

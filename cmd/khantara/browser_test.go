@@ -281,6 +281,18 @@ func TestBrowser(t *testing.T) {
 		if got := firstInt(t, b.text(t, "#rejected")); got != rejected {
 			t.Errorf("#rejected says %d, the API %d", got, rejected)
 		}
+		if st.Reach == nil {
+			t.Fatal("the API's status has no reach section")
+		}
+		if got := b.text(t, "#reachability"); !strings.HasPrefix(got, st.Reach.Reachability+" (") {
+			t.Errorf("#reachability says %q, the API %q", got, st.Reach.Reachability)
+		}
+		if got := b.attrs(t, "#dht", "data-mode"); len(got) != 1 || got[0] != st.Reach.DHT.Mode {
+			t.Errorf("#dht has mode %v, the API %q", got, st.Reach.DHT.Mode)
+		}
+		if got := b.text(t, "#connections"); !strings.Contains(got, "direct") || !strings.Contains(got, "relayed") {
+			t.Errorf("#connections says %q", got)
+		}
 		b.screenshot(t, "network")
 	})
 

@@ -75,7 +75,7 @@ func printPeers(w io.Writer, ps []api.Peer, now time.Time) {
 func statusCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "status",
-		Usage: "show the running node: identity, addresses, peers, catalogue, gossip and sync",
+		Usage: "show the running node: identity, addresses, peers, reachability, catalogue, gossip and sync",
 		Description: "Each address printed is a full multiaddr ending in /p2p/<peer ID>: give one to\n" +
 			"another node as --bootstrap. Two nodes with the same digest hold the same\n" +
 			"catalogue.",
@@ -200,6 +200,9 @@ func printStatus(w io.Writer, st api.Status, now time.Time, width int) {
 		}
 	}
 	f.add("Peers", fmt.Sprintf("%d connected", st.Peers))
+	if st.Reach != nil {
+		addReach(f, st.Reach, now)
+	}
 	f.add("Catalogue", fmt.Sprintf("%s, %d retracted, %s, from %s",
 		countText(st.Practices, "practice"), st.Retracted, countText(st.Profiles, "profile"), countText(st.Publishers, "publisher")))
 	f.add("Equivocations", fmt.Sprintf("%d seen", st.Equivocations))

@@ -1,5 +1,6 @@
-// The network view: this node, its catalogue, gossip, peers, syncs and
-// the organisations it holds (GET /api/v1/status, /api/v1/peers and
+// The network view: this node, how it is reached (reachability, relays,
+// hole punches, the DHT), its catalogue, gossip, peers, syncs and the
+// organisations it holds (GET /api/v1/status, /api/v1/peers and
 // /api/v1/orgs).
 
 import { get, APIError } from './api.js';
@@ -43,6 +44,7 @@ export async function render(main, route, ctx) {
         h('dt', {}, 'Catalogue digest'), h('dd', {}, h('code', { class: 'hash' }, st.digest)),
         h('dt', {}, 'Addresses'),
         h('dd', {}, h('ul', { id: 'addrs', class: 'addrs' }, (st.addrs ?? []).map((a) => h('li', {}, h('code', {}, a))))))),
+    st.reach ? reachPanel(st.reach) : null,
     h('section', { class: 'panel', 'aria-labelledby': 'h-catalogue' },
       h('h2', { id: 'h-catalogue' }, 'Catalogue'),
       h('dl', { id: 'counts', class: 'counts' },
@@ -86,6 +88,42 @@ export async function render(main, route, ctx) {
           h('thead', {}, h('tr', {}, ['Peer ID', 'When', 'Fetched', 'Applied', 'Served', 'Bytes in / out', 'Outcome']
             .map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', {}, st.syncs.map(syncRow))))) : null));
+}
+
+/** reachPanel shows how the node is reached (status.reach). */
+function reachPanel(r) {
+  const dd = (id, attrs, ...value) => h('dd', { id, ...attrs }, ...value);
+  const hp = r.hole_punches;
+  const d = r.dht;
+  const relay = r.relaying ? 'offered to the network’s peers' : r.relay_service === 'off' ? 'off' : 'not offered (only while public)';
+  return h('section', { class: 'panel wide', 'aria-labelledby': 'h-reach' },
+    h('h2', { id: 'h-reach' }, 'Reachability'),
+    h('dl', { class: 'facts' },
+      h('dt', {}, 'Reachability'),
+      dd('reachability', { class: r.reachability === 'private' && !r.reservations.length ? 'warn' : null, dataset: { state: r.reachability } },
+        `${r.reachability} (${r.forced ? 'set in the configuration' : 'AutoNAT'})`),
+      h('dt', {}, 'NAT type'), dd('nat-type', {}, `TCP ${r.nat_tcp}, UDP ${r.nat_udp}`),
+      h('dt', {}, 'Relay service'), dd('relay-service', {}, relay),
+      h('dt', {}, 'Relayed through'),
+      dd('reservations', {}, r.reservations.length
+        ? h('ul', { class: 'addrs' }, r.reservations.map((res) => h('li', { dataset: { relay: res.relay } },
+          h('code', { class: 'peer' }, res.relay), ` since ${time(res.since)}`)))
+        : 'no relay'),
+      h('dt', {}, 'Connections'),
+      dd('connections', { dataset: { direct: r.connections.direct, relayed: r.connections.relayed } },
+        `${num(r.connections.direct)} direct, ${num(r.connections.relayed)} relayed`),
+      h('dt', {}, 'Hole punching'),
+      dd('hole-punches', { dataset: { attempts: hp.attempts, successes: hp.successes } }, r.hole_punching
+        ? `${num(hp.attempts)} attempted, ${num(hp.successes)} succeeded, ${num(hp.failures)} failed`
+        : 'off'),
+      h('dt', {}, 'DHT'),
+      dd('dht', { dataset: { mode: d.mode, table: d.routing_table } }, d.mode === 'off'
+        ? 'off: no lookup by peer ID, no rendezvous'
+        : `${d.mode} (setting ${d.configured}), ${plural(d.routing_table, 'peer', 'peers')} in the routing table, ` +
+          `${num(d.lookups)} lookups by ID (${num(d.found)} found)`)),
+    h('p', { class: 'note' },
+      'A private node is reached through the relays it holds a slot with; hole punching then ' +
+      'replaces a relayed connection with a direct one when both NATs allow it.'));
 }
 
 function count(field, title, n) {

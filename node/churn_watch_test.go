@@ -200,6 +200,7 @@ type churnFigures struct {
 	lat         []time.Duration // publish to stored, eligible pairs
 	pairs       int             // pairs for the delivery rate
 	delivered   int             // of which gossip delivered within the bound
+	inBound     int             // of which were stored within the bound, by gossip or sync
 	interrupted int             // eligible but down before stored
 	separated   int             // pairs the partition kept apart
 	// afterHeal holds, for separated pairs whose node was up from the heal
@@ -256,6 +257,9 @@ func (l *churnLedger) figures(cn *churnNet, bound time.Duration) churnFigures {
 				continue
 			}
 			f.pairs++
+			if st.Sub(p.at) <= bound {
+				f.inBound++
+			}
 			if g := p.gossip[v].Load(); g != 0 && time.Unix(0, g).Sub(p.at) <= bound {
 				f.delivered++
 			}

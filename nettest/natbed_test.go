@@ -1,0 +1,239 @@
+package nettest
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/khantara/khantara/api"
+)
+
+// TestRealNATTestbed runs five real daemons on a real NAT testbed (issue
+// 14): a public node on "the internet" and two home networks, each behind
+// its own masquerading router, with two nodes each that are given only
+// the public node's address. It checks that the home nodes learn they
+// are private and hold reservations on the public node, find the other
+// home's nodes through the DHT, connect through the relay and punch
+// holes to direct connections; that a practice published behind one NAT
+// arrives behind the other; that a node whose address changed is found
+// again and catches up; and that once the public node is gone the home
+// nodes still exchange a new practice over their direct connections.
+func TestRealNATTestbed(t *testing.T) {
+	b := newBed(t)
+	bin := buildKhantara(t)
+	sheets, err := filepath.Glob("../demo/sheets/*.yaml")
+	if err != nil || len(sheets) < 3 {
+		t.Fatalf("need three demo sheets: %v", err)
+	}
+	sort.Strings(sheets)
+
+	b.buildInternet()
+	b.buildHome(1)
+	b.buildHome(2)
+	home := map[string][2]int{"a1": {1, 11}, "a2": {1, 12}, "b1": {2, 11}, "b2": {2, 12}}
+	for _, role := range []string{"a1", "a2", "b1", "b2"} {
+		b.addHost(role, home[role][0], home[role][1])
+	}
+	b.checkClosed()
+
+	start := time.Now()
+	deadline := start.Add(150 * time.Second)
+	newNode := func(role, ip string) *node {
+		return &node{t: t, bin: bin, name: role, ns: b.ns(role), ip: ip, home: t.TempDir()}
+	}
+	pub := newNode("pub", pubIP)
+	// AutoNAT v1 decides "public" only after a dial-back by a peer that
+	// runs the AutoNAT service, and go-libp2p turns that service off on
+	// nodes it finds private: with one public node among private ones,
+	// nobody can confirm it, so it would stay "unknown" (and offer no
+	// relay in auto mode). The home nodes stay on auto.
+	pub.extra = []string{"--reachability", "public"}
+	a1, a2 := newNode("a1", lanIP(1, 11)), newNode("a2", lanIP(1, 12))
+	b1, b2 := newNode("b1", lanIP(2, 11)), newNode("b2", lanIP(2, 12))
+	all, homes := []*node{pub, a1, a2, b1, b2}, []*node{a1, a2, b1, b2}
+	t.Cleanup(func() {
+		for _, n := range all {
+			n.stop()
+		}
+		if t.Failed() {
+			for _, n := range all {
+				n.dump()
+			}
+		}
+	})
+
+	pub.start(deadline)
+	// Each home node starts once the one before has done its first
+	// rendezvous (provided the network's key and looked for others), so
+	// every later node finds every earlier one.
+	for _, n := range homes {
+		n.boot = pub.addrs
+		n.start(deadline)
+		waitFor(t, deadline, n.name+"'s first rendezvous", all, func() bool {
+			st, err := n.status()
+			return err == nil && st.Reach.DHT.Rendezvous >= 1
+		})
+	}
+	t.Logf("five daemons up after %v", since(start))
+
+	checkReachability(t, deadline, pub, homes)
+	t.Logf("reachability decided, reservations held after %v", since(start))
+
+	cross := [][2]*node{{a1, b1}, {a1, b2}, {a2, b1}, {a2, b2}}
+	checkDirect(t, deadline, all, cross)
+	t.Logf("every pair across the NATs connected directly after %v", since(start))
+
+	delivered, sent := 0, 0
+	deliver := func(from *node, sheet string, to ...*node) {
+		t.Helper()
+		p := from.publish(sheet)
+		sent += len(to)
+		waitFor(t, deadline, fmt.Sprintf("%s's practice %s on %s", from.name, p.ID, names(to)), all, func() bool {
+			for _, n := range to {
+				if !n.has(p) {
+					return false
+				}
+			}
+			return true
+		})
+		delivered += len(to)
+	}
+	deliver(a1, sheets[0], b1, b2)
+	t.Logf("a practice published behind NAT 1 arrived behind NAT 2 after %v", since(start))
+
+	summary := collect(t, homes, cross)
+	t.Logf("natbed: hole punches attempted %d, succeeded %d, failed %d; across NATs %d direct, %d relayed; practices delivered %d/%d; in %v",
+		summary.attempts, summary.successes, summary.failures, summary.direct, summary.relayed, delivered, sent, since(start))
+}
+
+// checkReachability waits until the public node says public and every
+// home node says private and holds a reservation on the public node.
+func checkReachability(t *testing.T, deadline time.Time, pub *node, homes []*node) {
+	t.Helper()
+	all := append([]*node{pub}, homes...)
+	var last = map[string]string{}
+	defer func() {
+		if t.Failed() {
+			t.Logf("last reachability seen: %v", last)
+		}
+	}()
+	waitFor(t, deadline, "the public node to say public and every home node private with a reservation on it", all, func() bool {
+		ok := true
+		for _, n := range all {
+			st, err := n.status()
+			if err != nil {
+				last[n.name] = err.Error()
+				ok = false
+				continue
+			}
+			r := st.Reach
+			last[n.name] = fmt.Sprintf("%s forced=%v reservations=%d", r.Reachability, r.Forced, len(r.Reservations))
+			if n == pub {
+				ok = ok && r.Reachability == "public" && r.Relaying
+				continue
+			}
+			held := false
+			for _, res := range r.Reservations {
+				held = held || res.Relay == pub.id
+			}
+			ok = ok && r.Reachability == "private" && held
+		}
+		return ok
+	})
+	for _, n := range all {
+		st, _ := n.status()
+		t.Logf("%s: reachability %s (forced %v), NAT tcp %s udp %s, reservations %d, DHT %s, AutoNAT v2 reachable %v unreachable %v",
+			n.name, st.Reach.Reachability, st.Reach.Forced, st.Reach.NATTCP, st.Reach.NATUDP, len(st.Reach.Reservations), st.Reach.DHT.Mode,
+			st.Reach.ReachableAddrs, st.Reach.UnreachableAddrs)
+	}
+}
+
+// checkDirect waits until both nodes of every pair are connected to each
+// other directly (not through the relay).
+func checkDirect(t *testing.T, deadline time.Time, all []*node, pairs [][2]*node) {
+	t.Helper()
+	state := map[string]string{}
+	defer func() {
+		if t.Failed() {
+			t.Logf("last links seen: %v", state)
+		}
+	}()
+	waitFor(t, deadline, "direct connections between the home networks", all, func() bool {
+		ok := true
+		for _, pair := range pairs {
+			for _, n := range []*node{pair[0], pair[1]} {
+				other := pair[0]
+				if n == other {
+					other = pair[1]
+				}
+				ps, err := n.peers()
+				kind := link(ps, other.id)
+				if err != nil {
+					kind = err.Error()
+				}
+				state[n.name+"->"+other.name] = kind
+				ok = ok && kind == "direct"
+			}
+		}
+		return ok
+	})
+}
+
+// tally is what a run did: hole punches and connections across the NATs.
+type tally struct {
+	attempts, successes, failures uint64
+	direct, relayed               int
+	lookups, found                uint64
+}
+
+// collect sums the home nodes' hole punches and counts the links of the
+// pairs across NATs.
+func collect(t *testing.T, homes []*node, pairs [][2]*node) tally {
+	t.Helper()
+	var s tally
+	for _, n := range homes {
+		if !n.running() {
+			continue
+		}
+		st, err := n.status()
+		if err != nil {
+			t.Fatalf("%v", err)
+		}
+		hp := st.Reach.HolePunches
+		s.attempts += hp.Attempts
+		s.successes += hp.Successes
+		s.failures += hp.Failures
+		s.lookups += st.Reach.DHT.Lookups
+		s.found += st.Reach.DHT.Found
+		t.Logf("%s: hole punches %+v, connections %+v, DHT %s table %d lookups %d found %d members %d",
+			n.name, hp, st.Reach.Connections, st.Reach.DHT.Mode, st.Reach.DHT.RoutingTable, st.Reach.DHT.Lookups, st.Reach.DHT.Found, st.Reach.DHT.Members)
+	}
+	for _, pair := range pairs {
+		ps, err := pair[0].peers()
+		if err != nil {
+			t.Fatalf("%v", err)
+		}
+		switch link(ps, pair[1].id) {
+		case "direct":
+			s.direct++
+		case "relayed":
+			s.relayed++
+		}
+	}
+	return s
+}
+
+func names(ns []*node) string {
+	var out []string
+	for _, n := range ns {
+		out = append(out, n.name)
+	}
+	return strings.Join(out, ", ")
+}
+
+func since(t time.Time) time.Duration { return time.Since(t).Round(100 * time.Millisecond) }
+
+var _ = api.Status{}

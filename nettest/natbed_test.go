@@ -3,12 +3,11 @@ package nettest
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/khantara/khantara/api"
 )
 
 // TestRealNATTestbed runs five real daemons on a real NAT testbed (issue
@@ -51,6 +50,15 @@ func TestRealNATTestbed(t *testing.T) {
 	// nobody can confirm it, so it would stay "unknown" (and offer no
 	// relay in auto mode). The home nodes stay on auto.
 	pub.extra = []string{"--reachability", "public"}
+	// A home node learns its NAT's public address from its peers'
+	// observations, per transport, and its only observer across the NAT
+	// is the public node: it offers for hole punching only the transport
+	// it reached the public node by. Two nodes that reached it by
+	// different transports exchange a TCP address for a QUIC one and
+	// the punch cannot succeed (each NAT drops the other's packets). The
+	// public node listens on QUIC only, so every home node is observed,
+	// and punches, on QUIC; the home nodes listen on TCP and QUIC.
+	pub.quicOnly = true
 	a1, a2 := newNode("a1", lanIP(1, 11)), newNode("a2", lanIP(1, 12))
 	b1, b2 := newNode("b1", lanIP(2, 11)), newNode("b2", lanIP(2, 12))
 	all, homes := []*node{pub, a1, a2, b1, b2}, []*node{a1, a2, b1, b2}
@@ -109,9 +117,39 @@ func TestRealNATTestbed(t *testing.T) {
 	deliver(a1, sheets[0], b1, b2)
 	t.Logf("a practice published behind NAT 1 arrived behind NAT 2 after %v", since(start))
 
+	// 5. a2 moves from home network 1 to home network 2 (new LAN and
+	// NAT): it restarts with its identity and the new listen address,
+	// is found again, and receives a practice published afterwards.
+	a2.stop()
+	b.detach(a2.ns)
+	b.attach(a2.ns, "a2", 2, 13)
+	a2.ip = lanIP(2, 13)
+	a2.start(deadline)
+	moved := time.Now()
+	waitFor(t, deadline, "a1 and b1 to find the moved a2 again, at its new addresses", all, func() bool {
+		pa, errA := a1.peers()
+		pb, errB := b1.peers()
+		return errA == nil && errB == nil && link(pa, a2.id) != "" &&
+			slices.ContainsFunc(remoteAddrs(pb, a2.id), func(a string) bool { return strings.Contains(a, "/ip4/"+a2.ip+"/") })
+	})
+	t.Logf("moved a2 found again after %v", since(moved))
+	deliver(b2, sheets[1], a2, a1)
+	t.Logf("a practice published after the move reached a2 after %v", since(moved))
+
+	// 4. The public node (relay, DHT server, bootstrap) goes; the homes
+	// still exchange a new practice over their direct links.
+	cross = [][2]*node{{a1, b1}, {a1, b2}, {a1, a2}}
+	checkDirect(t, deadline, all, cross)
 	summary := collect(t, homes, cross)
-	t.Logf("natbed: hole punches attempted %d, succeeded %d, failed %d; across NATs %d direct, %d relayed; practices delivered %d/%d; in %v",
-		summary.attempts, summary.successes, summary.failures, summary.direct, summary.relayed, delivered, sent, since(start))
+	pub.stop()
+	deliver(b1, sheets[2], a1)
+	if ps, err := a1.peers(); err != nil || link(ps, b1.id) != "direct" {
+		t.Fatalf("a1's link to b1 after the public node went: %q (%v); want direct", link(ps, b1.id), err)
+	}
+	t.Logf("with the public node gone, a practice from behind NAT 2 reached NAT 1 directly")
+
+	t.Logf("natbed: hole punches attempted %d, succeeded %d, failed %d (counted on both sides); across NATs %d direct, %d relayed; practices delivered %d/%d; DHT lookups %d found %d; in %v",
+		summary.attempts, summary.successes, summary.failures, summary.direct, summary.relayed, delivered, sent, summary.lookups, summary.found, since(start))
 }
 
 // checkReachability waits until the public node says public and every
@@ -242,5 +280,3 @@ func names(ns []*node) string {
 }
 
 func since(t time.Time) time.Duration { return time.Since(t).Round(100 * time.Millisecond) }
-
-var _ = api.Status{}

@@ -97,17 +97,24 @@ func (n *node) listens() int {
 	return 2
 }
 
-// stop kills the daemon (SIGKILL: the abrupt end of a machine or a link)
-// and waits for it, keeping its stderr for the failure log.
-func (n *node) stop() {
+// stop ends the daemon with sig (SIGKILL: the abrupt end of a machine or
+// a link; SIGTERM: a graceful shutdown, which closes its connections) and
+// waits for it, at most 20 s before SIGKILL, keeping its stderr for the
+// failure log.
+func (n *node) stop(sig syscall.Signal) {
 	if n.cmd == nil {
 		return
 	}
 	select {
 	case <-n.exited:
 	default:
-		_ = n.cmd.Process.Signal(syscall.SIGKILL)
-		<-n.exited
+		_ = n.cmd.Process.Signal(sig)
+		select {
+		case <-n.exited:
+		case <-time.After(20 * time.Second):
+			_ = n.cmd.Process.Signal(syscall.SIGKILL)
+			<-n.exited
+		}
 	}
 	n.logs = append(n.logs, n.stderr.String())
 	n.cmd = nil

@@ -3,6 +3,7 @@
 // a namespace of its own as "the internet", home routers that
 // masquerade with iptables, and real `khantara daemon` processes run in
 // the namespaces with `ip netns exec`. It has no code outside its tests.
-// The tests need root, ip (iproute2) and iptables: without them they
-// skip, or fail when KHANTARA_NETNS=required.
+// They run only with KHANTARA_TESTNET=1 (`make test-net` sets it) and
+// need root, ip (iproute2) and iptables: without them they skip, or fail
+// when KHANTARA_NETNS=required.
 package nettest

@@ -31,17 +31,17 @@ func buildKhantara(t testing.TB) string {
 // The test reaches its API (on the namespace's loopback) through the CLI
 // run in the same namespace.
 type node struct {
-	t              testing.TB
-	bin, name      string
-	ns, ip, home   string
-	extra, boot    []string
-	cmd            *exec.Cmd
-	stderr         *lockedBuffer
-	exited         chan struct{}
-	id             string
-	addrs          []string
-	logs           []string // stderr of earlier runs of this node
-	quicOnly       bool // listen on QUIC only
+	t            testing.TB
+	bin, name    string
+	ns, ip, home string
+	extra, boot  []string
+	cmd          *exec.Cmd
+	stderr       *lockedBuffer
+	exited       chan struct{}
+	id           string
+	addrs        []string
+	logs         []string // stderr of earlier runs of this node
+	quicOnly     bool     // listen on QUIC only
 }
 
 // daemonArgs are every node's flags: no mDNS and no UPnP/NAT-PMP (they

@@ -8,7 +8,7 @@ GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lin
 # Crash-test rounds: 20 in `make test`, more in `make test-long`.
 CRASH_RUNS ?= 20
 
-.PHONY: run build test test-long bench bench-net fuzz lint clean
+.PHONY: run build test test-net test-long bench bench-net fuzz lint clean
 
 # A small federation of throwaway nodes on loopback, carrying the demo
 # catalogue, until Ctrl-C. make run DEMO_FLAGS="--nodes 6 --keep" passes flags.
@@ -21,6 +21,12 @@ build:
 test:
 	$(GO) vet $(PKGS)
 	KHANTARA_CRASH_RUNS=$(CRASH_RUNS) $(GO) test -race -timeout 15m $(PKGS)
+
+# The real-NAT testbed (nettest/): network namespaces, NAT routers and
+# five real daemons; needs root, ip and iptables (skipped without them
+# unless KHANTARA_NETNS=required). About a minute; `make test` skips it.
+test-net:
+	KHANTARA_TESTNET=1 $(GO) test -count=1 -timeout 10m -v -run 'RealNAT' ./nettest
 
 test-long:
 	KHANTARA_CRASH_RUNS=200 $(GO) test -timeout 60m -count=1 -run 'Crash|Property' ./store

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/ipfs/go-cid"
 	dht "github.com/libp2p/go-libp2p-kad-dht"
 	record "github.com/libp2p/go-libp2p-record"
+	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/peerstore"
@@ -143,8 +145,18 @@ func newDHT(n *Node, boot []peer.AddrInfo) (*dhtService, error) {
 }
 
 // run provides the rendezvous key and dials the members it finds, on a
-// jittered timer, until ctx ends; it returns nil then.
+// jittered timer, until ctx ends; it returns nil then, an error if the
+// host's event subscription ends under it. New relay addresses bring the
+// next rendezvous forward to rendezvousRetry: a private node's first
+// rendezvous usually runs before it holds a reservation, so its provider
+// record and what it found carried no address a peer behind another NAT
+// could dial, and the next would come only after rendezvousInterval.
 func (d *dhtService) run(ctx context.Context) error {
+	relays, err := d.n.host.EventBus().Subscribe(new(event.EvtAutoRelayAddrsUpdated))
+	if err != nil {
+		return fmt.Errorf("watch relay addresses: %w", err)
+	}
+	defer relays.Close()
 	if err := d.kad.Bootstrap(ctx); err != nil {
 		d.n.log.Warn("The DHT did not start its refresh.", "err", err)
 	}
@@ -155,6 +167,14 @@ func (d *dhtService) run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case ev, ok := <-relays.Out():
+			if !ok {
+				return errEventsEnded
+			}
+			if len(ev.(event.EvtAutoRelayAddrsUpdated).RelayAddrs) > 0 {
+				t.Reset(jitter(rendezvousRetry)) // several updates make one rendezvous
+			}
+			continue
 		case <-t.C:
 		}
 		if d.kad.RoutingTable().Size() == 0 {
@@ -268,7 +288,7 @@ func (d *dhtService) status(configured string) DHTStatus {
 		return st
 	}
 	st.Mode = DHTClient
-	if d.kad.Mode() == dht.ModeServer {
+	if d.serving() {
 		st.Mode = DHTServer
 	}
 	st.RoutingTable = d.kad.RoutingTable().Size()
@@ -278,6 +298,15 @@ func (d *dhtService) status(configured string) DHTStatus {
 		st.LastRendezvous = time.Unix(0, ns).UTC()
 	}
 	return st
+}
+
+// serving reports whether the DHT answers other nodes' queries now.
+// kad-dht's Mode returns the configured mode (ModeAutoServer in auto),
+// not the one it switched to, so this asks the host whether it handles
+// the DHT's protocol: kad-dht sets the handler in server mode only.
+func (d *dhtService) serving() bool {
+	kad := libp2pproto.ID(DHTProtocolPrefix(d.n.cfg.Network) + "/kad/1.0.0")
+	return slices.Contains(d.n.host.Mux().Protocols(), kad)
 }
 
 // close stops the DHT. Safe on nil.

@@ -64,26 +64,25 @@ type cand struct {
 
 // compare returns < 0 when a comes before b.
 func (o order) compare(a, b *cand) int {
+	return cmp.Or(o.primary(a, b), bytes.Compare(a.pub, b.pub), bytes.Compare(a.id, b.id))
+}
+
+// primary compares a and b by the score or the key only.
+func (o order) primary(a, b *cand) int {
 	if o.key == byScore {
-		if c := cmp.Compare(b.score, a.score); c != 0 {
-			return c
-		}
-	} else {
-		if a.hasKey != b.hasKey {
-			if a.hasKey {
-				return -1
-			}
-			return 1
-		}
-		c := cmp.Compare(a.key, b.key)
-		if o.desc {
-			c = -c
-		}
-		if c != 0 {
-			return c
-		}
+		return cmp.Compare(b.score, a.score)
 	}
-	return cmp.Or(bytes.Compare(a.pub, b.pub), bytes.Compare(a.id, b.id))
+	if a.hasKey != b.hasKey {
+		if a.hasKey {
+			return -1
+		}
+		return 1
+	}
+	c := cmp.Compare(a.key, b.key)
+	if o.desc {
+		c = -c
+	}
+	return c
 }
 
 // collector gathers the results of one search from the matches bleve
@@ -99,7 +98,6 @@ type collector struct {
 
 	kept  []*cand // heap: kept[0] is the worst
 	probe cand
-	row   rowValues
 
 	cache    *rowCache
 	rowField string // fRow, or fxRow for experience records
@@ -146,16 +144,11 @@ func (c *collector) handler(sctx *search.SearchContext) (search.DocumentMatchHan
 			return c.finish(sctx.IndexReader)
 		}
 		rows, seg, local := cols.at(d.IndexInternalID.Value())
-		if rows == nil {
-			c.row.reset()
-		} else {
-			rows.values(local, &c.row)
-			if c.counts != nil {
-				c.count(rows, seg, local)
-			}
+		if rows != nil && c.counts != nil {
+			c.count(rows, seg, local)
 		}
 		c.matches++
-		c.offer(d.Score)
+		c.offer(d.Score, rows, local)
 		sctx.DocumentMatchPool.Put(d)
 		return nil
 	}, false, nil
@@ -190,34 +183,28 @@ func (c *collector) flushCounts() {
 	c.touched = c.touched[:0]
 }
 
-// offer keeps the match just read if it ranks among the best so far.
-func (c *collector) offer(score float64) {
+// offer keeps document local of rows (nil: a document without a row),
+// matched with score, if it ranks among the best so far. Its publisher
+// and ID are read only when the score or key does not settle it.
+func (c *collector) offer(score float64, rows *segRows, local uint64) {
 	if c.keep == 0 {
 		return
 	}
 	p := &c.probe
-	p.score, p.pub, p.id = score, c.row.pub, c.row.id
-	switch c.order.key {
-	case byYear:
-		p.key, p.hasKey = c.row.year, true
-	case byFunding:
-		p.key, p.hasKey = c.row.funding, c.row.hasFunding
-	case byBeneficiaries:
-		p.key, p.hasKey = c.row.beneficiaries, c.row.hasBenef
-	case byAdapted:
-		p.key, p.hasKey = c.row.adapted, true
-	case byEndorsements:
-		p.key, p.hasKey = c.row.endorsements, true
-	case byTime:
-		p.key, p.hasKey = c.row.time, true
-	}
+	p.score = score
+	p.key, p.hasKey = rows.key(local, c.order.key)
 	if len(c.kept) < c.keep {
 		k := *p
-		k.pub, k.id = bytes.Clone(p.pub), bytes.Clone(p.id)
+		pub, id := rows.pubID(local)
+		k.pub, k.id = bytes.Clone(pub), bytes.Clone(id)
 		heap.Push(c, &k)
 		return
 	}
 	w := c.kept[0]
+	if c.order.primary(p, w) > 0 {
+		return
+	}
+	p.pub, p.id = rows.pubID(local)
 	if c.order.compare(p, w) >= 0 {
 		return
 	}

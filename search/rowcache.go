@@ -42,16 +42,39 @@ type rowDoc struct {
 	hasFunding, hasBenef         bool
 }
 
-// values returns the row values of document d.
-func (r *segRows) values(d uint64, v *rowValues) {
-	doc := &r.docs[d]
-	*v = rowValues{
-		year: doc.year, funding: doc.funding, beneficiaries: doc.beneficiaries,
-		hasFunding: doc.hasFunding, hasBenef: doc.hasBenef,
-		adapted: doc.adapted, endorsements: doc.endorsements, time: doc.time,
+// key returns the sort key of document d for k, and whether it has one
+// (r nil: a document without a row, whose year, adaptations,
+// endorsements and time are 0).
+func (r *segRows) key(d uint64, k sortKey) (int64, bool) {
+	var doc rowDoc
+	if r != nil {
+		doc = r.docs[d]
 	}
+	switch k {
+	case byYear:
+		return doc.year, true
+	case byFunding:
+		return doc.funding, doc.hasFunding
+	case byBeneficiaries:
+		return doc.beneficiaries, doc.hasBenef
+	case byAdapted:
+		return doc.adapted, true
+	case byEndorsements:
+		return doc.endorsements, true
+	case byTime:
+		return doc.time, true
+	}
+	return 0, false
+}
+
+// pubID returns the publisher and ID of document d (nil for r nil).
+func (r *segRows) pubID(d uint64) (pub, id []byte) {
+	if r == nil {
+		return nil, nil
+	}
+	doc := &r.docs[d]
 	at, mid := doc.keyAt, doc.keyAt+uint32(doc.pubLen)
-	v.pub, v.id = r.keys[at:mid:mid], r.keys[mid:mid+uint32(doc.idLen)]
+	return r.keys[at:mid:mid], r.keys[mid : mid+uint32(doc.idLen)]
 }
 
 // facetTerms returns the numbers of the facet terms of document d.

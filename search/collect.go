@@ -64,26 +64,25 @@ type cand struct {
 
 // compare returns < 0 when a comes before b.
 func (o order) compare(a, b *cand) int {
+	return cmp.Or(o.primary(a, b), bytes.Compare(a.pub, b.pub), bytes.Compare(a.id, b.id))
+}
+
+// primary compares a and b by the score or the key only.
+func (o order) primary(a, b *cand) int {
 	if o.key == byScore {
-		if c := cmp.Compare(b.score, a.score); c != 0 {
-			return c
-		}
-	} else {
-		if a.hasKey != b.hasKey {
-			if a.hasKey {
-				return -1
-			}
-			return 1
-		}
-		c := cmp.Compare(a.key, b.key)
-		if o.desc {
-			c = -c
-		}
-		if c != 0 {
-			return c
-		}
+		return cmp.Compare(b.score, a.score)
 	}
-	return cmp.Or(bytes.Compare(a.pub, b.pub), bytes.Compare(a.id, b.id))
+	if a.hasKey != b.hasKey {
+		if a.hasKey {
+			return -1
+		}
+		return 1
+	}
+	c := cmp.Compare(a.key, b.key)
+	if o.desc {
+		c = -c
+	}
+	return c
 }
 
 // collector gathers the results of one search from the matches bleve
@@ -99,11 +98,18 @@ type collector struct {
 
 	kept  []*cand // heap: kept[0] is the worst
 	probe cand
-	row   rowValues
 
-	counts   map[string]*int // facet term → count; nil for no facets
-	matches  int             // documents offered
-	rowField string          // fRow, or fxRow for experience records
+	cache    *rowCache
+	rowField string // fRow, or fxRow for experience records
+	matches  int    // documents offered
+
+	counts map[string]int // facet term → count; nil for no facets
+	// The counts of the segment being read (see count): segCounts by
+	// term number of segRows, the numbers counted in touched.
+	seg       int
+	segRows   *segRows
+	segCounts []int32
+	touched   []uint32
 
 	page []pageHit // the result, after the last match
 }
@@ -116,78 +122,89 @@ type pageHit struct {
 	terms   []byte // the stored expTerms, when load and the document has them
 }
 
-func newCollector(o order, offset, limit int, facets, load bool, rowField string) *collector {
-	c := &collector{order: o, offset: offset, keep: offset + limit, load: load, rowField: rowField}
+func newCollector(o order, offset, limit int, facets, load bool, cache *rowCache, rowField string) *collector {
+	c := &collector{order: o, offset: offset, keep: offset + limit, load: load, cache: cache, rowField: rowField, seg: -1}
 	if facets {
-		c.counts = map[string]*int{}
+		c.counts = map[string]int{}
 	}
 	return c
 }
 
 // handler makes the bleve document match handler (see
-// search.MakeDocumentMatchHandlerKey) that feeds c.
+// search.MakeDocumentMatchHandlerKey) that feeds c, from the decoded rows
+// of the snapshot's segments (rowcache.go).
 func (c *collector) handler(sctx *search.SearchContext) (search.DocumentMatchHandler, bool, error) {
-	dv, err := sctx.IndexReader.DocValueReader([]string{c.rowField})
+	cols, err := c.cache.columns(sctx.IndexReader, c.rowField)
 	if err != nil {
 		return nil, false, err
 	}
-	visit := func(_ string, term []byte) {
-		if len(term) == 0 {
-			return
-		}
-		c.row.read(term)
-		if c.counts != nil && isFacetTerm[term[0]] {
-			if n, ok := c.counts[string(term)]; ok {
-				*n++
-			} else {
-				n := 1
-				c.counts[string(term)] = &n
-			}
-		}
-	}
 	return func(d *search.DocumentMatch) error {
 		if d == nil { // after the last match
+			c.flushCounts()
 			return c.finish(sctx.IndexReader)
 		}
-		c.row.reset()
-		if err := dv.VisitDocValues(d.IndexInternalID, visit); err != nil {
-			return err
+		rows, seg, local := cols.at(d.IndexInternalID.Value())
+		if rows != nil && c.counts != nil {
+			c.count(rows, seg, local)
 		}
 		c.matches++
-		c.offer(d.Score)
+		c.offer(d.Score, rows, local)
 		sctx.DocumentMatchPool.Put(d)
 		return nil
 	}, false, nil
 }
 
-// offer keeps the match just read if it ranks among the best so far.
-func (c *collector) offer(score float64) {
+// count counts the facet terms of document local of segment seg (rows).
+// Counts are kept by term number for the segment being read, and added
+// to c.counts by term when the segment changes and at the end.
+func (c *collector) count(rows *segRows, seg int, local uint64) {
+	if seg != c.seg {
+		c.flushCounts()
+		c.seg, c.segRows = seg, rows
+		if cap(c.segCounts) < len(rows.terms) {
+			c.segCounts = make([]int32, len(rows.terms))
+		}
+		c.segCounts = c.segCounts[:len(rows.terms)]
+	}
+	for _, o := range rows.facetTerms(local) {
+		if c.segCounts[o] == 0 {
+			c.touched = append(c.touched, o)
+		}
+		c.segCounts[o]++
+	}
+}
+
+// flushCounts adds the counts of the segment being read to c.counts.
+func (c *collector) flushCounts() {
+	for _, o := range c.touched {
+		c.counts[c.segRows.terms[o]] += int(c.segCounts[o])
+		c.segCounts[o] = 0
+	}
+	c.touched = c.touched[:0]
+}
+
+// offer keeps document local of rows (nil: a document without a row),
+// matched with score, if it ranks among the best so far. Its publisher
+// and ID are read only when the score or key does not settle it.
+func (c *collector) offer(score float64, rows *segRows, local uint64) {
 	if c.keep == 0 {
 		return
 	}
 	p := &c.probe
-	p.score, p.pub, p.id = score, c.row.pub, c.row.id
-	switch c.order.key {
-	case byYear:
-		p.key, p.hasKey = c.row.year, true
-	case byFunding:
-		p.key, p.hasKey = c.row.funding, c.row.hasFunding
-	case byBeneficiaries:
-		p.key, p.hasKey = c.row.beneficiaries, c.row.hasBenef
-	case byAdapted:
-		p.key, p.hasKey = c.row.adapted, true
-	case byEndorsements:
-		p.key, p.hasKey = c.row.endorsements, true
-	case byTime:
-		p.key, p.hasKey = c.row.time, true
-	}
+	p.score = score
+	p.key, p.hasKey = rows.key(local, c.order.key)
 	if len(c.kept) < c.keep {
 		k := *p
-		k.pub, k.id = bytes.Clone(p.pub), bytes.Clone(p.id)
+		pub, id := rows.pubID(local)
+		k.pub, k.id = bytes.Clone(pub), bytes.Clone(id)
 		heap.Push(c, &k)
 		return
 	}
 	w := c.kept[0]
+	if c.order.primary(p, w) > 0 {
+		return
+	}
+	p.pub, p.id = rows.pubID(local)
 	if c.order.compare(p, w) >= 0 {
 		return
 	}
@@ -237,7 +254,7 @@ func (c *collector) facets(names []string) map[string][]FacetValue {
 	for term, n := range c.counts {
 		expandFacetTerm(term, func(facet, value string) {
 			if m := counts[facet]; m != nil {
-				m[value] += *n
+				m[value] += n
 			}
 		})
 	}

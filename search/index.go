@@ -44,6 +44,8 @@ type Index struct {
 	version string // of the mapping, see newMapping
 
 	docs *docBuilder
+	// rows caches the decoded rows of the segments of the live index.
+	rows rowCache
 	// handed holds what Applied handed over for the follower.
 	handed handed
 

@@ -39,7 +39,7 @@ func (ix *Index) search(ctx context.Context, q Query, facets, load bool) (*Resul
 	if q.Kind == KindExperience {
 		rowField = fxRow
 	}
-	c := newCollector(o, q.Offset, limit, facets, load, rowField)
+	c := newCollector(o, q.Offset, limit, facets, load, &ix.rows, rowField)
 	// bleve finds the matches (and scores them for relevance); the
 	// collector does the rest, so bleve is asked for no hits.
 	req := bleve.NewSearchRequestOptions(ix.query(&q), 0, 0, false)

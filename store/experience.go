@@ -125,7 +125,7 @@ func (s *Store) Experiences(about peer.ID, practiceID string) iter.Seq2[*Record,
 				if err != nil {
 					return errors.Join(ErrCorrupt, fmt.Errorf("experience index names the state %s/%s: %w", pub, slot, err))
 				}
-				rec, err := recordFromItem(item)
+				rec, err := s.recordFromItem(item)
 				if err != nil {
 					return err
 				}

@@ -39,17 +39,18 @@ func (s *Store) Get(pub peer.ID, slot string) (*Record, error) {
 		if err != nil {
 			return err
 		}
-		rec, err = recordFromItem(item)
+		rec, err = s.recordFromItem(item)
 		return err
 	})
 	return rec, err
 }
 
-func recordFromItem(item *badger.Item) (*Record, error) {
+func (s *Store) recordFromItem(item *badger.Item) (*Record, error) {
 	raw, err := item.ValueCopy(nil)
 	if err != nil {
 		return nil, err
 	}
+	s.noteMapped(len(raw))
 	v, err := decodeStateValue(raw)
 	if err != nil {
 		return nil, err
@@ -113,11 +114,14 @@ func (s *Store) List(opts ListOptions) iter.Seq2[*Record, error] {
 					}); err != nil {
 						return err
 					}
+					// The kind is in the value's header, in the value log:
+					// a listing by kind reads every state record's pages.
+					s.noteMapped(0)
 					if !opts.wants(kind, item.Key()) {
 						continue
 					}
 				}
-				rec, err := recordFromItem(item)
+				rec, err := s.recordFromItem(item)
 				if err != nil {
 					return err
 				}
@@ -372,7 +376,7 @@ func (s *Store) OrgOps(pub peer.ID) ([]*protocol.Signed, error) {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true})
 		defer it.Close()
 		for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
-			rec, err := recordFromItem(it.Item())
+			rec, err := s.recordFromItem(it.Item())
 			if err != nil {
 				return err
 			}

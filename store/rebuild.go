@@ -39,7 +39,7 @@ func (s *Store) rebuild() error {
 	}
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
-	r := rebuilder{wb: wb, now: s.cfg.now().UTC(), sums: map[peer.ID]*summary{}}
+	r := rebuilder{store: s, wb: wb, now: s.cfg.now().UTC(), sums: map[peer.ID]*summary{}}
 	err := s.db.View(func(txn *badger.Txn) error {
 		if err := r.states(txn); err != nil {
 			return err
@@ -77,10 +77,11 @@ func (s *Store) rebuild() error {
 // rebuilder recreates the derived records into wb: sums collects the
 // publisher summaries, pos the last feed position assigned.
 type rebuilder struct {
-	wb   *badger.WriteBatch
-	now  time.Time
-	sums map[peer.ID]*summary
-	pos  uint64
+	store *Store
+	wb    *badger.WriteBatch
+	now   time.Time
+	sums  map[peer.ID]*summary
+	pos   uint64
 }
 
 func (r *rebuilder) summary(pub peer.ID) *summary {
@@ -105,6 +106,7 @@ func (r *rebuilder) states(txn *badger.Txn) error {
 		if err := it.Item().Value(func(b []byte) (err error) { v, err = decodeStateValue(b); return }); err != nil {
 			return err
 		}
+		r.store.noteMapped(int(it.Item().ValueSize()))
 		// The v1 flag and the experience index need the announcement.
 		sg, err := protocol.DecodeStored(v.envelope)
 		if err != nil {

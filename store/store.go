@@ -39,6 +39,11 @@ type Store struct {
 
 	syncs, committed atomic.Uint64 // WriteStats counters
 
+	// mappedIO counts the bytes of records read and written, and
+	// releasing is set while a release of mapped pages runs (mapped.go).
+	mappedIO  atomic.Int64
+	releasing atomic.Bool
+
 	// stripes version the publishers' records for Prior (prior.go);
 	// reused counts announcements Apply took from a fresh Prior.
 	stripes stripes

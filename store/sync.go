@@ -187,6 +187,7 @@ func (s *Store) Envelope(pub peer.ID, seq uint64, prefix []byte) ([]byte, error)
 			return nil
 		})
 	})
+	s.noteMapped(len(env))
 	return env, err
 }
 

@@ -24,6 +24,10 @@ func (s *Store) commitGroup(group []*applyReq) error {
 			all = append(all, pending{&r.items[i], &r.results[i]})
 		}
 	}
+	size := 0
+	for _, p := range all {
+		size += len(p.in.Signed.Envelope())
+	}
 	for len(all) > 0 {
 		n, err := s.applyChunk(all)
 		if err != nil {
@@ -31,6 +35,7 @@ func (s *Store) commitGroup(group []*applyReq) error {
 		}
 		all = all[n:]
 	}
+	s.noteMapped(size) // written into the mapped value log and WAL
 	return nil
 }
 

@@ -14,6 +14,9 @@ import (
 type FrameReader struct {
 	r       *bufio.Reader
 	lastPub peer.ID
+	// v3 selects the encodings of sync/3; lastKey is its previous bound.
+	v3      bool
+	lastKey []byte
 	buf     []byte
 	// Read counts the bytes read so far.
 	Read int64
@@ -22,6 +25,14 @@ type FrameReader struct {
 // NewFrameReader returns a FrameReader on r.
 func NewFrameReader(r io.Reader) *FrameReader {
 	return &FrameReader{r: bufio.NewReaderSize(r, 64<<10)}
+}
+
+// NewFrameReader3 returns a FrameReader on r for the encodings of
+// /khantara/sync/3 (PROTOCOL.md 9.13).
+func NewFrameReader3(r io.Reader) *FrameReader {
+	fr := NewFrameReader(r)
+	fr.v3 = true
+	return fr
 }
 
 // Next reads one frame. It returns io.EOF at a clean end of stream and an
@@ -56,11 +67,18 @@ func (fr *FrameReader) Next() (*Frame, error) {
 			return nil, violation("network name of %d bytes", l)
 		}
 		f.Hello.Network = string(d.bytes(int(l)))
+		if fr.v3 && len(d.b) == SaltLen {
+			f.Hello.Salt = append([]byte(nil), d.bytes(SaltLen)...)
+		}
 	case FrameRange:
 		if err := fr.decodeRange(&d, &f.Range); err != nil {
 			return nil, err
 		}
 	case FrameWant:
+		if fr.v3 {
+			f.Want = d.items3(nil)
+			break
+		}
 		f.Want = d.items()
 	case FrameEnvelope:
 		if len(d.b) > MaxEnvelopeSize {
@@ -69,7 +87,7 @@ func (fr *FrameReader) Next() (*Frame, error) {
 		f.Envelope = d.b
 		d.b = nil
 	case FrameEnd:
-		fr.lastPub = ""
+		fr.lastPub, fr.lastKey = "", nil
 	case FrameError:
 		f.Error = string(d.b)
 		d.b = nil
@@ -106,6 +124,9 @@ func (fr *FrameReader) length() (uint64, error) {
 }
 
 func (fr *FrameReader) decodeRange(d *decoder, r *Range) error {
+	if fr.v3 {
+		return fr.decodeRange3(d, r)
+	}
 	switch tag := d.byte(); tag {
 	case 0:
 		r.Upper.Inf = true

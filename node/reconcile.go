@@ -175,7 +175,7 @@ func (s *snapshot) answerFingerprint(out *reply, lower protocol.Bound, rg *proto
 	switch {
 	case s.fingerprint(mine) == rg.Fingerprint:
 		out.add(protocol.Range{Upper: rg.Upper, Mode: protocol.ModeSkip})
-	case rg.Count == 0:
+	case s.peerEmpty(rg):
 		// The peer has nothing here: everything of ours is news to it.
 		s.addHave(out, lower, rg.Upper, mine)
 	case len(mine) <= s.listMax():
@@ -275,6 +275,16 @@ func (s *snapshot) compare(out *reply, theirs []protocol.ItemID, mine []store.Ke
 // whole key space, taken from the store's running digest.
 func rootRange(d store.Digest, v3 bool, salt []byte) protocol.Range {
 	return protocol.Range{Upper: protocol.Bound{Inf: true}, Mode: protocol.ModeFingerprint, Fingerprint: digestFingerprint(d, v3, salt), Count: d.Count}
+}
+
+// peerEmpty reports whether the peer's FINGERPRINT range holds nothing:
+// its count is 0, or on sync/3 (which sends no count) its fingerprint is
+// that of the empty set.
+func (s *snapshot) peerEmpty(rg *protocol.Range) bool {
+	if s.v3 {
+		return rg.Fingerprint == s.fingerprint(nil)
+	}
+	return rg.Count == 0
 }
 
 // listMax is the session's list threshold.

@@ -97,15 +97,18 @@ func itemString(b []byte, it *ItemID) []byte {
 	return append(b, it.Prefix[:Prefix3Len]...)
 }
 
-// appendBound3 writes a sync/3 bound compressed against prev and returns
-// the bytes and the bound's key string (the next prev).
-func appendBound3(b, prev []byte, u Bound) ([]byte, []byte) {
+// appendBound3 writes a sync/3 range header, bound and mode, compressed
+// against prev, and returns the bytes and the bound's key string (the
+// next prev). The header is uvarint(4*x + mode): x = 0 for ∞, else the
+// bound shares x-1 leading bytes with prev and uvarint(k) and k new bytes
+// follow.
+func appendBound3(b, prev []byte, u Bound, mode Mode) ([]byte, []byte) {
 	if u.Inf {
-		return append(b, 0), prev
+		return binary.AppendUvarint(b, uint64(mode)), prev
 	}
 	k := u.key()
 	n := commonPrefix(prev, k)
-	b = binary.AppendUvarint(b, uint64(n)+1)
+	b = binary.AppendUvarint(b, (uint64(n)+1)<<2|uint64(mode))
 	b = binary.AppendUvarint(b, uint64(len(k)-n))
 	return append(b, k[n:]...), k
 }
@@ -129,22 +132,27 @@ func appendItems3(b, base []byte, items []ItemID) []byte {
 	return b
 }
 
-// bound3 reads a sync/3 bound compressed against *prev and updates *prev.
-func (d *decoder) bound3(prev *[]byte) Bound {
-	x := d.uvarint()
-	if x == 0 || d.err != nil {
-		return Bound{Inf: true}
+// bound3 reads a sync/3 range header and bound compressed against *prev
+// and updates *prev.
+func (d *decoder) bound3(prev *[]byte) (Bound, Mode) {
+	h := d.uvarint()
+	mode, x := Mode(h&3), h>>2
+	if d.err != nil {
+		return Bound{}, mode
+	}
+	if x == 0 {
+		return Bound{Inf: true}, mode
 	}
 	shared, k := x-1, d.uvarint()
 	if shared > uint64(len(*prev)) || k > MaxKeyStringLen || shared+k == 0 || shared+k > MaxKeyStringLen {
 		d.fail("bad bound: %d shared bytes of %d, %d new", shared, len(*prev), k)
-		return Bound{}
+		return Bound{}, mode
 	}
 	key := make([]byte, 0, shared+k)
 	key = append(key, (*prev)[:shared]...)
 	key = append(key, d.bytes(int(k))...)
 	*prev = key
-	return Bound{Key: key}
+	return Bound{Key: key}, mode
 }
 
 // items3 reads sync/3 items, the first compressed against base.
@@ -192,39 +200,56 @@ func (d *decoder) items3(base []byte) []ItemID {
 // compareKeys orders bounds by key string; neither may be Inf.
 func compareKeys(a, b Bound) int { return bytes.Compare(a.key(), b.key()) }
 
-// range3 writes a sync/3 RANGE frame: bound, mode, mode data; the items of
-// LIST and HAVE are compressed against the range's lower bound.
+// range3 adds a range to the sync/3 RANGE frame being filled, which
+// frame, Flush and End write out: a range header (bound and mode), the
+// bound's new bytes, the mode data. The items of LIST and HAVE are
+// compressed against the range's lower bound.
 func (fw *FrameWriter) range3(r *Range) error {
 	lower := fw.lastKey
-	b, next := appendBound3(fw.buf[:0], lower, r.Upper)
-	b = append(b, byte(r.Mode))
+	b, next := appendBound3(fw.buf[:0], lower, r.Upper, r.Mode)
 	switch r.Mode {
 	case ModeFingerprint:
 		b = append(b, r.Fingerprint[:Fingerprint3Len]...)
-		b = binary.AppendUvarint(b, r.Count)
 	case ModeList, ModeHave:
 		b = appendItems3(b, lower, r.Items)
 	}
 	fw.buf, fw.lastKey = b, next
-	return fw.frame(FrameRange, b)
-}
-
-// decodeRange3 reads the body of a sync/3 RANGE frame.
-func (fr *FrameReader) decodeRange3(d *decoder, r *Range) error {
-	lower := fr.lastKey
-	r.Upper = d.bound3(&fr.lastKey)
-	r.Mode = Mode(d.byte())
-	switch r.Mode {
-	case ModeSkip:
-	case ModeFingerprint:
-		copy(r.Fingerprint[:], d.bytes(Fingerprint3Len))
-		r.Count = d.uvarint()
-	case ModeList, ModeHave:
-		r.Items = d.items3(lower)
-	default:
-		if d.err == nil {
-			return violation("unknown range mode %d", r.Mode)
+	if len(fw.ranges)+len(b)+1 > MaxFrameSize {
+		if err := fw.flushRanges(); err != nil {
+			return err
 		}
 	}
-	return d.err
+	fw.ranges = append(fw.ranges, b...)
+	return nil
+}
+
+// flushRanges writes the RANGE frame being filled.
+func (fw *FrameWriter) flushRanges() error {
+	body := fw.ranges
+	fw.ranges = nil
+	err := fw.frame(FrameRange, body)
+	fw.ranges = body[:0]
+	return err
+}
+
+// nextRange3 decodes the first range of b, the rest of a sync/3 RANGE
+// frame, and keeps what follows for the next call of Next.
+func (fr *FrameReader) nextRange3(b []byte) (*Frame, error) {
+	f := &Frame{Type: FrameRange}
+	d := decoder{b: b}
+	lower := fr.lastKey
+	f.Range.Upper, f.Range.Mode = d.bound3(&fr.lastKey)
+	switch f.Range.Mode {
+	case ModeSkip:
+	case ModeFingerprint:
+		copy(f.Range.Fingerprint[:], d.bytes(Fingerprint3Len))
+	case ModeList, ModeHave:
+		f.Range.Items = d.items3(lower)
+	}
+	fr.ranges = d.b
+	if d.err != nil {
+		fr.ranges = nil
+		return nil, d.err
+	}
+	return f, nil
 }

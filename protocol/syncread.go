@@ -14,9 +14,11 @@ import (
 type FrameReader struct {
 	r       *bufio.Reader
 	lastPub peer.ID
-	// v3 selects the encodings of sync/3; lastKey is its previous bound.
+	// v3 selects the encodings of sync/3; lastKey is its previous bound,
+	// ranges the ranges of the current RANGE frame not yet returned.
 	v3      bool
 	lastKey []byte
+	ranges  []byte
 	buf     []byte
 	// Read counts the bytes read so far.
 	Read int64
@@ -39,6 +41,10 @@ func NewFrameReader3(r io.Reader) *FrameReader {
 // error wrapping ErrSyncViolation for anything malformed or over a limit.
 // Byte slices in the frame are only valid until the next call.
 func (fr *FrameReader) Next() (*Frame, error) {
+	if len(fr.ranges) > 0 {
+		// The next range of a sync/3 RANGE frame.
+		return fr.nextRange3(fr.ranges)
+	}
 	n, err := fr.length()
 	if err != nil {
 		return nil, err
@@ -71,6 +77,12 @@ func (fr *FrameReader) Next() (*Frame, error) {
 			f.Hello.Salt = append([]byte(nil), d.bytes(SaltLen)...)
 		}
 	case FrameRange:
+		if fr.v3 {
+			if len(d.b) == 0 {
+				return nil, violation("empty RANGE frame")
+			}
+			return fr.nextRange3(d.b)
+		}
 		if err := fr.decodeRange(&d, &f.Range); err != nil {
 			return nil, err
 		}
@@ -124,9 +136,6 @@ func (fr *FrameReader) length() (uint64, error) {
 }
 
 func (fr *FrameReader) decodeRange(d *decoder, r *Range) error {
-	if fr.v3 {
-		return fr.decodeRange3(d, r)
-	}
 	switch tag := d.byte(); tag {
 	case 0:
 		r.Upper.Inf = true

@@ -173,9 +173,11 @@ type Frame struct {
 type FrameWriter struct {
 	w       *bufio.Writer
 	lastPub peer.ID
-	// v3 selects the encodings of sync/3; lastKey is its previous bound.
+	// v3 selects the encodings of sync/3; lastKey is its previous bound,
+	// ranges the body of the RANGE frame being filled.
 	v3      bool
 	lastKey []byte
+	ranges  []byte
 	buf     []byte
 	// Written counts the bytes written so far.
 	Written int64
@@ -195,9 +197,21 @@ func NewFrameWriter3(w io.Writer) *FrameWriter {
 }
 
 // Flush writes buffered frames to the underlying writer.
-func (fw *FrameWriter) Flush() error { return fw.w.Flush() }
+func (fw *FrameWriter) Flush() error {
+	if len(fw.ranges) > 0 {
+		if err := fw.flushRanges(); err != nil {
+			return err
+		}
+	}
+	return fw.w.Flush()
+}
 
 func (fw *FrameWriter) frame(t FrameType, body []byte) error {
+	if t != FrameRange && len(fw.ranges) > 0 {
+		if err := fw.flushRanges(); err != nil {
+			return err
+		}
+	}
 	if len(body)+1 > MaxFrameSize {
 		return fmt.Errorf("sync frame of %d bytes exceeds %d", len(body)+1, MaxFrameSize)
 	}

@@ -143,6 +143,7 @@ func (m *memSide) step(res *memResult) (bool, error) {
 			}
 			memTrace[k] += m.fr.Read - before
 			memTrace[k+" n"]++
+			memTrace[k+" items"] += int64(len(f.Range.Items) + len(f.Want))
 		}
 		if f.Type == protocol.FrameEnd {
 			break

@@ -199,6 +199,10 @@ func (s *snapshot) split(out *reply, lower, upper protocol.Bound, mine []store.K
 		}
 		return
 	}
+	if s.v3 {
+		s.split3(out, lower, upper, mine)
+		return
+	}
 	buckets, _ := s.params()
 	per := (len(mine) + buckets - 1) / buckets
 	start := 0

@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -43,12 +42,16 @@ func newMemSide(keys []store.Key, v3 bool, salt []byte) *memSide {
 	for i := range keys {
 		m.held[m.snap.itemID(&keys[i])] = true
 	}
-	if v3 {
-		m.fw = protocol.NewFrameWriter3(&m.out)
-	} else {
-		m.fw = protocol.NewFrameWriter(&m.out)
-	}
 	return m
+}
+
+// connect gives m its reader of the peer's output and its writer.
+func (m *memSide) connect(peer *memSide, v3 bool) {
+	if v3 {
+		m.fr, m.fw = protocol.NewSync3(&peer.out, &m.out)
+		return
+	}
+	m.fr, m.fw = protocol.NewFrameReader(&peer.out), protocol.NewFrameWriter(&m.out)
 }
 
 // memTrace, when not nil, collects bytes per message and frame kind.
@@ -68,8 +71,8 @@ func (r memResult) overhead() int64 { return r.bytes - r.envelopeBytes }
 func memSession(a, z []store.Key, v3 bool) (memResult, error) {
 	salt := []byte{1, 2, 3, 4, 5, 6, 7, 8}
 	sa, sz := newMemSide(a, v3, salt), newMemSide(z, v3, salt)
-	sa.fr = frameReaderOn(v3, &sz.out)
-	sz.fr = frameReaderOn(v3, &sa.out)
+	sa.connect(sz, v3)
+	sz.connect(sa, v3)
 	h := protocol.Hello{Version: 1, Network: "khantara"}
 	if v3 {
 		h.Version, h.Salt = protocol.SyncVersion3, salt
@@ -116,13 +119,6 @@ func memSession(a, z []store.Key, v3 bool) (memResult, error) {
 		}
 	}
 	return res, nil
-}
-
-func frameReaderOn(v3 bool, r io.Reader) *protocol.FrameReader {
-	if v3 {
-		return protocol.NewFrameReader3(r)
-	}
-	return protocol.NewFrameReader(r)
 }
 
 // step reads the peer's message and answers it; done when the session

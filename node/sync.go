@@ -142,7 +142,7 @@ func (n *Node) runSession(ctx context.Context, s network.Stream, initiator bool,
 		outstanding: map[protocol.ItemID]struct{}{},
 	}
 	if ss.v3 {
-		ss.fr, ss.fw = protocol.NewFrameReader3(s), protocol.NewFrameWriter3(progressWriter{ss})
+		ss.fr, ss.fw = protocol.NewSync3(s, progressWriter{ss})
 	} else {
 		ss.fr, ss.fw = protocol.NewFrameReader(s), protocol.NewFrameWriter(progressWriter{ss})
 	}

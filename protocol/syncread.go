@@ -19,6 +19,7 @@ type FrameReader struct {
 	v3      bool
 	lastKey []byte
 	ranges  []byte
+	refs    *refs
 	buf     []byte
 	// Read counts the bytes read so far.
 	Read int64
@@ -27,14 +28,6 @@ type FrameReader struct {
 // NewFrameReader returns a FrameReader on r.
 func NewFrameReader(r io.Reader) *FrameReader {
 	return &FrameReader{r: bufio.NewReaderSize(r, 64<<10)}
-}
-
-// NewFrameReader3 returns a FrameReader on r for the encodings of
-// /khantara/sync/3 (PROTOCOL.md 9.13).
-func NewFrameReader3(r io.Reader) *FrameReader {
-	fr := NewFrameReader(r)
-	fr.v3 = true
-	return fr
 }
 
 // Next reads one frame. It returns io.EOF at a clean end of stream and an
@@ -88,7 +81,7 @@ func (fr *FrameReader) Next() (*Frame, error) {
 		}
 	case FrameWant:
 		if fr.v3 {
-			f.Want = d.items3(nil)
+			f.Want = d.items3(fr.refs, nil, false)
 			break
 		}
 		f.Want = d.items()
@@ -100,6 +93,9 @@ func (fr *FrameReader) Next() (*Frame, error) {
 		d.b = nil
 	case FrameEnd:
 		fr.lastPub, fr.lastKey = "", nil
+		if fr.refs != nil {
+			fr.refs.recvEnd()
+		}
 	case FrameError:
 		f.Error = string(d.b)
 		d.b = nil

@@ -178,6 +178,7 @@ type FrameWriter struct {
 	v3      bool
 	lastKey []byte
 	ranges  []byte
+	refs    *refs
 	buf     []byte
 	// Written counts the bytes written so far.
 	Written int64
@@ -186,14 +187,6 @@ type FrameWriter struct {
 // NewFrameWriter returns a FrameWriter on w.
 func NewFrameWriter(w io.Writer) *FrameWriter {
 	return &FrameWriter{w: bufio.NewWriterSize(w, 64<<10)}
-}
-
-// NewFrameWriter3 returns a FrameWriter on w with the encodings of
-// /khantara/sync/3 (PROTOCOL.md 9.13).
-func NewFrameWriter3(w io.Writer) *FrameWriter {
-	fw := NewFrameWriter(w)
-	fw.v3 = true
-	return fw
 }
 
 // Flush writes buffered frames to the underlying writer.
@@ -268,7 +261,7 @@ func (fw *FrameWriter) Range(r *Range) error {
 // Want writes a WANT frame.
 func (fw *FrameWriter) Want(items []ItemID) error {
 	if fw.v3 {
-		fw.buf = appendItems3(fw.buf[:0], nil, items)
+		fw.buf = fw.refs.appendItems3(fw.buf[:0], nil, items, false)
 		return fw.frame(FrameWant, fw.buf)
 	}
 	fw.buf = appendItems(fw.buf[:0], items)
@@ -281,6 +274,9 @@ func (fw *FrameWriter) Envelope(env []byte) error { return fw.frame(FrameEnvelop
 // End writes an END frame, closing the message, and flushes.
 func (fw *FrameWriter) End() error {
 	fw.lastPub, fw.lastKey = "", nil
+	if fw.refs != nil {
+		fw.refs.sentEnd()
+	}
 	if err := fw.frame(FrameEnd, nil); err != nil {
 		return err
 	}

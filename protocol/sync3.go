@@ -25,7 +25,7 @@ const (
 	// Fingerprint3Len is the length of a sync/3 fingerprint.
 	Fingerprint3Len = 4
 	// Prefix3Len is how many hash bytes a sync/3 item carries.
-	Prefix3Len = 4
+	Prefix3Len = 3
 	// MaxKeyStringLen bounds a key string: the publisher's length byte,
 	// the publisher, and 8 bytes of sequence.
 	MaxKeyStringLen = 1 + MaxPeerIDLen + 8

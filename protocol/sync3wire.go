@@ -19,11 +19,12 @@ type refs struct {
 	// read.
 	recvBounds, curRecvBounds map[string]int
 	recvItems, curRecvItems   map[ItemID]int
+	recvPubs, curRecvPubs     map[peer.ID]int
 	nRecvBounds, nRecvItems   int
 }
 
 func newRefs() *refs {
-	return &refs{curRecvBounds: map[string]int{}, curRecvItems: map[ItemID]int{}}
+	return &refs{curRecvBounds: map[string]int{}, curRecvItems: map[ItemID]int{}, curRecvPubs: map[peer.ID]int{}}
 }
 
 // sentEnd closes the message this side was writing.
@@ -36,6 +37,7 @@ func (r *refs) sentEnd() {
 func (r *refs) recvEnd() {
 	r.recvBounds, r.curRecvBounds = r.curRecvBounds, map[string]int{}
 	r.recvItems, r.curRecvItems = r.curRecvItems, map[ItemID]int{}
+	r.recvPubs, r.curRecvPubs = r.curRecvPubs, map[peer.ID]int{}
 	r.nRecvBounds, r.nRecvItems = 0, 0
 }
 
@@ -49,6 +51,9 @@ func (r *refs) recvBound(k []byte) {
 func (r *refs) recvItem(it ItemID) {
 	if _, ok := r.curRecvItems[it]; !ok {
 		r.curRecvItems[it] = r.nRecvItems
+	}
+	if _, ok := r.curRecvPubs[it.Publisher]; !ok {
+		r.curRecvPubs[it.Publisher] = r.nRecvItems
 	}
 	r.nRecvItems++
 }
@@ -88,10 +93,23 @@ func (r *refs) appendBound3(b, prev []byte, u Bound, mode Mode) ([]byte, []byte)
 	return append(b, k[n:]...), k
 }
 
-// appendItems3 writes sync/3 items: uvarint(count), then per item
-// uvarint(y): y odd names item (y-1)/2 of the peer's last message; y even
-// is followed by uvarint(m) and m bytes, the item string after the y/2
-// bytes it shares with the one before (for the first, with base).
+// Item kinds of sync/3: the low two bits of an item's header uvarint(y),
+// y = 4*v + kind.
+const (
+	// itemLiteral: the item string after the v bytes it shares with the
+	// one before (for the first, with the range's lower bound), as many
+	// bytes as the item string has left (its first byte, when v = 0,
+	// gives the publisher's length).
+	itemLiteral = 0
+	// itemRef: item v of the peer's last message.
+	itemRef = 1
+	// itemPub: the publisher of item v of the peer's last message, then
+	// uvarint(seq) and the Prefix3Len hash bytes.
+	itemPub = 2
+)
+
+// appendItems3 writes sync/3 items: uvarint(count), then the items, each
+// the cheapest of its kinds.
 func (r *refs) appendItems3(b, base []byte, items []ItemID, list bool) []byte {
 	b = binary.AppendUvarint(b, uint64(len(items)))
 	prev := base
@@ -103,16 +121,24 @@ func (r *refs) appendItems3(b, base []byte, items []ItemID, list bool) []byte {
 		}
 		cur = itemString(cur[:0], it)
 		if j, ok := r.recvItems[*it]; ok {
-			b = binary.AppendUvarint(b, uint64(2*j+1))
-		} else {
-			n := commonPrefix(prev, cur)
-			if n == len(cur) {
-				n-- // a repeated item still carries one byte
-			}
-			b = binary.AppendUvarint(b, uint64(2*n))
-			b = binary.AppendUvarint(b, uint64(len(cur)-n))
-			b = append(b, cur[n:]...)
+			b = binary.AppendUvarint(b, uint64(4*j+itemRef))
+			prev = append(prev[:0:0], cur...)
+			continue
 		}
+		n := commonPrefix(prev, cur)
+		lit := uvarintLen(uint64(4*n)) + len(cur) - n
+		if j, ok := r.recvPubs[it.Publisher]; ok && n < 1+len(it.Publisher) {
+			h := uint64(4*j + itemPub)
+			if uvarintLen(h)+uvarintLen(it.Seq)+Prefix3Len < lit {
+				b = binary.AppendUvarint(b, h)
+				b = binary.AppendUvarint(b, it.Seq)
+				b = append(b, it.Prefix[:Prefix3Len]...)
+				prev = append(prev[:0:0], cur...)
+				continue
+			}
+		}
+		b = binary.AppendUvarint(b, uint64(4*n+itemLiteral))
+		b = append(b, cur[n:]...)
 		prev = append(prev[:0:0], cur...)
 	}
 	return b
@@ -186,32 +212,40 @@ func (d *decoder) item3(r *refs, prev []byte) (ItemID, []byte, bool) {
 	if d.err != nil {
 		return ItemID{}, nil, false
 	}
-	if y%2 == 1 {
-		j := (y - 1) / 2
-		if j >= uint64(len(r.sentItems)) {
-			d.fail("item %d of a message of %d", j, len(r.sentItems))
+	v := y >> 2
+	switch y & 3 {
+	case itemRef, itemPub:
+		if v >= uint64(len(r.sentItems)) {
+			d.fail("item %d of a message of %d", v, len(r.sentItems))
 			return ItemID{}, nil, false
 		}
-		it := r.sentItems[j]
-		return it, itemString(nil, &it), true
-	}
-	shared, m := y/2, d.uvarint()
-	if d.err != nil {
+		it := r.sentItems[v]
+		if y&3 == itemPub {
+			it.Seq = d.uvarint()
+			it.Prefix = [HashPrefixLen]byte{}
+			copy(it.Prefix[:], d.bytes(Prefix3Len))
+		}
+		return it, itemString(nil, &it), d.err == nil
+	case itemLiteral:
+	default:
+		d.fail("unknown item kind %d", y&3)
 		return ItemID{}, nil, false
 	}
-	if shared > uint64(len(prev)) || m == 0 || shared+m > MaxKeyStringLen+Prefix3Len {
-		d.fail("bad item: %d shared bytes of %d, %d new", shared, len(prev), m)
+	if v > uint64(len(prev)) {
+		d.fail("item shares %d bytes of %d", v, len(prev))
 		return ItemID{}, nil, false
 	}
-	cur := make([]byte, 0, shared+m)
-	cur = append(cur, prev[:shared]...)
-	cur = append(cur, d.bytes(int(m))...)
-	if d.err != nil {
-		return ItemID{}, nil, false
+	cur := append(make([]byte, 0, MaxKeyStringLen+Prefix3Len), prev[:v]...)
+	if v == 0 {
+		cur = append(cur, d.byte())
 	}
 	l := int(cur[0])
-	if l < 1 || l > MaxPeerIDLen || len(cur) != 1+l+8+Prefix3Len {
-		d.fail("item of %d bytes with a publisher of %d", len(cur), l)
+	if d.err != nil || l < 1 || l > MaxPeerIDLen || len(cur) > 1+l+8+Prefix3Len {
+		d.fail("item with a publisher of %d bytes", l)
+		return ItemID{}, nil, false
+	}
+	cur = append(cur, d.bytes(1+l+8+Prefix3Len-len(cur))...)
+	if d.err != nil {
 		return ItemID{}, nil, false
 	}
 	it := ItemID{Publisher: peer.ID(cur[1 : 1+l]), Seq: binary.BigEndian.Uint64(cur[1+l:])}

@@ -54,9 +54,6 @@ func (m *memSide) connect(peer *memSide, v3 bool) {
 	m.fr, m.fw = protocol.NewFrameReader(&peer.out), protocol.NewFrameWriter(&m.out)
 }
 
-// memTrace, when not nil, collects bytes per message and frame kind.
-var memTrace map[string]int64
-
 // memResult is what an in-memory session moved.
 type memResult struct {
 	bytes, envelopeBytes int64
@@ -127,19 +124,9 @@ func (m *memSide) step(res *memResult) (bool, error) {
 	in := &message{}
 	envelopes := 0
 	for {
-		before := m.fr.Read
 		f, err := m.fr.Next()
 		if err != nil {
 			return false, err
-		}
-		if memTrace != nil {
-			k := fmt.Sprintf("msg%d type%d", res.messages, f.Type)
-			if f.Type == protocol.FrameRange {
-				k = fmt.Sprintf("msg%d range mode%d", res.messages, f.Range.Mode)
-			}
-			memTrace[k] += m.fr.Read - before
-			memTrace[k+" n"]++
-			memTrace[k+" items"] += int64(len(f.Range.Items) + len(f.Want))
 		}
 		if f.Type == protocol.FrameEnd {
 			break

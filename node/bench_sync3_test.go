@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -35,10 +36,16 @@ type memSide struct {
 	out         bytes.Buffer
 	fw          *protocol.FrameWriter
 	fr          *protocol.FrameReader
+	// envSize is the body size of the envelopes it sends; with 0 it
+	// sends none (the peer counts those it asked for as delivered).
+	envSize int
+	// log, if set, collects each message it writes.
+	log  *[][]byte
+	sent bytes.Buffer
 }
 
 func newMemSide(keys []store.Key, v3 bool, salt []byte) *memSide {
-	m := &memSide{snap: &snapshot{keys: keys, v3: v3, salt: salt}, held: map[protocol.ItemID]bool{}, got: map[protocol.ItemID]bool{}}
+	m := &memSide{snap: &snapshot{keys: keys, v3: v3, salt: salt}, held: map[protocol.ItemID]bool{}, got: map[protocol.ItemID]bool{}, envSize: memEnvelopeSize}
 	for i := range keys {
 		m.held[m.snap.itemID(&keys[i])] = true
 	}
@@ -47,11 +54,12 @@ func newMemSide(keys []store.Key, v3 bool, salt []byte) *memSide {
 
 // connect gives m its reader of the peer's output and its writer.
 func (m *memSide) connect(peer *memSide, v3 bool) {
+	w := io.MultiWriter(&m.out, &m.sent)
 	if v3 {
-		m.fr, m.fw = protocol.NewSync3(&peer.out, &m.out)
+		m.fr, m.fw = protocol.NewSync3(&peer.out, w)
 		return
 	}
-	m.fr, m.fw = protocol.NewFrameReader(&peer.out), protocol.NewFrameWriter(&m.out)
+	m.fr, m.fw = protocol.NewFrameReader(&peer.out), protocol.NewFrameWriter(w)
 }
 
 // memResult is what an in-memory session moved.
@@ -67,7 +75,12 @@ func (r memResult) overhead() int64 { return r.bytes - r.envelopeBytes }
 // checks that both end with the union.
 func memSession(a, z []store.Key, v3 bool) (memResult, error) {
 	salt := []byte{1, 2, 3, 4, 5, 6, 7, 8}
-	sa, sz := newMemSide(a, v3, salt), newMemSide(z, v3, salt)
+	return memSessionWith(newMemSide(a, v3, salt), newMemSide(z, v3, salt), v3, salt)
+}
+
+// memSessionWith is memSession between two sides.
+func memSessionWith(sa, sz *memSide, v3 bool, salt []byte) (memResult, error) {
+	a := sa.snap.keys
 	sa.connect(sz, v3)
 	sz.connect(sa, v3)
 	h := protocol.Hello{Version: 1, Network: "khantara"}
@@ -85,6 +98,7 @@ func memSession(a, z []store.Key, v3 bool) (memResult, error) {
 		if err := s.fw.Flush(); err != nil {
 			return memResult{}, err
 		}
+		s.logMessage()
 	}
 	for _, s := range []*memSide{sz, sa} {
 		if f, err := s.fr.Next(); err != nil || f.Type != protocol.FrameHello {
@@ -188,18 +202,30 @@ func (m *memSide) write(msg *message, res *memResult) error {
 		}
 		w = w[k:]
 	}
-	body := make([]byte, memEnvelopeSize)
+	body := make([]byte, m.envSize)
 	for _, id := range m.answer {
-		if m.held[id] {
+		if m.held[id] && m.envSize > 0 {
 			if err := m.fw.Envelope(body); err != nil {
 				return err
 			}
 			res.envelopes++
-			res.envelopeBytes += memEnvelopeSize
+			res.envelopeBytes += int64(m.envSize)
 		}
 	}
 	m.answer = nil
-	return m.fw.End()
+	if err := m.fw.End(); err != nil {
+		return err
+	}
+	m.logMessage()
+	return nil
+}
+
+// logMessage moves what m wrote since the last call to its log.
+func (m *memSide) logMessage() {
+	if m.log != nil {
+		*m.log = append(*m.log, bytes.Clone(m.sent.Bytes()))
+	}
+	m.sent.Reset()
 }
 
 // memSet is a catalogue of n records from the given number of publishers

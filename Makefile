@@ -36,7 +36,7 @@ test-long:
 # 20 publications for Propagation, one session or catch-up for the others.
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 20000x -timeout 30m ./store
-	$(GO) test -run '^$$' -bench '^Benchmark(SyncBytes|CatchUp)$$' -benchtime 1x -timeout 20m ./node
+	$(GO) test -run '^$$' -bench '^Benchmark(SyncBytes|SyncReconcile|CatchUp)$$' -benchtime 1x -timeout 20m ./node
 	$(GO) test -run '^$$' -bench '^BenchmarkPropagation$$' -benchtime 20x -timeout 20m ./node
 	$(GO) test -run '^$$' -bench '^BenchmarkGossipIngest$$' -benchtime 20000x -timeout 20m ./node
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./search

@@ -196,22 +196,25 @@ type syncCase struct {
 
 // BenchmarkSyncBytes measures the bytes (frames, both directions) of one
 // sync session between two mocknet nodes holding replicas of 10,000
-// practices from 10 publishers, built directly in their stores: identical
-// replicas, then replicas differing by 1, 10, 100 and 1000 practices held
-// by one side only, and by as many practices of which one side holds a
-// newer version. It runs every case on two catalogues: "plain" (10 key
-// publishers) and "org" (10 organisations, each publishing through a
-// delegated key: every practice carries auth, every fetched one is
-// authorised against its chain, and both replicas hold the 10 geneses).
-// Each case builds fresh replicas with the timer stopped; the timer covers
-// the session. It checks after each session that both replicas have the
+// practices from 10 publishers, and again from 1,000, built directly in
+// their stores: identical replicas, then replicas differing by 1, 10, 100
+// and 1000 practices held by one side only, and by as many practices of
+// which one side holds a newer version. It runs every case on two
+// catalogues: "plain" (key publishers) and "org" (organisations, each
+// publishing through a delegated key: every practice carries auth, every
+// fetched one is authorised against its chain, and both replicas hold the
+// geneses). Each case builds fresh replicas with the timer stopped; the
+// timer covers the session, on /khantara/sync/3. In the same iteration it
+// reconciles the same replicas on /khantara/sync/2 (the baseline before
+// sync/3) and with Negentropy over the records' hashes (the baseline of
+// issue 15). It checks after each session that both replicas have the
 // same digest. Reported: sync bytes, and for identical replicas the share
 // of the catalogue's envelope bytes (goal < 1%), for differing ones the
 // bytes per differing practice and the same less the differing envelopes
-// themselves (the protocol's overhead per difference, which should stay
-// flat as the difference grows); at the end, per case, the org
-// catalogue's bytes per difference next to the plain one's (issue 12's
-// bar: they do not grow).
+// themselves (the protocol's overhead per difference), next to sync/2's
+// and Negentropy's and the ratios (goal: <= 0.5 Negentropy); at the end,
+// per case, the org catalogue's bytes per difference next to the plain
+// one's (issue 12's bar: they do not grow).
 func BenchmarkSyncBytes(b *testing.B) {
 	sheets := demoSheets(b)
 	rng := rand.New(rand.NewPCG(0x5e, 0xed))
@@ -226,30 +229,36 @@ func BenchmarkSyncBytes(b *testing.B) {
 			cases = append(cases, syncCase{name: name, diff: d, newer: newer})
 		}
 	}
-	perDiff := map[string]map[string]float64{} // case -> catalogue -> bytes/diff
-	for _, cat := range []*benchCatalogue{
-		sealCatalogue(b, sheets, syncPractices, syncPublishers),
-		sealOrgCatalogue(b, sheets, syncPractices, syncPublishers),
-	} {
-		newer := sealNewer(b, cat, differing)
-		for _, c := range cases {
-			b.Run(cat.name+"/"+c.name, func(b *testing.B) {
-				if pd := runSyncCase(b, cat, c, differing, newer); pd > 0 {
-					if perDiff[c.name] == nil {
-						perDiff[c.name] = map[string]float64{}
+	for _, publishers := range []int{syncPublishers, syncPublishersMany} {
+		perDiff := map[string]map[string]float64{} // case -> catalogue -> bytes/diff
+		for _, cat := range []*benchCatalogue{
+			sealCatalogue(b, sheets, syncPractices, publishers),
+			sealOrgCatalogue(b, sheets, syncPractices, publishers),
+		} {
+			newer := sealNewer(b, cat, differing)
+			for _, c := range cases {
+				b.Run(fmt.Sprintf("publishers=%d/%s/%s", publishers, cat.name, c.name), func(b *testing.B) {
+					if pd := runSyncCase(b, cat, c, differing, newer); pd > 0 {
+						if perDiff[c.name] == nil {
+							perDiff[c.name] = map[string]float64{}
+						}
+						perDiff[c.name][cat.name] = pd
 					}
-					perDiff[c.name][cat.name] = pd
-				}
-			})
+				})
+			}
 		}
-	}
-	for _, c := range cases {
-		if m := perDiff[c.name]; m["plain"] > 0 && m["org"] > 0 {
-			b.Logf("%s: %.0f bytes per difference for organisations, %.0f for plain publishers (x%.3f)",
-				c.name, m["org"], m["plain"], m["org"]/m["plain"])
+		for _, c := range cases {
+			if m := perDiff[c.name]; m["plain"] > 0 && m["org"] > 0 {
+				b.Logf("%d publishers, %s: %.0f bytes per difference for organisations, %.0f for plain publishers (x%.3f)",
+					publishers, c.name, m["org"], m["plain"], m["org"]/m["plain"])
+			}
 		}
 	}
 }
+
+// syncPublishersMany is BenchmarkSyncBytes's second publisher count: a
+// network of many member organisations (issue 15).
+const syncPublishersMany = 1000
 
 // sealNewer seals newer[k], a newer version of practice differing[k]: a
 // later time and the publisher's next sequence numbers.
@@ -270,49 +279,96 @@ func sealNewer(b *testing.B, cat *benchCatalogue, differing []int) []*protocol.S
 }
 
 // runSyncCase runs one case of BenchmarkSyncBytes and returns the bytes
-// per difference (0 for identical replicas).
+// per difference (0 for identical replicas). Each iteration reconciles the
+// same replicas three ways: a session on /khantara/sync/3 (timed), a
+// session on /khantara/sync/2 (the responder serves no sync/3, so the
+// initiator falls back), and Negentropy (negentropy_test.go) over the
+// records' hashes in memory.
 func runSyncCase(b *testing.B, cat *benchCatalogue, c syncCase, differing []int, newer []*protocol.Signed) float64 {
-	var total, diffBytes, envelopes, messages int64
-	want := uint64(syncPractices + len(cat.base))
+	var total, total2, diffBytes, envelopes, messages, negBytes, negRounds int64
 	for b.Loop() {
 		b.StopTimer()
-		a, z, d := syncReplicas(b, cat, differing[:c.diff], newer[:c.diff], c.newer)
+		a, z, d := syncReplicas(b, cat, differing[:c.diff], newer[:c.diff], c.newer, nil)
+		nb, nr, _, _ := negentropyRun(negItems(storeKeys(b, a)), negItems(storeKeys(b, z)))
 		b.StartTimer()
-		res, err := a.SyncWith(context.Background(), z.ID())
+		res := syncChecked(b, cat, a, z, protocol.SyncProtocolID3)
 		b.StopTimer()
-		if err != nil {
-			b.Fatal(err)
-		}
-		da, dz := digest(b, a), digest(b, z)
-		if da != dz || da.Count != want {
-			b.Fatalf("after sync: digests %+v and %+v, want equal with %d items", da, dz, want)
-		}
+		a2, z2, _ := syncReplicas(b, cat, differing[:c.diff], newer[:c.diff], c.newer, withoutSync3)
+		res2 := syncChecked(b, cat, a2, z2, protocol.SyncProtocolID2)
 		total += res.Sent + res.Received
+		total2 += res2.Sent + res2.Received
 		diffBytes += d
 		envelopes += int64(res.Fetched + res.Served)
 		messages += int64(res.Messages)
-		a.Close()
-		z.Close()
+		negBytes += int64(nb)
+		negRounds += int64(nr)
 		b.StartTimer()
 	}
 	n := float64(b.N)
 	b.ReportMetric(float64(total)/n, "sync-bytes")
+	b.ReportMetric(float64(total2)/n, "sync2-bytes")
 	b.ReportMetric(float64(envelopes)/n, "envelopes")
 	b.ReportMetric(float64(messages)/n, "messages")
+	b.ReportMetric(float64(negBytes)/n, "negentropy-bytes")
+	b.ReportMetric(float64(negRounds)/n, "negentropy-roundtrips")
 	if c.diff == 0 {
 		b.ReportMetric(float64(cat.bytes), "catalogue-bytes")
 		b.ReportMetric(100*float64(total)/n/float64(cat.bytes), "%-of-catalogue")
-		b.Logf("identical replicas: %.0f bytes, %.4f%% of the catalogue's %d (goal < 1%%)",
-			float64(total)/n, 100*float64(total)/n/float64(cat.bytes), cat.bytes)
+		b.Logf("identical replicas: %.0f bytes (sync/2 %.0f, Negentropy %.0f), %.4f%% of the catalogue's %d (goal < 1%%)",
+			float64(total)/n, float64(total2)/n, float64(negBytes)/n, 100*float64(total)/n/float64(cat.bytes), cat.bytes)
 		return 0
 	}
 	perDiff := float64(total) / n / float64(c.diff)
 	overhead := float64(total-diffBytes) / n / float64(c.diff)
+	overhead2 := float64(total2-diffBytes) / n / float64(c.diff)
+	neg := float64(negBytes) / n / float64(c.diff)
 	b.ReportMetric(perDiff, "bytes/diff")
 	b.ReportMetric(overhead, "overhead-bytes/diff")
-	b.Logf("%d differing: %.0f bytes, %.0f per difference, of which %.0f beyond the envelopes; %.0f envelopes in %.0f messages",
-		c.diff, float64(total)/n, perDiff, overhead, float64(envelopes)/n, float64(messages)/n)
+	b.ReportMetric(overhead2, "sync2-overhead-bytes/diff")
+	b.ReportMetric(neg, "negentropy-bytes/diff")
+	b.ReportMetric(overhead/neg, "x-negentropy")
+	b.ReportMetric(overhead/overhead2, "x-sync2")
+	b.Logf("%d differing: %.0f bytes, %.0f per difference, of which %.0f beyond the envelopes (sync/2 %.0f: x%.2f; Negentropy %.0f in %.0f round trips: x%.2f, goal <= 0.5); %.0f envelopes in %.0f messages",
+		c.diff, float64(total)/n, perDiff, overhead, overhead2, overhead/overhead2, neg, float64(negRounds)/n, overhead/neg, float64(envelopes)/n, float64(messages)/n)
 	return perDiff
+}
+
+// syncChecked runs a session from a to z, checks it ran on proto and left
+// both replicas equal with the whole catalogue, and closes both nodes.
+func syncChecked(b *testing.B, cat *benchCatalogue, a, z *Node, proto string) SyncResult {
+	b.Helper()
+	res, err := a.SyncWith(context.Background(), z.ID())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if res.Protocol != proto {
+		b.Fatalf("session on %s, want %s", res.Protocol, proto)
+	}
+	want := uint64(syncPractices + len(cat.base))
+	if da, dz := digest(b, a), digest(b, z); da != dz || da.Count != want {
+		b.Fatalf("after sync: digests %+v and %+v, want equal with %d items", da, dz, want)
+	}
+	a.Close()
+	z.Close()
+	return res
+}
+
+// withoutSync3 makes n serve no /khantara/sync/3, as a node from before
+// it: a peer's initiator falls back to /khantara/sync/2. Call it before n
+// connects, so that what identify tells peers does not list sync/3.
+func withoutSync3(n *Node) { n.Host().RemoveStreamHandler(protocol.SyncProtocolID3) }
+
+// storeKeys reads the keys sync reconciles from n's store.
+func storeKeys(b *testing.B, n *Node) []store.Key {
+	b.Helper()
+	var keys []store.Key
+	for k, err := range n.Store().Keys() {
+		if err != nil {
+			b.Fatal(err)
+		}
+		keys = append(keys, k)
+	}
+	return keys
 }
 
 // syncReplicas starts two connected mocknet nodes, lets the sync that
@@ -321,10 +377,13 @@ func runSyncCase(b *testing.B, cat *benchCatalogue, c syncCase, differing []int,
 // even ones, z the odd ones) or, with useNewer, the whole catalogue on
 // both and the newer versions split the same way. It returns the nodes and
 // the envelope bytes a session must carry to reconcile them.
-func syncReplicas(b *testing.B, cat *benchCatalogue, differing []int, newer []*protocol.Signed, useNewer bool) (a, z *Node, diffBytes int64) {
+func syncReplicas(b *testing.B, cat *benchCatalogue, differing []int, newer []*protocol.Signed, useNewer bool, zMut func(*Node)) (a, z *Node, diffBytes int64) {
 	b.Helper()
 	tn := newTestNet(b, 0x5c)
 	a, z = tn.add(), tn.add()
+	if zMut != nil {
+		zMut(z)
+	}
 	tn.connect(a, z)
 	// a dialled, so a's scheduler syncs with z now; wait for that session
 	// to end on both sides before filling the stores, so it cannot carry

@@ -15,11 +15,20 @@ const (
 	// listThreshold: a differing range with at most this many local items
 	// is answered with the items themselves instead of being split.
 	listThreshold = 24
+	// splitBuckets3 and listThreshold3 are the same for sync/3, whose
+	// fingerprints, bounds and items are smaller.
+	splitBuckets3  = 16
+	listThreshold3 = 16
 )
 
 // snapshot is one side's state keys, sorted, for the length of a session.
 type snapshot struct {
 	keys []store.Key
+	// v3: the session is on sync/3 (PROTOCOL.md 9.13), whose fingerprints
+	// are keyed by salt, whose items carry fewer hash bytes and whose cuts
+	// are the shortest separating bounds.
+	v3   bool
+	salt []byte
 }
 
 func keyBound(k *store.Key) protocol.Bound {
@@ -47,27 +56,60 @@ func digestOf(keys []store.Key) store.Digest {
 	return d
 }
 
-// fingerprint is Digest.Fingerprint over keys.
-func fingerprint(keys []store.Key) [protocol.FingerprintLen]byte {
+// fingerprint is the session's fingerprint over keys: Digest.Fingerprint,
+// or on sync/3 protocol.Fingerprint3 with the session's salt.
+func (s *snapshot) fingerprint(keys []store.Key) [protocol.FingerprintLen]byte {
 	var acc store.Accumulator
 	for i := range keys {
 		acc.Add(keys[i].Hash)
 	}
-	return store.Digest{Count: uint64(len(keys)), Sum: acc}.Fingerprint()
+	return digestFingerprint(store.Digest{Count: uint64(len(keys)), Sum: acc}, s.v3, s.salt)
 }
 
-func itemID(k *store.Key) protocol.ItemID {
+// digestFingerprint is d's fingerprint in a session on sync/2 and sync/1,
+// or with v3 on sync/3 keyed by salt.
+func digestFingerprint(d store.Digest, v3 bool, salt []byte) [protocol.FingerprintLen]byte {
+	if v3 {
+		return protocol.Fingerprint3(salt, d.Sum, d.Count)
+	}
+	return d.Fingerprint()
+}
+
+// itemID names k in the session's items: HashPrefixLen hash bytes, or
+// Prefix3Len on sync/3 (the others zero).
+func (s *snapshot) itemID(k *store.Key) protocol.ItemID {
 	id := protocol.ItemID{Publisher: k.Publisher, Seq: k.Seq}
-	copy(id.Prefix[:], k.Hash[:protocol.HashPrefixLen])
+	n := protocol.HashPrefixLen
+	if s.v3 {
+		n = protocol.Prefix3Len
+	}
+	copy(id.Prefix[:n], k.Hash[:n])
 	return id
 }
 
-func items(keys []store.Key) []protocol.ItemID {
+func (s *snapshot) items(keys []store.Key) []protocol.ItemID {
 	out := make([]protocol.ItemID, len(keys))
 	for i := range keys {
-		out[i] = itemID(&keys[i])
+		out[i] = s.itemID(&keys[i])
 	}
 	return out
+}
+
+// cut is the bound between the keys prev and next (higher): next's own
+// (publisher, seq), or on sync/3 the shortest bound that separates them.
+func (s *snapshot) cut(prev, next *store.Key) protocol.Bound {
+	if s.v3 {
+		return protocol.SeparatingBound(prev.Publisher, prev.Seq, next.Publisher, next.Seq)
+	}
+	return keyBound(next)
+}
+
+// params are the session's split fan-out and list threshold.
+func (s *snapshot) params() (buckets, list int) {
+	if s.v3 {
+		return splitBuckets3, listThreshold3
+	}
+	return splitBuckets, listThreshold
 }
 
 // reply is what one side answers to the ranges of a message.
@@ -131,13 +173,13 @@ func (s *snapshot) respond(in []protocol.Range) (*reply, error) {
 
 func (s *snapshot) answerFingerprint(out *reply, lower protocol.Bound, rg *protocol.Range, mine []store.Key) {
 	switch {
-	case fingerprint(mine) == rg.Fingerprint:
+	case s.fingerprint(mine) == rg.Fingerprint:
 		out.add(protocol.Range{Upper: rg.Upper, Mode: protocol.ModeSkip})
-	case rg.Count == 0:
+	case s.peerEmpty(rg):
 		// The peer has nothing here: everything of ours is news to it.
 		s.addHave(out, lower, rg.Upper, mine)
-	case len(mine) <= listThreshold:
-		out.add(protocol.Range{Upper: rg.Upper, Mode: protocol.ModeList, Items: items(mine)})
+	case len(mine) <= s.listMax():
+		out.add(protocol.Range{Upper: rg.Upper, Mode: protocol.ModeList, Items: s.items(mine)})
 	default:
 		s.split(out, lower, rg.Upper, mine)
 	}
@@ -151,13 +193,18 @@ func (s *snapshot) split(out *reply, lower, upper protocol.Bound, mine []store.K
 		// them, so list them (a publisher equivocating on this scale
 		// beyond one frame is not synced further).
 		if len(mine) <= protocol.MaxListItems {
-			out.add(protocol.Range{Upper: upper, Mode: protocol.ModeList, Items: items(mine)})
+			out.add(protocol.Range{Upper: upper, Mode: protocol.ModeList, Items: s.items(mine)})
 		} else {
 			out.add(protocol.Range{Upper: upper, Mode: protocol.ModeSkip})
 		}
 		return
 	}
-	per := (len(mine) + splitBuckets - 1) / splitBuckets
+	if s.v3 {
+		s.split3(out, lower, upper, mine)
+		return
+	}
+	buckets, _ := s.params()
+	per := (len(mine) + buckets - 1) / buckets
 	start := 0
 	for start < len(mine) {
 		end := min(start+per, len(mine))
@@ -167,10 +214,10 @@ func (s *snapshot) split(out *reply, lower, upper protocol.Bound, mine []store.K
 		}
 		ub := upper
 		if end < len(mine) {
-			ub = keyBound(&mine[end])
+			ub = s.cut(&mine[end-1], &mine[end])
 		}
 		part := mine[start:end]
-		out.add(protocol.Range{Upper: ub, Mode: protocol.ModeFingerprint, Fingerprint: fingerprint(part), Count: uint64(len(part))})
+		out.add(protocol.Range{Upper: ub, Mode: protocol.ModeFingerprint, Fingerprint: s.fingerprint(part), Count: uint64(len(part))})
 		start = end
 	}
 }
@@ -192,10 +239,10 @@ func (s *snapshot) addHave(out *reply, lower, upper protocol.Bound, keys []store
 			keys = keys[:protocol.MaxListItems]
 			break
 		}
-		out.add(protocol.Range{Upper: keyBound(&keys[end]), Mode: protocol.ModeHave, Items: items(keys[:end])})
+		out.add(protocol.Range{Upper: s.cut(&keys[end-1], &keys[end]), Mode: protocol.ModeHave, Items: s.items(keys[:end])})
 		keys = keys[end:]
 	}
-	out.add(protocol.Range{Upper: upper, Mode: protocol.ModeHave, Items: items(keys)})
+	out.add(protocol.Range{Upper: upper, Mode: protocol.ModeHave, Items: s.items(keys)})
 }
 
 // compare matches the peer's items in a range against ours: peer items we
@@ -212,7 +259,7 @@ func (s *snapshot) compare(out *reply, theirs []protocol.ItemID, mine []store.Ke
 	}
 	var extra []store.Key
 	for i := range mine {
-		id := itemID(&mine[i])
+		id := s.itemID(&mine[i])
 		if _, ok := have[id]; ok {
 			delete(have, id)
 			continue
@@ -230,6 +277,22 @@ func (s *snapshot) compare(out *reply, theirs []protocol.ItemID, mine []store.Ke
 
 // rootRange is the first message of a session: one fingerprint over the
 // whole key space, taken from the store's running digest.
-func rootRange(d store.Digest) protocol.Range {
-	return protocol.Range{Upper: protocol.Bound{Inf: true}, Mode: protocol.ModeFingerprint, Fingerprint: d.Fingerprint(), Count: d.Count}
+func rootRange(d store.Digest, v3 bool, salt []byte) protocol.Range {
+	return protocol.Range{Upper: protocol.Bound{Inf: true}, Mode: protocol.ModeFingerprint, Fingerprint: digestFingerprint(d, v3, salt), Count: d.Count}
+}
+
+// peerEmpty reports whether the peer's FINGERPRINT range holds nothing:
+// its count is 0, or on sync/3 (which sends no count) its fingerprint is
+// that of the empty set.
+func (s *snapshot) peerEmpty(rg *protocol.Range) bool {
+	if s.v3 {
+		return rg.Fingerprint == s.fingerprint(nil)
+	}
+	return rg.Count == 0
+}
+
+// listMax is the session's list threshold.
+func (s *snapshot) listMax() int {
+	_, list := s.params()
+	return list
 }

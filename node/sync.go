@@ -137,11 +137,15 @@ func (n *Node) runSession(ctx context.Context, s network.Stream, initiator bool,
 	ss := &session{
 		n: n, s: s, peer: s.Conn().RemotePeer(), slot: slot, initiator: initiator,
 		v1:          s.Protocol() == protocol.SyncProtocolID,
+		v3:          s.Protocol() == protocol.SyncProtocolID3,
 		end:         start.Add(syncSessionTimeout),
-		fr:          protocol.NewFrameReader(s),
 		outstanding: map[protocol.ItemID]struct{}{},
 	}
-	ss.fw = protocol.NewFrameWriter(progressWriter{ss})
+	if ss.v3 {
+		ss.fr, ss.fw = protocol.NewSync3(s, progressWriter{ss})
+	} else {
+		ss.fr, ss.fw = protocol.NewFrameReader(s), protocol.NewFrameWriter(progressWriter{ss})
+	}
 	stop := context.AfterFunc(ctx, func() { s.Reset() })
 	defer stop()
 	s.SetDeadline(ss.end)

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +31,10 @@ type session struct {
 	// only (loadSnapshot): it lists and serves no other, and a peer that
 	// offers or sends one commits a violation.
 	v1 bool
+	// v3: the session runs on /khantara/sync/3 (PROTOCOL.md 9.13); salt is
+	// the initiator's, which keys its fingerprints.
+	v3   bool
+	salt []byte
 
 	pending     []protocol.ItemID            // wanted, not yet asked for
 	outstanding map[protocol.ItemID]struct{} // asked for in the last message
@@ -53,7 +58,12 @@ type message struct {
 }
 
 func (ss *session) run(ctx context.Context, initiator bool) error {
-	hello := protocol.Hello{Version: protocol.SyncVersion, Network: ss.n.cfg.Network}
+	hello := protocol.Hello{Version: ss.version(), Network: ss.n.cfg.Network}
+	if ss.v3 && initiator {
+		ss.salt = make([]byte, protocol.SaltLen)
+		_, _ = rand.Read(ss.salt) // crypto/rand.Read never fails
+		hello.Salt = ss.salt
+	}
 	if initiator {
 		if err := ss.fw.Hello(hello); err != nil {
 			return err
@@ -75,7 +85,7 @@ func (ss *session) run(ctx context.Context, initiator bool) error {
 		if err != nil {
 			return err
 		}
-		if err := ss.write(&message{ranges: []protocol.Range{rootRange(d)}}); err != nil {
+		if err := ss.write(&message{ranges: []protocol.Range{rootRange(d, ss.v3, ss.salt)}}); err != nil {
 			return err
 		}
 	} else if err := ss.fw.Flush(); err != nil {
@@ -145,14 +155,29 @@ func (ss *session) readHello() error {
 		return fmt.Errorf("peer refused sync: %q", f.Error)
 	case f.Type != protocol.FrameHello:
 		return fmt.Errorf("%w: first frame is type %d, not HELLO", protocol.ErrSyncViolation, f.Type)
-	case f.Hello.Version != protocol.SyncVersion:
+	case f.Hello.Version != ss.version():
 		_ = ss.fw.Error(fmt.Sprintf("sync version %d is not supported", f.Hello.Version))
 		return fmt.Errorf("peer speaks sync version %d", f.Hello.Version)
 	case f.Hello.Network != ss.n.cfg.Network:
 		_ = ss.fw.Error("this node is on network " + ss.n.cfg.Network)
 		return fmt.Errorf("%w: %q", ErrNetworkMismatch, f.Hello.Network)
+	case ss.v3 && ss.initiator && len(f.Hello.Salt) != 0:
+		return fmt.Errorf("%w: a salt in the responder's HELLO", protocol.ErrSyncViolation)
+	case ss.v3 && !ss.initiator && len(f.Hello.Salt) != protocol.SaltLen:
+		return fmt.Errorf("%w: no salt in the initiator's HELLO", protocol.ErrSyncViolation)
+	}
+	if !ss.initiator {
+		ss.salt = f.Hello.Salt
 	}
 	return nil
+}
+
+// version is the HELLO version of the session's protocol.
+func (ss *session) version() uint64 {
+	if ss.v3 {
+		return protocol.SyncVersion3
+	}
+	return protocol.SyncVersion
 }
 
 // read reads one message. Envelopes are verified on every core while the
@@ -248,7 +273,7 @@ func (ss *session) process(ctx context.Context, in *message) (*message, error) {
 			a := sg.Announcement()
 			id := protocol.ItemID{Publisher: a.Publisher, Seq: a.Seq}
 			h := sg.Hash()
-			copy(id.Prefix[:], h[:protocol.HashPrefixLen])
+			copy(id.Prefix[:], h[:ss.prefixLen()])
 			if _, ok := ss.outstanding[id]; !ok {
 				return nil, fmt.Errorf("%w: envelope %s/%d was not asked for", protocol.ErrSyncViolation, a.Publisher, a.Seq)
 			}
@@ -282,7 +307,7 @@ func (ss *session) process(ctx context.Context, in *message) (*message, error) {
 			if !ss.n.policy.keeps(id.Publisher) {
 				continue
 			}
-			seen, err := ss.n.store.Seen(id.Publisher, id.Seq, id.Prefix[:])
+			seen, err := ss.n.store.Seen(id.Publisher, id.Seq, id.Prefix[:ss.prefixLen()])
 			if err != nil {
 				return nil, err
 			}
@@ -321,7 +346,7 @@ func (ss *session) write(m *message) error {
 		if ss.v1 && !protocol.IsKey(id.Publisher) {
 			continue // never listed here: a sync/1 peer gets no v2 record
 		}
-		env, err := ss.n.store.Envelope(id.Publisher, id.Seq, id.Prefix[:])
+		env, err := ss.n.store.Envelope(id.Publisher, id.Seq, id.Prefix[:ss.prefixLen()])
 		if errors.Is(err, store.ErrNotFound) {
 			continue // superseded since: the peer will learn the newer one
 		}
@@ -355,8 +380,19 @@ func (ss *session) loadSnapshot() error {
 		return nil
 	}
 	snap, err := loadSnapshot(ss.n.store, ss.v1)
+	if snap != nil && ss.v3 {
+		snap.v3, snap.salt = true, ss.salt
+	}
 	ss.snap = snap
 	return err
+}
+
+// prefixLen is how many hash bytes name a record in the session's items.
+func (ss *session) prefixLen() int {
+	if ss.v3 {
+		return protocol.Prefix3Len
+	}
+	return protocol.HashPrefixLen
 }
 
 // rootDigest is the digest of the initiator's first message, from the

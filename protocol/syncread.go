@@ -14,6 +14,12 @@ import (
 type FrameReader struct {
 	r       *bufio.Reader
 	lastPub peer.ID
+	// v3 selects the encodings of sync/3; lastKey is its previous bound,
+	// ranges the ranges of the current RANGE frame not yet returned.
+	v3      bool
+	lastKey []byte
+	ranges  []byte
+	refs    *refs
 	buf     []byte
 	// Read counts the bytes read so far.
 	Read int64
@@ -28,6 +34,10 @@ func NewFrameReader(r io.Reader) *FrameReader {
 // error wrapping ErrSyncViolation for anything malformed or over a limit.
 // Byte slices in the frame are only valid until the next call.
 func (fr *FrameReader) Next() (*Frame, error) {
+	if len(fr.ranges) > 0 {
+		// The next range of a sync/3 RANGE frame.
+		return fr.nextRange3(fr.ranges)
+	}
 	n, err := fr.length()
 	if err != nil {
 		return nil, err
@@ -56,11 +66,24 @@ func (fr *FrameReader) Next() (*Frame, error) {
 			return nil, violation("network name of %d bytes", l)
 		}
 		f.Hello.Network = string(d.bytes(int(l)))
+		if fr.v3 && len(d.b) == SaltLen {
+			f.Hello.Salt = append([]byte(nil), d.bytes(SaltLen)...)
+		}
 	case FrameRange:
+		if fr.v3 {
+			if len(d.b) == 0 {
+				return nil, violation("empty RANGE frame")
+			}
+			return fr.nextRange3(d.b)
+		}
 		if err := fr.decodeRange(&d, &f.Range); err != nil {
 			return nil, err
 		}
 	case FrameWant:
+		if fr.v3 {
+			f.Want = d.items3(fr.refs, nil, false)
+			break
+		}
 		f.Want = d.items()
 	case FrameEnvelope:
 		if len(d.b) > MaxEnvelopeSize {
@@ -69,7 +92,10 @@ func (fr *FrameReader) Next() (*Frame, error) {
 		f.Envelope = d.b
 		d.b = nil
 	case FrameEnd:
-		fr.lastPub = ""
+		fr.lastPub, fr.lastKey = "", nil
+		if fr.refs != nil {
+			fr.refs.recvEnd()
+		}
 	case FrameError:
 		f.Error = string(d.b)
 		d.b = nil

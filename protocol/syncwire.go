@@ -44,8 +44,8 @@ const (
 const SyncProtocolID2 = "/khantara/sync/2"
 
 // SyncProtocols lists the sync stream protocols in the order an initiator
-// offers them: SyncProtocolID2, then SyncProtocolID.
-func SyncProtocols() []string { return []string{SyncProtocolID2, SyncProtocolID} }
+// offers them: SyncProtocolID3, SyncProtocolID2, then SyncProtocolID.
+func SyncProtocols() []string { return []string{SyncProtocolID3, SyncProtocolID2, SyncProtocolID} }
 
 // FrameType is the first byte of every sync frame. Values only grow.
 type FrameType byte
@@ -91,6 +91,9 @@ type Bound struct {
 	Publisher peer.ID
 	Seq       uint64
 	Inf       bool
+	// Key, when set, is a sync/3 bound (PROTOCOL.md 9.13): a byte string
+	// compared with key strings (KeyString); Publisher and Seq are unused.
+	Key []byte
 }
 
 // Compare orders bounds and keys: -1, 0 or +1.
@@ -102,6 +105,8 @@ func (b Bound) Compare(o Bound) int {
 		return 1
 	case o.Inf:
 		return -1
+	case b.Key != nil || o.Key != nil:
+		return compareKeys(b, o)
 	}
 	if c := ComparePublishers(b.Publisher, o.Publisher); c != 0 {
 		return c
@@ -147,6 +152,9 @@ type Range struct {
 type Hello struct {
 	Version uint64
 	Network string
+	// Salt is the initiator's salt in sync/3 (SaltLen bytes; empty in the
+	// responder's HELLO and in sync/1 and sync/2).
+	Salt []byte
 }
 
 // Frame is one decoded sync frame; exactly the field of its Type is set.
@@ -165,6 +173,12 @@ type Frame struct {
 type FrameWriter struct {
 	w       *bufio.Writer
 	lastPub peer.ID
+	// v3 selects the encodings of sync/3; lastKey is its previous bound,
+	// ranges the body of the RANGE frame being filled.
+	v3      bool
+	lastKey []byte
+	ranges  []byte
+	refs    *refs
 	buf     []byte
 	// Written counts the bytes written so far.
 	Written int64
@@ -176,9 +190,21 @@ func NewFrameWriter(w io.Writer) *FrameWriter {
 }
 
 // Flush writes buffered frames to the underlying writer.
-func (fw *FrameWriter) Flush() error { return fw.w.Flush() }
+func (fw *FrameWriter) Flush() error {
+	if len(fw.ranges) > 0 {
+		if err := fw.flushRanges(); err != nil {
+			return err
+		}
+	}
+	return fw.w.Flush()
+}
 
 func (fw *FrameWriter) frame(t FrameType, body []byte) error {
+	if t != FrameRange && len(fw.ranges) > 0 {
+		if err := fw.flushRanges(); err != nil {
+			return err
+		}
+	}
 	if len(body)+1 > MaxFrameSize {
 		return fmt.Errorf("sync frame of %d bytes exceeds %d", len(body)+1, MaxFrameSize)
 	}
@@ -197,12 +223,16 @@ func (fw *FrameWriter) frame(t FrameType, body []byte) error {
 func (fw *FrameWriter) Hello(h Hello) error {
 	b := binary.AppendUvarint(fw.buf[:0], h.Version)
 	b = binary.AppendUvarint(b, uint64(len(h.Network)))
-	fw.buf = append(b, h.Network...)
+	b = append(b, h.Network...)
+	fw.buf = append(b, h.Salt...)
 	return fw.frame(FrameHello, fw.buf)
 }
 
 // Range writes a RANGE frame.
 func (fw *FrameWriter) Range(r *Range) error {
+	if fw.v3 {
+		return fw.range3(r)
+	}
 	b := fw.buf[:0]
 	switch {
 	case r.Upper.Inf:
@@ -230,6 +260,10 @@ func (fw *FrameWriter) Range(r *Range) error {
 
 // Want writes a WANT frame.
 func (fw *FrameWriter) Want(items []ItemID) error {
+	if fw.v3 {
+		fw.buf = fw.refs.appendItems3(fw.buf[:0], nil, items, false)
+		return fw.frame(FrameWant, fw.buf)
+	}
 	fw.buf = appendItems(fw.buf[:0], items)
 	return fw.frame(FrameWant, fw.buf)
 }
@@ -239,7 +273,10 @@ func (fw *FrameWriter) Envelope(env []byte) error { return fw.frame(FrameEnvelop
 
 // End writes an END frame, closing the message, and flushes.
 func (fw *FrameWriter) End() error {
-	fw.lastPub = ""
+	fw.lastPub, fw.lastKey = "", nil
+	if fw.refs != nil {
+		fw.refs.sentEnd()
+	}
 	if err := fw.frame(FrameEnd, nil); err != nil {
 		return err
 	}

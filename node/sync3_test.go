@@ -1,0 +1,146 @@
+package node
+
+import (
+	"context"
+	"io"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/khantara/khantara/protocol"
+	libp2pproto "github.com/libp2p/go-libp2p/core/protocol"
+)
+
+// sync3Pair starts two connected nodes (zMut, if set, applied to z before
+// they connect), waits for the session that connecting starts, then fills
+// their stores with forA and forZ.
+func sync3Pair(t *testing.T, seed uint64, forA, forZ []*protocol.Signed, zMut func(*Node)) (a, z *Node) {
+	t.Helper()
+	tn := newTestNet(t, seed)
+	a, z = tn.add(), tn.add()
+	if zMut != nil {
+		zMut(z)
+	}
+	tn.connect(a, z)
+	tn.eventually(30*time.Second, "the sync on connect", func() bool {
+		return a.Stats().SyncRounds >= 1 && z.Stats().SyncRounds >= 1
+	})
+	if err := applySigned(a.Store(), forA); err != nil {
+		t.Fatal(err)
+	}
+	if err := applySigned(z.Store(), forZ); err != nil {
+		t.Fatal(err)
+	}
+	return a, z
+}
+
+// TestSync3ConvergesOnRandomDifferences: two nodes hold random parts of a
+// catalogue of 400 practices from 40 publishers (so ranges span several
+// publishers and split inside one), some in a newer version on one side
+// only; one session on /khantara/sync/3 leaves both with the whole
+// catalogue, newest versions, and equal digests. Several random cases.
+func TestSync3ConvergesOnRandomDifferences(t *testing.T) {
+	sheets := demoSheets(t)
+	cat := sealCatalogue(t, sheets, 400, 40)
+	for trial := range 4 {
+		rng := rand.New(rand.NewPCG(uint64(trial), 0x53))
+		var forA, forZ []*protocol.Signed
+		var later []*protocol.Signed // newer versions, after the base ones
+		laterA := map[int]bool{}
+		for i, sg := range cat.signed {
+			switch r := rng.IntN(100); {
+			case r < 15:
+				forA = append(forA, sg)
+			case r < 30:
+				forZ = append(forZ, sg)
+			default:
+				forA, forZ = append(forA, sg), append(forZ, sg)
+				if r >= 90 {
+					nv, err := cat.seal(i, 100+uint64(i/40), benchTime.Add(time.Hour))
+					if err != nil {
+						t.Fatal(err)
+					}
+					later = append(later, nv)
+					laterA[len(later)-1] = r%2 == 0
+				}
+			}
+		}
+		for k, nv := range later {
+			if laterA[k] {
+				forA = append(forA, nv)
+			} else {
+				forZ = append(forZ, nv)
+			}
+		}
+		a, z := sync3Pair(t, 0x300+uint64(trial), forA, forZ, nil)
+		res, err := a.SyncWith(context.Background(), z.ID())
+		if err != nil {
+			t.Fatalf("trial %d: %v", trial, err)
+		}
+		if res.Protocol != protocol.SyncProtocolID3 {
+			t.Fatalf("trial %d: session on %s, want %s", trial, res.Protocol, protocol.SyncProtocolID3)
+		}
+		da, dz := digest(t, a), digest(t, z)
+		if da != dz || da.Count != uint64(len(cat.signed)) {
+			t.Fatalf("trial %d: digests %+v and %+v, want equal with %d records", trial, da, dz, len(cat.signed))
+		}
+		for _, nv := range later {
+			ann := nv.Announcement()
+			if !has(a, ann.Publisher, ann.Slot(), ann.Seq) || !has(z, ann.Publisher, ann.Slot(), ann.Seq) {
+				t.Fatalf("trial %d: newer version %s/%d missing", trial, ann.Publisher, ann.Seq)
+			}
+		}
+		a.Close()
+		z.Close()
+	}
+}
+
+// TestSync3FallsBackToSync2: a peer that serves no /khantara/sync/3 (as a
+// node from before it) is synced on /khantara/sync/2, which the initiator
+// offers next.
+func TestSync3FallsBackToSync2(t *testing.T) {
+	sheets := demoSheets(t)
+	cat := sealCatalogue(t, sheets, 60, 6)
+	a, z := sync3Pair(t, 0x320, cat.signed[:40], cat.signed[20:], withoutSync3)
+	res, err := a.SyncWith(context.Background(), z.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Protocol != protocol.SyncProtocolID2 {
+		t.Fatalf("session on %s, want %s", res.Protocol, protocol.SyncProtocolID2)
+	}
+	if da, dz := digest(t, a), digest(t, z); da != dz || da.Count != 60 {
+		t.Fatalf("digests %+v and %+v, want equal with 60 records", da, dz)
+	}
+}
+
+// TestSync3HelloWithoutSalt: an initiator whose sync/3 HELLO carries no
+// salt commits a violation: the responder answers no HELLO and counts a
+// failed session.
+func TestSync3HelloWithoutSalt(t *testing.T) {
+	tn := newTestNet(t, 0x330)
+	a := tn.add()
+	h, _, _ := tn.hostile(997)
+	if _, err := tn.mn.ConnectPeers(h.ID(), a.ID()); err != nil {
+		t.Fatal(err)
+	}
+	s, err := h.NewStream(context.Background(), a.ID(), libp2pproto.ID(protocol.SyncProtocolID3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr, fw := protocol.NewSync3(s, s)
+	if err := fw.Hello(protocol.Hello{Version: protocol.SyncVersion3, Network: protocol.DefaultNetwork}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	s.SetReadDeadline(time.Now().Add(10 * time.Second))
+	f, err := fr.Next()
+	if err == nil && f.Type == protocol.FrameHello {
+		t.Fatal("the responder answered a HELLO without salt")
+	}
+	io.Copy(io.Discard, s)
+	s.Close()
+	tn.eventually(10*time.Second, "a failed session", func() bool { return a.Stats().SyncFailures > 0 })
+}

@@ -132,6 +132,10 @@ func (f *Federation) build(name string, p demo.Publisher, boot []string, log *sl
 	cfg.Node.Listen = []string{listen}
 	cfg.Node.Bootstrap = slices.Clone(boot)
 	cfg.Node.MDNS, cfg.Node.NAT = false, false
+	// No DHT: its rendezvous would link every node to every other, and the
+	// demo keeps its line topology so that records visibly travel through
+	// the middle nodes. All of them are on loopback anyway.
+	cfg.Node.Reach.DHT = node.ModeOff
 	cfg.Node.SyncInterval = syncInterval
 	cfg.API = "127.0.0.1:0"
 	d, err := daemon.New(cfg, daemon.WithLogger(log.With("node", name)),

@@ -28,6 +28,14 @@ type Config struct {
 	// Limits bound what the API's clients can hold of the server. Not a
 	// key of the config file. Default api.DefaultLimits().
 	Limits api.Limits
+	// MemoryLimitMiB is the soft limit, in MiB, of the memory the Go
+	// runtime manages (heap, stacks; not the pages of memory-mapped
+	// files, which the kernel reclaims): near it the garbage collector
+	// works harder instead of letting the heap grow, which keeps the
+	// daemon's peak resident set down during an index rebuild.
+	// ApplyMemoryLimit sets it; the GOMEMLIMIT environment variable, if
+	// set, wins. 0 sets no limit. Default DefaultMemoryLimitMiB.
+	MemoryLimitMiB int
 	// Log configures the daemon's log.
 	Log LogConfig
 	// File is the config file Load read; "" when none was. Informative
@@ -47,13 +55,14 @@ type LogConfig struct {
 
 // DefaultConfig returns the defaults, with home as the data directory:
 // node.DefaultConfig, the API on DefaultAPIAddr with api.DefaultLimits,
-// info-level text logs.
+// a soft memory limit of DefaultMemoryLimitMiB, info-level text logs.
 func DefaultConfig(home string) Config {
 	return Config{
-		Node:   node.DefaultConfig(home),
-		API:    DefaultAPIAddr,
-		Limits: api.DefaultLimits(),
-		Log:    LogConfig{Level: "info", Format: "text"},
+		Node:           node.DefaultConfig(home),
+		API:            DefaultAPIAddr,
+		Limits:         api.DefaultLimits(),
+		MemoryLimitMiB: DefaultMemoryLimitMiB,
+		Log:            LogConfig{Level: "info", Format: "text"},
 	}
 }
 
@@ -74,6 +83,9 @@ func (c *Config) Validate() error {
 	_, port, err := net.SplitHostPort(c.API)
 	if _, perr := strconv.ParseUint(port, 10, 16); err != nil || perr != nil {
 		return fmt.Errorf("api: %q is not HOST:PORT; write e.g. %s", c.API, DefaultAPIAddr)
+	}
+	if err := validateMemoryLimit(c.MemoryLimitMiB); err != nil {
+		return err
 	}
 	if _, ok := logLevels[strings.ToLower(c.Log.Level)]; !ok {
 		return fmt.Errorf("log.level: %q is not one of debug, info, warn, error", c.Log.Level)

@@ -148,6 +148,8 @@ var settings = []setting{
 		field: func(c *Config) any { return &c.Node.ConnHigh }},
 	{key: "disk_reserve_mib", flag: "disk-reserve-mib", usage: "free disk space (`MIB`) to keep; below it writes pause until space returns (0: no check)",
 		field: func(c *Config) any { return &c.Node.DiskReserveMiB }},
+	{key: "memory_limit_mib", flag: "memory-limit-mib", usage: "soft limit (`MIB`) of the Go heap; GOMEMLIMIT, if set, wins (0: no limit)",
+		field: func(c *Config) any { return &c.MemoryLimitMiB }},
 	{key: "log.level", flag: "log-level", usage: "least severe `LEVEL` logged: debug, info, warn or error",
 		field: func(c *Config) any { return &c.Log.Level }},
 	{key: "log.format", flag: "log-format", usage: "log `FORMAT`: text (key=value lines) or json",

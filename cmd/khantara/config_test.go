@@ -191,9 +191,9 @@ func TestConfigErrors(t *testing.T) {
 		code int               // exit code of a usage error; 0 for a load error
 	}{
 		{name: "unknown key", file: "network: khantara\nlistn: [/ip4/127.0.0.1/tcp/0]\n",
-			want: `config FILE: line 2: unknown key "listn"; did you mean "listen"? (known keys: network, listen, bootstrap, mdns, nat, reachability, relay_service, hole_punching, dht, announce, api, trust, org, quota, purge_interval, sync_interval, conn_low, conn_high, disk_reserve_mib, log)`},
+			want: `config FILE: line 2: unknown key "listn"; did you mean "listen"? (known keys: network, listen, bootstrap, mdns, nat, reachability, relay_service, hole_punching, dht, announce, api, trust, org, quota, purge_interval, sync_interval, conn_low, conn_high, disk_reserve_mib, memory_limit_mib, log)`},
 		{name: "flag name as key", file: "sync-interval: 30s\n",
-			want: `config FILE: line 1: unknown key "sync-interval"; did you mean "sync_interval"? (known keys: network, listen, bootstrap, mdns, nat, reachability, relay_service, hole_punching, dht, announce, api, trust, org, quota, purge_interval, sync_interval, conn_low, conn_high, disk_reserve_mib, log)`},
+			want: `config FILE: line 1: unknown key "sync-interval"; did you mean "sync_interval"? (known keys: network, listen, bootstrap, mdns, nat, reachability, relay_service, hole_punching, dht, announce, api, trust, org, quota, purge_interval, sync_interval, conn_low, conn_high, disk_reserve_mib, memory_limit_mib, log)`},
 		{name: "unknown key in a section", file: "trust:\n  mode: open\n  alow: []\n",
 			want: `config FILE: line 3: unknown key "trust.alow"; did you mean "trust.allow"? (known keys under trust: mode, allow, deny, follow)`},
 		{name: "key outside its section", file: "level: debug\n",

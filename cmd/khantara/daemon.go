@@ -39,6 +39,9 @@ func runDaemon(c *cli.Context) error {
 		return cli.Exit(err.Error(), exitUsage)
 	}
 	log := kdaemon.NewLogger(c.App.ErrWriter, cfg.Log)
+	if limit := kdaemon.ApplyMemoryLimit(cfg); limit.From != "" {
+		log.Debug("The Go runtime has a soft memory limit.", "bytes", limit.Bytes, "from", limit.From)
+	}
 	sigs := notifySignals()
 	defer sigs.stop()
 

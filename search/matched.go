@@ -71,7 +71,7 @@ func (ix *Index) searchMatched(ctx context.Context, text string, hits []Hit, whi
 	// A record's text field holds its title too: one field per language
 	// is enough to know whether it matches.
 	slices.Sort(suffixes)
-	q := bleve.NewConjunctionQuery(bleve.NewDisjunctionQuery(abouts...), textQueryIn(text, suffixes, nil, expTextField))
+	q := bleve.NewConjunctionQuery(bleve.NewDisjunctionQuery(abouts...), ix.textQueryIn(text, suffixes, nil, expTextField))
 	req := bleve.NewSearchRequestOptions(q, 0, 0, false)
 	req.Score = bleve.ScoreNone
 	ctx = context.WithValue(ctx, search.MakeDocumentMatchHandlerKey, search.MakeDocumentMatchHandler(m.handler))

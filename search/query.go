@@ -28,9 +28,9 @@ func (ix *Index) query(q *Query) query.Query {
 	filter, text := ix.filterQuery(q), strings.TrimSpace(q.Text)
 	var tq query.Query
 	if text != "" {
-		tq = textQuery(text, titleField, textField)
+		tq = ix.textQuery(text, titleField, textField)
 		if q.Kind == KindExperience {
-			tq = textQuery(text, expTitleField, expTextField)
+			tq = ix.textQuery(text, expTitleField, expTextField)
 		}
 	}
 	switch {
@@ -55,35 +55,6 @@ func kindQuery(kind string) query.Query {
 	tq := bleve.NewTermQuery(kind)
 	tq.SetField(fKind)
 	return tq
-}
-
-// textQuery matches text against the title and text fields of every
-// language (named by title and body; title nil for none), each analysed
-// by its own field's analyzer: a document matches when all the words of
-// the query, as that language analyses them, appear in its text in one
-// language.
-func textQuery(text string, title, body func(suffix string) string) query.Query {
-	return textQueryIn(text, textSuffixes, title, body)
-}
-
-// textQueryIn is textQuery in the languages of suffixes only.
-func textQueryIn(text string, suffixes []string, title, body func(suffix string) string) query.Query {
-	qs := make([]query.Query, 0, 2*len(suffixes))
-	match := func(field, suffix string, boost float64) {
-		mq := bleve.NewMatchQuery(text)
-		mq.SetField(field)
-		mq.Analyzer = analyzerOf(suffix)
-		mq.SetOperator(query.MatchQueryOperatorAnd)
-		mq.SetBoost(boost)
-		qs = append(qs, mq)
-	}
-	for _, s := range suffixes {
-		if title != nil {
-			match(title(s), s, titleBoost)
-		}
-		match(body(s), s, 1)
-	}
-	return bleve.NewDisjunctionQuery(qs...)
 }
 
 // filters gathers the filter clauses of a query.

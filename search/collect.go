@@ -103,13 +103,12 @@ type collector struct {
 	rowField string // fRow, or fxRow for experience records
 	matches  int    // documents offered
 
-	counts map[string]int // facet term → count; nil for no facets
-	// The counts of the segment being read (see count): segCounts by
-	// term number of segRows, the numbers counted in touched.
-	seg       int
-	segRows   *segRows
-	segCounts []int32
-	touched   []uint32
+	counting bool // count facets
+	// counts are the matches' facet terms by number (columns.dict),
+	// made by handler; touched are the numbers counted.
+	counts  []int32
+	touched []uint32
+	dict    dictView
 
 	page []pageHit // the result, after the last match
 }
@@ -123,11 +122,7 @@ type pageHit struct {
 }
 
 func newCollector(o order, offset, limit int, facets, load bool, cache *rowCache, rowField string) *collector {
-	c := &collector{order: o, offset: offset, keep: offset + limit, load: load, cache: cache, rowField: rowField, seg: -1}
-	if facets {
-		c.counts = map[string]int{}
-	}
-	return c
+	return &collector{order: o, offset: offset, keep: offset + limit, load: load, counting: facets, cache: cache, rowField: rowField}
 }
 
 // handler makes the bleve document match handler (see
@@ -138,14 +133,17 @@ func (c *collector) handler(sctx *search.SearchContext) (search.DocumentMatchHan
 	if err != nil {
 		return nil, false, err
 	}
+	c.dict = cols.dict
+	if c.counting {
+		c.counts = make([]int32, len(c.dict.expand))
+	}
 	return func(d *search.DocumentMatch) error {
 		if d == nil { // after the last match
-			c.flushCounts()
 			return c.finish(sctx.IndexReader)
 		}
-		rows, seg, local := cols.at(d.IndexInternalID.Value())
-		if rows != nil && c.counts != nil {
-			c.count(rows, seg, local)
+		rows, local := cols.at(d.IndexInternalID.Value())
+		if rows != nil && c.counting {
+			c.count(rows, local)
 		}
 		c.matches++
 		c.offer(d.Score, rows, local)
@@ -154,33 +152,14 @@ func (c *collector) handler(sctx *search.SearchContext) (search.DocumentMatchHan
 	}, false, nil
 }
 
-// count counts the facet terms of document local of segment seg (rows).
-// Counts are kept by term number for the segment being read, and added
-// to c.counts by term when the segment changes and at the end.
-func (c *collector) count(rows *segRows, seg int, local uint64) {
-	if seg != c.seg {
-		c.flushCounts()
-		c.seg, c.segRows = seg, rows
-		if cap(c.segCounts) < len(rows.terms) {
-			c.segCounts = make([]int32, len(rows.terms))
-		}
-		c.segCounts = c.segCounts[:len(rows.terms)]
-	}
+// count counts the facet terms of document local of rows.
+func (c *collector) count(rows *segRows, local uint64) {
 	for _, o := range rows.facetTerms(local) {
-		if c.segCounts[o] == 0 {
+		if c.counts[o] == 0 {
 			c.touched = append(c.touched, o)
 		}
-		c.segCounts[o]++
+		c.counts[o]++
 	}
-}
-
-// flushCounts adds the counts of the segment being read to c.counts.
-func (c *collector) flushCounts() {
-	for _, o := range c.touched {
-		c.counts[c.segRows.terms[o]] += int(c.segCounts[o])
-		c.segCounts[o] = 0
-	}
-	c.touched = c.touched[:0]
 }
 
 // offer keeps document local of rows (nil: a document without a row),
@@ -251,12 +230,22 @@ func (c *collector) facets(names []string) map[string][]FacetValue {
 	for _, f := range names {
 		counts[f] = map[string]int{}
 	}
-	for term, n := range c.counts {
-		expandFacetTerm(term, func(facet, value string) {
-			if m := counts[facet]; m != nil {
-				m[value] += n
+	// The counts of the values, by number, then by facet.
+	byValue := make([]int, len(c.dict.values))
+	var values []uint32
+	for _, t := range c.touched {
+		for _, v := range c.dict.expand[t] {
+			if byValue[v] == 0 {
+				values = append(values, v)
 			}
-		})
+			byValue[v] += int(c.counts[t])
+		}
+	}
+	for _, v := range values {
+		fv := c.dict.values[v]
+		if m := counts[fv.facet]; m != nil {
+			m[fv.value] += byValue[v]
+		}
 	}
 	if a, l := counts["adapted"], counts["has_lessons"]; a != nil && l != nil {
 		rest := func(m map[string]int, value string) {

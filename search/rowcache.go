@@ -17,17 +17,15 @@ import (
 // rows). A segment of the index never changes once written (scorch
 // writes new segments and merges them into new ones), so its rows are
 // decoded once, the first time a search meets it: the sort keys of each
-// document in a fixed-size record, and its facet terms as numbers into
-// the segment's list of distinct facet terms. A search then counts
-// facets in an array, per segment, and turns the counts into terms once
-// per segment at the end.
+// document in a fixed-size record, and its facet terms as numbers of the
+// index-wide facetDict (facetdict.go). A search then counts facets in an
+// array, and turns the counts into facet values once at the end.
 
 // segRows are the decoded rows of one column (fRow or fxRow) of one
 // segment, by local document number. They are read-only once made.
 type segRows struct {
-	terms []string // the distinct facet terms of the column, by number
 	start []uint32 // the facet terms of document d are ords[start[d]:start[d+1]]
-	ords  []uint32
+	ords  []uint32 // numbers of the rowCache's facetDict
 	docs  []rowDoc
 	keys  []byte // the publishers and IDs of the rows (rowDoc.keyAt)
 }
@@ -80,8 +78,9 @@ func (r *segRows) pubID(d uint64) (pub, id []byte) {
 // facetTerms returns the numbers of the facet terms of document d.
 func (r *segRows) facetTerms(d uint64) []uint32 { return r.ords[r.start[d]:r.start[d+1]] }
 
-// decodeRows reads the column field of every document of seg.
-func decodeRows(seg segment.Segment, field string) (*segRows, error) {
+// decodeRows reads the column field of every document of seg, numbering
+// its facet terms in dict.
+func decodeRows(seg segment.Segment, field string, dict *facetDict) (*segRows, error) {
 	dv, ok := seg.(segment.DocValueVisitable)
 	if !ok {
 		return nil, fmt.Errorf("segment %T has no doc values", seg)
@@ -100,9 +99,8 @@ func decodeRows(seg segment.Segment, field string) (*segRows, error) {
 		}
 		o, ok := number[string(term)]
 		if !ok {
-			o = uint32(len(r.terms))
-			r.terms = append(r.terms, string(term))
-			number[r.terms[o]] = o
+			o = dict.id(string(term))
+			number[string(term)] = o
 		}
 		r.ords = append(r.ords, o)
 	}
@@ -134,8 +132,11 @@ func decodeRows(seg segment.Segment, field string) (*segRows, error) {
 // segments that a newer snapshot no longer has are dropped when a search
 // meets a segment not yet decoded.
 type rowCache struct {
-	mu   sync.Mutex // guards segs
+	mu   sync.Mutex // guards segs and dict
 	segs map[rowKey]*rowEntry
+	// dict numbers the facet terms of the rows in segs; both are
+	// replaced together when dict grows past maxDictTerms.
+	dict *facetDict
 }
 
 type rowKey struct {
@@ -151,12 +152,13 @@ type rowEntry struct {
 }
 
 // columns are the decoded rows of one column of every segment of an
-// index snapshot, and where each segment's documents start in the
-// snapshot's numbering.
+// index snapshot, where each segment's documents start in the
+// snapshot's numbering, and the facet terms their rows are numbered by.
 type columns struct {
 	starts []uint64
 	rows   []*segRows
 	last   int // the segment of the last document found
+	dict   dictView
 }
 
 // columns returns the rows of field of every segment of r, which must be
@@ -169,9 +171,10 @@ func (rc *rowCache) columns(r index.IndexReader, field string) (*columns, error)
 	segs := snap.Segments()
 	entries := make([]*rowEntry, len(segs))
 	rc.mu.Lock()
-	if rc.segs == nil {
-		rc.segs = map[rowKey]*rowEntry{}
+	if rc.segs == nil || rc.dict.size() > maxDictTerms {
+		rc.segs, rc.dict = map[rowKey]*rowEntry{}, newFacetDict()
 	}
+	dict := rc.dict
 	added := false
 	for i, s := range segs {
 		k := rowKey{s.Segment(), field}
@@ -200,21 +203,22 @@ func (rc *rowCache) columns(r index.IndexReader, field string) (*columns, error)
 	var next uint64
 	for i, s := range segs {
 		e := entries[i]
-		e.once.Do(func() { e.rows, e.err = decodeRows(s.Segment(), field) })
+		e.once.Do(func() { e.rows, e.err = decodeRows(s.Segment(), field, dict) })
 		if e.err != nil {
 			return nil, e.err
 		}
 		cols.starts[i], cols.rows[i] = next, e.rows
 		next += s.Segment().Count()
 	}
+	cols.dict = dict.view() // after decoding: it numbers every term of these rows
 	return cols, nil
 }
 
-// at returns the segment of document num of the snapshot (its number
-// in the snapshot, index.IndexInternalID.Value) and its number there,
-// or nil. Documents come in increasing order, so the segment of the
-// last one is tried first.
-func (c *columns) at(num uint64) (*segRows, int, uint64) {
+// at returns the rows of the segment of document num of the snapshot
+// (its number in the snapshot, index.IndexInternalID.Value) and its
+// number there, or nil. Documents come in increasing order, so the
+// segment of the last one is tried first.
+func (c *columns) at(num uint64) (*segRows, uint64) {
 	i := c.last
 	if i >= len(c.starts) || num < c.starts[i] || (i+1 < len(c.starts) && num >= c.starts[i+1]) {
 		i = 0
@@ -224,7 +228,7 @@ func (c *columns) at(num uint64) (*segRows, int, uint64) {
 		c.last = i
 	}
 	if i >= len(c.starts) || num-c.starts[i] >= uint64(len(c.rows[i].docs)) {
-		return nil, -1, 0
+		return nil, 0
 	}
-	return c.rows[i], i, num - c.starts[i]
+	return c.rows[i], num - c.starts[i]
 }

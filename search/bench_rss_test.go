@@ -29,8 +29,11 @@ const rssGoalMB = 500
 // 100,000) practices of the benchmark catalogue and whose index directory
 // is fresh, so the daemon rebuilds the whole index at start: from start,
 // through the rebuild, to a few searches, facets and statistics answered
-// after it. In the same run, as baselines: the same daemon on an empty
-// store, and the size of the store on disk. The store is generated once
+// after it. The daemon runs with its defaults, so with the soft memory
+// limit of memory_limit_mib (daemon.DefaultMemoryLimitMiB). In the same
+// run, as baselines: the same daemon with no memory limit
+// (--memory-limit-mib 0), the same daemon on an empty store, and the
+// size of the store on disk. The store is generated once
 // and cached under os.TempDir() (its own directory, not BenchmarkSearch's,
 // so the two may run at once); each run copies it into a fresh home.
 //
@@ -38,7 +41,9 @@ const rssGoalMB = 500
 // anon-MB and file-MB (the highest anonymous and file-backed resident
 // sizes sampled every 50 ms: Go heap and the like, mapped Badger and
 // index files), empty-MB (VmHWM of the daemon on an empty store),
-// store-MB (the store on disk) and rebuild-s.
+// store-MB (the store on disk) and rebuild-s; nolimit-peak-MB,
+// nolimit-anon-MB and nolimit-rebuild-s for the daemon without a memory
+// limit, and x-nolimit (peak ÷ nolimit-peak).
 func BenchmarkDaemonPeakRSS(b *testing.B) {
 	n := benchN(b)
 	bin := filepath.Join(b.TempDir(), "khantara")
@@ -60,11 +65,16 @@ func BenchmarkDaemonPeakRSS(b *testing.B) {
 	for range b.N {
 		empty := runRSSDaemon(b, bin, "", 0)
 		full := runRSSDaemon(b, bin, src, n)
+		nolimit := runRSSDaemon(b, bin, src, n, "--memory-limit-mib", "0")
 		b.ReportMetric(full.peak, "peak-MB")
 		b.ReportMetric(full.peak/rssGoalMB, "x-goal")
 		b.ReportMetric(full.anon, "anon-MB")
 		b.ReportMetric(full.file, "file-MB")
 		b.ReportMetric(full.rebuild.Seconds(), "rebuild-s")
+		b.ReportMetric(nolimit.peak, "nolimit-peak-MB")
+		b.ReportMetric(nolimit.anon, "nolimit-anon-MB")
+		b.ReportMetric(nolimit.rebuild.Seconds(), "nolimit-rebuild-s")
+		b.ReportMetric(full.peak/nolimit.peak, "x-nolimit")
 		b.ReportMetric(empty.peak, "empty-MB")
 		b.ReportMetric(storeMB, "store-MB")
 	}
@@ -83,8 +93,9 @@ type rssRun struct {
 
 // runRSSDaemon starts the daemon in a fresh home holding a copy of the
 // store in src ("" for none), waits until its index holds want
-// practices, runs searches, reads its VmHWM and stops it.
-func runRSSDaemon(b *testing.B, bin, src string, want int) rssRun {
+// practices, runs searches, reads its VmHWM and stops it. args are
+// more flags of the daemon.
+func runRSSDaemon(b *testing.B, bin, src string, want int, args ...string) rssRun {
 	b.Helper()
 	home := b.TempDir()
 	if src != "" {
@@ -92,8 +103,8 @@ func runRSSDaemon(b *testing.B, bin, src string, want int) rssRun {
 			b.Fatalf("copy the store: %v\n%s", err, out)
 		}
 	}
-	cmd := exec.Command(bin, "daemon", "--home", home, "--listen", "/ip4/127.0.0.1/tcp/0",
-		"--api", "127.0.0.1:0", "--mdns=false", "--nat=false", "--log-level", "warn")
+	cmd := exec.Command(bin, append([]string{"daemon", "--home", home, "--listen", "/ip4/127.0.0.1/tcp/0",
+		"--api", "127.0.0.1:0", "--mdns=false", "--nat=false", "--log-level", "warn"}, args...)...)
 	stderr := &lockedBuffer{}
 	cmd.Stderr = stderr
 	start := time.Now()

@@ -105,10 +105,9 @@ type collector struct {
 
 	counting bool // count facets
 	// counts are the matches' facet terms by number (columns.dict),
-	// made by handler; touched are the numbers counted.
-	counts  []int32
-	touched []uint32
-	dict    dictView
+	// made by handler.
+	counts []int32
+	dict   dictView
 
 	page []pageHit // the result, after the last match
 }
@@ -152,12 +151,11 @@ func (c *collector) handler(sctx *search.SearchContext) (search.DocumentMatchHan
 	}, false, nil
 }
 
-// count counts the facet terms of document local of rows.
+// count counts the facet terms of document local of rows. It only
+// adds: facets finds the terms counted by reading all the counts, which
+// costs less than noting each term's first count here, per match.
 func (c *collector) count(rows *segRows, local uint64) {
 	for _, o := range rows.facetTerms(local) {
-		if c.counts[o] == 0 {
-			c.touched = append(c.touched, o)
-		}
 		c.counts[o]++
 	}
 }
@@ -233,12 +231,15 @@ func (c *collector) facets(names []string) map[string][]FacetValue {
 	// The counts of the values, by number, then by facet.
 	byValue := make([]int, len(c.dict.values))
 	var values []uint32
-	for _, t := range c.touched {
+	for t, n := range c.counts {
+		if n == 0 {
+			continue
+		}
 		for _, v := range c.dict.expand[t] {
 			if byValue[v] == 0 {
 				values = append(values, v)
 			}
-			byValue[v] += int(c.counts[t])
+			byValue[v] += int(n)
 		}
 	}
 	for _, v := range values {
@@ -270,7 +271,10 @@ func (c *collector) facets(names []string) map[string][]FacetValue {
 			vs = append(vs, FacetValue{Value: v, Count: n})
 		}
 		slices.SortFunc(vs, func(a, b FacetValue) int {
-			return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Value, b.Value))
+			if a.Count != b.Count {
+				return cmp.Compare(b.Count, a.Count)
+			}
+			return strings.Compare(a.Value, b.Value)
 		})
 		out[facet] = vs
 	}

@@ -44,10 +44,13 @@ type rowDoc struct {
 // (r nil: a document without a row, whose year, adaptations,
 // endorsements and time are 0).
 func (r *segRows) key(d uint64, k sortKey) (int64, bool) {
-	var doc rowDoc
-	if r != nil {
-		doc = r.docs[d]
+	if k == byScore {
+		return 0, false
 	}
+	if r == nil {
+		return 0, k != byFunding && k != byBeneficiaries
+	}
+	doc := &r.docs[d]
 	switch k {
 	case byYear:
 		return doc.year, true

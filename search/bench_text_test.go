@@ -9,8 +9,6 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // BenchmarkSearchText runs only BenchmarkSearch's text queries (the
@@ -56,14 +54,14 @@ func BenchmarkSearchText(b *testing.B) {
 	for r := range rounds {
 		rounds[r] = make([]run, len(qs))
 		for i, q := range qs {
-			before, cpu := cycles(), threadCPU(b)
+			before, cpu := cycles(), threadCPU()
 			start := time.Now()
 			res, err := ix.search(ctx, q, true, true)
 			ms := float64(time.Since(start).Microseconds()) / 1000
 			if err != nil {
 				b.Fatal(err)
 			}
-			rounds[r][i] = run{ms: ms, cpu: threadCPU(b) - cpu, total: res.Total, gc: cycles() != before, q: q.Text}
+			rounds[r][i] = run{ms: ms, cpu: threadCPU() - cpu, total: res.Total, gc: cycles() != before, q: q.Text}
 		}
 	}
 	pct := func(rs []run, cpu bool) latencies {
@@ -122,15 +120,6 @@ func fitCost(rs []run) (fixed, perMatch float64) {
 	}
 	perMatch = (n*sxy - sx*sy) / (n*sxx - sx*sx)
 	return (sy - perMatch*sx) / n, perMatch
-}
-
-// threadCPU returns the CPU time, in ms, of the calling thread.
-func threadCPU(b *testing.B) float64 {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-		b.Fatal(err)
-	}
-	return float64(ts.Nano()) / 1e6
 }
 
 // run is one text query's run in BenchmarkSearchText.

@@ -9,7 +9,7 @@
 // live experience record, below):
 //
 //   - text in per-language fields, each analysed by its language's
-//     analyzer, and matched per language (mapping.go, query.go);
+//     analyzer, and matched per language (mapping.go, textquery.go);
 //   - codes as exact keywords, figures as numbers, flags as booleans, for
 //     filters;
 //   - one doc-values "row" per practice with its facet values and sort

@@ -16,9 +16,10 @@ import "sync"
 
 // maxDictTerms bounds a facetDict: past it, the row cache starts afresh
 // (rowCache.columns), dropping the numbers of terms no segment holds any
-// more. Facet terms take few distinct values (row.go), so this is met
-// only after very many changes.
-const maxDictTerms = 1 << 20
+// more. Facet terms take few distinct values (row.go): some thousands
+// at 100,000 generated practices, so this is met only after very many
+// changes; it keeps the dictionary to some tens of MB at most.
+const maxDictTerms = 1 << 18
 
 // facetValue is one value of one facet.
 type facetValue struct{ facet, value string }

@@ -7,7 +7,6 @@ package node
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -32,11 +31,8 @@ type bareNet struct {
 	topics   []*pubsub.Topic
 	arrivals chan bareArrival
 	cancel   context.CancelFunc
-	// profile, when set, is where measure writes the CPU profile of the
-	// measured publications.
-	profile string
-	readers sync.WaitGroup
-	closed  sync.Once
+	readers  sync.WaitGroup
+	closed   sync.Once
 }
 
 type bareArrival struct {
@@ -170,25 +166,4 @@ func (bn *bareNet) publish(b *testing.B, p propPub) []time.Duration {
 		}
 	}
 	return lat
-}
-
-// measure runs the baseline: it waits for the mesh, carries the warm-up
-// publications, then the measured ones, and returns their latencies and
-// the process's CPU time while they ran.
-func (bn *bareNet) measure(b *testing.B, topic string, warm, measured []propPub) ([]time.Duration, time.Duration) {
-	b.Helper()
-	waitMeshes(b, topic, bn.ps, bn.hosts, bn.mesh)
-	for _, p := range warm {
-		bn.publish(b, p)
-	}
-	runtime.GC()
-	stop := startProfile(b, bn.profile)
-	cpu0 := processCPU()
-	var lat []time.Duration
-	for _, p := range measured {
-		lat = append(lat, bn.publish(b, p)...)
-	}
-	cpu := processCPU() - cpu0
-	stop()
-	return lat, cpu
 }

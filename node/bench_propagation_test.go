@@ -6,11 +6,12 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ type propPub struct {
 // publisher's Publish call until it is stored (Apply returned, fsynced) on
 // every other node of 100 mocknet nodes in the sparse topology. In the
 // same run, on the same topology with the same envelopes, it measures two
-// baselines, each alone on the CPU (bench_bare_test.go):
+// baselines (bench_bare_test.go):
 //
 //   - bare: gossipsub with the node's options (without scoring), no
 //     validator and no storage, from topic.Publish until sub.Next returns
@@ -41,17 +42,26 @@ type propPub struct {
 //     message, the least a node that checks what it forwards must do (the
 //     issue's physical floor: bare gossipsub plus one Open per delivery).
 //
-// Each network first waits for its gossipsub meshes, then carries a few
-// warm-up publications. Publications are sequential (the next starts when
-// the last reached everyone), so the figures are latencies, not queueing.
+// The three networks run side by side, each first waiting for its
+// gossipsub meshes and carrying a few warm-up publications; then each
+// measured publication goes through the node network, then bare, then the
+// floor, so that the machine's load (other work on it) falls on all three
+// alike. Publications are sequential (the next starts when the last
+// reached everyone), so the figures are latencies, not queueing. Each
+// network's process CPU time is counted while its own publications run,
+// so it includes the other two networks' idle work (timers, heartbeats;
+// the node network's is the largest, a few percent of the CPU).
+//
 // Reported: p50 and p99 over every (publication, receiver) pair for each
-// network, the node's ratios to bare and to the floor (goal <= 2 to the
-// floor), and the process's CPU time per delivery (one publication
-// reaching one receiver) in each network, with the node's ratio to the
-// floor's; also the node's fsyncs per publication. ns/op is the node
-// network's time per publication until stored everywhere. With
-// KHANTARA_BENCH_PROFILE=path it writes the CPU profile of the node
-// network's measured publications to path and the floor's to path.floor.
+// network; the node network's time until pubsub delivered the practice
+// (the validator accepted it; storing follows); the node's ratios to
+// bare and to the floor (goal <= 2 to the floor); the process's CPU time
+// per delivery (one publication reaching one receiver) in each network,
+// with the node's ratio to the floor's; and the node's fsyncs per
+// publication. ns/op is the time of one round of three publications.
+// With KHANTARA_BENCH_PROFILE=dir it writes CPU profiles of each measured
+// node and floor publication to dir/node-NNN.prof and dir/floor-NNN.prof
+// (go tool pprof merges them: pprof node.test dir/node-*.prof).
 func BenchmarkPropagation(b *testing.B) {
 	sheets := demoSheets(b)
 	tn := newTestNet(b, 0x9a55)
@@ -61,33 +71,50 @@ func BenchmarkPropagation(b *testing.B) {
 	tn.sparse()
 	nodes := tn.nodes
 	topic := nodes[0].topic.String()
+	edges := topology(nodes)
+	bare := newBareNet(b, topic, edges, false)
+	floor := newBareNet(b, topic, edges, true)
 	var nodePS []*pubsub.PubSub
 	var nodeHosts []host.Host
 	for _, n := range nodes {
 		nodePS, nodeHosts = append(nodePS, n.ps), append(nodeHosts, n.Host())
 	}
 	waitMeshes(b, topic, nodePS, nodeHosts, tn.mesh)
+	waitMeshes(b, topic, bare.ps, bare.hosts, bare.mesh)
+	waitMeshes(b, topic, floor.ps, floor.hosts, floor.mesh)
 
-	// The node network: each publication is a new practice, published in
-	// turn by each node.
-	var warm, measured []propPub
-	var delivered []time.Duration // until the node's pubsub delivered it
-	publishNode := func(i int) ([]time.Duration, propPub) {
+	// Each publication is a new practice, published in turn by each node.
+	var r propReport
+	round := func(i int, measure bool) {
 		p := i % len(nodes)
-		start := time.Now()
+		stop := r.profile(b, "node", i, measure)
+		cpu0, start := processCPU(), time.Now()
 		lat, sg := nodePublish(b, nodes, nodes[p], variant(sheets, i))
-		delivered = append(delivered, deliveries(tn.mesh, p, sg.Envelope(), start)...)
-		return lat, propPub{publisher: p, env: sg.Envelope()}
+		cpu1 := processCPU()
+		stop()
+		del := deliveries(tn.mesh, p, sg.Envelope(), start)
+		pub := propPub{publisher: p, env: sg.Envelope()}
+		cpu2 := processCPU()
+		bareLat := bare.publish(b, pub)
+		stop = r.profile(b, "floor", i, measure)
+		cpu3 := processCPU()
+		floorLat := floor.publish(b, pub)
+		cpu4 := processCPU()
+		stop()
+		if measure {
+			r.pubs++
+			r.node, r.delivered = append(r.node, lat...), append(r.delivered, del...)
+			r.bare, r.floor = append(r.bare, bareLat...), append(r.floor, floorLat...)
+			r.nodeCPU, r.bareCPU, r.floorCPU = r.nodeCPU+cpu1-cpu0, r.bareCPU+cpu3-cpu2, r.floorCPU+cpu4-cpu3
+		}
 	}
 	for i := range propWarmUps {
-		_, p := publishNode(i)
-		warm = append(warm, p)
+		round(i, false)
 	}
-	delivered = delivered[:0]
-	// A hundred nodes in one process make one large heap (mocknet links,
-	// Badger tables), whose collection would stall every node at once, as
-	// no single node's would. Collect it now and hold the next collection
-	// off until the measurements end.
+	// Three hundred hosts and a hundred stores in one process make one
+	// large heap (mocknet links, Badger tables), whose collection would
+	// stall every node at once, as no single node's would. Collect it now
+	// and hold the next collection off until the measurements end.
 	runtime.GC()
 	defer debug.SetGCPercent(debug.SetGCPercent(800))
 	syncs := func() (n uint64) {
@@ -96,44 +123,16 @@ func BenchmarkPropagation(b *testing.B) {
 		}
 		return n
 	}
-	profile := os.Getenv("KHANTARA_BENCH_PROFILE")
-	stopProfile := startProfile(b, profile)
-	syncs0, cpu0 := syncs(), processCPU()
-	var nodeLat []time.Duration
+	r.dir = os.Getenv("KHANTARA_BENCH_PROFILE")
+	syncs0 := syncs()
 	for i := propWarmUps; b.Loop(); i++ {
-		lat, p := publishNode(i)
-		nodeLat = append(nodeLat, lat...)
-		measured = append(measured, p)
+		round(i, true)
 	}
-	nodeCPU, nodeSyncs := processCPU()-cpu0, syncs()-syncs0
-	stopProfile()
+	nodeSyncs := syncs() - syncs0
 
-	// The topology, to rebuild it for the baselines; then the nodes go, so
-	// that they do not compete with the baselines for the CPU.
-	edges := topology(nodes)
-	var wg sync.WaitGroup
-	for _, n := range nodes {
-		wg.Go(func() { n.Close() })
-	}
-	wg.Wait()
-
-	bare := newBareNet(b, topic, edges, false)
-	bareLat, bareCPU := bare.measure(b, topic, warm, measured)
-	bare.close()
-	floor := newBareNet(b, topic, edges, true)
-	if profile != "" {
-		floor.profile = profile + ".floor"
-	}
-	floorLat, floorCPU := floor.measure(b, topic, warm, measured)
-	floor.close()
-
-	pubs := float64(len(measured))
-	r := propReport{
-		nodes: len(nodes), links: len(edges), pubs: len(measured),
-		node: nodeLat, delivered: delivered, bare: bareLat, floor: floorLat,
-		nodeCPU: nodeCPU, bareCPU: bareCPU, floorCPU: floorCPU,
-	}
+	r.nodes, r.links = len(nodes), len(edges)
 	r.print(b)
+	pubs := float64(r.pubs)
 	b.ReportMetric(float64(nodeSyncs)/pubs, "node-fsyncs/pub")
 	b.Logf("per publication, all nodes together: node %.0f fsyncs (on one shared disk here), on %d cores",
 		float64(nodeSyncs)/pubs, runtime.GOMAXPROCS(0))
@@ -156,21 +155,21 @@ func topology(nodes []*Node) [][2]int {
 	return edges
 }
 
-// startProfile starts a CPU profile written to path ("": none) and
-// returns what stops it.
-func startProfile(b *testing.B, path string) func() {
+// profile starts a CPU profile of publication i of network net, written
+// to r.dir/net-NNN.prof, when measure and r.dir are set, and returns what
+// stops it.
+func (r *propReport) profile(b *testing.B, net string, i int, measure bool) func() {
 	b.Helper()
-	if path == "" {
+	if !measure || r.dir == "" {
 		return func() {}
 	}
-	f, err := os.Create(path)
+	f, err := os.Create(filepath.Join(r.dir, fmt.Sprintf("%s-%03d.prof", net, i)))
 	if err != nil {
 		b.Fatal(err)
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		f.Close()
-		b.Logf("no CPU profile to %s: %v", path, err)
-		return func() {}
+		b.Fatalf("no CPU profile: %v (-cpuprofile and KHANTARA_BENCH_PROFILE exclude each other)", err)
 	}
 	return func() {
 		pprof.StopCPUProfile()
@@ -182,6 +181,7 @@ func startProfile(b *testing.B, path string) func() {
 
 // propReport is what BenchmarkPropagation measured in the three networks.
 type propReport struct {
+	dir                        string // where profiles go, "" for none
 	nodes, links, pubs         int
 	node, delivered            []time.Duration
 	bare, floor                []time.Duration
@@ -189,7 +189,7 @@ type propReport struct {
 }
 
 // print reports the latencies, the CPU per delivery and their ratios.
-func (r propReport) print(b *testing.B) {
+func (r *propReport) print(b *testing.B) {
 	n50, n99 := quantile(r.node, 0.50), quantile(r.node, 0.99)
 	b50, b99 := quantile(r.bare, 0.50), quantile(r.bare, 0.99)
 	f50, f99 := quantile(r.floor, 0.50), quantile(r.floor, 0.99)

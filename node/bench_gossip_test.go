@@ -136,8 +136,8 @@ func benchIngest(b *testing.B, signed, first []*protocol.Signed, v2 bool, verify
 	b.ReportMetric(rate/verify1, "x-verify-1core")
 }
 
-// passOn hands an accepted message on as the topic validator does (join):
-// the decoded announcement and the validator's Prior travel with it.
+// passOn hands an accepted message on as readGossip does: the decoded
+// announcement and the validator's Prior travel with it.
 func passOn(ctx context.Context, n *Node, msg *pubsub.Message) {
 	v := msg.ValidatorData.(*validated)
 	n.enqueue(ctx, ingestItem{signed: v.signed, prior: v.prior, from: msg.ReceivedFrom})

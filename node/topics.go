@@ -54,15 +54,7 @@ func (n *Node) joinTopic(o *options, undo *undoList) (err error) {
 // subscribes.
 func (n *Node) join(name string, v2 bool, undo *undoList) (*pubsub.Topic, *pubsub.Subscription, error) {
 	validate := func(ctx context.Context, from peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
-		r := n.validate(ctx, from, msg, v2)
-		if v, ok := msg.ValidatorData.(*validated); ok && r == pubsub.ValidationAccept {
-			// Accepted: pubsub forwards and delivers it whatever happens
-			// next, so its store write may start now, beside the
-			// forwarding, rather than after pubsub's event loop and the
-			// subscription have passed it on (readGossip).
-			v.queued = n.tryEnqueue(ingestItem{signed: v.signed, prior: v.prior, from: from})
-		}
-		return r
+		return n.validate(ctx, from, msg, v2)
 	}
 	if err := n.ps.RegisterTopicValidator(name, pubsub.ValidatorEx(validate)); err != nil {
 		return nil, nil, fmt.Errorf("register the validator of %q: %w", name, err)
@@ -80,10 +72,8 @@ func (n *Node) join(name string, v2 bool, undo *undoList) (*pubsub.Topic, *pubsu
 	return t, sub, nil
 }
 
-// readGossip returns the loop that reads sub (a node subscribes to be in
-// the topic's mesh) and hands applyLoop the accepted messages the
-// validator could not queue, the ingest queue being full then. It fails
-// if the subscription ends while ctx has not.
+// readGossip returns the loop that hands accepted messages from sub to
+// applyLoop. It fails if the subscription ends while ctx has not.
 func (n *Node) readGossip(sub *pubsub.Subscription) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
 		for {
@@ -97,7 +87,7 @@ func (n *Node) readGossip(sub *pubsub.Subscription) func(ctx context.Context) er
 			if msg.ReceivedFrom == n.self {
 				continue // own publication, stored before it was published
 			}
-			if v, ok := msg.ValidatorData.(*validated); ok && !v.queued {
+			if v, ok := msg.ValidatorData.(*validated); ok {
 				n.enqueue(ctx, ingestItem{signed: v.signed, prior: v.prior, from: msg.ReceivedFrom})
 			}
 		}

@@ -280,14 +280,10 @@ func (n *Node) judgeOrg(sg *protocol.Signed, from peer.ID) (pubsub.ValidationRes
 }
 
 // validated is what the validator hands on with an accepted message: the
-// decoded announcement and what the store said about it. queued says the
-// topic validator has put it in the ingest queue already (join); it is
-// written before the validator returns and read only after pubsub
-// delivers the message.
+// decoded announcement and what the store said about it.
 type validated struct {
 	signed *protocol.Signed
 	prior  *store.Prior
-	queued bool
 }
 
 // ingestItem is one announcement on its way into the store.
@@ -295,17 +291,6 @@ type ingestItem struct {
 	signed *protocol.Signed
 	prior  *store.Prior // what the validator read; nil from other paths
 	from   peer.ID
-}
-
-// tryEnqueue puts it in the ingest queue if there is room now, and says
-// whether it did.
-func (n *Node) tryEnqueue(it ingestItem) bool {
-	select {
-	case n.ingest <- it:
-		return true
-	default:
-		return false
-	}
 }
 
 func (n *Node) enqueue(ctx context.Context, it ingestItem) {

@@ -307,8 +307,8 @@ func nodePublish(b *testing.B, nodes []*Node, pub *Node, sheet *protocol.FactShe
 // deliveries returns, for the nodes but pub that pubsub delivered env to
 // (its validator accepted it) within a second of the last one storing
 // it, the time from start until that delivery, as mesh saw it. A node
-// may store a practice before its pubsub delivers it, or (taking it by
-// sync first) without its pubsub ever delivering it.
+// that took the practice by sync first stores it without its pubsub ever
+// delivering it (the validator ignores the duplicate).
 func deliveries(mesh []*meshTracer, pub int, env []byte, start time.Time) []time.Duration {
 	id := messageID(&pb.Message{Data: env})
 	lat := make([]time.Duration, 0, len(mesh)-1)

@@ -18,6 +18,10 @@ func messageID(m *pb.Message) string {
 	return string(h[:])
 }
 
+// maxRPCSize is the largest RPC gossipsub reads (its maximum message
+// size): an envelope of protocol v1 plus framing.
+const maxRPCSize = protocol.MaxEnvelopeSize + 4<<10
+
 // PubsubOptions returns the gossipsub options every Khantara node uses:
 //
 //   - no pubsub-level signatures, author or sequence numbers
@@ -36,7 +40,7 @@ func PubsubOptions(topic string, scoring bool, more ...string) []pubsub.Option {
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
 		pubsub.WithNoAuthor(),
 		pubsub.WithMessageIdFn(messageID),
-		pubsub.WithMaxMessageSize(protocol.MaxEnvelopeSize + 4<<10),
+		pubsub.WithMaxMessageSize(maxRPCSize),
 		pubsub.WithPeerExchange(true),
 		pubsub.WithFloodPublish(true),
 	}

@@ -218,9 +218,33 @@ func publish(t testing.TB, n *Node, s *protocol.FactSheet) *protocol.Signed {
 // meshTracer follows a node's gossipsub mesh (one topic), so tests wait for
 // the mesh itself rather than for a guessed number of heartbeats.
 type meshTracer struct {
-	// mu guards peers.
+	// mu guards peers and delivered.
 	mu    sync.Mutex
 	peers map[peer.ID]bool
+	// delivered is when pubsub delivered each message (by ID) once its
+	// validator accepted it, for the propagation benchmark; nil until the
+	// first.
+	delivered map[string]time.Time
+}
+
+// deliveredAt returns when pubsub delivered message id, if it did.
+func (m *meshTracer) deliveredAt(id string) (time.Time, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	at, ok := m.delivered[id]
+	return at, ok
+}
+
+func (m *meshTracer) DeliverMessage(msg *pubsub.Message) {
+	at := time.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.delivered == nil {
+		m.delivered = map[string]time.Time{}
+	}
+	if _, ok := m.delivered[msg.ID]; !ok {
+		m.delivered[msg.ID] = at
+	}
 }
 
 func (m *meshTracer) size() int {
@@ -238,7 +262,6 @@ func (*meshTracer) SendRPCCompleted(*pubsub.RPC, peer.ID, time.Duration) {}
 func (*meshTracer) Join(string)                                          {}
 func (*meshTracer) Leave(string)                                         {}
 func (*meshTracer) ValidateMessage(*pubsub.Message)                      {}
-func (*meshTracer) DeliverMessage(*pubsub.Message)                       {}
 func (*meshTracer) RejectMessage(*pubsub.Message, string)                {}
 func (*meshTracer) DuplicateMessage(*pubsub.Message)                     {}
 func (*meshTracer) ThrottlePeer(peer.ID)                                 {}

@@ -40,7 +40,7 @@ func (n *Node) joinTopic(o *options, undo *undoList) (err error) {
 	v1, v2 := protocol.Topic(n.cfg.Network), protocol.TopicV2(n.cfg.Network)
 	opts := append(PubsubOptions(v1, true, v2), pubsub.WithLogger(o.log))
 	opts = append(append(opts, tracerOptions(n, []string{v1, v2}, o.log)...), o.psOpts...)
-	if n.ps, err = pubsub.NewGossipSub(n.ctx, n.host, opts...); err != nil {
+	if n.ps, err = pubsub.NewGossipSub(n.ctx, pubsubHost{Host: n.host, n: n}, opts...); err != nil {
 		return fmt.Errorf("start gossipsub: %w", err)
 	}
 	if n.topic, n.sub, err = n.join(v1, false, undo); err != nil {

@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"slices"
 	"time"
@@ -10,7 +9,6 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/peer"
 	libp2pproto "github.com/libp2p/go-libp2p/core/protocol"
-	"github.com/libp2p/go-msgio"
 )
 
 // Gossip the topic validator never sees, counted in Stats with the
@@ -24,10 +22,13 @@ import (
 //     crosses the threshold may go uncounted, and ones in that time after
 //     it climbs back may be counted here and by the validator;
 //   - an RPC longer than the maximum message size is never decoded: pubsub
-//     resets the stream and only logs it to its RPC logger, which rpcCounter
-//     watches: one rejected ReasonRPCTooLarge per such RPC (as for an RPC
-//     whose control part is too large); an RPC that does not decode is one
-//     rejected ReasonMalformedRPC;
+//     resets the stream and only logs it, at debug level, to its RPC
+//     logger; rpcWatch (rpcwatch.go), reading the stream's framing beside
+//     pubsub, counts one rejected ReasonRPCTooLarge per such RPC. An RPC
+//     whose control part is too large is one rejected ReasonRPCTooLarge
+//     too, and an RPC that does not decode one rejected
+//     ReasonMalformedRPC, both from pubsub's warnings to its RPC logger,
+//     which rpcCounter watches;
 //   - RejectMessage hooks for pubsub's own checks (signature and author
 //     fields a StrictNoSign topic forbids, blacklists, self-origin) count as
 //     rejected ReasonPubsubRules, a full validation queue or validation
@@ -109,34 +110,29 @@ func (noopHooks) OnNewOutboundStream(peer.ID, libp2pproto.ID)          {}
 func (noopHooks) OnClosedOutboundStream(peer.ID)                       {}
 func (noopHooks) SendRPCCompleted(*pubsub.RPC, peer.ID, time.Duration) {}
 
-// The messages pubsub's RPC reader logs when it drops an inbound stream
+// The warnings pubsub's RPC reader logs when it drops an inbound stream
 // (comm.go, handleNewStream).
 const (
-	logReadError       = "error reading rpc"
 	logControlTooLarge = "RPC's control message is too large. Disconnecting. If this is a mistake, you should increase `WithMaxControlMessageSize`"
 	logBogusRPC        = "bogus rpc from"
 )
 
 // rpcCounter is the slog.Handler of pubsub's RPC logger: it counts the
-// inbound RPCs pubsub drops unread, then passes every record on to next
-// if next takes its level. It sees debug records whatever next's level.
+// inbound RPCs pubsub drops with a warning, then passes every record on
+// to next if next takes its level. It sees warnings whatever next's
+// level, and debug records (two for every RPC sent or received) only if
+// next takes them.
 type rpcCounter struct {
 	n    *Node
 	next slog.Handler
 }
 
-func (h *rpcCounter) Enabled(ctx context.Context, l slog.Level) bool { return l >= slog.LevelDebug }
+func (h *rpcCounter) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn || h.next.Enabled(ctx, l)
+}
 
 func (h *rpcCounter) Handle(ctx context.Context, r slog.Record) error {
 	switch r.Message {
-	case logReadError:
-		r.Attrs(func(a slog.Attr) bool {
-			if err, ok := a.Value.Any().(error); ok && a.Key == "err" && errors.Is(err, msgio.ErrMsgTooLarge) {
-				h.n.stats.rejected[reasonIndex(ReasonRPCTooLarge)].Add(1)
-				return false
-			}
-			return true
-		})
 	case logControlTooLarge:
 		h.n.stats.rejected[reasonIndex(ReasonRPCTooLarge)].Add(1)
 	case logBogusRPC:

@@ -306,11 +306,12 @@ func (n *Node) enqueue(ctx context.Context, it ingestItem) {
 // fails if the store is closed under it.
 func (n *Node) applyLoop(ctx context.Context) error {
 	batch := make([]store.Incoming, 0, 256)
+	names := peerNames{}
 	for {
 		batch = batch[:0]
 		select {
 		case it := <-n.ingest:
-			batch = append(batch, store.Incoming{Signed: it.signed, From: it.from.String(), Prior: it.prior})
+			batch = append(batch, store.Incoming{Signed: it.signed, From: names.of(it.from), Prior: it.prior})
 		case <-ctx.Done():
 			return nil
 		}
@@ -318,7 +319,7 @@ func (n *Node) applyLoop(ctx context.Context) error {
 		for len(batch) < cap(batch) {
 			select {
 			case it := <-n.ingest:
-				batch = append(batch, store.Incoming{Signed: it.signed, From: it.from.String(), Prior: it.prior})
+				batch = append(batch, store.Incoming{Signed: it.signed, From: names.of(it.from), Prior: it.prior})
 			default:
 				break drain
 			}
@@ -332,6 +333,25 @@ func (n *Node) applyLoop(ctx context.Context) error {
 			n.log.Error("Cannot store gossiped announcements.", "count", len(batch), "err", err)
 		}
 	}
+}
+
+// peerNames caches the text form of the peers that deliver gossip, which
+// are few (a node's mesh): encoding a peer ID in base58 costs more than
+// the rest of handing its message to the store. Not safe for concurrent
+// use (applyLoop owns it).
+type peerNames map[peer.ID]string
+
+// of returns p.String(), cached; the cache is emptied when it holds 1024.
+func (m peerNames) of(p peer.ID) string {
+	if s, ok := m[p]; ok {
+		return s
+	}
+	if len(m) >= 1024 {
+		clear(m)
+	}
+	s := p.String()
+	m[p] = s
+	return s
 }
 
 func (n *Node) countApplied(res []store.Result) int {

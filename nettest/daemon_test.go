@@ -42,6 +42,26 @@ type node struct {
 	addrs        []string
 	logs         []string // stderr of earlier runs of this node
 	quicOnly     bool     // listen on QUIC only
+	// past sums the counters of earlier runs of this node (read by stop):
+	// a daemon's counters start from zero at each start.
+	past counters
+}
+
+// counters are the hole punches and DHT lookups a daemon counted.
+type counters struct {
+	punches        api.HolePunches
+	lookups, found uint64
+}
+
+// add adds the counters of st's reach section to c.
+func (c *counters) add(r *api.Reach) {
+	c.punches.Attempts += r.HolePunches.Attempts
+	c.punches.Successes += r.HolePunches.Successes
+	c.punches.Failures += r.HolePunches.Failures
+	c.punches.DirectDials += r.HolePunches.DirectDials
+	c.punches.DirectDialFailures += r.HolePunches.DirectDialFailures
+	c.lookups += r.DHT.Lookups
+	c.found += r.DHT.Found
 }
 
 // daemonArgs are every node's flags: no mDNS and no UPnP/NAT-PMP (they
@@ -100,10 +120,13 @@ func (n *node) listens() int {
 // stop ends the daemon with sig (SIGKILL: the abrupt end of a machine or
 // a link; SIGTERM: a graceful shutdown, which closes its connections) and
 // waits for it, at most 20 s before SIGKILL, keeping its stderr for the
-// failure log.
+// failure log and its counters for the summary.
 func (n *node) stop(sig syscall.Signal) {
 	if n.cmd == nil {
 		return
+	}
+	if st, err := n.status(); err == nil && n.running() {
+		n.past.add(st.Reach)
 	}
 	select {
 	case <-n.exited:

@@ -52,15 +52,6 @@ func TestRealNATTestbed(t *testing.T) {
 	// back), since AutoNAT v1 asks only peers that announce a public
 	// address, and the home nodes announce none.
 	pub := newNode("pub", pubIP)
-	// A home node learns its NAT's public address from its peers'
-	// observations, per transport, and its only observer across the NAT
-	// is the public node: it offers for hole punching only the transport
-	// it reached the public node by. Two nodes that reached it by
-	// different transports exchange a TCP address for a QUIC one and
-	// the punch cannot succeed (each NAT drops the other's packets). The
-	// public node listens on QUIC only, so every home node is observed,
-	// and punches, on QUIC; the home nodes listen on TCP and QUIC.
-	pub.quicOnly = true
 	a1, a2 := newNode("a1", lanIP(1, 11)), newNode("a2", lanIP(1, 12))
 	b1, b2 := newNode("b1", lanIP(2, 11)), newNode("b2", lanIP(2, 12))
 	pub2 := newNode("pub2", pub2IP)
@@ -80,8 +71,17 @@ func TestRealNATTestbed(t *testing.T) {
 	// Each home node starts once the one before has done its first
 	// rendezvous (provided the network's key and looked for others), so
 	// every later node finds every earlier one.
+	// Every node listens on TCP and QUIC. The nodes of home 1 are given
+	// the public node's TCP address, those of home 2 its QUIC address:
+	// each home node learns its NAT's public address from the public
+	// node's observation, on the transport it came by, so the two homes
+	// start out observed on different transports, and their hole
+	// punches must work across them.
 	for _, n := range homes {
-		n.boot = pub.addrs
+		n.boot = onTransport(pub.addrs, "/tcp/")
+		if n == b1 || n == b2 {
+			n.boot = onTransport(pub.addrs, "/quic-v1/")
+		}
 		n.start(deadline)
 		waitFor(t, deadline, n.name+"'s first rendezvous", all, func() bool {
 			st, err := n.status()
@@ -315,8 +315,8 @@ func collect(t *testing.T, homes []*node, pairs [][2]*node) tally {
 				continue
 			}
 			c.add(st.Reach)
-			t.Logf("%s: connections %+v, DHT %s table %d members %d",
-				n.name, st.Reach.Connections, st.Reach.DHT.Mode, st.Reach.DHT.RoutingTable, st.Reach.DHT.Members)
+			t.Logf("%s: connections %+v, NAT tcp %s udp %s, DHT %s table %d members %d",
+				n.name, st.Reach.Connections, st.Reach.NATTCP, st.Reach.NATUDP, st.Reach.DHT.Mode, st.Reach.DHT.RoutingTable, st.Reach.DHT.Members)
 		}
 		s.attempts += c.punches.Attempts
 		s.successes += c.punches.Successes
@@ -331,6 +331,7 @@ func collect(t *testing.T, homes []*node, pairs [][2]*node) tally {
 			t.Errorf("%v", err)
 			continue
 		}
+		t.Logf("%s->%s: %s %v", pair[0].name, pair[1].name, link(ps, pair[1].id), remoteAddrs(ps, pair[1].id))
 		switch link(ps, pair[1].id) {
 		case "direct":
 			s.direct++
@@ -339,6 +340,17 @@ func collect(t *testing.T, homes []*node, pairs [][2]*node) tally {
 		}
 	}
 	return s
+}
+
+// onTransport returns the addresses of addrs that contain proto.
+func onTransport(addrs []string, proto string) []string {
+	var out []string
+	for _, a := range addrs {
+		if strings.Contains(a, proto) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 func names(ns []*node) string {

@@ -181,7 +181,7 @@ func reachOptions(c *Reach, r *reach) []libp2p.Option {
 			autorelay.WithMinInterval(autorelayInterval)))
 	}
 	if c.HolePunching {
-		opts = append(opts, libp2p.EnableHolePunching(holepunch.WithTracer(r)))
+		opts = append(opts, libp2p.EnableHolePunching(holepunch.WithTracer(r), holepunch.WithAddrFilter(r)))
 	}
 	if announce, _ := c.announceAddrs(); len(announce) > 0 { // Validate checked them
 		opts = append(opts, libp2p.AddrsFactory(func(addrs []ma.Multiaddr) []ma.Multiaddr {

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -39,6 +40,8 @@ const memberWait = 5 * time.Second
 // concurrent use.
 type reach struct {
 	cfg Reach
+	// log is the node's logger (a discarding one until the node sets it).
+	log *slog.Logger
 	// hp is the host, set by subscribe once libp2p.New returned (autorelay
 	// may ask peerSource for candidates before); h reads it.
 	hp atomic.Pointer[host.Host]
@@ -71,10 +74,14 @@ type reach struct {
 	// status. Written once before run.
 	emitter event.Emitter
 	v1      func() network.Reachability
+
+	// observed are the node's addresses as public peers see them
+	// (reach_observed.go).
+	observed observations
 }
 
 func newReach(cfg Reach) *reach {
-	r := &reach{cfg: cfg, relays: map[peer.ID]*Reservation{}, decidedBy: DecidedByAutoNAT}
+	r := &reach{cfg: cfg, log: slog.New(slog.DiscardHandler), relays: map[peer.ID]*Reservation{}, decidedBy: DecidedByAutoNAT}
 	if cfg.Reachability != ModeAuto {
 		r.decidedBy = DecidedByConfig
 	}
@@ -94,6 +101,7 @@ func (r *reach) subscribe(h host.Host) (event.Subscription, error) {
 	sub, err := h.EventBus().Subscribe([]any{
 		new(event.EvtLocalReachabilityChanged), new(event.EvtNATDeviceTypeChanged),
 		new(event.EvtHostReachableAddrsChanged), new(event.EvtAutoRelayAddrsUpdated),
+		new(event.EvtPeerIdentificationCompleted),
 	}, eventbus.BufSize(verdictBuf))
 	if err != nil {
 		return nil, fmt.Errorf("watch reachability: %w", err)
@@ -153,6 +161,8 @@ func (r *reach) apply(ev any) {
 		r.reachable, r.unreachable = slices.Clone(e.Reachable), slices.Clone(e.Unreachable)
 	case event.EvtAutoRelayAddrsUpdated:
 		r.circuits = slices.Clone(e.RelayAddrs)
+	case event.EvtPeerIdentificationCompleted:
+		r.observed.observe(e)
 	}
 }
 
@@ -224,12 +234,14 @@ func (r *reach) Trace(evt *holepunch.Event) {
 	switch e := evt.Evt.(type) {
 	case *holepunch.StartHolePunchEvt:
 		r.punchStarts.Add(1)
+		r.log.Debug("Hole punch started.", "peer", evt.Remote, "addrs", e.RemoteAddrs)
 	case *holepunch.EndHolePunchEvt:
 		if e.Success {
 			r.punchSuccess.Add(1)
 		} else {
 			r.punchFailure.Add(1)
 		}
+		r.log.Debug("Hole punch ended.", "peer", evt.Remote, "success", e.Success, "err", e.Error)
 	case *holepunch.DirectDialEvt:
 		if e.Success {
 			r.directOK.Add(1)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
 )
 
 // What status and the metrics show of how the node is reached: the
@@ -112,7 +113,14 @@ func (r *reach) status() ReachStatus {
 	reach := r.reachability
 	st.Reachability = reachabilityName(reach)
 	st.DecidedBy = r.decidedBy
-	st.NATTCP, st.NATUDP = natName(r.natTCP), natName(r.natUDP)
+	natTCP, natUDP := r.natTCP, r.natUDP
+	if natTCP == network.NATDeviceTypeUnknown {
+		natTCP = r.observed.natType(ma.P_TCP)
+	}
+	if natUDP == network.NATDeviceTypeUnknown {
+		natUDP = r.observed.natType(ma.P_UDP)
+	}
+	st.NATTCP, st.NATUDP = natName(natTCP), natName(natUDP)
 	for _, a := range r.reachable {
 		st.Reachable = append(st.Reachable, a.String())
 	}

@@ -45,9 +45,33 @@ const (
 // address and observer IP. Safe for concurrent use.
 type observations struct {
 	// mu guards byLocal: local address (thin waist) -> observer IP ->
-	// what that observer saw the local address as.
+	// what that observer saw the local address as; and offers: what
+	// the last hole punch with a peer offered it (FilterLocal), at most
+	// maxOffers peers.
 	mu      sync.Mutex
 	byLocal map[string]map[string]ma.Multiaddr
+	offers  map[peer.ID][]ma.Multiaddr
+}
+
+// maxOffers bounds the hole-punch offers kept: a punch exchanges both
+// offers within a round trip, so only the latest punches matter.
+const maxOffers = 64
+
+// offered keeps what a hole punch offered p.
+func (o *observations) offered(p peer.ID, addrs []ma.Multiaddr) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.offers == nil || len(o.offers) >= maxOffers {
+		o.offers = map[peer.ID][]ma.Multiaddr{}
+	}
+	o.offers[p] = addrs
+}
+
+// offer returns what the last hole punch with p offered it.
+func (o *observations) offer(p peer.ID) []ma.Multiaddr {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.offers[p]
 }
 
 // thinWaist is a's IP, transport and port (/ip4/x/udp/p/quic-v1,
@@ -180,8 +204,9 @@ func (o *observations) natType(proto int) network.NATDeviceType {
 }
 
 // FilterLocal adds to the addresses a hole punch offers the peer those
-// inferred for the node's other listen ports (holepunch.AddrFilter).
-func (r *reach) FilterLocal(_ peer.ID, addrs []ma.Multiaddr) []ma.Multiaddr {
+// inferred for the node's other listen ports (holepunch.AddrFilter), and
+// remembers the offer for FilterRemote.
+func (r *reach) FilterLocal(p peer.ID, addrs []ma.Multiaddr) []ma.Multiaddr {
 	h := r.h()
 	if h == nil {
 		return addrs
@@ -195,9 +220,37 @@ func (r *reach) FilterLocal(_ peer.ID, addrs []ma.Multiaddr) []ma.Multiaddr {
 	if len(out) > len(addrs) {
 		r.log.Debug("Hole punch offers inferred addresses.", "observed", addrs, "inferred", out[len(addrs):])
 	}
+	r.observed.offered(p, out)
 	return out
 }
 
-// FilterRemote keeps the peer's addresses as they are
-// (holepunch.AddrFilter).
-func (r *reach) FilterRemote(_ peer.ID, addrs []ma.Multiaddr) []ma.Multiaddr { return addrs }
+// FilterRemote keeps of the peer's addresses those of one transport that
+// both sides offered, QUIC before TCP (holepunch.AddrFilter). Both
+// sides of a punch between two Khantara nodes see the same two offers
+// and so dial the same transport: punching TCP and QUIC at once made
+// two direct connections, and a side could close the one the other kept
+// (seen in the NAT testbed). With no common transport every address is
+// kept.
+func (r *reach) FilterRemote(p peer.ID, addrs []ma.Multiaddr) []ma.Multiaddr {
+	ours := r.observed.offer(p)
+	for _, proto := range []int{ma.P_QUIC_V1, ma.P_TCP} {
+		has := func(a ma.Multiaddr) bool { return transportOf(a) == proto }
+		if slices.ContainsFunc(ours, has) && slices.ContainsFunc(addrs, has) {
+			return slices.DeleteFunc(slices.Clone(addrs), func(a ma.Multiaddr) bool { return !has(a) })
+		}
+	}
+	return addrs
+}
+
+// transportOf is ma.P_QUIC_V1 or ma.P_TCP for a QUIC or TCP address, else
+// 0.
+func transportOf(a ma.Multiaddr) int {
+	w := thinWaist(a)
+	switch {
+	case len(w) == 3:
+		return ma.P_QUIC_V1
+	case len(w) == 2:
+		return ma.P_TCP
+	}
+	return 0
+}

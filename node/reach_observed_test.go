@@ -82,3 +82,33 @@ func TestObservedNATType(t *testing.T) {
 		t.Errorf("a third observer saw another port: %v; want endpoint-dependent", got)
 	}
 }
+
+// Both sides of a punch dial one transport they both offered, QUIC
+// before TCP; with none in common, every address.
+func TestHolePunchCommonTransport(t *testing.T) {
+	const p = "peer"
+	quic, tcp := "/ip4/7.7.0.12/udp/4001/quic-v1", "/ip4/7.7.0.12/tcp/4002"
+	for _, tc := range []struct {
+		name         string
+		ours, theirs []string
+		want         []string
+	}{
+		{"both offer both", []string{"/ip4/7.7.0.11/tcp/1", "/ip4/7.7.0.11/udp/2/quic-v1"}, []string{tcp, quic}, []string{quic}},
+		{"TCP in common", []string{"/ip4/7.7.0.11/tcp/1"}, []string{tcp, quic}, []string{tcp}},
+		{"QUIC in common", []string{"/ip4/7.7.0.11/udp/2/quic-v1"}, []string{quic, tcp}, []string{quic}},
+		{"nothing in common", []string{"/ip4/7.7.0.11/udp/2/quic-v1"}, []string{tcp}, []string{tcp}},
+		{"no offer of ours", nil, []string{tcp, quic}, []string{tcp, quic}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newReach(DefaultReach())
+			r.observed.offered(p, addrs(tc.ours...))
+			var got []string
+			for _, a := range r.FilterRemote(p, addrs(tc.theirs...)) {
+				got = append(got, a.String())
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("dials %v; want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/libp2p/go-libp2p/core/event"
+	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/p2p/host/autonat"
 	"github.com/libp2p/go-libp2p/p2p/host/eventbus"
@@ -43,9 +44,7 @@ const verdictBuf = 64
 // openVerdict prepares the v2 verdict: an emitter of reachability events
 // and AutoNAT v1's status, unless the configuration forces reachability
 // or the host has no AutoNAT v1.
-func (r *reach) openVerdict(h interface {
-	EventBus() event.Bus
-}) error {
+func (r *reach) openVerdict(h host.Host) error {
 	if r.cfg.Reachability != ModeAuto {
 		return nil
 	}
@@ -91,9 +90,7 @@ func (r *reach) decide() {
 		r.decidedBy = DecidedByAutoNAT // v2 took back its confirmation
 	}
 	r.mu.Unlock()
-	if err := r.emitter.Emit(event.EvtLocalReachabilityChanged{Reachability: want}); err != nil {
-		return // the bus is closing with the host
-	}
+	_ = r.emitter.Emit(event.EvtLocalReachabilityChanged{Reachability: want}) // fails only once the host closes
 }
 
 // anyPublic reports whether addrs holds a public address that is not a

@@ -148,10 +148,12 @@ func blackHoleCounter(name string) *swarm.BlackHoleSuccessCounter {
 // reachOptions turns Config.Reach into libp2p options: AutoNAT v1 (client
 // and, rate-limited, server: it decides the host's reachability, which
 // drives the relay service, autorelay and the DHT's auto mode) and v2
-// (per-address checks), the relay service in auto mode (relay_service on
-// starts it in startRelay instead), autorelay with candidates from the
-// peers the node knows, hole punching traced by r, forced reachability,
-// and the announced addresses.
+// (per-address checks, which decide while v1 cannot: reach_verdict.go),
+// black-hole detectors a small network can satisfy, the relay service in
+// auto mode (relay_service on starts it in startRelay instead),
+// autorelay with candidates from the peers the node knows, hole punching
+// traced and given its addresses by r (reach_observed.go), forced
+// reachability, and the announced addresses.
 func reachOptions(c *Reach, r *reach) []libp2p.Option {
 	opts := []libp2p.Option{
 		libp2p.EnableRelay(), // the circuit transport: libp2p's default, but not with NoListenAddrs

@@ -14,6 +14,11 @@ type Reach struct {
 	// when the configuration set it instead of AutoNAT.
 	Reachability string `json:"reachability"`
 	Forced       bool   `json:"forced"`
+	// DecidedBy is where Reachability comes from: "config" (forced),
+	// "autonat" (AutoNAT v1's dial-backs, or nothing decided yet) or
+	// "autonat-v2" (addresses AutoNAT v2 confirmed while v1 had no
+	// verdict).
+	DecidedBy string `json:"decided_by"`
 	// NATTCP and NATUDP are the NAT's mapping type per transport:
 	// "endpoint-independent" (hole punching works), "endpoint-dependent"
 	// (it rarely does) or "unknown".
@@ -86,7 +91,7 @@ type DHT struct {
 // reachOf is the status's reach section.
 func reachOf(st node.ReachStatus) *Reach {
 	out := &Reach{
-		Reachability: st.Reachability, Forced: st.Forced, NATTCP: st.NATTCP, NATUDP: st.NATUDP,
+		Reachability: st.Reachability, Forced: st.Forced, DecidedBy: st.DecidedBy, NATTCP: st.NATTCP, NATUDP: st.NATUDP,
 		ReachableAddrs: st.Reachable, UnreachableAddrs: st.Unreachable,
 		RelayService: st.RelayService, Relaying: st.Relaying, HolePunching: st.HolePunching,
 		Reservations: []Reservation{},

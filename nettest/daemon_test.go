@@ -41,7 +41,26 @@ type node struct {
 	id           string
 	addrs        []string
 	logs         []string // stderr of earlier runs of this node
-	quicOnly     bool     // listen on QUIC only
+	// past sums the counters of earlier runs of this node (read by stop):
+	// a daemon's counters start from zero at each start.
+	past counters
+}
+
+// counters are the hole punches and DHT lookups a daemon counted.
+type counters struct {
+	punches        api.HolePunches
+	lookups, found uint64
+}
+
+// add adds the counters of st's reach section to c.
+func (c *counters) add(r *api.Reach) {
+	c.punches.Attempts += r.HolePunches.Attempts
+	c.punches.Successes += r.HolePunches.Successes
+	c.punches.Failures += r.HolePunches.Failures
+	c.punches.DirectDials += r.HolePunches.DirectDials
+	c.punches.DirectDialFailures += r.HolePunches.DirectDialFailures
+	c.lookups += r.DHT.Lookups
+	c.found += r.DHT.Found
 }
 
 // daemonArgs are every node's flags: no mDNS and no UPnP/NAT-PMP (they
@@ -50,12 +69,9 @@ type node struct {
 // sync interval.
 func (n *node) daemonArgs() []string {
 	args := []string{"daemon", "--home", n.home, "--network", "natbed",
-		"--listen", "/ip4/" + n.ip + "/udp/0/quic-v1",
+		"--listen", "/ip4/" + n.ip + "/udp/0/quic-v1", "--listen", "/ip4/" + n.ip + "/tcp/0",
 		"--api", "127.0.0.1:0", "--mdns=false", "--nat=false", "--sync-interval", "2s",
 		"--log-level", "debug"}
-	if !n.quicOnly {
-		args = append(args, "--listen", "/ip4/"+n.ip+"/tcp/0")
-	}
 	args = append(args, n.extra...)
 	for _, b := range n.boot {
 		args = append(args, "--bootstrap", b)
@@ -81,7 +97,7 @@ func (n *node) start(deadline time.Time) {
 	waitFor(n.t, deadline, n.name+"'s API", []*node{n}, func() bool {
 		var err error
 		st, err = n.status()
-		return err == nil && len(st.Addrs) == n.listens()
+		return err == nil && len(st.Addrs) == 2 // TCP and QUIC
 	})
 	if n.id != "" && st.PeerID != n.id {
 		n.t.Fatalf("%s came back as %s, was %s: its identity did not persist", n.name, st.PeerID, n.id)
@@ -89,21 +105,16 @@ func (n *node) start(deadline time.Time) {
 	n.id, n.addrs = st.PeerID, st.Addrs
 }
 
-// listens is the number of addresses the node listens on.
-func (n *node) listens() int {
-	if n.quicOnly {
-		return 1
-	}
-	return 2
-}
-
 // stop ends the daemon with sig (SIGKILL: the abrupt end of a machine or
 // a link; SIGTERM: a graceful shutdown, which closes its connections) and
 // waits for it, at most 20 s before SIGKILL, keeping its stderr for the
-// failure log.
+// failure log and its counters for the summary.
 func (n *node) stop(sig syscall.Signal) {
 	if n.cmd == nil {
 		return
+	}
+	if st, err := n.status(); err == nil && n.running() {
+		n.past.add(st.Reach)
 	}
 	select {
 	case <-n.exited:

@@ -3,6 +3,7 @@ package nettest
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -17,9 +18,11 @@ import (
 // are private and hold reservations on the public node, find the other
 // home's nodes through the DHT, connect through the relay and punch
 // holes to direct connections; that a practice published behind one NAT
-// arrives behind the other; that a node whose address changed is found
-// again and catches up; and that once the public node is gone the home
-// nodes still exchange a new practice over their direct connections.
+// arrives behind the other; that a node moved to the other home network
+// is found again and catches up; that a second public node that moved
+// to a new address is found again by ID through the DHT; and that once
+// the public node is gone the home nodes still exchange a new practice
+// over their direct connections.
 func TestRealNATTestbed(t *testing.T) {
 	b := newBed(t)
 	bin := buildKhantara(t)
@@ -32,6 +35,7 @@ func TestRealNATTestbed(t *testing.T) {
 	b.buildInternet()
 	b.buildHome(1)
 	b.buildHome(2)
+	b.addPublic("pub2", pub2IP)
 	home := map[string][2]int{"a1": {1, 11}, "a2": {1, 12}, "b1": {2, 11}, "b2": {2, 12}}
 	for _, role := range []string{"a1", "a2", "b1", "b2"} {
 		b.addHost(role, home[role][0], home[role][1])
@@ -39,29 +43,19 @@ func TestRealNATTestbed(t *testing.T) {
 	b.checkClosed()
 
 	start := time.Now()
-	deadline := start.Add(150 * time.Second)
+	deadline := start.Add(200 * time.Second)
 	newNode := func(role, ip string) *node {
 		return &node{t: t, bin: bin, name: role, ns: b.ns(role), ip: ip, home: t.TempDir()}
 	}
+	// Every node runs reachability auto: the public node learns it is
+	// public from AutoNAT v2 (its peers behind NATs dial its address
+	// back), since AutoNAT v1 asks only peers that announce a public
+	// address, and the home nodes announce none.
 	pub := newNode("pub", pubIP)
-	// AutoNAT v1 decides "public" only after a dial-back by a peer that
-	// runs the AutoNAT service, and go-libp2p turns that service off on
-	// nodes it finds private: with one public node among private ones,
-	// nobody can confirm it, so it would stay "unknown" (and offer no
-	// relay in auto mode). The home nodes stay on auto.
-	pub.extra = []string{"--reachability", "public"}
-	// A home node learns its NAT's public address from its peers'
-	// observations, per transport, and its only observer across the NAT
-	// is the public node: it offers for hole punching only the transport
-	// it reached the public node by. Two nodes that reached it by
-	// different transports exchange a TCP address for a QUIC one and
-	// the punch cannot succeed (each NAT drops the other's packets). The
-	// public node listens on QUIC only, so every home node is observed,
-	// and punches, on QUIC; the home nodes listen on TCP and QUIC.
-	pub.quicOnly = true
 	a1, a2 := newNode("a1", lanIP(1, 11)), newNode("a2", lanIP(1, 12))
 	b1, b2 := newNode("b1", lanIP(2, 11)), newNode("b2", lanIP(2, 12))
-	all, homes := []*node{pub, a1, a2, b1, b2}, []*node{a1, a2, b1, b2}
+	pub2 := newNode("pub2", pub2IP)
+	all, homes := []*node{pub, a1, a2, b1, b2, pub2}, []*node{a1, a2, b1, b2}
 	t.Cleanup(func() {
 		for _, n := range all {
 			n.stop(syscall.SIGKILL)
@@ -77,8 +71,17 @@ func TestRealNATTestbed(t *testing.T) {
 	// Each home node starts once the one before has done its first
 	// rendezvous (provided the network's key and looked for others), so
 	// every later node finds every earlier one.
+	// Every node listens on TCP and QUIC. The nodes of home 1 are given
+	// the public node's TCP address, those of home 2 its QUIC address:
+	// each home node learns its NAT's public address from the public
+	// node's observation, on the transport it came by, so the two homes
+	// start out observed on different transports, and their hole
+	// punches must work across them.
 	for _, n := range homes {
-		n.boot = pub.addrs
+		n.boot = onTransport(pub.addrs, "/tcp/")
+		if n == b1 || n == b2 {
+			n.boot = onTransport(pub.addrs, "/quic-v1/")
+		}
 		n.start(deadline)
 		waitFor(t, deadline, n.name+"'s first rendezvous", all, func() bool {
 			st, err := n.status()
@@ -146,6 +149,8 @@ func TestRealNATTestbed(t *testing.T) {
 	deliver(b2, sheets[1], a2, a1)
 	t.Logf("a practice published after the move reached a2 after %v", since(moved))
 
+	checkFoundByID(t, b, deadline, all, pub, pub2, a1)
+
 	// 4. The public node (relay, DHT server, bootstrap) goes; the homes
 	// still exchange a new practice over their direct links.
 	cross = [][2]*node{{a1, b1}, {a1, b2}, {a1, a2}}
@@ -183,9 +188,9 @@ func checkReachability(t *testing.T, deadline time.Time, pub *node, homes []*nod
 				continue
 			}
 			r := st.Reach
-			last[n.name] = fmt.Sprintf("%s forced=%v reservations=%d", r.Reachability, r.Forced, len(r.Reservations))
+			last[n.name] = fmt.Sprintf("%s forced=%v reservations=%d v2 reachable %v unreachable %v", r.Reachability, r.Forced, len(r.Reservations), r.ReachableAddrs, r.UnreachableAddrs)
 			if n == pub {
-				ok = ok && r.Reachability == "public" && r.Relaying
+				ok = ok && r.Reachability == "public" && !r.Forced && r.Relaying
 				continue
 			}
 			held := false
@@ -198,10 +203,64 @@ func checkReachability(t *testing.T, deadline time.Time, pub *node, homes []*nod
 	})
 	for _, n := range all {
 		st, _ := n.status()
-		t.Logf("%s: reachability %s (forced %v), NAT tcp %s udp %s, reservations %d, DHT %s, AutoNAT v2 reachable %v unreachable %v",
-			n.name, st.Reach.Reachability, st.Reach.Forced, st.Reach.NATTCP, st.Reach.NATUDP, len(st.Reach.Reservations), st.Reach.DHT.Mode,
+		t.Logf("%s: reachability %s (decided by %s), NAT tcp %s udp %s, reservations %d, DHT %s, AutoNAT v2 reachable %v unreachable %v",
+			n.name, st.Reach.Reachability, st.Reach.DecidedBy, st.Reach.NATTCP, st.Reach.NATUDP, len(st.Reach.Reservations), st.Reach.DHT.Mode,
 			st.Reach.ReachableAddrs, st.Reach.UnreachableAddrs)
 	}
+}
+
+// checkFoundByID moves pub2, a second public node that seeker dialled
+// directly, to a new address while seeker is down, and checks that
+// seeker, started again with only pub2's old address (in its bootstrap
+// list and its address book), finds pub2 by ID through the DHT and
+// connects to its new address. pub2 runs no DHT (a DHT server is in
+// every routing table, and a provider of the rendezvous key is found by
+// the rendezvous: either would reach it without a lookup by ID); pub,
+// the DHT server it is connected to, answers for it. pub2 keeps at most
+// one connection wanted (--conn-low 1), so it does not redial seeker
+// itself: only the lookup can bring the two together.
+func checkFoundByID(t *testing.T, b *bed, deadline time.Time, all []*node, pub, pub2, seeker *node) {
+	t.Helper()
+	start := time.Now()
+	pub2.boot = pub.addrs
+	pub2.extra = []string{"--dht", "off", "--conn-low", "1"}
+	pub2.start(deadline)
+	oldAddrs := pub2.addrs
+	seeker.stop(syscall.SIGTERM)
+	seeker.boot = append(slices.Clone(pub.addrs), oldAddrs...)
+	seeker.start(deadline)
+	waitFor(t, deadline, seeker.name+" to dial pub2 directly", all, func() bool {
+		ps, err := seeker.peers()
+		return err == nil && link(ps, pub2.id) == "direct"
+	})
+	seeker.stop(syscall.SIGTERM)
+	pub2.stop(syscall.SIGTERM)
+	b.renumber(pub2.ns, pub2IP, pub2MovedIP)
+	pub2.ip = pub2MovedIP
+	pub2.start(deadline)
+	moved := time.Now()
+	seeker.start(deadline)
+	var remote []string
+	waitFor(t, deadline, seeker.name+" to find pub2 at its new address", all, func() bool {
+		ps, err := seeker.peers()
+		remote = remoteAddrs(ps, pub2.id)
+		return err == nil && link(ps, pub2.id) == "direct"
+	})
+	st, err := seeker.status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Reach.DHT.Lookups < 1 || st.Reach.DHT.Found < 1 {
+		t.Fatalf("%s reached the moved pub2 with %d DHT lookups, %d found; want it found by a lookup", seeker.name, st.Reach.DHT.Lookups, st.Reach.DHT.Found)
+	}
+	for _, a := range remote {
+		if !strings.HasPrefix(a, "/ip4/"+pub2MovedIP+"/") {
+			t.Fatalf("%s is connected to pub2 at %v; want only its new address %s (old: %v)", seeker.name, remote, pub2MovedIP, oldAddrs)
+		}
+	}
+	t.Logf("moved pub2 found by ID after %v (%v in all): %s lookups %d found %d, connected to %v, old %v",
+		since(moved), since(start), seeker.name, st.Reach.DHT.Lookups, st.Reach.DHT.Found, remote, oldAddrs)
+	pub2.stop(syscall.SIGTERM) // the last step runs with no public node
 }
 
 // checkDirect waits until both nodes of every pair are connected to each
@@ -242,28 +301,29 @@ type tally struct {
 	lookups, found                uint64
 }
 
-// collect sums the home nodes' hole punches and counts the links of the
-// pairs across NATs.
+// collect sums the home nodes' hole punches and DHT lookups over all
+// their runs and counts the links of the pairs across NATs.
 func collect(t *testing.T, homes []*node, pairs [][2]*node) tally {
 	t.Helper()
 	var s tally
 	for _, n := range homes {
-		if !n.running() {
-			continue
+		c := n.past
+		if n.running() {
+			st, err := n.status()
+			if err != nil {
+				t.Errorf("%v", err)
+				continue
+			}
+			c.add(st.Reach)
+			t.Logf("%s: connections %+v, NAT tcp %s udp %s, DHT %s table %d members %d",
+				n.name, st.Reach.Connections, st.Reach.NATTCP, st.Reach.NATUDP, st.Reach.DHT.Mode, st.Reach.DHT.RoutingTable, st.Reach.DHT.Members)
 		}
-		st, err := n.status()
-		if err != nil {
-			t.Errorf("%v", err)
-			continue
-		}
-		hp := st.Reach.HolePunches
-		s.attempts += hp.Attempts
-		s.successes += hp.Successes
-		s.failures += hp.Failures
-		s.lookups += st.Reach.DHT.Lookups
-		s.found += st.Reach.DHT.Found
-		t.Logf("%s: hole punches %+v, connections %+v, DHT %s table %d lookups %d found %d members %d",
-			n.name, hp, st.Reach.Connections, st.Reach.DHT.Mode, st.Reach.DHT.RoutingTable, st.Reach.DHT.Lookups, st.Reach.DHT.Found, st.Reach.DHT.Members)
+		s.attempts += c.punches.Attempts
+		s.successes += c.punches.Successes
+		s.failures += c.punches.Failures
+		s.lookups += c.lookups
+		s.found += c.found
+		t.Logf("%s, all runs: hole punches %+v, DHT lookups %d found %d", n.name, c.punches, c.lookups, c.found)
 	}
 	for _, pair := range pairs {
 		ps, err := pair[0].peers()
@@ -271,6 +331,7 @@ func collect(t *testing.T, homes []*node, pairs [][2]*node) tally {
 			t.Errorf("%v", err)
 			continue
 		}
+		t.Logf("%s->%s: %s %v", pair[0].name, pair[1].name, link(ps, pair[1].id), remoteAddrs(ps, pair[1].id))
 		switch link(ps, pair[1].id) {
 		case "direct":
 			s.direct++
@@ -279,6 +340,17 @@ func collect(t *testing.T, homes []*node, pairs [][2]*node) tally {
 		}
 	}
 	return s
+}
+
+// onTransport returns the addresses of addrs that contain proto.
+func onTransport(addrs []string, proto string) []string {
+	var out []string
+	for _, a := range addrs {
+		if strings.Contains(a, proto) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 func names(ns []*node) string {

@@ -32,6 +32,10 @@ const (
 	// on it; routers take .11, .12, ... (routerIP).
 	inetNet = "7.7.0."
 	pubIP   = inetNet + "10"
+	// pub2IP is a second public node's first address, pub2MovedIP the
+	// one it moves to.
+	pub2IP      = inetNet + "20"
+	pub2MovedIP = inetNet + "21"
 )
 
 // cmdTimeout bounds every ip, iptables and sysctl command.
@@ -181,6 +185,22 @@ func (b *bed) plug(hub, br, ns, role, addr string) {
 	b.veth(hub, outer, ns, inner)
 	b.must("ip", "-n", hub, "link", "set", outer, "master", br)
 	b.must("ip", "-n", ns, "addr", "add", addr, "dev", inner)
+}
+
+// addPublic creates namespace role on the internet bridge at ip.
+func (b *bed) addPublic(role, ip string) string {
+	b.t.Helper()
+	ns := b.addNS(role)
+	b.plug(b.ns("inet"), b.lk("br"), ns, role, ip+"/24")
+	return ns
+}
+
+// renumber moves namespace ns's address on its "eth" interface from old
+// to ip (both on a /24): the same link, a new address.
+func (b *bed) renumber(ns, old, ip string) {
+	b.t.Helper()
+	b.must("ip", "-n", ns, "addr", "del", old+"/24", "dev", b.lk("eth"))
+	b.must("ip", "-n", ns, "addr", "add", ip+"/24", "dev", b.lk("eth"))
 }
 
 // routerIP is the internet address of home network i (1, 2, ...).

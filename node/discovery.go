@@ -87,7 +87,10 @@ func (d *discovery) dial(ctx context.Context, ai peer.AddrInfo, lookup bool) {
 			return
 		}
 		d.n.log.Debug("Dial failed.", "peer", ai.ID, "err", err)
-		if !lookup || d.n.dht == nil {
+		// No lookup when the peer connected meanwhile by another path
+		// (it dialled this node, or a rendezvous found it): the DHT would
+		// only answer from the open connection.
+		if !lookup || d.n.dht == nil || d.n.host.Network().Connectedness(ai.ID) == network.Connected {
 			return
 		}
 		found, err := d.n.dht.findPeer(ctx, ai.ID)

@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/host/autorelay"
 	"github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 	relayv2 "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 	"github.com/libp2p/go-libp2p/p2p/protocol/holepunch"
 	ma "github.com/multiformats/go-multiaddr"
@@ -130,19 +131,37 @@ func relayOptions(r *reach) []relayv2.Option {
 	return []relayv2.Option{relayv2.WithResources(relayResources()), relayv2.WithACL(r)}
 }
 
+// blackHoleCounter is the swarm's black hole detector for UDP or IPv6:
+// the transport counts as working while the last dial to a public
+// address over it succeeded. go-libp2p's default trusts UDP only after 5
+// of the last 100 such dials succeeded, and until 100 were made it is
+// "probing": a node of a small network never gets there, and while it
+// is not trusted the node's AutoNAT v2 server refuses every QUIC
+// dial-back (it dials only over transports its detector allows), so a
+// public node among private ones could not be confirmed on QUIC. After
+// a failed dial each new dial still tries the transport (N is 1), so
+// a host whose UDP is blocked only loses the QUIC attempt beside TCP.
+func blackHoleCounter(name string) *swarm.BlackHoleSuccessCounter {
+	return &swarm.BlackHoleSuccessCounter{N: 1, MinSuccesses: 1, Name: name}
+}
+
 // reachOptions turns Config.Reach into libp2p options: AutoNAT v1 (client
 // and, rate-limited, server: it decides the host's reachability, which
 // drives the relay service, autorelay and the DHT's auto mode) and v2
-// (per-address checks), the relay service in auto mode (relay_service on
-// starts it in startRelay instead), autorelay with candidates from the
-// peers the node knows, hole punching traced by r, forced reachability,
-// and the announced addresses.
+// (per-address checks, which decide while v1 cannot: reach_verdict.go),
+// black-hole detectors a small network can satisfy, the relay service in
+// auto mode (relay_service on starts it in startRelay instead),
+// autorelay with candidates from the peers the node knows, hole punching
+// traced and given its addresses by r (reach_observed.go), forced
+// reachability, and the announced addresses.
 func reachOptions(c *Reach, r *reach) []libp2p.Option {
 	opts := []libp2p.Option{
 		libp2p.EnableRelay(), // the circuit transport: libp2p's default, but not with NoListenAddrs
 		libp2p.EnableAutoNATv2(),
 		libp2p.EnableNATService(),
 		libp2p.AutoNATServiceRateLimit(30, 3, time.Minute),
+		libp2p.UDPBlackHoleSuccessCounter(blackHoleCounter("UDP")),
+		libp2p.IPv6BlackHoleSuccessCounter(blackHoleCounter("IPv6")),
 	}
 	switch c.Reachability {
 	case ReachPublic:
@@ -164,7 +183,7 @@ func reachOptions(c *Reach, r *reach) []libp2p.Option {
 			autorelay.WithMinInterval(autorelayInterval)))
 	}
 	if c.HolePunching {
-		opts = append(opts, libp2p.EnableHolePunching(holepunch.WithTracer(r)))
+		opts = append(opts, libp2p.EnableHolePunching(holepunch.WithTracer(r), holepunch.WithAddrFilter(r)))
 	}
 	if announce, _ := c.announceAddrs(); len(announce) > 0 { // Validate checked them
 		opts = append(opts, libp2p.AddrsFactory(func(addrs []ma.Multiaddr) []ma.Multiaddr {

@@ -136,6 +136,7 @@ func New(cfg Config, opts ...Option) (n *Node, err error) {
 	}
 	n = &Node{cfg: cfg, log: o.log, now: o.now, ingest: make(chan ingestItem, 1024),
 		started: o.now().UTC(), done: make(chan struct{}), reach: newReach(cfg.Reach)}
+	n.reach.log = o.log
 	if cfg.Org != "" {
 		org, _ := protocol.DecodeID(cfg.Org) // Validate checked it
 		n.org.Store(&org)

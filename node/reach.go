@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/host/eventbus"
 	"github.com/libp2p/go-libp2p/p2p/protocol/holepunch"
 	"github.com/libp2p/go-libp2p/p2p/protocol/identify"
 	ma "github.com/multiformats/go-multiaddr"
@@ -38,6 +40,8 @@ const memberWait = 5 * time.Second
 // concurrent use.
 type reach struct {
 	cfg Reach
+	// log is the node's logger (a discarding one until the node sets it).
+	log *slog.Logger
 	// hp is the host, set by subscribe once libp2p.New returned (autorelay
 	// may ask peerSource for candidates before); h reads it.
 	hp atomic.Pointer[host.Host]
@@ -62,10 +66,25 @@ type reach struct {
 	// addresses autorelay announces.
 	relays   map[peer.ID]*Reservation
 	circuits []ma.Multiaddr
+	// decidedBy is where reachability came from (DecidedBy*).
+	decidedBy string
+
+	// emitter and v1 are set by openVerdict (reach_verdict.go) in
+	// reachability auto: the emitter of the v2 verdict and AutoNAT v1's
+	// status. Written once before run.
+	emitter event.Emitter
+	v1      func() network.Reachability
+
+	// observed are the node's addresses as public peers see them
+	// (reach_observed.go).
+	observed observations
 }
 
 func newReach(cfg Reach) *reach {
-	r := &reach{cfg: cfg, relays: map[peer.ID]*Reservation{}}
+	r := &reach{cfg: cfg, log: slog.New(slog.DiscardHandler), relays: map[peer.ID]*Reservation{}, decidedBy: DecidedByAutoNAT}
+	if cfg.Reachability != ModeAuto {
+		r.decidedBy = DecidedByConfig
+	}
 	switch cfg.Reachability {
 	case ReachPublic:
 		r.reachability = network.ReachabilityPublic
@@ -82,9 +101,14 @@ func (r *reach) subscribe(h host.Host) (event.Subscription, error) {
 	sub, err := h.EventBus().Subscribe([]any{
 		new(event.EvtLocalReachabilityChanged), new(event.EvtNATDeviceTypeChanged),
 		new(event.EvtHostReachableAddrsChanged), new(event.EvtAutoRelayAddrsUpdated),
-	})
+		new(event.EvtPeerIdentificationCompleted),
+	}, eventbus.BufSize(verdictBuf))
 	if err != nil {
 		return nil, fmt.Errorf("watch reachability: %w", err)
+	}
+	if err := r.openVerdict(h); err != nil {
+		sub.Close()
+		return nil, err
 	}
 	return sub, nil
 }
@@ -101,6 +125,7 @@ func (r *reach) h() host.Host {
 // ends, an error if the subscription ends under it.
 func (r *reach) run(ctx context.Context, sub event.Subscription) error {
 	defer sub.Close()
+	defer r.closeVerdict()
 	tick := time.NewTicker(relayCheck)
 	defer tick.Stop()
 	for {
@@ -114,6 +139,7 @@ func (r *reach) run(ctx context.Context, sub event.Subscription) error {
 				return errEventsEnded
 			}
 			r.apply(ev)
+			r.decide()
 		}
 	}
 }
@@ -135,6 +161,8 @@ func (r *reach) apply(ev any) {
 		r.reachable, r.unreachable = slices.Clone(e.Reachable), slices.Clone(e.Unreachable)
 	case event.EvtAutoRelayAddrsUpdated:
 		r.circuits = slices.Clone(e.RelayAddrs)
+	case event.EvtPeerIdentificationCompleted:
+		r.observed.observe(e)
 	}
 }
 
@@ -206,12 +234,14 @@ func (r *reach) Trace(evt *holepunch.Event) {
 	switch e := evt.Evt.(type) {
 	case *holepunch.StartHolePunchEvt:
 		r.punchStarts.Add(1)
+		r.log.Debug("Hole punch started.", "peer", evt.Remote, "addrs", e.RemoteAddrs)
 	case *holepunch.EndHolePunchEvt:
 		if e.Success {
 			r.punchSuccess.Add(1)
 		} else {
 			r.punchFailure.Add(1)
 		}
+		r.log.Debug("Hole punch ended.", "peer", evt.Remote, "success", e.Success, "err", e.Error)
 	case *holepunch.DirectDialEvt:
 		if e.Success {
 			r.directOK.Add(1)
@@ -292,142 +322,4 @@ func (r *reach) peerSource(ctx context.Context, num int) <-chan peer.AddrInfo {
 		}
 	}
 	return out
-}
-
-// Reservation is a relay slot this node holds: other nodes reach it
-// through Relay at Addrs.
-type Reservation struct {
-	Relay peer.ID
-	// Addrs are the circuit addresses announced through this relay:
-	// none when the relay has no public address (autorelay announces
-	// only public ones).
-	Addrs []string
-	// Since is when this node first announced the relay's addresses.
-	// go-libp2p's autorelay does not expose a reservation's expiry; it
-	// renews each one two minutes before it ends (Khantara relays grant
-	// an hour).
-	Since time.Time
-}
-
-// HolePunches counts hole punches (DCUtR) since the node started.
-type HolePunches struct {
-	// Attempts counts hole punches started, each of up to three tries;
-	// Successes and Failures how they ended.
-	Attempts, Successes, Failures uint64
-	// DirectDials and DirectDialFailures count connection reversals: a
-	// direct dial tried before punching, which succeeds when the other
-	// side is publicly reachable.
-	DirectDials, DirectDialFailures uint64
-}
-
-// ReachStatus is how the node is reached, as it knows it now.
-type ReachStatus struct {
-	// Reachability is "public", "private" or "unknown" (AutoNAT's
-	// verdict, or the one the configuration forces).
-	Reachability string
-	// Forced is true when Config.Reach.Reachability set it.
-	Forced bool
-	// NATTCP and NATUDP are the NAT's mapping behaviour, from identify's
-	// observed addresses: "endpoint-independent" (hole punching works),
-	// "endpoint-dependent" (it rarely does) or "unknown".
-	NATTCP, NATUDP string
-	// Reachable and Unreachable are the addresses AutoNAT v2 confirmed
-	// reachable or unreachable from outside.
-	Reachable, Unreachable []string
-	// RelayService is the configured mode; Relaying says whether the
-	// node offers the relay service now.
-	RelayService string
-	Relaying     bool
-	// HolePunching says whether DCUtR runs.
-	HolePunching bool
-	// Reservations are the relays this node holds a slot with.
-	Reservations []Reservation
-	// Direct and Relayed count open connections by kind.
-	Direct, Relayed int
-	// HolePunches counts hole punches since start.
-	HolePunches HolePunches
-	// DHT is the network's DHT as this node runs it.
-	DHT DHTStatus
-}
-
-// natName is the status's name of a NAT type.
-func natName(t network.NATDeviceType) string {
-	switch t {
-	case network.NATDeviceTypeEndpointIndependent:
-		return "endpoint-independent"
-	case network.NATDeviceTypeEndpointDependent:
-		return "endpoint-dependent"
-	}
-	return "unknown"
-}
-
-// reachabilityName is the status's name of a reachability.
-func reachabilityName(r network.Reachability) string {
-	switch r {
-	case network.ReachabilityPublic:
-		return ReachPublic
-	case network.ReachabilityPrivate:
-		return ReachPrivate
-	}
-	return "unknown"
-}
-
-// status reads the monitor. The caller adds the DHT.
-func (r *reach) status() ReachStatus {
-	st := ReachStatus{
-		Forced: r.cfg.Reachability != ModeAuto, RelayService: r.cfg.RelayService, HolePunching: r.cfg.HolePunching,
-		HolePunches: HolePunches{
-			Attempts: r.punchStarts.Load(), Successes: r.punchSuccess.Load(), Failures: r.punchFailure.Load(),
-			DirectDials: r.directOK.Load() + r.directFail.Load(), DirectDialFailures: r.directFail.Load(),
-		},
-		Reachable: []string{}, Unreachable: []string{}, Reservations: []Reservation{},
-	}
-	if r.h() != nil {
-		r.refreshRelays(time.Now())
-	}
-	r.mu.Lock()
-	reach := r.reachability
-	st.Reachability = reachabilityName(reach)
-	st.NATTCP, st.NATUDP = natName(r.natTCP), natName(r.natUDP)
-	for _, a := range r.reachable {
-		st.Reachable = append(st.Reachable, a.String())
-	}
-	for _, a := range r.unreachable {
-		st.Unreachable = append(st.Unreachable, a.String())
-	}
-	for _, res := range r.relays {
-		out := Reservation{Relay: res.Relay, Addrs: []string{}, Since: res.Since}
-		for _, a := range r.circuits {
-			if relay, ok := circuitRelay(a); ok && relay == res.Relay {
-				out.Addrs = append(out.Addrs, a.String())
-			}
-		}
-		st.Reservations = append(st.Reservations, out)
-	}
-	r.mu.Unlock()
-	slices.SortFunc(st.Reservations, func(a, b Reservation) int { return strings.Compare(a.Relay.String(), b.Relay.String()) })
-	switch r.cfg.RelayService {
-	case ModeOn:
-		st.Relaying = true
-	case ModeAuto:
-		st.Relaying = reach == network.ReachabilityPublic
-	}
-	if r.h() != nil {
-		for _, c := range r.h().Network().Conns() {
-			if isRelayed(c) {
-				st.Relayed++
-			} else {
-				st.Direct++
-			}
-		}
-	}
-	return st
-}
-
-// ReachStatus returns how the node is reached now, with its DHT. Safe for
-// concurrent use.
-func (n *Node) ReachStatus() ReachStatus {
-	st := n.reach.status()
-	st.DHT = n.dht.status(n.cfg.DHT)
-	return st
 }

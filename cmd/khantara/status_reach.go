@@ -45,8 +45,11 @@ func addReach(f fields, r *api.Reach, now time.Time) {
 // with the addresses AutoNAT v2 confirmed.
 func reachabilityText(r *api.Reach) string {
 	how := "AutoNAT"
-	if r.Forced {
+	switch {
+	case r.Forced:
 		how = "set by the reachability setting"
+	case r.DecidedBy == "autonat-v2":
+		how = "AutoNAT v2: an address was dialled back"
 	}
 	s := fmt.Sprintf("%s (%s)", r.Reachability, how)
 	if len(r.ReachableAddrs) > 0 {

@@ -40,4 +40,11 @@ func TestStatusShowsReachability(t *testing.T) {
 	if want := "private (set by the reachability setting); peers cannot dial in until a relay reservation is held"; !strings.Contains(b.String(), want) {
 		t.Errorf("status lacks %q:\n%s", want, b.String())
 	}
+	r.Reachability, r.Forced, r.DecidedBy = "public", false, "autonat-v2"
+	r.ReachableAddrs = []string{"/ip4/198.51.100.20/udp/7117/quic-v1"}
+	b.Reset()
+	printStatus(&b, api.Status{PeerID: "12D3KooWSelf", Reach: r}, now, 200)
+	if want := "public (AutoNAT v2: an address was dialled back); reachable at /ip4/198.51.100.20/udp/7117/quic-v1"; !strings.Contains(b.String(), want) {
+		t.Errorf("status lacks %q:\n%s", want, b.String())
+	}
 }

@@ -151,3 +151,36 @@ func TestSeparatingBound(t *testing.T) {
 		t.Error("(B, 0) below the bound")
 	}
 }
+
+// TestSync3ReferenceCap: the kind-1 items of one message, LIST, HAVE and
+// WANT together, may name at most as many items as the message they name
+// held; one more is a violation.
+func TestSync3ReferenceCap(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		frames    []byte // after the peer's message of 2 listed items
+		violation bool
+	}{
+		{"two in a WANT", []byte{4, 3, 2, 1, 5, 1, 5}, false},
+		{"three in a WANT", []byte{5, 3, 3, 1, 5, 1}, true},
+		{"two in a LIST, one in a WANT", []byte{5, 2, 2, 2, 1, 5, 3, 3, 1, 1}, true},
+	} {
+		var ab, in bytes.Buffer
+		_, wa := NewSync3(&bytes.Buffer{}, &ab)
+		rg := Range{Upper: Bound{Inf: true}, Mode: ModeList, Items: []ItemID{item3(pubA, 1, 1), item3(pubA, 2, 2)}}
+		if wa.Range(&rg) != nil || wa.End() != nil {
+			t.Fatal("writing the first message failed")
+		}
+		// The reader of the other direction shares the writer's state.
+		fr, _ := NewSync3(&in, &bytes.Buffer{})
+		fr.refs = wa.refs
+		in.Write(tc.frames)
+		var err error
+		for err == nil {
+			_, err = fr.Next()
+		}
+		if got := errors.Is(err, ErrSyncViolation); got != tc.violation {
+			t.Errorf("%s: %v, want a violation: %v", tc.name, err, tc.violation)
+		}
+	}
+}

@@ -21,6 +21,11 @@ type refs struct {
 	recvItems, curRecvItems   map[ItemID]int
 	recvPubs, curRecvPubs     map[peer.ID]int
 	nRecvBounds, nRecvItems   int
+	// nRecvRefs counts the kind-1 items (references to an item of this
+	// side's last message) of the message being read: at most as many as
+	// that message's LIST and HAVE items (PROTOCOL.md 9.13), so that a
+	// peer cannot make this side hold an item for each byte it sends.
+	nRecvRefs int
 }
 
 func newRefs() *refs {
@@ -38,7 +43,7 @@ func (r *refs) recvEnd() {
 	r.recvBounds, r.curRecvBounds = r.curRecvBounds, map[string]int{}
 	r.recvItems, r.curRecvItems = r.curRecvItems, map[ItemID]int{}
 	r.recvPubs, r.curRecvPubs = r.curRecvPubs, map[peer.ID]int{}
-	r.nRecvBounds, r.nRecvItems = 0, 0
+	r.nRecvBounds, r.nRecvItems, r.nRecvRefs = 0, 0, 0
 }
 
 func (r *refs) recvBound(k []byte) {
@@ -218,6 +223,12 @@ func (d *decoder) item3(r *refs, prev []byte) (ItemID, []byte, bool) {
 		if v >= uint64(len(r.sentItems)) {
 			d.fail("item %d of a message of %d", v, len(r.sentItems))
 			return ItemID{}, nil, false
+		}
+		if y&3 == itemRef {
+			if r.nRecvRefs++; r.nRecvRefs > len(r.sentItems) {
+				d.fail("more items by reference than the %d of the message they name", len(r.sentItems))
+				return ItemID{}, nil, false
+			}
 		}
 		it := r.sentItems[v]
 		if y&3 == itemPub {

@@ -353,10 +353,18 @@ func syncChecked(b *testing.B, cat *benchCatalogue, a, z *Node, proto string) Sy
 	return res
 }
 
-// withoutSync3 makes n serve no /khantara/sync/3, as a node from before
-// it: a peer's initiator falls back to /khantara/sync/2. Call it before n
-// connects, so that what identify tells peers does not list sync/3.
-func withoutSync3(n *Node) { n.Host().RemoveStreamHandler(protocol.SyncProtocolID3) }
+// withoutSync3 makes n serve no /khantara/sync/4 and no /khantara/sync/3,
+// as a node from before them: a peer's initiator falls back to
+// /khantara/sync/2. Call it before n connects, so that what identify tells
+// peers does not list them.
+func withoutSync3(n *Node) {
+	withoutSync4(n)
+	n.Host().RemoveStreamHandler(protocol.SyncProtocolID3)
+}
+
+// withoutSync4 makes n serve no /khantara/sync/4, as a node from before
+// it: a peer's initiator falls back to /khantara/sync/3.
+func withoutSync4(n *Node) { n.Host().RemoveStreamHandler(protocol.SyncProtocolID4) }
 
 // storeKeys reads the keys sync reconciles from n's store.
 func storeKeys(b *testing.B, n *Node) []store.Key {

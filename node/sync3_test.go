@@ -39,11 +39,16 @@ func sync3Pair(t *testing.T, seed uint64, forA, forZ []*protocol.Signed, zMut fu
 // catalogue of 400 practices from 40 publishers (so ranges span several
 // publishers and split inside one), some in a newer version on one side
 // only; one session on /khantara/sync/3 leaves both with the whole
-// catalogue, newest versions, and equal digests. Several random cases.
+// catalogue, newest versions, and equal digests. Several random cases,
+// on /khantara/sync/4 and (the peer serving no sync/4) on sync/3.
 func TestSync3ConvergesOnRandomDifferences(t *testing.T) {
 	sheets := demoSheets(t)
 	cat := sealCatalogue(t, sheets, 400, 40)
-	for trial := range 4 {
+	for trial := range 6 {
+		proto, zMut := protocol.SyncProtocolID4, func(*Node) {}
+		if trial%2 == 1 {
+			proto, zMut = protocol.SyncProtocolID3, withoutSync4
+		}
 		rng := rand.New(rand.NewPCG(uint64(trial), 0x53))
 		var forA, forZ []*protocol.Signed
 		var later []*protocol.Signed // newer versions, after the base ones
@@ -73,13 +78,13 @@ func TestSync3ConvergesOnRandomDifferences(t *testing.T) {
 				forZ = append(forZ, nv)
 			}
 		}
-		a, z := sync3Pair(t, 0x300+uint64(trial), forA, forZ, nil)
+		a, z := sync3Pair(t, 0x300+uint64(trial), forA, forZ, zMut)
 		res, err := a.SyncWith(context.Background(), z.ID())
 		if err != nil {
 			t.Fatalf("trial %d: %v", trial, err)
 		}
-		if res.Protocol != protocol.SyncProtocolID3 {
-			t.Fatalf("trial %d: session on %s, want %s", trial, res.Protocol, protocol.SyncProtocolID3)
+		if res.Protocol != proto {
+			t.Fatalf("trial %d: session on %s, want %s", trial, res.Protocol, proto)
 		}
 		da, dz := digest(t, a), digest(t, z)
 		if da != dz || da.Count != uint64(len(cat.signed)) {

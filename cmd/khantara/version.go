@@ -37,7 +37,7 @@ func versionCommand() *cli.Command {
 				Version: buildVersion(), Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH,
 				PayloadType: string(protocol.PayloadType), SyncProtocol: string(protocol.SyncProtocolID),
 				SyncProtocol2: string(protocol.SyncProtocolID2), SyncProtocols: protocol.SyncProtocols(),
-				Topic:         protocol.Topic(protocol.DefaultNetwork), Topic2: protocol.TopicV2(protocol.DefaultNetwork),
+				Topic: protocol.Topic(protocol.DefaultNetwork), Topic2: protocol.TopicV2(protocol.DefaultNetwork),
 			}
 			if jsonOutput(c) {
 				return printJSON(c.App.Writer, v)

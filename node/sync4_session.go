@@ -45,6 +45,16 @@ func (ss *session) answerSketch(in, out *message) (bool, error) {
 	return true, nil
 }
 
+// takeSketch keeps the SKETCH frame of a message being read: only the
+// initiator's first message on sync/4 may carry one, once.
+func (ss *session) takeSketch(m *message, sk protocol.Sketch) error {
+	if !ss.v4 || ss.initiator || ss.messages > 0 || m.sketch != nil {
+		return fmt.Errorf("%w: a SKETCH outside the initiator's first message", protocol.ErrSyncViolation)
+	}
+	m.sketch = sk
+	return nil
+}
+
 // hashWanted is the WANT by hash that an envelope of hash h answers.
 func (ss *session) hashWanted(h [32]byte) protocol.ItemID {
 	var p [protocol.HashPrefixLen]byte

@@ -102,19 +102,27 @@ func (fw *FrameWriter) Sketch(s Sketch) error {
 	return fw.frame(FrameSketch, b)
 }
 
-// decodeSketch reads a SKETCH body: a whole number of cells, a positive
+// sketch reads the rest of a frame as a SKETCH body (v4: on sync/4; on
+// others the frame type is unknown): a whole number of cells, a positive
 // multiple of SketchTables and at most SketchTables*MaxSketchWidth.
-func decodeSketch(b []byte) (Sketch, error) {
+func (d *decoder) sketch(v4 bool) Sketch {
+	b := d.b
+	d.b = nil
 	n := len(b) / SketchCellLen
-	if len(b)%SketchCellLen != 0 || n == 0 || n%SketchTables != 0 || n > SketchTables*MaxSketchWidth {
-		return nil, violation("sketch of %d bytes", len(b))
+	switch {
+	case !v4:
+		d.fail("unknown frame type %d", FrameSketch)
+		return nil
+	case len(b)%SketchCellLen != 0 || n == 0 || n%SketchTables != 0 || n > SketchTables*MaxSketchWidth:
+		d.fail("sketch of %d bytes", len(b))
+		return nil
 	}
 	s := make(Sketch, n)
 	for i := range s {
 		c := b[i*SketchCellLen:]
 		s[i] = SketchCell{Count: c[0], Sum: binary.LittleEndian.Uint64(c[1:]), Check: binary.LittleEndian.Uint32(c[9:])}
 	}
-	return s, nil
+	return s
 }
 
 // NewSync4 returns the frame reader and writer of a /khantara/sync/4

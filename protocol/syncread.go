@@ -102,13 +102,7 @@ func (fr *FrameReader) Next() (*Frame, error) {
 		f.Error = string(d.b)
 		d.b = nil
 	case FrameSketch:
-		if !fr.v4 {
-			return nil, violation("unknown frame type %d", b[0])
-		}
-		if f.Sketch, err = decodeSketch(d.b); err != nil {
-			return nil, err
-		}
-		d.b = nil
+		f.Sketch = d.sketch(fr.v4)
 	default:
 		return nil, violation("unknown frame type %d", b[0])
 	}

@@ -41,7 +41,7 @@ func TestValidateCommand(t *testing.T) {
 		{"json", []string{"validate", "--json", "../../demo/sheets/cric-roubaix.yaml", bad}, 2, []string{`"valid": true`, `"id": "cric-roubaix"`, `"path": "funding.amount_eur"`, `"line": 9`}, []string{"1 of 2 sheets are invalid"}},
 		{"version json", []string{"--json", "version"}, 0, []string{`"sync_protocol": "/khantara/sync/1"`, `"sync_protocols": [`, `"/khantara/sync/3"`}, nil},
 		{"no arguments", []string{"validate"}, 2, nil, []string{"name at least one fact-sheet file"}},
-		{"version", []string{"version"}, 0, []string{"khantara ", "/khantara/announcement/1", "/khantara/sync/3, /khantara/sync/2, /khantara/sync/1"}, nil},
+		{"version", []string{"version"}, 0, []string{"khantara ", "/khantara/announcement/1", "/khantara/sync/4, /khantara/sync/3, /khantara/sync/2, /khantara/sync/1"}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

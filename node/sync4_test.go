@@ -2,10 +2,12 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/khantara/khantara/protocol"
+	libp2pproto "github.com/libp2p/go-libp2p/core/protocol"
 )
 
 // TestSync4IsolatedDifference: one record held by one side only, or one
@@ -70,5 +72,59 @@ func TestSync4FallsBackToSync3(t *testing.T) {
 	}
 	if da, dz := digest(t, a), digest(t, z); da != dz || da.Count != 60 {
 		t.Fatalf("digests %+v and %+v, want equal with 60 records", da, dz)
+	}
+}
+
+// TestSync4SketchOnlyInM1: a SKETCH in the initiator's first message is
+// answered; one in a later message is a violation that cuts the session.
+func TestSync4SketchOnlyInM1(t *testing.T) {
+	sheets := demoSheets(t)
+	cat := sealCatalogue(t, sheets, 3, 1)
+	for _, late := range []bool{false, true} {
+		t.Run(fmt.Sprintf("late=%v", late), func(t *testing.T) {
+			tn := newTestNet(t, 0x430)
+			a := tn.add()
+			if err := applySigned(a.Store(), cat.signed); err != nil {
+				t.Fatal(err)
+			}
+			h, _, _ := tn.hostile(995)
+			if _, err := tn.mn.ConnectPeers(h.ID(), a.ID()); err != nil {
+				t.Fatal(err)
+			}
+			s, err := h.NewStream(context.Background(), a.ID(), libp2pproto.ID(protocol.SyncProtocolID4))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			s.SetDeadline(time.Now().Add(10 * time.Second))
+			fr, fw := protocol.NewSync4(s, s)
+			hello := protocol.Hello{Version: protocol.SyncVersion4, Network: protocol.DefaultNetwork, Salt: make([]byte, protocol.SaltLen)}
+			root := protocol.Range{Upper: protocol.Bound{Inf: true}, Mode: protocol.ModeFingerprint, Fingerprint: [protocol.FingerprintLen]byte{1, 2, 3, 4}}
+			sk := make(protocol.Sketch, 3*protocol.SketchTables)
+			if fw.Hello(hello) != nil || fw.Flush() != nil {
+				t.Fatal("writing HELLO failed")
+			}
+			if !late && fw.Sketch(sk) != nil {
+				t.Fatal("writing the sketch failed")
+			}
+			if fw.Range(&root) != nil || fw.End() != nil {
+				t.Fatal("writing M1 failed")
+			}
+			for f, err := fr.Next(); f == nil || f.Type != protocol.FrameEnd; f, err = fr.Next() {
+				if err != nil {
+					t.Fatalf("reading M2: %v", err)
+				}
+			}
+			if !late {
+				return // M2 answered a sketch in M1
+			}
+			if fw.Sketch(sk) != nil || fw.End() != nil {
+				t.Fatal("writing M3 failed")
+			}
+			if f, err := fr.Next(); err == nil && f.Type != protocol.FrameError {
+				t.Fatalf("answer to a sketch in M3: frame type %d, want the session cut", f.Type)
+			}
+			tn.eventually(10*time.Second, "a failed session", func() bool { return a.Stats().SyncFailures > 0 })
+		})
 	}
 }

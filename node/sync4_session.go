@@ -62,22 +62,6 @@ func (ss *session) hashWanted(h [32]byte) protocol.ItemID {
 	return protocol.HashItem(p)
 }
 
-// keptOnly leaves out of a message's envelopes those of publishers the
-// trust policy does not keep: a WANT by hash (only those can bring one)
-// names no publisher, so the policy is applied on arrival (9.14).
-func (ss *session) keptOnly(opened []*protocol.Signed) []*protocol.Signed {
-	if !ss.v4 {
-		return opened
-	}
-	out := opened[:0:0]
-	for _, sg := range opened {
-		if ss.n.policy.keeps(sg.Announcement().Publisher) {
-			out = append(out, sg)
-		}
-	}
-	return out
-}
-
 // retryHashWants asks once more, in the next message, for the records
 // wanted by hash that the peer's message did not bring: the peer defers
 // one it may hold an older version of (snapshot.deferHashWants).

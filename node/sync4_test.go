@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/khantara/khantara/protocol"
+	"github.com/libp2p/go-libp2p/core/peer"
 	libp2pproto "github.com/libp2p/go-libp2p/core/protocol"
 )
 
@@ -126,5 +127,53 @@ func TestSync4SketchOnlyInM1(t *testing.T) {
 			}
 			tn.eventually(10*time.Second, "a failed session", func() bool { return a.Stats().SyncFailures > 0 })
 		})
+	}
+}
+
+// TestSync4HashWantKeepsPolicy: a WANT by hash names no publisher, so the
+// responder may ask for a record of a publisher it denies; the record is
+// served and discarded on arrival (the node judges every record it
+// applies against its policy), never stored, and the session ends well
+// (PROTOCOL.md 9.14).
+func TestSync4HashWantKeepsPolicy(t *testing.T) {
+	defer func(d time.Duration) { followUpDelay = d }(followUpDelay)
+	followUpDelay = time.Hour
+	sheets := demoSheets(t)
+	cat := sealCatalogue(t, sheets, 30, 3)
+	denied, err := peer.IDFromPrivateKey(cat.keys[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []*protocol.Signed
+	for i, sg := range cat.signed {
+		if i%3 != 1 {
+			kept = append(kept, sg)
+		}
+	}
+	tn := newTestNet(t, 0x440)
+	a := tn.add()
+	z := tn.add(func(c *Config) { c.Trust.Deny = []string{denied.String()} })
+	tn.connect(a, z)
+	tn.eventually(30*time.Second, "the sync on connect", func() bool {
+		return a.Stats().SyncRounds >= 1 && z.Stats().SyncRounds >= 1
+	})
+	if err := applySigned(a.Store(), append(append([]*protocol.Signed(nil), kept...), cat.signed[1])); err != nil {
+		t.Fatal(err)
+	}
+	if err := applySigned(z.Store(), kept); err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.SyncWith(context.Background(), z.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Protocol != protocol.SyncProtocolID4 || res.Served != 1 {
+		t.Fatalf("session on %s served %d envelopes, want one on %s", res.Protocol, res.Served, protocol.SyncProtocolID4)
+	}
+	if d := digest(t, z); d.Count != uint64(len(kept)) {
+		t.Fatalf("z holds %d records, want its %d (none of the denied publisher)", d.Count, len(kept))
+	}
+	if f := z.Stats().SyncFailures; f != 0 {
+		t.Fatalf("z counts %d failed sessions", f)
 	}
 }

@@ -307,7 +307,7 @@ func (ss *session) process(ctx context.Context, in *message) (*message, error) {
 				return nil, fmt.Errorf("%w: a v2 record %s/%d sent in a sync/1 session", protocol.ErrSyncViolation, a.Publisher, a.Seq)
 			}
 		}
-		if err := ss.storeFetched(ctx, ss.keptOnly(in.opened)); err != nil {
+		if err := ss.storeFetched(ctx, in.opened); err != nil {
 			return nil, err
 		}
 	}

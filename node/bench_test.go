@@ -359,6 +359,31 @@ func syncChecked(b *testing.B, cat *benchCatalogue, a, z *Node, proto string) Sy
 	return res
 }
 
+// connectQuiet starts two connected nodes (zMut, if set, applied to z
+// before they connect) and waits until the sessions that connecting starts
+// are over: the one on connect and the dialler's follow-up (PROTOCOL.md
+// 9.12, shortened here to 300 ms), with the other side's follow-up due
+// time past (it is skipped since the dialler's ran). Filling the stores
+// afterwards can then take any time: no scheduled session carries any of
+// the difference a measured session is to carry.
+func connectQuiet(t testing.TB, tn *testNet, zMut func(*Node)) (a, z *Node) {
+	t.Helper()
+	defer func(d time.Duration) { followUpDelay = d }(followUpDelay)
+	followUpDelay = 300 * time.Millisecond
+	a, z = tn.add(), tn.add()
+	if zMut != nil {
+		zMut(z)
+	}
+	start := time.Now()
+	tn.connect(a, z)
+	eventually(t, 30*time.Second, "the syncs on connect", func() bool {
+		sa, sz := a.Stats(), z.Stats()
+		return sa.SyncRounds >= 1 && sz.SyncRounds >= 1 && sa.SyncRounds+sa.SyncFailures >= 2 &&
+			time.Since(start) > 3*followUpDelay
+	})
+	return a, z
+}
+
 // withoutSync3 makes n serve no /khantara/sync/4 and no /khantara/sync/3,
 // as a node from before them: a peer's initiator falls back to
 // /khantara/sync/2. Call it before n connects, so that what identify tells
@@ -393,22 +418,8 @@ func storeKeys(b *testing.B, n *Node) []store.Key {
 // the envelope bytes a session must carry to reconcile them.
 func syncReplicas(b *testing.B, cat *benchCatalogue, differing []int, newer []*protocol.Signed, useNewer bool, zMut func(*Node)) (a, z *Node, diffBytes int64) {
 	b.Helper()
-	// No follow-up session: filling the stores can outlast its delay, and
-	// it would then carry the difference the measured session is to.
-	defer func(d time.Duration) { followUpDelay = d }(followUpDelay)
-	followUpDelay = time.Hour
 	tn := newTestNet(b, 0x5c)
-	a, z = tn.add(), tn.add()
-	if zMut != nil {
-		zMut(z)
-	}
-	tn.connect(a, z)
-	// a dialled, so a's scheduler syncs with z now; wait for that session
-	// to end on both sides before filling the stores, so it cannot carry
-	// any of the difference the measured session is to carry.
-	eventually(b, 30*time.Second, "the sync on connect", func() bool {
-		return a.Stats().SyncRounds >= 1 && z.Stats().SyncRounds >= 1
-	})
+	a, z = connectQuiet(b, tn, zMut)
 	side := map[int]int{} // practice index -> k
 	for k, i := range differing {
 		side[i] = k

@@ -17,19 +17,7 @@ import (
 // their stores with forA and forZ.
 func sync3Pair(t *testing.T, seed uint64, forA, forZ []*protocol.Signed, zMut func(*Node)) (a, z *Node) {
 	t.Helper()
-	// No follow-up session, which could reconcile the stores before the
-	// test's own session.
-	defer func(d time.Duration) { followUpDelay = d }(followUpDelay)
-	followUpDelay = time.Hour
-	tn := newTestNet(t, seed)
-	a, z = tn.add(), tn.add()
-	if zMut != nil {
-		zMut(z)
-	}
-	tn.connect(a, z)
-	tn.eventually(30*time.Second, "the sync on connect", func() bool {
-		return a.Stats().SyncRounds >= 1 && z.Stats().SyncRounds >= 1
-	})
+	a, z = connectQuiet(t, newTestNet(t, seed), zMut)
 	if err := applySigned(a.Store(), forA); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,8 @@
 //
 // It also holds the frames of catch-up sync (PROTOCOL.md section 9), which
 // a node serves and offers in the order of SyncProtocols:
+// /khantara/sync/4 (sync4.go: sync/3 plus a sketch of the initiator's set
+// in its first message and WANTs by hash, 9.14; NewSync4),
 // /khantara/sync/3 (sync3.go, sync3wire.go: salted 4-byte fingerprints,
 // key-string bounds and items compressed against the peer's last message,
 // 9.13), /khantara/sync/2 and /khantara/sync/1 (syncwire.go, syncread.go:

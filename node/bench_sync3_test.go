@@ -42,6 +42,13 @@ type memSide struct {
 	// log, if set, collects each message it writes.
 	log  *[][]byte
 	sent bytes.Buffer
+	// v4: the session is on sync/4; peer is the other side, delivered
+	// the wants of its last message it answered, retried the WANTs by
+	// hash it asked for twice.
+	v4        bool
+	peer      *memSide
+	delivered map[protocol.ItemID]bool
+	retried   map[protocol.ItemID]bool
 }
 
 func newMemSide(keys []store.Key, v3 bool, salt []byte) *memSide {
@@ -55,6 +62,11 @@ func newMemSide(keys []store.Key, v3 bool, salt []byte) *memSide {
 // connect gives m its reader of the peer's output and its writer.
 func (m *memSide) connect(peer *memSide, v3 bool) {
 	w := io.MultiWriter(&m.out, &m.sent)
+	m.peer, m.delivered, m.retried = peer, map[protocol.ItemID]bool{}, map[protocol.ItemID]bool{}
+	if m.v4 {
+		m.fr, m.fw = protocol.NewSync4(&peer.out, w)
+		return
+	}
 	if v3 {
 		m.fr, m.fw = protocol.NewSync3(&peer.out, w)
 		return
@@ -66,7 +78,14 @@ func (m *memSide) connect(peer *memSide, v3 bool) {
 type memResult struct {
 	bytes, envelopeBytes int64
 	messages, envelopes  int
+	// written counts the messages written; lastEnvelope is the number of
+	// the last one that carried an envelope (M1 is the initiator's first).
+	written, lastEnvelope int
 }
+
+// roundTrips is how many round trips the session took to deliver its last
+// envelope: (lastEnvelope+1)/2.
+func (r memResult) roundTrips() int { return (r.lastEnvelope + 1) / 2 }
 
 // overhead is the session's bytes beyond the envelopes' bodies.
 func (r memResult) overhead() int64 { return r.bytes - r.envelopeBytes }
@@ -78,6 +97,14 @@ func memSession(a, z []store.Key, v3 bool) (memResult, error) {
 	return memSessionWith(newMemSide(a, v3, salt), newMemSide(z, v3, salt), v3, salt)
 }
 
+// memSession4 is memSession on sync/4.
+func memSession4(a, z []store.Key) (memResult, error) {
+	salt := []byte{1, 2, 3, 4, 5, 6, 7, 8}
+	sa, sz := newMemSide(a, true, salt), newMemSide(z, true, salt)
+	sa.v4, sz.v4 = true, true
+	return memSessionWith(sa, sz, true, salt)
+}
+
 // memSessionWith is memSession between two sides.
 func memSessionWith(sa, sz *memSide, v3 bool, salt []byte) (memResult, error) {
 	a := sa.snap.keys
@@ -86,6 +113,9 @@ func memSessionWith(sa, sz *memSide, v3 bool, salt []byte) (memResult, error) {
 	h := protocol.Hello{Version: 1, Network: "khantara"}
 	if v3 {
 		h.Version, h.Salt = protocol.SyncVersion3, salt
+	}
+	if sa.v4 {
+		h.Version = protocol.SyncVersion4
 	}
 	if err := sa.fw.Hello(h); err != nil {
 		return memResult{}, err
@@ -107,7 +137,11 @@ func memSessionWith(sa, sz *memSide, v3 bool, salt []byte) (memResult, error) {
 	}
 	root := digestOf(a)
 	res := memResult{}
-	if err := sa.write(&message{ranges: []protocol.Range{rootRange(root, v3, salt)}}, &res); err != nil {
+	m1 := &message{ranges: []protocol.Range{rootRange(root, v3, salt)}}
+	if sa.v4 {
+		m1.sketch = sa.snap.sketch(sketchWidth)
+	}
+	if err := sa.write(m1, &res); err != nil {
 		return res, err
 	}
 	for turn, next := sz, sa; ; turn, next = next, turn {
@@ -152,6 +186,8 @@ func (m *memSide) step(res *memResult) (bool, error) {
 			in.wants = append(in.wants, f.Want...)
 		case protocol.FrameEnvelope:
 			envelopes++
+		case protocol.FrameSketch:
+			in.sketch = f.Sketch
 		default:
 			return false, fmt.Errorf("frame type %d", f.Type)
 		}
@@ -161,11 +197,23 @@ func (m *memSide) step(res *memResult) (bool, error) {
 		return false, errors.New("unasked envelopes")
 	}
 	for _, id := range m.outstanding {
-		m.got[id] = true
+		if id.IsHashItem() && !m.peer.delivered[id] && !m.retried[id] {
+			m.retried[id] = true
+			m.pending = append(m.pending, id)
+		}
 	}
+	clear(m.peer.delivered)
 	m.outstanding = nil
 	out := &message{}
-	if len(in.ranges) > 0 {
+	answered := false
+	if in.sketch != nil {
+		rep, wants, ok := m.snap.answerSketch(in.sketch, &in.ranges[0])
+		if ok {
+			answered, out.ranges = true, rep.ranges
+			m.pending = append(m.pending, wants...)
+		}
+	}
+	if len(in.ranges) > 0 && !answered {
 		rep, err := m.snap.respond(in.ranges)
 		if err != nil {
 			return false, err
@@ -183,6 +231,9 @@ func (m *memSide) step(res *memResult) (bool, error) {
 	out.wants, m.pending = m.pending[:k:k], m.pending[k:]
 	m.outstanding = out.wants
 	m.answer = in.wants
+	if m.v4 {
+		m.answer = m.snap.deferHashWants(in.wants, in.ranges, func(it protocol.ItemID) bool { return m.held[it] || m.got[it] })
+	}
 	if len(in.wants) == 0 && !open(in.ranges) && len(out.wants) == 0 && len(out.ranges) == 0 {
 		return true, nil
 	}
@@ -190,6 +241,11 @@ func (m *memSide) step(res *memResult) (bool, error) {
 }
 
 func (m *memSide) write(msg *message, res *memResult) error {
+	if msg.sketch != nil {
+		if err := m.fw.Sketch(msg.sketch); err != nil {
+			return err
+		}
+	}
 	for i := range msg.ranges {
 		if err := m.fw.Range(&msg.ranges[i]); err != nil {
 			return err
@@ -203,13 +259,27 @@ func (m *memSide) write(msg *message, res *memResult) error {
 		w = w[k:]
 	}
 	body := make([]byte, m.envSize)
-	for _, id := range m.answer {
-		if m.held[id] && m.envSize > 0 {
+	res.written++
+	for _, want := range m.answer {
+		id := want
+		if want.IsHashItem() {
+			k, ok := m.snap.byHash(want.Prefix)
+			if !ok {
+				continue
+			}
+			id = m.snap.itemID(k)
+		}
+		if !m.held[id] {
+			continue
+		}
+		m.peer.got[id], m.delivered[want] = true, true
+		if m.envSize > 0 {
 			if err := m.fw.Envelope(body); err != nil {
 				return err
 			}
 			res.envelopes++
 			res.envelopeBytes += int64(m.envSize)
+			res.lastEnvelope = res.written
 		}
 	}
 	m.answer = nil
@@ -267,21 +337,6 @@ func memSet(n, publishers, d int, seed uint64) (a, z []store.Key) {
 	return a, z
 }
 
-func sortKeys(keys []store.Key) {
-	slices.SortFunc(keys, func(x, y store.Key) int {
-		if c := protocol.ComparePublishers(x.Publisher, y.Publisher); c != 0 {
-			return c
-		}
-		if x.Seq != y.Seq {
-			if x.Seq < y.Seq {
-				return -1
-			}
-			return 1
-		}
-		return bytes.Compare(x.Hash[:], y.Hash[:])
-	})
-}
-
 // negItems are keys as Negentropy items: their hashes, timestamp 0.
 func negItems(keys []store.Key) []negItem {
 	out := make([]negItem, len(keys))
@@ -293,7 +348,7 @@ func negItems(keys []store.Key) []negItem {
 
 // syncReconcileRow is one row of BenchmarkSyncReconcile.
 type syncReconcileRow struct {
-	v3, v2            memResult
+	v4, v3, v2        memResult
 	neg, negRounds, d int
 }
 
@@ -301,6 +356,9 @@ func runSyncReconcileRow(b *testing.B, n, publishers, d int) syncReconcileRow {
 	a, z := memSet(n, publishers, d, uint64(n*7+publishers*3+d))
 	row := syncReconcileRow{d: d}
 	var err error
+	if row.v4, err = memSession4(a, z); err != nil {
+		b.Fatalf("sync/4: %v", err)
+	}
 	if row.v3, err = memSession(a, z, true); err != nil {
 		b.Fatalf("sync/3: %v", err)
 	}
@@ -308,11 +366,29 @@ func runSyncReconcileRow(b *testing.B, n, publishers, d int) syncReconcileRow {
 		b.Fatalf("sync/2: %v", err)
 	}
 	var haves, needs [][32]byte
-	row.neg, row.negRounds, haves, needs = negentropyRun(negItems(a), negItems(z))
+	var rounds int
+	row.neg, rounds, haves, needs = negentropyRun(negItems(a), negItems(z))
 	if len(haves)+len(needs) != d {
 		b.Fatalf("negentropy found %d+%d differences, want %d", len(haves), len(needs), d)
 	}
+	row.negRounds = negentropyDelivery(rounds, len(haves), len(needs))
 	return row
+}
+
+// negentropyDelivery is the round trips a Negentropy session takes to
+// deliver what it found, counted as sync's are (memResult.roundTrips): its
+// rounds find the differences in 2*rounds messages; then the client sends
+// what only it holds in the next message and asks for what only the
+// server holds, which the server sends in the one after.
+func negentropyDelivery(rounds, haves, needs int) int {
+	last := 2 * rounds
+	switch {
+	case needs > 0:
+		last += 2
+	case haves > 0:
+		last++
+	}
+	return (last + 1) / 2
 }
 
 // BenchmarkSyncReconcile measures, for replicas of 10,000 and 100,000
@@ -322,9 +398,11 @@ func runSyncReconcileRow(b *testing.B, n, publishers, d int) syncReconcileRow {
 // Negentropy (negentropy_test.go) moves to find the same differences, all
 // on the same key sets in the same run, in memory (the session's
 // reconciliation over real frame writers and readers; no store, no
-// stream). Reported per case: each one's bytes, sync/3 ÷ Negentropy (the
-// goal of issue 15 is <= 0.5), sync/3 ÷ sync/2, and messages: sync/3's
-// whole session, envelopes included, and Negentropy's round trips.
+// stream). Reported per case: each one's bytes, sync/4 ÷ Negentropy (the
+// goal of issue 15 is <= 0.5), sync/4 ÷ sync/3, and round trips to the
+// last envelope delivered: (M+1)/2 with M the number of the last message
+// that carries an envelope (M1 the initiator's first), for Negentropy the
+// same over its messages plus the fetch it needs (negentropyDelivery).
 func BenchmarkSyncReconcile(b *testing.B) {
 	for _, n := range []int{10_000, 100_000} {
 		for _, publishers := range []int{10, 1000} {
@@ -334,16 +412,19 @@ func BenchmarkSyncReconcile(b *testing.B) {
 					for b.Loop() {
 						row = runSyncReconcileRow(b, n, publishers, d)
 					}
-					b.ReportMetric(float64(row.v3.overhead()), "sync3-bytes")
+					v4, v3 := float64(row.v4.overhead()), float64(row.v3.overhead())
+					b.ReportMetric(v4, "sync4-bytes")
+					b.ReportMetric(v3, "sync3-bytes")
 					b.ReportMetric(float64(row.v2.overhead()), "sync2-bytes")
 					b.ReportMetric(float64(row.neg), "negentropy-bytes")
-					b.ReportMetric(float64(row.v3.overhead())/float64(row.neg), "x-negentropy")
-					b.ReportMetric(float64(row.v3.overhead())/float64(row.v2.overhead()), "x-sync2")
-					b.ReportMetric(float64(row.v3.messages), "sync3-messages")
+					b.ReportMetric(v4/float64(row.neg), "x-negentropy")
+					b.ReportMetric(v4/v3, "x-sync3")
+					b.ReportMetric(float64(row.v4.roundTrips()), "sync4-roundtrips")
+					b.ReportMetric(float64(row.v3.roundTrips()), "sync3-roundtrips")
 					b.ReportMetric(float64(row.negRounds), "negentropy-roundtrips")
-					b.Logf("N=%d, %d publishers, %d differ: sync/3 %d B (%d messages), sync/2 %d B (%d messages), Negentropy %d B (%d round trips): %.2fx Negentropy, %.2fx sync/2",
-						n, publishers, d, row.v3.overhead(), row.v3.messages, row.v2.overhead(), row.v2.messages,
-						row.neg, row.negRounds, float64(row.v3.overhead())/float64(row.neg), float64(row.v3.overhead())/float64(row.v2.overhead()))
+					b.Logf("N=%d, %d publishers, %d differ: sync/4 %d B in %d round trips, sync/3 %d B in %d, sync/2 %d B, Negentropy %d B in %d: %.2fx Negentropy, %.2fx sync/3",
+						n, publishers, d, row.v4.overhead(), row.v4.roundTrips(), row.v3.overhead(), row.v3.roundTrips(), row.v2.overhead(),
+						row.neg, row.negRounds, v4/float64(row.neg), v4/v3)
 				})
 			}
 		}

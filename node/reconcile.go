@@ -29,6 +29,9 @@ type snapshot struct {
 	// are the shortest separating bounds.
 	v3   bool
 	salt []byte
+	// hashes indexes keys by the first bytes of their hash (byHash), built
+	// when a sync/4 session first needs it.
+	hashes map[[protocol.HashPrefixLen]byte]int
 }
 
 func keyBound(k *store.Key) protocol.Bound {

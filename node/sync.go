@@ -88,6 +88,11 @@ type SyncResult struct {
 	Pending, Skipped int
 	// Duration is how long the session took.
 	Duration time.Duration
+	// EnvelopeMessage is the number of the last message of the session
+	// that carried an envelope, either way (M1 is the initiator's first,
+	// M2 the responder's answer; 0 if none did): the record the session
+	// delivered last arrived within (EnvelopeMessage+1)/2 round trips.
+	EnvelopeMessage int
 }
 
 // SyncWith runs one sync session with p as the initiator and returns when
@@ -137,13 +142,17 @@ func (n *Node) runSession(ctx context.Context, s network.Stream, initiator bool,
 	ss := &session{
 		n: n, s: s, peer: s.Conn().RemotePeer(), slot: slot, initiator: initiator,
 		v1:          s.Protocol() == protocol.SyncProtocolID,
-		v3:          s.Protocol() == protocol.SyncProtocolID3,
+		v3:          s.Protocol() == protocol.SyncProtocolID3 || s.Protocol() == protocol.SyncProtocolID4,
+		v4:          s.Protocol() == protocol.SyncProtocolID4,
 		end:         start.Add(syncSessionTimeout),
 		outstanding: map[protocol.ItemID]struct{}{},
 	}
-	if ss.v3 {
+	switch {
+	case ss.v4:
+		ss.fr, ss.fw = protocol.NewSync4(s, progressWriter{ss})
+	case ss.v3:
 		ss.fr, ss.fw = protocol.NewSync3(s, progressWriter{ss})
-	} else {
+	default:
 		ss.fr, ss.fw = protocol.NewFrameReader(s), protocol.NewFrameWriter(progressWriter{ss})
 	}
 	stop := context.AfterFunc(ctx, func() { s.Reset() })
@@ -153,7 +162,7 @@ func (n *Node) runSession(ctx context.Context, s network.Stream, initiator bool,
 	res := SyncResult{
 		Peer: ss.peer, Protocol: string(s.Protocol()), Sent: ss.fw.Written, Received: ss.fr.Read, Messages: ss.messages,
 		Fetched: ss.fetched, Applied: ss.applied, Served: ss.served, Duration: time.Since(start),
-		Pending: ss.chainPending, Skipped: ss.revoked,
+		Pending: ss.chainPending, Skipped: ss.revoked, EnvelopeMessage: ss.lastEnvelope,
 	}
 	n.stats.syncSent.Add(uint64(res.Sent))
 	n.stats.syncRecv.Add(uint64(res.Received))

@@ -52,11 +52,20 @@ func sync3VectorMessages(t *testing.T) []string {
 		}
 		r = append(r, vecKey("A", vecA, n))
 	}
+	return vectorMessages(t, i, r, false)
+}
+
+// vectorMessages runs a session of the reference's reconciliation, on
+// sync/3 or with v4 on sync/4, from i to r with salt 01 ... 08, and returns
+// each message as "from name hex", envelope frames left out.
+func vectorMessages(t *testing.T, i, r []store.Key, v4 bool) []string {
+	t.Helper()
 	salt := []byte{1, 2, 3, 4, 5, 6, 7, 8}
 	var log [][]byte
 	si, sr := newMemSide(i, true, salt), newMemSide(r, true, salt)
 	si.envSize, sr.envSize = 0, 0
 	si.log, sr.log = &log, &log
+	si.v4, sr.v4 = v4, v4
 	if _, err := memSessionWith(si, sr, true, salt); err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +86,32 @@ func sync3VectorMessages(t *testing.T) []string {
 // TestSync3Vector checks the bytes of PROTOCOL.md 11.3 against a session
 // of the reference's reconciliation between the example's replicas.
 func TestSync3Vector(t *testing.T) {
-	got := sync3VectorMessages(t)
+	checkVector(t, "sync3-vector", sync3VectorMessages(t))
+}
+
+// TestSync4Vector checks the bytes of PROTOCOL.md 11.4: I holds X1-X20
+// and A1, A2; R holds X1-X20 but X13, and A1-A3; on sync/4.
+func TestSync4Vector(t *testing.T) {
+	var i, r []store.Key
+	for n := uint64(1); n <= 20; n++ {
+		i = append(i, vecKey("X", vecX, n))
+		if n != 13 {
+			r = append(r, vecKey("X", vecX, n))
+		}
+	}
+	for n := uint64(1); n <= 3; n++ {
+		if n < 3 {
+			i = append(i, vecKey("A", vecA, n))
+		}
+		r = append(r, vecKey("A", vecA, n))
+	}
+	checkVector(t, "sync4-vector", vectorMessages(t, i, r, true))
+}
+
+// checkVector compares the messages of a session with the block of
+// PROTOCOL.md fenced as "```text name".
+func checkVector(t *testing.T, name string, got []string) {
+	t.Helper()
 	f, err := os.Open("../PROTOCOL.md")
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +123,7 @@ func TestSync3Vector(t *testing.T) {
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
-		case line == "```text sync3-vector":
+		case line == "```text "+name:
 			in = true
 		case in && line == "```":
 			in = false
@@ -98,9 +132,9 @@ func TestSync3Vector(t *testing.T) {
 		}
 	}
 	if len(doc) == 0 {
-		t.Fatal("PROTOCOL.md has no sync3-vector block")
+		t.Fatalf("PROTOCOL.md has no %s block", name)
 	}
 	if strings.Join(doc, "\n") != strings.Join(got, "\n") {
-		t.Fatalf("PROTOCOL.md 11.3 says:\n%s\nthe reference sends:\n%s", strings.Join(doc, "\n"), strings.Join(got, "\n"))
+		t.Fatalf("PROTOCOL.md's %s says:\n%s\nthe reference sends:\n%s", name, strings.Join(doc, "\n"), strings.Join(got, "\n"))
 	}
 }

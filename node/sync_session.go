@@ -35,12 +35,21 @@ type session struct {
 	// the initiator's, which keys its fingerprints.
 	v3   bool
 	salt []byte
+	// v4: the session runs on /khantara/sync/4 (PROTOCOL.md 9.14): sync/3
+	// plus the sketch of M1 and WANTs by hash (sync4_session.go).
+	v4 bool
+	// retried holds the WANTs by hash asked for a second time.
+	retried map[protocol.ItemID]bool
 
 	pending     []protocol.ItemID            // wanted, not yet asked for
 	outstanding map[protocol.ItemID]struct{} // asked for in the last message
 	answer      []protocol.ItemID            // the peer's wants, answered by write
 
 	messages, fetched, applied, served int
+	// sent counts the messages this side sent; lastEnvelope is the number
+	// of the last message that carried an envelope, either way (M1 is the
+	// initiator's first).
+	sent, lastEnvelope int
 	// chainPending and revoked count fetched records of organisations whose
 	// chain was pending here, or whose chain's head no longer authorises
 	// them (sync_auth.go).
@@ -55,6 +64,7 @@ type message struct {
 	ranges []protocol.Range
 	wants  []protocol.ItemID
 	opened []*protocol.Signed // received envelopes, verified
+	sketch protocol.Sketch    // sync/4, M1 only
 }
 
 func (ss *session) run(ctx context.Context, initiator bool) error {
@@ -85,7 +95,11 @@ func (ss *session) run(ctx context.Context, initiator bool) error {
 		if err != nil {
 			return err
 		}
-		if err := ss.write(&message{ranges: []protocol.Range{rootRange(d, ss.v3, ss.salt)}}); err != nil {
+		m1 := &message{ranges: []protocol.Range{rootRange(d, ss.v3, ss.salt)}}
+		if err := ss.sketchM1(m1); err != nil {
+			return err
+		}
+		if err := ss.write(m1); err != nil {
 			return err
 		}
 	} else if err := ss.fw.Flush(); err != nil {
@@ -174,6 +188,9 @@ func (ss *session) readHello() error {
 
 // version is the HELLO version of the session's protocol.
 func (ss *session) version() uint64 {
+	if ss.v4 {
+		return protocol.SyncVersion4
+	}
 	if ss.v3 {
 		return protocol.SyncVersion3
 	}
@@ -234,8 +251,13 @@ func (ss *session) read(ctx context.Context) (*message, error) {
 			if err := v.add(append([]byte(nil), f.Envelope...)); err != nil {
 				return nil, err
 			}
+		case protocol.FrameSketch:
+			if err := ss.takeSketch(m, f.Sketch); err != nil {
+				return nil, err
+			}
 		case protocol.FrameEnd:
 			ss.messages++
+			ss.lastEnvelope = max(ss.lastEnvelope, min(envelopes, 1)*ss.number(ss.messages, false))
 			if ss.messages > maxSessionMessages {
 				return nil, fmt.Errorf("%w: more than %d messages", protocol.ErrSyncViolation, maxSessionMessages)
 			}
@@ -275,6 +297,9 @@ func (ss *session) process(ctx context.Context, in *message) (*message, error) {
 			h := sg.Hash()
 			copy(id.Prefix[:], h[:ss.prefixLen()])
 			if _, ok := ss.outstanding[id]; !ok {
+				id = ss.hashWanted(h)
+			}
+			if _, ok := ss.outstanding[id]; !ok {
 				return nil, fmt.Errorf("%w: envelope %s/%d was not asked for", protocol.ErrSyncViolation, a.Publisher, a.Seq)
 			}
 			delete(ss.outstanding, id)
@@ -286,10 +311,15 @@ func (ss *session) process(ctx context.Context, in *message) (*message, error) {
 			return nil, err
 		}
 	}
+	ss.retryHashWants()
 	clear(ss.outstanding)
 
 	out := &message{}
-	if len(in.ranges) > 0 {
+	answered, err := ss.answerSketch(in, out)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.ranges) > 0 && !answered {
 		if err := ss.loadSnapshot(); err != nil {
 			return nil, err
 		}
@@ -324,54 +354,12 @@ func (ss *session) process(ctx context.Context, in *message) (*message, error) {
 	}
 	// The peer's wants are answered while writing (see write).
 	ss.answer = in.wants
+	if ss.v4 {
+		if ss.answer, err = ss.deferHashWants(in); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
-}
-
-// write sends a message: ranges, wants, the envelopes the peer asked for
-// in its last message, END.
-func (ss *session) write(m *message) error {
-	for i := range m.ranges {
-		if err := ss.fw.Range(&m.ranges[i]); err != nil {
-			return err
-		}
-	}
-	for w := m.wants; len(w) > 0; {
-		k := min(len(w), protocol.MaxListItems)
-		if err := ss.fw.Want(w[:k]); err != nil {
-			return err
-		}
-		w = w[k:]
-	}
-	for _, id := range ss.answer {
-		if ss.v1 && !protocol.IsKey(id.Publisher) {
-			continue // never listed here: a sync/1 peer gets no v2 record
-		}
-		env, err := ss.n.store.Envelope(id.Publisher, id.Seq, id.Prefix[:ss.prefixLen()])
-		if errors.Is(err, store.ErrNotFound) {
-			continue // superseded since: the peer will learn the newer one
-		}
-		if err != nil {
-			return err
-		}
-		if ss.v1 {
-			// A second guard: a key publisher's v2 records are never
-			// listed in a sync/1 session either (V1Keys), but a peer may
-			// ask for one by its ID, or the slot may hold one by now.
-			sg, err := protocol.DecodeStored(env)
-			if err != nil {
-				return err
-			}
-			if !protocol.IsV1(sg) {
-				continue
-			}
-		}
-		if err := ss.fw.Envelope(env); err != nil {
-			return err
-		}
-		ss.served++
-	}
-	ss.answer = nil
-	return ss.fw.End()
 }
 
 // loadSnapshot takes the session's snapshot, once.

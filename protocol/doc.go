@@ -7,6 +7,17 @@
 // and experience records (experience.go: what one publisher says about a
 // practice, its own or another's).
 //
+// It also holds the frames of catch-up sync (PROTOCOL.md section 9), which
+// a node serves and offers in the order of SyncProtocols:
+// /khantara/sync/4 (sync4.go: sync/3 plus a sketch of the initiator's set
+// in its first message and WANTs by hash, 9.14; NewSync4),
+// /khantara/sync/3 (sync3.go, sync3wire.go: salted 4-byte fingerprints,
+// key-string bounds and items compressed against the peer's last message,
+// 9.13), /khantara/sync/2 and /khantara/sync/1 (syncwire.go, syncread.go:
+// one frame layout; sync/1 reconciles v1 records only). NewFrameReader and
+// NewFrameWriter read and write sync/1 and sync/2, NewSync3 sync/3; the
+// reconciliation itself (what to answer) is the node's.
+//
 // The package is pure: it performs no I/O, holds no state and imports no
 // storage or networking code of ours. Everything in it is safe for concurrent
 // use. The exact bytes are specified in PROTOCOL.md at the repository root;

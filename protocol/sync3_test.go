@@ -151,3 +151,104 @@ func TestSeparatingBound(t *testing.T) {
 		t.Error("(B, 0) below the bound")
 	}
 }
+
+// TestSync3ReferenceCap: the kind-1 items of one message, LIST, HAVE and
+// WANT together, may name at most as many items as the message they name
+// held; one more is a violation.
+func TestSync3ReferenceCap(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		frames    []byte // after the peer's message of 2 listed items
+		violation bool
+	}{
+		{"two in a WANT", []byte{4, 3, 2, 1, 5, 1, 5}, false},
+		{"three in a WANT", []byte{5, 3, 3, 1, 5, 1}, true},
+		{"two in a LIST, one in a WANT", []byte{5, 2, 2, 2, 1, 5, 3, 3, 1, 1}, true},
+	} {
+		var ab, in bytes.Buffer
+		_, wa := NewSync3(&bytes.Buffer{}, &ab)
+		rg := Range{Upper: Bound{Inf: true}, Mode: ModeList, Items: []ItemID{item3(pubA, 1, 1), item3(pubA, 2, 2)}}
+		if wa.Range(&rg) != nil || wa.End() != nil {
+			t.Fatal("writing the first message failed")
+		}
+		// The reader of the other direction shares the writer's state.
+		fr, _ := NewSync3(&in, &bytes.Buffer{})
+		fr.refs = wa.refs
+		in.Write(tc.frames)
+		var err error
+		for err == nil {
+			_, err = fr.Next()
+		}
+		if got := errors.Is(err, ErrSyncViolation); got != tc.violation {
+			t.Errorf("%s: %v, want a violation: %v", tc.name, err, tc.violation)
+		}
+	}
+}
+
+// TestSync4Frames: a sketch and a WANT by hash read back as written on
+// sync/4; a malformed sketch, kind 3 outside a sync/4 WANT, and a SKETCH
+// on sync/3 are violations.
+func TestSync4Frames(t *testing.T) {
+	var buf bytes.Buffer
+	fr, _ := NewSync4(&buf, &bytes.Buffer{})
+	_, fw := NewSync4(&bytes.Buffer{}, &buf)
+	salt := []byte{1, 2, 3, 4, 5, 6, 7, 8}
+	sk := make(Sketch, 3*SketchTables)
+	sk.Add(salt, [8]byte{9, 9}, 1)
+	sk.Add(salt, [8]byte{7}, 1)
+	sk.Add(salt, [8]byte{7}, -1)
+	want := []ItemID{item3(pubA, 4, 9), HashItem([8]byte{1, 2, 3, 4, 5, 6, 7, 8}), item3(pubA, 5, 8)}
+	if fw.Sketch(sk) != nil || fw.Want(want) != nil || fw.End() != nil {
+		t.Fatal("write failed")
+	}
+	got := map[FrameType]*Frame{}
+	for {
+		f, err := fr.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[f.Type] = f
+		if f.Type == FrameEnd {
+			break
+		}
+	}
+	if !reflect.DeepEqual(got[FrameSketch].Sketch, sk) || !reflect.DeepEqual(got[FrameWant].Want, want) {
+		t.Fatalf("read back %+v and %+v", got[FrameSketch].Sketch, got[FrameWant].Want)
+	}
+	// One record added and kept, one added and taken out: each sub-table
+	// counts one.
+	for j := range SketchTables {
+		if c := sk[3*j].Count + sk[3*j+1].Count + sk[3*j+2].Count; c != 1 {
+			t.Errorf("sub-table %d counts %d records, want 1", j, c)
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		v4    bool
+		frame []byte
+	}{
+		{"sketch of no cells", true, []byte{7}},
+		{"sketch of 2 cells", true, append([]byte{7}, make([]byte, 26)...)},
+		{"sketch not whole cells", true, append([]byte{7}, make([]byte, 40)...)},
+		{"sketch on sync/3", false, append([]byte{7}, make([]byte, 39)...)},
+		{"hash item in a LIST", true, append([]byte{2, 2, 1, 3}, make([]byte, 8)...)},
+		{"hash item with v = 1", true, append([]byte{3, 1, 7}, make([]byte, 8)...)},
+		{"hash item on sync/3", false, append([]byte{3, 1, 3}, make([]byte, 8)...)},
+		{"truncated hash item", true, []byte{3, 1, 3, 1, 2}},
+	} {
+		var in bytes.Buffer
+		in.WriteByte(byte(len(c.frame)))
+		in.Write(c.frame)
+		fr, _ := NewSync3(&in, &bytes.Buffer{})
+		if c.v4 {
+			fr, _ = NewSync4(&in, &bytes.Buffer{})
+		}
+		var err error
+		for err == nil {
+			_, err = fr.Next()
+		}
+		if !errors.Is(err, ErrSyncViolation) {
+			t.Errorf("%s: %v, want a violation", c.name, err)
+		}
+	}
+}

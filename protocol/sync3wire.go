@@ -21,6 +21,11 @@ type refs struct {
 	recvItems, curRecvItems   map[ItemID]int
 	recvPubs, curRecvPubs     map[peer.ID]int
 	nRecvBounds, nRecvItems   int
+	// nRecvRefs counts the kind-1 items (references to an item of this
+	// side's last message) of the message being read: at most as many as
+	// that message's LIST and HAVE items (PROTOCOL.md 9.13), so that a
+	// peer cannot make this side hold an item for each byte it sends.
+	nRecvRefs int
 }
 
 func newRefs() *refs {
@@ -38,7 +43,7 @@ func (r *refs) recvEnd() {
 	r.recvBounds, r.curRecvBounds = r.curRecvBounds, map[string]int{}
 	r.recvItems, r.curRecvItems = r.curRecvItems, map[ItemID]int{}
 	r.recvPubs, r.curRecvPubs = r.curRecvPubs, map[peer.ID]int{}
-	r.nRecvBounds, r.nRecvItems = 0, 0
+	r.nRecvBounds, r.nRecvItems, r.nRecvRefs = 0, 0, 0
 }
 
 func (r *refs) recvBound(k []byte) {
@@ -110,12 +115,18 @@ const (
 
 // appendItems3 writes sync/3 items: uvarint(count), then the items, each
 // the cheapest of its kinds.
-func (r *refs) appendItems3(b, base []byte, items []ItemID, list bool) []byte {
+func (r *refs) appendItems3(b, base []byte, items []ItemID, list, v4 bool) []byte {
 	b = binary.AppendUvarint(b, uint64(len(items)))
 	prev := base
 	var cur []byte
 	for i := range items {
 		it := &items[i]
+		if v4 && !list && it.IsHashItem() {
+			// sync/4: a WANT item naming a record by its hash.
+			b = append(b, itemHash)
+			b = append(b, it.Prefix[:]...)
+			continue
+		}
 		if list {
 			r.curSentItems = append(r.curSentItems, *it)
 		}
@@ -193,7 +204,7 @@ func (d *decoder) items3(r *refs, base []byte, list bool) []ItemID {
 	items := make([]ItemID, 0, n)
 	prev := base
 	for i := uint64(0); i < n && d.err == nil; i++ {
-		it, cur, ok := d.item3(r, prev)
+		it, cur, ok := d.item3(r, prev, list)
 		if !ok {
 			break
 		}
@@ -207,7 +218,7 @@ func (d *decoder) items3(r *refs, base []byte, list bool) []ItemID {
 }
 
 // item3 reads one item and returns it and its item string.
-func (d *decoder) item3(r *refs, prev []byte) (ItemID, []byte, bool) {
+func (d *decoder) item3(r *refs, prev []byte, list bool) (ItemID, []byte, bool) {
 	y := d.uvarint()
 	if d.err != nil {
 		return ItemID{}, nil, false
@@ -219,6 +230,12 @@ func (d *decoder) item3(r *refs, prev []byte) (ItemID, []byte, bool) {
 			d.fail("item %d of a message of %d", v, len(r.sentItems))
 			return ItemID{}, nil, false
 		}
+		if y&3 == itemRef {
+			if r.nRecvRefs++; r.nRecvRefs > len(r.sentItems) {
+				d.fail("more items by reference than the %d of the message they name", len(r.sentItems))
+				return ItemID{}, nil, false
+			}
+		}
 		it := r.sentItems[v]
 		if y&3 == itemPub {
 			it.Seq = d.uvarint()
@@ -227,6 +244,14 @@ func (d *decoder) item3(r *refs, prev []byte) (ItemID, []byte, bool) {
 		}
 		return it, itemString(nil, &it), d.err == nil
 	case itemLiteral:
+	case itemHash:
+		if !d.v4 || list || v != 0 {
+			d.fail("item kind 3 outside a sync/4 WANT")
+			return ItemID{}, nil, false
+		}
+		var it ItemID
+		copy(it.Prefix[:], d.bytes(HashPrefixLen))
+		return it, prev, d.err == nil
 	default:
 		d.fail("unknown item kind %d", y&3)
 		return ItemID{}, nil, false
@@ -264,7 +289,7 @@ func (fw *FrameWriter) range3(r *Range) error {
 	case ModeFingerprint:
 		b = append(b, r.Fingerprint[:Fingerprint3Len]...)
 	case ModeList, ModeHave:
-		b = fw.refs.appendItems3(b, lower, r.Items, true)
+		b = fw.refs.appendItems3(b, lower, r.Items, true, false)
 	}
 	fw.buf, fw.lastKey = b, next
 	if len(fw.ranges)+len(b)+1 > MaxFrameSize {

@@ -17,6 +17,7 @@ type FrameReader struct {
 	// v3 selects the encodings of sync/3; lastKey is its previous bound,
 	// ranges the ranges of the current RANGE frame not yet returned.
 	v3      bool
+	v4      bool
 	lastKey []byte
 	ranges  []byte
 	refs    *refs
@@ -81,6 +82,7 @@ func (fr *FrameReader) Next() (*Frame, error) {
 		}
 	case FrameWant:
 		if fr.v3 {
+			d.v4 = fr.v4
 			f.Want = d.items3(fr.refs, nil, false)
 			break
 		}
@@ -99,6 +101,8 @@ func (fr *FrameReader) Next() (*Frame, error) {
 	case FrameError:
 		f.Error = string(d.b)
 		d.b = nil
+	case FrameSketch:
+		f.Sketch = d.sketch(fr.v4)
 	default:
 		return nil, violation("unknown frame type %d", b[0])
 	}
@@ -169,6 +173,8 @@ func (fr *FrameReader) decodeRange(d *decoder, r *Range) error {
 type decoder struct {
 	b   []byte
 	err error
+	// v4: reading a sync/4 WANT, whose items may name a hash (kind 3).
+	v4 bool
 }
 
 func (d *decoder) fail(format string, args ...any) {

@@ -44,8 +44,11 @@ const (
 const SyncProtocolID2 = "/khantara/sync/2"
 
 // SyncProtocols lists the sync stream protocols in the order an initiator
-// offers them: SyncProtocolID3, SyncProtocolID2, then SyncProtocolID.
-func SyncProtocols() []string { return []string{SyncProtocolID3, SyncProtocolID2, SyncProtocolID} }
+// offers them: SyncProtocolID4, SyncProtocolID3, SyncProtocolID2, then
+// SyncProtocolID.
+func SyncProtocols() []string {
+	return []string{SyncProtocolID4, SyncProtocolID3, SyncProtocolID2, SyncProtocolID}
+}
 
 // FrameType is the first byte of every sync frame. Values only grow.
 type FrameType byte
@@ -165,6 +168,8 @@ type Frame struct {
 	Want     []ItemID
 	Envelope []byte
 	Error    string
+	// Sketch is the body of a sync/4 SKETCH frame.
+	Sketch Sketch
 }
 
 // FrameWriter encodes frames. Bounds are delta-encoded against the previous
@@ -176,6 +181,7 @@ type FrameWriter struct {
 	// v3 selects the encodings of sync/3; lastKey is its previous bound,
 	// ranges the body of the RANGE frame being filled.
 	v3      bool
+	v4      bool
 	lastKey []byte
 	ranges  []byte
 	refs    *refs
@@ -261,7 +267,7 @@ func (fw *FrameWriter) Range(r *Range) error {
 // Want writes a WANT frame.
 func (fw *FrameWriter) Want(items []ItemID) error {
 	if fw.v3 {
-		fw.buf = fw.refs.appendItems3(fw.buf[:0], nil, items, false)
+		fw.buf = fw.refs.appendItems3(fw.buf[:0], nil, items, false, fw.v4)
 		return fw.frame(FrameWant, fw.buf)
 	}
 	fw.buf = appendItems(fw.buf[:0], items)

@@ -39,9 +39,9 @@ func TestValidateCommand(t *testing.T) {
 			"khantara: 1 of 1 sheets are invalid"}},
 		{"missing file", []string{"validate", filepath.Join(dir, "nope.yaml")}, 2, nil, []string{"nope.yaml: no such file"}},
 		{"json", []string{"validate", "--json", "../../demo/sheets/cric-roubaix.yaml", bad}, 2, []string{`"valid": true`, `"id": "cric-roubaix"`, `"path": "funding.amount_eur"`, `"line": 9`}, []string{"1 of 2 sheets are invalid"}},
-		{"version json", []string{"--json", "version"}, 0, []string{`"sync_protocol": "/khantara/sync/1"`}, nil},
+		{"version json", []string{"--json", "version"}, 0, []string{`"sync_protocol": "/khantara/sync/1"`, `"sync_protocols": [`, `"/khantara/sync/3"`}, nil},
 		{"no arguments", []string{"validate"}, 2, nil, []string{"name at least one fact-sheet file"}},
-		{"version", []string{"version"}, 0, []string{"khantara ", "/khantara/announcement/1"}, nil},
+		{"version", []string{"version"}, 0, []string{"khantara ", "/khantara/announcement/1", "/khantara/sync/4, /khantara/sync/3, /khantara/sync/2, /khantara/sync/1"}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -471,7 +471,7 @@ func BenchmarkCatchUp(b *testing.B) {
 	}
 
 	ctx := context.Background()
-	var catchUp, raw time.Duration
+	var catchUp, raw, local time.Duration
 	for b.Loop() {
 		b.StopTimer()
 		full, empty := tcpNode(b, 0), tcpNode(b, 1)
@@ -502,10 +502,12 @@ func BenchmarkCatchUp(b *testing.B) {
 		empty.Close()
 		catchUp += took
 		raw += rawStream(b, envs)
+		local += localIngest(b, envs)
 		b.StartTimer()
 	}
 	n := float64(b.N)
 	cu, rw := catchUp.Seconds()/n, raw.Seconds()/n
+	ingestRate := float64(len(envs)) / (local.Seconds() / n)
 	rate := float64(len(envs)) / cu
 	b.ReportMetric(cu, "catchup-s")
 	b.ReportMetric(rw, "raw-s")
@@ -515,6 +517,10 @@ func BenchmarkCatchUp(b *testing.B) {
 	b.ReportMetric(openRate, "open/s")
 	b.ReportMetric(rate/verifyRate, "x-verify")
 	b.ReportMetric(rate/openRate, "x-open")
+	b.ReportMetric(ingestRate, "local-ingest/s")
+	b.ReportMetric(rate/ingestRate, "x-ingest")
+	b.Logf("catch-up %.0f practices/s = %.2f x local ingest of the same envelopes (%.0f/s, Open + Apply, %d in flight)",
+		rate, rate/ingestRate, ingestRate, localIngestWorkers)
 	b.Logf("%d practices, %.1f MB: catch-up %.2f s (%.0f practices/s), raw stream %.3f s, ratio %.1fx (goal <= 2x); catch-up rate = %.2f x Ed25519 verify (%.0f/s), %.2f x protocol.Open (%.0f/s) on %d cores",
 		len(envs), float64(cat.bytes)/1e6, cu, rate, rw, cu/rw, rate/verifyRate, verifyRate, rate/openRate, openRate, runtime.GOMAXPROCS(0))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,7 +21,7 @@ const localIngestWorkers = 256
 // (protocol.Open) and applies it, every Apply returning fsynced and
 // concurrent ones sharing a group commit. It is what catch-up is measured
 // against: the same envelopes, the same machine, no peer.
-func localIngest(b *testing.B, envs [][]byte) time.Duration {
+func localIngest(b *testing.B, envs [][]byte) (took, cpu time.Duration) {
 	b.Helper()
 	n := tcpNode(b, 2)
 	defer n.Close()
@@ -28,7 +29,7 @@ func localIngest(b *testing.B, envs [][]byte) time.Duration {
 	var next atomic.Int64
 	var failed atomic.Value
 	var wg sync.WaitGroup
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	for range localIngestWorkers {
 		wg.Go(func() {
 			for i := int(next.Add(1)) - 1; i < len(envs); i = int(next.Add(1)) - 1 {
@@ -44,12 +45,21 @@ func localIngest(b *testing.B, envs [][]byte) time.Duration {
 		})
 	}
 	wg.Wait()
-	took := time.Since(start)
+	took, cpu = time.Since(start), cpuTime()-cpu0
 	if err, _ := failed.Load().(error); err != nil {
 		b.Fatalf("local ingest: %v", err)
 	}
 	if d := digest(b, n); d.Count != uint64(len(envs)) {
 		b.Fatalf("local ingest stored %d records, want %d", d.Count, len(envs))
 	}
-	return took
+	return took, cpu
+}
+
+// cpuTime returns the CPU time (user and system) this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

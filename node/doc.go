@@ -22,7 +22,8 @@
 // operation changes an organisation's head, the records it no longer
 // authorises are removed. Sync sessions (sync.go, sync_session.go, verifier.go,
 // reconcile.go) find what two replicas hold differently by comparing range
-// fingerprints, then move only those envelopes; the scheduler
+// fingerprints, then move only those envelopes, storing each message's
+// batch while the next arrives (sync_apply.go); the scheduler
 // (schedule.go) runs them on every new outbound connection, periodically
 // with a random peer, and when gossip shows a sequence gap; inbound
 // sessions are admitted by class, address and progress (admission.go,

@@ -32,11 +32,20 @@ import (
 // the operation yet: it comes later in the session, or in the next); nor
 // are those the head no longer authorises (the peer's chain view may be
 // older). Both are counted, and apply decides their fate.
+//
+// The storing itself runs behind the session (sync_apply.go): first the
+// previous message's batch is waited for, since the chains this message
+// is judged by may hold its operations; then this batch is judged and
+// handed to the applier, and the session goes on.
 func (ss *session) storeFetched(ctx context.Context, opened []*protocol.Signed) error {
+	if err := ss.waitStored(); err != nil {
+		return err
+	}
 	if err := ss.vetFetched(opened); err != nil {
 		return err
 	}
-	return ss.storeBatch(ctx, opened)
+	ss.storeBehind(ctx, opened)
+	return nil
 }
 
 // vetFetched judges the records of organisations among recs as described
@@ -94,27 +103,27 @@ func withOps(held *protocol.Chain, org peer.ID, extra []*protocol.Signed) *proto
 	return protocol.NewChain(org, append(ops, extra...))
 }
 
-// storeBatch stores recs through the node's apply path and counts what
-// changed.
-func (ss *session) storeBatch(ctx context.Context, recs []*protocol.Signed) error {
+// storeBatch stores recs through the node's apply path and returns how
+// many were applied and how many were news (applied, or an equivocation
+// recorded). It touches no field of ss, so it may run on the applier's
+// goroutine.
+func (ss *session) storeBatch(ctx context.Context, recs []*protocol.Signed) (applied, learned int, err error) {
 	batch := make([]store.Incoming, len(recs))
 	for i, sg := range recs {
 		batch[i] = store.Incoming{Signed: sg, From: ss.peer.String()}
 	}
 	res, err := ss.n.apply(context.WithoutCancel(ctx), batch)
 	if err != nil {
-		return fmt.Errorf("store synced announcements: %w", err)
+		return 0, 0, fmt.Errorf("store synced announcements: %w", err)
 	}
-	k := 0
 	for _, r := range res {
 		if r.Outcome == store.Applied {
-			k++
+			applied++
 		}
 		if r.Outcome == store.Applied || r.Equivocation {
-			ss.learned++
+			learned++
 		}
 	}
-	ss.applied += k
-	ss.n.stats.syncApplied.Add(uint64(k))
-	return nil
+	ss.n.stats.syncApplied.Add(uint64(applied))
+	return applied, learned, nil
 }

@@ -57,6 +57,9 @@ type session struct {
 	// learned counts announcements that changed the state or recorded an
 	// equivocation: news worth passing on (see scheduler.cascade).
 	learned int
+	// storing is the fetched batch being stored behind the session
+	// (sync_apply.go).
+	storing applier
 }
 
 // message is one turn of a session: the frames up to END.
@@ -67,7 +70,8 @@ type message struct {
 	sketch protocol.Sketch    // sync/4, M1 only
 }
 
-func (ss *session) run(ctx context.Context, initiator bool) error {
+func (ss *session) run(ctx context.Context, initiator bool) (err error) {
+	defer func() { err = ss.endStoring(err) }()
 	hello := protocol.Hello{Version: ss.version(), Network: ss.n.cfg.Network}
 	if ss.v3 && initiator {
 		ss.salt = make([]byte, protocol.SaltLen)
@@ -118,6 +122,9 @@ func (ss *session) run(ctx context.Context, initiator bool) error {
 			return err
 		}
 		ss.slot.progress()
+		if err := ss.settle(out); err != nil {
+			return err
+		}
 		if len(in.wants) == 0 && !open(in.ranges) && len(out.wants) == 0 && len(out.ranges) == 0 {
 			// Nothing was asked of us and we have nothing to ask: done.
 			return ss.s.CloseWrite()
@@ -292,10 +299,7 @@ func (ss *session) process(ctx context.Context, in *message) (*message, error) {
 	// Envelopes: each must answer one of our wants.
 	if len(in.opened) > 0 {
 		for _, sg := range in.opened {
-			a := sg.Announcement()
-			id := protocol.ItemID{Publisher: a.Publisher, Seq: a.Seq}
-			h := sg.Hash()
-			copy(id.Prefix[:], h[:ss.prefixLen()])
+			a, id := sg.Announcement(), ss.itemID(sg)
 			if _, ok := ss.outstanding[id]; !ok {
 				id = ss.hashWanted(h)
 			}
@@ -341,7 +345,7 @@ func (ss *session) process(ctx context.Context, in *message) (*message, error) {
 			if err != nil {
 				return nil, err
 			}
-			if !seen {
+			if !seen && !ss.storingID(id) {
 				ss.pending = append(ss.pending, id)
 			}
 		}

@@ -115,7 +115,7 @@ func (a *Announcement) IsV1() bool {
 	case KindProfile:
 		return IsKey(a.Publisher)
 	case KindRetract:
-		return IsKey(a.Publisher) && a.Retract != nil && idPattern.MatchString(a.Retract.ID)
+		return IsKey(a.Publisher) && a.Retract != nil && validID(a.Retract.ID)
 	}
 	return false
 }

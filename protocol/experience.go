@@ -200,7 +200,7 @@ func ParseEndorsementSlot(slot string) (pub peer.ID, id string, ok bool) {
 		return "", "", false
 	}
 	text, id, found := strings.Cut(rest, "/")
-	if !found || !idPattern.MatchString(id) {
+	if !found || !validID(id) {
 		return "", "", false
 	}
 	pub, err := DecodeID(text)
@@ -215,7 +215,7 @@ func ParseEndorsementSlot(slot string) (pub peer.ID, id string, ok bool) {
 func checkRetractID(p *problems, path, id string) {
 	switch {
 	case strings.HasPrefix(id, ExperienceSlotPrefix):
-		if !idPattern.MatchString(id[len(ExperienceSlotPrefix):]) {
+		if !validID(id[len(ExperienceSlotPrefix):]) {
 			p.add(path, "%q: an experience's slot is %s and its ID, 3-64 characters of a-z, 0-9 and '-'", truncate(id, 80), ExperienceSlotPrefix)
 		}
 	case strings.HasPrefix(id, EndorsementSlotPrefix):

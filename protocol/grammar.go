@@ -42,6 +42,9 @@ var (
 // them, at most MaxLangTagLen bytes, no variant twice. Subtags are not
 // looked up in any registry.
 func ValidLanguageTag(tag string) bool {
+	if (len(tag) == 2 || len(tag) == 3) && isLower(tag) {
+		return true // the common case: a language alone
+	}
 	if len(tag) > MaxLangTagLen || !langPattern.MatchString(tag) {
 		return false
 	}
@@ -70,6 +73,16 @@ func langCase(tag string) string {
 		}
 	}
 	return strings.Join(parts, "-")
+}
+
+// isLower reports whether s is only a-z.
+func isLower(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 'a' || s[i] > 'z' {
+			return false
+		}
+	}
+	return true
 }
 
 func isAlpha(s string) bool {

@@ -6,14 +6,34 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
+// idPattern and tagPattern are the grammars of ids and tags as regular
+// expressions; validID and validSlug implement them without one (tests
+// check that the two agree).
 var (
 	idPattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{2,63}$`)
 	tagPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 )
+
+// validSlug reports whether s is lo to hi bytes of a-z, 0-9 and '-',
+// not starting with '-' (the grammar of ids, tags and list names).
+func validSlug(s string, lo, hi int) bool {
+	if len(s) < lo || len(s) > hi || s[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// validID reports whether s is an id: 3-64 characters of a-z, 0-9 and
+// '-', not starting with '-' (^[a-z0-9][a-z0-9-]{2,63}$).
+func validID(s string) bool { return validSlug(s, 3, 64) }
 
 // Validate checks every rule of protocol v1 and returns nil or a
 // *ValidationError listing all problems, each with its field path.
@@ -161,7 +181,7 @@ func (s *FactSheet) validateRefs(p *problems, prefix string) {
 		switch {
 		case len(t) > MaxTagLen:
 			p.add(path, "at most %d characters, got %d", MaxTagLen, len(t))
-		case !tagPattern.MatchString(t):
+		case !validSlug(t, 1, MaxTagLen):
 			p.add(path, "%q: use lower-case letters, digits and '-'", t)
 		case seen[t]:
 			p.add(path, "%q appears twice", t)
@@ -223,64 +243,9 @@ func checkID(p *problems, path, id string) {
 	switch {
 	case id == "":
 		p.add(path, "is required: 3-64 characters of a-z, 0-9 and '-'")
-	case !idPattern.MatchString(id):
+	case !validID(id):
 		p.add(path, "%q: use 3-64 characters of a-z, 0-9 and '-', starting with a letter or digit", truncate(id, 80))
 	}
-}
-
-// checkText enforces "text" (PROTOCOL.md section 5): valid UTF-8; no
-// control character (C0, DEL, C1: Unicode category Cc) other than tab, LF
-// and CR; at most max characters; and, unless empty (the same as absent),
-// at least one character that is not white space (Unicode White_Space).
-// One pass over the bytes.
-func checkText(p *problems, path, s string, max int) {
-	n, blank := 0, true
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if (c < 0x20 && c != '\n' && c != '\t' && c != '\r') || c == 0x7f {
-				p.add(path, "contains control character %U", rune(c))
-				return
-			}
-			blank = blank && (c == ' ' || c == '\t' || c == '\n' || c == '\r')
-			i++
-			n++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			p.add(path, "%s", msgInvalidUTF8)
-			return
-		}
-		if unicode.IsControl(r) {
-			p.add(path, "contains control character %U", r)
-			return
-		}
-		blank = blank && unicode.IsSpace(r)
-		i += size
-		n++
-	}
-	if n > max {
-		p.add(path, "at most %d characters, got %d", max, n)
-	}
-	if n > 0 && blank {
-		p.add(path, "is only white space: write something or leave it out")
-	}
-}
-
-// checkLine enforces "line": a text without CR, LF, U+2028 or U+2029,
-// optionally required (then not empty).
-func checkLine(p *problems, path, s string, max int, required bool) {
-	if s == "" || required && strings.TrimSpace(s) == "" {
-		if required {
-			p.add(path, "is required")
-		}
-		return
-	}
-	if strings.ContainsAny(s, "\r\n\u2028\u2029") {
-		p.add(path, "must be a single line (no CR, LF, U+2028 or U+2029)")
-	}
-	checkText(p, path, s, max)
 }
 
 func checkYear(p *problems, path string, y int) {

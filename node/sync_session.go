@@ -301,7 +301,7 @@ func (ss *session) process(ctx context.Context, in *message) (*message, error) {
 		for _, sg := range in.opened {
 			a, id := sg.Announcement(), ss.itemID(sg)
 			if _, ok := ss.outstanding[id]; !ok {
-				id = ss.hashWanted(h)
+				id = ss.hashWanted(sg.Hash())
 			}
 			if _, ok := ss.outstanding[id]; !ok {
 				return nil, fmt.Errorf("%w: envelope %s/%d was not asked for", protocol.ErrSyncViolation, a.Publisher, a.Seq)

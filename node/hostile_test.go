@@ -172,7 +172,9 @@ func TestHostileGossip(t *testing.T) {
 		if r := a.validate(ctx, h.ID(), &pubsub.Message{Message: &pb.Message{Data: c.data}, ReceivedFrom: h.ID()}, false); r != pubsub.ValidationReject {
 			t.Errorf("%s: validator says %v, want reject", c.reason, r)
 		}
-		if a.Stats().Rejected[c.reason] != before+1 {
+		// At least one more: a copy still arriving by gossip may be counted
+		// meanwhile, under the same reason.
+		if a.Stats().Rejected[c.reason] < before+1 {
 			t.Errorf("%s: not counted under that reason: %+v", c.reason, a.Stats().Rejected)
 		}
 	}

@@ -14,8 +14,13 @@ import (
 // TestSync4IsolatedDifference: one record held by one side only, or one
 // practice of which one side holds a newer version, either side, is
 // delivered on /khantara/sync/4 within two round trips (the last envelope
-// in M4 at the latest), and the session leaves both replicas equal.
+// in M4 at the latest), and the session leaves both replicas equal. The
+// salt is fixed: a newer version is two differences, which the reference
+// sketch fails to tell apart for 1 salt in 125 (PROTOCOL.md 9.14), and
+// the test is to give one answer every run.
 func TestSync4IsolatedDifference(t *testing.T) {
+	defer func(f func([]byte)) { readSalt = f }(readSalt)
+	readSalt = func(b []byte) { copy(b, "sync4-t!") }
 	sheets := demoSheets(t)
 	cat := sealCatalogue(t, sheets, 300, 5)
 	newer, err := cat.seal(7, 1000, benchTime.Add(time.Hour))

@@ -70,12 +70,16 @@ type message struct {
 	sketch protocol.Sketch    // sync/4, M1 only
 }
 
+// readSalt fills an initiator's salt (PROTOCOL.md 9.13) with random
+// bytes. Tests that must see one outcome of a salted sketch replace it.
+var readSalt = func(b []byte) { _, _ = rand.Read(b) } // crypto/rand.Read never fails
+
 func (ss *session) run(ctx context.Context, initiator bool) (err error) {
 	defer func() { err = ss.endStoring(err) }()
 	hello := protocol.Hello{Version: ss.version(), Network: ss.n.cfg.Network}
 	if ss.v3 && initiator {
 		ss.salt = make([]byte, protocol.SaltLen)
-		_, _ = rand.Read(ss.salt) // crypto/rand.Read never fails
+		readSalt(ss.salt)
 		hello.Salt = ss.salt
 	}
 	if initiator {

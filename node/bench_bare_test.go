@@ -1,12 +1,17 @@
 package node
 
 // The baselines of BenchmarkPropagation: gossipsub alone on mocknet hosts
-// (bare), and the same with a validator that opens every envelope (the
-// floor: the least a node that checks what it forwards can do).
+// (bare), the same with a validator that opens every envelope (the floor:
+// the least a node that checks what it forwards can do), and the floor
+// that also writes each delivered envelope to a file and fsyncs it before
+// it counts as arrived (the durable floor: the least a node that checks
+// and keeps what it receives can do).
 
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -20,8 +25,15 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 )
 
+// Kinds of bareNet.
+const (
+	bareGossip  = iota // gossipsub alone
+	bareOpen           // a validator that opens every envelope: the floor
+	bareDurable        // the floor, each delivery written and fsynced
+)
+
 // bareNet is a propagation baseline: gossipsub alone on mocknet hosts,
-// with the node's options (without scoring) and, for the floor, a
+// with the node's options (without scoring) and, for the floors, a
 // validator that runs protocol.Open on every message from another peer.
 type bareNet struct {
 	mn       mocknet.Mocknet
@@ -29,6 +41,7 @@ type bareNet struct {
 	mesh     []*meshTracer
 	ps       []*pubsub.PubSub
 	topics   []*pubsub.Topic
+	files    []*os.File // the durable floor's, one per node; nil otherwise
 	arrivals chan bareArrival
 	cancel   context.CancelFunc
 	readers  sync.WaitGroup
@@ -42,19 +55,31 @@ type bareArrival struct {
 }
 
 // newBareNet builds propNodes gossipsub hosts joined to topic and linked
-// by edges. With open, each registers a validator on topic that opens the
-// envelope (as Node.validate does first) and accepts it when it opens.
-// The network stops at close or at the benchmark's end.
-func newBareNet(b *testing.B, topic string, edges [][2]int, open bool) *bareNet {
+// by edges. Of kind bareOpen or bareDurable, each registers a validator on
+// topic that opens the envelope (as Node.validate does first) and accepts
+// it when it opens; of kind bareDurable, each node appends every envelope
+// delivered to it to its own file in a temporary directory and fsyncs it
+// before it counts as arrived. The network stops at close or at the
+// benchmark's end.
+func newBareNet(b *testing.B, topic string, edges [][2]int, kind int) *bareNet {
 	b.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	bn := &bareNet{mn: mocknet.New(), arrivals: make(chan bareArrival, 4*propNodes), cancel: cancel}
 	b.Cleanup(bn.close)
-	set := uint64(0xba5e)
-	if open {
-		set = 0xf100
+	open := kind != bareGossip
+	set := [...]uint64{0xba5e, 0xf100, 0xd0ab}[kind]
+	dir := ""
+	if kind == bareDurable {
+		dir = b.TempDir()
 	}
 	for i := range propNodes {
+		if dir != "" {
+			f, err := os.Create(filepath.Join(dir, fmt.Sprintf("node-%03d", i)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			bn.files = append(bn.files, f)
+		}
 		addr := ma.StringCast(fmt.Sprintf("/ip4/10.%d.%d.2/tcp/4001", i/250, i%250+1))
 		h, err := bn.mn.AddPeer(benchKey(b, set, i), addr)
 		if err != nil {
@@ -119,10 +144,18 @@ func (bn *bareNet) read(ctx context.Context, i int, self peer.ID, sub *pubsub.Su
 		if err != nil {
 			return
 		}
-		at := time.Now()
 		if m.ReceivedFrom == self {
 			continue // own publication
 		}
+		if bn.files != nil {
+			if _, err := bn.files[i].Write(m.Data); err != nil {
+				return
+			}
+			if err := bn.files[i].Sync(); err != nil {
+				return
+			}
+		}
+		at := time.Now()
 		select {
 		case bn.arrivals <- bareArrival{node: i, id: m.ID, at: at}:
 		case <-ctx.Done():
@@ -137,6 +170,9 @@ func (bn *bareNet) close() {
 		bn.cancel()
 		bn.readers.Wait()
 		bn.mn.Close()
+		for _, f := range bn.files {
+			_ = f.Close()
+		}
 	})
 }
 

@@ -72,8 +72,9 @@ func BenchmarkPropagation(b *testing.B) {
 	nodes := tn.nodes
 	topic := nodes[0].topic.String()
 	edges := topology(nodes)
-	bare := newBareNet(b, topic, edges, false)
-	floor := newBareNet(b, topic, edges, true)
+	bare := newBareNet(b, topic, edges, bareGossip)
+	floor := newBareNet(b, topic, edges, bareOpen)
+	durable := newBareNet(b, topic, edges, bareDurable)
 	var nodePS []*pubsub.PubSub
 	var nodeHosts []host.Host
 	for _, n := range nodes {
@@ -82,6 +83,7 @@ func BenchmarkPropagation(b *testing.B) {
 	waitMeshes(b, topic, nodePS, nodeHosts, tn.mesh)
 	waitMeshes(b, topic, bare.ps, bare.hosts, bare.mesh)
 	waitMeshes(b, topic, floor.ps, floor.hosts, floor.mesh)
+	waitMeshes(b, topic, durable.ps, durable.hosts, durable.mesh)
 
 	// Each publication is a new practice, published in turn by each node.
 	var r propReport
@@ -101,11 +103,14 @@ func BenchmarkPropagation(b *testing.B) {
 		floorLat := floor.publish(b, pub)
 		cpu4 := processCPU()
 		stop()
+		durableLat := durable.publish(b, pub)
+		cpu5 := processCPU()
 		if measure {
 			r.pubs++
 			r.node, r.delivered = append(r.node, lat...), append(r.delivered, del...)
 			r.bare, r.floor = append(r.bare, bareLat...), append(r.floor, floorLat...)
 			r.nodeCPU, r.bareCPU, r.floorCPU = r.nodeCPU+cpu1-cpu0, r.bareCPU+cpu3-cpu2, r.floorCPU+cpu4-cpu3
+			r.durable, r.durableCPU = append(r.durable, durableLat...), r.durableCPU+cpu5-cpu4
 		}
 	}
 	for i := range propWarmUps {
@@ -186,6 +191,8 @@ type propReport struct {
 	node, delivered            []time.Duration
 	bare, floor                []time.Duration
 	nodeCPU, bareCPU, floorCPU time.Duration
+	durable                    []time.Duration // the durable floor's
+	durableCPU                 time.Duration
 }
 
 // print reports the latencies, the CPU per delivery and their ratios.
@@ -194,6 +201,7 @@ func (r *propReport) print(b *testing.B) {
 	b50, b99 := quantile(r.bare, 0.50), quantile(r.bare, 0.99)
 	f50, f99 := quantile(r.floor, 0.50), quantile(r.floor, 0.99)
 	d50, d99 := quantile(r.delivered, 0.50), quantile(r.delivered, 0.99)
+	u50, u99 := quantile(r.durable, 0.50), quantile(r.durable, 0.99)
 	ratio := func(x, y time.Duration) float64 { return float64(x) / float64(y) }
 	for _, m := range []struct {
 		v    float64
@@ -205,6 +213,8 @@ func (r *propReport) print(b *testing.B) {
 		{millis(d50), "delivered-p50-ms"}, {millis(d99), "delivered-p99-ms"},
 		{ratio(n50, b50), "p50-ratio"}, {ratio(n99, b99), "p99-ratio"},
 		{ratio(n50, f50), "p50-floor-ratio"}, {ratio(n99, f99), "p99-floor-ratio"},
+		{millis(u50), "durable-floor-p50-ms"}, {millis(u99), "durable-floor-p99-ms"},
+		{ratio(n50, u50), "p50-durable-floor-ratio"}, {ratio(n99, u99), "p99-durable-floor-ratio"},
 	} {
 		b.ReportMetric(m.v, m.unit)
 	}
@@ -214,6 +224,7 @@ func (r *propReport) print(b *testing.B) {
 	b.ReportMetric(nc, "node-cpu-us/delivery")
 	b.ReportMetric(bc, "bare-cpu-us/delivery")
 	b.ReportMetric(fc, "floor-cpu-us/delivery")
+	b.ReportMetric(perDelivery(r.durableCPU), "durable-floor-cpu-us/delivery")
 	if fc > 0 {
 		b.ReportMetric(nc/fc, "cpu-floor-ratio")
 	}
@@ -226,6 +237,8 @@ func (r *propReport) print(b *testing.B) {
 		ratio(n50, b50), ratio(n99, b99), ratio(n50, f50), ratio(n99, f99), ratio(f50, b50), ratio(f99, b99))
 	b.Logf("process CPU per delivery: node %.0f us, bare %.0f us, floor %.0f us; node/floor %.2fx, node/bare %.2fx",
 		nc, bc, fc, nc/fc, nc/bc)
+	b.Logf("durable floor (the floor, each delivery written to a file and fsynced, one fsync per delivery): p50 %.2f ms, p99 %.2f ms, CPU %.0f us per delivery; node/durable floor p50 %.2fx, p99 %.2fx",
+		millis(u50), millis(u99), perDelivery(r.durableCPU), ratio(n50, u50), ratio(n99, u99))
 }
 
 // processCPU returns the CPU time, user and system, the process has used

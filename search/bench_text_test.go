@@ -1,6 +1,7 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"math/rand/v2"
 	"os"
@@ -80,7 +81,7 @@ func BenchmarkSearchText(b *testing.B) {
 	for i := range slow {
 		slow[i].again = rounds[1][i].ms
 	}
-	slices.SortFunc(slow, func(a, b run) int { return -cmpFloat(a.ms, b.ms) })
+	slices.SortFunc(slow, func(a, b run) int { return -cmp.Compare(a.ms, b.ms) })
 	top := slow[:max(1, len(slow)/100)]
 	withGC, stable := 0, 0
 	for _, r := range top {
@@ -129,14 +130,4 @@ type run struct {
 	gc      bool    // a GC cycle ended during it
 	q       string
 	again   float64 // wall time of the second round
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -195,19 +196,9 @@ func (c *catalogue) entries() []*entry {
 			}
 			return 1
 		}
-		return compareStrings(a.sheet.ID, b.sheet.ID)
+		return cmp.Compare(a.sheet.ID, b.sheet.ID)
 	})
 	return out
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // scan returns the current practices that pass keep, as "pub/id" IDs, sorted.

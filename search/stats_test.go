@@ -52,7 +52,7 @@ func TestStats(t *testing.T) {
 			for _, g := range groups {
 				want.Groups = append(want.Groups, *g)
 			}
-			slices.SortFunc(want.Groups, func(a, b Group) int { return compareStrings(a.Key, b.Key) })
+			slices.SortFunc(want.Groups, func(a, b Group) int { return cmp.Compare(a.Key, b.Key) })
 
 			got, err := ix.Stats(context.Background(), qq.q, by)
 			if err != nil {

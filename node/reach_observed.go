@@ -44,13 +44,18 @@ const (
 // observations are the observed addresses of this node, by local
 // address and observer IP. Safe for concurrent use.
 type observations struct {
-	// mu guards byLocal: local address (thin waist) -> observer IP ->
-	// what that observer saw the local address as; and offers: what
-	// the last hole punch with a peer offered it (FilterLocal), at most
-	// maxOffers peers.
+	// mu guards byLocal: what was seen of each local address (by its
+	// thin waist's text); and offers: what the last hole punch with a
+	// peer offered it (FilterLocal), at most maxOffers peers.
 	mu      sync.Mutex
-	byLocal map[string]map[string]ma.Multiaddr
+	byLocal map[string]*observed
 	offers  map[peer.ID][]ma.Multiaddr
+}
+
+// observed is what observers saw one local address (a thin waist) as.
+type observed struct {
+	local ma.Multiaddr
+	seen  map[string]ma.Multiaddr // observer IP -> the public address it saw
 }
 
 // maxOffers bounds the hole-punch offers kept: a punch exchanges both
@@ -121,18 +126,18 @@ func (o *observations) record(local ma.Multiaddr, observer string, seen ma.Multi
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.byLocal == nil {
-		o.byLocal = map[string]map[string]ma.Multiaddr{}
+		o.byLocal = map[string]*observed{}
 	}
-	byObserver := o.byLocal[local.String()]
-	if byObserver == nil {
+	ob := o.byLocal[local.String()]
+	if ob == nil {
 		if len(o.byLocal) >= maxObservedLocal {
 			return
 		}
-		byObserver = map[string]ma.Multiaddr{}
-		o.byLocal[local.String()] = byObserver
+		ob = &observed{local: local, seen: map[string]ma.Multiaddr{}}
+		o.byLocal[local.String()] = ob
 	}
-	if _, ok := byObserver[observer]; ok || len(byObserver) < maxObservers {
-		byObserver[observer] = seen
+	if _, ok := ob.seen[observer]; ok || len(ob.seen) < maxObservers {
+		ob.seen[observer] = seen
 	}
 }
 
@@ -147,13 +152,12 @@ func (o *observations) inferred(listen []ma.Multiaddr) []ma.Multiaddr {
 	var public ma.Component
 	kept := false
 	observedPorts := map[string]bool{} // transport/port of listen addresses observed
-	for key, byObserver := range o.byLocal {
-		local, err := ma.NewMultiaddr(key)
-		if err != nil {
-			continue
-		}
-		for _, seen := range byObserver {
+	for _, ob := range o.byLocal {
+		local := ob.local
+		if len(ob.seen) > 0 {
 			observedPorts[local[1:].String()] = true
+		}
+		for _, seen := range ob.seen {
 			if seen[1:].Equal(local[1:]) { // the NAT kept transport and port
 				public, kept = seen[0], true
 			}
@@ -185,13 +189,12 @@ func (o *observations) natType(proto int) network.NATDeviceType {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	result := network.NATDeviceTypeUnknown
-	for key, byObserver := range o.byLocal {
-		local, err := ma.NewMultiaddr(key)
-		if err != nil || local[1].Code() != proto || len(byObserver) < 2 {
+	for _, ob := range o.byLocal {
+		if ob.local[1].Code() != proto || len(ob.seen) < 2 {
 			continue
 		}
 		var first ma.Multiaddr
-		for _, seen := range byObserver {
+		for _, seen := range ob.seen {
 			if first == nil {
 				first = seen
 			} else if !seen.Equal(first) {

@@ -1,0 +1,14 @@
+//go:build !linux
+
+package cputime
+
+import "time"
+
+// Supported reports whether Process and Thread read real clocks here.
+const Supported = false
+
+// Process returns zero: this system's process CPU clock is not read.
+func Process() time.Duration { return 0 }
+
+// Thread returns zero: this system's thread CPU clock is not read.
+func Thread() time.Duration { return 0 }

@@ -68,3 +68,11 @@ func (t *Tally) Spill() time.Duration {
 	}
 	return max(t.CPU-t.Own, 0)
 }
+
+// Merge adds everything o counted to t.
+func (t *Tally) Merge(o Tally) {
+	t.Ops += o.Ops
+	t.Wall += o.Wall
+	t.CPU += o.CPU
+	t.Own += o.Own
+}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/network"
 	"go.uber.org/goleak"
 )
 
@@ -119,4 +121,43 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	}
 	tn.mn.Close()
 	goleak.VerifyNone(t, before)
+}
+
+// resetCounter is a stream that only counts the calls to Reset.
+type resetCounter struct {
+	network.Stream
+	resets atomic.Int32
+}
+
+func (s *resetCounter) Reset() error {
+	s.resets.Add(1)
+	return nil
+}
+
+// A pubsub stream whose handler returns leaving it open is reset once the
+// node has stopped (pubsub leaves a peer's second inbound stream open when
+// it arrives as pubsub stops; on mocknet nothing else would ever reset
+// it, and TestCloseLeavesNoGoroutines found its transport goroutine), and
+// left alone while the node runs.
+func TestPubsubStreamResetAfterStop(t *testing.T) {
+	tn := newTestNet(t, 14)
+	n := tn.add()
+	var handled atomic.Int32
+	leaveOpen := pubsubHost{Host: n.Host(), n: n}.watch(func(network.Stream) { handled.Add(1) })
+	running := &resetCounter{}
+	leaveOpen(running)
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := &resetCounter{}
+	leaveOpen(stopped)
+	if handled.Load() != 2 {
+		t.Fatalf("the handler ran %d times, want 2", handled.Load())
+	}
+	if got := running.resets.Load(); got != 0 {
+		t.Fatalf("a stream left open while the node runs was reset %d times, want 0", got)
+	}
+	if got := stopped.resets.Load(); got != 1 {
+		t.Fatalf("a stream left open after the node stopped was reset %d times, want 1", got)
+	}
 }

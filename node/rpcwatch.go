@@ -28,8 +28,20 @@ func (h pubsubHost) SetStreamHandlerMatch(pid protocol.ID, match func(protocol.I
 	h.Host.SetStreamHandlerMatch(pid, match, h.watch(handler))
 }
 
+// watch wraps handler: it reads s through an rpcWatch, and resets s if the
+// node stopped before handler returned. Pubsub's handler closes or resets
+// its stream on every way out but one: a second inbound stream from a
+// peer, arriving while pubsub stops, is left open. The host's connection
+// closing resets it, unless it arrived after the connection was torn down
+// (mocknet adds an inbound stream to its connection asynchronously); then
+// nothing else ever would, and its transport lives on past Close.
 func (h pubsubHost) watch(handler network.StreamHandler) network.StreamHandler {
-	return func(s network.Stream) { handler(&rpcWatch{Stream: s, n: h.n}) }
+	return func(s network.Stream) {
+		handler(&rpcWatch{Stream: s, n: h.n})
+		if h.n.ctx.Err() != nil {
+			s.Reset()
+		}
+	}
 }
 
 // rpcWatch follows the framing of the RPCs read from a pubsub stream

@@ -29,6 +29,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -531,7 +532,7 @@ func BenchmarkCatchUp(b *testing.B) {
 			if !catchUpFirst {
 				l = localTally(b, envs)
 			}
-			c = catchUpOnce(b, full, 10+r, uint64(r+1))
+			c = catchUpOnce(b, full, 10+r)
 			if catchUpFirst {
 				l = localTally(b, envs)
 			}
@@ -552,9 +553,9 @@ func BenchmarkCatchUp(b *testing.B) {
 // everything full holds: from its Connect until its session ended and
 // everything received is applied. The tally holds the practices, the wall
 // time and the process's CPU time (both nodes' share). The new node is
-// closed once full has ended fullSessions sessions, so full's side of
-// this one is over before the next measurement.
-func catchUpOnce(b *testing.B, full *Node, i int, fullSessions uint64) cputime.Tally {
+// closed once full serves no session, so full's side of this one is over
+// before the next measurement.
+func catchUpOnce(b *testing.B, full *Node, i int) cputime.Tally {
 	b.Helper()
 	empty := tcpNode(b, i)
 	want := digest(b, full)
@@ -574,14 +575,50 @@ func catchUpOnce(b *testing.B, full *Node, i int, fullSessions uint64) cputime.T
 	waitSessions(b, empty, 1)
 	t.Add(sl, int64(want.Count), 0)
 	if st := empty.Stats(); st.SyncFailures > 0 {
-		b.Fatalf("the catch-up session failed: %+v", empty.SyncStatus())
+		b.Fatalf("the catch-up session failed: %+v; the full node's admission: %s", empty.SyncStatus(), admissionOutcomes(full))
 	}
 	if got := digest(b, empty); got != want || got.Count != syncPractices {
 		b.Fatalf("after catch-up: digests %+v and %+v, want equal with %d items", want, got, syncPractices)
 	}
-	waitSessions(b, full, fullSessions)
+	waitServed(b, full)
 	empty.Close()
 	return t
+}
+
+// waitServed waits, for up to a minute, until n serves no inbound sync
+// session.
+func waitServed(b *testing.B, n *Node) {
+	b.Helper()
+	a := n.sched.adm
+	serving := func() int {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return len(a.sessions)
+	}
+	deadline := time.Now().Add(time.Minute)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for k := serving(); k > 0; k = serving() {
+		if time.Now().After(deadline) {
+			b.Fatalf("the full node still serves %d sync sessions after a minute", k)
+		}
+		<-tick.C
+	}
+}
+
+// admissionOutcomes lists n's admission outcomes that happened, and what
+// it serves now.
+func admissionOutcomes(n *Node) string {
+	a := n.sched.adm
+	var out []string
+	for o := range numOutcomes {
+		if v := a.outcomes[o].Load(); v > 0 {
+			out = append(out, fmt.Sprintf("%s %s: %d", outcomeLabels[o][0], outcomeLabels[o][1], v))
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return fmt.Sprintf("serving %d (%d general, by address %v); %s", len(a.sessions), a.general, a.perIP, strings.Join(out, ", "))
 }
 
 // localTally is localIngest of envs on a fresh node, as a tally.

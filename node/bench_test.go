@@ -512,6 +512,15 @@ func BenchmarkCatchUp(b *testing.B) {
 		b.Fatal("verification failed")
 	}
 
+	// No follow-up syncs (schedule.go) in the rounds: after a catch-up
+	// that took longer than followUpDelay, the empty node's follow-up
+	// would open a second session at once, which the full node, still
+	// ending the first, refuses (one inbound sync stream per peer); and
+	// the full node's own follow-ups would dial the closed empty nodes of
+	// earlier rounds. Neither is part of a catch-up.
+	defer func(d time.Duration) { followUpDelay = d }(followUpDelay)
+	followUpDelay = time.Hour
+
 	var catchUp, local cputime.Tally
 	var raw time.Duration
 	for b.Loop() {

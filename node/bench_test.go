@@ -572,10 +572,7 @@ func catchUpOnce(b *testing.B, full *Node, i int) cputime.Tally {
 	// The empty node dials, as a new node dials its bootstrap peers, and
 	// its scheduler starts a sync with the full node on connect: that
 	// session is the catch-up. It ends on the empty side once everything
-	// received is applied, which the session counters show. (Calling
-	// SyncWith here instead would race: it can open its stream while the
-	// full node still counts the scheduler's session as inbound, and be
-	// refused.)
+	// received is applied, which the session counters show.
 	var t cputime.Tally
 	sl := cputime.Start()
 	if err := empty.Host().Connect(context.Background(), ai); err != nil {

@@ -23,15 +23,19 @@ import (
 // defaults (which bound connections, streams and memory per peer and in
 // total from the machine's memory and file descriptors).
 //
-//   - at most 48 sync streams at once (32 inbound), 2 per peer (1 inbound):
+//   - at most 48 sync streams at once (32 inbound), 3 per peer (2 inbound):
 //     a session is one stream, and one session per peer and direction is
 //     all the protocol needs. Admission (admission.go) serves at most 16
 //     inbound sessions; the other 16 inbound streams let a newcomer reach
 //     admission, which may evict a stalled session for it, rather than be
-//     refused here while stalled sessions hold every stream;
+//     refused here while stalled sessions hold every stream. The second
+//     inbound stream per peer lets a session the peer opens right after
+//     its last one ended reach admission, which waits for this side to
+//     finish the last one (PROTOCOL.md 9.12), instead of being reset here
+//     while that stream is still being closed;
 //   - 64 MiB of stream buffers for sync in total, 8 MiB per peer.
 var syncLimit = rcmgr.BaseLimit{Streams: 48, StreamsInbound: maxInboundSessions + syncStreamHeadroom, StreamsOutbound: 16, Memory: 64 << 20}
-var syncPeerLimit = rcmgr.BaseLimit{Streams: 2, StreamsInbound: 1, StreamsOutbound: 1, Memory: 8 << 20}
+var syncPeerLimit = rcmgr.BaseLimit{Streams: 3, StreamsInbound: 2, StreamsOutbound: 1, Memory: 8 << 20}
 
 // newHost builds the libp2p host from the configuration: the identity key,
 // TCP and QUIC listeners (go-libp2p's default transports, Noise and TLS,

@@ -89,7 +89,11 @@ type counters struct {
 	rejected [len(allReasons)]atomic.Uint64
 	ignored  [len(allReasons)]atomic.Uint64
 
-	applied            atomic.Uint64
+	applied atomic.Uint64
+	// appliedAt is when the store last answered a write that applied
+	// something (Unix nanoseconds), set before applied moves; the
+	// propagation benchmark reads it as the time a practice was stored.
+	appliedAt          atomic.Int64
 	equivocations      atomic.Uint64
 	syncRounds         atomic.Uint64
 	syncFailures       atomic.Uint64
@@ -362,6 +366,9 @@ func (n *Node) countApplied(res []store.Result) int {
 			applied++
 		}
 	}
-	n.stats.applied.Add(uint64(applied))
+	if applied > 0 {
+		n.stats.appliedAt.Store(time.Now().UnixNano())
+		n.stats.applied.Add(uint64(applied))
+	}
 	return applied
 }

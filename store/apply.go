@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/khantara/khantara/protocol"
 )
@@ -113,13 +114,23 @@ type WriteStats struct {
 	// committed, so once Durable reaches the Announcements of an earlier
 	// call, everything committed before that call is on disk.
 	Durable uint64
+	// SyncedAt is when the last fsync that Durable counts ended (zero
+	// before the first): the announcements it covered were on disk then.
+	SyncedAt time.Time
 }
 
 // WriteStats returns the writer's counters; safe to call at any time.
+// Announcements is never below Durable, and SyncedAt is never earlier
+// than the end of the fsync that brought Durable to its value.
 func (s *Store) WriteStats() WriteStats {
-	// Durable first: read after it, Announcements is never below it.
-	d := s.durable.Load()
-	return WriteStats{Syncs: s.syncs.Load(), Announcements: s.committed.Load(), Durable: d}
+	// Durable first: the syncer sets syncedAt before it adds to durable,
+	// and the writer counts a commit before the syncer sees it.
+	ws := WriteStats{Durable: s.durable.Load()}
+	if at := s.syncedAt.Load(); at != 0 {
+		ws.SyncedAt = time.Unix(0, at)
+	}
+	ws.Syncs, ws.Announcements = s.syncs.Load(), s.committed.Load()
+	return ws
 }
 
 type applyReq struct {
@@ -186,15 +197,17 @@ func (s *Store) writer() {
 			continue
 		}
 		s.committed.Add(uint64(n))
+		// Committed: hand the group to the syncer and take the next one
+		// while the fsync runs. The syncer stops only after this
+		// goroutine closes s.synced, so the send always completes.
+		s.synced <- group
+		// Then answer ApplyCommitted's requests: readied last, their
+		// callers run before the syncer when the CPU is short.
 		for _, r := range group {
 			if r.committedOnly {
 				close(r.done)
 			}
 		}
-		// Committed: hand the group to the syncer and take the next one
-		// while the fsync runs. The syncer stops only after this
-		// goroutine closes s.synced, so the send always completes.
-		s.synced <- group
 	}
 }
 
@@ -238,6 +251,7 @@ func (s *Store) syncer() {
 			s.cfg.log.Error("Cannot fsync the store: what was committed may not survive a power cut.",
 				"announcements", covered, "err", err)
 		} else {
+			s.syncedAt.Store(time.Now().UnixNano())
 			s.durable.Add(uint64(covered))
 		}
 		s.syncs.Add(1)

@@ -23,10 +23,10 @@ func TestApplyCommittedDoesNotWaitForFsync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	released := false
+	holding := true
 	release := func() {
-		if !released {
-			released = true
+		if holding {
+			holding = false
 			close(hold)
 		}
 	}
@@ -58,7 +58,7 @@ func TestApplyCommittedDoesNotWaitForFsync(t *testing.T) {
 			t.Fatalf("committed %s is not readable: %v", in.Signed.Slot(), err)
 		}
 	}
-	if ws := s.WriteStats(); ws.Announcements != 2 || ws.Durable != 0 {
+	if ws := s.WriteStats(); ws.Announcements != 2 || ws.Durable != 0 || !ws.SyncedAt.IsZero() {
 		t.Fatalf("before the fsync: %+v, want 2 committed and none durable", ws)
 	}
 
@@ -68,12 +68,13 @@ func TestApplyCommittedDoesNotWaitForFsync(t *testing.T) {
 		_, err := s.Apply(ctx, Incoming{Signed: prof, From: "test"})
 		durable <- err
 	}()
+	released := time.Now()
 	release()
 	if err := <-durable; err != nil {
 		t.Fatal(err)
 	}
-	if ws := s.WriteStats(); ws.Durable != 3 || ws.Announcements != 3 {
-		t.Fatalf("after Apply returned: %+v, want all 3 committed and durable", ws)
+	if ws := s.WriteStats(); ws.Durable != 3 || ws.Announcements != 3 || ws.SyncedAt.Before(released) || ws.SyncedAt.After(time.Now()) {
+		t.Fatalf("after Apply returned: %+v, want all 3 committed and durable, synced after %v", ws, released)
 	}
 	if r, err := s.Get(pub, protocol.ProfileSlot); err != nil || r.Announcement().Seq != 3 {
 		t.Fatalf("profile after Apply: %v", err)

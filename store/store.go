@@ -38,6 +38,7 @@ type Store struct {
 	err      error // result of Close
 
 	syncs, committed, durable atomic.Uint64 // WriteStats counters
+	syncedAt                  atomic.Int64  // WriteStats.SyncedAt, Unix nanoseconds
 
 	// mappedIO counts the bytes of records read and written, and
 	// releasing is set while a release of mapped pages runs (mapped.go).

@@ -212,7 +212,7 @@ func (s *Store) writer() {
 }
 
 // syncer makes committed groups durable: it takes every group committed so
-// far, fsyncs once, and answers them all (but the requests the writer
+// far, fsyncs once, and answers them all (except the requests the writer
 // answered already, ApplyCommitted's). While it waits on the disk the
 // writer commits the next groups, so under load one fsync covers many
 // commits and CPU work overlaps the disk.

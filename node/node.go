@@ -309,7 +309,8 @@ func (n *Node) storeOwn(ctx context.Context, signed *protocol.Signed) error {
 // their chains first, pending ones wait in the pending pool, and the
 // pending records a new operation releases are stored and published too.
 // Announcements skipped (over quota, not authorised, pending, not kept
-// by the policy) have a result without Outcome.
+// by the policy) have a result without Outcome. It returns once they are
+// fsynced, or only committed when ctx is committedOnly (gossip).
 func (n *Node) apply(ctx context.Context, batch []store.Incoming) ([]store.Result, error) {
 	// Space first: a batch the disk cannot take spends no quota.
 	if n.space != nil {
@@ -329,8 +330,22 @@ func (n *Node) apply(ctx context.Context, batch []store.Incoming) ([]store.Resul
 	return res, err
 }
 
+// committedOnlyKey marks a context whose announcements storeBatch may
+// store with store.ApplyCommitted (see committedOnly).
+type committedOnlyKey struct{}
+
+// committedOnly returns ctx marked so that apply stores its announcements
+// once committed, without waiting for the fsync that follows
+// (store.ApplyCommitted): gossip, which a power cut may cost the last few
+// milliseconds of and which sync fetches again from peers. Own
+// publications and sync sessions are stored durably (store.Apply).
+func committedOnly(ctx context.Context) context.Context {
+	return context.WithValue(ctx, committedOnlyKey{}, true)
+}
+
 // storeBatch stores announcements that passed every other check, within
-// the publishers' quotas. The caller holds quotaMu.
+// the publishers' quotas, durably unless ctx is committedOnly. The caller
+// holds quotaMu.
 func (n *Node) storeBatch(ctx context.Context, batch []store.Incoming) ([]store.Result, error) {
 	keep := make([]bool, len(batch))
 	skipped := 0
@@ -375,7 +390,11 @@ func (n *Node) storeBatch(ctx context.Context, batch []store.Incoming) ([]store.
 	if len(kept) == 0 {
 		return make([]store.Result, len(batch)), nil
 	}
-	res, err := n.store.Apply(ctx, kept...)
+	write := n.store.Apply
+	if ctx.Value(committedOnlyKey{}) != nil {
+		write = n.store.ApplyCommitted
+	}
+	res, err := write(ctx, kept...)
 	if err != nil {
 		return nil, err
 	}

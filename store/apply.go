@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/khantara/khantara/protocol"
 )
@@ -54,18 +55,38 @@ type Result struct {
 }
 
 // Apply applies announcements in order, atomically per announcement, and
-// returns when every one of them is committed and fsynced. It is
-// idempotent: applying an announcement twice, or announcements in any
-// order, gives the same state. Concurrent calls are grouped into one
-// commit and one fsync. If ctx ends before the writer answers, the result is
-// unknown and Apply may be retried.
+// returns when every one of them is committed and fsynced: a power cut
+// after Apply returns loses none of them. It is idempotent: applying an
+// announcement twice, or announcements in any order, gives the same
+// state. Concurrent calls (Apply and ApplyCommitted alike) are grouped
+// into one commit and one fsync. If ctx ends before the writer answers,
+// the result is unknown and Apply may be retried.
 func (s *Store) Apply(ctx context.Context, items ...Incoming) ([]Result, error) {
+	return s.apply(ctx, items, false)
+}
+
+// ApplyCommitted is Apply that returns once the announcements are
+// committed, without waiting for the fsync that follows: they are then
+// readable, each applied atomically, and survive the process being killed
+// (the operating system's page cache holds them), but a power cut or an
+// operating system crash in the next few milliseconds may lose them. The
+// syncer fsyncs them as soon as the fsync under way ends, as it does for
+// Apply; WriteStats.Durable counts them once it has. It suits
+// announcements the network can give again (gossip, which sync fetches
+// anew after a loss), not a node's own publications. An fsync that fails
+// after ApplyCommitted returned is logged (and fails the Apply calls it
+// covered), and WriteStats.Durable does not count what it covered.
+func (s *Store) ApplyCommitted(ctx context.Context, items ...Incoming) ([]Result, error) {
+	return s.apply(ctx, items, true)
+}
+
+func (s *Store) apply(ctx context.Context, items []Incoming, committedOnly bool) ([]Result, error) {
 	for i, it := range items {
 		if it.Signed == nil {
 			return nil, fmt.Errorf("apply: item %d has no announcement", i)
 		}
 	}
-	req := &applyReq{items: items, results: make([]Result, len(items)), done: make(chan struct{})}
+	req := &applyReq{items: items, results: make([]Result, len(items)), committedOnly: committedOnly, done: make(chan struct{})}
 	select {
 	case s.reqs <- req:
 	case <-s.quit:
@@ -83,15 +104,33 @@ func (s *Store) Apply(ctx context.Context, items ...Incoming) ([]Result, error) 
 
 // WriteStats counts the writer's work since Open.
 type WriteStats struct {
-	// Syncs is the number of fsyncs that acknowledged announcements.
+	// Syncs is the number of fsyncs the syncer ran.
 	Syncs uint64
 	// Announcements is the number of announcements committed.
 	Announcements uint64
+	// Durable is the number of announcements committed and then covered
+	// by an fsync that succeeded; it trails Announcements by those still
+	// waiting for theirs. Groups are synced in the order they are
+	// committed, so once Durable reaches the Announcements of an earlier
+	// call, everything committed before that call is on disk.
+	Durable uint64
+	// SyncedAt is when the last fsync that Durable counts ended (zero
+	// before the first): the announcements it covered were on disk then.
+	SyncedAt time.Time
 }
 
 // WriteStats returns the writer's counters; safe to call at any time.
+// Announcements is never below Durable, and SyncedAt is never earlier
+// than the end of the fsync that brought Durable to its value.
 func (s *Store) WriteStats() WriteStats {
-	return WriteStats{Syncs: s.syncs.Load(), Announcements: s.committed.Load()}
+	// Durable first: the syncer sets syncedAt before it adds to durable,
+	// and the writer counts a commit before the syncer sees it.
+	ws := WriteStats{Durable: s.durable.Load()}
+	if at := s.syncedAt.Load(); at != 0 {
+		ws.SyncedAt = time.Unix(0, at)
+	}
+	ws.Syncs, ws.Announcements = s.syncs.Load(), s.committed.Load()
+	return ws
 }
 
 type applyReq struct {
@@ -100,13 +139,19 @@ type applyReq struct {
 	op      func() error
 	items   []Incoming
 	results []Result
-	err     error
-	done    chan struct{}
+	// committedOnly requests (ApplyCommitted) are answered by the writer
+	// once committed; the syncer still fsyncs them but answers only the
+	// others. Set before the request is sent, never changed.
+	committedOnly bool
+	err           error
+	done          chan struct{}
 }
 
 // writer owns every write. It takes whatever requests are waiting (up to
-// maxBatch announcements), applies them in as few transactions as fit and
-// passes them to the syncer, which answers them once they are on disk.
+// maxBatch announcements), applies them in as few transactions as fit,
+// answers those that asked for a commit only (ApplyCommitted) and passes
+// the whole group to the syncer, which answers the others once they are on
+// disk.
 func (s *Store) writer() {
 	defer close(s.done)
 	defer close(s.synced) // the syncer finishes what is committed, then stops
@@ -156,11 +201,19 @@ func (s *Store) writer() {
 		// while the fsync runs. The syncer stops only after this
 		// goroutine closes s.synced, so the send always completes.
 		s.synced <- group
+		// Then answer ApplyCommitted's requests: readied last, their
+		// callers run before the syncer when the CPU is short.
+		for _, r := range group {
+			if r.committedOnly {
+				close(r.done)
+			}
+		}
 	}
 }
 
 // syncer makes committed groups durable: it takes every group committed so
-// far, fsyncs once, and answers them all. While it waits on the disk the
+// far, fsyncs once, and answers them all (except the requests the writer
+// answered already, ApplyCommitted's). While it waits on the disk the
 // writer commits the next groups, so under load one fsync covers many
 // commits and CPU work overlaps the disk.
 func (s *Store) syncer() {
@@ -183,17 +236,38 @@ func (s *Store) syncer() {
 				break drain
 			}
 		}
+		if s.cfg.beforeSync != nil {
+			s.cfg.beforeSync()
+		}
 		err := s.db.Sync()
+		covered := 0
+		for _, g := range batch {
+			for _, r := range g {
+				covered += len(r.items) // immutable, also in answered requests
+			}
+		}
 		if err != nil {
 			err = fmt.Errorf("sync store: %w", err)
+			s.cfg.log.Error("Cannot fsync the store: what was committed may not survive a power cut.",
+				"announcements", covered, "err", err)
+		} else {
+			s.syncedAt.Store(time.Now().UnixNano())
+			s.durable.Add(uint64(covered))
 		}
 		s.syncs.Add(1)
 		for _, g := range batch {
-			answer(g, err)
+			for _, r := range g {
+				if !r.committedOnly {
+					r.err = err
+					close(r.done)
+				}
+			}
 		}
 	}
 }
 
+// answer answers every request of group with err; the caller owns group,
+// none of whose requests has been answered.
 func answer(group []*applyReq, err error) {
 	for _, r := range group {
 		r.err = err

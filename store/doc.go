@@ -41,8 +41,16 @@
 // passes them on; the syncer fsyncs everything committed so far in one call
 // and answers all of it, while the writer is already committing the next
 // requests. One announcement alone costs one fsync (about 1 ms here); under
-// load, one fsync covers dozens. The crash test (SIGKILL at random moments)
-// checks that nothing acknowledged is lost.
+// load, one fsync covers dozens. ApplyCommitted is answered by the writer
+// right after the commit instead: its announcements are readable and
+// survive the process being killed (they are in the operating system's
+// page cache), and the syncer fsyncs them with the rest, but a power cut
+// before that fsync ends may lose them. The node stores gossip that way
+// (sync fetches again what a power cut lost) and its own publications and
+// sync sessions with Apply. WriteStats.Durable counts the announcements an
+// fsync has covered; Close fsyncs everything committed before it returns.
+// The crash test (SIGKILL at random moments, Apply and ApplyCommitted
+// mixed) checks that nothing acknowledged by either is lost.
 //
 // Records on disk (key prefixes in keys.go) are primary (state, evidence,
 // the log of seen announcement hashes with their signers) or derived (the

@@ -37,7 +37,8 @@ type Store struct {
 	closer   sync.Once
 	err      error // result of Close
 
-	syncs, committed atomic.Uint64 // WriteStats counters
+	syncs, committed, durable atomic.Uint64 // WriteStats counters
+	syncedAt                  atomic.Int64  // WriteStats.SyncedAt, Unix nanoseconds
 
 	// mappedIO counts the bytes of records read and written, and
 	// releasing is set while a release of mapped pages runs (mapped.go).
@@ -63,6 +64,8 @@ type config struct {
 	memtable   int64
 	maxBatch   int
 	space      *SpaceMonitor // nil: no free-space check (space.go)
+	// beforeSync, when set (tests), runs in the syncer before each fsync.
+	beforeSync func()
 }
 
 // Option configures Open.

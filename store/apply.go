@@ -69,9 +69,10 @@ func (s *Store) Apply(ctx context.Context, items ...Incoming) ([]Result, error) 
 // committed, without waiting for the fsync that follows: they are then
 // readable, each applied atomically, and survive the process being killed
 // (the operating system's page cache holds them), but a power cut or an
-// operating system crash in the next few milliseconds may lose them. The
-// syncer fsyncs them as soon as the fsync under way ends, as it does for
-// Apply; WriteStats.Durable counts them once it has. It suits
+// operating system crash before their fsync may lose them. The syncer
+// fsyncs them within the store's sync delay (WithSyncDelay, default
+// 200 ms), sooner when an Apply call needs an fsync meanwhile;
+// WriteStats.Durable counts them once it has. It suits
 // announcements the network can give again (gossip, which sync fetches
 // anew after a loss), not a node's own publications. An fsync that fails
 // after ApplyCommitted returned is logged (and fails the Apply calls it
@@ -223,19 +224,7 @@ func (s *Store) syncer() {
 		if !ok {
 			return
 		}
-		batch := [][]*applyReq{first}
-	drain:
-		for {
-			select {
-			case g, ok := <-s.synced:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, g)
-			default:
-				break drain
-			}
-		}
+		batch := s.gather(first)
 		if s.cfg.beforeSync != nil {
 			s.cfg.beforeSync()
 		}
@@ -264,6 +253,57 @@ func (s *Store) syncer() {
 			}
 		}
 	}
+}
+
+// gather returns first and the groups committed after it that the next
+// fsync should cover. When no request of first waits for the fsync (all
+// are ApplyCommitted's), it collects for up to syncDelay, so that one
+// fsync covers the commits of that time, and ends the wait as soon as a
+// group that someone waits for (Apply's) arrives or the writer stops.
+// Then it takes whatever else is committed already.
+func (s *Store) gather(first []*applyReq) [][]*applyReq {
+	batch := [][]*applyReq{first}
+	if s.cfg.syncDelay > 0 && !awaited(first) {
+		t := time.NewTimer(s.cfg.syncDelay)
+	wait:
+		for {
+			select {
+			case g, ok := <-s.synced:
+				if !ok {
+					break wait
+				}
+				batch = append(batch, g)
+				if awaited(g) {
+					break wait
+				}
+			case <-t.C:
+				break wait
+			}
+		}
+		t.Stop()
+	}
+	for {
+		select {
+		case g, ok := <-s.synced:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, g)
+		default:
+			return batch
+		}
+	}
+}
+
+// awaited reports whether a request of group waits for its fsync (Apply,
+// not ApplyCommitted).
+func awaited(group []*applyReq) bool {
+	for _, r := range group {
+		if !r.committedOnly {
+			return true
+		}
+	}
+	return false
 }
 
 // answer answers every request of group with err; the caller owns group,

@@ -112,3 +112,48 @@ func TestApplyCommittedDurableAtClose(t *testing.T) {
 		}
 	}
 }
+
+// Gossip stored with ApplyCommitted waits for the sync delay to be
+// fsynced, many commits under one fsync; an Apply meanwhile ends the wait
+// and its fsync covers what waited; with a short delay the fsync comes
+// without any Apply.
+func TestSyncDelayGroupsCommittedFsyncs(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := Open(t.TempDir(), WithMemTableSize(8<<20), WithCacheSize(8<<20), WithSyncDelay(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	k, _ := key(t, 1)
+	for i := range 3 {
+		if _, err := s.ApplyCommitted(ctx, Incoming{Signed: practice(t, k, uint64(i+1), "cafe", "Language café"), From: "test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // the syncer had time to sync, if it were to
+	if ws := s.WriteStats(); ws.Durable != 0 || ws.Announcements != 3 {
+		t.Fatalf("within the sync delay: %+v, want 3 committed and none synced", ws)
+	}
+	if _, err := s.Apply(ctx, Incoming{Signed: practice(t, k, 4, "desk", "Job desk"), From: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if ws := s.WriteStats(); ws.Durable != 4 || ws.Syncs != 1 {
+		t.Fatalf("after an Apply: %+v, want one fsync covering all 4", ws)
+	}
+
+	short, err := Open(t.TempDir(), WithMemTableSize(8<<20), WithCacheSize(8<<20), WithSyncDelay(20*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { short.Close() })
+	if _, err := short.ApplyCommitted(ctx, Incoming{Signed: practice(t, k, 1, "cafe", "Language café"), From: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	for short.WriteStats().Durable != 1 {
+		if ctx.Err() != nil {
+			t.Fatalf("no fsync within 10 s of a 20 ms sync delay: %+v", short.WriteStats())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -44,8 +44,10 @@
 // load, one fsync covers dozens. ApplyCommitted is answered by the writer
 // right after the commit instead: its announcements are readable and
 // survive the process being killed (they are in the operating system's
-// page cache), and the syncer fsyncs them with the rest, but a power cut
-// before that fsync ends may lose them. The node stores gossip that way
+// page cache), and the syncer fsyncs them within the sync delay
+// (WithSyncDelay, 200 ms by default; an Apply meanwhile ends the wait), so
+// one fsync covers every such commit of that time, but a power cut before
+// that fsync ends may lose them. The node stores gossip that way
 // (sync fetches again what a power cut lost) and its own publications and
 // sync sessions with Apply. WriteStats.Durable counts the announcements an
 // fsync has covered; Close fsyncs everything committed before it returns.

@@ -64,6 +64,7 @@ type config struct {
 	memtable   int64
 	maxBatch   int
 	space      *SpaceMonitor // nil: no free-space check (space.go)
+	syncDelay  time.Duration // WithSyncDelay
 	// beforeSync, when set (tests), runs in the syncer before each fsync.
 	beforeSync func()
 }
@@ -89,6 +90,23 @@ func WithMemTableSize(n int64) Option { return func(c *config) { c.memtable = n 
 // concurrent Apply calls (default 2048).
 func WithMaxBatch(n int) Option { return func(c *config) { c.maxBatch = max(1, n) } }
 
+// DefaultSyncDelay is how long, by default, the store may hold
+// announcements stored with ApplyCommitted before it fsyncs them (see
+// WithSyncDelay). It is PostgreSQL's wal_writer_delay, the same bound on
+// the same trade for its asynchronous commits.
+const DefaultSyncDelay = 200 * time.Millisecond
+
+// WithSyncDelay sets how long the store may hold announcements stored
+// with ApplyCommitted before it fsyncs them (default DefaultSyncDelay;
+// 0 fsyncs each commit at once, as for Apply). One fsync then covers
+// every commit of that time: on a node receiving gossip steadily, that
+// is one fsync in place of one per message, whose CPU (Badger syncs its
+// value log and its write-ahead log) costs as much as verifying the
+// message. An Apply call ends the wait at once, so it never waits longer
+// for its own fsync. A power cut may lose up to this much of what
+// ApplyCommitted stored; a killed process loses none of it.
+func WithSyncDelay(d time.Duration) Option { return func(c *config) { c.syncDelay = max(0, d) } }
+
 // Open opens (creating if needed) the store in dir and takes an exclusive
 // lock on it: a second Open of the same directory, in this process or
 // another, fails with ErrLocked. On error nothing is left open.
@@ -99,6 +117,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		cacheBytes: 32 << 20,
 		memtable:   32 << 20,
 		maxBatch:   2048,
+		syncDelay:  DefaultSyncDelay,
 	}
 	for _, o := range opts {
 		o(&cfg)

@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"time"
 
+	"github.com/khantara/khantara/internal/cputime"
 	"github.com/khantara/khantara/protocol"
 )
 
@@ -118,6 +120,9 @@ type WriteStats struct {
 	// SyncedAt is when the last fsync that Durable counts ended (zero
 	// before the first): the announcements it covered were on disk then.
 	SyncedAt time.Time
+	// SyncCPU is the CPU time the fsyncs took (user and system; zero
+	// where internal/cputime cannot read a thread's clock).
+	SyncCPU time.Duration
 }
 
 // WriteStats returns the writer's counters; safe to call at any time.
@@ -131,6 +136,7 @@ func (s *Store) WriteStats() WriteStats {
 		ws.SyncedAt = time.Unix(0, at)
 	}
 	ws.Syncs, ws.Announcements = s.syncs.Load(), s.committed.Load()
+	ws.SyncCPU = time.Duration(s.syncCPU.Load())
 	return ws
 }
 
@@ -219,6 +225,10 @@ func (s *Store) writer() {
 // commits and CPU work overlaps the disk.
 func (s *Store) syncer() {
 	defer close(s.syncDone)
+	// The fsyncs' CPU (Badger msyncs its mapped files in this goroutine)
+	// is then this thread's, which WriteStats.SyncCPU reports.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	for {
 		first, ok := <-s.synced
 		if !ok {
@@ -228,7 +238,9 @@ func (s *Store) syncer() {
 		if s.cfg.beforeSync != nil {
 			s.cfg.beforeSync()
 		}
+		cpu := cputime.Thread()
 		err := s.db.Sync()
+		s.syncCPU.Add(int64(cputime.Thread() - cpu))
 		covered := 0
 		for _, g := range batch {
 			for _, r := range g {

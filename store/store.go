@@ -39,6 +39,7 @@ type Store struct {
 
 	syncs, committed, durable atomic.Uint64 // WriteStats counters
 	syncedAt                  atomic.Int64  // WriteStats.SyncedAt, Unix nanoseconds
+	syncCPU                   atomic.Int64  // WriteStats.SyncCPU, nanoseconds
 
 	// mappedIO counts the bytes of records read and written, and
 	// releasing is set while a release of mapped pages runs (mapped.go).

@@ -30,7 +30,7 @@ func gossipBatchTo(t testing.TB, n *Node, from peer.ID, sgs ...*protocol.Signed)
 		}
 	}
 	if len(batch) > 0 {
-		if _, err := n.apply(context.Background(), batch); err != nil {
+		if _, err := n.apply(context.Background(), batch, durable); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -142,7 +142,7 @@ func TestHostileExperienceFlood(t *testing.T) {
 		t.Fatalf("a new slot at the bound: %v, held %v", r[0], holds(n, fresh))
 	}
 	// The sync path (the apply path without the validator) skips it too.
-	if _, err := n.apply(context.Background(), []store.Incoming{{Signed: fresh, From: from.ID().String()}}); err != nil || holds(n, fresh) {
+	if _, err := n.apply(context.Background(), []store.Incoming{{Signed: fresh, From: from.ID().String()}}, durable); err != nil || holds(n, fresh) {
 		t.Fatalf("a new slot at the bound, by sync: held %v (%v)", holds(n, fresh), err)
 	}
 	// A retraction frees a slot: a tombstone is no live slot.

@@ -310,8 +310,8 @@ func (n *Node) storeOwn(ctx context.Context, signed *protocol.Signed) error {
 // pending records a new operation releases are stored and published too.
 // Announcements skipped (over quota, not authorised, pending, not kept
 // by the policy) have a result without Outcome. It returns once they are
-// fsynced, or only committed when ctx is committedOnly (gossip).
-func (n *Node) apply(ctx context.Context, batch []store.Incoming) ([]store.Result, error) {
+// stored as d says.
+func (n *Node) apply(ctx context.Context, batch []store.Incoming, d durability) ([]store.Result, error) {
 	// Space first: a batch the disk cannot take spends no quota.
 	if n.space != nil {
 		if err := n.space.CheckBatch(batch); err != nil {
@@ -322,7 +322,7 @@ func (n *Node) apply(ctx context.Context, batch []store.Incoming) ([]store.Resul
 	// and stored, so gossip and sync together cannot take a publisher past
 	// its quota, nor store a record against a chain that changed.
 	n.quotaMu.Lock()
-	res, released, err := n.applyLocked(ctx, batch)
+	res, released, err := n.applyLocked(ctx, batch, d)
 	n.quotaMu.Unlock()
 	for _, sg := range released {
 		n.publish(ctx, sg)
@@ -330,23 +330,22 @@ func (n *Node) apply(ctx context.Context, batch []store.Incoming) ([]store.Resul
 	return res, err
 }
 
-// committedOnlyKey marks a context whose announcements storeBatch may
-// store with store.ApplyCommitted (see committedOnly).
-type committedOnlyKey struct{}
+// durability says when a write of announcements from peers returns.
+type durability bool
 
-// committedOnly returns ctx marked so that apply stores its announcements
-// once committed, without waiting for the fsync that follows
-// (store.ApplyCommitted): gossip, which a power cut may cost the last few
-// milliseconds of and which sync fetches again from peers. Own
-// publications and sync sessions are stored durably (store.Apply).
-func committedOnly(ctx context.Context) context.Context {
-	return context.WithValue(ctx, committedOnlyKey{}, true)
-}
+const (
+	// durable: once fsynced (store.Apply); own publications, Submit and
+	// sync sessions.
+	durable durability = false
+	// committed: once committed, the fsync following within the store's
+	// sync delay (store.ApplyCommitted); gossip, which a power cut may
+	// cost the last moments of and which sync fetches again from peers.
+	committed durability = true
+)
 
 // storeBatch stores announcements that passed every other check, within
-// the publishers' quotas, durably unless ctx is committedOnly. The caller
-// holds quotaMu.
-func (n *Node) storeBatch(ctx context.Context, batch []store.Incoming) ([]store.Result, error) {
+// the publishers' quotas, as d says. The caller holds quotaMu.
+func (n *Node) storeBatch(ctx context.Context, batch []store.Incoming, d durability) ([]store.Result, error) {
 	keep := make([]bool, len(batch))
 	skipped := 0
 	counted := map[peer.ID]*quotaHeld{}
@@ -391,7 +390,7 @@ func (n *Node) storeBatch(ctx context.Context, batch []store.Incoming) ([]store.
 		return make([]store.Result, len(batch)), nil
 	}
 	write := n.store.Apply
-	if ctx.Value(committedOnlyKey{}) != nil {
+	if d == committed {
 		write = n.store.ApplyCommitted
 	}
 	res, err := write(ctx, kept...)

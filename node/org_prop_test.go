@@ -129,7 +129,7 @@ func gossipBatch(t *testing.T, replicas []*Node, ds []modelDelivery) {
 		if len(b) == 0 {
 			continue
 		}
-		if _, err := replicas[i].apply(context.Background(), b); err != nil {
+		if _, err := replicas[i].apply(context.Background(), b, durable); err != nil {
 			t.Fatalf("apply on replica %d: %v", i, err)
 		}
 	}

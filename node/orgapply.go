@@ -45,14 +45,14 @@ type roundResult struct {
 
 // applyLocked applies batch and then every pending record it releases.
 // It returns batch's results and the released records that were applied.
-// The caller holds quotaMu.
-func (n *Node) applyLocked(ctx context.Context, batch []store.Incoming) ([]store.Result, []*protocol.Signed, error) {
+// The caller holds quotaMu. d applies to batch and to what it releases.
+func (n *Node) applyLocked(ctx context.Context, batch []store.Incoming, d durability) ([]store.Result, []*protocol.Signed, error) {
 	var released []*protocol.Signed
 	var out []store.Result
 	items, own := batch, len(batch) // the first own items are the caller's
 	for rounds := 0; len(items) > 0 && rounds <= MaxPending; rounds++ {
 		items = n.withLinkableOps(items)
-		rr, err := n.applyRound(ctx, items)
+		rr, err := n.applyRound(ctx, items, d)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -148,7 +148,7 @@ func fromString(p peer.ID) string {
 }
 
 // applyRound judges and stores one round: operations first, then the rest.
-func (n *Node) applyRound(ctx context.Context, items []store.Incoming) (roundResult, error) {
+func (n *Node) applyRound(ctx context.Context, items []store.Incoming, d durability) (roundResult, error) {
 	rr := roundResult{res: make([]store.Result, len(items))}
 	var ops, rest []int
 	for i, in := range items {
@@ -159,7 +159,7 @@ func (n *Node) applyRound(ctx context.Context, items []store.Incoming) (roundRes
 		}
 	}
 	oj := n.newOpJudge(items, ops)
-	if err := n.storeJudged(ctx, items, ops, rr.res, oj.judge); err != nil {
+	if err := n.storeJudged(ctx, items, ops, rr.res, oj.judge, d); err != nil {
 		return rr, err
 	}
 	for _, i := range ops {
@@ -180,7 +180,7 @@ func (n *Node) applyRound(ctx context.Context, items []store.Incoming) (roundRes
 			}
 		}
 	}
-	if err := n.storeJudged(ctx, items, rest, rr.res, n.authorised); err != nil {
+	if err := n.storeJudged(ctx, items, rest, rr.res, n.authorised, d); err != nil {
 		return rr, err
 	}
 	rules := n.policy.load()
@@ -202,7 +202,7 @@ func (n *Node) authorised(sg *protocol.Signed) error {
 // storeJudged judges items[idx...] against the policy and by judge, holds
 // the pending ones, and stores those that pass in one write, in the order
 // of idx, writing their results into res.
-func (n *Node) storeJudged(ctx context.Context, items []store.Incoming, idx []int, res []store.Result, judge func(*protocol.Signed) error) error {
+func (n *Node) storeJudged(ctx context.Context, items []store.Incoming, idx []int, res []store.Result, judge func(*protocol.Signed) error, d durability) error {
 	if len(idx) == 0 {
 		return nil
 	}
@@ -225,7 +225,7 @@ func (n *Node) storeJudged(ctx context.Context, items []store.Incoming, idx []in
 	if len(keep) == 0 {
 		return nil
 	}
-	r, err := n.storeBatch(ctx, keep)
+	r, err := n.storeBatch(ctx, keep, d)
 	if err != nil {
 		return err
 	}

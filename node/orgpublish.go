@@ -126,7 +126,7 @@ func (n *Node) Submit(ctx context.Context, envelope []byte) (*protocol.Signed, e
 		return nil, err
 	}
 	n.quotaMu.Lock()
-	res, released, err := n.applyLocked(ctx, []store.Incoming{{Signed: sg}})
+	res, released, err := n.applyLocked(ctx, []store.Incoming{{Signed: sg}}, durable)
 	n.quotaMu.Unlock()
 	if err != nil {
 		return nil, err

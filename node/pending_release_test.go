@@ -47,7 +47,7 @@ func TestPendingOpsStoredWithTheirPrev(t *testing.T) {
 	writes := func(n *Node) uint64 {
 		t.Helper()
 		before := n.Store().WriteStats().Syncs
-		res, err := n.apply(context.Background(), []store.Incoming{{Signed: p, From: from.String()}})
+		res, err := n.apply(context.Background(), []store.Incoming{{Signed: p, From: from.String()}}, durable)
 		if err != nil {
 			t.Fatal(err)
 		}

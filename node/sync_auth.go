@@ -112,7 +112,7 @@ func (ss *session) storeBatch(ctx context.Context, recs []*protocol.Signed) (app
 	for i, sg := range recs {
 		batch[i] = store.Incoming{Signed: sg, From: ss.peer.String()}
 	}
-	res, err := ss.n.apply(context.WithoutCancel(ctx), batch)
+	res, err := ss.n.apply(context.WithoutCancel(ctx), batch, durable)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store synced announcements: %w", err)
 	}

@@ -307,8 +307,9 @@ func (n *Node) enqueue(ctx context.Context, it ingestItem) {
 
 // applyLoop stores gossip in groups: whatever has arrived while the
 // previous group was being written goes into one write. It does not wait
-// for the fsync (committedOnly): the store syncs each group while the
-// loop writes the next. It fails if the store is closed under it.
+// for the fsync (committed): the store syncs the groups within its sync
+// delay while the loop writes the next. It fails if the store is closed
+// under it.
 func (n *Node) applyLoop(ctx context.Context) error {
 	batch := make([]store.Incoming, 0, 256)
 	names := peerNames{}
@@ -329,7 +330,7 @@ func (n *Node) applyLoop(ctx context.Context) error {
 				break drain
 			}
 		}
-		if _, err := n.apply(committedOnly(context.WithoutCancel(ctx)), batch); errors.Is(err, store.ErrNoSpace) {
+		if _, err := n.apply(context.WithoutCancel(ctx), batch, committed); errors.Is(err, store.ErrNoSpace) {
 			// Accepted just before writes paused; sync brings them later.
 			n.stats.ignored[reasonIndex(ReasonNoSpace)].Add(uint64(len(batch)))
 		} else if errors.Is(err, store.ErrClosed) {

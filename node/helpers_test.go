@@ -30,6 +30,8 @@ type testNet struct {
 	nodes []*Node
 	mesh  []*meshTracer
 	rng   *rand.Rand
+	// storeOpts are added to the store options of the nodes added next.
+	storeOpts []store.Option
 }
 
 func newTestNet(t testing.TB, seed uint64) *testNet {
@@ -71,7 +73,7 @@ func (tn *testNet) add(mut ...func(*Config)) *Node {
 		m(&cfg)
 	}
 	mesh := &meshTracer{peers: map[peer.ID]bool{}}
-	n, err := New(cfg, WithHost(h), WithPubsubOptions(pubsub.WithRawTracer(mesh)), WithStoreOptions(store.WithMemTableSize(2<<20), store.WithCacheSize(1<<20)))
+	n, err := New(cfg, WithHost(h), WithPubsubOptions(pubsub.WithRawTracer(mesh)), WithStoreOptions(append([]store.Option{store.WithMemTableSize(2 << 20), store.WithCacheSize(1 << 20)}, tn.storeOpts...)...))
 	if err != nil {
 		tn.t.Fatal(err)
 	}

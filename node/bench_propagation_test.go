@@ -12,11 +12,12 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/khantara/khantara/internal/cputime"
 	"github.com/khantara/khantara/protocol"
+	"github.com/khantara/khantara/store"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -74,6 +75,7 @@ type propPub struct {
 func BenchmarkPropagation(b *testing.B) {
 	sheets := demoSheets(b)
 	tn := newTestNet(b, 0x9a55)
+	tn.storeOpts = []store.Option{store.WithSyncClock(cputime.Thread)} // WriteStats.SyncCPU
 	for range propNodes {
 		tn.add()
 	}
@@ -110,21 +112,21 @@ func BenchmarkPropagation(b *testing.B) {
 	round := func(i int, measure bool) {
 		p := i % len(nodes)
 		stop := r.profile(b, "node", i, measure)
-		cpu0, sync0, start := processCPU(), fsyncCPU(), time.Now()
+		cpu0, sync0, start := cputime.Process(), fsyncCPU(), time.Now()
 		lat, sg := nodePublish(b, nodes, nodes[p], variant(sheets, i), &watch, measure)
-		cpu1, sync1 := processCPU(), fsyncCPU()
+		cpu1, sync1 := cputime.Process(), fsyncCPU()
 		stop()
 		del := deliveries(tn.mesh, p, sg.Envelope(), start)
 		pub := propPub{publisher: p, env: sg.Envelope()}
-		cpu2, sync2 := processCPU(), fsyncCPU()
+		cpu2, sync2 := cputime.Process(), fsyncCPU()
 		bareLat := bare.publish(b, pub)
 		stop = r.profile(b, "floor", i, measure)
-		cpu3, sync3 := processCPU(), fsyncCPU()
+		cpu3, sync3 := cputime.Process(), fsyncCPU()
 		floorLat := floor.publish(b, pub)
-		cpu4, sync4 := processCPU(), fsyncCPU()
+		cpu4, sync4 := cputime.Process(), fsyncCPU()
 		stop()
 		durableLat := durable.publish(b, pub)
-		cpu5, sync5 := processCPU(), fsyncCPU()
+		cpu5, sync5 := cputime.Process(), fsyncCPU()
 		if measure {
 			r.pubs++
 			r.node, r.delivered = append(r.node, lat.stored...), append(r.delivered, del...)
@@ -279,16 +281,6 @@ func (r *propReport) print(b *testing.B) {
 		millis(s50), millis(s99), ratio(s50, f50), ratio(s99, f99), ratio(s50, u50), ratio(s99, u99))
 	b.Logf("publish-to-stored as the benchmark's poll saw it (as measured before the nodes' own clocks): p50 %.2f ms, p99 %.2f ms, %.2fx / %.2fx the floor",
 		millis(o50), millis(o99), ratio(o50, f50), ratio(o99, f99))
-}
-
-// processCPU returns the CPU time, user and system, the process has used
-// so far (getrusage, microsecond resolution); 0 if it cannot be read.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // waitMeshes waits until every pubsub instance lists each peer its host is

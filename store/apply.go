@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/khantara/khantara/internal/cputime"
 	"github.com/khantara/khantara/protocol"
 )
 
@@ -120,8 +119,8 @@ type WriteStats struct {
 	// SyncedAt is when the last fsync that Durable counts ended (zero
 	// before the first): the announcements it covered were on disk then.
 	SyncedAt time.Time
-	// SyncCPU is the CPU time the fsyncs took (user and system; zero
-	// where internal/cputime cannot read a thread's clock).
+	// SyncCPU is the CPU time the fsyncs took (user and system), as the
+	// clock given to WithSyncClock reads it; zero without one.
 	SyncCPU time.Duration
 }
 
@@ -225,10 +224,13 @@ func (s *Store) writer() {
 // commits and CPU work overlaps the disk.
 func (s *Store) syncer() {
 	defer close(s.syncDone)
-	// The fsyncs' CPU (Badger msyncs its mapped files in this goroutine)
-	// is then this thread's, which WriteStats.SyncCPU reports.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	clock := s.cfg.syncClock
+	if clock != nil {
+		// Badger msyncs its mapped files in this goroutine: held on its
+		// thread, the fsyncs' CPU is this thread's (WriteStats.SyncCPU).
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+	}
 	for {
 		first, ok := <-s.synced
 		if !ok {
@@ -238,9 +240,14 @@ func (s *Store) syncer() {
 		if s.cfg.beforeSync != nil {
 			s.cfg.beforeSync()
 		}
-		cpu := cputime.Thread()
+		var cpu time.Duration
+		if clock != nil {
+			cpu = clock()
+		}
 		err := s.db.Sync()
-		s.syncCPU.Add(int64(cputime.Thread() - cpu))
+		if clock != nil {
+			s.syncCPU.Add(int64(clock() - cpu))
+		}
 		covered := 0
 		for _, g := range batch {
 			for _, r := range g {

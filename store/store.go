@@ -64,8 +64,9 @@ type config struct {
 	cacheBytes int64
 	memtable   int64
 	maxBatch   int
-	space      *SpaceMonitor // nil: no free-space check (space.go)
-	syncDelay  time.Duration // WithSyncDelay
+	space      *SpaceMonitor        // nil: no free-space check (space.go)
+	syncDelay  time.Duration        // WithSyncDelay
+	syncClock  func() time.Duration // WithSyncClock; nil: SyncCPU stays zero
 	// beforeSync, when set (tests), runs in the syncer before each fsync.
 	beforeSync func()
 }
@@ -107,6 +108,15 @@ const DefaultSyncDelay = 200 * time.Millisecond
 // for its own fsync. A power cut may lose up to this much of what
 // ApplyCommitted stored; a killed process loses none of it.
 func WithSyncDelay(d time.Duration) Option { return func(c *config) { c.syncDelay = max(0, d) } }
+
+// WithSyncClock makes the store count the CPU time of its fsyncs in
+// WriteStats.SyncCPU, read with clock, which must return the CPU time the
+// calling OS thread has used (internal/cputime.Thread on Linux): the
+// goroutine that fsyncs then holds its thread. For benchmarks that must
+// tell the store's background fsyncs from other work; off by default.
+func WithSyncClock(clock func() time.Duration) Option {
+	return func(c *config) { c.syncClock = clock }
+}
 
 // Open opens (creating if needed) the store in dir and takes an exclusive
 // lock on it: a second Open of the same directory, in this process or

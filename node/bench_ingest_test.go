@@ -4,10 +4,10 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/khantara/khantara/internal/cputime"
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/store"
 )
@@ -29,7 +29,7 @@ func localIngest(b *testing.B, envs [][]byte) (took, cpu time.Duration) {
 	var next atomic.Int64
 	var failed atomic.Value
 	var wg sync.WaitGroup
-	start, cpu0 := time.Now(), cpuTime()
+	start, cpu0 := time.Now(), cputime.Process()
 	for range localIngestWorkers {
 		wg.Go(func() {
 			for i := int(next.Add(1)) - 1; i < len(envs); i = int(next.Add(1)) - 1 {
@@ -45,7 +45,7 @@ func localIngest(b *testing.B, envs [][]byte) (took, cpu time.Duration) {
 		})
 	}
 	wg.Wait()
-	took, cpu = time.Since(start), cpuTime()-cpu0
+	took, cpu = time.Since(start), cputime.Process()-cpu0
 	if err, _ := failed.Load().(error); err != nil {
 		b.Fatalf("local ingest: %v", err)
 	}
@@ -53,13 +53,4 @@ func localIngest(b *testing.B, envs [][]byte) (took, cpu time.Duration) {
 		b.Fatalf("local ingest stored %d records, want %d", d.Count, len(envs))
 	}
 	return took, cpu
-}
-
-// cpuTime returns the CPU time (user and system) this process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -514,10 +514,9 @@ func BenchmarkCatchUp(b *testing.B) {
 
 	// No follow-up syncs (schedule.go) in the rounds: after a catch-up
 	// that took longer than followUpDelay, the empty node's follow-up
-	// would open a second session at once, which the full node, still
-	// ending the first, refuses (one inbound sync stream per peer); and
-	// the full node's own follow-ups would dial the closed empty nodes of
-	// earlier rounds. Neither is part of a catch-up.
+	// would run a second session at once, and the full node's own
+	// follow-ups would dial the closed empty nodes of earlier rounds.
+	// Neither is part of a catch-up.
 	defer func(d time.Duration) { followUpDelay = d }(followUpDelay)
 	followUpDelay = time.Hour
 
@@ -709,8 +708,8 @@ func parallelRate(n int, f func(i int) bool) float64 {
 
 // tcpConfig is a node configuration on loopback TCP, without discovery
 // (mDNS, DHT), port mapping or periodic sync.
-func tcpConfig(b *testing.B) Config {
-	cfg := DefaultConfig(b.TempDir())
+func tcpConfig(t testing.TB) Config {
+	cfg := DefaultConfig(t.TempDir())
 	cfg.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
 	cfg.MDNS, cfg.NAT, cfg.DHT = false, false, ModeOff
 	cfg.SyncInterval = time.Hour

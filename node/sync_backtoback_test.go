@@ -21,11 +21,7 @@ func TestSyncBackToBack(t *testing.T) {
 	t.Cleanup(func() { followUpDelay = old })
 	nodes := make([]*Node, 2)
 	for i := range nodes {
-		cfg := DefaultConfig(t.TempDir())
-		cfg.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
-		cfg.MDNS, cfg.NAT, cfg.DHT = false, false, ModeOff
-		cfg.SyncInterval = time.Hour
-		n, err := New(cfg)
+		n, err := New(tcpConfig(t))
 		if err != nil {
 			t.Fatal(err)
 		}

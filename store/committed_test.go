@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/khantara/khantara/internal/cputime"
 	"github.com/khantara/khantara/protocol"
 )
 
@@ -155,5 +157,40 @@ func TestSyncDelayGroupsCommittedFsyncs(t *testing.T) {
 			t.Fatalf("no fsync within 10 s of a 20 ms sync delay: %+v", short.WriteStats())
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// With a sync clock, WriteStats.SyncCPU counts the CPU of the fsyncs
+// (the goroutine holds its thread only for each one); without, it stays
+// zero.
+func TestSyncCPU(t *testing.T) {
+	if !cputime.Supported {
+		t.Skip("no thread CPU clock on this system")
+	}
+	for _, clocked := range []bool{false, true} {
+		opts := []Option{WithMemTableSize(8 << 20), WithCacheSize(8 << 20)}
+		if clocked {
+			opts = append(opts, WithSyncClock(cputime.Thread))
+		}
+		s, err := Open(t.TempDir(), opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, _ := key(t, 1)
+		for i := range 5 {
+			apply(t, s, practice(t, k, uint64(i+1), fmt.Sprintf("practice-%d", i), "Practice"))
+		}
+		ws := s.WriteStats()
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case ws.Syncs == 0:
+			t.Fatalf("clocked %v: no fsync counted", clocked)
+		case clocked && ws.SyncCPU <= 0:
+			t.Fatalf("clocked: %d fsyncs took no CPU (SyncCPU %v)", ws.Syncs, ws.SyncCPU)
+		case !clocked && ws.SyncCPU != 0:
+			t.Fatalf("without a clock SyncCPU is %v, want 0", ws.SyncCPU)
+		}
 	}
 }

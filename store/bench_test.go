@@ -4,16 +4,20 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	badger "github.com/dgraph-io/badger/v4"
 	"github.com/khantara/khantara/internal/cputime"
 	"github.com/khantara/khantara/protocol"
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -127,6 +131,17 @@ const ingestSlice = 250 * time.Millisecond
 // for plain publishers (open+apply) and for organisations whose delegates
 // sign (open+apply-delegated; the store does not judge chains, the node
 // does: see node's BenchmarkGossipIngest).
+//
+// Two more sides measure the floor beneath the store. "keep" stores the
+// envelopes and nothing else in a raw Badger database with the store's
+// options, on one goroutine, in groups as large as ingest's group commits
+// so far, one transaction and one Sync per group: the least a replica
+// kept in Badger can do. "append" writes the same groups to a plain file
+// with write and fsync, to set Badger's memory-mapped logs beside the
+// disk itself. The floor of ingest is Open on every core plus keep
+// (floor/s: GOMAXPROCS cores over their CPU per announcement added),
+// reported as floor-x-verify-1core, with ingest's share of it by wall
+// time (x-floor) and by CPU (x-floor-cpu).
 func BenchmarkIngest(b *testing.B) {
 	for _, delegated := range []bool{false, true} {
 		name := "open+apply"
@@ -206,8 +221,9 @@ func benchOpenApply(b *testing.B, delegated bool) {
 		return 1
 	}
 	cores := runtime.GOMAXPROCS(0)
-	var verify1, ingest, verifyPar, openPar cputime.Tally
+	var verify1, ingest, verifyPar, openPar, keep, appended cputime.Tally
 	var next atomic.Int64
+	fl := newFloor(b, s, envs)
 	// The benchmark's timer runs only in the ingest slices: ns/op and
 	// MB/s are ingest's.
 	b.ResetTimer()
@@ -215,29 +231,49 @@ func benchOpenApply(b *testing.B, delegated bool) {
 	rounds := 0
 	for ; int(next.Load()) < len(envs); rounds++ {
 		sl := cputime.Start()
-		ops, own := onThreads(1, ingestSlice, v.burst)
+		ops, own := labelled("verify1", func() (int64, time.Duration) { return onThreads(1, ingestSlice, v.burst) })
 		verify1.Add(sl, ops, own)
 
 		b.StartTimer()
 		sl = cputime.Start()
-		ingest.Add(sl, ingestFor(s, envs, &next, ingestSlice), 0)
+		ops, _ = labelled("ingest", func() (int64, time.Duration) { return ingestFor(s, envs, &next, ingestSlice), 0 })
+		ingest.Add(sl, ops, 0)
 		b.StopTimer()
 
 		sl = cputime.Start()
-		ops, own = onThreads(cores, ingestSlice, v.burst)
+		ops, own = labelled("verify-par", func() (int64, time.Duration) { return onThreads(cores, ingestSlice, v.burst) })
 		verifyPar.Add(sl, ops, own)
 
 		sl = cputime.Start()
-		ops, own = onThreads(cores, ingestSlice, open)
+		ops, own = labelled("open", func() (int64, time.Duration) { return onThreads(cores, ingestSlice, open) })
 		openPar.Add(sl, ops, own)
+
+		group := fl.group(s)
+		sl = cputime.Start()
+		ops, _ = labelled("keep", func() (int64, time.Duration) { return fl.keep(b, group, ingestSlice), 0 })
+		keep.Add(sl, ops, 0)
+
+		sl = cputime.Start()
+		ops, _ = labelled("append", func() (int64, time.Duration) { return fl.append(b, group, ingestSlice), 0 })
+		appended.Add(sl, ops, 0)
 	}
 	b.ReportMetric(float64(rounds), "rounds")
 	reportIngest(b, &verify1, &ingest, &verifyPar, &openPar)
+	reportFloor(b, &verify1, &ingest, &openPar, &keep, &appended)
 	ws := s.WriteStats()
 	b.ReportMetric(float64(ws.Announcements)/float64(max(ws.Syncs, 1)), "per-fsync")
 	if c, _, _ := s.Counts(); c.Practices != uint64(b.N) {
 		b.Fatalf("stored %d practices, want %d", c.Practices, b.N)
 	}
+}
+
+// labelled runs one slice of BenchmarkIngest with the profiler label
+// slice=name on its goroutines, so that a CPU profile (-cpuprofile) can be
+// cut by slice: go tool pprof -tagfocus slice=ingest. Work the store's own
+// goroutines do carries no label (-tagignore the other slices to keep it).
+func labelled(name string, run func() (int64, time.Duration)) (ops int64, own time.Duration) {
+	pprof.Do(context.Background(), pprof.Labels("slice", name), func(context.Context) { ops, own = run() })
+	return ops, own
 }
 
 // ingestFor is one ingest slice: ingestWorkers workers each open an
@@ -297,6 +333,111 @@ func reportIngest(b *testing.B, verify1, ingest, verifyPar, openPar *cputime.Tal
 		// machine, which takes CPU time but does not count in it).
 		b.ReportMetric(float64(runtime.GOMAXPROCS(0))*verify1.OwnPerOp()/ingestCPU, "x-verify-1core-cpu")
 	}
+}
+
+// floor holds the two floor sides of BenchmarkIngest: a raw Badger
+// database and a plain file, each in a directory of its own, and the
+// envelopes they store (the same as ingest's, in turn).
+type floor struct {
+	db   *badger.DB
+	file *os.File
+	envs [][]byte
+	next int // the next envelope
+	keys uint64
+	buf  []byte
+}
+
+func newFloor(b *testing.B, s *Store, envs [][]byte) *floor {
+	db, err := badger.Open(s.badgerOptions(b.TempDir()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	f, err := os.Create(filepath.Join(b.TempDir(), "append"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { f.Close() })
+	return &floor{db: db, file: f, envs: envs}
+}
+
+// group returns the mean size of s's group commits so far (at least 1).
+func (f *floor) group(s *Store) int {
+	ws := s.WriteStats()
+	return max(1, int(ws.Announcements/max(ws.Syncs, 1)))
+}
+
+// env returns the next envelope.
+func (f *floor) env() []byte {
+	e := f.envs[f.next%len(f.envs)]
+	f.next++
+	return e
+}
+
+// keep is one keep slice: groups of group envelopes, each group one
+// transaction and one Sync, until d has passed. It returns how many it
+// stored.
+func (f *floor) keep(b *testing.B, group int, d time.Duration) int64 {
+	var n int64
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); {
+		txn := f.db.NewTransaction(true)
+		for range group {
+			e := f.env()
+			f.keys++
+			h := sha256.Sum256(e)
+			if err := txn.Set(binary.BigEndian.AppendUint64(h[:8:8], f.keys), e); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := txn.Commit(); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.db.Sync(); err != nil {
+			b.Fatal(err)
+		}
+		n += int64(group)
+	}
+	return n
+}
+
+// append is one append slice: groups of group envelopes, each group one
+// write and one fsync of the file, until d has passed.
+func (f *floor) append(b *testing.B, group int, d time.Duration) int64 {
+	var n int64
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); {
+		f.buf = f.buf[:0]
+		for range group {
+			f.buf = append(f.buf, f.env()...)
+		}
+		if _, err := f.file.Write(f.buf); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.file.Sync(); err != nil {
+			b.Fatal(err)
+		}
+		n += int64(group)
+	}
+	return n
+}
+
+// reportFloor reports the floor sides of BenchmarkIngest and ingest
+// against them (see BenchmarkIngest).
+func reportFloor(b *testing.B, verify1, ingest, openPar, keep, appended *cputime.Tally) {
+	if !cputime.Supported {
+		return
+	}
+	cores := float64(runtime.GOMAXPROCS(0))
+	ingestCPU := (ingest.CPU + verify1.Spill()).Seconds() / float64(max(ingest.Ops, 1))
+	floorCPU := openPar.CPUPerOp() + keep.CPUPerOp()
+	floorRate := cores / floorCPU
+	b.ReportMetric(keep.CPUPerOp()*1e6, "keep-cpu-us/op")
+	b.ReportMetric(appended.CPUPerOp()*1e6, "append-cpu-us/op")
+	b.ReportMetric(keep.Rate(), "keep/s")
+	b.ReportMetric(appended.Rate(), "append/s")
+	b.ReportMetric(floorRate, "floor/s")
+	b.ReportMetric(floorRate/verify1.Rate(), "floor-x-verify-1core")
+	b.ReportMetric(ingest.Rate()/floorRate, "x-floor")
+	b.ReportMetric(floorCPU/ingestCPU, "x-floor-cpu")
 }
 
 // BenchmarkApplySequential is the worst case: one caller, one announcement

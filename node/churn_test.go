@@ -89,6 +89,12 @@ type churnRun struct {
 	// errs collects the failures of the run's goroutines.
 	errMu sync.Mutex
 	errs  []error
+	// restarting holds one lock per honest node, taken by a restart of
+	// it from going down to being up again: on a loaded machine a
+	// restart can outlast the minutes the schedule leaves between two of
+	// the same node, and the next must not reopen the store before the
+	// last one has.
+	restarting []sync.Mutex
 
 	settled time.Duration // from the end of the churn until digests were equal
 	mem     *churnMem
@@ -109,7 +115,7 @@ func (r *churnRun) fail(err error) {
 // on any). The nodes are closed when it returns.
 func runChurn(t testing.TB, cfg churnConfig) *churnRun {
 	t.Helper()
-	r := &churnRun{t: t, cfg: cfg, sheets: demoSheets(t), cn: newChurnNet(t, &cfg), l: newChurnLedger(cfg.nodes)}
+	r := &churnRun{t: t, cfg: cfg, sheets: demoSheets(t), cn: newChurnNet(t, &cfg), l: newChurnLedger(cfg.nodes), restarting: make([]sync.Mutex, cfg.nodes)}
 	r.cn.onDeliver = r.l.delivered
 	t.Cleanup(r.cn.closeAll)
 	r.startAll()
@@ -261,6 +267,8 @@ func (r *churnRun) churn() {
 // its store and key and dials its neighbours.
 func (r *churnRun) restart(i int, at time.Time, down time.Duration) {
 	time.Sleep(time.Until(at)) // the schedule
+	r.restarting[i].Lock()
+	defer r.restarting[i].Unlock()
 	rs := &churnRestart{peer: i, down: time.Now()}
 	r.l.wentDown(i, rs.down)
 	if err := r.cn.stop(i); err != nil {

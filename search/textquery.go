@@ -83,15 +83,33 @@ type textClause struct {
 }
 
 // Searcher makes the searcher of q over the snapshot i: a disjunction
-// of the clauses whose terms are all in i (their term searchers, or a
-// conjunction of them), or a searcher of nothing.
+// (unionOf) of the clauses whose terms are all in i (their term
+// searchers, or a conjunction of them), or a searcher of nothing.
 func (q *textMatch) Searcher(ctx context.Context, i index.IndexReader, _ mapping.IndexMapping, options search.SearcherOptions) (search.Searcher, error) {
-	var live []search.Searcher
-	closeAll := func(ss []search.Searcher) {
-		for _, s := range ss {
-			_ = s.Close()
-		}
+	live, err := q.live(ctx, i, options)
+	if err != nil {
+		return nil, err
 	}
+	if len(live) == 0 {
+		return searcher.NewMatchNoneSearcher(i)
+	}
+	ds, err := unionOf(ctx, i, live, options)
+	if err != nil {
+		closeAll(live)
+		return nil, fmt.Errorf("text query: %w", err)
+	}
+	return ds, nil
+}
+
+func closeAll(ss []search.Searcher) {
+	for _, s := range ss {
+		_ = s.Close()
+	}
+}
+
+// live returns the searchers of q's clauses whose terms are all in i.
+func (q *textMatch) live(ctx context.Context, i index.IndexReader, options search.SearcherOptions) ([]search.Searcher, error) {
+	var live []search.Searcher
 	for _, c := range q.clauses {
 		terms := make([]search.Searcher, 0, len(c.terms))
 		for _, t := range c.terms {
@@ -122,14 +140,5 @@ func (q *textMatch) Searcher(ctx context.Context, i index.IndexReader, _ mapping
 		}
 		live = append(live, cs)
 	}
-	if len(live) == 0 {
-		return searcher.NewMatchNoneSearcher(i)
-	}
-	ctx = context.WithValue(ctx, search.IncludeScoreBreakdownKey, false)
-	ds, err := searcher.NewDisjunctionSearcher(ctx, i, live, 0, options)
-	if err != nil {
-		closeAll(live)
-		return nil, fmt.Errorf("text query: %w", err)
-	}
-	return ds, nil
+	return live, nil
 }

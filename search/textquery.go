@@ -101,6 +101,8 @@ func (q *textMatch) Searcher(ctx context.Context, i index.IndexReader, _ mapping
 	return ds, nil
 }
 
+// closeAll closes the searchers ss of a query that failed or was not
+// made; their errors say nothing the caller can act on.
 func closeAll(ss []search.Searcher) {
 	for _, s := range ss {
 		_ = s.Close()

@@ -112,8 +112,9 @@ func WithSyncDelay(d time.Duration) Option { return func(c *config) { c.syncDela
 // WithSyncClock makes the store count the CPU time of its fsyncs in
 // WriteStats.SyncCPU, read with clock, which must return the CPU time the
 // calling OS thread has used (internal/cputime.Thread on Linux): the
-// goroutine that fsyncs holds its thread for each fsync. For benchmarks that must
-// tell the store's background fsyncs from other work; off by default.
+// goroutine that fsyncs holds its thread for each fsync. For benchmarks
+// that must tell the store's background fsyncs from other work; off by
+// default.
 func WithSyncClock(clock func() time.Duration) Option {
 	return func(c *config) { c.syncClock = clock }
 }

@@ -9,7 +9,8 @@
 // live experience record, below):
 //
 //   - text in per-language fields, each analysed by its language's
-//     analyzer, and matched per language (mapping.go, textquery.go);
+//     analyzer, and matched per language, the clauses of a query joined
+//     by a disjunction of its own (mapping.go, textquery.go, union.go);
 //   - codes as exact keywords, figures as numbers, flags as booleans, for
 //     filters;
 //   - one doc-values "row" per practice with its facet values and sort

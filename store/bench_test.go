@@ -348,6 +348,8 @@ type floor struct {
 	buf  []byte
 }
 
+// newFloor opens the floor's Badger database, with s's options, and its
+// file, each in a directory of its own that the benchmark removes.
 func newFloor(b *testing.B, s *Store, envs [][]byte) *floor {
 	db, err := badger.Open(s.badgerOptions(b.TempDir()))
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/searcher"
+	index "github.com/blevesearch/bleve_index_api"
 	"github.com/khantara/khantara/protocol"
 )
 
@@ -111,4 +112,120 @@ func TestUnionMatchesBleveDisjunction(t *testing.T) {
 		t.Fatalf("compared %d queries of several clauses, %d matches, %d advances: too few to tell", wide, matches, advances)
 	}
 	t.Logf("compared %d queries of several clauses: %d matches, %d advances", wide, matches, advances)
+}
+
+// fixed is a searcher over a fixed list of matches, in ID order.
+type fixed struct {
+	ids    [][]byte
+	scores []float64
+	next   int
+}
+
+func (f *fixed) match(ctx *search.SearchContext) *search.DocumentMatch {
+	if f.next >= len(f.ids) {
+		return nil
+	}
+	m := ctx.DocumentMatchPool.Get()
+	m.IndexInternalID = append(m.IndexInternalID[:0], f.ids[f.next]...)
+	m.Score = f.scores[f.next]
+	f.next++
+	return m
+}
+
+func (f *fixed) Next(ctx *search.SearchContext) (*search.DocumentMatch, error) {
+	return f.match(ctx), nil
+}
+
+func (f *fixed) Advance(ctx *search.SearchContext, id index.IndexInternalID) (*search.DocumentMatch, error) {
+	for f.next < len(f.ids) && bytes.Compare(f.ids[f.next], id) < 0 {
+		f.next++
+	}
+	return f.match(ctx), nil
+}
+
+func (f *fixed) Close() error               { return nil }
+func (f *fixed) Weight() float64            { return 1 }
+func (f *fixed) SetQueryNorm(float64)       {}
+func (f *fixed) Count() uint64              { return uint64(len(f.ids)) }
+func (f *fixed) Min() int                   { return 0 }
+func (f *fixed) Size() int                  { return 0 }
+func (f *fixed) DocumentMatchPoolSize() int { return 1 }
+
+// An index whose internal IDs are not all 8 bytes long (scorch's always
+// are) takes union's byte-comparing path, and it too finds what bleve's
+// disjunction finds, with the same scores.
+func TestUnionOtherIDLengths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for round := range 50 {
+		clauses := 2 + rng.IntN(5)
+		// 3-byte IDs; in odd rounds 8-byte ones but the first, of 9 bytes
+		// (sorting in the same place), which the first clause holds.
+		idOf := func(id int) []byte {
+			if round%2 == 0 {
+				return []byte{byte(id >> 8), byte(id), 0}
+			}
+			b := binary.BigEndian.AppendUint64(nil, uint64(id))
+			if id == 0 {
+				b = append(b, 0)
+			}
+			return b
+		}
+		clauseSet := func() []search.Searcher {
+			r := rand.New(rand.NewPCG(uint64(round), 11))
+			out := make([]search.Searcher, clauses)
+			for c := range out {
+				f := &fixed{}
+				for id := 0; id < 300; id++ {
+					if r.IntN(3) == 0 || c == 0 && id == 0 {
+						f.ids = append(f.ids, idOf(id))
+						f.scores = append(f.scores, r.Float64())
+					}
+				}
+				out[c] = f
+			}
+			return out
+		}
+		u := newUnion(clauseSet())
+		d, err := searcher.NewDisjunctionSearcher(context.Background(), nil, clauseSet(), 0, search.SearcherOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		su := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(u.DocumentMatchPoolSize(), 0)}
+		sd := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(d.DocumentMatchPoolSize(), 0)}
+		n, last := 0, 0
+		for step := 0; ; step++ {
+			var a, b *search.DocumentMatch
+			if step%5 == 4 {
+				to := idOf(last + 1 + rng.IntN(6))
+				a, _ = u.Advance(su, to)
+				b, _ = d.Advance(sd, to)
+			} else {
+				a, _ = u.Next(su)
+				b, _ = d.Next(sd)
+			}
+			if a == nil || b == nil {
+				if a != b {
+					t.Fatalf("round %d, step %d: union %v, bleve %v", round, step, a, b)
+				}
+				break
+			}
+			if !bytes.Equal(a.IndexInternalID, b.IndexInternalID) || a.Score != b.Score {
+				t.Fatalf("round %d, step %d: union %x score %v, bleve %x score %v", round, step, a.IndexInternalID, a.Score, b.IndexInternalID, b.Score)
+			}
+			n++
+			if id := a.IndexInternalID; len(id) == 3 {
+				last = int(id[0])<<8 | int(id[1])
+			} else {
+				last = int(binary.BigEndian.Uint64(id[:8]))
+			}
+			su.DocumentMatchPool.Put(a)
+			sd.DocumentMatchPool.Put(b)
+		}
+		if n < 50 {
+			t.Fatalf("round %d: only %d matches compared", round, n)
+		}
+		if !u.raw {
+			t.Fatalf("round %d: the byte-comparing path was not taken", round)
+		}
+	}
 }

@@ -287,34 +287,35 @@ func (s *Store) sync(clock func() time.Duration) error {
 // Then it takes whatever else is committed already.
 func (s *Store) gather(first []*applyReq) [][]*applyReq {
 	batch := [][]*applyReq{first}
+	var delay <-chan time.Time // nil: take only what is there
 	if s.cfg.syncDelay > 0 && !awaited(first) {
 		t := time.NewTimer(s.cfg.syncDelay)
-	wait:
-		for {
-			select {
-			case g, ok := <-s.synced:
-				if !ok {
-					break wait
-				}
-				batch = append(batch, g)
-				if awaited(g) {
-					break wait
-				}
-			case <-t.C:
-				break wait
-			}
-		}
-		t.Stop()
+		defer t.Stop()
+		delay = t.C
 	}
 	for {
-		select {
-		case g, ok := <-s.synced:
-			if !ok {
+		var g []*applyReq
+		ok := true
+		if delay != nil {
+			select {
+			case g, ok = <-s.synced:
+			case <-delay:
+				delay = nil
+				continue
+			}
+		} else {
+			select {
+			case g, ok = <-s.synced:
+			default:
 				return batch
 			}
-			batch = append(batch, g)
-		default:
+		}
+		if !ok {
 			return batch
+		}
+		batch = append(batch, g)
+		if awaited(g) {
+			delay = nil
 		}
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/khantara/khantara/internal/suggest"
+	"github.com/khantara/khantara/protocol"
 )
 
 // lookupSetting returns the setting of key, or whether key is a section
@@ -66,7 +66,7 @@ func closestKey(key, leaf string) string {
 	best, bestDist := "", 3
 	for _, s := range settings {
 		sLeaf := s.key[strings.LastIndexByte(s.key, '.')+1:]
-		d := min(suggest.Distance(key, s.key), suggest.Distance(leaf, sLeaf))
+		d := min(protocol.EditDistance(key, s.key), protocol.EditDistance(leaf, sLeaf))
 		if d < bestDist && d <= len(sLeaf)/2 {
 			best, bestDist = s.key, d
 		}

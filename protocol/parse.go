@@ -14,7 +14,6 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
-	"github.com/khantara/khantara/internal/suggest"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"go.yaml.in/yaml/v3"
 )
@@ -351,7 +350,7 @@ func structFields(t reflect.Type) *fieldSet {
 
 // didYouMean names the closest known field, for typos.
 func didYouMean(got string, names []string) string {
-	if best := suggest.Closest(got, names); best != "" {
+	if best := Closest(got, names); best != "" {
 		return fmt.Sprintf("; did you mean %q?", best)
 	}
 	return ""

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/khantara/khantara/internal/suggest"
 	"github.com/khantara/khantara/protocol"
 	"golang.org/x/text/language"
 )
@@ -399,7 +398,7 @@ func clip(s string) string {
 func unknownParam(k string, extra []string) error {
 	known := append(slices.Clone(queryParams), extra...)
 	hint := ""
-	if best := suggest.Closest(strings.ToLower(k), known); best != "" {
+	if best := protocol.Closest(strings.ToLower(k), known); best != "" {
 		hint = fmt.Sprintf("did you mean %q? ", best)
 	}
 	name := clip(k)

@@ -1,25 +1,30 @@
-package suggest
+package protocol
 
-// MaxDistance is the largest edit distance at which Closest still
+// The "did you mean" hints of the fact-sheet parser, the search
+// parameters and the configuration: the known name closest to a mistyped
+// one. Pure functions, safe for concurrent use.
+
+// maxSuggestDistance is the largest edit distance at which Closest still
 // suggests a candidate: two typos, or one typo and one swap.
-const MaxDistance = 2
+const maxSuggestDistance = 2
 
-// Closest returns the candidate nearest to got by Distance, or "" when
-// none is within MaxDistance. Of equally near candidates the first wins.
+// Closest returns the candidate nearest to got by EditDistance, or ""
+// when none is within two edits. Of equally near candidates the first
+// wins.
 func Closest(got string, candidates []string) string {
-	best, bestD := "", MaxDistance+1
+	best, bestD := "", maxSuggestDistance+1
 	for _, c := range candidates {
-		if d := Distance(got, c); d < bestD {
+		if d := EditDistance(got, c); d < bestD {
 			best, bestD = c, d
 		}
 	}
 	return best
 }
 
-// Distance is the optimal-string-alignment distance between a and b,
+// EditDistance is the optimal-string-alignment distance between a and b,
 // counted in runes: insertions, deletions, substitutions and swaps of
 // neighbours each cost one.
-func Distance(a, b string) int {
+func EditDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
 	prev2 := make([]int, len(rb)+1)
 	prev := make([]int, len(rb)+1)

@@ -11,7 +11,6 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/index/scorch"
-	"github.com/khantara/khantara/internal/mapped"
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/store"
 )
@@ -176,7 +175,7 @@ func (ix *Index) fill(ctx context.Context, idx bleve.Index) error {
 			})
 			// Merging the new segments maps them whole; without this the
 			// resident set would grow by the size of the index.
-			if _, rerr := mapped.Release(ix.dir); rerr != nil {
+			if _, rerr := store.ReleaseMapped(ix.dir); rerr != nil {
 				ix.cfg.log.Debug("Could not release the index's mapped pages.", "err", rerr)
 			}
 		}

@@ -1,7 +1,5 @@
 package store
 
-import "github.com/khantara/khantara/internal/mapped"
-
 // releaseEvery is how many bytes of records the store reads or writes
 // between two releases of its mapped pages. Badger maps its value log,
 // tables and write-ahead log; every page a scan touches (a search-index
@@ -21,7 +19,7 @@ const faultAround = 64 << 10
 
 // noteMapped counts one read or write of n bytes of Badger's mapped files
 // and, each time the count passes a multiple of releaseEvery, drops the
-// store's mapped pages from the resident set (internal/mapped). One
+// store's mapped pages from the resident set (ReleaseMapped). One
 // release runs at a time; a caller that finds one running goes on.
 func (s *Store) noteMapped(n int) {
 	n += faultAround
@@ -30,7 +28,7 @@ func (s *Store) noteMapped(n int) {
 		return
 	}
 	defer s.releasing.Store(false)
-	if _, err := mapped.Release(s.dir); err != nil {
+	if _, err := ReleaseMapped(s.dir); err != nil {
 		s.cfg.log.Debug("Could not release the store's mapped pages.", "err", err)
 	}
 }

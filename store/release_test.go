@@ -1,6 +1,6 @@
 //go:build linux
 
-package mapped
+package store
 
 import (
 	"bufio"
@@ -17,7 +17,7 @@ import (
 )
 
 // TestReleaseDropsSharedPages maps a file shared and one private copy of
-// another, touches every page, and checks that Release drops the shared
+// another, touches every page, and checks that ReleaseMapped drops the shared
 // mapping's resident pages, leaves the private one (and what was written
 // into it) alone, and that both still read what they held.
 func TestReleaseDropsSharedPages(t *testing.T) {
@@ -39,12 +39,12 @@ func TestReleaseDropsSharedPages(t *testing.T) {
 	if rss := mappingRSS(t, shared); rss < size/2 {
 		t.Fatalf("the shared mapping has %d bytes resident after reading it all", rss)
 	}
-	n, err := Release(dir)
+	n, err := ReleaseMapped(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n != size {
-		t.Errorf("Release advised %d bytes, want %d (the shared mapping only)", n, size)
+		t.Errorf("ReleaseMapped advised %d bytes, want %d (the shared mapping only)", n, size)
 	}
 	if rss := mappingRSS(t, shared); rss > size/8 {
 		t.Errorf("the shared mapping still has %d bytes resident", rss)
@@ -53,10 +53,10 @@ func TestReleaseDropsSharedPages(t *testing.T) {
 		t.Errorf("the private mapping lost its pages: %d bytes resident", rss)
 	}
 	if !bytes.Equal(shared, data) || string(private[:7]) != "written" || !bytes.Equal(private[7:], data[7:]) {
-		t.Error("a mapping reads other data after Release")
+		t.Error("a mapping reads other data after ReleaseMapped")
 	}
-	if n, err := Release(t.TempDir()); n != 0 || err != nil {
-		t.Errorf("Release of a directory with no mappings: %d, %v", n, err)
+	if n, err := ReleaseMapped(t.TempDir()); n != 0 || err != nil {
+		t.Errorf("ReleaseMapped of a directory with no mappings: %d, %v", n, err)
 	}
 }
 

@@ -1,4 +1,4 @@
-package mapped
+package store
 
 import (
 	"bufio"
@@ -11,11 +11,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Release drops from this process's page tables the resident pages of
-// every shared mapping of a file under dir, and returns how many bytes
-// of mappings it advised. Safe for concurrent use; a mapping unmapped
-// meanwhile is skipped.
-func Release(dir string) (int64, error) {
+// ReleaseMapped bounds the resident set that memory-mapped files add to
+// this process. Badger maps its value log, tables and write-ahead log, and
+// bleve its index segments; every page a scan touches stays in the
+// process's resident set (VmRSS, and its peak VmHWM) until the file is
+// unmapped, though the kernel could drop it at any time. ReleaseMapped
+// drops from this process's page tables the resident pages of every
+// shared mapping of a file under dir, and returns how many bytes of
+// mappings it advised: the data stays in the page cache (and dirty pages
+// are written back as before), and the next access maps the page again
+// with a minor fault. Only shared mappings are touched, so no private
+// copy is ever lost. Safe for concurrent use; a mapping unmapped
+// meanwhile is skipped. Linux only; elsewhere it does nothing.
+func ReleaseMapped(dir string) (int64, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return 0, err

@@ -5,7 +5,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/khantara/khantara/internal/cputime"
 	"github.com/khantara/khantara/protocol"
@@ -20,8 +19,9 @@ const localIngestWorkers = 256
 // network: each of localIngestWorkers workers opens an envelope
 // (protocol.Open) and applies it, every Apply returning fsynced and
 // concurrent ones sharing a group commit. It is what catch-up is measured
-// against: the same envelopes, the same machine, no peer.
-func localIngest(b *testing.B, envs [][]byte) (took, cpu time.Duration) {
+// against: the same envelopes, the same machine, no peer. The tally holds
+// the envelopes, the wall time and the process's CPU time.
+func localIngest(b *testing.B, envs [][]byte) cputime.Tally {
 	b.Helper()
 	n := tcpNode(b, 2)
 	defer n.Close()
@@ -29,7 +29,7 @@ func localIngest(b *testing.B, envs [][]byte) (took, cpu time.Duration) {
 	var next atomic.Int64
 	var failed atomic.Value
 	var wg sync.WaitGroup
-	start, cpu0 := time.Now(), cputime.Process()
+	sl := cputime.Start()
 	for range localIngestWorkers {
 		wg.Go(func() {
 			for i := int(next.Add(1)) - 1; i < len(envs); i = int(next.Add(1)) - 1 {
@@ -45,12 +45,13 @@ func localIngest(b *testing.B, envs [][]byte) (took, cpu time.Duration) {
 		})
 	}
 	wg.Wait()
-	took, cpu = time.Since(start), cputime.Process()-cpu0
+	var t cputime.Tally
+	t.Add(sl, int64(len(envs)), 0)
 	if err, _ := failed.Load().(error); err != nil {
 		b.Fatalf("local ingest: %v", err)
 	}
 	if d := digest(b, n); d.Count != uint64(len(envs)) {
 		b.Fatalf("local ingest stored %d records, want %d", d.Count, len(envs))
 	}
-	return took, cpu
+	return t
 }

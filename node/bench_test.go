@@ -538,11 +538,11 @@ func BenchmarkCatchUp(b *testing.B) {
 			var c, l cputime.Tally
 			catchUpFirst := r%4 == 0 || r%4 == 3
 			if !catchUpFirst {
-				l = localTally(b, envs)
+				l = localIngest(b, envs)
 			}
 			c = catchUpOnce(b, full, 10+r)
 			if catchUpFirst {
-				l = localTally(b, envs)
+				l = localIngest(b, envs)
 			}
 			raw += rawStream(b, envs)
 			b.Logf("round %d: catch-up %.0f/s, local ingest %.0f/s: %.2f x (CPU per practice %.0f vs %.0f us)",
@@ -624,13 +624,6 @@ func admissionOutcomes(n *Node) string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return fmt.Sprintf("serving %d (%d general, by address %v); %s", len(a.sessions), a.general, a.perIP, strings.Join(out, ", "))
-}
-
-// localTally is localIngest of envs on a fresh node, as a tally.
-func localTally(b *testing.B, envs [][]byte) cputime.Tally {
-	b.Helper()
-	took, cpu := localIngest(b, envs)
-	return cputime.Tally{Ops: int64(len(envs)), Wall: took, CPU: cpu}
 }
 
 // reportCatchUp reports BenchmarkCatchUp's figures: per catch-up (the

@@ -52,8 +52,10 @@ const (
 // schemaVersion is stored under metaSchema. Open upgrades a version-1
 // store (no change feed, no byte counts) and a version-2 store (no v1
 // flags, no experience counts, v1 digests or experience index) by
-// rebuilding its derived records, and refuses any other version.
-const schemaVersion = 3
+// rebuilding its derived records, and a version-3 store (no packs) by
+// stamping it, and refuses any other version. An older build refuses a
+// store of version 4, whose state values it could not read.
+const schemaVersion = 4
 
 var metaSchema = []byte{prefixMeta, 's', 'c', 'h', 'e', 'm', 'a'}
 

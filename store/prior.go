@@ -251,7 +251,7 @@ func (f *slotFacts) readState(txn *badger.Txn, pub peer.ID, slot string) error {
 	// Only the header is needed: the envelope is not copied out.
 	err = item.Value(func(v []byte) (err error) {
 		if f.cur, err = decodeStateValue(v); err == nil {
-			f.curSize = len(f.cur.envelope)
+			f.curSize = f.cur.size()
 			f.cur.envelope = nil
 		}
 		return err

@@ -8,9 +8,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/pb"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -200,8 +202,29 @@ func (s *Store) copyLive(tmp string) (io.Closer, error) {
 		dst.Close()
 		return nil, err
 	}
+	// Every envelope of the state moves into the copy's packs, in the
+	// order the stream meets it; what nothing points at stays behind.
+	repack, err := openPacks(tmp)
+	if err != nil {
+		dst.Close()
+		return nil, err
+	}
+	defer repack.close()
+	var repackMu sync.Mutex
 	stream := s.db.NewStream()
 	stream.LogPrefix = "khantara.compact"
+	stream.KeyToList = func(key []byte, itr *badger.Iterator) (*pb.KVList, error) {
+		list, err := stream.ToList(key, itr)
+		if err != nil || len(key) == 0 || key[0] != prefixState {
+			return list, err
+		}
+		for _, kv := range list.Kv {
+			if kv.Value, err = s.repack(kv.Value, repack, &repackMu); err != nil {
+				return nil, fmt.Errorf("state %x: %w", key, err)
+			}
+		}
+		return list, nil
+	}
 	stream.Send = sw.Write
 	if err := stream.Orchestrate(context.Background()); err != nil {
 		sw.Cancel()
@@ -209,6 +232,10 @@ func (s *Store) copyLive(tmp string) (io.Closer, error) {
 		return nil, err
 	}
 	if err := sw.Flush(); err != nil {
+		dst.Close()
+		return nil, err
+	}
+	if err := repack.flush(); err != nil {
 		dst.Close()
 		return nil, err
 	}
@@ -230,6 +257,32 @@ func (s *Store) copyLive(tmp string) (io.Closer, error) {
 	syncDir(tmp)
 	ok = true
 	return lock, nil
+}
+
+// repack moves the envelope of the state value v into the packs pk (of a
+// compacted copy; mu serialises the stream's goroutines) and returns the
+// value pointing there.
+func (s *Store) repack(v []byte, pk *packs, mu *sync.Mutex) ([]byte, error) {
+	sv, err := decodeStateValue(v)
+	if err != nil {
+		return nil, err
+	}
+	env, err := sv.envelopeIn(s.packs)
+	if err != nil {
+		return nil, err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if sv.ptr, err = pk.add(env); err != nil {
+		return nil, err
+	}
+	if len(pk.buf) >= packFlushAt {
+		if err := pk.write(); err != nil {
+			return nil, err
+		}
+	}
+	sv.envelope, sv.packed = nil, true
+	return sv.encode(), nil
 }
 
 // swapWait bounds how long the swap waits for reads of the old database
@@ -264,6 +317,14 @@ func (s *Store) swap(next string, lock io.Closer) error {
 	old := s.lock
 	s.lock = lock
 	old.Close()
+	if err := s.packs.close(); err != nil {
+		s.cfg.log.Warn("Closing the old store's packs before the swap reported an error.", "err", err)
+	}
+	pk, err := openPacks(s.dir)
+	if err != nil {
+		return fmt.Errorf("compact store: open the compacted store's packs: %w", err)
+	}
+	s.packs = pk
 	db, err := badger.Open(s.badgerOptions(s.dir))
 	if err != nil {
 		return fmt.Errorf("compact store: open the compacted store: %w", err)

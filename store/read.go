@@ -55,7 +55,11 @@ func (s *Store) recordFromItem(item *badger.Item) (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	signed, err := protocol.DecodeStored(v.envelope)
+	env, err := v.envelopeIn(s.packs)
+	if err != nil {
+		return nil, err
+	}
+	signed, err := protocol.DecodeStored(env)
 	if err != nil {
 		return nil, errors.Join(ErrCorrupt, err)
 	}

@@ -108,13 +108,17 @@ func (r *rebuilder) states(txn *badger.Txn) error {
 		}
 		r.store.noteMapped(int(it.Item().ValueSize()))
 		// The v1 flag and the experience index need the announcement.
-		sg, err := protocol.DecodeStored(v.envelope)
+		env, err := v.envelopeIn(r.store.packs)
+		if err != nil {
+			return fmt.Errorf("state %s/%s: %w", pub, slot, err)
+		}
+		sg, err := protocol.DecodeStored(env)
 		if err != nil {
 			return errors.Join(ErrCorrupt, fmt.Errorf("state %s/%s: %w", pub, slot, err))
 		}
 		v1 := protocol.IsV1(sg)
 		sum := r.summary(pub)
-		sum.add(v.kind, string(slot), v1, v.seq, v.hash, len(v.envelope))
+		sum.add(v.kind, string(slot), v1, v.seq, v.hash, v.size())
 		if v.receivedAt.After(sum.updated) {
 			sum.updated = v.receivedAt
 		}

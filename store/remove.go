@@ -108,7 +108,7 @@ func (s *Store) publisherRecords(pub peer.ID) ([]candidate, error) {
 		for _, p := range [][]byte{pubKey(prefixState, pub), pubKey(prefixEvidence, pub)} {
 			it := txn.NewIterator(badger.IteratorOptions{Prefix: p, PrefetchValues: true})
 			for it.Seek(p); it.ValidForPrefix(p); it.Next() {
-				c, err := decodeCandidate(it.Item(), p[0] == prefixEvidence)
+				c, err := decodeCandidate(it.Item(), p[0] == prefixEvidence, s.packs)
 				if err != nil {
 					it.Close()
 					return err
@@ -122,7 +122,9 @@ func (s *Store) publisherRecords(pub peer.ID) ([]candidate, error) {
 	return out, err
 }
 
-func decodeCandidate(item *badger.Item, evidence bool) (candidate, error) {
+// decodeCandidate decodes the state record or evidence item, reading a
+// packed envelope from pk.
+func decodeCandidate(item *badger.Item, evidence bool, pk *packs) (candidate, error) {
 	raw, err := item.ValueCopy(nil)
 	if err != nil {
 		return candidate{}, err
@@ -136,7 +138,9 @@ func decodeCandidate(item *badger.Item, evidence bool) (candidate, error) {
 		if err != nil {
 			return candidate{}, err
 		}
-		env = sv.envelope
+		if env, err = sv.envelopeIn(pk); err != nil {
+			return candidate{}, err
+		}
 		v.kind = sv.kind
 		v.size = len(env)
 	}

@@ -76,7 +76,7 @@ func (s *Store) publisherKeys(pub peer.ID) (states int, keys [][]byte, changes [
 				case prefixState:
 					states++
 					// An experience record leaves the experience index too.
-					k, err := aboutKeyOf(pub, item)
+					k, err := aboutKeyOf(pub, item, s.packs)
 					if err != nil {
 						it.Close()
 						return err
@@ -104,8 +104,9 @@ func (s *Store) publisherKeys(pub peer.ID) (states int, keys [][]byte, changes [
 }
 
 // aboutKeyOf returns the experience index entry of the state record
-// item of pub, nil when it is no experience record.
-func aboutKeyOf(pub peer.ID, item *badger.Item) ([]byte, error) {
+// item of pub, nil when it is no experience record; a packed envelope is
+// read from pk.
+func aboutKeyOf(pub peer.ID, item *badger.Item, pk *packs) ([]byte, error) {
 	_, slot, err := splitPub(item.Key())
 	if err != nil {
 		return nil, err
@@ -116,7 +117,11 @@ func aboutKeyOf(pub peer.ID, item *badger.Item) ([]byte, error) {
 		if err != nil || v.kind != protocol.KindExperience {
 			return err
 		}
-		sg, err := protocol.DecodeStored(v.envelope)
+		env, err := v.envelopeIn(pk)
+		if err != nil {
+			return err
+		}
+		sg, err := protocol.DecodeStored(env)
 		if err != nil {
 			return errors.Join(ErrCorrupt, err)
 		}

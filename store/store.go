@@ -24,6 +24,7 @@ type Store struct {
 	// while the syncer is idle.
 	reads *gate
 	db    *badger.DB
+	packs *packs // the envelopes Badger does not hold (pack.go); swapped with db
 	lock  io.Closer
 	cfg   config
 	reqs  chan *applyReq
@@ -156,17 +157,25 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open store %q: %w", dir, err)
 	}
 	s.db = db
+	if s.packs, err = openPacks(dir); err != nil {
+		db.Close()
+		lock.Close()
+		return nil, fmt.Errorf("open store %q: %w", dir, err)
+	}
 	if err := s.checkSchema(); err != nil {
+		s.packs.close()
 		db.Close()
 		lock.Close()
 		return nil, fmt.Errorf("open store %q: %w", dir, err)
 	}
 	if err := s.finishRebuild(); err != nil {
+		s.packs.close()
 		db.Close()
 		lock.Close()
 		return nil, fmt.Errorf("open store %q: %w", dir, err)
 	}
 	if err := s.loadFeed(); err != nil {
+		s.packs.close()
 		db.Close()
 		lock.Close()
 		return nil, fmt.Errorf("open store %q: %w", dir, err)
@@ -237,13 +246,16 @@ func (s *Store) Close() error {
 		close(s.quit)
 		<-s.done
 		<-s.syncDone
-		s.err = errors.Join(s.db.Close(), s.lock.Close())
+		s.err = errors.Join(s.db.Close(), s.packs.close(), s.lock.Close())
 	})
 	return s.err
 }
 
 // checkSchema stamps a new store with schemaVersion, upgrades a store of
-// version 1 or 2 in place and refuses any other version. The upgrade
+// version 1, 2 or 3 in place and refuses any other version. Version 4
+// added the packs (pack.go) and version-2 state values, which a store of
+// version 3 lacks but needs nothing to gain: its version is stamped. The
+// upgrade from 1 or 2
 // rebuilds the derived records (version 2 added the change feed and the
 // byte counts to them; version 3 the v1 flags and digests, the
 // experience counts and the experience index); the version is written
@@ -273,6 +285,8 @@ func (s *Store) checkSchema() error {
 		return err
 	case version == schemaVersion:
 		return nil
+	case version == 3:
+		return s.stampSchema()
 	case version != 1 && version != 2:
 		return fmt.Errorf("%w: schema version %d, this build reads %d", ErrCorrupt, version, schemaVersion)
 	}
@@ -280,7 +294,12 @@ func (s *Store) checkSchema() error {
 	if err := s.rebuild(); err != nil {
 		return fmt.Errorf("upgrade from schema version %d: %w", version, err)
 	}
-	err = s.db.Update(func(txn *badger.Txn) error {
+	return s.stampSchema()
+}
+
+// stampSchema writes schemaVersion, durably.
+func (s *Store) stampSchema() error {
+	err := s.db.Update(func(txn *badger.Txn) error {
 		return txn.Set(metaSchema, binary.BigEndian.AppendUint32(nil, schemaVersion))
 	})
 	if err == nil {

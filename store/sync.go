@@ -183,6 +183,10 @@ func (s *Store) Envelope(pub peer.ID, seq uint64, prefix []byte) ([]byte, error)
 			if err != nil {
 				return err
 			}
+			if sv.packed {
+				env, err = sv.envelopeIn(s.packs)
+				return err
+			}
 			env = bytes.Clone(sv.envelope)
 			return nil
 		})

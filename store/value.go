@@ -8,17 +8,25 @@ import (
 	"github.com/khantara/khantara/protocol"
 )
 
-// stateValue is the value of a state record. Layout, version 1:
+// stateValue is the value of a state record. Layouts:
 //
 //	version(1)=1 kind(1) seq(8, big endian) hash(32) receivedAt(8, unix ns)
 //	len(from)(uvarint) from envelope(rest)
+//
+//	version(1)=2 kind(1) seq(8) hash(32) receivedAt(8) len(from)(uvarint)
+//	from file(4) off(8) size(4) crc32c(4)
+//
+// Version 1 holds the envelope; version 2 says where in the store's packs
+// it is (pack.go).
 type stateValue struct {
 	kind       protocol.Kind
 	seq        uint64
 	hash       protocol.Hash
 	receivedAt time.Time
 	from       string
-	envelope   []byte
+	envelope   []byte  // version 1; nil in version 2
+	ptr        packPtr // version 2 (packed)
+	packed     bool
 }
 
 // kindCodes are the kinds' codes in a state value: their indexes. Only
@@ -35,20 +43,30 @@ func kindCode(k protocol.Kind) byte {
 }
 
 func (v *stateValue) encode() []byte {
-	b := make([]byte, 0, 50+binary.MaxVarintLen64+len(v.from)+len(v.envelope))
-	b = append(b, 1, kindCode(v.kind))
+	b := make([]byte, 0, 50+binary.MaxVarintLen64+len(v.from)+max(len(v.envelope), packPtrLen))
+	version := byte(1)
+	if v.packed {
+		version = 2
+	}
+	b = append(b, version, kindCode(v.kind))
 	b = binary.BigEndian.AppendUint64(b, v.seq)
 	b = append(b, v.hash[:]...)
 	b = binary.BigEndian.AppendUint64(b, uint64(v.receivedAt.UnixNano()))
 	b = binary.AppendUvarint(b, uint64(len(v.from)))
 	b = append(b, v.from...)
+	if v.packed {
+		b = binary.BigEndian.AppendUint32(b, v.ptr.file)
+		b = binary.BigEndian.AppendUint64(b, v.ptr.off)
+		b = binary.BigEndian.AppendUint32(b, v.ptr.size)
+		return binary.BigEndian.AppendUint32(b, v.ptr.crc)
+	}
 	return append(b, v.envelope...)
 }
 
-// decodeStateValue decodes b; its envelope aliases b, so a caller inside a
-// Badger Value callback must not keep the envelope past the callback.
+// decodeStateValue decodes b; an inline envelope aliases b, so a caller
+// inside a Badger Value callback must not keep it past the callback.
 func decodeStateValue(b []byte) (*stateValue, error) {
-	if len(b) < 50 || b[0] != 1 || int(b[1]) >= len(kindCodes) {
+	if len(b) < 50 || (b[0] != 1 && b[0] != 2) || int(b[1]) >= len(kindCodes) {
 		return nil, fmt.Errorf("%w: state value header", ErrCorrupt)
 	}
 	v := &stateValue{kind: kindCodes[b[1]], seq: binary.BigEndian.Uint64(b[2:])}
@@ -59,8 +77,39 @@ func decodeStateValue(b []byte) (*stateValue, error) {
 		return nil, fmt.Errorf("%w: state value sender", ErrCorrupt)
 	}
 	v.from = string(b[50+w : 50+w+int(n)])
-	v.envelope = b[50+w+int(n):]
+	rest := b[50+w+int(n):]
+	if b[0] == 1 {
+		v.envelope = rest
+		return v, nil
+	}
+	if len(rest) != packPtrLen {
+		return nil, fmt.Errorf("%w: state value pack pointer", ErrCorrupt)
+	}
+	v.packed = true
+	v.ptr = packPtr{
+		file: binary.BigEndian.Uint32(rest),
+		off:  binary.BigEndian.Uint64(rest[4:]),
+		size: binary.BigEndian.Uint32(rest[12:]),
+		crc:  binary.BigEndian.Uint32(rest[16:]),
+	}
 	return v, nil
+}
+
+// size is the size of v's envelope.
+func (v *stateValue) size() int {
+	if v.packed {
+		return int(v.ptr.size)
+	}
+	return len(v.envelope)
+}
+
+// envelopeIn returns v's envelope: the bytes v holds (aliasing its value,
+// see decodeStateValue) or a copy read from pk and checked.
+func (v *stateValue) envelopeIn(pk *packs) ([]byte, error) {
+	if !v.packed {
+		return v.envelope, nil
+	}
+	return pk.read(v.ptr)
 }
 
 // rankAbove reports whether announcement (seq, h) beats (seq2, h2) in one

@@ -24,26 +24,34 @@ func (s *Store) commitGroup(group []*applyReq) error {
 			all = append(all, pending{&r.items[i], &r.results[i]})
 		}
 	}
+	// Envelopes go to the packs when someone waits for the fsync
+	// anyway (pack.go).
+	packed := awaited(group)
 	size := 0
 	for _, p := range all {
 		size += len(p.in.Signed.Envelope())
 	}
 	for len(all) > 0 {
-		n, err := s.applyChunk(all)
+		n, err := s.applyChunk(all, packed)
 		if err != nil {
 			return err
 		}
 		all = all[n:]
 	}
-	s.noteMapped(size) // written into the mapped value log and WAL
+	if !packed {
+		s.noteMapped(size) // written into the mapped value log and WAL
+	}
 	return nil
 }
 
 // applyChunk applies a prefix of items in one transaction, as many as fit
 // comfortably in Badger's batch limits, and returns how many it applied.
-func (s *Store) applyChunk(items []pending) (int, error) {
+// With packed, their envelopes go to the packs.
+func (s *Store) applyChunk(items []pending, packed bool) (int, error) {
 	tx := s.newWriteTx()
+	tx.packed = packed
 	defer tx.txn.Discard()
+	defer s.packs.discard() // after a commit, nothing is left to discard
 	budget := s.db.MaxBatchSize() / 2
 	count := s.db.MaxBatchCount() / 2
 	var size, entries int64
@@ -84,6 +92,9 @@ type writeTx struct {
 	epoch    string
 	startPos uint64
 	pos      uint64
+	// packed: setState appends envelopes to the store's packs, which
+	// commitWriteTx makes durable before it commits (pack.go).
+	packed bool
 }
 
 // newWriteTx starts a write transaction. Only the writer goroutine
@@ -114,6 +125,10 @@ func (s *Store) commitWriteTx(t *writeTx) error {
 		if err := t.txn.Set(metaPosition, binary.BigEndian.AppendUint64(nil, t.pos)); err != nil {
 			return err
 		}
+	}
+	// The envelopes the state values point at reach the disk first.
+	if err := s.packs.flush(); err != nil {
+		return err
 	}
 	if err := t.txn.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
@@ -367,6 +382,10 @@ func (t *writeTx) stateEnvelope(pub peer.ID, slot string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if old.packed {
+		// Perhaps applied earlier in t, so not yet in the pack's file.
+		return t.store.packs.readOwn(old.ptr)
+	}
 	return old.envelope, nil
 }
 
@@ -399,6 +418,13 @@ func (t *writeTx) setState(in *Incoming, sum *summary, oldPos uint64) error {
 	h := in.Signed.Hash()
 	pub, seq, slot := ann.Publisher, ann.Seq, in.Signed.Slot()
 	v := stateValue{kind: ann.Kind, seq: seq, hash: h, receivedAt: t.now, from: in.From, envelope: in.Signed.Envelope()}
+	if t.packed {
+		ptr, err := t.store.packs.add(v.envelope)
+		if err != nil {
+			return err
+		}
+		v.envelope, v.ptr, v.packed = nil, ptr, true
+	}
 	if err := t.txn.Set(stateKey(pub, slot), v.encode()); err != nil {
 		return err
 	}
@@ -415,7 +441,7 @@ func (t *writeTx) setState(in *Incoming, sum *summary, oldPos uint64) error {
 			return err
 		}
 	}
-	sum.add(ann.Kind, slot, v1, seq, h, len(v.envelope))
+	sum.add(ann.Kind, slot, v1, seq, h, v.size())
 	sum.updated = t.now
 	return nil
 }

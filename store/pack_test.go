@@ -1,0 +1,216 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	badger "github.com/dgraph-io/badger/v4"
+	"github.com/khantara/khantara/protocol"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// stateVersion returns the layout version of the state value (pub, slot)
+// as Badger holds it: 1 with the envelope inline, 2 packed.
+func stateVersion(t *testing.T, s *Store, pub peer.ID, slot string) byte {
+	t.Helper()
+	var version byte
+	err := s.view(func(txn *badger.Txn) error {
+		item, err := txn.Get(stateKey(pub, slot))
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error { version = v[0]; return nil })
+	})
+	if err != nil {
+		t.Fatalf("state %s/%s: %v", pub, slot, err)
+	}
+	return version
+}
+
+// packFiles lists the pack files of the store in dir.
+func packFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(dir, packDir, "*.pack"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestPackedAndInline: Apply's envelopes go to the packs, ApplyCommitted's
+// stay in Badger; both read back alike, through Get, List and the sync
+// path, across a restart; Compact moves all of them into fresh packs.
+func TestPackedAndInline(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	s := openStore(t, dir)
+	k, kid := key(t, 1)
+	packed := practice(t, k, 1, "packed", "Packed")
+	inline := practice(t, k, 2, "inline", "Inline")
+	apply(t, s, packed)
+	if _, err := s.ApplyCommitted(context.Background(), Incoming{Signed: inline, From: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if v := stateVersion(t, s, kid, "packed"); v != 2 {
+		t.Fatalf("Apply stored a version-%d state value, want 2 (packed)", v)
+	}
+	if v := stateVersion(t, s, kid, "inline"); v != 1 {
+		t.Fatalf("ApplyCommitted stored a version-%d state value, want 1 (inline)", v)
+	}
+	if n := len(packFiles(t, dir)); n != 1 {
+		t.Fatalf("%d pack files, want 1", n)
+	}
+	check := func(s *Store) {
+		t.Helper()
+		for _, sg := range []*protocol.Signed{packed, inline} {
+			a := sg.Announcement()
+			rec, err := s.Get(kid, a.Practice.ID)
+			if err != nil {
+				t.Fatalf("Get %s: %v", a.Practice.ID, err)
+			}
+			if string(rec.Signed.Envelope()) != string(sg.Envelope()) {
+				t.Fatalf("Get %s returned other bytes", a.Practice.ID)
+			}
+			h := sg.Hash()
+			env, err := s.Envelope(kid, a.Seq, h[:])
+			if err != nil || string(env) != string(sg.Envelope()) {
+				t.Fatalf("Envelope %s: %v, same bytes %v", a.Practice.ID, err, string(env) == string(sg.Envelope()))
+			}
+		}
+		n := 0
+		for _, err := range s.List(ListOptions{}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+		if n != 2 {
+			t.Fatalf("List gave %d records, want 2", n)
+		}
+		checkDerived(t, s)
+	}
+	check(s)
+	before := dump(t, s)
+
+	// A restart appends to a new pack and reads the old one.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, dir)
+	check(s)
+	apply(t, s, practice(t, k, 3, "after-restart", "After"))
+	if n := len(packFiles(t, dir)); n != 2 {
+		t.Fatalf("%d pack files after a restart and an Apply, want 2", n)
+	}
+	if _, err := s.RemoveWhere(context.Background(), kid, func(sg *protocol.Signed) bool { return sg.Slot() == "after-restart" }); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := s.Compact(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, slot := range []string{"packed", "inline"} {
+		if v := stateVersion(t, s, kid, slot); v != 2 {
+			t.Fatalf("after Compact %s is a version-%d state value, want 2", slot, v)
+		}
+	}
+	if n := len(packFiles(t, dir)); n != 1 {
+		t.Fatalf("%d pack files after Compact, want 1", n)
+	}
+	check(s)
+	if after := dump(t, s); after != before {
+		t.Fatalf("Compact changed the state:\n%s\nwant:\n%s", after, before)
+	}
+}
+
+// TestPackCorruptionDetected: a flipped byte in a pack is an ErrCorrupt
+// on read, never a wrong envelope.
+func TestPackCorruptionDetected(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	s := openStore(t, dir)
+	k, kid := key(t, 1)
+	sg := practice(t, k, 1, "corrupted", "Practice")
+	apply(t, s, sg)
+	files := packFiles(t, dir)
+	if len(files) != 1 {
+		t.Fatalf("pack files %v", files)
+	}
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 1
+	if err := os.WriteFile(files[0], b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(kid, "corrupted"); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Get of a corrupted envelope: %v, want ErrCorrupt", err)
+	}
+	// Cut short, as a lost tail would be.
+	if err := os.Truncate(files[0], int64(len(b)/2)); err != nil {
+		t.Fatal(err)
+	}
+	h := sg.Hash()
+	if _, err := s.Envelope(kid, 1, h[:]); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Envelope beyond the pack's end: %v, want ErrCorrupt", err)
+	}
+}
+
+// TestPackSyncFails: when a pack cannot be made durable, Apply fails and
+// nothing of its announcements is committed; the next Apply starts a new
+// pack and succeeds. A full disk fails with ErrNoSpace.
+func TestPackSyncFails(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	s := openStore(t, dir)
+	k, kid := key(t, 1)
+	apply(t, s, practice(t, k, 1, "first", "First"))
+	for _, cause := range []error{errors.New("injected I/O error"), syscall.ENOSPC} {
+		s.packs.sync = func(*os.File) error { return cause }
+		slot := fmt.Sprintf("lost-%d", len(packFiles(t, dir)))
+		_, err := s.Apply(context.Background(), Incoming{Signed: practice(t, k, uint64(10+len(packFiles(t, dir))), slot, "Lost"), From: "test"})
+		if err == nil {
+			t.Fatalf("Apply succeeded though its pack could not be synced (%v)", cause)
+		}
+		if errors.Is(cause, syscall.ENOSPC) != errors.Is(err, ErrNoSpace) {
+			t.Fatalf("Apply failed with %v for %v: ErrNoSpace only for a full disk", err, cause)
+		}
+		if _, err := s.Get(kid, slot); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("Get of an announcement whose pack failed: %v, want ErrNotFound", err)
+		}
+		s.packs.sync = fdatasync
+		before := len(packFiles(t, dir))
+		apply(t, s, practice(t, k, uint64(20+before), fmt.Sprintf("next-%d", before), "Next"))
+		if after := len(packFiles(t, dir)); after != before+1 {
+			t.Fatalf("after a failed sync the writer used %d packs, want a new one (%d)", after, before+1)
+		}
+	}
+	checkDerived(t, s)
+	for _, err := range s.List(ListOptions{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestPackRotates: past packLimit the writer starts a new pack, and the
+// envelopes of both read back.
+func TestPackRotates(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	s := openStore(t, dir)
+	k, kid := key(t, 1)
+	apply(t, s, practice(t, k, 1, "rot-a", "A"))
+	s.packs.woff = packLimit // as if the pack were full
+	apply(t, s, practice(t, k, 2, "rot-b", "B"))
+	if n := len(packFiles(t, dir)); n != 2 {
+		t.Fatalf("%d pack files, want 2", n)
+	}
+	for _, slot := range []string{"rot-a", "rot-b"} {
+		if _, err := s.Get(kid, slot); err != nil {
+			t.Fatalf("Get %s: %v", slot, err)
+		}
+	}
+}

@@ -1,5 +1,7 @@
 // Package store keeps a node's catalogue in Badger: the one source of truth
-// on disk, owned by one process at a time.
+// on disk, owned by one process at a time. The envelopes of what Apply
+// stores are the exception: they are kept in pack files beside Badger,
+// which holds where each is and its checksum (pack.go).
 //
 // The catalogue state is, for every (publisher, slot), the announcement
 // that ranks highest: the higher sequence number wins, and between two
@@ -49,8 +51,10 @@
 // one fsync covers every such commit of that time, but a power cut before
 // that fsync ends may lose them. The node stores gossip that way
 // (sync fetches again what a power cut lost) and its own publications and
-// sync sessions with Apply. WriteStats.Durable counts the announcements an
-// fsync has covered; Close fsyncs everything committed before it returns.
+// sync sessions with Apply. An Apply group's envelopes go to the packs,
+// written and fdatasynced by the writer before its commit, so Badger never
+// holds a pointer past what a pack holds on disk. WriteStats.Durable
+// counts the announcements an fsync has covered; Close fsyncs everything committed before it returns.
 // The crash test (SIGKILL at random moments, Apply and ApplyCommitted
 // mixed) checks that nothing acknowledged by either is lost.
 //

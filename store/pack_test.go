@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -222,5 +223,49 @@ func TestPackRotates(t *testing.T) {
 		if _, err := s.Get(kid, slot); err != nil {
 			t.Fatalf("Get %s: %v", slot, err)
 		}
+	}
+}
+
+// TestUpgradeFromSchema3: a store of schema 3 (every envelope inline) is
+// stamped 4 at Open and reads as before; new Apply calls use the packs.
+func TestUpgradeFromSchema3(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	s := openStore(t, dir)
+	k, kid := key(t, 1)
+	for i, sg := range []*protocol.Signed{practice(t, k, 1, "alpha", "A"), practice(t, k, 2, "bravo", "B"), retract(t, k, 3, "alpha")} {
+		if _, err := s.ApplyCommitted(context.Background(), Incoming{Signed: sg, From: "test"}); err != nil {
+			t.Fatalf("item %d: %v", i, err)
+		}
+	}
+	if err := s.db.Update(func(txn *badger.Txn) error {
+		return txn.Set(metaSchema, binary.BigEndian.AppendUint32(nil, 3))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := dump(t, s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, dir)
+	if got := dump(t, s); got != want {
+		t.Fatalf("after the upgrade:\n%s\nwant:\n%s", got, want)
+	}
+	checkDerived(t, s)
+	var version uint32
+	if err := s.view(func(txn *badger.Txn) error {
+		item, err := txn.Get(metaSchema)
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error { version = binary.BigEndian.Uint32(v); return nil })
+	}); err != nil || version != schemaVersion {
+		t.Fatalf("schema version %d after the upgrade (%v), want %d", version, err, schemaVersion)
+	}
+	apply(t, s, practice(t, k, 4, "charlie", "C"))
+	if v := stateVersion(t, s, kid, "charlie"); v != 2 {
+		t.Fatalf("Apply after the upgrade stored a version-%d state value, want 2", v)
+	}
+	if v := stateVersion(t, s, kid, "bravo"); v != 1 {
+		t.Fatalf("a record of schema 3 is a version-%d state value, want 1 until a purge", v)
 	}
 }

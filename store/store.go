@@ -253,14 +253,13 @@ func (s *Store) Close() error {
 
 // checkSchema stamps a new store with schemaVersion, upgrades a store of
 // version 1, 2 or 3 in place and refuses any other version. Version 4
-// added the packs (pack.go) and version-2 state values, which a store of
-// version 3 lacks but needs nothing to gain: its version is stamped. The
-// upgrade from 1 or 2
-// rebuilds the derived records (version 2 added the change feed and the
-// byte counts to them; version 3 the v1 flags and digests, the
-// experience counts and the experience index); the version is written
-// only once the rebuild is done, so a crash during it leaves a store of
-// the old version that the next Open upgrades again.
+// added the packs (pack.go) and version-2 state values; a store of
+// version 3 has neither and needs neither, so its version is only
+// stamped. The upgrade from 1 or 2 rebuilds the derived records (version
+// 2 added the change feed and the byte counts to them; version 3 the v1
+// flags and digests, the experience counts and the experience index); the
+// version is written only once the rebuild is done, so a crash during it
+// leaves a store of the old version that the next Open upgrades again.
 func (s *Store) checkSchema() error {
 	var version uint32
 	err := s.db.Update(func(txn *badger.Txn) error {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/khantara/khantara/protocol"
 )
 
 // Packs. The envelopes of the announcements an Apply call waits for are
@@ -187,6 +189,9 @@ func packErr(op string, err error) error {
 
 // read returns a copy of the envelope at ptr, checked against its CRC.
 func (p *packs) read(ptr packPtr) ([]byte, error) {
+	if ptr.size > protocol.MaxEnvelopeSize {
+		return nil, fmt.Errorf("%w: pack %s at %d: a pointer to %d bytes", ErrCorrupt, packName(ptr.file), ptr.off, ptr.size)
+	}
 	f, err := p.file(ptr.file)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -161,6 +162,14 @@ func TestPackCorruptionDetected(t *testing.T) {
 	if rec, err := s.Get(kid, "corrupted"); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("Get of an altered envelope: %v (record %v), want ErrCorrupt", err, rec != nil)
 	}
+	// Put back, it reads again.
+	b[i] ^= 0x20
+	if err := os.WriteFile(files[0], b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(kid, "corrupted"); err != nil {
+		t.Fatalf("Get of the restored envelope: %v", err)
+	}
 	// Cut short, as a lost tail would be.
 	if err := os.Truncate(files[0], int64(len(b)/2)); err != nil {
 		t.Fatal(err)
@@ -168,6 +177,29 @@ func TestPackCorruptionDetected(t *testing.T) {
 	h := sg.Hash()
 	if _, err := s.Envelope(kid, 1, h[:]); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("Envelope beyond the pack's end: %v, want ErrCorrupt", err)
+	}
+	// A pointer to more than an envelope can hold is refused before
+	// anything is read or allocated.
+	if err := s.db.Update(func(txn *badger.Txn) error {
+		item, err := txn.Get(stateKey(kid, "corrupted"))
+		if err != nil {
+			return err
+		}
+		raw, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		v, err := decodeStateValue(raw)
+		if err != nil {
+			return err
+		}
+		v.ptr.size = 1 << 31
+		return txn.Set(stateKey(kid, "corrupted"), v.encode())
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(kid, "corrupted"); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "a pointer to") {
+		t.Fatalf("Get through a pointer to 2 GiB: %v, want ErrCorrupt for the pointer", err)
 	}
 }
 

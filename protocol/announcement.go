@@ -147,6 +147,18 @@ func (a *Announcement) Validate() error {
 
 // validatePayload checks that the one payload Kind names is set, and the
 // payload.
+// under runs validate, which names fields after the prefix it is given,
+// with none, and then puts prefix before the paths of the problems it
+// found: a valid payload, the usual case, builds no path strings (joining
+// the prefix to every field's path took a twentieth of Open).
+func under(p *problems, prefix string, validate func(*problems, string)) {
+	start := len(p.list)
+	validate(p, "")
+	for i := start; i < len(p.list); i++ {
+		p.list[i].Path = prefix + p.list[i].Path
+	}
+}
+
 func (a *Announcement) validatePayload(p *problems) {
 	set := 0
 	for _, ok := range []bool{a.Practice != nil, a.Retract != nil, a.Profile != nil, a.Org != nil, a.Members != nil, a.Experience != nil} {
@@ -162,37 +174,37 @@ func (a *Announcement) validatePayload(p *problems) {
 		if a.Practice == nil {
 			p.add("practice", "is required for kind %q", a.Kind)
 		} else {
-			a.Practice.validate(p, "practice.")
+			under(p, "practice.", a.Practice.validate)
 		}
 	case KindRetract:
 		if a.Retract == nil {
 			p.add("retract", "is required for kind %q", a.Kind)
 		} else {
-			a.Retract.validate(p, "retract.")
+			under(p, "retract.", a.Retract.validate)
 		}
 	case KindProfile:
 		if a.Profile == nil {
 			p.add("profile", "is required for kind %q", a.Kind)
 		} else {
-			a.Profile.validate(p, "profile.")
+			under(p, "profile.", a.Profile.validate)
 		}
 	case KindOrg:
 		if a.Org == nil {
 			p.add("org", "is required for kind %q", a.Kind)
 		} else {
-			a.Org.validate(p, "org.")
+			under(p, "org.", a.Org.validate)
 		}
 	case KindMembers:
 		if a.Members == nil {
 			p.add("members", "is required for kind %q", a.Kind)
 		} else {
-			a.Members.validate(p, "members.")
+			under(p, "members.", a.Members.validate)
 		}
 	case KindExperience:
 		if a.Experience == nil {
 			p.add("experience", "is required for kind %q", a.Kind)
 		} else {
-			a.Experience.validate(p, "experience.")
+			under(p, "experience.", a.Experience.validate)
 		}
 	default:
 		p.add("kind", "%q is not one of practice, retract, profile, org, members, experience", truncate(string(a.Kind), 40))

@@ -145,8 +145,6 @@ func (a *Announcement) Validate() error {
 	return p.err()
 }
 
-// validatePayload checks that the one payload Kind names is set, and the
-// payload.
 // under runs validate, which names fields after the prefix it is given,
 // with none, and then puts prefix before the paths of the problems it
 // found: a valid payload, the usual case, builds no path strings (joining
@@ -159,6 +157,8 @@ func under(p *problems, prefix string, validate func(*problems, string)) {
 	}
 }
 
+// validatePayload checks that the one payload Kind names is set, and the
+// payload.
 func (a *Announcement) validatePayload(p *problems) {
 	set := 0
 	for _, ok := range []bool{a.Practice != nil, a.Retract != nil, a.Profile != nil, a.Org != nil, a.Members != nil, a.Experience != nil} {

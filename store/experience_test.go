@@ -284,14 +284,5 @@ func TestUpgradeFromSchema2(t *testing.T) {
 	if p, err := s.PublisherSummary(pub2); err != nil || p.Experiences != 2 || p.RetractedExperiences != 1 || p.V1.Count != 1 {
 		t.Fatalf("after upgrade: %+v, %v", p, err)
 	}
-	var version uint32
-	if err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(metaSchema)
-		if err != nil {
-			return err
-		}
-		return item.Value(func(v []byte) error { version = binary.BigEndian.Uint32(v); return nil })
-	}); err != nil || version != schemaVersion {
-		t.Fatalf("schema version %d after upgrade (%v), want %d", version, err, schemaVersion)
-	}
+	requireSchema(t, s, "after upgrade")
 }

@@ -239,18 +239,5 @@ func TestUpgradeFromVersion1(t *testing.T) {
 	if s.Position() != 2 {
 		t.Fatalf("Position %d after upgrade, want 2 (one per slot)", s.Position())
 	}
-	if err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(metaSchema)
-		if err != nil {
-			return err
-		}
-		return item.Value(func(v []byte) error {
-			if binary.BigEndian.Uint32(v) != schemaVersion {
-				t.Errorf("schema version %x after upgrade", v)
-			}
-			return nil
-		})
-	}); err != nil {
-		t.Fatal(err)
-	}
+	requireSchema(t, s, "after upgrade")
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"testing"
@@ -280,5 +281,21 @@ func checkExperienceIndex(t testing.TB, s *Store) {
 	})
 	if err != nil || entries != live {
 		t.Fatalf("experience index: %d entries, %d live experience records (%v)", entries, live, err)
+	}
+}
+
+// requireSchema requires s to be stamped with the current schemaVersion.
+func requireSchema(t testing.TB, s *Store, when string) {
+	t.Helper()
+	var version uint32
+	err := s.view(func(txn *badger.Txn) error {
+		item, err := txn.Get(metaSchema)
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error { version = binary.BigEndian.Uint32(v); return nil })
+	})
+	if err != nil || version != schemaVersion {
+		t.Fatalf("schema version %d %s (%v), want %d", version, when, err, schemaVersion)
 	}
 }

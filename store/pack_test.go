@@ -283,16 +283,7 @@ func TestUpgradeFromSchema3(t *testing.T) {
 		t.Fatalf("after the upgrade:\n%s\nwant:\n%s", got, want)
 	}
 	checkDerived(t, s)
-	var version uint32
-	if err := s.view(func(txn *badger.Txn) error {
-		item, err := txn.Get(metaSchema)
-		if err != nil {
-			return err
-		}
-		return item.Value(func(v []byte) error { version = binary.BigEndian.Uint32(v); return nil })
-	}); err != nil || version != schemaVersion {
-		t.Fatalf("schema version %d after the upgrade (%v), want %d", version, err, schemaVersion)
-	}
+	requireSchema(t, s, "after the upgrade")
 	apply(t, s, practice(t, k, 4, "charlie", "C"))
 	if v := stateVersion(t, s, kid, "charlie"); v != 2 {
 		t.Fatalf("Apply after the upgrade stored a version-%d state value, want 2", v)

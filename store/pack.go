@@ -136,7 +136,9 @@ func (p *packs) rotate() error {
 	syncDir(p.dir)
 	syncDir(filepath.Dir(p.dir))
 	if p.w != nil {
-		p.w.Close()
+		// Its data is synced (or the pack is broken and abandoned), so
+		// a close error changes nothing.
+		_ = p.w.Close()
 	}
 	p.w, p.wid, p.woff, p.broken = f, id, 0, false
 	return nil
@@ -162,8 +164,7 @@ func (p *packs) write() error {
 // left on disk is unknown), and the envelopes buffered are dropped: the
 // caller must not commit pointers to them.
 func (p *packs) flush() error {
-	if len(p.buf) == 0 || p.w == nil {
-		p.buf = p.buf[:0]
+	if len(p.buf) == 0 { // add opens a pack before it buffers anything
 		return nil
 	}
 	if err := p.write(); err != nil {

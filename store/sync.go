@@ -145,6 +145,7 @@ func (s *Store) Seen(pub peer.ID, seq uint64, prefix []byte) (bool, error) {
 // node hands out any publisher's signed announcements.
 func (s *Store) Envelope(pub peer.ID, seq uint64, prefix []byte) ([]byte, error) {
 	var env []byte
+	mapped := 0 // bytes read from Badger's mapped files
 	err := s.view(func(txn *badger.Txn) error {
 		p := append(seqPrefix(prefixSeq, pub, seq), prefix...)
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: p, PrefetchValues: true})
@@ -161,6 +162,7 @@ func (s *Store) Envelope(pub peer.ID, seq uint64, prefix []byte) ([]byte, error)
 			}
 			var err error
 			env, err = eit.Item().ValueCopy(nil)
+			mapped = len(env)
 			return err
 		}
 		qv, err := it.Item().ValueCopy(nil)
@@ -179,6 +181,7 @@ func (s *Store) Envelope(pub peer.ID, seq uint64, prefix []byte) ([]byte, error)
 			return err
 		}
 		return item.Value(func(v []byte) error {
+			mapped = len(v) // a packed envelope is read with pread, unmapped
 			sv, err := decodeStateValue(v)
 			if err != nil {
 				return err
@@ -191,7 +194,7 @@ func (s *Store) Envelope(pub peer.ID, seq uint64, prefix []byte) ([]byte, error)
 			return nil
 		})
 	})
-	s.noteMapped(len(env))
+	s.noteMapped(mapped)
 	return env, err
 }
 

@@ -6,12 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json"
 	"github.com/libp2p/go-libp2p/core/crypto"
 )
 
 // benchSealed seals every demo sheet as a practice of one key and returns
 // the envelopes (about 4 KB each).
-func benchSealed(b *testing.B) []*Signed {
+func benchSealed(b testing.TB) []*Signed {
 	b.Helper()
 	files, _ := filepath.Glob("../demo/sheets/*.yaml")
 	if len(files) == 0 {
@@ -78,6 +79,17 @@ func BenchmarkOpenParts(b *testing.B) {
 	b.Run("decode", func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
 			if _, err := DecodePayload(payloads[i%len(payloads)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decode-general", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			var a Announcement
+			if err := json.Unmarshal(payloads[i%len(payloads)], &a, payloadOptions); err != nil {
+				b.Fatal(err)
+			}
+			if err := checkNoNull(payloads[i%len(payloads)]); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -142,6 +142,7 @@ func memberCases() []vcase {
 		bad("two-bodies", ann("practice", object(baseSheet), "retract", `{"id":"conformance"}`), "invalid", ""),
 		bad("publisher-not-signer", ann("practice", object(baseSheet), "publisher", `"12D3KooWK99VoVxNE7XzyBwXEzW7xhK7Gpv85r9F3V3fyKSUKPH5"`), "publisher_mismatch", ""),
 		bad("publisher-not-peer-id", ann("practice", object(baseSheet), "publisher", `"khantara"`), "malformed", ""),
+		bad("publisher-too-long", ann("practice", object(baseSheet), "publisher", `"Qm`+strings.Repeat("z", MaxIDText-1)+`"`), "malformed", ""),
 	}
 }
 

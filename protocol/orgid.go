@@ -60,12 +60,23 @@ func IsKey(id peer.ID) bool {
 	return len(id) == len(keyIDPrefix)+32 && string(id[:len(keyIDPrefix)]) == keyIDPrefix
 }
 
+// MaxIDText bounds the text of a peer ID that DecodeID parses: an
+// organisation ID is 29 or 30 characters and a key ID 52; no other is valid in
+// a payload.
+const MaxIDText = 128
+
 // DecodeID parses the text form of a publisher ID: the base58btc of an
 // organisation ID, or anything peer.Decode accepts (the base58btc of a key
 // ID, written "12D3KooW..."). peer.Decode itself refuses organisation IDs,
 // whose text starts with neither "Qm" nor "1": every package parses
-// publisher IDs from users, URLs and JSON with DecodeID.
+// publisher IDs from users, URLs and JSON with DecodeID. Text longer than
+// MaxIDText is refused before any decoding.
 func DecodeID(s string) (peer.ID, error) {
+	if len(s) > MaxIDText {
+		// Base58 decoding takes time quadratic in the length: a payload
+		// of one long ID would cost a second.
+		return "", fmt.Errorf("a peer ID is at most %d characters, got %d", MaxIDText, len(s))
+	}
 	if len(s) <= 2*orgIDLen {
 		if b, err := base58.Decode(s); err == nil && IsOrg(peer.ID(b)) {
 			if id := peer.ID(b); id.String() == s {

@@ -1,0 +1,557 @@
+package protocol
+
+import (
+	"encoding"
+	"encoding/binary"
+	"math"
+	"math/bits"
+	"reflect"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json"
+)
+
+// The fast path of DecodePayload. Every writer encodes a payload the same
+// way (EncodePayload: compact, members in declaration order, only short
+// escapes), and decoding that form with the general JSON decoder costs
+// about half of what verifying its signature does. decodeFast reads that
+// form directly and gives up, leaving the payload to the general decoder,
+// at anything else: whitespace, a \u escape, a null, an unknown or
+// repeated member, a number that is not a plain integer. So it never
+// decides what a payload means or why it is refused; it only decides
+// faster, for the payloads it understands, what the general decoder would
+// have decided. FuzzDecodeFast holds it to that: whatever decodeFast
+// accepts, json.Unmarshal with payloadOptions accepts with an equal value.
+//
+// A value of a type the path does not know (a time, a float, a map, a
+// type with its own unmarshaler) is handed, as its raw bytes, to
+// json.Unmarshal with payloadOptions: the same decoder on the same bytes.
+
+// fastDecoder reads one payload from data; i is the next byte.
+type fastDecoder struct {
+	data []byte
+	i    int
+	buf  []byte // for strings with escapes
+}
+
+// decodeFn decodes the value at d.i into v, which is addressable and
+// zero, and reports whether it could.
+type decodeFn func(d *fastDecoder, v reflect.Value) bool
+
+// fastAnnouncement is the decoder of an Announcement, built on first use.
+var fastAnnouncement = sync.OnceValue(func() decodeFn {
+	return newPlanner().decoder(reflect.TypeFor[Announcement]())
+})
+
+// decodeFast decodes payload into a, which must be zero, and reports
+// whether it could; when it could not, a holds a partial value that the
+// caller discards.
+func decodeFast(payload []byte, a *Announcement) bool {
+	d := fastDecoder{data: payload}
+	return fastAnnouncement()(&d, reflect.ValueOf(a).Elem()) && d.i == len(d.data)
+}
+
+// The types payloadOptions decodes with functions of its own (orgid.go):
+// peer IDs (peerIDType), which decodeFast parses with the same DecodeID,
+// and revocations, which it hands to json.Unmarshal.
+var revocationType = reflect.TypeFor[Revocation]()
+
+// The interfaces by which a type decodes itself; the general decoder
+// calls them, so decodeFast hands such types to it.
+var ownUnmarshalers = []reflect.Type{
+	reflect.TypeFor[json.Unmarshaler](),
+	reflect.TypeFor[json.UnmarshalerFrom](),
+	reflect.TypeFor[encoding.TextUnmarshaler](),
+}
+
+// planner builds decoders, once per type; a type met again while its own
+// decoder is being built (a recursive type) gets a forwarding one.
+type planner struct {
+	done map[reflect.Type]*decodeFn
+}
+
+func newPlanner() *planner { return &planner{done: map[reflect.Type]*decodeFn{}} }
+
+func (p *planner) decoder(t reflect.Type) decodeFn {
+	if f, ok := p.done[t]; ok {
+		return func(d *fastDecoder, v reflect.Value) bool { return (*f)(d, v) }
+	}
+	f := new(decodeFn)
+	p.done[t] = f
+	*f = p.build(t)
+	return *f
+}
+
+func (p *planner) build(t reflect.Type) decodeFn {
+	if t == peerIDType {
+		return decodePeerID
+	}
+	if t == revocationType || selfDecoding(t) {
+		return delegate
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return decodeString
+	case reflect.Bool:
+		return decodeBool
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return decodeInt
+	case reflect.Uint, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return decodeUint
+	case reflect.Pointer:
+		return p.pointer(t)
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return delegate // []byte is base64 text
+		}
+		return p.slice(t)
+	case reflect.Struct:
+		if f := p.structure(t); f != nil {
+			return f
+		}
+	case reflect.Map:
+		if k := t.Key(); k.Kind() == reflect.String && !selfDecoding(k) {
+			return p.mapping(t)
+		}
+	}
+	return delegate
+}
+
+// selfDecoding reports whether the general decoder decodes t by a method
+// of t's own.
+func selfDecoding(t reflect.Type) bool {
+	for _, u := range ownUnmarshalers {
+		if reflect.PointerTo(t).Implements(u) {
+			return true
+		}
+	}
+	return false
+}
+
+// mapping decodes an object into a map keyed by strings; a key seen twice
+// is refused, as the general decoder refuses it.
+func (p *planner) mapping(t reflect.Type) decodeFn {
+	elem := p.decoder(t.Elem())
+	return func(d *fastDecoder, v reflect.Value) bool {
+		if !d.take('{') {
+			return false
+		}
+		m := reflect.MakeMap(t) // {} is an empty map, not nil
+		v.Set(m)
+		if d.take('}') {
+			return true
+		}
+		for {
+			k, ok := d.str()
+			if !ok || !d.take(':') {
+				return false
+			}
+			key := reflect.ValueOf(k).Convert(t.Key())
+			if m.MapIndex(key).IsValid() {
+				return false
+			}
+			e := reflect.New(t.Elem()).Elem()
+			if !elem(d, e) {
+				return false
+			}
+			m.SetMapIndex(key, e)
+			if d.take('}') {
+				return true
+			}
+			if !d.take(',') {
+				return false
+			}
+		}
+	}
+}
+
+func (p *planner) pointer(t reflect.Type) decodeFn {
+	elem := p.decoder(t.Elem())
+	return func(d *fastDecoder, v reflect.Value) bool {
+		e := reflect.New(t.Elem())
+		if !elem(d, e.Elem()) {
+			return false
+		}
+		v.Set(e)
+		return true
+	}
+}
+
+func (p *planner) slice(t reflect.Type) decodeFn {
+	elem := p.decoder(t.Elem())
+	return func(d *fastDecoder, v reflect.Value) bool {
+		if !d.take('[') {
+			return false
+		}
+		if d.take(']') {
+			v.Set(reflect.MakeSlice(t, 0, 0)) // [] is an empty slice, not nil
+			return true
+		}
+		// v grows in place: reflect.Append would allocate a header for
+		// every element.
+		for n := 0; ; n++ {
+			if n == v.Cap() {
+				v.Grow(max(4, n))
+			}
+			v.SetLen(n + 1)
+			if !elem(d, v.Index(n)) {
+				return false
+			}
+			if d.take(']') {
+				return true
+			}
+			if !d.take(',') {
+				return false
+			}
+		}
+	}
+}
+
+// member is a struct field as the payload names it.
+type member struct {
+	name  string
+	index int // the field's
+	dec   decodeFn
+}
+
+// maxMembers bounds the fields of a struct the fast path decodes (the
+// members seen are a bit set of two words).
+const maxMembers = 128
+
+// structure returns the decoder of struct type t, or nil when t has
+// something the general decoder treats in a way of its own: an embedded
+// field, a tag option other than omitempty and omitzero, a quoted or
+// repeated name, too many fields.
+func (p *planner) structure(t reflect.Type) decodeFn {
+	var ms []member
+	byName := map[string]int{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous {
+			return nil
+		}
+		if !f.IsExported() {
+			continue
+		}
+		tag, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == "-" && opts == "" {
+			continue
+		}
+		for o := range strings.SplitSeq(opts, ",") {
+			if o != "" && o != "omitempty" && o != "omitzero" {
+				return nil
+			}
+		}
+		name := tag
+		if name == "" {
+			name = f.Name
+		}
+		if strings.ContainsAny(name, `'"\`) {
+			return nil
+		}
+		if _, dup := byName[name]; dup {
+			return nil
+		}
+		byName[name] = len(ms)
+		ms = append(ms, member{name: name, index: i})
+	}
+	if len(ms) > maxMembers {
+		return nil
+	}
+	for i := range ms {
+		ms[i].dec = p.decoder(t.Field(ms[i].index).Type)
+	}
+	return func(d *fastDecoder, v reflect.Value) bool {
+		if !d.take('{') {
+			return false
+		}
+		if d.take('}') {
+			return true
+		}
+		var seen [maxMembers / 64]uint64
+		next := 0 // members come in declaration order from every writer
+		for {
+			name, ok := d.name()
+			if !ok || !d.take(':') {
+				return false
+			}
+			k := -1
+			if next < len(ms) && ms[next].name == string(name) {
+				k = next
+			} else if j, ok := byName[string(name)]; ok {
+				k = j
+			}
+			if k < 0 || seen[k/64]&(1<<(k%64)) != 0 {
+				return false // unknown or repeated: the general decoder says which
+			}
+			seen[k/64] |= 1 << (k % 64)
+			next = k + 1
+			if !ms[k].dec(d, v.Field(ms[k].index)) {
+				return false
+			}
+			if d.take('}') {
+				return true
+			}
+			if !d.take(',') {
+				return false
+			}
+		}
+	}
+}
+
+// take consumes c if it is the next byte.
+func (d *fastDecoder) take(c byte) bool {
+	if d.i < len(d.data) && d.data[d.i] == c {
+		d.i++
+		return true
+	}
+	return false
+}
+
+// name consumes a member name and returns its bytes as written; a name
+// with an escape keeps its backslash, so it matches no field and the
+// general decoder takes over.
+func (d *fastDecoder) name() ([]byte, bool) {
+	if !d.take('"') {
+		return nil, false
+	}
+	rest := d.data[d.i:]
+	for j, c := range rest {
+		if c == '"' {
+			d.i += j + 1
+			return rest[:j], true
+		}
+	}
+	return nil, false
+}
+
+// The words of the string scan: a byte of all ones, and each byte's top bit.
+const (
+	ones = 0x0101010101010101
+	tops = 0x8080808080808080
+)
+
+// special marks, in the top bit of its byte, the first byte of w that a
+// string's plain run ends at: a quote, a backslash, a control character
+// or a non-ASCII byte. Bytes after the first marked one may be marked
+// wrongly (a borrow); the first mark is always right.
+func special(w uint64) uint64 {
+	zero := func(x uint64) uint64 { return (x - ones) &^ x & tops }
+	return zero(w^('"'*ones)) | zero(w^('\\'*ones)) | (w-0x20*ones)&^w&tops | w&tops
+}
+
+// str consumes a string and returns its value. It gives up at a \u
+// escape and at invalid UTF-8.
+func (d *fastDecoder) str() (string, bool) {
+	if !d.take('"') {
+		return "", false
+	}
+	data := d.data
+	start, j := d.i, d.i
+	escaped := false
+	d.buf = d.buf[:0]
+	for {
+		for j+8 <= len(data) {
+			if m := special(binary.LittleEndian.Uint64(data[j:])); m != 0 {
+				j += bits.TrailingZeros64(m) / 8
+				break
+			}
+			j += 8
+		}
+		if j >= len(data) {
+			return "", false
+		}
+		switch c := data[j]; {
+		case c == '"':
+			d.i = j + 1
+			if !escaped {
+				return string(data[start:j]), true
+			}
+			d.buf = append(d.buf, data[start:j]...)
+			return string(d.buf), true
+		case c == '\\':
+			if j+1 >= len(data) {
+				return "", false
+			}
+			var r byte
+			switch data[j+1] {
+			case '"', '\\', '/':
+				r = data[j+1]
+			case 'b':
+				r = '\b'
+			case 'f':
+				r = '\f'
+			case 'n':
+				r = '\n'
+			case 'r':
+				r = '\r'
+			case 't':
+				r = '\t'
+			default:
+				return "", false // \u and anything else
+			}
+			d.buf = append(append(d.buf, data[start:j]...), r)
+			escaped = true
+			j += 2
+			start = j
+		case c < 0x20:
+			return "", false
+		case c >= utf8.RuneSelf:
+			r, n := utf8.DecodeRune(data[j:])
+			if r == utf8.RuneError && n == 1 {
+				return "", false
+			}
+			j += n
+		default:
+			j++ // a plain byte in the tail of fewer than 8
+		}
+	}
+}
+
+func decodeString(d *fastDecoder, v reflect.Value) bool {
+	s, ok := d.str()
+	if ok {
+		v.SetString(s)
+	}
+	return ok
+}
+
+// decodePeerID parses a peer ID as payloadOptions does, with DecodeID.
+func decodePeerID(d *fastDecoder, v reflect.Value) bool {
+	s, ok := d.str()
+	if !ok {
+		return false
+	}
+	id, err := DecodeID(s)
+	if err != nil {
+		return false
+	}
+	v.SetString(string(id))
+	return true
+}
+
+func decodeBool(d *fastDecoder, v reflect.Value) bool {
+	switch rest := d.data[d.i:]; {
+	case len(rest) >= 4 && string(rest[:4]) == "true":
+		d.i += 4
+		v.SetBool(true)
+	case len(rest) >= 5 && string(rest[:5]) == "false":
+		d.i += 5
+	default:
+		return false
+	}
+	return true
+}
+
+// digits consumes an integer written as JSON's grammar has it, without
+// fraction or exponent (those the caller's next take refuses), and
+// returns its sign and magnitude. It gives up at more than 19 digits and
+// at -0.
+func (d *fastDecoder) digits() (neg bool, u uint64, ok bool) {
+	neg = d.take('-')
+	start := d.i
+	for d.i < len(d.data) && d.data[d.i] >= '0' && d.data[d.i] <= '9' {
+		u = u*10 + uint64(d.data[d.i]-'0')
+		d.i++
+	}
+	n := d.i - start
+	switch {
+	case n == 0 || n > 19:
+		return false, 0, false
+	case d.data[start] == '0' && (n > 1 || neg):
+		return false, 0, false
+	}
+	return neg, u, true
+}
+
+func decodeInt(d *fastDecoder, v reflect.Value) bool {
+	neg, u, ok := d.digits()
+	if !ok || u > math.MaxInt64 {
+		return false
+	}
+	n := int64(u)
+	if neg {
+		n = -n
+	}
+	if v.OverflowInt(n) {
+		return false
+	}
+	v.SetInt(n)
+	return true
+}
+
+func decodeUint(d *fastDecoder, v reflect.Value) bool {
+	neg, u, ok := d.digits()
+	if !ok || neg || v.OverflowUint(u) {
+		return false
+	}
+	v.SetUint(u)
+	return true
+}
+
+// delegate hands the value at d.i, as its raw bytes, to json.Unmarshal
+// with payloadOptions. A null anywhere in it is refused here, as
+// DecodePayload refuses one anywhere in a payload.
+func delegate(d *fastDecoder, v reflect.Value) bool {
+	start := d.i
+	if !d.skip() {
+		return false
+	}
+	raw := d.data[start:d.i]
+	return checkNoNull(raw) == nil && json.Unmarshal(raw, v.Addr().Interface(), payloadOptions) == nil
+}
+
+// skip consumes one value without decoding it. It only finds where the
+// value ends, which for valid JSON is where the general decoder finds it;
+// whether the value is valid is for the decoder it is handed to.
+func (d *fastDecoder) skip() bool {
+	depth := 0
+	for d.i < len(d.data) {
+		switch c := d.data[d.i]; c {
+		case '"':
+			if !d.skipString() {
+				return false
+			}
+		case '{', '[':
+			depth++
+			d.i++
+		case '}', ']':
+			if depth == 0 {
+				return false
+			}
+			depth--
+			d.i++
+		case ',', ':':
+			if depth == 0 {
+				return false
+			}
+			d.i++
+		default:
+			d.i++
+			if depth == 0 && (d.i == len(d.data) || strings.IndexByte(",}]", d.data[d.i]) >= 0) {
+				return true // the end of a number or a literal
+			}
+			continue
+		}
+		if depth == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// skipString consumes a string, escapes and all, unchecked.
+func (d *fastDecoder) skipString() bool {
+	for j := d.i + 1; j < len(d.data); j++ {
+		switch d.data[j] {
+		case '\\':
+			j++
+		case '"':
+			d.i = j + 1
+			return true
+		}
+	}
+	return false
+}

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json"
@@ -29,9 +30,12 @@ import (
 // type with its own unmarshaler) is handed, as its raw bytes, to
 // json.Unmarshal with payloadOptions: the same decoder on the same bytes.
 
-// fastDecoder reads one payload from data; i is the next byte.
+// fastDecoder reads one payload from data; i is the next byte. text is
+// data as a string: a string without escapes is a slice of it, so a
+// payload's strings cost one allocation, not one each.
 type fastDecoder struct {
 	data []byte
+	text string
 	i    int
 	buf  []byte // for strings with escapes
 }
@@ -49,7 +53,7 @@ var fastAnnouncement = sync.OnceValue(func() decodeFn {
 // whether it could; when it could not, a holds a partial value that the
 // caller discards.
 func decodeFast(payload []byte, a *Announcement) bool {
-	d := fastDecoder{data: payload}
+	d := fastDecoder{data: payload, text: string(payload)}
 	return fastAnnouncement()(&d, reflect.ValueOf(a).Elem()) && d.i == len(d.data)
 }
 
@@ -57,6 +61,9 @@ func decodeFast(payload []byte, a *Announcement) bool {
 // peer IDs (peerIDType), which decodeFast parses with the same DecodeID,
 // and revocations, which it hands to json.Unmarshal.
 var revocationType = reflect.TypeFor[Revocation]()
+
+// timeType is decoded by decodeTime when written as writers write it.
+var timeType = reflect.TypeFor[time.Time]()
 
 // The interfaces by which a type decodes itself; the general decoder
 // calls them, so decodeFast hands such types to it.
@@ -87,6 +94,9 @@ func (p *planner) decoder(t reflect.Type) decodeFn {
 func (p *planner) build(t reflect.Type) decodeFn {
 	if t == peerIDType {
 		return decodePeerID
+	}
+	if t == timeType {
+		return decodeTime
 	}
 	if t == revocationType || selfDecoding(t) {
 		return delegate
@@ -367,7 +377,7 @@ func (d *fastDecoder) str() (string, bool) {
 		case c == '"':
 			d.i = j + 1
 			if !escaped {
-				return string(data[start:j]), true
+				return d.text[start:j], true
 			}
 			d.buf = append(d.buf, data[start:j]...)
 			return string(d.buf), true
@@ -429,6 +439,45 @@ func decodePeerID(d *fastDecoder, v reflect.Value) bool {
 		return false
 	}
 	v.SetString(string(id))
+	return true
+}
+
+// decodeTime decodes a time written as EncodePayload writes a whole
+// second in UTC, "2006-01-02T15:04:05Z", checking every field's range as
+// RFC 3339 parsing does; any other form goes to the general decoder.
+func decodeTime(d *fastDecoder, v reflect.Value) bool {
+	const layout = `"0000-00-00T00:00:00Z"`
+	rest := d.data[d.i:]
+	if len(rest) < len(layout) {
+		return delegate(d, v)
+	}
+	num := func(from, to int) int {
+		n := 0
+		for _, c := range rest[from:to] {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	for i := range len(layout) {
+		if layout[i] != '0' && rest[i] != layout[i] {
+			return delegate(d, v)
+		}
+	}
+	year, month, day := num(1, 5), num(6, 8), num(9, 11)
+	hour, minute, second := num(12, 14), num(15, 17), num(18, 20)
+	if year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 ||
+		minute < 0 || minute > 59 || second < 0 || second > 59 {
+		return delegate(d, v)
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, second, 0, time.UTC)
+	if t.Day() != day { // past the month's end
+		return delegate(d, v)
+	}
+	d.i += len(layout)
+	v.Set(reflect.ValueOf(t))
 	return true
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -214,8 +215,22 @@ func FuzzDecodeID(f *testing.F) {
 	f.Add(OrgID([]byte("x")).String())
 	f.Add(exampleAnnouncement(f).Announcement().Publisher.String())
 	f.Add("QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N")
+	f.Add("Qm" + strings.Repeat("z", MaxIDText-1))
 	f.Fuzz(func(t *testing.T, s string) {
 		id, err := DecodeID(s)
+		// The table of recent IDs answers as decoding would, the second
+		// time as the first.
+		again, errAgain := DecodeID(s)
+		plain, errPlain := decodeID(s)
+		if len(s) > MaxIDText {
+			if err == nil || errAgain == nil {
+				t.Fatalf("%d characters decode", len(s))
+			}
+			return
+		}
+		if again != id || plain != id || (err == nil) != (errAgain == nil) || (err == nil) != (errPlain == nil) {
+			t.Fatalf("%q decodes to %x (%v), then %x (%v); uncached %x (%v)", s, []byte(id), err, []byte(again), errAgain, []byte(plain), errPlain)
+		}
 		if err != nil {
 			return
 		}

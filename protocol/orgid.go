@@ -4,6 +4,9 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"strings"
+	"sync/atomic"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -77,6 +80,32 @@ func DecodeID(s string) (peer.ID, error) {
 		// of one long ID would cost a second.
 		return "", fmt.Errorf("a peer ID is at most %d characters, got %d", MaxIDText, len(s))
 	}
+	slot := &decodedIDs[maphash.String(idSeed, s)%uint64(len(decodedIDs))]
+	if e := slot.Load(); e != nil && e.text == s {
+		return e.id, nil
+	}
+	id, err := decodeID(s)
+	if err == nil {
+		slot.Store(&decodedID{text: strings.Clone(s), id: id})
+	}
+	return id, err
+}
+
+// decodedIDs remembers recent results of DecodeID, one per slot of a small
+// table: a replica decodes the same few publishers' IDs over and over, and
+// base58 is slow to decode. A slot holds whatever ID hashed to it last.
+var (
+	decodedIDs [256]atomic.Pointer[decodedID]
+	idSeed     = maphash.MakeSeed()
+)
+
+type decodedID struct {
+	text string
+	id   peer.ID
+}
+
+// decodeID is DecodeID without its bound and table.
+func decodeID(s string) (peer.ID, error) {
 	if len(s) <= 2*orgIDLen {
 		if b, err := base58.Decode(s); err == nil && IsOrg(peer.ID(b)) {
 			if id := peer.ID(b); id.String() == s {

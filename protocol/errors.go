@@ -3,6 +3,7 @@ package protocol
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -91,6 +92,15 @@ type problems struct{ list []FieldError }
 
 func (p *problems) add(path, format string, args ...any) {
 	p.list = append(p.list, FieldError{Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// element puts "list[i]" before the paths of the problems found since
+// the list had start problems: a list element is checked under an empty
+// path, so that a valid element, the usual case, builds no path.
+func (p *problems) element(start int, list string, i int) {
+	for j := start; j < len(p.list); j++ {
+		p.list[j].Path = list + "[" + strconv.Itoa(i) + "]" + p.list[j].Path
+	}
 }
 
 func (p *problems) err() error {

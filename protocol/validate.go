@@ -137,7 +137,9 @@ func (s *FactSheet) validateBody(p *problems, prefix string) {
 			p.add(at("partners.names"), "at most %d names, got %d", MaxPartnerNames, len(pt.Names))
 		}
 		for i, n := range pt.Names {
-			checkLine(p, fmt.Sprintf("%spartners.names[%d]", prefix, i), n, MaxNameLen, true)
+			start := len(p.list)
+			checkLine(p, "", n, MaxNameLen, true)
+			p.element(start, at("partners.names"), i)
 		}
 		checkText(p, at("partners.description"), pt.Description, MaxTextLen)
 	}
@@ -168,24 +170,26 @@ func (s *FactSheet) validateRefs(p *problems, prefix string) {
 		p.add(at("links"), "at most %d links, got %d", MaxLinks, len(s.Links))
 	}
 	for i, l := range s.Links {
-		path := fmt.Sprintf("%slinks[%d]", prefix, i)
-		checkLine(p, path+".title", l.Title, MaxTitleLen, false)
-		checkURL(p, path+".url", l.URL, true)
+		start := len(p.list)
+		checkLine(p, ".title", l.Title, MaxTitleLen, false)
+		checkURL(p, ".url", l.URL, true)
+		p.element(start, at("links"), i)
 	}
 	if len(s.Tags) > MaxTags {
 		p.add(at("tags"), "at most %d tags, got %d", MaxTags, len(s.Tags))
 	}
 	seen := make(map[string]bool, len(s.Tags))
 	for i, t := range s.Tags {
-		path := fmt.Sprintf("%stags[%d]", prefix, i)
+		start := len(p.list)
 		switch {
 		case len(t) > MaxTagLen:
-			p.add(path, "at most %d characters, got %d", MaxTagLen, len(t))
+			p.add("", "at most %d characters, got %d", MaxTagLen, len(t))
 		case !validSlug(t, 1, MaxTagLen):
-			p.add(path, "%q: use lower-case letters, digits and '-'", t)
+			p.add("", "%q: use lower-case letters, digits and '-'", t)
 		case seen[t]:
-			p.add(path, "%q appears twice", t)
+			p.add("", "%q appears twice", t)
 		}
+		p.element(start, at("tags"), i)
 		seen[t] = true
 	}
 }

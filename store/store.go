@@ -162,23 +162,13 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		lock.Close()
 		return nil, fmt.Errorf("open store %q: %w", dir, err)
 	}
-	if err := s.checkSchema(); err != nil {
-		s.packs.close()
-		db.Close()
-		lock.Close()
-		return nil, fmt.Errorf("open store %q: %w", dir, err)
-	}
-	if err := s.finishRebuild(); err != nil {
-		s.packs.close()
-		db.Close()
-		lock.Close()
-		return nil, fmt.Errorf("open store %q: %w", dir, err)
-	}
-	if err := s.loadFeed(); err != nil {
-		s.packs.close()
-		db.Close()
-		lock.Close()
-		return nil, fmt.Errorf("open store %q: %w", dir, err)
+	for _, step := range []func() error{s.checkSchema, s.finishRebuild, s.loadFeed} {
+		if err := step(); err != nil {
+			s.packs.close()
+			db.Close()
+			lock.Close()
+			return nil, fmt.Errorf("open store %q: %w", dir, err)
+		}
 	}
 	go s.writer()
 	go s.syncer()

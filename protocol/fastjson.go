@@ -22,8 +22,9 @@ import (
 // have decided. FuzzDecodeFast holds it to that: whatever decodeFast
 // accepts, json.Unmarshal with payloadOptions accepts with an equal value.
 //
-// A value of a type the path does not know (a time, a float, a map, a
-// type with its own unmarshaler) is handed, as its raw bytes, to
+// A value of a type the path does not know (a float, a map whose keys
+// decode themselves, a type with its own unmarshaler, a time in any form
+// but a whole second in UTC) is handed, as its raw bytes, to
 // json.Unmarshal with payloadOptions: the same decoder on the same bytes.
 
 // fastDecoder reads one payload from data; i is the next byte. text is

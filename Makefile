@@ -8,7 +8,7 @@ GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lin
 # Crash-test rounds: 20 in `make test`, more in `make test-long`.
 CRASH_RUNS ?= 20
 
-.PHONY: run build test test-net test-long bench bench-net fuzz lint clean
+.PHONY: run build test test-net test-long bench bench-net trace-ingest fuzz lint clean
 
 # A small federation of throwaway nodes on loopback, carrying the demo
 # catalogue, until Ctrl-C. make run DEMO_FLAGS="--nodes 6 --keep" passes flags.
@@ -50,6 +50,13 @@ bench:
 CHURN_NODES ?= 100
 bench-net:
 	KHANTARA_CHURN_NODES=$(CHURN_NODES) $(GO) test -run '^$$' -bench '^BenchmarkChurn$$' -benchtime 1x -timeout 30m ./node
+
+# An execution trace of BenchmarkIngest, taken apart by tools/schedtrace
+# (its own module): how busy the cores were in the ingest slices, and where
+# the store's writer and Badger's watermark goroutines spent their time.
+trace-ingest:
+	$(GO) test -run '^$$' -bench 'BenchmarkIngest$$/open\+apply$$' -benchtime 8000x -trace $(CURDIR)/bin/ingest.trace ./store
+	cd tools/schedtrace && $(GO) run . -region ingest -g 'store.(*Store).writer' -g 'WaterMark).process' $(CURDIR)/bin/ingest.trace
 
 # Each fuzz target for FUZZTIME (default 30s).
 FUZZTIME ?= 30s

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -275,8 +276,12 @@ func benchOpenApply(b *testing.B, delegated bool) {
 // slice=name on its goroutines, so that a CPU profile (-cpuprofile) can be
 // cut by slice: go tool pprof -tagfocus slice=ingest. Work the store's own
 // goroutines do carries no label (-tagignore the other slices to keep it).
+// In an execution trace (-trace) the slice is a region named name, which
+// tools/schedtrace -region reads.
 func labelled(name string, run func() (int64, time.Duration)) (ops int64, own time.Duration) {
-	pprof.Do(context.Background(), pprof.Labels("slice", name), func(context.Context) { ops, own = run() })
+	pprof.Do(context.Background(), pprof.Labels("slice", name), func(ctx context.Context) {
+		trace.WithRegion(ctx, name, func() { ops, own = run() })
+	})
 	return ops, own
 }
 

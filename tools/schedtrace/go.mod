@@ -1,0 +1,5 @@
+module github.com/khantara/khantara/tools/schedtrace
+
+go 1.26
+
+require golang.org/x/exp v0.0.0-20260718201538-764159d718ef

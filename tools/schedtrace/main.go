@@ -1,0 +1,243 @@
+// Command schedtrace reads a Go execution trace (go test -trace) and says
+// where chosen goroutines spent their time, and how busy the processors
+// were, inside the regions of one name (runtime/trace.WithRegion). It is
+// how BenchmarkIngest's pipeline was taken apart (README, Benchmarks):
+//
+//	go test -run '^$' -bench 'BenchmarkIngest$/open\+apply$' -benchtime 8000x -trace ingest.trace ./store
+//	go run ./tools/schedtrace -region ingest -g 'store.(*Store).writer' -g 'WaterMark).process' ingest.trace
+//
+// (run from tools/schedtrace, a module of its own so that the main module
+// does not depend on golang.org/x/exp). For each -g pattern, the
+// goroutines with a frame whose function contains it are followed:
+// time running, runnable (ready but waiting for a processor), in system
+// calls, and blocked, by where they blocked (the first frame outside the
+// runtime and the standard library's synchronisation); then the
+// runnable waits' percentiles, and what readied the goroutine before its
+// longest waits.
+package main
+
+import (
+	"cmp"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+
+	"golang.org/x/exp/trace"
+)
+
+// patterns collects repeated -g flags.
+type patterns []string
+
+func (p *patterns) String() string     { return strings.Join(*p, ",") }
+func (p *patterns) Set(s string) error { *p = append(*p, s); return nil }
+
+func main() {
+	var gs patterns
+	region := flag.String("region", "", "count only time inside regions of this `name` (all time if empty)")
+	flag.Var(&gs, "g", "follow goroutines with a frame whose function contains `pattern` (repeatable)")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: schedtrace [-region name] [-g pattern]... trace\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() != 1 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	f, err := os.Open(flag.Arg(0))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "schedtrace:", err)
+		os.Exit(1)
+	}
+	defer f.Close()
+	rep, err := analyse(f, *region, gs)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "schedtrace:", err)
+		os.Exit(1)
+	}
+	rep.print(os.Stdout)
+}
+
+// goroutine is what is known of one goroutine: the pattern it matched
+// (-1 for none yet), its state since when (on the region clock), and
+// where it blocked, or who readied it.
+type goroutine struct {
+	group int
+	state string
+	since int64
+	why   string
+}
+
+// group is the time of the goroutines matching one pattern, by state.
+type group struct {
+	pattern string
+	states  map[string]int64
+	waits   []int64          // runnable waits, ns
+	wokenBy map[string]int64 // runnable time, by what readied them
+	members int
+}
+
+type report struct {
+	region  string
+	total   int64         // region time, ns
+	running map[int]int64 // region time with n goroutines running
+	groups  []*group
+}
+
+// analyse reads the trace from r.
+func analyse(r io.Reader, region string, pats []string) (*report, error) {
+	tr, err := trace.NewReader(r)
+	if err != nil {
+		return nil, err
+	}
+	rep := &report{region: region, running: map[int]int64{}}
+	for _, p := range pats {
+		rep.groups = append(rep.groups, &group{pattern: p, states: map[string]int64{}, wokenBy: map[string]int64{}})
+	}
+	gor := map[trace.GoID]*goroutine{}
+	var clock int64 // region time so far, ns
+	var last trace.Time
+	depth, running := 0, 0
+	for {
+		ev, err := tr.ReadEvent()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if last != 0 && (region == "" || depth > 0) {
+			d := int64(ev.Time() - last)
+			clock += d
+			rep.total += d
+			rep.running[running] += d
+		}
+		last = ev.Time()
+		switch ev.Kind() {
+		case trace.EventRegionBegin:
+			if ev.Region().Type == region {
+				depth++
+			}
+		case trace.EventRegionEnd:
+			if ev.Region().Type == region && depth > 0 {
+				depth--
+			}
+		case trace.EventStateTransition:
+			st := ev.StateTransition()
+			if st.Resource.Kind != trace.ResourceGoroutine {
+				continue
+			}
+			from, to := st.Goroutine()
+			if from == trace.GoRunning {
+				running--
+			}
+			if to == trace.GoRunning {
+				running++
+			}
+			id := st.Resource.Goroutine()
+			g := gor[id]
+			if g == nil {
+				g = &goroutine{group: -1, since: clock}
+				gor[id] = g
+			}
+			if g.group < 0 {
+				g.group = matchGroup(st.Stack, pats)
+				if g.group >= 0 {
+					rep.groups[g.group].members++
+					g.since, g.state = clock, ""
+				}
+			}
+			if g.group >= 0 && g.state != "" {
+				d := clock - g.since
+				grp := rep.groups[g.group]
+				grp.states[g.state] += d
+				if g.state == "runnable" {
+					grp.waits = append(grp.waits, d)
+					grp.wokenBy[g.why] += d
+				}
+			}
+			g.since = clock
+			switch to {
+			case trace.GoRunning:
+				g.state = "running"
+			case trace.GoSyscall:
+				g.state = "syscall"
+			case trace.GoRunnable:
+				g.state, g.why = "runnable", site(ev.Stack())
+			case trace.GoWaiting:
+				g.state = "blocked in " + site(st.Stack)
+			default:
+				g.state = ""
+			}
+		}
+	}
+	return rep, nil
+}
+
+// matchGroup returns the index of the first pattern that a frame of s
+// contains, or -1.
+func matchGroup(s trace.Stack, pats []string) int {
+	for fr := range s.Frames() {
+		for i, p := range pats {
+			if strings.Contains(fr.Func, p) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// site names where a stack is: its first frame outside the runtime and
+// the standard library's synchronisation, without its package path.
+func site(s trace.Stack) string {
+	for fr := range s.Frames() {
+		fn := fr.Func
+		if fn == "" || strings.HasPrefix(fn, "runtime.") || strings.HasPrefix(fn, "sync.") ||
+			strings.HasPrefix(fn, "internal/") || strings.HasPrefix(fn, "time.") {
+			continue
+		}
+		return fn[strings.LastIndex(fn, "/")+1:]
+	}
+	return "(the runtime)"
+}
+
+func (rep *report) print(w io.Writer) {
+	where := "the whole trace"
+	if rep.region != "" {
+		where = fmt.Sprintf("regions %q", rep.region)
+	}
+	fmt.Fprintf(w, "%s: %.1f ms\n", where, ms(rep.total))
+	if rep.total == 0 {
+		return
+	}
+	fmt.Fprintln(w, "goroutines running at once (share of the time):")
+	for _, n := range slices.Sorted(maps.Keys(rep.running)) {
+		fmt.Fprintf(w, "  %d: %5.1f%%\n", n, pct(rep.running[n], rep.total))
+	}
+	for _, g := range rep.groups {
+		fmt.Fprintf(w, "\n%q: %d goroutines\n", g.pattern, g.members)
+		keys := slices.SortedFunc(maps.Keys(g.states), func(a, b string) int { return cmp.Compare(g.states[b], g.states[a]) })
+		for _, k := range keys {
+			fmt.Fprintf(w, "  %9.1f ms %5.1f%%  %s\n", ms(g.states[k]), pct(g.states[k], rep.total), k)
+		}
+		if len(g.waits) == 0 {
+			continue
+		}
+		slices.Sort(g.waits)
+		q := func(p float64) float64 { return float64(g.waits[int(p*float64(len(g.waits)-1))]) / 1e3 }
+		fmt.Fprintf(w, "  runnable waits: %d, p50 %.0f us, p90 %.0f us, p99 %.0f us, max %.0f us\n",
+			len(g.waits), q(0.5), q(0.9), q(0.99), q(1))
+		by := slices.SortedFunc(maps.Keys(g.wokenBy), func(a, b string) int { return cmp.Compare(g.wokenBy[b], g.wokenBy[a]) })
+		for _, k := range by[:min(3, len(by))] {
+			fmt.Fprintf(w, "  runnable %.1f ms after being readied by %s\n", ms(g.wokenBy[k]), k)
+		}
+	}
+}
+
+func ms(ns int64) float64           { return float64(ns) / 1e6 }
+func pct(part, whole int64) float64 { return 100 * float64(part) / float64(whole) }

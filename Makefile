@@ -21,6 +21,7 @@ build:
 test:
 	$(GO) vet $(PKGS)
 	KHANTARA_CRASH_RUNS=$(CRASH_RUNS) $(GO) test -race -timeout 15m $(PKGS)
+	cd tools/schedtrace && $(GO) vet . && $(GO) test -count=1 .
 
 # The real-NAT testbed (nettest/): network namespaces, NAT routers and
 # five real daemons; needs root, ip and iptables (skipped without them

@@ -3,11 +3,11 @@
 // were, inside the regions of one name (runtime/trace.WithRegion). It is
 // how BenchmarkIngest's pipeline was taken apart (README, Benchmarks):
 //
-//	go test -run '^$' -bench 'BenchmarkIngest$/open\+apply$' -benchtime 8000x -trace ingest.trace ./store
-//	go run ./tools/schedtrace -region ingest -g 'store.(*Store).writer' -g 'WaterMark).process' ingest.trace
+//	go test -run '^$' -bench 'BenchmarkIngest$/open\+apply$' -benchtime 8000x -trace $PWD/ingest.trace ./store
+//	cd tools/schedtrace && go run . -region ingest -g 'store.(*Store).writer' -g 'WaterMark).process' ../../ingest.trace
 //
-// (run from tools/schedtrace, a module of its own so that the main module
-// does not depend on golang.org/x/exp). For each -g pattern, the
+// (make trace-ingest runs both). It is a module of its own, so that the
+// main module does not depend on golang.org/x/exp. For each -g pattern, the
 // goroutines with a frame whose function contains it are followed:
 // time running, runnable (ready but waiting for a processor), in system
 // calls, and blocked, by where they blocked (the first frame outside the

@@ -12,8 +12,8 @@
 // time running, runnable (ready but waiting for a processor), in system
 // calls, and blocked, by where they blocked (the first frame outside the
 // runtime and the standard library's synchronisation); then the
-// runnable waits' percentiles, and what readied the goroutine before its
-// longest waits.
+// runnable waits' percentiles, and the runnable time by what readied
+// the goroutine.
 package main
 
 import (
@@ -145,7 +145,8 @@ func analyse(r io.Reader, region string, pats []string) (*report, error) {
 				g = &goroutine{group: -1, since: clock}
 				gor[id] = g
 			}
-			if g.group < 0 {
+			// A creation's stack is the creator's: not this goroutine's.
+			if g.group < 0 && from != trace.GoNotExist {
 				g.group = matchGroup(st.Stack, pats)
 				if g.group >= 0 {
 					rep.groups[g.group].members++

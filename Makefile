@@ -21,7 +21,7 @@ build:
 test:
 	$(GO) vet $(PKGS)
 	KHANTARA_CRASH_RUNS=$(CRASH_RUNS) $(GO) test -race -timeout 15m $(PKGS)
-	cd tools/schedtrace && $(GO) vet . && $(GO) test -count=1 .
+	cd tools && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 # The real-NAT testbed (nettest/): network namespaces, NAT routers and
 # five real daemons; needs root, ip and iptables (skipped without them
@@ -53,11 +53,11 @@ bench-net:
 	KHANTARA_CHURN_NODES=$(CHURN_NODES) $(GO) test -run '^$$' -bench '^BenchmarkChurn$$' -benchtime 1x -timeout 30m ./node
 
 # An execution trace of BenchmarkIngest, taken apart by tools/schedtrace
-# (its own module): how busy the cores were in the ingest slices, and where
+# (tools/ is a module of its own): how busy the cores were in the ingest slices, and where
 # the store's writer and Badger's watermark goroutines spent their time.
 trace-ingest:
 	$(GO) test -run '^$$' -bench 'BenchmarkIngest$$/open\+apply$$' -benchtime 8000x -trace $(CURDIR)/bin/ingest.trace ./store
-	cd tools/schedtrace && $(GO) run . -region ingest -g 'store.(*Store).writer' -g 'WaterMark).process' $(CURDIR)/bin/ingest.trace
+	cd tools && $(GO) run ./schedtrace -region ingest -g 'store.(*Store).writer' -g 'WaterMark).process' $(CURDIR)/bin/ingest.trace
 
 # Each fuzz target for FUZZTIME (default 30s).
 FUZZTIME ?= 30s

@@ -4,10 +4,10 @@
 // how BenchmarkIngest's pipeline was taken apart (README, Benchmarks):
 //
 //	go test -run '^$' -bench 'BenchmarkIngest$/open\+apply$' -benchtime 8000x -trace $PWD/ingest.trace ./store
-//	cd tools/schedtrace && go run . -region ingest -g 'store.(*Store).writer' -g 'WaterMark).process' ../../ingest.trace
+//	cd tools && go run ./schedtrace -region ingest -g 'store.(*Store).writer' -g 'WaterMark).process' ../ingest.trace
 //
-// (make trace-ingest runs both). It is a module of its own, so that the
-// main module does not depend on golang.org/x/exp. For each -g pattern, the
+// (make trace-ingest runs both; tools/ is a module of its own, so that the
+// main module does not depend on golang.org/x/exp). For each -g pattern, the
 // goroutines with a frame whose function contains it are followed:
 // time running, runnable (ready but waiting for a processor), in system
 // calls, and blocked, by where they blocked (the first frame outside the

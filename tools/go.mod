@@ -1,4 +1,4 @@
-module github.com/khantara/khantara/tools/schedtrace
+module github.com/khantara/khantara/tools
 
 go 1.26
 

@@ -56,6 +56,7 @@ bench-net:
 # (tools/ is a module of its own): how busy the cores were in the ingest slices, and where
 # the store's writer and Badger's watermark goroutines spent their time.
 trace-ingest:
+	@mkdir -p bin
 	$(GO) test -run '^$$' -bench 'BenchmarkIngest$$/open\+apply$$' -benchtime 8000x -trace $(CURDIR)/bin/ingest.trace ./store
 	cd tools && $(GO) run ./schedtrace -region ingest -g 'store.(*Store).writer' -g 'WaterMark).process' $(CURDIR)/bin/ingest.trace
 
@@ -78,6 +79,7 @@ lint:
 	$(GO) vet $(PKGS)
 	test -z "$$(gofmt -l .)"
 	$(GOLANGCI_LINT) run ./...
+	cd tools && $(GOLANGCI_LINT) run ./...
 
 clean:
 	rm -rf bin

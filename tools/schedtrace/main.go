@@ -89,20 +89,28 @@ type report struct {
 	groups  []*group
 }
 
+// analyser follows a trace's events: clock is the region time so far
+// (ns), running the goroutines running now.
+type analyser struct {
+	rep     *report
+	pats    []string
+	gor     map[trace.GoID]*goroutine
+	clock   int64
+	running int
+}
+
 // analyse reads the trace from r.
 func analyse(r io.Reader, region string, pats []string) (*report, error) {
 	tr, err := trace.NewReader(r)
 	if err != nil {
 		return nil, err
 	}
-	rep := &report{region: region, running: map[int]int64{}}
+	a := &analyser{rep: &report{region: region, running: map[int]int64{}}, pats: pats, gor: map[trace.GoID]*goroutine{}}
 	for _, p := range pats {
-		rep.groups = append(rep.groups, &group{pattern: p, states: map[string]int64{}, wokenBy: map[string]int64{}})
+		a.rep.groups = append(a.rep.groups, &group{pattern: p, states: map[string]int64{}, wokenBy: map[string]int64{}})
 	}
-	gor := map[trace.GoID]*goroutine{}
-	var clock int64 // region time so far, ns
 	var last trace.Time
-	depth, running := 0, 0
+	depth := 0
 	for {
 		ev, err := tr.ReadEvent()
 		if errors.Is(err, io.EOF) {
@@ -113,9 +121,9 @@ func analyse(r io.Reader, region string, pats []string) (*report, error) {
 		}
 		if last != 0 && (region == "" || depth > 0) {
 			d := int64(ev.Time() - last)
-			clock += d
-			rep.total += d
-			rep.running[running] += d
+			a.clock += d
+			a.rep.total += d
+			a.rep.running[a.running] += d
 		}
 		last = ev.Time()
 		switch ev.Kind() {
@@ -128,56 +136,59 @@ func analyse(r io.Reader, region string, pats []string) (*report, error) {
 				depth--
 			}
 		case trace.EventStateTransition:
-			st := ev.StateTransition()
-			if st.Resource.Kind != trace.ResourceGoroutine {
-				continue
-			}
-			from, to := st.Goroutine()
-			if from == trace.GoRunning {
-				running--
-			}
-			if to == trace.GoRunning {
-				running++
-			}
-			id := st.Resource.Goroutine()
-			g := gor[id]
-			if g == nil {
-				g = &goroutine{group: -1, since: clock}
-				gor[id] = g
-			}
-			// A creation's stack is the creator's: not this goroutine's.
-			if g.group < 0 && from != trace.GoNotExist {
-				g.group = matchGroup(st.Stack, pats)
-				if g.group >= 0 {
-					rep.groups[g.group].members++
-					g.since, g.state = clock, ""
-				}
-			}
-			if g.group >= 0 && g.state != "" {
-				d := clock - g.since
-				grp := rep.groups[g.group]
-				grp.states[g.state] += d
-				if g.state == "runnable" {
-					grp.waits = append(grp.waits, d)
-					grp.wokenBy[g.why] += d
-				}
-			}
-			g.since = clock
-			switch to {
-			case trace.GoRunning:
-				g.state = "running"
-			case trace.GoSyscall:
-				g.state = "syscall"
-			case trace.GoRunnable:
-				g.state, g.why = "runnable", site(ev.Stack())
-			case trace.GoWaiting:
-				g.state = "blocked in " + site(st.Stack)
-			default:
-				g.state = ""
+			if st := ev.StateTransition(); st.Resource.Kind == trace.ResourceGoroutine {
+				a.transition(ev, st)
 			}
 		}
 	}
-	return rep, nil
+	return a.rep, nil
+}
+
+// transition accounts for a goroutine's change of state.
+func (a *analyser) transition(ev trace.Event, st trace.StateTransition) {
+	from, to := st.Goroutine()
+	if from == trace.GoRunning {
+		a.running--
+	}
+	if to == trace.GoRunning {
+		a.running++
+	}
+	id := st.Resource.Goroutine()
+	g := a.gor[id]
+	if g == nil {
+		g = &goroutine{group: -1, since: a.clock}
+		a.gor[id] = g
+	}
+	// A creation's stack is the creator's: not this goroutine's.
+	if g.group < 0 && from != trace.GoNotExist {
+		g.group = matchGroup(st.Stack, a.pats)
+		if g.group >= 0 {
+			a.rep.groups[g.group].members++
+			g.since, g.state = a.clock, ""
+		}
+	}
+	if g.group >= 0 && g.state != "" {
+		d := a.clock - g.since
+		grp := a.rep.groups[g.group]
+		grp.states[g.state] += d
+		if g.state == "runnable" {
+			grp.waits = append(grp.waits, d)
+			grp.wokenBy[g.why] += d
+		}
+	}
+	g.since = a.clock
+	switch to {
+	case trace.GoRunning:
+		g.state = "running"
+	case trace.GoSyscall:
+		g.state = "syscall"
+	case trace.GoRunnable:
+		g.state, g.why = "runnable", site(ev.Stack())
+	case trace.GoWaiting:
+		g.state = "blocked in " + site(st.Stack)
+	default:
+		g.state = ""
+	}
 }
 
 // matchGroup returns the index of the first pattern that a frame of s

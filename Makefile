@@ -53,8 +53,9 @@ bench-net:
 	KHANTARA_CHURN_NODES=$(CHURN_NODES) $(GO) test -run '^$$' -bench '^BenchmarkChurn$$' -benchtime 1x -timeout 30m ./node
 
 # An execution trace of BenchmarkIngest, taken apart by tools/schedtrace
-# (tools/ is a module of its own): how busy the cores were in the ingest slices, and where
-# the store's writer and Badger's watermark goroutines spent their time.
+# (tools/ is a module of its own): how busy the cores were in the ingest
+# slices, and where the store's writer and Badger's watermark goroutines
+# spent their time.
 trace-ingest:
 	@mkdir -p bin
 	$(GO) test -run '^$$' -bench 'BenchmarkIngest$$/open\+apply$$' -benchtime 8000x -trace $(CURDIR)/bin/ingest.trace ./store

@@ -64,8 +64,8 @@ func main() {
 }
 
 // goroutine is what is known of one goroutine: the pattern it matched
-// (-1 for none yet), its state since when (on the region clock), and
-// where it blocked, or who readied it.
+// (-1 for none yet), its state (where it blocked, if it did) since when
+// on the region clock, and, while runnable, what readied it.
 type goroutine struct {
 	group int
 	state string
@@ -82,6 +82,8 @@ type group struct {
 	members int
 }
 
+// report is what analyse found: the region time, how much of it had n
+// goroutines running, and the followed groups' time.
 type report struct {
 	region  string
 	total   int64         // region time, ns
@@ -232,7 +234,7 @@ func (rep *report) print(w io.Writer) {
 		fmt.Fprintf(w, "  %d: %5.1f%%\n", n, pct(rep.running[n], rep.total))
 	}
 	for _, g := range rep.groups {
-		fmt.Fprintf(w, "\n%q: %d goroutines\n", g.pattern, g.members)
+		fmt.Fprintf(w, "\n%q: %d goroutines (times and shares of the region summed over them)\n", g.pattern, g.members)
 		keys := slices.SortedFunc(maps.Keys(g.states), func(a, b string) int { return cmp.Compare(g.states[b], g.states[a]) })
 		for _, k := range keys {
 			fmt.Fprintf(w, "  %9.1f ms %5.1f%%  %s\n", ms(g.states[k]), pct(g.states[k], rep.total), k)

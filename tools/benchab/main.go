@@ -155,15 +155,7 @@ func parseMetrics(r io.Reader) map[string]float64 {
 func commonUnits(runs [2][]map[string]float64) []string {
 	var units []string
 	for u := range runs[0][0] {
-		all := true
-		for _, side := range runs {
-			for _, m := range side {
-				if _, ok := m[u]; !ok {
-					all = false
-				}
-			}
-		}
-		if all {
+		if reported(runs, u) {
 			units = append(units, u)
 		}
 	}
@@ -177,6 +169,10 @@ func report(w io.Writer, a, b string, units []string, runs [2][]map[string]float
 	fmt.Fprintf(w, "A = %s\nB = %s\n%d pairs\n", a, b, len(runs[0]))
 	fmt.Fprintf(w, "%-28s %12s %12s %12s %12s %22s\n", "unit", "A mean", "A median", "B mean", "B median", "B-A (± s.e.)")
 	for _, u := range units {
+		if !reported(runs, u) {
+			fmt.Fprintf(w, "%-28s not reported by every run\n", u)
+			continue
+		}
 		av, bv := values(runs[0], u), values(runs[1], u)
 		d := make([]float64, len(av))
 		for i := range av {
@@ -189,6 +185,18 @@ func report(w io.Writer, a, b string, units []string, runs [2][]map[string]float
 		}
 		fmt.Fprintf(w, "%-28s %12.4g %12.4g %12.4g %12.4g %11.4g ± %-8.3g%s\n", u, mean(av), median(av), mean(bv), median(bv), md, se, rel)
 	}
+}
+
+// reported says whether every run of both sides reported unit.
+func reported(runs [2][]map[string]float64, unit string) bool {
+	for _, side := range runs {
+		for _, m := range side {
+			if _, ok := m[unit]; !ok {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func values(runs []map[string]float64, unit string) []float64 {

@@ -57,3 +57,22 @@ func TestParseSide(t *testing.T) {
 }
 
 func writeFile(path string) error { return os.WriteFile(path, nil, 0o755) }
+
+func TestReportMissingUnit(t *testing.T) {
+	runs := [2][]map[string]float64{
+		{{"x": 1, "y": 2}, {"x": 3}},
+		{{"x": 2, "y": 1}, {"x": 5, "y": 1}},
+	}
+	if got := commonUnits(runs); strings.Join(got, ",") != "x" {
+		t.Errorf("common units %v, want [x]", got)
+	}
+	var out strings.Builder
+	report(&out, "a", "b", []string{"x", "y"}, runs)
+	if !strings.Contains(out.String(), "y                            not reported by every run") {
+		t.Errorf("a unit missing from a run was reported:\n%s", out.String())
+	}
+	// x: A 1, 3; B 2, 5: differences 1 and 2, mean 1.5.
+	if !strings.Contains(out.String(), "1.5 ±") {
+		t.Errorf("x's difference is not 1.5:\n%s", out.String())
+	}
+}

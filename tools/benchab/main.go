@@ -23,6 +23,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -104,9 +105,15 @@ func parseSide(s string) (side, error) {
 			out.env = append(out.env, kv)
 		}
 	}
-	if _, err := os.Stat(out.binary); err != nil {
+	// Absolute, since the binary runs in -dir.
+	abs, err := filepath.Abs(out.binary)
+	if err != nil {
 		return side{}, err
 	}
+	if _, err := os.Stat(abs); err != nil {
+		return side{}, err
+	}
+	out.binary = abs
 	return out, nil
 }
 

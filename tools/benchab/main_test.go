@@ -3,6 +3,7 @@ package main
 import (
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -53,6 +54,11 @@ func TestParseSide(t *testing.T) {
 	}
 	if _, err := parseSide("GOGC=50,bad:" + bin); err == nil {
 		t.Error("an environment entry without = was accepted")
+	}
+	// A relative path is made absolute: the binary runs in -dir.
+	t.Chdir(filepath.Dir(bin))
+	if s, err := parseSide("x.test"); err != nil || s.binary != bin {
+		t.Errorf("relative path: got %+v, %v; want binary %s", s, err, bin)
 	}
 }
 

@@ -8,11 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
-	"github.com/dgraph-io/badger/v4/pb"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -174,115 +172,6 @@ func (s *Store) reserveBytes() uint64 {
 		return s.cfg.space.Reserve()
 	}
 	return uint64(2*s.cfg.memtable + 64<<20)
-}
-
-// copyLive writes the latest version of every live key into a new Badger
-// directory tmp, makes it durable and marks it complete. It returns the
-// new directory's lock, held.
-func (s *Store) copyLive(tmp string) (io.Closer, error) {
-	if err := os.MkdirAll(tmp, 0o700); err != nil {
-		return nil, err
-	}
-	lock, err := lockDir(tmp)
-	if err != nil {
-		return nil, err
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			lock.Close()
-		}
-	}()
-	dst, err := badger.Open(s.badgerOptions(tmp))
-	if err != nil {
-		return nil, err
-	}
-	sw := dst.NewStreamWriter()
-	if err := sw.Prepare(); err != nil {
-		dst.Close()
-		return nil, err
-	}
-	// Every envelope of the state moves into the copy's packs, in the
-	// order the stream meets it; what nothing points at stays behind.
-	repack, err := openPacks(tmp)
-	if err != nil {
-		dst.Close()
-		return nil, err
-	}
-	defer repack.close()
-	var repackMu sync.Mutex
-	stream := s.db.NewStream()
-	stream.LogPrefix = "khantara.compact"
-	stream.KeyToList = func(key []byte, itr *badger.Iterator) (*pb.KVList, error) {
-		list, err := stream.ToList(key, itr)
-		if err != nil || len(key) == 0 || key[0] != prefixState {
-			return list, err
-		}
-		for _, kv := range list.Kv {
-			if kv.Value, err = s.repack(kv.Value, repack, &repackMu); err != nil {
-				return nil, fmt.Errorf("state %x: %w", key, err)
-			}
-		}
-		return list, nil
-	}
-	stream.Send = sw.Write
-	if err := stream.Orchestrate(context.Background()); err != nil {
-		sw.Cancel()
-		dst.Close()
-		return nil, err
-	}
-	if err := sw.Flush(); err != nil {
-		dst.Close()
-		return nil, err
-	}
-	if err := repack.flush(); err != nil {
-		dst.Close()
-		return nil, err
-	}
-	// The copy has nothing left to purge.
-	if err := dst.Update(func(txn *badger.Txn) error { return txn.Delete(metaPurgePending) }); err != nil {
-		dst.Close()
-		return nil, err
-	}
-	if err := dst.Sync(); err != nil {
-		dst.Close()
-		return nil, err
-	}
-	if err := dst.Close(); err != nil {
-		return nil, err
-	}
-	if err := writeFileSync(filepath.Join(tmp, purgedMarker)); err != nil {
-		return nil, err
-	}
-	syncDir(tmp)
-	ok = true
-	return lock, nil
-}
-
-// repack moves the envelope of the state value v into the packs pk (of a
-// compacted copy; mu serialises the stream's goroutines) and returns the
-// value pointing there.
-func (s *Store) repack(v []byte, pk *packs, mu *sync.Mutex) ([]byte, error) {
-	sv, err := decodeStateValue(v)
-	if err != nil {
-		return nil, err
-	}
-	env, err := sv.envelopeIn(s.packs)
-	if err != nil {
-		return nil, err
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if sv.ptr, err = pk.add(env); err != nil {
-		return nil, err
-	}
-	if len(pk.buf) >= packFlushAt {
-		if err := pk.write(); err != nil {
-			return nil, err
-		}
-	}
-	sv.envelope, sv.packed = nil, true
-	return sv.encode(), nil
 }
 
 // swapWait bounds how long the swap waits for reads of the old database

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"time"
@@ -175,6 +176,12 @@ func (s *Store) writer() {
 		if first.op != nil {
 			err := s.runOp(first.op)
 			s.stripes.bumpAll() // the op may have changed any publisher
+			// The op may have moved the feed (Rebuild starts it afresh):
+			// its end, fsynced, is the durable mark from now on.
+			if serr := s.saveDurable(); serr != nil {
+				s.cfg.log.Error("Cannot fsync the store after a maintenance operation.", "err", serr)
+				err = errors.Join(err, serr)
+			}
 			answer([]*applyReq{first}, err)
 			continue
 		}
@@ -234,6 +241,9 @@ func (s *Store) syncer() {
 		if s.cfg.beforeSync != nil {
 			s.cfg.beforeSync()
 		}
+		// Every commit published at this feed point was written before
+		// the fsync starts, so the fsync covers it (tail.go).
+		epoch, pos := s.Feed()
 		err := s.sync(clock)
 		covered := 0
 		for _, g := range batch {
@@ -246,6 +256,7 @@ func (s *Store) syncer() {
 			s.cfg.log.Error("Cannot fsync the store: what was committed may not survive a power cut.",
 				"announcements", covered, "err", err)
 		} else {
+			s.durableMark.Store(&feedMark{epoch: epoch, pos: pos})
 			s.syncedAt.Store(time.Now().UnixNano())
 			s.durable.Add(uint64(covered))
 		}

@@ -40,7 +40,11 @@ type Store struct {
 
 	syncs, committed, durable atomic.Uint64 // WriteStats counters
 	syncedAt                  atomic.Int64  // WriteStats.SyncedAt, Unix nanoseconds
-	syncCPU                   atomic.Int64  // WriteStats.SyncCPU, nanoseconds
+	// durableMark is the feed point the last successful fsync covered
+	// (tail.go); savedMark, the writer's, the one its commits last saved.
+	durableMark atomic.Pointer[feedMark]
+	savedMark   *feedMark
+	syncCPU     atomic.Int64 // WriteStats.SyncCPU, nanoseconds
 
 	// mappedIO counts the bytes of records read and written, and
 	// releasing is set while a release of mapped pages runs (mapped.go).
@@ -122,7 +126,9 @@ func WithSyncClock(clock func() time.Duration) Option {
 
 // Open opens (creating if needed) the store in dir and takes an exclusive
 // lock on it: a second Open of the same directory, in this process or
-// another, fails with ErrLocked. On error nothing is left open.
+// another, fails with ErrLocked. It finishes what a crash cut short (a
+// compaction, a rebuild) and removes the records a power cut left
+// unreadable (tail.go). On error nothing is left open.
 func Open(dir string, opts ...Option) (*Store, error) {
 	cfg := config{
 		log:        slog.New(slog.DiscardHandler),
@@ -162,7 +168,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		lock.Close()
 		return nil, fmt.Errorf("open store %q: %w", dir, err)
 	}
-	for _, step := range []func() error{s.checkSchema, s.finishRebuild, s.loadFeed} {
+	for _, step := range []func() error{s.checkSchema, s.finishRebuild, s.loadFeed, s.checkTail} {
 		if err := step(); err != nil {
 			s.packs.close()
 			db.Close()

@@ -1,11 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"time"
 
+	badger "github.com/dgraph-io/badger/v4"
 	"github.com/khantara/khantara/protocol"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // stateValue is the value of a state record. Layouts:
@@ -239,4 +242,26 @@ func (s *summary) remove(k protocol.Kind, slot string, v1 bool, seq uint64, h pr
 
 func (s *summary) items() uint64 {
 	return s.practices + s.retracted + s.profiles + s.orgOps + s.lists + s.experiences + s.retractedExp
+}
+
+// lastV1Seq returns the highest sequence of pub's v1 state records (0
+// when there is none), from the sequence index as txn sees it, its own
+// writes included. It runs when a v1 record at the highest v1 sequence
+// leaves the state, which is rare (a removal, or a v1 record superseded
+// by a v2 one), and reads from the top down.
+func lastV1Seq(txn *badger.Txn, pub peer.ID) (uint64, error) {
+	prefix := pubKey(prefixSeq, pub)
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, Reverse: true, PrefetchValues: true})
+	defer it.Close()
+	for it.Seek(append(bytes.Clone(prefix), bytes.Repeat([]byte{0xff}, 41)...)); it.ValidForPrefix(prefix); it.Next() {
+		var v1 bool
+		if err := it.Item().Value(func(v []byte) (err error) { _, v1, _, err = splitSeqValueV1(v); return }); err != nil {
+			return 0, err
+		}
+		if v1 {
+			seq, _, err := splitSeqKey(it.Item().Key()[len(prefix):])
+			return seq, err
+		}
+	}
+	return 0, nil
 }

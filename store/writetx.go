@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -126,6 +125,10 @@ func (s *Store) commitWriteTx(t *writeTx) error {
 			return err
 		}
 	}
+	mark, err := s.saveMark(t.txn)
+	if err != nil {
+		return err
+	}
 	// The envelopes the state values point at reach the disk first.
 	if err := s.packs.flush(); err != nil {
 		return err
@@ -133,6 +136,7 @@ func (s *Store) commitWriteTx(t *writeTx) error {
 	if err := t.txn.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.savedMark = mark
 	if t.pos != t.startPos {
 		s.setFeed(t.epoch, t.pos)
 	}
@@ -387,28 +391,6 @@ func (t *writeTx) stateEnvelope(pub peer.ID, slot string) ([]byte, error) {
 		return t.store.packs.readOwn(old.ptr)
 	}
 	return old.envelope, nil
-}
-
-// lastV1Seq returns the highest sequence of pub's v1 state records (0
-// when there is none), from the sequence index as txn sees it, its own
-// writes included. It runs when a v1 record at the highest v1 sequence
-// leaves the state, which is rare (a removal, or a v1 record superseded
-// by a v2 one), and reads from the top down.
-func lastV1Seq(txn *badger.Txn, pub peer.ID) (uint64, error) {
-	prefix := pubKey(prefixSeq, pub)
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, Reverse: true, PrefetchValues: true})
-	defer it.Close()
-	for it.Seek(append(bytes.Clone(prefix), bytes.Repeat([]byte{0xff}, 41)...)); it.ValidForPrefix(prefix); it.Next() {
-		var v1 bool
-		if err := it.Item().Value(func(v []byte) (err error) { _, v1, _, err = splitSeqValueV1(v); return }); err != nil {
-			return 0, err
-		}
-		if v1 {
-			seq, _, err := splitSeqKey(it.Item().Key()[len(prefix):])
-			return seq, err
-		}
-	}
-	return 0, nil
 }
 
 // setState makes in the state of its slot, with a new feed position

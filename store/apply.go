@@ -280,14 +280,23 @@ func (s *Store) syncer() {
 // thread switch at every wake-up, which would add to the CPU it measures.
 func (s *Store) sync(clock func() time.Duration) error {
 	if clock == nil {
-		return s.db.Sync()
+		return s.syncAll()
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	cpu := clock()
-	err := s.db.Sync()
+	err := s.syncAll()
 	s.syncCPU.Add(int64(clock() - cpu))
 	return err
+}
+
+// syncAll fdatasyncs what the writer put in the packs without syncing
+// (ApplyCommitted's envelopes), then Badger.
+func (s *Store) syncAll() error {
+	if err := s.packs.syncDeferred(); err != nil {
+		return err
+	}
+	return s.db.Sync()
 }
 
 // gather returns first and the groups committed after it that the next

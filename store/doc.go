@@ -53,11 +53,12 @@
 // (sync fetches again what a power cut lost) and its own publications and
 // sync sessions with Apply. An Apply group's envelopes go to the packs,
 // written and fdatasynced by the writer before its commit, so Badger never
-// holds a pointer past what a pack holds on disk. A power cut can still
-// split an ApplyCommitted record between Badger's write-ahead log and its
-// value log; Open finds and removes such records (tail.go), so sync
-// fetches them again. WriteStats.Durable
-// counts the announcements an fsync has covered; Close fsyncs everything committed before it returns.
+// holds a pointer past what a pack holds on disk; ApplyCommitted's are
+// written before the commit and fdatasynced by the syncer. A power cut can
+// therefore split an ApplyCommitted record between Badger's write-ahead
+// log and its pack; Open finds and removes such records (tail.go), so
+// sync fetches them again. WriteStats.Durable counts the announcements an
+// fsync has covered; Close fsyncs everything committed before it returns.
 // The crash test (SIGKILL at random moments, Apply and ApplyCommitted
 // mixed) checks that nothing acknowledged by either is lost.
 //

@@ -62,6 +62,10 @@ func profile(t testing.TB, k crypto.PrivKey, seq uint64, name string) *protocol.
 		Profile: &protocol.Profile{Name: name, Country: "IT", Level: "municipality"}})
 }
 
+// withInlineCommitted makes ApplyCommitted keep envelopes inline in
+// Badger, as stores did before gossip went to the packs.
+func withInlineCommitted() Option { return func(c *config) { c.inlineCommitted = true } }
+
 func openStore(t testing.TB, dir string) *Store {
 	t.Helper()
 	if dir == "" {

@@ -10,13 +10,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/khantara/khantara/protocol"
 )
 
-// Packs. The envelopes of the announcements an Apply call waits for are
-// not kept in Badger but in pack files beside it (DIR/packs/NNNNNNNN.pack),
+// Packs. The envelopes of the announcements the store keeps are not kept
+// in Badger but in pack files beside it (DIR/packs/NNNNNNNN.pack),
 // and their state values hold where (packPtr). Badger writes a value
 // through its memory-mapped value log, and its fsync is an msync of that
 // mapping; on the machines measured, the two cost about 50 us of CPU per
@@ -24,16 +25,22 @@ import (
 // (BenchmarkIngest's keep and append rows).
 //
 // Order makes them crash-safe: the writer writes a transaction's
-// envelopes to the current pack and fdatasyncs it before it commits the
-// transaction, so no state value that Badger could bring back after a
-// crash points past what the pack holds on disk. A crash between the two
-// leaves bytes in the pack that nothing points at; Compact drops them. A
-// read checks each envelope against the CRC-32C its pointer carries.
+// envelopes to the current pack before it commits the transaction and,
+// when a caller waits for the fsync (Apply), fdatasyncs the pack first,
+// so no state value that Badger could bring back after a crash points
+// past what the pack holds on disk. ApplyCommitted is answered before any
+// fsync: its envelopes are written (the page cache holds them if the
+// process dies) and the syncer fdatasyncs the pack before Badger's fsync.
+// A power cut before that may keep a state value and not its envelope;
+// Open finds such records and removes them, so that sync fetches them
+// again (tail.go). A crash between a write and its commit leaves bytes in
+// the pack that nothing points at; Compact drops them. A read checks each
+// envelope against the CRC-32C its pointer carries.
 //
-// ApplyCommitted's envelopes stay in Badger: they are answered before any
-// fsync, and a pack would need one before their commit; Badger's value
-// log shares the delayed fsync instead. Compact moves every envelope it
-// copies into fresh packs, inline ones included.
+// Stores written before gossip went to the packs hold ApplyCommitted's
+// envelopes inline in Badger (state value version 1); they read as
+// before, and Compact moves every envelope it copies into fresh packs,
+// inline ones included.
 
 // packDir is the packs' directory inside the store's.
 const packDir = "packs"
@@ -72,11 +79,17 @@ type packs struct {
 	mu    sync.Mutex
 	files map[uint32]*os.File // read handles, opened on first use
 
+	// wmu guards w against the syncer (syncDeferred) while rotate
+	// replaces it; the appending goroutine reads w without it.
+	wmu    sync.Mutex
 	w      *os.File // the pack appended to; nil until the first append
 	wid    uint32   // its id (0: none yet)
 	woff   int64    // its length as written
 	buf    []byte   // envelopes added since the last flush, for w at woff
 	broken bool     // a write or fdatasync of w failed: start a new pack
+	// unsynced: writeDeferred wrote to w since its last fdatasync;
+	// syncFailed: syncDeferred's fdatasync failed, so start a new pack.
+	unsynced, syncFailed atomic.Bool
 
 	// sync makes a pack durable: fdatasync, or a test's failure.
 	sync func(*os.File) error
@@ -109,7 +122,7 @@ func openPacks(dir string) (*packs, error) {
 // the current pack is full (or broken), what is buffered is written and
 // fdatasynced first and a new pack started.
 func (p *packs) add(env []byte) (packPtr, error) {
-	if p.w == nil || p.broken || (p.woff+int64(len(p.buf)) >= packLimit) {
+	if p.w == nil || p.broken || p.syncFailed.Load() || (p.woff+int64(len(p.buf)) >= packLimit) {
 		if err := p.rotate(); err != nil {
 			return packPtr{}, err
 		}
@@ -119,11 +132,20 @@ func (p *packs) add(env []byte) (packPtr, error) {
 	return ptr, nil
 }
 
-// rotate makes what is buffered durable in the current pack and starts
-// the next one, with its directory entry durable too.
+// rotate makes what is buffered, and what writeDeferred wrote, durable in
+// the current pack and starts the next one, with its directory entry
+// durable too.
 func (p *packs) rotate() error {
 	if err := p.flush(); err != nil {
 		return err
+	}
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	if p.w != nil && !p.broken && !p.syncFailed.Load() && p.unsynced.Swap(false) {
+		if err := p.sync(p.w); err != nil {
+			p.broken = true
+			return packErr("sync pack", err)
+		}
 	}
 	if err := os.MkdirAll(p.dir, 0o700); err != nil {
 		return packErr("create pack directory", err)
@@ -141,6 +163,7 @@ func (p *packs) rotate() error {
 		_ = p.w.Close()
 	}
 	p.w, p.wid, p.woff, p.broken = f, id, 0, false
+	p.syncFailed.Store(false)
 	return nil
 }
 
@@ -172,6 +195,40 @@ func (p *packs) flush() error {
 	}
 	if err := p.sync(p.w); err != nil {
 		p.broken = true
+		return packErr("sync pack", err)
+	}
+	p.unsynced.Store(false) // the fdatasync covered what writeDeferred wrote
+	return nil
+}
+
+// writeDeferred writes what is buffered to the current pack and leaves
+// its fdatasync to syncDeferred (ApplyCommitted's envelopes: the store's
+// syncer makes them durable with the rest of the store, and Open removes
+// what a power cut left half on disk, tail.go).
+func (p *packs) writeDeferred() error {
+	if len(p.buf) == 0 {
+		return nil
+	}
+	if err := p.write(); err != nil {
+		return err
+	}
+	p.unsynced.Store(true)
+	return nil
+}
+
+// syncDeferred fdatasyncs the current pack if writeDeferred wrote to it
+// since its last fdatasync. The store's syncer calls it, concurrently with
+// the appending goroutine, before Badger's fsync: every envelope written
+// before the call is then on disk. After a failure the appending goroutine
+// starts a new pack.
+func (p *packs) syncDeferred() error {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	if p.w == nil || !p.unsynced.Swap(false) {
+		return nil
+	}
+	if err := p.sync(p.w); err != nil {
+		p.syncFailed.Store(true)
 		return packErr("sync pack", err)
 	}
 	return nil
@@ -246,8 +303,10 @@ func (p *packs) close() error {
 	}
 	clear(p.files)
 	if p.w != nil {
+		p.wmu.Lock()
 		errs = append(errs, p.w.Close())
 		p.w = nil
+		p.wmu.Unlock()
 	}
 	return errors.Join(errs...)
 }

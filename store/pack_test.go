@@ -9,8 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
 	"github.com/khantara/khantara/protocol"
@@ -45,12 +47,25 @@ func packFiles(t *testing.T, dir string) []string {
 	return m
 }
 
-// TestPackedAndInline: Apply's envelopes go to the packs, ApplyCommitted's
-// stay in Badger; both read back alike, through Get, List and the sync
-// path, across a restart; Compact moves all of them into fresh packs.
+// openInline is openStore with ApplyCommitted's envelopes kept inline in
+// Badger, as stores did before gossip went to the packs.
+func openInline(t *testing.T, dir string) *Store {
+	t.Helper()
+	s, err := Open(dir, WithMemTableSize(8<<20), WithCacheSize(8<<20), withInlineCommitted())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestPackedAndInline: packed envelopes (Apply's and ApplyCommitted's)
+// and inline ones (ApplyCommitted's in stores from before gossip went to
+// the packs) read back alike, through Get, List and the sync path, across
+// a restart; Compact moves all of them into fresh packs.
 func TestPackedAndInline(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "store")
-	s := openStore(t, dir)
+	s := openInline(t, dir)
 	k, kid := key(t, 1)
 	packed := practice(t, k, 1, "packed", "Packed")
 	inline := practice(t, k, 2, "inline", "Inline")
@@ -62,7 +77,7 @@ func TestPackedAndInline(t *testing.T) {
 		t.Fatalf("Apply stored a version-%d state value, want 2 (packed)", v)
 	}
 	if v := stateVersion(t, s, kid, "inline"); v != 1 {
-		t.Fatalf("ApplyCommitted stored a version-%d state value, want 1 (inline)", v)
+		t.Fatalf("ApplyCommitted stored a version-%d state value, want 1 (inline, as asked)", v)
 	}
 	if n := len(packFiles(t, dir)); n != 1 {
 		t.Fatalf("%d pack files, want 1", n)
@@ -262,7 +277,7 @@ func TestPackRotates(t *testing.T) {
 // stamped 4 at Open and reads as before; new Apply calls use the packs.
 func TestUpgradeFromSchema3(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "store")
-	s := openStore(t, dir)
+	s := openInline(t, dir)
 	k, kid := key(t, 1)
 	for i, sg := range []*protocol.Signed{practice(t, k, 1, "alpha", "A"), practice(t, k, 2, "bravo", "B"), retract(t, k, 3, "alpha")} {
 		if _, err := s.ApplyCommitted(context.Background(), Incoming{Signed: sg, From: "test"}); err != nil {
@@ -290,5 +305,55 @@ func TestUpgradeFromSchema3(t *testing.T) {
 	}
 	if v := stateVersion(t, s, kid, "bravo"); v != 1 {
 		t.Fatalf("a record of schema 3 is a version-%d state value, want 1 until a purge", v)
+	}
+}
+
+// TestCommittedGoesToPacks: ApplyCommitted's envelopes go to the packs,
+// written before the commit, fdatasynced by the syncer (not before the
+// commit), before Badger's fsync, and read back before and after it and
+// across a restart.
+func TestCommittedGoesToPacks(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	var syncs atomic.Int64
+	s, err := Open(dir, WithSyncDelay(time.Hour), WithMemTableSize(8<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.packs.sync = func(f *os.File) error { syncs.Add(1); return fdatasync(f) }
+	k, kid := key(t, 1)
+	sg := practice(t, k, 1, "gossip", "Gossip")
+	if _, err := s.ApplyCommitted(context.Background(), Incoming{Signed: sg, From: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if v := stateVersion(t, s, kid, "gossip"); v != 2 {
+		t.Fatalf("ApplyCommitted stored a version-%d state value, want 2 (packed)", v)
+	}
+	if n := syncs.Load(); n != 0 {
+		t.Fatalf("%d pack fdatasyncs before the syncer's, want 0", n)
+	}
+	if r, err := s.Get(kid, "gossip"); err != nil || r.Signed.Hash() != sg.Hash() {
+		t.Fatalf("Get before the fsync: %v", err)
+	}
+	// An Apply ends the syncer's wait: its own pack write is fdatasynced
+	// in the writer, and the syncer's fdatasync covers the gossip's.
+	apply(t, s, practice(t, k, 2, "own", "Own"))
+	if n := syncs.Load(); n != 1 {
+		t.Fatalf("%d pack fdatasyncs after an Apply, want 1 (the writer's; the syncer's had nothing left)", n)
+	}
+	if _, err := s.ApplyCommitted(context.Background(), Incoming{Signed: practice(t, k, 3, "gossip-2", "Gossip")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := syncs.Load(); n != 2 {
+		t.Fatalf("%d pack fdatasyncs after Close, want 2 (the syncer's last covered the gossip)", n)
+	}
+	s2 := openStore(t, dir)
+	for _, slot := range []string{"gossip", "own", "gossip-2"} {
+		if _, err := s2.Get(kid, slot); err != nil {
+			t.Fatalf("Get %s after a restart: %v", slot, err)
+		}
 	}
 }

@@ -74,6 +74,9 @@ type config struct {
 	syncClock  func() time.Duration // WithSyncClock; nil: SyncCPU stays zero
 	// beforeSync, when set (tests), runs in the syncer before each fsync.
 	beforeSync func()
+	// inlineCommitted (tests): ApplyCommitted keeps envelopes inline in
+	// Badger, as stores did before gossip went to the packs.
+	inlineCommitted bool
 }
 
 // Option configures Open.

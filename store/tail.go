@@ -11,15 +11,16 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
-// The tail after a power cut. ApplyCommitted keeps a record's envelope
-// inline in its state value, and Badger keeps a value that large in its
-// value log, apart from the key and the value pointer, which its
-// write-ahead log holds. Until the syncer's fsync the two files are only
-// in the page cache, and a power cut may find one written back to disk and
-// not the other: the state key and the record's seen-log entry come back,
-// their value does not (zeros, or, once Badger has written the log past
-// that point again, another record's bytes). Sync would never bring such a
-// record again, since the seen log says it is here.
+// The tail after a power cut. ApplyCommitted writes a record's envelope to
+// a pack (or, in stores from before, inline in its state value, which
+// Badger keeps in its value log, apart from the key and value pointer in
+// its write-ahead log). Until the syncer's fsyncs these files are only in
+// the page cache, and a power cut may find Badger's write-ahead log
+// written back to disk and not the envelope: the state key and the
+// record's seen-log entry come back, the envelope does not (a pack cut
+// short, zeros, or, once the log is written past that point again,
+// another record's bytes). Sync would never bring such a record again,
+// since the seen log says it is here.
 //
 // So the store remembers how far its fsyncs have reached: the syncer reads
 // the feed position before each fsync (every commit published at that
@@ -128,7 +129,7 @@ func (s *Store) readDurable() (feedMark, bool, error) {
 // mark and fsyncs again: what Open read (perhaps only from the page cache,
 // after a crash of the process alone) is then on disk.
 func (s *Store) saveDurable() error {
-	if err := s.db.Sync(); err != nil {
+	if err := s.syncAll(); err != nil {
 		return err
 	}
 	epoch, pos := s.Feed()

@@ -23,15 +23,16 @@ func (s *Store) commitGroup(group []*applyReq) error {
 			all = append(all, pending{&r.items[i], &r.results[i]})
 		}
 	}
-	// Envelopes go to the packs when someone waits for the fsync
-	// anyway (pack.go).
-	packed := awaited(group)
+	// Envelopes go to the packs, fdatasynced before the commit when
+	// someone waits for the fsync anyway, else by the syncer (pack.go).
+	syncPacks := awaited(group)
+	packed := syncPacks || !s.cfg.inlineCommitted
 	size := 0
 	for _, p := range all {
 		size += len(p.in.Signed.Envelope())
 	}
 	for len(all) > 0 {
-		n, err := s.applyChunk(all, packed)
+		n, err := s.applyChunk(all, packed, syncPacks)
 		if err != nil {
 			return err
 		}
@@ -45,10 +46,11 @@ func (s *Store) commitGroup(group []*applyReq) error {
 
 // applyChunk applies a prefix of items in one transaction, as many as fit
 // comfortably in Badger's batch limits, and returns how many it applied.
-// With packed, their envelopes go to the packs.
-func (s *Store) applyChunk(items []pending, packed bool) (int, error) {
+// With packed, their envelopes go to the packs, and with syncPacks the
+// packs are fdatasynced before the commit.
+func (s *Store) applyChunk(items []pending, packed, syncPacks bool) (int, error) {
 	tx := s.newWriteTx()
-	tx.packed = packed
+	tx.packed, tx.syncPacks = packed, syncPacks
 	defer tx.txn.Discard()
 	defer s.packs.discard() // after a commit, nothing is left to discard
 	budget := s.db.MaxBatchSize() / 2
@@ -92,8 +94,9 @@ type writeTx struct {
 	startPos uint64
 	pos      uint64
 	// packed: setState appends envelopes to the store's packs, which
-	// commitWriteTx makes durable before it commits (pack.go).
-	packed bool
+	// commitWriteTx writes before it commits, and fdatasyncs too with
+	// syncPacks; otherwise the syncer does (pack.go).
+	packed, syncPacks bool
 }
 
 // newWriteTx starts a write transaction. Only the writer goroutine
@@ -129,8 +132,13 @@ func (s *Store) commitWriteTx(t *writeTx) error {
 	if err != nil {
 		return err
 	}
-	// The envelopes the state values point at reach the disk first.
-	if err := s.packs.flush(); err != nil {
+	// The envelopes the state values point at reach the pack first
+	// (and its disk, when the group waits for the fsync).
+	flush := s.packs.writeDeferred
+	if t.syncPacks {
+		flush = s.packs.flush
+	}
+	if err := flush(); err != nil {
 		return err
 	}
 	if err := t.txn.Commit(); err != nil {

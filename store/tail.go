@@ -95,7 +95,7 @@ func (s *Store) checkTail() error {
 				return err
 			}
 		}
-		evidence, err = scanEvidence(txn)
+		evidence, err = s.scanEvidence(txn)
 		return err
 	})
 	if err != nil {
@@ -180,6 +180,7 @@ func (s *Store) stateReadsBack(txn *badger.Txn, pub peer.ID, slot string) (bool,
 	}
 	var sv *stateValue
 	var env []byte
+	s.noteMapped(int(item.ValueSize())) // a whole check must not keep the store resident
 	if err := item.Value(func(v []byte) (err error) {
 		if sv, err = decodeStateValue(v); err != nil {
 			return err
@@ -200,7 +201,7 @@ func (s *Store) stateReadsBack(txn *badger.Txn, pub peer.ID, slot string) (bool,
 
 // scanEvidence returns the keys of the equivocation evidence whose
 // envelope is not the record its key names.
-func scanEvidence(txn *badger.Txn) ([][]byte, error) {
+func (s *Store) scanEvidence(txn *badger.Txn) ([][]byte, error) {
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixEvidence}, PrefetchValues: true})
 	defer it.Close()
 	var bad [][]byte
@@ -215,6 +216,7 @@ func scanEvidence(txn *badger.Txn) ([][]byte, error) {
 			return nil, err
 		}
 		ok := false
+		s.noteMapped(int(item.ValueSize())) // a whole check must not keep the store resident
 		if err := item.Value(func(v []byte) error {
 			sg, err := protocol.DecodeStored(bytes.Clone(v))
 			ok = err == nil && sg.Announcement().Publisher == pub && sg.Announcement().Seq == seq && sg.Hash() == h

@@ -53,6 +53,16 @@ func practice(t testing.TB, k crypto.PrivKey, seq uint64, id, title string) *pro
 	return seal(t, k, &protocol.Announcement{Seq: seq, Kind: protocol.KindPractice, Practice: sheet(id, title)})
 }
 
+// practices are n practices of k, sequences first..first+n-1, with the
+// IDs fmt.Sprintf(idFormat, i) for i from 0.
+func practices(t testing.TB, k crypto.PrivKey, first uint64, n int, idFormat string) []*protocol.Signed {
+	out := make([]*protocol.Signed, n)
+	for i := range out {
+		out[i] = practice(t, k, first+uint64(i), fmt.Sprintf(idFormat, i), fmt.Sprintf("Practice %d", i))
+	}
+	return out
+}
+
 func retract(t testing.TB, k crypto.PrivKey, seq uint64, id string) *protocol.Signed {
 	return seal(t, k, &protocol.Announcement{Seq: seq, Kind: protocol.KindRetract, Retract: &protocol.Retraction{ID: id}})
 }

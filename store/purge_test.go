@@ -269,13 +269,7 @@ func sortedCopy(s []string) []string {
 func TestCompactUnderGC(t *testing.T) {
 	s := openStore(t, "")
 	k, _ := key(t, 1)
-	for i := 0; i < 500; i += 100 {
-		batch := make([]*protocol.Signed, 0, 100)
-		for j := i; j < i+100; j++ {
-			batch = append(batch, practice(t, k, uint64(j+1), fmt.Sprintf("p-%d", j), fmt.Sprintf("Practice %d", j)))
-		}
-		apply(t, s, batch...)
-	}
+	apply(t, s, practices(t, k, 1, 500, "p-%d")...)
 	want := dump(t, s)
 	var churn sync.Mutex
 	var sink [][]byte
@@ -320,11 +314,7 @@ func TestCompactFailsOnUnreadableEnvelope(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "store")
 	s := openStore(t, dir)
 	k, kid := key(t, 1)
-	var batch []*protocol.Signed
-	for i := range 20 {
-		batch = append(batch, practice(t, k, uint64(i+1), fmt.Sprintf("p-%02d", i), "Practice"))
-	}
-	apply(t, s, batch...)
+	apply(t, s, practices(t, k, 1, 20, "p-%02d")...)
 	// Flip a byte in the middle of the pack: one envelope's checksum fails.
 	pack := filepath.Join(dir, packDir, packName(1))
 	b, err := os.ReadFile(pack)

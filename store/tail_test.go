@@ -12,7 +12,6 @@ import (
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
-	"github.com/khantara/khantara/protocol"
 )
 
 // lastVlog returns the path of the store's newest value-log file and how
@@ -168,10 +167,7 @@ func TestOpenRemovesMisplacedRecord(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "store")
 	s := openStore(t, dir)
 	k, kid := key(t, 1)
-	var items []*protocol.Signed
-	for i := range 5 {
-		items = append(items, practice(t, k, uint64(i+1), fmt.Sprintf("p-%d", i), "Practice"))
-	}
+	items := practices(t, k, 1, 5, "p-%d")
 	apply(t, s, items...)
 	err := s.db.Update(func(txn *badger.Txn) error {
 		item, err := txn.Get(stateKey(kid, "p-2"))

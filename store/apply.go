@@ -252,11 +252,14 @@ func (s *Store) syncer() {
 			}
 		}
 		if err != nil {
+			s.syncBroken.Store(true)
 			err = fmt.Errorf("sync store: %w", err)
 			s.cfg.log.Error("Cannot fsync the store: what was committed may not survive a power cut.",
 				"announcements", covered, "err", err)
 		} else {
-			s.durableMark.Store(&feedMark{epoch: epoch, pos: pos})
+			if !s.syncBroken.Load() {
+				s.durableMark.Store(&feedMark{epoch: epoch, pos: pos})
+			}
 			s.syncedAt.Store(time.Now().UnixNano())
 			s.durable.Add(uint64(covered))
 		}

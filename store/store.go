@@ -44,7 +44,10 @@ type Store struct {
 	// (tail.go); savedMark, the writer's, the one its commits last saved.
 	durableMark atomic.Pointer[feedMark]
 	savedMark   *feedMark
-	syncCPU     atomic.Int64 // WriteStats.SyncCPU, nanoseconds
+	// syncBroken: an fsync failed in this process, so what it should have
+	// covered may never reach the disk, and the mark stays where it was.
+	syncBroken atomic.Bool
+	syncCPU    atomic.Int64 // WriteStats.SyncCPU, nanoseconds
 
 	// mappedIO counts the bytes of records read and written, and
 	// releasing is set while a release of mapped pages runs (mapped.go).

@@ -32,6 +32,9 @@ import (
 // key names. What fails is removed as if it never arrived (state and
 // seen-log entry; evidence alone), the derived records are rebuilt, and
 // sync fetches the records again. Open then fsyncs and saves the mark.
+// Once an fsync fails, the mark stays where it was until the process
+// ends: what that fsync should have covered may never reach the disk,
+// and a later fsync need not write it.
 // After a clean close, or a crash while nothing was waiting for an
 // fsync, nothing is checked.
 
@@ -130,7 +133,11 @@ func (s *Store) readDurable() (feedMark, bool, error) {
 // after a crash of the process alone) is then on disk.
 func (s *Store) saveDurable() error {
 	if err := s.syncAll(); err != nil {
+		s.syncBroken.Store(true)
 		return err
+	}
+	if s.syncBroken.Load() {
+		return nil // an earlier fsync failed: Open checks from the last good mark
 	}
 	epoch, pos := s.Feed()
 	m := &feedMark{epoch: epoch, pos: pos}

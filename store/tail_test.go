@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -226,5 +227,53 @@ func TestDurableMarkFollowsFsyncs(t *testing.T) {
 	m, ok, err = s2.readDurable()
 	if err != nil || !ok || m.pos != s2.Position() || m.epoch != s2.Epoch() {
 		t.Fatalf("durable mark after Open = %+v, %v, %v; want the feed's end %d", m, ok, err, s2.Position())
+	}
+}
+
+// TestDurableMarkStopsAfterFailedFsync: once an fsync has failed, what it
+// should have covered may never reach the disk (a later fsync need not
+// write it), so the mark stays where it was for the rest of the process
+// and the next Open checks everything after it.
+func TestDurableMarkStopsAfterFailedFsync(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	s, err := Open(dir, WithSyncDelay(0), WithMemTableSize(8<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	k, _ := key(t, 1)
+	apply(t, s, practice(t, k, 1, "before", "Before"))
+	good := s.Position()
+	var failed atomic.Bool
+	s.packs.sync = func(f *os.File) error {
+		if failed.CompareAndSwap(false, true) {
+			return errors.New("injected fsync failure")
+		}
+		return fdatasync(f)
+	}
+	commit := func(seq uint64, id string) {
+		t.Helper()
+		if _, err := s.ApplyCommitted(context.Background(), Incoming{Signed: practice(t, k, seq, id, "Gossip")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commit(2, "gossip-1") // the syncer's pack fdatasync fails
+	for !failed.Load() || s.WriteStats().Syncs < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	commit(3, "gossip-2") // a new pack; its fdatasync succeeds
+	apply(t, s, practice(t, k, 4, "after", "After"))
+	apply(t, s, practice(t, k, 5, "after-2", "After")) // saves the mark the last fsyncs left
+	m, ok, err := s.readDurable()
+	if err != nil || !ok || m.pos > good {
+		t.Fatalf("durable mark after a failed fsync = %+v, %v, %v; want at most position %d", m, ok, err, good)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2 := openStore(t, dir)
+	m, _, _ = s2.readDurable()
+	if m.pos != s2.Position() {
+		t.Fatalf("durable mark after Open = %d, want the feed's end %d", m.pos, s2.Position())
 	}
 }

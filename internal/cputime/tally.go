@@ -5,29 +5,33 @@ import "time"
 // Tally adds up the slices one side of a side-by-side measurement ran:
 // how many operations, in how much wall time, using how much of the
 // process's CPU (CPU), of which how much on the side's own locked threads
-// (Own; zero when the side does not lock its threads). The zero Tally is
-// empty and ready; a Tally is not safe for concurrent use.
+// (Own; zero when the side does not lock its threads), taking how many of
+// the process's minor page faults (Faults). The zero Tally is empty and
+// ready; a Tally is not safe for concurrent use.
 type Tally struct {
-	Ops  int64
-	Wall time.Duration
-	CPU  time.Duration
-	Own  time.Duration
+	Ops    int64
+	Wall   time.Duration
+	CPU    time.Duration
+	Own    time.Duration
+	Faults int64
 }
 
 // Slice is one slice of work being timed; Start begins it.
 type Slice struct {
-	wall time.Time
-	cpu  time.Duration
+	wall   time.Time
+	cpu    time.Duration
+	faults int64
 }
 
-// Start begins timing a slice: wall clock and process CPU.
-func Start() Slice { return Slice{wall: time.Now(), cpu: Process()} }
+// Start begins timing a slice: wall clock, process CPU and minor faults.
+func Start() Slice { return Slice{wall: time.Now(), cpu: Process(), faults: MinorFaults()} }
 
 // Add ends slice s, which did ops operations using own CPU time on its
 // own threads, and adds it to t.
 func (t *Tally) Add(s Slice, ops int64, own time.Duration) {
 	t.Wall += time.Since(s.wall)
 	t.CPU += Process() - s.cpu
+	t.Faults += MinorFaults() - s.faults
 	t.Ops += ops
 	t.Own += own
 }
@@ -58,6 +62,15 @@ func (t *Tally) OwnPerOp() float64 {
 	return t.Own.Seconds() / float64(t.Ops)
 }
 
+// FaultsPerOp returns the process's minor page faults per operation, or
+// 0 with no operations.
+func (t *Tally) FaultsPerOp() float64 {
+	if t.Ops == 0 {
+		return 0
+	}
+	return float64(t.Faults) / float64(t.Ops)
+}
+
 // Spill returns the process CPU the side's slices used off its own
 // threads: other goroutines, the runtime's garbage collector, background
 // work another side left behind. Zero when the side does not lock its
@@ -75,4 +88,5 @@ func (t *Tally) Merge(o Tally) {
 	t.Wall += o.Wall
 	t.CPU += o.CPU
 	t.Own += o.Own
+	t.Faults += o.Faults
 }

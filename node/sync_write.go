@@ -1,8 +1,6 @@
 package node
 
 import (
-	"errors"
-
 	"github.com/khantara/khantara/protocol"
 	"github.com/khantara/khantara/store"
 )
@@ -34,6 +32,7 @@ func (ss *session) write(m *message) error {
 			ss.lastEnvelope = ss.number(ss.sent, true)
 		}
 	}()
+	refs := make([]store.EnvelopeRef, 0, len(ss.answer))
 	for _, id := range ss.answer {
 		if ss.v1 && !protocol.IsKey(id.Publisher) {
 			continue // never listed here: a sync/1 peer gets no v2 record
@@ -48,13 +47,11 @@ func (ss *session) write(m *message) error {
 			}
 			id = k
 		}
-		env, err := ss.n.store.Envelope(id.Publisher, id.Seq, id.Prefix[:ss.prefixLen()])
-		if errors.Is(err, store.ErrNotFound) {
-			continue // superseded since: the peer will learn the newer one
-		}
-		if err != nil {
-			return err
-		}
+		refs = append(refs, store.EnvelopeRef{Publisher: id.Publisher, Seq: id.Seq, Prefix: id.Prefix[:ss.prefixLen()]})
+	}
+	// One not held any more was superseded since: the peer will learn
+	// the newer one. Envelopes skips it.
+	err := ss.n.store.Envelopes(refs, func(_ int, env []byte) error {
 		if ss.v1 {
 			// A second guard: a key publisher's v2 records are never
 			// listed in a sync/1 session either (V1Keys), but a peer may
@@ -64,13 +61,17 @@ func (ss *session) write(m *message) error {
 				return err
 			}
 			if !protocol.IsV1(sg) {
-				continue
+				return nil
 			}
 		}
 		if err := ss.fw.Envelope(env); err != nil {
 			return err
 		}
 		ss.served++
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	ss.answer = nil
 	return ss.fw.End()

@@ -139,65 +139,6 @@ func (s *Store) Seen(pub peer.ID, seq uint64, prefix []byte) (bool, error) {
 	return seen, err
 }
 
-// Envelope returns the stored envelope of the state record or evidence
-// (pub, seq) whose hash starts with prefix, or ErrNotFound when none
-// matches (it may have been superseded). This is what sync serves: any
-// node hands out any publisher's signed announcements.
-func (s *Store) Envelope(pub peer.ID, seq uint64, prefix []byte) ([]byte, error) {
-	var env []byte
-	mapped := 0 // bytes read from Badger's mapped files
-	err := s.view(func(txn *badger.Txn) error {
-		p := append(seqPrefix(prefixSeq, pub, seq), prefix...)
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: p, PrefetchValues: true})
-		defer it.Close()
-		it.Seek(p)
-		if !it.ValidForPrefix(p) {
-			// Not state: perhaps equivocation evidence.
-			ep := append(seqPrefix(prefixEvidence, pub, seq), prefix...)
-			eit := txn.NewIterator(badger.IteratorOptions{Prefix: ep, PrefetchValues: true})
-			defer eit.Close()
-			eit.Seek(ep)
-			if !eit.ValidForPrefix(ep) {
-				return ErrNotFound
-			}
-			var err error
-			env, err = eit.Item().ValueCopy(nil)
-			mapped = len(env)
-			return err
-		}
-		qv, err := it.Item().ValueCopy(nil)
-		if err != nil {
-			return err
-		}
-		_, slot, err := splitSeqValue(qv)
-		if err != nil {
-			return err
-		}
-		item, err := txn.Get(stateKey(pub, slot))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return errors.Join(ErrCorrupt, errors.New("sequence index names a missing state record"))
-		}
-		if err != nil {
-			return err
-		}
-		return item.Value(func(v []byte) error {
-			mapped = len(v) // a packed envelope is read with pread, unmapped
-			sv, err := decodeStateValue(v)
-			if err != nil {
-				return err
-			}
-			if sv.packed {
-				env, err = sv.envelopeIn(s.packs)
-				return err
-			}
-			env = bytes.Clone(sv.envelope)
-			return nil
-		})
-	})
-	s.noteMapped(mapped)
-	return env, err
-}
-
 // Head is the header of a state record: enough to rank a newcomer against
 // it without decoding the envelope.
 type Head struct {

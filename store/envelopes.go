@@ -21,10 +21,14 @@ type EnvelopeRef struct {
 	Prefix    []byte
 }
 
-// envelopesChunk is how many refs Envelopes reads at a time, in one read
-// transaction: enough to share its costs, few enough that a chunk's
-// envelopes (at most 64 KiB each) stay a few megabytes.
-const envelopesChunk = 256
+// Envelopes reads refs a chunk at a time, in one read transaction: at
+// most envelopesChunk of them, and no more once the chunk's envelopes
+// reach envelopesChunkBytes, so a session serving the largest envelopes
+// holds about a megabyte of them at a time.
+const (
+	envelopesChunk      = 256
+	envelopesChunkBytes = 1 << 20
+)
 
 // Adjacent packed envelopes are read with one pread of at most
 // maxPackRun bytes; a gap of up to maxPackGap bytes between two of them
@@ -59,8 +63,8 @@ func (s *Store) Envelope(pub peer.ID, seq uint64, prefix []byte) ([]byte, error)
 // read is in progress while fn runs, so fn may take its time (write to a
 // peer); fn may keep env. An error from fn ends the call and is returned.
 func (s *Store) Envelopes(refs []EnvelopeRef, fn func(i int, env []byte) error) error {
-	for start := 0; start < len(refs); start += envelopesChunk {
-		envs, err := s.readEnvelopes(refs[start:min(len(refs), start+envelopesChunk)])
+	for start := 0; start < len(refs); {
+		envs, err := s.readEnvelopes(refs[start:min(len(refs), start+envelopesChunk)], envelopesChunkBytes)
 		if err != nil {
 			return err
 		}
@@ -72,6 +76,7 @@ func (s *Store) Envelopes(refs []EnvelopeRef, fn func(i int, env []byte) error) 
 				return err
 			}
 		}
+		start += len(envs)
 	}
 	return nil
 }
@@ -82,15 +87,18 @@ type packedAt struct {
 	ptr packPtr
 }
 
-// readEnvelopes returns the envelopes refs name, nil for those not held.
-// It holds a read (s.reads) throughout, so that a compaction cannot
-// remove a pack between the transaction that points into it and its read.
-func (s *Store) readEnvelopes(refs []EnvelopeRef) ([][]byte, error) {
+// readEnvelopes returns the envelopes a prefix of refs names, nil for
+// those not held: the first ref, and the next ones while the envelopes
+// found stay under maxBytes. It holds a read (s.reads)
+// throughout, so that a compaction cannot remove a pack between the
+// transaction that points into it and its read.
+func (s *Store) readEnvelopes(refs []EnvelopeRef, maxBytes int) ([][]byte, error) {
 	s.reads.enter()
 	defer s.reads.leave()
-	envs := make([][]byte, len(refs))
+	envs := make([][]byte, 0, len(refs))
 	var packed []packedAt
 	mapped := 0 // bytes read from Badger's mapped files
+	size := 0   // bytes of the envelopes found
 	err := s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{})
 		defer it.Close()
@@ -101,6 +109,10 @@ func (s *Store) readEnvelopes(refs []EnvelopeRef) ([][]byte, error) {
 			}
 		}()
 		for i, r := range refs {
+			if size >= maxBytes {
+				break
+			}
+			envs = append(envs, nil)
 			p := append(seqPrefix(prefixSeq, r.Publisher, r.Seq), r.Prefix...)
 			if it.Seek(p); it.ValidForPrefix(p) {
 				sv, err := stateBySeq(txn, it.Item(), r.Publisher)
@@ -109,9 +121,11 @@ func (s *Store) readEnvelopes(refs []EnvelopeRef) ([][]byte, error) {
 				}
 				if sv.packed {
 					packed = append(packed, packedAt{i, sv.ptr})
+					size += int(sv.ptr.size)
 				} else {
 					envs[i] = bytes.Clone(sv.envelope)
 					mapped += len(sv.envelope)
+					size += len(sv.envelope)
 				}
 				continue
 			}
@@ -127,6 +141,7 @@ func (s *Store) readEnvelopes(refs []EnvelopeRef) ([][]byte, error) {
 				}
 				envs[i] = env
 				mapped += len(env)
+				size += len(env)
 			}
 		}
 		return nil

@@ -88,6 +88,20 @@ func TestEnvelopes(t *testing.T) {
 			t.Fatalf("Envelope of ref %d (held %v): %d bytes, %v", i, held[i], len(env), err)
 		}
 	}
+	// A chunk stops once its envelopes reach its byte limit.
+	const limit = 20_000
+	envs, err := s.readEnvelopes(refs, limit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := 0
+	for _, env := range envs[:len(envs)-1] {
+		size += len(env)
+	}
+	if size >= limit || size+len(envs[len(envs)-1]) < limit {
+		t.Fatalf("a chunk read %d refs, %d bytes before its last and %d with it: want it to stop on reaching %d",
+			len(envs), size, size+len(envs[len(envs)-1]), limit)
+	}
 	// fn's error ends the call.
 	stop := errors.New("stop")
 	calls := 0

@@ -1,15 +1,11 @@
 package store
 
 import (
-	"bytes"
 	"cmp"
 	"errors"
-	"fmt"
-	"hash/crc32"
 	"slices"
 
 	badger "github.com/dgraph-io/badger/v4"
-	"github.com/khantara/khantara/protocol"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -123,7 +119,7 @@ func (s *Store) readEnvelopes(refs []EnvelopeRef, maxBytes int) ([][]byte, error
 					packed = append(packed, packedAt{i, sv.ptr})
 					size += int(sv.ptr.size)
 				} else {
-					envs[i] = bytes.Clone(sv.envelope)
+					envs[i] = sv.envelope // in stateBySeq's copy of the value
 					mapped += len(sv.envelope)
 					size += len(sv.envelope)
 				}
@@ -154,7 +150,8 @@ func (s *Store) readEnvelopes(refs []EnvelopeRef, maxBytes int) ([][]byte, error
 }
 
 // stateBySeq reads the state value that the sequence-index entry seq
-// points at, under publisher pub.
+// points at, under publisher pub, from a copy of the stored value (an
+// inline envelope in it is the caller's to keep).
 func stateBySeq(txn *badger.Txn, seq *badger.Item, pub peer.ID) (*stateValue, error) {
 	qv, err := seq.ValueCopy(nil)
 	if err != nil {
@@ -208,15 +205,15 @@ func (p *packs) readRuns(at []packedAt, envs [][]byte) error {
 // to end, and each envelope of run out of them.
 func (p *packs) readRun(run []packedAt, end uint64, envs [][]byte) error {
 	first := run[0].ptr
-	for _, r := range run {
-		if r.ptr.size > protocol.MaxEnvelopeSize {
-			return fmt.Errorf("%w: pack %s at %d: a pointer to %d bytes", ErrCorrupt, packName(r.ptr.file), r.ptr.off, r.ptr.size)
-		}
-	}
 	if len(run) == 1 {
 		env, err := p.read(first)
 		envs[run[0].i] = env
 		return err
+	}
+	for _, r := range run {
+		if err := r.ptr.checkSize(); err != nil {
+			return err
+		}
 	}
 	f, err := p.file(first.file)
 	if err != nil {
@@ -235,8 +232,8 @@ func (p *packs) readRun(run []packedAt, end uint64, envs [][]byte) error {
 	for _, r := range run {
 		start := r.ptr.off - first.off
 		env := buf[start : start+uint64(r.ptr.size) : start+uint64(r.ptr.size)]
-		if crc32.Checksum(env, castagnoli) != r.ptr.crc {
-			return fmt.Errorf("%w: pack %s at %d: checksum mismatch", ErrCorrupt, packName(r.ptr.file), r.ptr.off)
+		if err := r.ptr.checkSum(env); err != nil {
+			return err
 		}
 		envs[r.i] = env
 	}

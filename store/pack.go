@@ -247,8 +247,8 @@ func packErr(op string, err error) error {
 
 // read returns a copy of the envelope at ptr, checked against its CRC.
 func (p *packs) read(ptr packPtr) ([]byte, error) {
-	if ptr.size > protocol.MaxEnvelopeSize {
-		return nil, fmt.Errorf("%w: pack %s at %d: a pointer to %d bytes", ErrCorrupt, packName(ptr.file), ptr.off, ptr.size)
+	if err := ptr.checkSize(); err != nil {
+		return nil, err
 	}
 	f, err := p.file(ptr.file)
 	if err != nil {
@@ -258,10 +258,27 @@ func (p *packs) read(ptr packPtr) ([]byte, error) {
 	if _, err := f.ReadAt(b, int64(ptr.off)); err != nil {
 		return nil, fmt.Errorf("%w: pack %s at %d: %v", ErrCorrupt, packName(ptr.file), ptr.off, err)
 	}
-	if crc32.Checksum(b, castagnoli) != ptr.crc {
-		return nil, fmt.Errorf("%w: pack %s at %d: checksum mismatch", ErrCorrupt, packName(ptr.file), ptr.off)
+	if err := ptr.checkSum(b); err != nil {
+		return nil, err
 	}
 	return b, nil
+}
+
+// checkSize refuses a pointer to more than an envelope can hold, before
+// anything is read or allocated.
+func (ptr packPtr) checkSize() error {
+	if ptr.size > protocol.MaxEnvelopeSize {
+		return fmt.Errorf("%w: pack %s at %d: a pointer to %d bytes", ErrCorrupt, packName(ptr.file), ptr.off, ptr.size)
+	}
+	return nil
+}
+
+// checkSum checks b, read at ptr, against ptr's CRC.
+func (ptr packPtr) checkSum(b []byte) error {
+	if crc32.Checksum(b, castagnoli) != ptr.crc {
+		return fmt.Errorf("%w: pack %s at %d: checksum mismatch", ErrCorrupt, packName(ptr.file), ptr.off)
+	}
+	return nil
 }
 
 // readOwn is read for the goroutine that appends: an envelope added since
